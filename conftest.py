@@ -1,0 +1,58 @@
+"""Fixtures shared by every app's tests: the cast, and Celery run inline.
+
+The cast is the demo's people (portal.demo), the same in every test:
+Alice (marketing manager), Bob (marketing rep), Carol (sales manager), Dan (sales rep),
+Erin (exec), Mallory (customer success rep).
+"""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _celery_inline(settings):
+    """Tasks run inline in tests unless a test starts a real worker."""
+    from portal.celery import app
+
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+class Cast:
+    def __init__(self, seeded):
+        self.teams = seeded["teams"]
+        users = seeded["users"]
+        self.alice = users["alice"]
+        self.bob = users["bob"]
+        self.carol = users["carol"]
+        self.dan = users["dan"]
+        self.erin = users["erin"]
+        self.mallory = users["mallory"]
+        self.sara = users["sara"]
+        self.admin = users["admin"]
+        self.marketing = self.teams["Marketing"]
+        self.sales = self.teams["Sales"]
+        self.customer_success = self.teams["Customer Success"]
+
+    def everyone(self):
+        return {
+            "alice": self.alice,
+            "bob": self.bob,
+            "carol": self.carol,
+            "dan": self.dan,
+            "erin": self.erin,
+            "mallory": self.mallory,
+        }
+
+
+@pytest.fixture
+def cast(db):
+    from portal.demo import seed
+
+    return Cast(seed())
+
+
+# Browser fixtures (Playwright + Chromium) for every app's browser tests.
+from portal.tests.browser import browser, page  # noqa: E402,F401

@@ -1,0 +1,180 @@
+"""The one place that answers "may this user ... ?".
+
+HTML views, the API and selectors all ask here. Rules:
+- a user sees objects of the teams they belong to; execs (and staff) read everything;
+- objects a user may not see answer 404, not 403 (existence is not leaked): use
+  `get_visible_or_404` in views;
+- only managers of a party team (or staff) edit agreements, and only drafts;
+- reps and managers of a lead's sales team work the lead.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from portal.models import Role, Team
+
+if TYPE_CHECKING:
+    from leads.models import Lead
+    from slas.models import Agreement, Version
+
+
+def _roles(user) -> dict[int, str]:
+    """{team_id: role} for the user, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    cached = getattr(user, "_portal_roles", None)
+    if cached is None:
+        cached = dict(user.memberships.values_list("team_id", "role"))
+        user._portal_roles = cached
+    return cached
+
+
+def forget_roles(user) -> None:
+    """Drop the cached roles (after memberships change within one request or test)."""
+    if hasattr(user, "_portal_roles"):
+        del user._portal_roles
+
+
+def team_ids(user) -> set[int]:
+    return set(_roles(user))
+
+
+def manager_team_ids(user) -> set[int]:
+    return {team_id for team_id, role in _roles(user).items() if role == Role.MANAGER}
+
+
+def is_exec(user) -> bool:
+    """Execs (and staff) read everything in the portal."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_staff or Role.EXEC in _roles(user).values()
+
+
+def is_manager(user) -> bool:
+    return bool(manager_team_ids(user)) or getattr(user, "is_staff", False)
+
+
+def primary_role(user) -> str:
+    """The role that shapes the home page: exec > manager > rep."""
+    roles = set(_roles(user).values())
+    for role in (Role.EXEC, Role.MANAGER, Role.REP):
+        if role in roles:
+            return role
+    return Role.EXEC if getattr(user, "is_staff", False) else ""
+
+
+# Teams -----------------------------------------------------------------------
+
+
+def visible_teams(user) -> QuerySet[Team]:
+    if is_exec(user):
+        return Team.objects.all()
+    return Team.objects.filter(pk__in=team_ids(user))
+
+
+def can_view_team(user, team: Team) -> bool:
+    return is_exec(user) or team.pk in team_ids(user)
+
+
+# Agreements and versions -------------------------------------------------------
+
+
+def visible_agreements(user) -> QuerySet[Agreement]:
+    from slas.models import Agreement
+
+    if is_exec(user):
+        return Agreement.objects.all()
+    return Agreement.objects.filter(parties__in=team_ids(user)).distinct()
+
+
+def visible_versions(user) -> QuerySet[Version]:
+    from slas.models import Version
+
+    if is_exec(user):
+        return Version.objects.all()
+    return Version.objects.filter(agreement__in=visible_agreements(user))
+
+
+def party_team_ids(agreement: Agreement) -> set[int]:
+    cached = getattr(agreement, "_party_ids", None)
+    if cached is None:
+        cached = {team.pk for team in agreement.parties.all()}
+        agreement._party_ids = cached
+    return cached
+
+
+def can_view_agreement(user, agreement: Agreement) -> bool:
+    return is_exec(user) or bool(party_team_ids(agreement) & team_ids(user))
+
+
+def can_manage_agreement(user, agreement: Agreement) -> bool:
+    """Managers of a party team (or staff) write drafts and send them for signature."""
+    if getattr(user, "is_staff", False):
+        return True
+    return bool(party_team_ids(agreement) & manager_team_ids(user))
+
+
+def can_create_agreement(user) -> bool:
+    return is_manager(user)
+
+
+def can_edit_version(user, version: Version) -> bool:
+    return version.is_draft and can_manage_agreement(user, version.agreement)
+
+
+def can_sign_for_team(user, version: Version, team: Team) -> bool:
+    """Any manager of a party team may sign for that team."""
+    return team.pk in party_team_ids(version.agreement) and team.pk in manager_team_ids(user)
+
+
+# Leads -------------------------------------------------------------------------
+
+
+def visible_leads(user) -> QuerySet[Lead]:
+    from leads.models import Lead
+
+    if is_exec(user):
+        return Lead.objects.all()
+    ids = team_ids(user)
+    return Lead.objects.filter(Q(marketing_team__in=ids) | Q(sales_team__in=ids))
+
+
+def can_view_lead(user, lead: Lead) -> bool:
+    ids = team_ids(user)
+    return is_exec(user) or lead.marketing_team_id in ids or lead.sales_team_id in ids
+
+
+def can_work_lead(user, lead: Lead) -> bool:
+    """Log attempts and move stages: the owner, or a manager of the lead's sales team."""
+    if getattr(user, "is_staff", False):
+        return True
+    if lead.sales_team_id in manager_team_ids(user):
+        return True
+    return lead.owner_id == user.pk and lead.sales_team_id in team_ids(user)
+
+
+def can_reassign_lead(user, lead: Lead) -> bool:
+    return getattr(user, "is_staff", False) or lead.sales_team_id in manager_team_ids(user)
+
+
+# Views -------------------------------------------------------------------------
+
+
+def get_visible_or_404(queryset: QuerySet, **lookup):
+    """Fetch from an already permission-filtered queryset; anything else is a 404."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def require(allowed: bool) -> None:
+    """Refuse an action on an object the user can see but may not change (403)."""
+    from django.core.exceptions import PermissionDenied
+
+    if not allowed:
+        raise PermissionDenied

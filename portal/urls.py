@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from portal import views
+
+handler404 = "portal.views.page_not_found"
+handler403 = "portal.views.permission_denied"
+handler500 = "portal.views.server_error"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("people/", views.people, name="people"),
+    path("people/teams/<int:pk>/", views.team_detail, name="team_detail"),
+    path("people/me/", views.profile, name="profile"),
+    path("notifications/", views.notifications, name="notifications"),
+    path(
+        "notifications/read-all/", views.notifications_mark_all_read, name="notifications_read_all"
+    ),
+    path("agreements/", include("slas.urls")),
+    path("leads/", include("leads.urls")),
+    path("reports/", include("reports.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
