@@ -196,3 +196,6 @@ class Cycle(models.Model):
             models.Index(fields=["agreement", "handoff_at"]),
             models.Index(fields=["owner", "deadline_at"]),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} · cycle {self.number}"
