@@ -17,8 +17,9 @@ Choices
   and its latest occurrence for the interval end.
 - ``business_deadline(cal, t, 0)`` is ``t`` itself (the earliest instant with
   zero business time elapsed), even when ``t`` is outside working hours.
-- Cost is O(days spanned); per-day intervals are cached, so a year is a few
-  hundred cheap steps. No minute-by-minute iteration.
+- Cost is O(days spanned); per-day intervals are cached (LRU), so a year is
+  a few hundred cheap steps. Whole-week skipping was not needed: ten years of
+  New York business time take ~50 ms cold and ~4 ms warm.
 """
 
 from __future__ import annotations

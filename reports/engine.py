@@ -288,8 +288,9 @@ def evaluate(
             t = c.reached_at(a)
             if t is not None and t <= now and period.contains(t):
                 entered.append(c)
-        lists["converted"] = [c.key for c in entered if _happened(c.reached_at(b), now)]
-        lists["not_converted"] = [c.key for c in entered if c.key not in set(lists["converted"])]
+        converted = [c for c in entered if _happened(c.reached_at(b), now)]
+        lists["converted"] = [c.key for c in converted]
+        lists["not_converted"] = [c.key for c in entered if c not in converted]
         num, den = len(lists["converted"]), len(entered)
 
     result = MetricResult(
