@@ -290,7 +290,8 @@ def evaluate(
                 entered.append(c)
         converted = [c for c in entered if _happened(c.reached_at(b), now)]
         lists["converted"] = [c.key for c in converted]
-        lists["not_converted"] = [c.key for c in entered if c not in converted]
+        done = {c.key for c in converted}
+        lists["not_converted"] = [c.key for c in entered if c.key not in done]
         num, den = len(lists["converted"]), len(entered)
 
     result = MetricResult(
