@@ -1,0 +1,383 @@
+"""Commitment evaluation (pure Python, no Django, no database).
+
+``evaluate`` turns one commitment, one period and a list of ``CycleFacts``
+into a ``MetricResult``: actual vs target, status, and the cycle ids behind
+the number, following COMPLIANCE.md ("Commitments", status rules).
+
+Choices
+-------
+- **Rates are percentages 0-100**, and so are rate targets (``90`` = 90 %).
+  Comparisons are exact (fractions), so 9 of 10 meets a target of 90.
+- **Cycle ids** in ``MetricResult.cycles`` are ``CycleFacts.handoff_event_id``.
+- **Which cycles**: those governed by ``spec.version_id``; if that is None,
+  every governed cycle passed in whose handoff is inside ``in_force`` (the
+  caller pre-filters). Ungoverned cycles are never scored.
+- **Which period a fact counts in**: a cycle counts in the period containing
+  its handoff, and so do its moves, recycles and rejections (the page's
+  general rule), even when the move itself happens later. The exception is
+  ``conversion_rate``, which the page defines by the period in which the cycle
+  entered stage A.
+- **As of ``now``**: facts stamped after ``now`` are treated as not having
+  happened yet, so a result can be recomputed for any past instant.
+- **Reaching a stage** (``acceptance_rate``, ``conversion_rate``) includes
+  reaching a later stage of lead < mql < sal < sql < opportunity < won|lost
+  (a lead moved mql -> sql has reached sal; won and lost do not imply each
+  other). Exits (recycled, disqualified) count only literally.
+- ``first_contact_within``: ``cycles["open"]`` lists every running clock within
+  H, ``cycles["at_risk"]`` the subset with at most 25 % of H left;
+  ``time_left`` maps open cycles to business seconds left.
+- ``reason_documented`` counts moves, not cycles: a cycle with two exits
+  contributes two entries (its id may appear twice in the lists). The
+  version's reason codes come from ``params["reason_codes"]``.
+- ``feedback_coverage`` counts cycles that were rejected or moved to
+  ``recycled`` from any stage; a feedback entry counts if created strictly
+  after the handoff (no upper bound, as the page says). ``feedback_at`` is a
+  mapping ``lead_id -> [created_at, ...]`` or a callable ``cycle -> [...]``.
+- **Proration** (``mql_volume`` only): target x (local calendar days of the
+  period touched by the in-force interval) / (days in the period), rounded up.
+  A day on which the version starts or ends counts as covered.
+- **Status**: a count is ``met`` as soon as it reaches the target (counts only
+  grow); otherwise ``missed`` once ``now >= period.end``, else ``at_risk`` if
+  the straight-line projection over the in-force part of the period misses
+  the target, else ``on_track``. A rate is ``on_track``/``at_risk`` while the
+  period runs and becomes ``met``/``missed`` only when the period is over, so
+  a rate never flips from met back to missed. A rate with nothing to divide is
+  ``no_data`` (actual None). Any kind is ``no_data`` before the period (or the
+  version's part of it) starts, and when the period lies outside ``in_force``.
+- For counts ``numerator`` is the count and ``denominator`` is 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, Decimal
+from fractions import Fraction
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from reports.clock import BusinessCalendar
+from reports.cycles import CycleFacts, clock_business_seconds, clock_stopped
+
+UTC = dt.UTC
+
+COUNT_KINDS = frozenset({"mql_volume"})
+RATE_KINDS = frozenset(
+    {
+        "first_contact_within",
+        "acceptance_rate",
+        "attempts_before_recycle",
+        "reason_documented",
+        "feedback_coverage",
+        "conversion_rate",
+    }
+)
+KINDS = COUNT_KINDS | RATE_KINDS
+AT_RISK_SHARE = 0.25  # an open clock is at risk with at most this share of H left
+
+PeriodKind = Literal["month", "quarter"]
+FeedbackSource = Mapping[int, Iterable[dt.datetime]] | Callable[[CycleFacts], Iterable[dt.datetime]]
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period ``[start, end)``; bounds are local midnights of the
+    calendar time zone, stored as aware UTC datetimes. Label: ``2026-03`` or
+    ``2026-Q1``."""
+
+    start: dt.datetime
+    end: dt.datetime
+    label: str
+
+    def contains(self, instant: dt.datetime) -> bool:
+        return self.start <= instant < self.end
+
+
+def _local_midnight(zone: ZoneInfo, year: int, month: int) -> dt.datetime:
+    return dt.datetime(year, month, 1, tzinfo=zone).astimezone(UTC)
+
+
+def period_containing(tz: str, kind: PeriodKind, instant: dt.datetime) -> Period:
+    """The month or quarter (in ``tz``) that contains ``instant``."""
+    zone = ZoneInfo(tz)
+    local = instant.astimezone(zone)
+    if kind == "month":
+        first, months, label = local.month, 1, f"{local.year}-{local.month:02d}"
+    elif kind == "quarter":
+        q = (local.month - 1) // 3
+        first, months, label = 3 * q + 1, 3, f"{local.year}-Q{q + 1}"
+    else:
+        raise ValueError(f"period kind must be 'month' or 'quarter', got {kind!r}")
+    end_month = first + months
+    end_year = local.year + (end_month - 1) // 12
+    end_month = (end_month - 1) % 12 + 1
+    return Period(
+        _local_midnight(zone, local.year, first), _local_midnight(zone, end_year, end_month), label
+    )
+
+
+def periods_between(
+    tz: str, kind: PeriodKind, start: dt.datetime, end: dt.datetime
+) -> list[Period]:
+    """Consecutive periods (in ``tz``) overlapping ``[start, end)``; empty if end <= start."""
+    periods: list[Period] = []
+    if end <= start:
+        return periods
+    p = period_containing(tz, kind, start)
+    while p.start < end:
+        periods.append(p)
+        p = period_containing(tz, kind, p.end)
+    return periods
+
+
+@dataclass(frozen=True)
+class CommitmentSpec:
+    """One commitment of one version. ``params``: ``hours`` (first_contact_within),
+    ``attempts`` (attempts_before_recycle), ``reason_codes`` (reason_documented),
+    ``from_stage`` / ``to_stage`` (conversion_rate)."""
+
+    id: int
+    kind: str
+    target: Decimal | float | int
+    period: PeriodKind = "month"
+    params: Mapping[str, object] = field(default_factory=dict)
+    version_id: int | None = None
+
+
+@dataclass
+class MetricResult:
+    """Actual vs target of one commitment in one period, with the cycles behind it."""
+
+    commitment_id: int
+    kind: str
+    period: Period
+    actual: float | None
+    numerator: int
+    denominator: int
+    target: Decimal
+    status: str  # "met" | "missed" | "on_track" | "at_risk" | "no_data"
+    cycles: dict[str, list[int]] = field(default_factory=dict)
+    time_left: dict[int, float] = field(default_factory=dict)
+    projected: float | None = None
+
+
+def _as_decimal(value: Decimal | float | int) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _effective_window(
+    period: Period, in_force: tuple[dt.datetime, dt.datetime | None]
+) -> tuple[dt.datetime, dt.datetime]:
+    start = max(period.start, in_force[0])
+    end = period.end if in_force[1] is None else min(period.end, in_force[1])
+    return start, end
+
+
+def prorated_target(
+    spec: CommitmentSpec,
+    period: Period,
+    in_force: tuple[dt.datetime, dt.datetime | None],
+    tz: str,
+) -> Decimal:
+    """Target for ``period``: count targets shrink to the days the version
+    covers (rounded up); rate targets are kept."""
+    target = _as_decimal(spec.target)
+    if spec.kind not in COUNT_KINDS:
+        return target
+    start, end = _effective_window(period, in_force)
+    if end <= start:
+        return Decimal(0)
+    zone = ZoneInfo(tz)
+
+    def day(t: dt.datetime) -> dt.date:
+        return t.astimezone(zone).date()
+
+    eps = dt.timedelta(microseconds=1)
+    period_days = (day(period.end - eps) - day(period.start)).days + 1
+    covered = (day(end - eps) - day(start)).days + 1
+    if covered >= period_days:
+        return target
+    return (target * covered / period_days).to_integral_value(rounding=ROUND_CEILING)
+
+
+def _happened(t: dt.datetime | None, now: dt.datetime) -> bool:
+    return t is not None and t <= now
+
+
+def _feedback_times(source: FeedbackSource | None, cycle: CycleFacts) -> Iterable[dt.datetime]:
+    if source is None:
+        return ()
+    if callable(source):
+        return source(cycle)
+    return source.get(cycle.lead_id, ()) if cycle.lead_id is not None else ()
+
+
+def evaluate(
+    spec: CommitmentSpec,
+    period: Period,
+    cycles: Iterable[CycleFacts],
+    *,
+    calendar: BusinessCalendar,
+    in_force: tuple[dt.datetime, dt.datetime | None],
+    now: dt.datetime,
+    feedback_at: FeedbackSource | None = None,
+) -> MetricResult:
+    """Evaluate ``spec`` over ``period`` as of ``now`` (see module Choices)."""
+    if spec.kind not in KINDS:
+        raise ValueError(f"unknown commitment kind {spec.kind!r}")
+    target = prorated_target(spec, period, in_force, calendar.tz)
+    eff_start, eff_end = _effective_window(period, in_force)
+
+    def governed(c: CycleFacts) -> bool:
+        if spec.version_id is not None:
+            return c.version_id == spec.version_id
+        return (
+            c.version_id is not None
+            and c.handoff_at >= in_force[0]
+            and (in_force[1] is None or c.handoff_at < in_force[1])
+        )
+
+    mine = [c for c in cycles if governed(c)]
+    in_period = [c for c in mine if period.contains(c.handoff_at) and c.handoff_at <= now]
+    lists: dict[str, list[int]] = {}
+    time_left: dict[int, float] = {}
+
+    if spec.kind == "mql_volume":
+        lists["counted"] = [c.key for c in in_period]
+        num, den = len(in_period), 0
+    elif spec.kind == "first_contact_within":
+        num, den = _first_contact(spec, in_period, calendar, now, lists, time_left)
+    elif spec.kind == "acceptance_rate":
+        lists["accepted"] = [c.key for c in in_period if _happened(c.accepted_at, now)]
+        lists["rejected"] = [c.key for c in in_period if _happened(c.rejected_at, now)]
+        done = set(lists["accepted"]) | set(lists["rejected"])
+        lists["undecided"] = [c.key for c in in_period if c.key not in done]
+        num, den = len(lists["accepted"]), len(done)
+    elif spec.kind == "attempts_before_recycle":
+        k = int(_param(spec, "attempts"))
+        recycled = [c for c in in_period if _happened(c.sales_recycle_at, now)]
+        lists["met"] = [c.key for c in recycled if c.attempts_before_sales_recycle >= k]
+        lists["short"] = [c.key for c in recycled if c.attempts_before_sales_recycle < k]
+        num, den = len(lists["met"]), len(recycled)
+    elif spec.kind == "reason_documented":
+        codes = set(_param(spec, "reason_codes"))
+        lists["documented"], lists["undocumented"] = [], []
+        for c in in_period:
+            for at, _to, reason in c.exits:
+                if at <= now:
+                    lists["documented" if reason in codes else "undocumented"].append(c.key)
+        num = len(lists["documented"])
+        den = num + len(lists["undocumented"])
+    elif spec.kind == "feedback_coverage":
+        lists["covered"], lists["uncovered"] = [], []
+        for c in in_period:
+            rejected = _happened(c.rejected_at, now)
+            recycled = any(to == "recycled" and at <= now for at, to, _r in c.exits)
+            if not (rejected or recycled):
+                continue
+            times = _feedback_times(feedback_at, c)
+            covered = any(c.handoff_at < t <= now for t in times)
+            lists["covered" if covered else "uncovered"].append(c.key)
+        num = len(lists["covered"])
+        den = num + len(lists["uncovered"])
+    else:  # conversion_rate
+        a, b = str(_param(spec, "from_stage")), str(_param(spec, "to_stage"))
+        entered = []
+        for c in mine:
+            t = c.reached_at(a)
+            if t is not None and t <= now and period.contains(t):
+                entered.append(c)
+        converted = [c for c in entered if _happened(c.reached_at(b), now)]
+        lists["converted"] = [c.key for c in converted]
+        done = {c.key for c in converted}
+        lists["not_converted"] = [c.key for c in entered if c.key not in done]
+        num, den = len(lists["converted"]), len(entered)
+
+    result = MetricResult(
+        commitment_id=spec.id,
+        kind=spec.kind,
+        period=period,
+        actual=None,
+        numerator=num,
+        denominator=den,
+        target=target,
+        status="no_data",
+        cycles=lists,
+        time_left=time_left,
+    )
+    if spec.kind in COUNT_KINDS:
+        result.actual = float(num)
+    elif den:
+        result.actual = 100.0 * num / den
+
+    if eff_end <= eff_start or now < eff_start:
+        return result  # no_data: outside the version's in-force part, or not started
+    over = now >= period.end
+    if spec.kind in COUNT_KINDS:
+        elapsed = (min(now, eff_end) - eff_start).total_seconds()
+        total = (eff_end - eff_start).total_seconds()
+        result.projected = num * total / elapsed if elapsed > 0 else None
+        if num >= target:
+            result.status = "met"
+        elif over:
+            result.status = "missed"
+        elif result.projected is not None and result.projected < target:
+            result.status = "at_risk"
+        else:
+            result.status = "on_track"
+    elif den:
+        reached = Fraction(100 * num, den) >= Fraction(target)
+        if over:
+            result.status = "met" if reached else "missed"
+        else:
+            result.status = "on_track" if reached else "at_risk"
+    return result
+
+
+def _param(spec: CommitmentSpec, name: str) -> object:
+    try:
+        return spec.params[name]
+    except KeyError:
+        raise ValueError(f"commitment {spec.id} ({spec.kind}) needs parameter {name!r}") from None
+
+
+def _first_contact(
+    spec: CommitmentSpec,
+    cycles: list[CycleFacts],
+    cal: BusinessCalendar,
+    now: dt.datetime,
+    lists: dict[str, list[int]],
+    time_left: dict[int, float],
+) -> tuple[int, int]:
+    allowed = float(_as_decimal(_param(spec, "hours"))) * 3600  # type: ignore[arg-type]
+    for key in ("met", "breached", "open", "at_risk"):
+        lists[key] = []
+    for c in cycles:
+        used = clock_business_seconds(c, cal, now)
+        if clock_stopped(c, now):
+            lists["met" if used <= allowed else "breached"].append(c.key)
+        elif used > allowed:
+            lists["breached"].append(c.key)
+        else:
+            left = allowed - used
+            lists["open"].append(c.key)
+            time_left[c.key] = left
+            if left <= AT_RISK_SHARE * allowed:
+                lists["at_risk"].append(c.key)
+    met, breached = len(lists["met"]), len(lists["breached"])
+    return met, met + breached
+
+
+__all__ = [
+    "COUNT_KINDS",
+    "KINDS",
+    "RATE_KINDS",
+    "CommitmentSpec",
+    "MetricResult",
+    "Period",
+    "evaluate",
+    "period_containing",
+    "periods_between",
+    "prorated_target",
+]
