@@ -346,29 +346,32 @@ class _Lines:
                     "save it as 'CSV UTF-8 (comma delimited)' and upload again"
                 ) from None
 
+    def _too_long(self) -> FormatError:
+        return FormatError(
+            f"line {self.line_no + 1} is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB: "
+            "this is not a CSV file the portal can read"
+        )
+
     def __iter__(self) -> Iterator[str]:
+        buf, pos = self._buf, 0
+        self._buf = b""
         while True:
-            idx = self._buf.find(b"\n")
+            idx = buf.find(b"\n", pos)
             while idx < 0 and not self._eof:
-                if len(self._buf) > MAX_LINE_BYTES:
-                    raise FormatError(
-                        f"line {self.line_no + 1} is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB: "
-                        "this is not a CSV file the portal can read"
-                    )
-                start = len(self._buf)
-                self._buf += self._read()
-                idx = self._buf.find(b"\n", start)
+                if len(buf) - pos > MAX_LINE_BYTES:
+                    raise self._too_long()
+                buf, pos = buf[pos:], 0  # one copy per chunk, not per line
+                start = len(buf)
+                buf += self._read()
+                idx = buf.find(b"\n", start)
             if idx < 0:
-                raw, self._buf = self._buf, b""
+                raw, buf, pos = buf[pos:], b"", 0
                 if not raw:
                     return
             else:
-                raw, self._buf = self._buf[: idx + 1], self._buf[idx + 1 :]
+                raw, pos = buf[pos : idx + 1], idx + 1
             if len(raw) > MAX_LINE_BYTES:
-                raise FormatError(
-                    f"line {self.line_no + 1} is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB: "
-                    "this is not a CSV file the portal can read"
-                )
+                raise self._too_long()
             self.line_no += 1
             try:
                 text = raw.decode("utf-8")
