@@ -1,0 +1,336 @@
+"""Server-side SVG charts: no JavaScript, no CDN, Content-Security-Policy friendly.
+
+Charts are returned as inline ``<svg>`` markup (a :class:`SafeString`):
+
+* accessible: ``role="img"``, ``<title>`` and ``<desc>`` (the ``<desc>`` holds a
+  plain-text summary of the data), ``aria-labelledby`` pointing at both;
+* every piece of caller-supplied text is escaped with ``django.utils.html.escape``;
+* colours come from CSS classes (``chart-line``, ``chart-bar``, ``is-highlight``,
+  ``chart-target`` … plus each series' ``css_class``), never ``style=``
+  attributes or ``<style>`` elements, so a strict ``style-src`` CSP is fine.
+  Neutral presentation attributes (``stroke="currentColor"``, ``fill="none"``)
+  act as fallbacks that any stylesheet rule overrides.
+
+``None`` (or NaN) values are gaps: lines break and bars are omitted.
+With ``percent=True`` values are fractions (0.95) shown as percentages (95%).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+_CSS_CLASS_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*( [A-Za-z_][A-Za-z0-9_-]*)*$")
+
+PAD_LEFT = 52
+PAD_RIGHT = 16
+PAD_TOP = 28  # room for the legend
+PAD_BOTTOM = 30
+MAX_X_LABELS = 12
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: Sequence[float | None]
+    css_class: str = "series-1"
+
+    def __post_init__(self) -> None:
+        if not _CSS_CLASS_RE.match(self.css_class):
+            raise ValueError(f"Invalid CSS class name(s) for series {self.name!r}.")
+
+
+# -------------------------------------------------------------------- helpers
+def _clean(value: float | None) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _num(value: float) -> str:
+    """Compact coordinate formatting."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def format_value(value: float, *, percent: bool = False) -> str:
+    """Human-readable number (``1,250``, ``0.5``) or percentage (``95%``, ``99.5%``)."""
+    if percent:
+        pct = value * 100
+        return f"{pct:.0f}%" if abs(pct - round(pct)) < 0.05 else f"{pct:.1f}%"
+    if abs(value - round(value)) < 1e-9:
+        return f"{round(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _nice_step(span: float, ticks: int = 4) -> float:
+    raw = span / ticks
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 2.5, 5, 10):
+        if raw <= factor * magnitude:
+            return factor * magnitude
+    return 10 * magnitude  # pragma: no cover - loop always returns
+
+
+def _y_scale(values: list[float], *, percent: bool) -> tuple[float, float, list[float]]:
+    lo = min([0.0, *values])
+    hi = max([0.0, *values])
+    if percent:
+        hi = max(hi, 1.0)
+    if hi == lo:
+        hi = lo + 1.0
+    step = _nice_step(hi - lo)
+    lo = math.floor(lo / step) * step
+    hi = math.ceil(hi / step) * step
+    count = round((hi - lo) / step)
+    return lo, hi, [lo + i * step for i in range(count + 1)]
+
+
+def _chart_id(kind: str, *parts: object) -> str:
+    digest = hashlib.sha256(repr((kind, parts)).encode()).hexdigest()[:10]
+    return f"chart-{digest}"
+
+
+def _svg_open(chart_id: str, width: int, height: int, title: str, desc: str, kind: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{kind}" role="img" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc">'
+        f'<title id="{chart_id}-title">{escape(title)}</title>'
+        f'<desc id="{chart_id}-desc">{escape(desc)}</desc>'
+    )
+
+
+def _empty(chart_id: str, width: int, height: int, title: str, kind: str) -> SafeString:
+    return mark_safe(  # noqa: S308 - all text escaped
+        _svg_open(chart_id, width, height, title, "No data.", kind)
+        + f'<text class="chart-empty" x="{width / 2:g}" y="{height / 2:g}" '
+        'text-anchor="middle" dominant-baseline="middle" fill="currentColor">No data</text>'
+        "</svg>"
+    )
+
+
+def _y_axis(
+    lo: float,
+    hi: float,
+    ticks: list[float],
+    *,
+    width: int,
+    height: int,
+    percent: bool,
+    y_label: str,
+) -> tuple[list[str], Callable[[float], float]]:
+    plot_h = height - PAD_TOP - PAD_BOTTOM
+
+    def y_of(v: float) -> float:
+        return PAD_TOP + plot_h * (1 - (v - lo) / (hi - lo))
+
+    out = ['<g class="chart-grid">']
+    for tick in ticks:
+        y = _num(y_of(tick))
+        out.append(
+            f'<line x1="{PAD_LEFT}" x2="{width - PAD_RIGHT}" y1="{y}" y2="{y}" '
+            'stroke="currentColor" stroke-opacity="0.15"/>'
+            f'<text class="chart-tick" x="{PAD_LEFT - 6}" y="{y}" text-anchor="end" '
+            f'dominant-baseline="middle" fill="currentColor">'
+            f"{escape(format_value(tick, percent=percent))}</text>"
+        )
+    out.append("</g>")
+    if y_label:
+        cy = _num(PAD_TOP + plot_h / 2)
+        out.append(
+            f'<text class="chart-axis-label" x="12" y="{cy}" text-anchor="middle" '
+            f'transform="rotate(-90 12 {cy})" fill="currentColor">{escape(y_label)}</text>'
+        )
+    return out, y_of
+
+
+def _x_labels(labels: list[str], xs: list[float], height: int) -> list[str]:
+    every = max(1, math.ceil(len(labels) / MAX_X_LABELS))
+    out = ['<g class="chart-x-labels">']
+    for i, (label, x) in enumerate(zip(labels, xs, strict=False)):
+        if i % every == 0:
+            out.append(
+                f'<text class="chart-tick" x="{_num(x)}" y="{height - PAD_BOTTOM + 16}" '
+                f'text-anchor="middle" fill="currentColor">{escape(label)}</text>'
+            )
+    out.append("</g>")
+    return out
+
+
+# ----------------------------------------------------------------- line chart
+def _series_summary(series: Series, labels: list[str], percent: bool) -> str:
+    points = [
+        (labels[i] if i < len(labels) else str(i + 1), v)
+        for i, v in enumerate(_clean(v) for v in series.values)
+        if v is not None
+    ]
+    if not points:
+        return f"{series.name}: no data."
+    (first_label, first), (last_label, last) = points[0], points[-1]
+    lo_label, lo = min(points, key=lambda p: p[1])
+    hi_label, hi = max(points, key=lambda p: p[1])
+
+    def fmt(v: float) -> str:
+        return format_value(v, percent=percent)
+
+    return (
+        f"{series.name}: {fmt(first)} ({first_label}) to {fmt(last)} ({last_label}); "
+        f"lowest {fmt(lo)} ({lo_label}), highest {fmt(hi)} ({hi_label})."
+    )
+
+
+def line_chart(
+    series: list[Series],
+    *,
+    x_labels: list[str],
+    y_label: str = "",
+    target: float | None = None,
+    width: int = 640,
+    height: int = 240,
+    percent: bool = False,
+    title: str | None = None,
+) -> SafeString:
+    """Render one or more series over ``x_labels`` as an SVG line chart.
+
+    Each series' values align with ``x_labels`` (extra values are ignored,
+    missing ones are gaps). ``target`` draws a dashed horizontal line.
+    """
+    title = title or y_label or "Line chart"
+    n = len(x_labels)
+    chart_id = _chart_id("line", series, x_labels, y_label, target, title)
+    cleaned = [[_clean(v) for v in list(s.values)[:n]] for s in series]
+    present = [v for values in cleaned for v in values if v is not None]
+    if not n or not present:
+        return _empty(chart_id, width, height, title, "line")
+
+    summaries = [_series_summary(s, x_labels, percent) for s in series]
+    if target is not None:
+        summaries.append(f"Target: {format_value(target, percent=percent)}.")
+    lo, hi, ticks = _y_scale(present + ([target] if target is not None else []), percent=percent)
+
+    plot_w = width - PAD_LEFT - PAD_RIGHT
+    xs = [PAD_LEFT + (plot_w * i / (n - 1) if n > 1 else plot_w / 2) for i in range(n)]
+
+    parts = [_svg_open(chart_id, width, height, title, " ".join(summaries), "line")]
+    axis, y_of = _y_axis(
+        lo, hi, ticks, width=width, height=height, percent=percent, y_label=y_label
+    )
+    parts += axis
+    parts += _x_labels(x_labels, xs, height)
+
+    if target is not None:
+        ty = _num(y_of(target))
+        parts.append(
+            f'<line class="chart-target" x1="{PAD_LEFT}" x2="{width - PAD_RIGHT}" '
+            f'y1="{ty}" y2="{ty}" stroke="currentColor" stroke-dasharray="6 4"/>'
+            f'<text class="chart-target-label" x="{width - PAD_RIGHT}" y="{_num(y_of(target) - 4)}" '
+            f'text-anchor="end" fill="currentColor">'
+            f"Target {escape(format_value(target, percent=percent))}</text>"
+        )
+
+    for s, values in zip(series, cleaned, strict=True):
+        segments: list[list[tuple[float, float]]] = [[]]
+        for x, v in zip(xs, values, strict=False):
+            if v is None:
+                if segments[-1]:
+                    segments.append([])
+                continue
+            segments[-1].append((x, y_of(v)))
+        d = " ".join(
+            "M" + " L".join(f"{_num(x)} {_num(y)}" for x, y in seg) for seg in segments if seg
+        )
+        css = escape(s.css_class)
+        parts.append(f'<g class="chart-series {css}">')
+        parts.append(
+            f'<path class="chart-line {css}" d="{d}" fill="none" stroke="currentColor" '
+            'stroke-width="2" stroke-linejoin="round"/>'
+        )
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            parts.append(
+                f'<circle class="chart-point {css}" cx="{_num(xs[i])}" cy="{_num(y_of(v))}" '
+                f'r="3" fill="currentColor"><title>{escape(s.name)}, {escape(x_labels[i])}: '
+                f"{escape(format_value(v, percent=percent))}</title></circle>"
+            )
+        parts.append("</g>")
+
+    # Legend along the top.
+    x = PAD_LEFT
+    parts.append('<g class="chart-legend">')
+    for s in series:
+        css = escape(s.css_class)
+        parts.append(
+            f'<rect class="chart-swatch {css}" x="{x}" y="8" width="10" height="10" '
+            f'fill="currentColor"/><text x="{x + 14}" y="17" fill="currentColor">'
+            f"{escape(s.name)}</text>"
+        )
+        x += 24 + 7 * len(s.name)
+    parts.append("</g></svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - all text escaped
+
+
+# ------------------------------------------------------------------ bar chart
+def bar_chart(
+    labels: list[str],
+    values: list[float | None],
+    *,
+    width: int = 640,
+    height: int = 240,
+    highlight: set[int] | frozenset[int] = frozenset(),
+    percent: bool = False,
+    title: str = "Bar chart",
+) -> SafeString:
+    """Render a vertical bar chart; bars whose index is in ``highlight`` get ``is-highlight``."""
+    if len(labels) != len(values):
+        raise ValueError(
+            f"bar_chart needs one value per label ({len(labels)} labels, {len(values)} values)."
+        )
+    chart_id = _chart_id("bar", labels, values, sorted(highlight), title)
+    cleaned = [_clean(v) for v in values]
+    present = [v for v in cleaned if v is not None]
+    if not present:
+        return _empty(chart_id, width, height, title, "bar")
+
+    summary = "; ".join(
+        f"{label}: {format_value(v, percent=percent) if v is not None else 'no data'}"
+        for label, v in zip(labels, cleaned, strict=True)
+    )
+    lo, hi, ticks = _y_scale(present, percent=percent)
+    parts = [_svg_open(chart_id, width, height, title, summary + ".", "bar")]
+    axis, y_of = _y_axis(lo, hi, ticks, width=width, height=height, percent=percent, y_label="")
+    parts += axis
+
+    n = len(labels)
+    slot = (width - PAD_LEFT - PAD_RIGHT) / n
+    bar_w = slot * 0.7
+    xs = [PAD_LEFT + slot * (i + 0.5) for i in range(n)]
+    parts += _x_labels(labels, xs, height)
+    base = y_of(0.0)
+    parts.append('<g class="chart-bars">')
+    for i, (label, v) in enumerate(zip(labels, cleaned, strict=True)):
+        if v is None:
+            continue
+        top, bottom = sorted((y_of(v), base))
+        css = "chart-bar is-highlight" if i in highlight else "chart-bar"
+        text = escape(format_value(v, percent=percent))
+        parts.append(
+            f'<rect class="{css}" x="{_num(xs[i] - bar_w / 2)}" y="{_num(top)}" '
+            f'width="{_num(bar_w)}" height="{_num(bottom - top)}" fill="currentColor">'
+            f"<title>{escape(label)}: {text}</title></rect>"
+        )
+        if bar_w >= 24:
+            parts.append(
+                f'<text class="chart-value" x="{_num(xs[i])}" y="{_num(top - 4)}" '
+                f'text-anchor="middle" fill="currentColor">{text}</text>'
+            )
+    parts.append("</g></svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - all text escaped

@@ -1,0 +1,181 @@
+"""Reverse funnel planner: from a revenue goal back to the leads needed.
+
+Pure arithmetic on :class:`~decimal.Decimal`; no models, no database.
+
+Working backwards from the goal, each stage is computed from the one after it
+and **rounded up (ceil) at every step**, because half a deal or a fraction of a
+lead cannot be worked::
+
+    won           = ceil(revenue_goal / avg_deal_size)
+    opportunities = ceil(won / rates["opportunity_to_won"])
+    sqls          = ceil(opportunities / rates["sql_to_opportunity"])
+    sals          = ceil(sqls / rates["sal_to_sql"])
+    mqls          = ceil(sals / rates["mql_to_sal"])
+    leads         = ceil(mqls / rates["lead_to_mql"])
+
+Per-period figures are ``ceil(total / periods)`` for each stage independently,
+so ``per_period * periods`` may slightly exceed the total; that is the safe side
+for planning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal, InvalidOperation, localcontext
+from types import MappingProxyType
+from typing import Any
+
+#: Stage-to-stage conversion rates, in funnel order (top to bottom).
+RATE_KEYS = (
+    "lead_to_mql",
+    "mql_to_sal",
+    "sal_to_sql",
+    "sql_to_opportunity",
+    "opportunity_to_won",
+)
+
+#: Editable starting defaults for the planner form. These are typical B2B
+#: benchmarks, not facts about this business: replace them with observed rates.
+DEFAULT_RATES: MappingProxyType[str, Decimal] = MappingProxyType(
+    {
+        "lead_to_mql": Decimal("0.20"),
+        "mql_to_sal": Decimal("0.70"),
+        "sal_to_sql": Decimal("0.50"),
+        "sql_to_opportunity": Decimal("0.50"),
+        "opportunity_to_won": Decimal("0.25"),
+    }
+)
+
+_RATE_LABELS = {
+    "lead_to_mql": "lead → MQL",
+    "mql_to_sal": "MQL → SAL",
+    "sal_to_sql": "SAL → SQL",
+    "sql_to_opportunity": "SQL → opportunity",
+    "opportunity_to_won": "opportunity → won",
+}
+
+
+@dataclass(frozen=True)
+class StageCounts:
+    """Whole-number counts for each funnel stage."""
+
+    leads: int
+    mqls: int
+    sals: int
+    sqls: int
+    opportunities: int
+    won: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "leads": self.leads,
+            "mqls": self.mqls,
+            "sals": self.sals,
+            "sqls": self.sqls,
+            "opportunities": self.opportunities,
+            "won": self.won,
+        }
+
+
+@dataclass(frozen=True)
+class FunnelPlan:
+    """Result of :func:`reverse_funnel`: inputs plus totals and per-period counts."""
+
+    revenue_goal: Decimal
+    avg_deal_size: Decimal
+    periods: int
+    rates: dict[str, Decimal]
+    total: StageCounts
+    per_period: StageCounts
+
+    def rows(self) -> list[tuple[str, int, int]]:
+        """``(stage, total, per_period)`` rows from the top of the funnel down."""
+        per = self.per_period.as_dict()
+        return [(stage, count, per[stage]) for stage, count in self.total.as_dict().items()]
+
+
+def _ceil(value: Decimal) -> int:
+    return int(value.to_integral_value(rounding=ROUND_CEILING))
+
+
+def _to_decimal(name: str, value: Any) -> Decimal:
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{name} must be a number, got {value!r}.")
+    try:
+        result = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}.") from None
+    if not result.is_finite():
+        raise ValueError(f"{name} must be a finite number, got {value!r}.")
+    return result
+
+
+def _validate_rates(rates: dict[str, Any]) -> dict[str, Decimal]:
+    unknown = sorted(set(rates) - set(RATE_KEYS))
+    if unknown:
+        raise ValueError(
+            f"Unknown conversion rate(s): {', '.join(unknown)}. Expected: {', '.join(RATE_KEYS)}."
+        )
+    missing = [key for key in RATE_KEYS if key not in rates]
+    if missing:
+        raise ValueError(f"Missing conversion rate(s): {', '.join(missing)}.")
+    clean = {}
+    for key in RATE_KEYS:
+        rate = _to_decimal(f"Conversion rate {_RATE_LABELS[key]}", rates[key])
+        if not (Decimal(0) < rate <= Decimal(1)):
+            raise ValueError(
+                f"Conversion rate {_RATE_LABELS[key]} must be greater than 0 and at most 1 "
+                f"(a fraction, e.g. 0.25 for 25%), got {rate}."
+            )
+        clean[key] = rate
+    return clean
+
+
+def reverse_funnel(
+    *,
+    revenue_goal: Decimal,
+    avg_deal_size: Decimal,
+    rates: dict[str, Decimal],
+    periods: int,
+) -> FunnelPlan:
+    """Plan how many of each funnel stage are needed to reach ``revenue_goal``.
+
+    ``rates`` must contain exactly the keys in :data:`RATE_KEYS`, each a
+    fraction in (0, 1]. ``periods`` (e.g. months) must be a positive integer.
+    Raises :class:`ValueError` with a readable message on invalid input.
+    """
+    goal = _to_decimal("Revenue goal", revenue_goal)
+    if goal <= 0:
+        raise ValueError(f"Revenue goal must be greater than 0, got {goal}.")
+    deal = _to_decimal("Average deal size", avg_deal_size)
+    if deal <= 0:
+        raise ValueError(f"Average deal size must be greater than 0, got {deal}.")
+    if isinstance(periods, bool) or not isinstance(periods, int):
+        raise ValueError(f"Number of periods must be a whole number, got {periods!r}.")
+    if periods < 1:
+        raise ValueError(f"Number of periods must be at least 1, got {periods}.")
+    clean_rates = _validate_rates(rates)
+
+    with localcontext() as ctx:
+        ctx.prec = 50
+        won = _ceil(goal / deal)
+        opportunities = _ceil(Decimal(won) / clean_rates["opportunity_to_won"])
+        sqls = _ceil(Decimal(opportunities) / clean_rates["sql_to_opportunity"])
+        sals = _ceil(Decimal(sqls) / clean_rates["sal_to_sql"])
+        mqls = _ceil(Decimal(sals) / clean_rates["mql_to_sal"])
+        leads = _ceil(Decimal(mqls) / clean_rates["lead_to_mql"])
+
+    total = StageCounts(
+        leads=leads, mqls=mqls, sals=sals, sqls=sqls, opportunities=opportunities, won=won
+    )
+    per_period = StageCounts(
+        **{stage: -(-count // periods) for stage, count in total.as_dict().items()}
+    )
+    return FunnelPlan(
+        revenue_goal=goal,
+        avg_deal_size=deal,
+        periods=periods,
+        rates=clean_rates,
+        total=total,
+        per_period=per_period,
+    )
