@@ -1,0 +1,164 @@
+"""Per-cycle facts (leads.Cycle), maintained from lead events.
+
+`lead_cycles_refresh(lead_ids)` recomputes the cycles of the given leads from their
+events and replaces their Cycle rows. Writers of lead events call it in the same
+transaction as the events, so the facts are never behind the events; compliance reads
+only Cycle rows. `cycles_computed(lead_ids)` returns the rows a full recomputation
+would store (unsaved), for `compliance_rebuild --verify`.
+
+Choices: a cycle's `owner` is the lead's current owner; `deadline_at` is the governing
+version's first-contact window (`Version.first_contact_hours`) on its calendar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from leads.models import Cycle, Lead, LeadEvent
+from reports.clock import BusinessCalendar, business_deadline, business_seconds
+from reports.cycles import CycleFacts, EventIn, cycles_from_events
+from slas.calendars import version_calendar
+from slas.models import Holiday, Version
+
+STAGE_COLUMNS = {
+    "sal": "sal_at",
+    "sql": "sql_at",
+    "opportunity": "opportunity_at",
+    "won": "won_at",
+    "lost": "lost_at",
+}
+
+
+@dataclass(frozen=True)
+class GoverningVersion:
+    id: int
+    starts: dt.datetime
+    ends: dt.datetime | None
+    calendar: BusinessCalendar
+    first_contact_hours: float
+
+
+class VersionIndex:
+    """In-force intervals of every activated version, per agreement, loaded once."""
+
+    def __init__(self) -> None:
+        self._by_agreement: dict[int, list[GoverningVersion]] | None = None
+
+    def _load(self) -> dict[int, list[GoverningVersion]]:
+        holidays: dict[int, list[dt.date]] = defaultdict(list)
+        for version_id, day in Holiday.objects.values_list("version_id", "date"):
+            holidays[version_id].append(day)
+        index: dict[int, list[GoverningVersion]] = defaultdict(list)
+        for version in Version.objects.filter(in_force_from__isnull=False).order_by(
+            "in_force_from"
+        ):
+            index[version.agreement_id].append(
+                GoverningVersion(
+                    id=version.pk,
+                    starts=version.in_force_from,
+                    ends=version.in_force_until,
+                    calendar=version_calendar(version, holidays[version.pk]),
+                    first_contact_hours=float(version.first_contact_hours),
+                )
+            )
+        return index
+
+    def versions(self, agreement_id: int | None) -> list[GoverningVersion]:
+        if self._by_agreement is None:
+            self._by_agreement = self._load()
+        return self._by_agreement.get(agreement_id, []) if agreement_id else []
+
+    def governing(self, agreement_id: int | None, at: dt.datetime) -> GoverningVersion | None:
+        for version in self.versions(agreement_id):
+            if version.starts <= at and (version.ends is None or at < version.ends):
+                return version
+        return None
+
+
+def _row(lead: Lead, facts: CycleFacts, version: GoverningVersion | None) -> Cycle:
+    row = Cycle(
+        lead_id=lead.pk,
+        number=facts.number,
+        handoff_event_id=facts.handoff_event_id,
+        handoff_at=facts.handoff_at,
+        ended_at=facts.ended_at,
+        agreement_id=lead.agreement_id,
+        version_id=version.id if version else None,
+        owner_id=lead.owner_id,
+        first_contact_at=facts.first_contact_at,
+        clock_stop_at=facts.clock_stop_at,
+        clock_stop_kind=facts.clock_stop_kind,
+        accepted_at=facts.accepted_at,
+        rejected_at=facts.rejected_at,
+        rejected_to=facts.rejected_to,
+        rejected_reason_code=facts.rejected_reason_code,
+        sales_recycle_at=facts.sales_recycle_at,
+        sales_recycle_from=facts.sales_recycle_from,
+        attempts_before_sales_recycle=facts.attempts_before_sales_recycle
+        if facts.sales_recycle_at
+        else None,
+        attempts=facts.contact_attempts,
+        exits=[[at.isoformat(), to, reason] for at, to, reason in facts.exits],
+    )
+    for stage, column in STAGE_COLUMNS.items():
+        setattr(row, column, facts.stage_entered.get(stage))
+    if version is not None:
+        row.deadline_at = business_deadline(
+            version.calendar, facts.handoff_at, version.first_contact_hours
+        )
+        if facts.clock_stop_at is not None:
+            row.clock_business_seconds = business_seconds(
+                version.calendar, facts.handoff_at, facts.clock_stop_at
+            )
+    return row
+
+
+def cycles_computed(lead_ids: Iterable[int], index: VersionIndex | None = None) -> list[Cycle]:
+    """The Cycle rows the events of these leads imply (unsaved)."""
+    index = index or VersionIndex()
+    ids = list(lead_ids)
+    leads = {
+        lead.pk: lead
+        for lead in Lead.objects.filter(pk__in=ids).only("id", "agreement_id", "owner_id")
+    }
+    events: dict[int, list[EventIn]] = defaultdict(list)
+    rows = LeadEvent.objects.filter(
+        lead_id__in=ids, kind__in=["stage_changed", "contact_attempt"]
+    ).values_list("id", "lead_id", "occurred_at", "kind", "to_stage", "reason_code", "channel")
+    for event_id, lead_id, occurred_at, kind, to_stage, reason_code, channel in rows.iterator(
+        chunk_size=5000
+    ):
+        events[lead_id].append(EventIn(event_id, occurred_at, kind, to_stage, reason_code, channel))
+    result: list[Cycle] = []
+    for lead_id, lead in leads.items():
+        agreement_id = lead.agreement_id
+        found: dict[int, GoverningVersion | None] = {}
+
+        def governing(at: dt.datetime, agreement_id=agreement_id, found=found) -> int | None:
+            version = index.governing(agreement_id, at)
+            if version is not None:
+                found[version.id] = version
+            return version.id if version else None
+
+        for facts in cycles_from_events(events.get(lead_id, []), governing, lead_id=lead_id):
+            result.append(
+                _row(lead, facts, found.get(facts.version_id) if facts.version_id else None)
+            )
+    return result
+
+
+def lead_cycles_refresh(lead_ids: Iterable[int], index: VersionIndex | None = None) -> int:
+    """Replace the Cycle rows of these leads with a recomputation from their events."""
+    ids = sorted(set(lead_ids))
+    if not ids:
+        return 0
+    rows = cycles_computed(ids, index)
+    with transaction.atomic():
+        Cycle.objects.filter(lead_id__in=ids).delete()
+        Cycle.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
