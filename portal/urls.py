@@ -23,6 +23,10 @@ urlpatterns = [
     path("agreements/", include("slas.urls")),
     path("leads/", include("leads.urls")),
     path("reports/", include("reports.urls")),
+    path("api/v1/", include("slas.api.urls")),
+    path("api/v1/", include("leads.api.urls")),
+    path("api/v1/", include("reports.api.urls")),
+    path("integrations/", include("leads.integration_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

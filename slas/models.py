@@ -328,3 +328,32 @@ class Section(VersionPart):
 
     def __str__(self) -> str:
         return self.title
+
+
+class EscalationAction(models.TextChoices):
+    REMIND_OWNER = "remind_owner", _("Remind the owner")
+    NOTIFY_MANAGER = "notify_manager", _("Tell the sales manager")
+    ALLOW_REASSIGN = "allow_reassign", _("Allow reassignment")
+
+
+class EscalationStep(VersionPart):
+    """A step of the escalation ladder: at `at_percent` of the first-contact window, act."""
+
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="escalation_steps")
+    at_percent = models.PositiveSmallIntegerField(_("at % of the first-contact window"))
+    action = models.CharField(_("action"), max_length=32, choices=EscalationAction.choices)
+    history = HistoricalRecords()
+
+    class Meta(VersionPart.Meta):
+        ordering = ["at_percent", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "at_percent", "action"], name="escalation_step_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(at_percent__gt=0), name="escalation_step_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at_percent}% {self.get_action_display()}"
