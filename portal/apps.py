@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = _("People")
+
+    def ready(self) -> None:
+        from portal import schema  # noqa: F401  (registers the OpenAPI auth extension)

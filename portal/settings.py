@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "portal",
     "slas",
@@ -194,11 +195,32 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "portal.throttling.PerTokenRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        # Per token (or per signed-in user for the browser session).
+        "api": env_str("API_RATE", "1200/min"),
+        "anon": env_str("API_ANON_RATE", "60/min"),
+        # Views that set `throttle_scope`.
+        "ingest": env_str("API_INGEST_RATE", "600/min"),
+        "webhook": env_str("API_WEBHOOK_RATE", "1200/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sales & Marketing SLA portal API",
+    "DESCRIPTION": (
+        "Everything a person can do in the portal's pages. Authenticate with a session (browser) "
+        "or `Authorization: Bearer <token>` (tokens from your profile page; read or write scope)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 
-from portal import views
+from portal import token_views, views
+from portal.api_docs import ApiDocsView
 
 handler404 = "portal.views.page_not_found"
 handler403 = "portal.views.permission_denied"
@@ -16,6 +18,10 @@ urlpatterns = [
     path("people/", views.people, name="people"),
     path("people/teams/<int:pk>/", views.team_detail, name="team_detail"),
     path("people/me/", views.profile, name="profile"),
+    path("people/me/tokens/", token_views.token_list, name="token_list"),
+    path("people/me/tokens/<int:pk>/revoke/", token_views.token_revoke, name="token_revoke"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),
     path("notifications/", views.notifications, name="notifications"),
     path(
         "notifications/read-all/", views.notifications_mark_all_read, name="notifications_read_all"

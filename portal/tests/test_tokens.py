@@ -60,3 +60,54 @@ class TestApiTokens:
         assert api.post("/echo/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 403
         _, raw = api_token_create(user=cast.dan, name="ci", scope="write")
         assert api.post("/echo/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 201
+
+
+@pytest.mark.django_db
+class TestTokenPages:
+    def test_a_user_creates_a_token_and_sees_the_secret_once(self, client, cast):
+        client.force_login(cast.dan)
+        response = client.post(
+            "/people/me/tokens/", {"name": "HubSpot sync", "scope": "write", "expires": "30"}
+        )
+        content = response.content.decode()
+        token = cast.dan.api_tokens.get()
+        assert f"{token.prefix}." in content
+        assert f"{token.prefix}." not in client.get("/people/me/tokens/").content.decode()
+
+    def test_a_user_revokes_their_token(self, client, cast):
+        token, _ = api_token_create(user=cast.dan, name="cli")
+        client.force_login(cast.dan)
+        client.post(f"/people/me/tokens/{token.pk}/revoke/")
+        token.refresh_from_db()
+        assert token.revoked_at is not None
+
+    def test_nobody_revokes_someone_elses_token(self, client, cast):
+        token, _ = api_token_create(user=cast.dan, name="cli")
+        client.force_login(cast.mallory)
+        assert client.post(f"/people/me/tokens/{token.pk}/revoke/").status_code == 404
+        token.refresh_from_db()
+        assert token.revoked_at is None
+
+
+@pytest.mark.django_db
+def test_the_api_answers_429_with_retry_after_when_a_token_exceeds_its_rate(api, cast):
+    from unittest import mock
+
+    from django.core.cache import cache
+
+    from portal.throttling import PerTokenRateThrottle
+
+    # given a limit of 3 requests a minute per token
+    cache.clear()
+    _, raw = api_token_create(user=cast.dan, name="cli")
+    with mock.patch.object(PerTokenRateThrottle, "THROTTLE_RATES", {"api": "3/min"}):
+        # when the token makes a fourth request within the minute
+        codes = [
+            api.get("/echo/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code for _ in range(3)
+        ]
+        response = api.get("/echo/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    cache.clear()
+    # then it is refused with a Retry-After
+    assert codes == [200, 200, 200]
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
