@@ -1,17 +1,15 @@
 """The home page: what this person should do today.
 
-Each app may provide `<app>.home.sections(user) -> list[HomeSection]`; the home page
-collects them in the order of INSTALLED_APPS, so an app adds its to-do items without
-touching the portal.
+Each app may provide `sections(user) -> list[HomeSection]` in `<app>/home.py` or any
+`<app>/*_home.py` (see portal.discovery); the home page collects them, so an area adds
+its to-do items without touching the portal.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from dataclasses import dataclass, field
 
-from django.apps import apps
+from portal.discovery import app_modules
 
 
 @dataclass
@@ -35,11 +33,7 @@ class HomeSection:
 
 def home_sections(user) -> list[HomeSection]:
     sections: list[HomeSection] = []
-    for config in apps.get_app_configs():
-        module_name = f"{config.name}.home"
-        if config.name == "portal" or importlib.util.find_spec(module_name) is None:
-            continue
-        module = importlib.import_module(module_name)
+    for module in app_modules("home"):
         provider = getattr(module, "sections", None)
         if provider is not None:
             sections.extend(provider(user))

@@ -1,28 +1,24 @@
 """Build (or rebuild) the demo company. Running it twice gives the same result.
 
-Each app may provide `<app>.demo.seed(stdout=...)`; they run in INSTALLED_APPS order,
-so later apps can build on earlier ones (agreements before leads, leads before reports).
+Each app may provide `seed(stdout=...)` in `<app>/demo.py` and `<app>/demo_*.py`; they run
+in INSTALLED_APPS order, the plain `demo` first, so later ones build on earlier ones
+(agreements, then signatures, then leads, then feedback and reports).
 """
 
-import importlib
-import importlib.util
-
-from django.apps import apps
 from django.core.management.base import BaseCommand
 
 from portal.demo import DEMO_PASSWORD, PEOPLE
+from portal.discovery import app_modules
 
 
 class Command(BaseCommand):
     help = "Create or refresh the demo teams, people, agreements, leads and reports."
 
     def handle(self, *args, **options):
-        for config in apps.get_app_configs():
-            module_name = f"{config.name}.demo"
-            if importlib.util.find_spec(module_name) is None:
+        for module in app_modules("demo"):
+            if not hasattr(module, "seed"):
                 continue
-            module = importlib.import_module(module_name)
-            self.stdout.write(f"Seeding {config.verbose_name}...")
+            self.stdout.write(f"Seeding {module.__name__}...")
             module.seed(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("\nDemo ready. Sign in at http://127.0.0.1:8000/ as:"))
         for username, first, _last, roles in PEOPLE:
