@@ -18,7 +18,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # kombu's file-system transport (the default without a broker) needs its folders.
-for _option in ("data_folder_in", "data_folder_out", "processed_folder"):
+for _option in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
     _folder = (app.conf.broker_transport_options or {}).get(_option)
     if _folder and str(app.conf.broker_url).startswith("filesystem"):
         Path(_folder).mkdir(parents=True, exist_ok=True)

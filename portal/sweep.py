@@ -109,6 +109,12 @@ def _managers_by_team(team_ids: Iterable[int]) -> dict[int, list]:
     return managers
 
 
+def _person(user) -> str:
+    if user is None:
+        return _("nobody")
+    return user.get_full_name() or user.get_username()
+
+
 def _hours(seconds: float) -> str:
     hours = seconds / 3600
     if hours < 1:
@@ -191,7 +197,7 @@ def lead_clocks_sweep(*, now: dt.datetime) -> int:
                         "You manage %(team)s; the lead's owner (%(owner)s) did not make "
                         "first contact in time."
                     )
-                    % {"team": lead.sales_team, "owner": owner or _("nobody")},
+                    % {"team": lead.sales_team, "owner": _person(owner)},
                 )
         for step in version.escalation_steps.all():
             if share * 100 < step.at_percent:
