@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from zoneinfo import ZoneInfo
 
 from leads.models import Lead, LeadEvent
 from reports.facts import lead_cycles_refresh
@@ -74,3 +75,28 @@ def handed_lead(cast, version: Version, *, at: dt.datetime, owner=None, name="Ad
 def contact(lead: Lead, *, at: dt.datetime) -> None:
     LeadEvent.objects.create(lead=lead, kind="contact_attempt", occurred_at=at, channel="phone")
     lead_cycles_refresh([lead.pk])
+
+
+def midday_zone() -> str:
+    """A fixed-offset zone where it is now about noon, so a 00:00-23:59 working day
+    counts every second of the last hours (no evening gap inside the test's window)."""
+    offset = 12 - dt.datetime.now(dt.UTC).hour
+    offset = max(-12, min(14, offset))
+    return "Etc/GMT" + ("-" if offset >= 0 else "+") + str(abs(offset))
+
+
+def round_the_clock_version(cast, *, hours: float = 1):
+    zone = midday_zone()
+    today = dt.datetime.now(ZoneInfo(zone)).date()
+    return active_agreement(
+        cast,
+        hours=hours,
+        tz=zone,
+        working_days=range(7),
+        work_start=dt.time(0, 0),
+        work_end=dt.time(23, 59),
+        in_force_from=dt.datetime.now(dt.UTC) - dt.timedelta(days=3),
+        effective=today - dt.timedelta(days=3),
+        end=today + dt.timedelta(days=300),
+        review=today + dt.timedelta(days=200),
+    )

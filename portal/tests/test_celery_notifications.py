@@ -18,12 +18,11 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from portal.models import EmailDelivery, Notification
-from portal.tests.leadclocks import active_agreement, handed_lead
+from portal.tests.leadclocks import handed_lead, round_the_clock_version
 from portal.tests.test_celery_worker import test_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,31 +106,6 @@ def wait_for(condition, timeout: float, what: str, worker: Worker | None = None)
 
 def emails(outbox: Path) -> list[str]:
     return outbox.read_text().splitlines() if outbox.exists() else []
-
-
-def midday_zone() -> str:
-    """A fixed-offset zone where it is now about noon, so a 00:00-23:59 working day
-    counts every second of the last hours (no evening gap inside the test's window)."""
-    offset = 12 - dt.datetime.now(dt.UTC).hour
-    offset = max(-12, min(14, offset))
-    return "Etc/GMT" + ("-" if offset >= 0 else "+") + str(abs(offset))
-
-
-def round_the_clock_version(cast, *, hours: float = 1):
-    zone = midday_zone()
-    today = dt.datetime.now(ZoneInfo(zone)).date()
-    return active_agreement(
-        cast,
-        hours=hours,
-        tz=zone,
-        working_days=range(7),
-        work_start=dt.time(0, 0),
-        work_end=dt.time(23, 59),
-        in_force_from=dt.datetime.now(dt.UTC) - dt.timedelta(days=3),
-        effective=today - dt.timedelta(days=3),
-        end=today + dt.timedelta(days=300),
-        review=today + dt.timedelta(days=200),
-    )
 
 
 @pytest.fixture
