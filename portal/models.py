@@ -62,6 +62,12 @@ class Membership(models.Model):
         return f"{self.user} · {self.team} · {self.get_role_display()}"
 
 
+class EmailDelivery(models.TextChoices):
+    IMMEDIATE = "immediate", _("Email right away")
+    DIGEST = "digest", _("In the daily digest email")
+    OFF = "off", _("No email (in the portal only)")
+
+
 class Notification(models.Model):
     """One message to one person. `dedupe_key` makes every delivery happen once."""
 
@@ -77,6 +83,21 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # Last time the email task was handed to the broker or started (the sweep re-enqueues
+    # emails whose task was never queued or was lost with the broker).
+    email_queued_at = models.DateTimeField(null=True, blank=True)
+    # How the email copy goes out, decided from the recipient's preference when the
+    # notification is written (so a later change of preference cannot send it twice).
+    email_delivery = models.CharField(
+        _("email delivery"), max_length=16, choices=EmailDelivery.choices, default="off"
+    )
+    digest = models.ForeignKey(
+        "EmailDigest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notifications",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -85,12 +106,69 @@ class Notification(models.Model):
                 fields=["recipient", "dedupe_key"], name="notification_once_per_recipient"
             )
         ]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(
+                fields=["email_delivery", "created_at"],
+                condition=models.Q(emailed_at__isnull=True) & ~models.Q(email_delivery="off"),
+                name="notification_email_pending",
+            ),
+        ]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
 
     def __str__(self) -> str:
         return self.title
+
+
+class NotificationPreference(models.Model):
+    """A person's choice of email delivery for one kind. In-app is always on.
+
+    No row means the kind's default (see `portal.notifications.KINDS`).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(_("kind"), max_length=64)
+    email = models.CharField(_("email"), max_length=16, choices=EmailDelivery.choices)
+
+    class Meta:
+        ordering = ["user", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once"),
+            models.CheckConstraint(
+                condition=models.Q(email__in=["immediate", "digest", "off"]),
+                name="notification_preference_email_valid",
+            ),
+        ]
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.kind} · {self.email}"
+
+
+class EmailDigest(models.Model):
+    """One daily digest email per person and day: the unique row is the dedupe key."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_digests"
+    )
+    day = models.DateField(_("day"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-day", "recipient"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "day"], name="email_digest_once_per_day")
+        ]
+        verbose_name = _("email digest")
+        verbose_name_plural = _("email digests")
+
+    def __str__(self) -> str:
+        return f"{self.recipient} · {self.day}"
 
 
 class TokenScope(models.TextChoices):

@@ -167,11 +167,18 @@ if not CELERY_BROKER_URL:
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),
         "processed_folder": str(_celery_dir / "processed"),
+        "control_folder": str(_celery_dir / "control"),
         "store_processed": False,
     }
     CELERY_BROKER_LOCAL = True
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # With late acks, a task whose worker died is delivered again after this many seconds.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        # How often a worker looks for such tasks (seconds; a scan on every look).
+        "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+        "unacked_restore_throttle": 1,
+    }
     CELERY_BROKER_LOCAL = False
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
@@ -181,7 +188,43 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE: dict = {}
+
+# --- Notifications (portal.tasks) ---------------------------------------------------
+# Each job recomputes what is due from the database, so a run missed while the broker
+# or the worker was down is caught up by the next one; none sends anything twice.
+from celery.schedules import crontab  # noqa: E402
+
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")  # links in emails
+NOTIFICATION_DIGEST_HOUR = env_int("NOTIFICATION_DIGEST_HOUR", 17)  # TIME_ZONE hour
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "notifications-sweep": {
+            "task": "portal.tasks.notifications_sweep",
+            "schedule": float(env_int("NOTIFICATIONS_SWEEP_SECONDS", 60)),
+        },
+        "agreement-reminders": {
+            "task": "portal.tasks.agreement_reminders_sweep",
+            "schedule": crontab(minute=5),
+        },
+        "version-expiry": {
+            "task": "portal.tasks.version_expiry_sweep",
+            "schedule": crontab(minute=10),
+        },
+        # Hourly; the task announces each month's report once, on its first business day.
+        "monthly-report": {
+            "task": "portal.tasks.monthly_report_sweep",
+            "schedule": crontab(minute=15),
+        },
+        # Hourly; each person gets one digest a day, from NOTIFICATION_DIGEST_HOUR on.
+        "notification-digests": {
+            "task": "portal.tasks.notification_digests_send",
+            "schedule": crontab(minute=30),
+        },
+    }
+)
+# --- end of notifications -----------------------------------------------------------
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -26,6 +26,13 @@ urlpatterns = [
     path(
         "notifications/read-all/", views.notifications_mark_all_read, name="notifications_read_all"
     ),
+    path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
+    path(
+        "notifications/preferences/",
+        views.notification_preferences,
+        name="notification_preferences",
+    ),
     path("agreements/", include("slas.urls")),
     path("leads/", include("leads.urls")),
     path("reports/", include("reports.urls")),

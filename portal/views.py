@@ -1,10 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
-from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -12,6 +14,12 @@ from portal import permissions
 from portal.forms import ThrottledAuthenticationForm
 from portal.home import home_sections
 from portal.models import Membership
+from portal.notification_forms import NotificationPreferencesForm
+from portal.notifications import (
+    notification_mark_read,
+    notification_preferences_update,
+    preferences_for,
+)
 
 
 class LoginView(auth_views.LoginView):
@@ -71,10 +79,57 @@ def profile(request):
     return render(request, "portal/profile.html", {"memberships": memberships})
 
 
+# Notification centre ----------------------------------------------------------------
+
+NOTIFICATIONS_PER_PAGE = 50
+
+
 @login_required
 def notifications(request):
-    items = request.user.notifications.all()[:200]
-    return render(request, "portal/notifications.html", {"notifications": items})
+    show_unread = request.GET.get("show") == "unread"
+    items = request.user.notifications.all()
+    if show_unread:
+        items = items.filter(read_at__isnull=True)
+    page = Paginator(items, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "portal/notifications.html",
+        {"notifications": page, "page_obj": page, "show_unread": show_unread},
+    )
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+@login_required
+def notification_open(request, pk: int):
+    """Follow a notification's link, marking it read.
+
+    A GET so the link works as a link (middle-click, copy); marking one's own
+    notification read is harmless and idempotent.
+    """
+    notification = get_object_or_404(request.user.notifications, pk=pk)
+    notification_mark_read(user=request.user, notification_id=notification.pk)
+    target = notification.url
+    if not target or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect("notifications")
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def notification_read(request, pk: int):
+    notification = get_object_or_404(request.user.notifications, pk=pk)
+    notification_mark_read(user=request.user, notification_id=notification.pk)
+    return redirect(_safe_next(request, reverse("notifications")))
 
 
 @login_required
@@ -83,6 +138,22 @@ def notifications_mark_all_read(request):
     request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
     messages.success(request, _("All notifications are marked as read."))
     return redirect("notifications")
+
+
+@login_required
+def notification_preferences(request):
+    initial = preferences_for(request.user)
+    form = NotificationPreferencesForm(request.POST or None, initial_choices=initial)
+    if request.method == "POST" and form.is_valid():
+        notification_preferences_update(user=request.user, choices=form.cleaned_data)
+        messages.success(request, _("Your notification preferences are saved."))
+        return redirect("notification_preferences")
+    return render(
+        request,
+        "portal/preferences.html",
+        {"form": form, "has_email": bool(request.user.email)},
+        status=400 if form.is_bound else 200,
+    )
 
 
 def page_not_found(request, exception):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from portal.models import Notification
+from portal.models import EmailDelivery, Notification
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,7 +83,11 @@ def test_a_task_sent_through_the_broker_is_run_by_a_worker_and_changes_the_datab
 
     # given a notification that was never emailed, and a worker on a queue of our own
     notification = Notification.objects.create(
-        recipient=cast.dan, kind="test", title="Hello from the worker", dedupe_key=str(uuid.uuid4())
+        recipient=cast.dan,
+        kind="test",
+        title="Hello from the worker",
+        dedupe_key=str(uuid.uuid4()),
+        email_delivery=EmailDelivery.IMMEDIATE,
     )
     queue = f"test-{uuid.uuid4().hex[:12]}"
     app.conf.task_always_eager = False
