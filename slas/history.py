@@ -44,3 +44,9 @@ def stamp(instance, *, user, reason: str) -> None:
     """Make the next history row of `instance` carry this user and change reason."""
     instance._history_user = user
     instance._change_reason = reason
+
+
+def unstamp(instance) -> None:
+    for attribute in ("_history_user", "_change_reason"):
+        if hasattr(instance, attribute):
+            delattr(instance, attribute)

@@ -294,8 +294,8 @@ class Comparison:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "old": {"id": self.old.pk, "number": self.old.number, "status": self.old.status},
-            "new": {"id": self.new.pk, "number": self.new.number, "status": self.new.status},
+            "old": {"id": self.old.pk, "number": self.old.number, "status": str(self.old.status)},
+            "new": {"id": self.new.pk, "number": self.new.number, "status": str(self.new.status)},
             "has_changes": self.has_changes,
             "components": [
                 {
@@ -577,6 +577,8 @@ def _group(changes: list[HistoryChange]) -> list[HistoryEntry]:
             and last.reason == change.reason
             and last.source == change.source
             and last.version_id == change.version_id
+            and change.kind != "status"
+            and not last.is_status_change
             and change.when - last.items[-1].when <= window
         ):
             last.items.append(change)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from portal import permissions
 from portal.models import Team, TeamFunction
 from slas.exceptions import EditConflict, VersionLocked
-from slas.history import Source, change_reason, stamp
+from slas.history import Source, change_reason, stamp, unstamp
 from slas.models import (
     PART_MODELS,
     Agreement,
@@ -103,7 +103,10 @@ def _require_manager(actor, agreement: Agreement) -> None:
 
 def _stamped_save(instance, *, actor, reason: str, **kwargs) -> None:
     stamp(instance, user=actor, reason=reason)
-    instance.save(**kwargs)
+    try:
+        instance.save(**kwargs)
+    finally:
+        unstamp(instance)  # a later save of this object must not reuse the reason
 
 
 # Agreements ---------------------------------------------------------------------------
@@ -292,7 +295,10 @@ def version_edit(
         if part.version_id != locked.pk:
             raise ValidationError(_("That row belongs to another version."))
         stamp(part, user=actor, reason=reason)
-        part.delete()
+        try:
+            part.delete()
+        finally:
+            unstamp(part)
     for part, data in update:
         if part.version_id != locked.pk:
             raise ValidationError(_("That row belongs to another version."))
