@@ -299,7 +299,7 @@ class PartViewSet(
 def _part_viewset(name: str) -> type[PartViewSet]:
     label = str(PART_MODELS[name]._meta.verbose_name_plural)
     tag = [f"version {label}"]
-    schema = extend_schema_view(
+    describe = extend_schema_view(
         list=extend_schema(summary=f"List a version's {label}", tags=tag, parameters=[VERSION_PK]),
         retrieve=extend_schema(
             summary=f"One of a version's {label}", tags=tag, parameters=[VERSION_PK]
@@ -324,7 +324,7 @@ def _part_viewset(name: str) -> type[PartViewSet]:
         ),
     )
     cls = type(f"{PART_MODELS[name].__name__}ViewSet", (PartViewSet,), {"part_name": name})
-    return schema(cls)
+    return describe(cls)
 
 
 PART_VIEWSETS = {name: _part_viewset(name) for name in PART_MODELS}
