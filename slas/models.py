@@ -84,6 +84,13 @@ class Agreement(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("slas:agreement_detail", args=[self.pk])
 
+    def delete(self, *args, **kwargs):
+        # Checked before Django's delete transaction starts, so the caller's stays usable.
+        locked = self.versions.exclude(status=VersionStatus.DRAFT).order_by("number").first()
+        if locked is not None:
+            raise VersionLocked(locked)
+        return super().delete(*args, **kwargs)
+
 
 class VersionStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -105,6 +112,11 @@ class VersionQuerySet(models.QuerySet):
         if set(kwargs) - LIFECYCLE_FIELDS and self.exclude(status=VersionStatus.DRAFT).exists():
             raise VersionLocked()
         return super().update(**kwargs)
+
+    def delete(self):
+        if self.exclude(status=VersionStatus.DRAFT).exists():
+            raise VersionLocked()
+        return super().delete()
 
     def drafts(self):
         return self.filter(status=VersionStatus.DRAFT)
@@ -254,6 +266,10 @@ class Version(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("slas:version_detail", args=[self.pk])
 
+    def delete(self, *args, **kwargs):
+        _refuse_deleting_locked_content(Version, self)  # before Django's delete transaction
+        return super().delete(*args, **kwargs)
+
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
 
@@ -335,6 +351,11 @@ class PartQuerySet(models.QuerySet):
             raise VersionLocked()
         return super().update(**kwargs)
 
+    def delete(self):
+        if self.exclude(version__status=VersionStatus.DRAFT).exists():
+            raise VersionLocked()
+        return super().delete()
+
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
         version_ids = {obj.version_id for obj in objs}
@@ -377,6 +398,10 @@ class VersionPart(models.Model):
                 if version_id != self.version_id:
                     _refuse_unless_draft(version_id)
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _refuse_unless_draft(self.version_id)  # before Django's delete transaction starts
+        return super().delete(*args, **kwargs)
 
 
 class Term(VersionPart):
@@ -663,7 +688,8 @@ PART_MODELS: dict[str, type[VersionPart]] = {
 
 
 def _refuse_deleting_locked_content(sender, instance, **kwargs):
-    """Deletes (also cascades and queryset deletes) of locked versions or their parts."""
+    """Deletes of locked versions or their parts. The model and queryset `delete()` check
+    first; this signal is the last line for cascades from elsewhere."""
     if sender is Version:
         status = Version.objects.filter(pk=instance.pk).values_list("status", flat=True).first()
         if status is not None and status != VersionStatus.DRAFT:
