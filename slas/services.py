@@ -306,21 +306,23 @@ def version_edit(
             if name in ("id", "version", "version_id"):
                 continue
             setattr(part, name, value)
-        part.full_clean(exclude=["version"])
+        part.full_clean()  # with the version: checks one-term-per-version etc.
         _stamped_save(part, actor=actor, reason=reason)
     created = []
     for part_name, data in create:
         model = PART_MODELS[part_name]
         values = {k: v for k, v in data.items() if k not in ("id", "version", "version_id")}
         part = model(version=locked, **values)
-        part.full_clean(exclude=["version"])
+        part.full_clean()  # with the version: checks one-term-per-version etc.
         _stamped_save(part, actor=actor, reason=reason)
         created.append(part)
 
     _check_version_invariants(locked)
     locked.edit_revision += 1
     _stamped_save(locked, actor=actor, reason=reason)
-    version.edit_revision = locked.edit_revision
+    # The caller's instance now shows what was saved.
+    for model_field in Version._meta.concrete_fields:
+        setattr(version, model_field.attname, getattr(locked, model_field.attname))
     return locked, created
 
 
