@@ -191,7 +191,7 @@ def version_detail(request, pk: int):
         {"section": section, "html": render_markdown(section.body)}
         for section in version.sections.all()
     ]
-    siblings = list(agreement.versions.order_by("-number").only("id", "number", "status"))
+    siblings = list(agreement.versions.order_by("-number"))
     previous = next((v for v in siblings if v.number < version.number), None)
     return render(
         request,
