@@ -296,3 +296,5 @@ if TESTING:
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so a worker process in the integration tests can share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+# One name for the reporting-cadence choices shared by versions and commitments (slas).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"CadenceEnum": "slas.models.Cadence"}

@@ -1,6 +1,10 @@
 """Demo agreements: Marketing-Sales with v1 superseded, v2 active, v3 a draft with real
 differences; Sales-Customer Success with a draft. Dates are relative to today so the
 demo stays alive. Idempotent: an agreement that exists is left as it is.
+
+Everything is written through the services (change reason "demo: ..."), so the history
+timeline shows who wrote what; the status changes are what the signing services do
+(lifecycle-only saves).
 """
 
 from __future__ import annotations
@@ -13,39 +17,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.models import Team
-from slas.models import (
-    Agreement,
-    Commitment,
-    Holiday,
-    NurtureTrack,
-    ReasonCode,
-    ScoringRule,
-    Section,
-    Term,
-    Version,
-    VersionStatus,
-)
+from slas import services
+from slas.history import Source, stamp, unstamp
+from slas.models import Agreement, Version, VersionStatus
 
 MARKETING_SALES = "Marketing ⇄ Sales SLA"
 SALES_CS = "Sales ⇄ Customer Success handover"
 TZ = "Europe/Bucharest"
-
-TERMS = [
-    ("Contact", "Any person in the database with at least a name and a way to reach them."),
-    ("Lead", "A contact who has shown interest in our offer (a form, an event, a download)."),
-    (
-        "MQL",
-        "Marketing-qualified lead: a lead whose fit and interest score reaches the MQL threshold, or who requested a demo.",
-    ),
-    ("SAL", "Sales-accepted lead: an MQL that sales has reviewed and accepted for follow-up."),
-    ("SQL", "Sales-qualified lead: an SAL with a confirmed need, budget, authority and timing."),
-    ("Opportunity", "An SQL with an open deal in the pipeline and a proposal in preparation."),
-    ("Customer", "An organisation with a signed contract."),
-    (
-        "Recycled lead",
-        "A lead that sales returns to marketing, with a reason code, to be nurtured.",
-    ),
-]
 
 RULES = [
     ("job_title", "contains", "Director", 20, "fit"),
@@ -91,43 +69,48 @@ def _local_midnight(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(0, 0), tzinfo=ZoneInfo(TZ))
 
 
-def _add_parts(
+def _body(
     version: Version,
     *,
     marketing: Team,
     sales: Team,
-    threshold: int,
     hours: int,
-    extra_term: tuple[str, str] | None = None,
-    volume: int = 120,
-) -> None:
-    for position, (term, definition) in enumerate(TERMS):
-        Term.objects.create(version=version, term=term, definition=definition, position=position)
-    if extra_term:
-        Term.objects.create(
-            version=version, term=extra_term[0], definition=extra_term[1], position=len(TERMS)
-        )
+    volume: int,
+) -> list[tuple[str, dict]]:
+    """The parts beyond the default terms and escalation ladder, as service `create` rows."""
+    rows: list[tuple[str, dict]] = []
     for position, (attribute, operator, value, points, dimension) in enumerate(RULES):
-        ScoringRule.objects.create(
-            version=version,
-            attribute=attribute,
-            operator=operator,
-            value=value,
-            points=points,
-            dimension=dimension,
-            position=position,
+        rows.append(
+            (
+                "scoring_rules",
+                {
+                    "attribute": attribute,
+                    "operator": operator,
+                    "value": value,
+                    "points": points,
+                    "dimension": dimension,
+                    "position": position,
+                },
+            )
         )
     for position, (code, label, applies) in enumerate(REASONS):
-        ReasonCode.objects.create(
-            version=version, code=code, label=label, applies_to=applies, position=position
+        rows.append(
+            (
+                "reason_codes",
+                {"code": code, "label": label, "applies_to": applies, "position": position},
+            )
         )
     for position, (name, description, days) in enumerate(TRACKS):
-        NurtureTrack.objects.create(
-            version=version,
-            name=name,
-            description=description,
-            duration_days=days,
-            position=position,
+        rows.append(
+            (
+                "nurture_tracks",
+                {
+                    "name": name,
+                    "description": description,
+                    "duration_days": days,
+                    "position": position,
+                },
+            )
         )
     commitments = [
         (
@@ -163,57 +146,82 @@ def _add_parts(
         (sales, "feedback_coverage", {}, 80, "Feedback on every rejected or recycled lead."),
     ]
     for position, (team, kind, params, target, description) in enumerate(commitments):
-        Commitment.objects.create(
-            version=version,
-            owner_team=team,
-            kind=kind,
-            params=params,
-            target=Decimal(target),
-            period="month",
-            description=description,
-            position=position,
+        rows.append(
+            (
+                "commitments",
+                {
+                    "owner_team": team,
+                    "kind": kind,
+                    "params": params,
+                    "target": Decimal(target),
+                    "period": "month",
+                    "description": description,
+                    "position": position,
+                },
+            )
         )
-    years = {version.effective_date.year, version.end_date.year}
-    for year in sorted(years):
+    for year in sorted({version.effective_date.year, version.end_date.year}):
         for month_day, name in HOLIDAYS:
             day = datetime.date.fromisoformat(f"{year}-{month_day}")
             if version.effective_date <= day <= version.end_date:
-                Holiday.objects.get_or_create(version=version, date=day, defaults={"name": name})
-    Section.objects.create(
-        version=version,
-        title="Escalation",
-        position=0,
-        body=(
-            "If a lead waits past its first-contact window:\n\n"
-            "1. the owner is reminded at **50%** of the window;\n"
-            "2. the sales manager is told at **100%**;\n"
-            "3. the lead may be reassigned at **150%**.\n"
-        ),
+                rows.append(("holidays", {"date": day, "name": name}))
+    rows.append(
+        (
+            "sections",
+            {
+                "title": "Escalation",
+                "position": 0,
+                "body": (
+                    "If a lead waits past its first-contact window:\n\n"
+                    "1. the owner is reminded at **50%** of the window;\n"
+                    "2. the sales manager is told at **100%**;\n"
+                    "3. the lead may be reassigned at **150%**.\n"
+                ),
+            },
+        )
     )
-    Section.objects.create(
-        version=version,
-        title="Review meeting",
-        position=1,
-        body=(
-            "Marketing and sales managers meet on the first Tuesday of each month to review "
-            "the previous month's scorecards and a sample of rejected leads."
-        ),
+    rows.append(
+        (
+            "sections",
+            {
+                "title": "Review meeting",
+                "position": 1,
+                "body": (
+                    "Marketing and sales managers meet on the first Tuesday of each month to "
+                    "review the previous month's scorecards and a sample of rejected leads."
+                ),
+            },
+        )
     )
+    return rows
 
 
-def _version(agreement, number, *, effective, status, summary, created_by, **fields) -> Version:
-    return Version.objects.create(
-        agreement=agreement,
-        number=number,
-        status=status,
-        effective_date=effective,
-        end_date=effective + datetime.timedelta(days=365),
-        review_date=effective + datetime.timedelta(days=182),
-        change_summary=summary,
-        calendar_timezone=TZ,
-        created_by=created_by,
-        **fields,
-    )
+def _dates(effective: datetime.date) -> dict:
+    return {
+        "effective_date": effective,
+        "end_date": effective + datetime.timedelta(days=365),
+        "review_date": effective + datetime.timedelta(days=182),
+    }
+
+
+def _lifecycle(version: Version, actor, what: str, **values) -> None:
+    """What the signing services do: a lifecycle-only save."""
+    for name, value in values.items():
+        setattr(version, name, value)
+    stamp(version, user=actor, reason=f"{Source.DEMO}: {what}")
+    try:
+        version.save(update_fields=list(values))
+    finally:
+        unstamp(version)
+
+
+GOAL = {
+    "revenue_goal_amount": Decimal("1000000"),
+    "avg_deal_size": Decimal("25000"),
+    "goal_statements": "1,000,000 USD of new business in 12 months from marketing-sourced leads.",
+    "handoff_information": "Name, company, job title, source, score and why, last activities.",
+    "calendar_timezone": TZ,
+}
 
 
 @transaction.atomic
@@ -223,104 +231,153 @@ def seed(stdout=None) -> None:
     users = {
         u.username: u for u in get_user_model().objects.filter(username__in=["alice", "carol"])
     }
+    alice, carol = users["alice"], users["carol"]
     marketing = Team.objects.get(name="Marketing")
     sales = Team.objects.get(name="Sales")
     customer_success = Team.objects.get(name="Customer Success")
     today = timezone.localdate()
 
     if not Agreement.objects.filter(title=MARKETING_SALES).exists():
-        agreement = Agreement.objects.create(
-            title=MARKETING_SALES,
-            created_by=users.get("alice"),
-            purpose="How marketing and sales share one revenue goal: what a qualified lead is, "
-            "how fast sales follows up, and how leads come back to marketing.",
-        )
-        agreement.parties.set([marketing, sales])
         v1_start = today - datetime.timedelta(days=200)
         v2_start = today - datetime.timedelta(days=100)
-        goal = {
-            "revenue_goal_amount": Decimal("1000000"),
-            "avg_deal_size": Decimal("25000"),
-            "goal_statements": "1,000,000 USD of new business in 12 months from marketing-sourced leads.",
-        }
-        v1 = _version(
-            agreement,
-            1,
-            effective=v1_start,
-            status=VersionStatus.SUPERSEDED,
-            summary="First agreement between marketing and sales.",
-            created_by=users.get("alice"),
-            mql_threshold=60,
-            first_contact_hours=Decimal(24),
-            handoff_trigger="Score reaches the MQL threshold, or a demo request.",
-            handoff_information="Name, company, job title, source, score and why, last activities.",
-            in_force_from=_local_midnight(v1_start),
-            in_force_until=_local_midnight(v2_start),
-            **goal,
+        agreement = services.agreement_create(
+            actor=alice,
+            title=MARKETING_SALES,
+            purpose="How marketing and sales share one revenue goal: what a qualified lead is, "
+            "how fast sales follows up, and how leads come back to marketing.",
+            parties=[marketing, sales],
+            effective_date=v1_start,
+            source=Source.DEMO,
         )
-        _add_parts(v1, marketing=marketing, sales=sales, threshold=60, hours=24, volume=100)
-        v2 = _version(
-            agreement,
-            2,
-            effective=v2_start,
+        v1 = agreement.versions.get(number=1)
+        services.version_edit(
+            actor=alice,
+            version=v1,
+            expected_revision=None,
+            fields={
+                **GOAL,
+                **_dates(v1_start),
+                "change_summary": "First agreement between marketing and sales.",
+                "mql_threshold": 60,
+                "first_contact_hours": Decimal(24),
+                "handoff_trigger": "Score reaches the MQL threshold, or a demo request.",
+            },
+            create=_body(v1, marketing=marketing, sales=sales, hours=24, volume=100),
+            source=Source.DEMO,
+            what="first agreement",
+        )
+        v1.refresh_from_db()
+        _lifecycle(
+            v1,
+            carol,
+            "signed by both parties",
             status=VersionStatus.ACTIVE,
-            summary="Raise the MQL volume target to 120 a month and lower the threshold to 55.",
-            created_by=users.get("alice"),
-            mql_threshold=55,
-            first_contact_hours=Decimal(24),
-            handoff_trigger="Score reaches the MQL threshold, or a demo request.",
-            handoff_information="Name, company, job title, source, score and why, last activities.",
+            in_force_from=_local_midnight(v1_start),
+        )
+
+        v2 = services.version_amend(actor=alice, agreement=agreement, source=Source.DEMO)
+        volume = v2.commitments.get(kind="mql_volume")
+        services.version_edit(
+            actor=alice,
+            version=v2,
+            expected_revision=None,
+            fields={
+                **_dates(v2_start),
+                "change_summary": "Raise the MQL volume target to 120 a month and lower the threshold to 55.",
+                "mql_threshold": 55,
+            },
+            update=[(volume, {"target": Decimal(120)})],
+            source=Source.DEMO,
+            what="raise the MQL target",
+        )
+        v2.refresh_from_db()
+        v1.refresh_from_db()
+        _lifecycle(
+            v1,
+            carol,
+            "superseded by v2",
+            status=VersionStatus.SUPERSEDED,
+            in_force_until=_local_midnight(v2_start),
+        )
+        _lifecycle(
+            v2,
+            carol,
+            "signed by both parties",
+            status=VersionStatus.ACTIVE,
             in_force_from=_local_midnight(v2_start),
-            **goal,
         )
-        _add_parts(v2, marketing=marketing, sales=sales, threshold=55, hours=24, volume=120)
-        v3 = _version(
-            agreement,
-            3,
-            effective=today + datetime.timedelta(days=14),
-            status=VersionStatus.DRAFT,
-            summary="First contact within 16 business hours; define 'Nurture'.",
-            created_by=users.get("carol"),
-            mql_threshold=55,
-            first_contact_hours=Decimal(16),
-            handoff_trigger="Score reaches the MQL threshold, or a demo or pricing request.",
-            handoff_information="Name, company, job title, source, score and why, last activities.",
-            **goal,
-        )
-        _add_parts(
-            v3,
-            marketing=marketing,
-            sales=sales,
-            threshold=55,
-            hours=16,
-            volume=130,
-            extra_term=("Nurture", "Automated and personal follow-up for leads not ready to buy."),
+
+        v3 = services.version_amend(actor=carol, agreement=agreement, source=Source.DEMO)
+        first_contact = v3.commitments.get(kind="first_contact_within")
+        volume = v3.commitments.get(kind="mql_volume")
+        services.version_edit(
+            actor=carol,
+            version=v3,
+            expected_revision=None,
+            fields={
+                **_dates(today + datetime.timedelta(days=14)),
+                "change_summary": "First contact within 16 business hours; define 'Nurture'.",
+                "first_contact_hours": Decimal(16),
+                "handoff_trigger": "Score reaches the MQL threshold, or a demo or pricing request.",
+            },
+            create=[
+                (
+                    "terms",
+                    {
+                        "term": "Nurture",
+                        "definition": "Automated and personal follow-up for leads not ready to buy.",
+                        "position": len(services.DEFAULT_TERMS),
+                    },
+                )
+            ],
+            update=[
+                (
+                    first_contact,
+                    {
+                        "params": {"hours": 16},
+                        "description": "First contact within 16 business hours.",
+                    },
+                ),
+                (volume, {"target": Decimal(130)}),
+            ],
+            source=Source.DEMO,
+            what="faster first contact",
         )
 
     if not Agreement.objects.filter(title=SALES_CS).exists():
-        agreement = Agreement.objects.create(
+        agreement = services.agreement_create(
+            actor=carol,
             title=SALES_CS,
-            created_by=users.get("carol"),
             purpose="How a won deal is handed to customer success: what comes with it and how fast onboarding starts.",
+            parties=[sales, customer_success],
+            effective_date=today + datetime.timedelta(days=30),
+            source=Source.DEMO,
         )
-        agreement.parties.set([sales, customer_success])
-        draft = _version(
-            agreement,
-            1,
-            effective=today + datetime.timedelta(days=30),
-            status=VersionStatus.DRAFT,
-            summary="First handover agreement.",
-            created_by=users.get("carol"),
-            handoff_trigger="Contract signed.",
-            handoff_information="Contract, stakeholders, goals agreed in the sales cycle.",
-        )
-        for position, (term, definition) in enumerate(TERMS[-2:]):
-            Term.objects.create(version=draft, term=term, definition=definition, position=position)
-        Commitment.objects.create(
+        draft = agreement.versions.get(number=1)
+        services.version_edit(
+            actor=carol,
             version=draft,
-            owner_team=customer_success,
-            kind="first_contact_within",
-            params={"hours": 8},
-            target=Decimal(95),
-            description="Kick-off call within a day.",
+            expected_revision=None,
+            fields={
+                "change_summary": "First handover agreement.",
+                "handoff_trigger": "Contract signed.",
+                "handoff_information": "Contract, stakeholders, goals agreed in the sales cycle.",
+                "calendar_timezone": TZ,
+            },
+            delete=list(draft.terms.exclude(term__in=["Customer", "Recycled lead"])),
+            create=[
+                (
+                    "commitments",
+                    {
+                        "owner_team": customer_success,
+                        "kind": "first_contact_within",
+                        "params": {"hours": 8},
+                        "target": Decimal(95),
+                        "period": "month",
+                        "description": "Kick-off call within a day.",
+                    },
+                )
+            ],
+            source=Source.DEMO,
+            what="first draft",
         )

@@ -7,15 +7,44 @@ history with django-simple-history.
 """
 
 import datetime
+import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import pre_delete
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from portal.models import Team
+from slas.exceptions import EditConflict, VersionLocked
+
+__all__ = ["EditConflict", "VersionLocked"]  # re-exported: `from slas.models import VersionLocked`
+
+#: The only fields of a non-draft version that may still be written, and only by the
+#: signing services, with `version.save(update_fields=[...])` naming a subset of them.
+LIFECYCLE_FIELDS = frozenset({"status", "in_force_from", "in_force_until", "content_hash"})
+
+#: Working-day numbers as Python's `date.weekday()`: Monday is 0.
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+CHANNELS = [
+    ("phone", _("Phone")),
+    ("email", _("Email")),
+    ("video", _("Video")),
+    ("meeting", _("Meeting")),
+    ("other", _("Other")),
+]
 
 
 def default_working_days() -> list[int]:
@@ -55,6 +84,13 @@ class Agreement(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("slas:agreement_detail", args=[self.pk])
 
+    def delete(self, *args, **kwargs):
+        # Checked before Django's delete transaction starts, so the caller's stays usable.
+        locked = self.versions.exclude(status=VersionStatus.DRAFT).order_by("number").first()
+        if locked is not None:
+            raise VersionLocked(locked)
+        return super().delete(*args, **kwargs)
+
 
 class VersionStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -68,6 +104,22 @@ class VersionStatus(models.TextChoices):
 class Cadence(models.TextChoices):
     MONTHLY = "month", _("Monthly")
     QUARTERLY = "quarter", _("Quarterly")
+
+
+class VersionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # Bulk updates skip save(): guard them too (lifecycle-only updates stay allowed).
+        if set(kwargs) - LIFECYCLE_FIELDS and self.exclude(status=VersionStatus.DRAFT).exists():
+            raise VersionLocked()
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.exclude(status=VersionStatus.DRAFT).exists():
+            raise VersionLocked()
+        return super().delete()
+
+    def drafts(self):
+        return self.filter(status=VersionStatus.DRAFT)
 
 
 class Version(models.Model):
@@ -138,6 +190,8 @@ class Version(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
+    objects = VersionQuerySet.as_manager()
+
     class Meta:
         ordering = ["agreement", "-number"]
         constraints = [
@@ -156,6 +210,27 @@ class Version(models.Model):
                 | Q(in_force_from__isnull=False, in_force_until__gte=models.F("in_force_from")),
                 name="version_in_force_interval_ordered",
             ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="version_number_positive"),
+            models.CheckConstraint(
+                condition=Q(review_date__gte=models.F("effective_date"))
+                & Q(review_date__lte=models.F("end_date")),
+                name="version_review_within_term",
+            ),
+            models.CheckConstraint(
+                condition=Q(work_start__lt=models.F("work_end")),
+                name="version_working_hours_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(revenue_goal_amount__isnull=True) | Q(revenue_goal_amount__gte=0),
+                name="version_revenue_goal_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(avg_deal_size__isnull=True) | Q(avg_deal_size__gt=0),
+                name="version_deal_size_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(first_contact_hours__gt=0), name="version_first_contact_positive"
+            ),
         ]
         indexes = [models.Index(fields=["agreement", "in_force_from"])]
         verbose_name = _("version")
@@ -164,22 +239,169 @@ class Version(models.Model):
     def __str__(self) -> str:
         return f"{self.agreement} · v{self.number}"
 
+    def save(self, *args, **kwargs):
+        """Refuse every write to a stored non-draft version except a lifecycle-only one.
+
+        The stored row decides (not this instance, which may be stale). On a draft, the
+        lifecycle fields may only change through a lifecycle-only save too, so a form or
+        an API payload can never move a status or an in-force date.
+        """
+        if not self._state.adding and self.pk is not None:
+            update_fields = kwargs.get("update_fields")
+            lifecycle_only = update_fields is not None and set(update_fields) <= LIFECYCLE_FIELDS
+            stored = Version.objects.filter(pk=self.pk).values(*sorted(LIFECYCLE_FIELDS)).first()
+            if stored is not None and not lifecycle_only:
+                if stored["status"] != VersionStatus.DRAFT:
+                    raise VersionLocked(Version(number=self.number, status=stored["status"]))
+                if any(getattr(self, field) != stored[field] for field in LIFECYCLE_FIELDS):
+                    raise VersionLocked(
+                        self,
+                        gettext(
+                            "A version's status, in-force dates and content hash change only "
+                            "by sending it for signature and signing it."
+                        ),
+                    )
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("slas:version_detail", args=[self.pk])
+
+    def delete(self, *args, **kwargs):
+        _refuse_deleting_locked_content(Version, self)  # before Django's delete transaction
+        return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+
+        def add(field: str, message: str) -> None:
+            errors.setdefault(field, []).append(message)
+
+        if self.effective_date and self.end_date and self.end_date <= self.effective_date:
+            add("end_date", gettext("The end date must be after the effective date."))
+        if self.review_date and self.effective_date and self.end_date:
+            if not (self.effective_date <= self.review_date <= self.end_date):
+                add(
+                    "review_date",
+                    gettext("The review date must fall between the effective and end dates."),
+                )
+        if self.revenue_goal_amount is not None and self.revenue_goal_amount < 0:
+            add("revenue_goal_amount", gettext("The revenue goal cannot be negative."))
+        if self.avg_deal_size is not None and self.avg_deal_size <= 0:
+            add("avg_deal_size", gettext("The average deal size must be greater than zero."))
+        currency = self.revenue_goal_currency or ""
+        if not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
+            add(
+                "revenue_goal_currency",
+                gettext("Use a three-letter ISO currency code in capitals, e.g. USD or EUR."),
+            )
+        if self.revenue_goal_period_months is not None and self.revenue_goal_period_months < 1:
+            add("revenue_goal_period_months", gettext("The goal period is at least one month."))
+        if self.first_contact_hours is not None and self.first_contact_hours <= 0:
+            add(
+                "first_contact_hours",
+                gettext("The first-contact window must be more than zero hours."),
+            )
+        if self.return_attempts is not None and self.return_attempts < 1:
+            add("return_attempts", gettext("At least one attempt before returning a lead."))
+        if self.attempts_required is not None and self.attempts_required < 1:
+            add("attempts_required", gettext("At least one contact attempt."))
+        channels = self.channels
+        known = {code for code, _label in CHANNELS}
+        if not isinstance(channels, list) or not channels:
+            add("channels", gettext("Choose at least one contact channel."))
+        elif not set(channels) <= known:
+            add(
+                "channels",
+                gettext("Unknown channel(s): %(names)s.")
+                % {"names": ", ".join(sorted(str(c) for c in set(channels) - known))},
+            )
+        # Frame: the business calendar the SLA clocks run on.
+        try:
+            if not self.calendar_timezone:
+                raise zoneinfo.ZoneInfoNotFoundError
+            zoneinfo.ZoneInfo(self.calendar_timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            add(
+                "calendar_timezone",
+                gettext("Unknown time zone %(tz)s: use an IANA name such as Europe/Bucharest.")
+                % {"tz": repr(self.calendar_timezone)},
+            )
+        days = self.working_days
+        if not isinstance(days, list) or not days:
+            add("working_days", gettext("Choose at least one working day."))
+        elif not all(isinstance(d, int) and 0 <= d <= 6 for d in days) or len(set(days)) != len(
+            days
+        ):
+            add("working_days", gettext("Working days are distinct weekdays 0 (Mon) to 6 (Sun)."))
+        if self.work_start and self.work_end and self.work_start >= self.work_end:
+            add("work_end", gettext("The working day must end after it starts."))
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_draft(self) -> bool:
         return self.status == VersionStatus.DRAFT
 
 
+class PartQuerySet(models.QuerySet):
+    """Bulk writes skip save(): refuse them when any row belongs to a non-draft version."""
+
+    def update(self, **kwargs):
+        if self.exclude(version__status=VersionStatus.DRAFT).exists():
+            raise VersionLocked()
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.exclude(version__status=VersionStatus.DRAFT).exists():
+            raise VersionLocked()
+        return super().delete()
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        version_ids = {obj.version_id for obj in objs}
+        if Version.objects.filter(pk__in=version_ids).exclude(status=VersionStatus.DRAFT).exists():
+            raise VersionLocked()
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, *args, **kwargs):
+        objs = list(objs)
+        version_ids = {obj.version_id for obj in objs}
+        if Version.objects.filter(pk__in=version_ids).exclude(status=VersionStatus.DRAFT).exists():
+            raise VersionLocked()
+        return super().bulk_update(objs, *args, **kwargs)
+
+
+def _refuse_unless_draft(version_id) -> None:
+    status = Version.objects.filter(pk=version_id).values_list("status", flat=True).first()
+    if status is not None and status != VersionStatus.DRAFT:
+        number = Version.objects.filter(pk=version_id).values_list("number", flat=True).first()
+        raise VersionLocked(Version(number=number, status=status))
+
+
 class VersionPart(models.Model):
-    """Base for every child row of a version's content."""
+    """Base for every child row of a version's content. Only a draft's parts change."""
 
     position = models.PositiveIntegerField(default=0)
+
+    objects = PartQuerySet.as_manager()
 
     class Meta:
         abstract = True
         ordering = ["position", "id"]
+
+    def save(self, *args, **kwargs):
+        _refuse_unless_draft(self.version_id)
+        if not self._state.adding and self.pk is not None:
+            # Moving a part out of a locked version is a change to that version.
+            previous = type(self).objects.filter(pk=self.pk).values_list("version_id", flat=True)
+            for version_id in previous:
+                if version_id != self.version_id:
+                    _refuse_unless_draft(version_id)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _refuse_unless_draft(self.version_id)  # before Django's delete transaction starts
+        return super().delete(*args, **kwargs)
 
 
 class Term(VersionPart):
@@ -224,6 +446,15 @@ class ScoringRule(VersionPart):
 
     def __str__(self) -> str:
         return f"{self.attribute} {self.operator} {self.value}: {self.points}"
+
+    def clean(self) -> None:
+        if self.operator in (Operator.GTE, Operator.LTE):
+            try:
+                float(self.value)
+            except (TypeError, ValueError):
+                raise ValidationError(
+                    {"value": gettext("'is at least' and 'is at most' compare with a number.")}
+                ) from None
 
 
 class ReasonApplies(models.TextChoices):
@@ -274,6 +505,41 @@ class CommitmentKind(models.TextChoices):
     CONVERSION_RATE = "conversion_rate", _("Conversion rate")
 
 
+#: Parameters each commitment kind needs (COMPLIANCE.md).
+COMMITMENT_PARAMS: dict[str, tuple[str, ...]] = {
+    "mql_volume": (),
+    "first_contact_within": ("hours",),
+    "acceptance_rate": (),
+    "attempts_before_recycle": ("attempts",),
+    "reason_documented": (),
+    "feedback_coverage": (),
+    "conversion_rate": ("from_stage", "to_stage"),
+}
+FUNNEL_STAGES = ["lead", "mql", "sal", "sql", "opportunity", "won"]
+
+
+def _commitment_param_errors(kind: str, params: dict) -> dict[str, list[str]]:
+    if kind == "first_contact_within":
+        hours = params["hours"]
+        if isinstance(hours, bool) or not isinstance(hours, (int, float)) or hours <= 0:
+            return {"params": [gettext("Hours must be a number greater than zero.")]}
+    if kind == "attempts_before_recycle":
+        attempts = params["attempts"]
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+            return {"params": [gettext("Attempts must be a whole number of at least 1.")]}
+    if kind == "conversion_rate":
+        start, end = params["from_stage"], params["to_stage"]
+        if start not in FUNNEL_STAGES or end not in FUNNEL_STAGES:
+            return {
+                "params": [
+                    gettext("Stages are among: %(stages)s.") % {"stages": ", ".join(FUNNEL_STAGES)}
+                ]
+            }
+        if FUNNEL_STAGES.index(start) >= FUNNEL_STAGES.index(end):
+            return {"params": [gettext("The 'to' stage must come after the 'from' stage.")]}
+    return {}
+
+
 class Commitment(VersionPart):
     """A measurable promise. `params`: {"hours": H} / {"attempts": K} / {"from_stage", "to_stage"}.
 
@@ -295,11 +561,60 @@ class Commitment(VersionPart):
         constraints = [
             models.CheckConstraint(
                 condition=Q(target__gte=0), name="commitment_target_not_negative"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="mql_volume") | Q(target__lte=100),
+                name="commitment_rate_target_at_most_100",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ≥ {self.target}"
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        params = self.params if self.params is not None else {}
+        if not isinstance(params, dict):
+            raise ValidationError({"params": gettext("Parameters must be an object.")})
+        expected = COMMITMENT_PARAMS.get(self.kind)
+        if expected is None:
+            errors["kind"] = [
+                gettext("Unknown commitment kind %(kind)s.") % {"kind": repr(self.kind)}
+            ]
+        else:
+            unknown = sorted(set(params) - set(expected))
+            missing = [name for name in expected if params.get(name) in (None, "")]
+            if unknown:
+                errors.setdefault("params", []).append(
+                    gettext("Unexpected parameter(s) for this kind: %(names)s.")
+                    % {"names": ", ".join(unknown)}
+                )
+            if missing:
+                errors.setdefault("params", []).append(
+                    gettext("Missing parameter(s) for this kind: %(names)s.")
+                    % {"names": ", ".join(missing)}
+                )
+            if not unknown and not missing:
+                errors.update(_commitment_param_errors(self.kind, params))
+        if self.target is not None:
+            if self.target < 0:
+                errors.setdefault("target", []).append(gettext("A target cannot be negative."))
+            elif self.kind != CommitmentKind.MQL_VOLUME and self.target > 100:
+                errors.setdefault("target", []).append(
+                    gettext("This kind is a rate: its target is a percentage from 0 to 100.")
+                )
+        if self.owner_team_id and self.version_id:
+            parties = set(
+                Agreement.parties.through.objects.filter(
+                    agreement__versions=self.version_id
+                ).values_list("team_id", flat=True)
+            )
+            if self.owner_team_id not in parties:
+                errors.setdefault("owner_team", []).append(
+                    gettext("The owner team must be a party to the agreement.")
+                )
+        if errors:
+            raise ValidationError(errors)
 
 
 class Holiday(VersionPart):
@@ -357,3 +672,34 @@ class EscalationStep(VersionPart):
 
     def __str__(self) -> str:
         return f"{self.at_percent}% {self.get_action_display()}"
+
+
+#: The parts of a version's content, by the name used in URLs, the API and the editor.
+PART_MODELS: dict[str, type[VersionPart]] = {
+    "terms": Term,
+    "scoring_rules": ScoringRule,
+    "reason_codes": ReasonCode,
+    "nurture_tracks": NurtureTrack,
+    "commitments": Commitment,
+    "holidays": Holiday,
+    "sections": Section,
+    "escalation_steps": EscalationStep,
+}
+
+
+def _refuse_deleting_locked_content(sender, instance, **kwargs):
+    """Deletes of locked versions or their parts. The model and queryset `delete()` check
+    first; this signal is the last line for cascades from elsewhere."""
+    if sender is Version:
+        status = Version.objects.filter(pk=instance.pk).values_list("status", flat=True).first()
+        if status is not None and status != VersionStatus.DRAFT:
+            raise VersionLocked(Version(number=instance.number, status=status))
+    else:
+        _refuse_unless_draft(instance.version_id)
+
+
+# Per model, so other apps' deletes keep Django's fast path.
+for _model in (Version, *PART_MODELS.values()):
+    pre_delete.connect(
+        _refuse_deleting_locked_content, sender=_model, dispatch_uid=f"slas_lock_{_model.__name__}"
+    )

@@ -1,25 +1,403 @@
+"""Pages of the agreement area. Each view: authorize, validate, call a service, render."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from portal import permissions
-from slas import selectors
+from slas import forms, selectors, services
+from slas.exceptions import EditConflict, VersionLocked
+from slas.history import Source
+from slas.markdown_render import render_markdown
+from slas.models import CHANNELS, PART_MODELS, Agreement, Version, VersionStatus
+
+EDITOR_TABS = [(key, title) for key, title, _f, _p in selectors.COMPONENTS]
+
+
+def _agreement_or_404(user, pk: int, queryset=None) -> Agreement:
+    queryset = queryset if queryset is not None else selectors.agreement_list_for(user)
+    return permissions.get_visible_or_404(queryset, pk=pk)
+
+
+def _version_or_404(user, pk: int, queryset=None) -> Version:
+    queryset = queryset if queryset is not None else permissions.visible_versions(user)
+    return permissions.get_visible_or_404(queryset.select_related("agreement"), pk=pk)
+
+
+def _error_messages(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [f"{m}" for messages_ in error.message_dict.values() for m in messages_]
+    return list(error.messages)
+
+
+# Agreements ---------------------------------------------------------------------------
 
 
 @login_required
 def agreement_list(request):
-    agreements = selectors.agreement_list_for(request.user)
-    return render(request, "slas/agreement_list.html", {"agreements": agreements})
+    agreements = list(selectors.agreement_list_for(request.user))
+    rows = []
+    for agreement in agreements:
+        versions = list(agreement.versions.all())
+        rows.append(
+            {
+                "agreement": agreement,
+                "active": next((v for v in versions if v.status == VersionStatus.ACTIVE), None),
+                "in_flight": [
+                    v
+                    for v in versions
+                    if v.status in (VersionStatus.DRAFT, VersionStatus.PENDING_SIGNATURE)
+                ],
+                "count": len(versions),
+            }
+        )
+    return render(
+        request,
+        "slas/agreement_list.html",
+        {"rows": rows, "can_create": permissions.can_create_agreement(request.user)},
+    )
+
+
+@login_required
+def agreement_create(request):
+    permissions.require(permissions.can_create_agreement(request.user))
+    form = forms.AgreementForm(request.POST or None)
+    form.fields["parties"].queryset = permissions.visible_teams(request.user).exclude(
+        function="other"
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            agreement = services.agreement_create(
+                actor=request.user,
+                title=form.cleaned_data["title"],
+                purpose=form.cleaned_data["purpose"],
+                parties=form.cleaned_data["parties"],
+                effective_date=form.cleaned_data["effective_date"],
+                source=Source.WEB,
+            )
+        except PermissionDenied as error:
+            form.add_error("parties", str(error))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("Agreement created. Draft version 1 is ready: fill it in below.")
+            )
+            return redirect("slas:version_detail", agreement.versions.get().pk)
+    return render(request, "slas/agreement_form.html", {"form": form})
 
 
 @login_required
 def agreement_detail(request, pk: int):
-    agreement = permissions.get_visible_or_404(selectors.agreement_list_for(request.user), pk=pk)
-    return render(request, "slas/agreement_detail.html", {"agreement": agreement})
+    agreement = _agreement_or_404(request.user, pk)
+    versions = list(agreement.versions.all())
+    draft = next((v for v in versions if v.status == VersionStatus.DRAFT), None)
+    compare_form = forms.CompareForm(agreement=agreement)
+    if len(versions) >= 2:
+        compare_form.initial = {"a": versions[1].pk, "b": versions[0].pk}
+    for index, version in enumerate(versions):
+        version.previous = versions[index + 1] if index + 1 < len(versions) else None
+    return render(
+        request,
+        "slas/agreement_detail.html",
+        {
+            "agreement": agreement,
+            "versions": versions,
+            "draft": draft,
+            "can_manage": permissions.can_manage_agreement(request.user, agreement),
+            "compare_form": compare_form,
+        },
+    )
+
+
+@login_required
+@require_POST
+def version_amend(request, pk: int):
+    agreement = _agreement_or_404(request.user, pk)
+    permissions.require(permissions.can_manage_agreement(request.user, agreement))
+    try:
+        version = services.version_amend(actor=request.user, agreement=agreement)
+    except ValidationError as error:
+        for message in _error_messages(error):
+            messages.error(request, message)
+        return redirect(agreement)
+    messages.success(
+        request,
+        _(
+            "Draft version %(number)s created from the latest version. Edit it, then write a change summary."
+        )
+        % {"number": version.number},
+    )
+    return redirect("slas:version_edit", version.pk, "frame")
+
+
+@login_required
+def agreement_compare(request, pk: int):
+    agreement = _agreement_or_404(request.user, pk)
+    form = forms.CompareForm(request.GET or None, agreement=agreement)
+    comparison = None
+    if form.is_bound and form.is_valid():
+        old, new = form.cleaned_data["a"], form.cleaned_data["b"]
+        comparison = selectors.version_compare(old, new)
+    elif not form.is_bound:
+        versions = list(agreement.versions.order_by("-number")[:2])
+        if len(versions) == 2:
+            return redirect(
+                f"{reverse('slas:agreement_compare', args=[agreement.pk])}?a={versions[1].pk}&b={versions[0].pk}"
+            )
+    return render(
+        request,
+        "slas/compare.html",
+        {"agreement": agreement, "form": form, "comparison": comparison},
+    )
+
+
+@login_required
+def agreement_history(request, pk: int):
+    agreement = _agreement_or_404(request.user, pk)
+    versions = list(agreement.versions.order_by("number"))
+    pairs = list(zip(versions, versions[1:], strict=False))
+    return render(
+        request,
+        "slas/history.html",
+        {
+            "agreement": agreement,
+            "versions": versions,
+            "pairs": pairs,
+            "timeline": selectors.agreement_timeline(agreement),
+        },
+    )
+
+
+# Versions ------------------------------------------------------------------------------
 
 
 @login_required
 def version_detail(request, pk: int):
-    version = permissions.get_visible_or_404(
-        permissions.visible_versions(request.user).select_related("agreement"), pk=pk
+    version = _version_or_404(
+        request.user, pk, selectors.versions_with_parts(permissions.visible_versions(request.user))
     )
-    return render(request, "slas/version_detail.html", {"version": version})
+    agreement = version.agreement
+    sections = [
+        {"section": section, "html": render_markdown(section.body)}
+        for section in version.sections.all()
+    ]
+    siblings = list(agreement.versions.order_by("-number"))
+    previous = next((v for v in siblings if v.number < version.number), None)
+    return render(
+        request,
+        "slas/version_detail.html",
+        {
+            "version": version,
+            "agreement": agreement,
+            "sections": sections,
+            "components": EDITOR_TABS,
+            "can_edit": permissions.can_edit_version(request.user, version),
+            "can_manage": permissions.can_manage_agreement(request.user, agreement),
+            "previous": previous,
+            "open_draft": next((v for v in siblings if v.status == VersionStatus.DRAFT), None),
+            "working_days_label": selectors.display_value(
+                Version, "working_days", version.working_days
+            ),
+            "channels_label": ", ".join(
+                str(dict(CHANNELS).get(c, c)) for c in version.channels or []
+            ),
+        },
+    )
+
+
+def _editable_version(request, pk: int) -> Version:
+    version = _version_or_404(request.user, pk)
+    permissions.require(permissions.can_manage_agreement(request.user, version.agreement))
+    return version
+
+
+@login_required
+def version_edit(request, pk: int, component: str = "frame"):
+    version = _editable_version(request, pk)
+    known = dict(EDITOR_TABS)
+    if component not in known:
+        raise Http404
+    if not version.is_draft:
+        messages.error(request, str(VersionLocked(version)))
+        return redirect(version)
+    fields_form_class = forms.component_form_class(component)
+    part_names = next(p for key, _t, _f, p in selectors.COMPONENTS if key == component)
+    data = request.POST if request.method == "POST" else None
+    fields_form = (
+        fields_form_class(data, instance=version, prefix="v") if fields_form_class else None
+    )
+    formsets = [
+        (
+            name,
+            forms.part_formset_class(name)(data, version=version, prefix=name),
+            str(PART_MODELS[name]._meta.verbose_name_plural).capitalize(),
+        )
+        for name in part_names
+    ]
+    revision_form = forms.RevisionMixin(data, initial={"edit_revision": version.edit_revision})
+    conflict = None
+    if request.method == "POST":
+        all_valid = revision_form.is_valid()
+        all_valid = (fields_form is None or fields_form.is_valid()) and all_valid
+        all_valid = all(formset.is_valid() for _n, formset, _t in formsets) and all_valid
+        if all_valid:
+            create, update, delete = [], [], []
+            for name, formset, _title in formsets:
+                c, u, d = formset.changes()
+                create += [(name, row) for row in c]
+                update += u
+                delete += d
+            fields = None
+            if fields_form is not None and fields_form.has_changed():
+                fields = {name: fields_form.cleaned_data[name] for name in fields_form.changed_data}
+            try:
+                services.version_edit(
+                    actor=request.user,
+                    version=version,
+                    expected_revision=revision_form.cleaned_data["edit_revision"],
+                    fields=fields,
+                    create=create,
+                    update=update,
+                    delete=delete,
+                    source=Source.WEB,
+                    what=str(known[component]).lower(),
+                )
+            except VersionLocked as error:
+                messages.error(request, str(error))
+                return redirect(version)
+            except EditConflict as error:
+                conflict = error
+                # Keep the person's input; a second save after reading applies it.
+                revision_form = forms.RevisionMixin(
+                    initial={"edit_revision": error.current_revision}
+                )
+                revision_form.fields["edit_revision"].widget.attrs["value"] = error.current_revision
+            except ValidationError as error:
+                for message in _error_messages(error):
+                    messages.error(request, message)
+            else:
+                messages.success(
+                    request,
+                    _("%(component)s saved.") % {"component": str(known[component])},
+                )
+                return redirect("slas:version_edit", version.pk, component)
+    return render(
+        request,
+        "slas/version_edit.html",
+        {
+            "version": version,
+            "agreement": version.agreement,
+            "component": component,
+            "component_title": known[component],
+            "components": EDITOR_TABS,
+            "fields_form": fields_form,
+            "formsets": formsets,
+            "revision_form": revision_form,
+            "conflict": conflict,
+            "revision_value": conflict.current_revision if conflict else version.edit_revision,
+        },
+        status=409 if conflict else 200,
+    )
+
+
+@login_required
+def version_planner(request, pk: int):
+    version = _editable_version(request, pk)
+    if not version.is_draft:
+        messages.error(request, str(VersionLocked(version)))
+        return redirect(version)
+    measured = selectors.funnel_rates_for(version.agreement)
+    periods = version.revenue_goal_period_months
+    if version.reporting_cadence == "quarter":
+        periods = max(1, -(-periods // 3))
+    initial = {
+        "revenue_goal": version.revenue_goal_amount,
+        "avg_deal_size": version.avg_deal_size,
+        "periods": periods,
+        **{key: (rate * 100).quantize(Decimal("0.01")) for key, rate in measured.rates.items()},
+    }
+    form = forms.FunnelForm(request.GET or None, initial=initial)
+    if not form.is_bound and version.revenue_goal_amount and version.avg_deal_size:
+        form = forms.FunnelForm(initial, initial=initial)
+    plan = None
+    if form.is_bound and form.is_valid():
+        try:
+            plan = form.plan()
+        except ValueError as error:
+            form.add_error(None, str(error))
+    apply_form = forms.ApplyMqlVolumeForm(
+        initial={
+            "edit_revision": version.edit_revision,
+            "mql_target": plan.per_period.mqls if plan else None,
+            "period": version.reporting_cadence,
+        }
+    )
+    return render(
+        request,
+        "slas/planner.html",
+        {
+            "version": version,
+            "agreement": version.agreement,
+            "components": EDITOR_TABS,
+            "component": "planner",
+            "form": form,
+            "plan": plan,
+            "measured": measured,
+            "planner_fields": [
+                (
+                    form[name],
+                    ("measured" if measured.measured[name] else "default")
+                    if name in measured.rates
+                    else "",
+                    measured.samples.get(name, 0),
+                )
+                for name in form.fields
+            ],
+            "apply_form": apply_form,
+        },
+    )
+
+
+@login_required
+@require_POST
+def version_planner_apply(request, pk: int):
+    version = _editable_version(request, pk)
+    form = forms.ApplyMqlVolumeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The MQL target must be a whole number of at least zero."))
+        return redirect("slas:version_planner", version.pk)
+    try:
+        services.version_commitment_set_mql_volume(
+            actor=request.user,
+            version=version,
+            target=form.cleaned_data["mql_target"],
+            period=form.cleaned_data["period"],
+            expected_revision=form.cleaned_data["edit_revision"],
+            source=Source.WEB,
+        )
+    except VersionLocked as error:
+        messages.error(request, str(error))
+        return redirect(version)
+    except EditConflict as error:
+        messages.error(request, str(error))
+        return redirect("slas:version_planner", version.pk)
+    except ValidationError as error:
+        for message in _error_messages(error):
+            messages.error(request, message)
+        return redirect("slas:version_planner", version.pk)
+    messages.success(
+        request,
+        _("The MQL volume commitment is now %(target)s per period.")
+        % {"target": form.cleaned_data["mql_target"]},
+    )
+    return redirect("slas:version_edit", version.pk, "kpis")

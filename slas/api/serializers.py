@@ -1,0 +1,147 @@
+"""API shapes of the agreement area. Owner and actor fields are read-only: the server
+sets them from the request."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from portal.models import Team
+from slas.models import PART_MODELS, Agreement, Version
+from slas.services import EDITABLE_VERSION_FIELDS
+
+
+class TeamRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "name"]
+
+
+class VersionRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Version
+        fields = ["id", "number", "status", "effective_date", "end_date"]
+
+
+class AgreementSerializer(serializers.ModelSerializer):
+    parties = TeamRefSerializer(many=True, read_only=True)
+    versions = VersionRefSerializer(many=True, read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = Agreement
+        fields = ["id", "title", "purpose", "parties", "versions", "created_by", "created_at"]
+        read_only_fields = fields
+
+
+class AgreementCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    purpose = serializers.CharField(required=False, allow_blank=True, default="")
+    parties = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), many=True)
+    effective_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    edit_revision = serializers.IntegerField(
+        required=False,
+        help_text="Read: the draft's current revision. Write (optional): the revision you "
+        "edited; a stale one is refused with 409 instead of overwriting someone's changes.",
+    )
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = Version
+        fields = [
+            "id",
+            "agreement",
+            "number",
+            "status",
+            *sorted(EDITABLE_VERSION_FIELDS),
+            "in_force_from",
+            "in_force_until",
+            "content_hash",
+            "edit_revision",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "agreement",
+            "number",
+            "status",
+            "in_force_from",
+            "in_force_until",
+            "content_hash",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class VersionCreateSerializer(serializers.Serializer):
+    agreement = serializers.PrimaryKeyRelatedField(
+        queryset=Agreement.objects.all(),
+        help_text="The agreement to amend: its latest version is copied into a new draft.",
+    )
+
+
+def part_serializer_class(part: str) -> type[serializers.ModelSerializer]:
+    model = PART_MODELS[part]
+    field_names = ["id"] + [
+        f.name for f in model._meta.concrete_fields if f.name not in ("id", "version")
+    ]
+    meta = type("Meta", (), {"model": model, "fields": field_names, "read_only_fields": ["id"]})
+    name = f"{model.__name__}Serializer"
+    attrs = {"Meta": meta}
+    return type(name, (serializers.ModelSerializer,), attrs)
+
+
+PART_SERIALIZERS = {name: part_serializer_class(name) for name in PART_MODELS}
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField()
+    old = serializers.CharField()
+    new = serializers.CharField()
+    redline = serializers.CharField(help_text="HTML with <del>/<ins>; all text escaped.")
+
+
+class PartChangeSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    fields = FieldChangeSerializer(many=True)
+
+
+class PartDiffSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    title = serializers.CharField()
+    added = serializers.ListField(child=serializers.CharField())
+    removed = serializers.ListField(child=serializers.CharField())
+    changed = PartChangeSerializer(many=True)
+
+
+class ComponentDiffSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    fields = FieldChangeSerializer(many=True)
+    parts = PartDiffSerializer(many=True)
+
+
+class VersionSideSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class ComparisonSerializer(serializers.Serializer):
+    old = VersionSideSerializer()
+    new = VersionSideSerializer()
+    has_changes = serializers.BooleanField()
+    components = ComponentDiffSerializer(many=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    current_revision = serializers.IntegerField(required=False)
+    changes = serializers.ListField(child=serializers.DictField(), required=False)

@@ -1,0 +1,330 @@
+"""API of the agreement area: agreements, versions (amend = create a draft), a draft's
+parts, and comparisons. Every write goes through slas.services, like the pages."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from portal import permissions
+from slas import selectors, services
+from slas.api import schema, serializers  # noqa: F401 - schema registers the token scheme
+from slas.exceptions import EditConflict, VersionLocked
+from slas.history import Source
+from slas.models import PART_MODELS, Commitment
+
+LOCKED = OpenApiResponse(
+    serializers.ErrorSerializer,
+    description="The version is not a draft (code version_locked), or somebody else saved "
+    "it since the given revision (code edit_conflict).",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="The draft's edit_revision you based this change on; a stale one gets 409.",
+)
+
+
+class AgreementAreaErrors:
+    """Turn the area's errors into clear API answers."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, VersionLocked):
+            return Response(
+                {"detail": str(exc), "code": "version_locked"}, status=status.HTTP_409_CONFLICT
+            )
+        if isinstance(exc, EditConflict):
+            return Response(
+                {
+                    "detail": str(exc),
+                    "code": "edit_conflict",
+                    "current_revision": exc.current_revision,
+                    "changes": [
+                        {
+                            "when": entry.when.isoformat(),
+                            "user": entry.user_name,
+                            "source": entry.source,
+                            "reason": entry.reason,
+                            "items": [
+                                {
+                                    "kind": item.kind,
+                                    "subject": item.subject,
+                                    "changes": [
+                                        {"label": c.label, "old": c.old, "new": c.new}
+                                        for c in item.changes
+                                    ],
+                                }
+                                for item in entry.items
+                            ],
+                        }
+                        for entry in exc.changes
+                    ],
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        if isinstance(exc, DjangoValidationError):
+            detail = (
+                exc.message_dict
+                if hasattr(exc, "error_dict")
+                else {"non_field_errors": exc.messages}
+            )
+            exc = exceptions.ValidationError(detail)
+        return super().handle_exception(exc)
+
+    def expected_revision(self, request) -> int | None:
+        raw = request.headers.get("If-Match") or request.data.get("edit_revision")
+        if raw in (None, ""):
+            return None
+        try:
+            return int(str(raw).strip('"'))
+        except ValueError:
+            raise exceptions.ValidationError(
+                {"edit_revision": "The revision must be a whole number."}
+            ) from None
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Agreements you can see", tags=["agreements"]),
+    retrieve=extend_schema(summary="One agreement with its versions", tags=["agreements"]),
+)
+class AgreementViewSet(
+    AgreementAreaErrors,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = serializers.AgreementSerializer
+
+    def get_queryset(self):
+        return selectors.agreement_list_for(self.request.user).select_related("created_by")
+
+    @extend_schema(
+        summary="Start an agreement (with draft version 1)",
+        tags=["agreements"],
+        request=serializers.AgreementCreateSerializer,
+        responses={201: serializers.AgreementSerializer},
+    )
+    def create(self, request):
+        if not permissions.can_create_agreement(request.user):
+            raise exceptions.PermissionDenied("Only managers start agreements.")
+        payload = serializers.AgreementCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        agreement = services.agreement_create(
+            actor=request.user, source=Source.API, **payload.validated_data
+        )
+        agreement = self.get_queryset().get(pk=agreement.pk)
+        return Response(self.get_serializer(agreement).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Compare two versions of the agreement",
+        tags=["agreements"],
+        parameters=[
+            OpenApiParameter("a", int, description="Version id (from)", required=True),
+            OpenApiParameter("b", int, description="Version id (to)", required=True),
+        ],
+        responses={200: serializers.ComparisonSerializer},
+    )
+    @action(detail=True, methods=["get"])
+    def compare(self, request, pk=None):
+        agreement = self.get_object()
+        try:
+            ids = int(request.query_params["a"]), int(request.query_params["b"])
+        except (KeyError, ValueError):
+            raise exceptions.ValidationError(
+                {"detail": "Give two version ids of this agreement: ?a=<id>&b=<id>."}
+            ) from None
+        versions = {v.pk: v for v in agreement.versions.filter(pk__in=ids)}
+        if len({*ids} - set(versions)):
+            raise exceptions.NotFound("Both versions must belong to this agreement.")
+        comparison = selectors.version_compare(versions[ids[0]], versions[ids[1]])
+        return Response(comparison.as_dict())
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Versions you can see",
+        tags=["versions"],
+        parameters=[OpenApiParameter("agreement", int, description="Only this agreement's")],
+    ),
+    retrieve=extend_schema(summary="One version's fields", tags=["versions"]),
+)
+class VersionViewSet(
+    AgreementAreaErrors,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = serializers.VersionSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        queryset = (
+            permissions.visible_versions(self.request.user)
+            .select_related("agreement", "created_by")
+            .order_by("agreement_id", "-number")
+        )
+        agreement = self.request.query_params.get("agreement")
+        if agreement and agreement.isdigit():
+            queryset = queryset.filter(agreement_id=int(agreement))
+        return queryset
+
+    @extend_schema(
+        summary="Amend: copy the latest version into a new draft",
+        tags=["versions"],
+        request=serializers.VersionCreateSerializer,
+        responses={
+            201: serializers.VersionSerializer,
+            400: OpenApiResponse(description="A draft is already open."),
+        },
+    )
+    def create(self, request):
+        payload = serializers.VersionCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        agreement = permissions.get_visible_or_404(
+            permissions.visible_agreements(request.user), pk=payload.validated_data["agreement"].pk
+        )
+        if not permissions.can_manage_agreement(request.user, agreement):
+            raise exceptions.PermissionDenied("Only managers of a party team amend this agreement.")
+        version = services.version_amend(actor=request.user, agreement=agreement, source=Source.API)
+        return Response(self.get_serializer(version).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Edit a draft's fields",
+        tags=["versions"],
+        parameters=[IF_MATCH],
+        responses={200: serializers.VersionSerializer, 409: LOCKED},
+    )
+    def partial_update(self, request, pk=None):
+        version = self.get_object()
+        if not permissions.can_manage_agreement(request.user, version.agreement):
+            raise exceptions.PermissionDenied("Only managers of a party team edit this agreement.")
+        serializer = self.get_serializer(version, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("edit_revision", None)
+        version = services.version_update(
+            actor=request.user,
+            version=version,
+            data=data,
+            expected_revision=self.expected_revision(request),
+            source=Source.API,
+            what="version fields",
+        )
+        return Response(self.get_serializer(version).data)
+
+
+VERSION_PK = OpenApiParameter("version_pk", int, OpenApiParameter.PATH, description="Version id")
+
+
+class PartViewSet(
+    AgreementAreaErrors,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A draft's rows of one kind. Writes only while the version is a draft (else 409)."""
+
+    part_name = ""
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_version(self):
+        if not hasattr(self, "_version"):
+            self._version = permissions.get_visible_or_404(
+                permissions.visible_versions(self.request.user).select_related("agreement"),
+                pk=self.kwargs["version_pk"],
+            )
+        return self._version
+
+    def get_queryset(self):
+        model = PART_MODELS[self.part_name]
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request user
+            return model.objects.none()
+        queryset = model.objects.filter(version=self.get_version())
+        if model is Commitment:
+            queryset = queryset.select_related("owner_team")
+        return queryset
+
+    def get_serializer_class(self):
+        return serializers.PART_SERIALIZERS[self.part_name]
+
+    def _require_manager(self):
+        if not permissions.can_manage_agreement(self.request.user, self.get_version().agreement):
+            raise exceptions.PermissionDenied("Only managers of a party team edit this agreement.")
+
+    def perform_create(self, serializer):
+        self._require_manager()
+        serializer.instance = services.version_part_create(
+            actor=self.request.user,
+            version=self.get_version(),
+            part=self.part_name,
+            data=serializer.validated_data,
+            expected_revision=self.expected_revision(self.request),
+            source=Source.API,
+        )
+
+    def perform_update(self, serializer):
+        self._require_manager()
+        services.version_part_update(
+            actor=self.request.user,
+            instance=serializer.instance,
+            data=serializer.validated_data,
+            expected_revision=self.expected_revision(self.request),
+            source=Source.API,
+        )
+
+    def perform_destroy(self, instance):
+        self._require_manager()
+        services.version_part_delete(
+            actor=self.request.user,
+            instance=instance,
+            expected_revision=self.expected_revision(self.request),
+            source=Source.API,
+        )
+
+
+def _part_viewset(name: str) -> type[PartViewSet]:
+    label = str(PART_MODELS[name]._meta.verbose_name_plural)
+    tag = [f"version {label}"]
+    describe = extend_schema_view(
+        list=extend_schema(summary=f"List a version's {label}", tags=tag, parameters=[VERSION_PK]),
+        retrieve=extend_schema(
+            summary=f"One of a version's {label}", tags=tag, parameters=[VERSION_PK]
+        ),
+        create=extend_schema(
+            summary=f"Add to a draft's {label}",
+            tags=tag,
+            parameters=[VERSION_PK, IF_MATCH],
+            responses={201: serializers.PART_SERIALIZERS[name], 409: LOCKED},
+        ),
+        partial_update=extend_schema(
+            summary=f"Change one of a draft's {label}",
+            tags=tag,
+            parameters=[VERSION_PK, IF_MATCH],
+            responses={200: serializers.PART_SERIALIZERS[name], 409: LOCKED},
+        ),
+        destroy=extend_schema(
+            summary=f"Remove one of a draft's {label}",
+            tags=tag,
+            parameters=[VERSION_PK, IF_MATCH],
+            responses={204: None, 409: LOCKED},
+        ),
+    )
+    cls = type(f"{PART_MODELS[name].__name__}ViewSet", (PartViewSet,), {"part_name": name})
+    return describe(cls)
+
+
+PART_VIEWSETS = {name: _part_viewset(name) for name in PART_MODELS}

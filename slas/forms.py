@@ -1,0 +1,340 @@
+"""Forms of the agreement area. They validate input and shape it for the services; the
+models' own `clean()` rules apply here too (ModelForm), and the services check again."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal.models import Team
+from slas import funnel
+from slas.models import (
+    CHANNELS,
+    COMMITMENT_PARAMS,
+    FUNNEL_STAGES,
+    PART_MODELS,
+    WEEKDAYS,
+    Agreement,
+    Cadence,
+    Commitment,
+    Version,
+)
+from slas.selectors import COMPONENTS
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+class AgreementForm(forms.ModelForm):
+    parties = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        label=gettext_lazy("Parties"),
+        help_text=gettext_lazy("Two or more teams; you must manage one of them."),
+    )
+    effective_date = forms.DateField(
+        label=gettext_lazy("Version 1 takes effect on"),
+        widget=DATE,
+        required=False,
+        help_text=gettext_lazy("Defaults to today; ends 12 months later, review after 6."),
+    )
+
+    class Meta:
+        model = Agreement
+        fields = ["title", "purpose", "parties"]
+        widgets = {"purpose": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_parties(self):
+        parties = self.cleaned_data["parties"]
+        if len(parties) < 2:
+            raise forms.ValidationError(_("Choose at least two teams."))
+        return parties
+
+
+class RevisionMixin(forms.Form):
+    """The `edit_revision` the editor loaded, posted back for optimistic locking."""
+
+    edit_revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+def component_form_class(component: str) -> type[forms.ModelForm] | None:
+    """A ModelForm for the version fields of one component (None: it has none)."""
+    component_fields = next(f for key, _t, f, _p in COMPONENTS if key == component)
+    if not component_fields:
+        return None
+
+    widgets = {
+        "effective_date": DATE,
+        "end_date": DATE,
+        "review_date": DATE,
+        "work_start": TIME,
+        "work_end": TIME,
+        "change_summary": forms.Textarea(attrs={"rows": 3}),
+        "goal_statements": forms.Textarea(attrs={"rows": 3}),
+        "handoff_trigger": forms.Textarea(attrs={"rows": 2}),
+        "handoff_information": forms.Textarea(attrs={"rows": 2}),
+    }
+
+    class ComponentForm(forms.ModelForm):
+        class Meta:
+            model = Version
+            fields = [f for f in component_fields if f not in ("working_days", "channels")]
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            if "working_days" in component_fields:
+                self.fields["working_days"] = forms.TypedMultipleChoiceField(
+                    choices=WEEKDAYS,
+                    coerce=int,
+                    widget=forms.CheckboxSelectMultiple,
+                    label=_("Working days"),
+                    required=False,
+                    initial=self.instance.working_days,
+                )
+            if "channels" in component_fields:
+                self.fields["channels"] = forms.MultipleChoiceField(
+                    choices=CHANNELS,
+                    widget=forms.CheckboxSelectMultiple,
+                    label=_("Channels"),
+                    required=False,
+                    initial=self.instance.channels,
+                )
+            if "calendar_timezone" in component_fields:
+                self.fields["calendar_timezone"].help_text = _(
+                    "An IANA time zone, e.g. Europe/Bucharest or America/New_York."
+                )
+            if "change_summary" in component_fields:
+                self.fields["change_summary"].help_text = _(
+                    "What this version changes and why. Required before it is sent for signature."
+                )
+            for name, widget in widgets.items():
+                if name in self.fields:
+                    self.fields[name].widget = widget
+                    if self.instance.pk and not self.is_bound:
+                        self.initial[name] = getattr(self.instance, name)
+
+        def _post_clean(self):
+            for name in ("working_days", "channels"):
+                if name in self.cleaned_data:
+                    setattr(self.instance, name, self.cleaned_data[name])
+            super()._post_clean()
+
+    return ComponentForm
+
+
+class PartForm(forms.ModelForm):
+    """A row of a part formset; `version` is set by the view before validation."""
+
+    def __init__(self, *args, version: Version | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if version is not None:
+            self.instance.version = version
+
+
+class CommitmentForm(PartForm):
+    hours = forms.DecimalField(
+        label=gettext_lazy("Hours (H)"), required=False, min_value=Decimal("0.01"), max_digits=6
+    )
+    attempts = forms.IntegerField(label=gettext_lazy("Attempts (K)"), required=False, min_value=1)
+    from_stage = forms.ChoiceField(
+        label=gettext_lazy("From stage"),
+        required=False,
+        choices=[("", "—"), *[(s, s.upper() if len(s) == 3 else s) for s in FUNNEL_STAGES]],
+    )
+    to_stage = forms.ChoiceField(
+        label=gettext_lazy("To stage"),
+        required=False,
+        choices=[("", "—"), *[(s, s.upper() if len(s) == 3 else s) for s in FUNNEL_STAGES]],
+    )
+
+    class Meta:
+        model = Commitment
+        fields = ["owner_team", "kind", "target", "period", "description", "position"]
+
+    def __init__(self, *args, version: Version | None = None, **kwargs):
+        super().__init__(*args, version=version, **kwargs)
+        if version is not None:
+            self.fields["owner_team"].queryset = version.agreement.parties.all()
+        params = self.instance.params or {}
+        for name in ("hours", "attempts", "from_stage", "to_stage"):
+            if name in params and not self.is_bound:
+                self.initial[name] = params[name]
+        self.fields["target"].help_text = _("A count for MQL volume; a percentage otherwise.")
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        params = {}
+        for name in COMMITMENT_PARAMS.get(kind, ()):
+            value = cleaned.get(name)
+            if value in (None, ""):
+                self.add_error(name, _("This kind needs this parameter."))
+                continue
+            if name == "hours":
+                value = int(value) if value == value.to_integral() else float(value)
+            params[name] = value
+        cleaned["params"] = params
+        self.instance.params = params
+        return cleaned
+
+
+PART_FIELDS = {
+    "terms": ["term", "definition", "position"],
+    "scoring_rules": ["attribute", "operator", "value", "points", "dimension", "position"],
+    "reason_codes": ["code", "label", "applies_to", "position"],
+    "nurture_tracks": ["name", "description", "duration_days", "position"],
+    "commitments": None,  # CommitmentForm
+    "holidays": ["date", "name"],
+    "sections": ["title", "body", "position"],
+    "escalation_steps": ["at_percent", "action"],
+}
+PART_WIDGETS = {
+    "definition": forms.Textarea(attrs={"rows": 2}),
+    "description": forms.Textarea(attrs={"rows": 2}),
+    "body": forms.Textarea(attrs={"rows": 6}),
+    "date": DATE,
+}
+
+
+class UniqueRowsFormSet(forms.BaseModelFormSet):
+    """Refuse two rows with the same key (e.g. one term defined twice) with a clear message."""
+
+    unique_keys: tuple[str, ...] = ()
+
+    def __init__(self, *args, version: Version, **kwargs):
+        self.version = version
+        kwargs.setdefault("queryset", self.model.objects.filter(version=version))
+        kwargs.setdefault("form_kwargs", {})["version"] = version
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if not self.unique_keys:
+            return
+        seen = set()
+        for form in self.forms:
+            if not form.has_changed() and form.instance.pk is None:
+                continue
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            key = tuple(
+                str(form.cleaned_data.get(name, "")).strip().lower() for name in self.unique_keys
+            )
+            if key in seen:
+                raise forms.ValidationError(
+                    _("Two rows have the same %(fields)s: keep one.")
+                    % {
+                        "fields": ", ".join(
+                            str(self.model._meta.get_field(n).verbose_name)
+                            for n in self.unique_keys
+                        )
+                    }
+                )
+            seen.add(key)
+
+    def changes(self):
+        """(create, update, delete) for `services.version_edit`."""
+        create, update, delete = [], [], []
+        for form in self.forms:
+            data = {
+                name: value
+                for name, value in form.cleaned_data.items()
+                if name not in ("id", "DELETE", "hours", "attempts", "from_stage", "to_stage")
+            }
+            if form.instance.pk is not None:
+                if self._should_delete_form(form):
+                    delete.append(form.instance)
+                elif form.has_changed():
+                    update.append((form.instance, data))
+            elif form.has_changed() and not self._should_delete_form(form):
+                create.append(data)
+        return create, update, delete
+
+
+UNIQUE_KEYS = {
+    "terms": ("term",),
+    "reason_codes": ("code",),
+    "holidays": ("date",),
+    "escalation_steps": ("at_percent", "action"),
+}
+
+
+def part_formset_class(part: str):
+    model = PART_MODELS[part]
+    form = CommitmentForm if part == "commitments" else PartForm
+    fields = PART_FIELDS[part]
+    formset = forms.modelformset_factory(
+        model,
+        form=form,
+        formset=UniqueRowsFormSet,
+        fields=fields if fields is not None else CommitmentForm.Meta.fields,
+        widgets={k: v for k, v in PART_WIDGETS.items() if fields and k in fields},
+        extra=1,
+        can_delete=True,
+    )
+    formset.unique_keys = UNIQUE_KEYS.get(part, ())
+    return formset
+
+
+class CompareForm(forms.Form):
+    a = forms.ModelChoiceField(queryset=Version.objects.none(), label=gettext_lazy("From"))
+    b = forms.ModelChoiceField(queryset=Version.objects.none(), label=gettext_lazy("To"))
+
+    def __init__(self, *args, agreement: Agreement, **kwargs):
+        super().__init__(*args, **kwargs)
+        versions = agreement.versions.order_by("-number")
+        for name in ("a", "b"):
+            self.fields[name].queryset = versions
+            self.fields[name].label_from_instance = lambda v: (
+                f"v{v.number} · {v.get_status_display()}"
+            )
+
+
+class FunnelForm(forms.Form):
+    revenue_goal = forms.DecimalField(
+        label=gettext_lazy("Revenue goal"), min_value=Decimal("0.01"), max_digits=14
+    )
+    avg_deal_size = forms.DecimalField(
+        label=gettext_lazy("Average deal size"), min_value=Decimal("0.01"), max_digits=14
+    )
+    periods = forms.IntegerField(
+        label=gettext_lazy("Periods"),
+        min_value=1,
+        max_value=120,
+        help_text=gettext_lazy("How many reporting periods the goal covers."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = {
+            "lead_to_mql": _("Lead → MQL"),
+            "mql_to_sal": _("MQL → SAL"),
+            "sal_to_sql": _("SAL → SQL"),
+            "sql_to_opportunity": _("SQL → opportunity"),
+            "opportunity_to_won": _("Opportunity → won"),
+        }
+        for key in funnel.RATE_KEYS:
+            self.fields[key] = forms.DecimalField(
+                label=labels[key],
+                min_value=Decimal("0.1"),
+                max_value=Decimal("100"),
+                decimal_places=2,
+                help_text=_("percent"),
+            )
+
+    def plan(self) -> funnel.FunnelPlan:
+        data = self.cleaned_data
+        return funnel.reverse_funnel(
+            revenue_goal=data["revenue_goal"],
+            avg_deal_size=data["avg_deal_size"],
+            periods=data["periods"],
+            rates={key: data[key] / Decimal(100) for key in funnel.RATE_KEYS},
+        )
+
+
+class ApplyMqlVolumeForm(RevisionMixin):
+    mql_target = forms.IntegerField(min_value=0)
+    period = forms.ChoiceField(choices=Cadence.choices)

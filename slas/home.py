@@ -1,0 +1,76 @@
+"""Home-page sections of the agreement area: drafts a manager can edit, and a summary of
+the agreements of the person's teams."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from portal import permissions
+from portal.home import HomeItem, HomeSection
+from slas import selectors
+from slas.models import VersionStatus
+
+
+def sections(user) -> list[HomeSection]:
+    result = []
+    if permissions.is_manager(user):
+        drafts = list(selectors.editable_drafts_for(user)[:10])
+        result.append(
+            HomeSection(
+                title=_("Drafts you can edit"),
+                items=[
+                    HomeItem(
+                        title=f"{draft.agreement.title} · v{draft.number}",
+                        url=reverse("slas:version_edit", args=[draft.pk, "frame"]),
+                        detail=draft.change_summary[:120]
+                        or _("No change summary yet: write one before sending it for signature."),
+                        badge=_("Draft"),
+                    )
+                    for draft in drafts
+                ],
+                empty_text=_("No open drafts. Start a new version from an agreement's page."),
+                more_url=reverse("slas:agreement_list"),
+                more_label=_("All agreements"),
+                order=20,
+            )
+        )
+    if permissions.team_ids(user) or permissions.is_exec(user):
+        items = []
+        for agreement in selectors.agreement_list_for(user)[:10]:
+            versions = list(agreement.versions.all())
+            active = next((v for v in versions if v.status == VersionStatus.ACTIVE), None)
+            in_flight = [
+                v
+                for v in versions
+                if v.status in (VersionStatus.DRAFT, VersionStatus.PENDING_SIGNATURE)
+            ]
+            detail = (
+                _("v%(number)s in force until %(end)s")
+                % {"number": active.number, "end": active.end_date}
+                if active
+                else _("No version in force")
+            )
+            if in_flight:
+                detail += " · " + ", ".join(
+                    f"v{v.number} {v.get_status_display().lower()}" for v in in_flight
+                )
+            items.append(
+                HomeItem(
+                    title=agreement.title,
+                    url=agreement.get_absolute_url(),
+                    detail=detail,
+                    badge=_("Active") if active else "",
+                    tone="success" if active else "",
+                )
+            )
+        result.append(
+            HomeSection(
+                title=_("Agreements"),
+                items=items,
+                empty_text=_("None of your teams has an agreement yet."),
+                more_url=reverse("slas:agreement_list"),
+                order=30,
+            )
+        )
+    return result

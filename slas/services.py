@@ -1,0 +1,465 @@
+"""Writes on agreements and versions: the one path every form, API call, admin action,
+import and demo goes through.
+
+Every function is keyword-only, checks who may act, refuses writes to anything but a
+draft (`VersionLocked`), refuses stale edits (`EditConflict`, optimistic locking on
+`Version.edit_revision`), validates with the models' own rules, and stamps each
+history row with the actor and a change reason (`slas.history`).
+Status changes and the in-force interval belong to the signing services, not here.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal import permissions
+from portal.models import Team, TeamFunction
+from slas.exceptions import EditConflict, VersionLocked
+from slas.history import Source, change_reason, stamp, unstamp
+from slas.models import (
+    PART_MODELS,
+    Agreement,
+    Commitment,
+    CommitmentKind,
+    EscalationAction,
+    Version,
+    VersionPart,
+    VersionStatus,
+)
+
+#: Definitions every new agreement starts with (edited freely in the draft).
+DEFAULT_TERMS = [
+    ("Contact", "Any person in the database with at least a name and a way to reach them."),
+    ("Lead", "A contact who has shown interest in our offer (a form, an event, a download)."),
+    (
+        "MQL",
+        "Marketing-qualified lead: a lead whose fit and interest score reaches the MQL "
+        "threshold, or who requested a demo.",
+    ),
+    ("SAL", "Sales-accepted lead: an MQL that sales has reviewed and accepted for follow-up."),
+    ("SQL", "Sales-qualified lead: an SAL with a confirmed need, budget, authority and timing."),
+    ("Opportunity", "An SQL with an open deal in the pipeline and a proposal in preparation."),
+    ("Customer", "An organisation with a signed contract."),
+    (
+        "Recycled lead",
+        "A lead that sales returns to marketing, with a reason code, to be nurtured.",
+    ),
+]
+
+#: The escalation ladder every new agreement starts with: % of the first-contact window.
+DEFAULT_ESCALATION = [
+    (50, EscalationAction.REMIND_OWNER),
+    (100, EscalationAction.NOTIFY_MANAGER),
+    (150, EscalationAction.ALLOW_REASSIGN),
+]
+
+#: Fields of a version that belong to its content (copied by amend, edited in drafts).
+#: Everything else is identity, bookkeeping or lifecycle.
+NON_CONTENT_FIELDS = frozenset(
+    {
+        "id",
+        "agreement",
+        "number",
+        "status",
+        "in_force_from",
+        "in_force_until",
+        "content_hash",
+        "edit_revision",
+        "created_by",
+        "created_at",
+        "updated_at",
+    }
+)
+#: Fields of a draft that people edit (forms and API).
+EDITABLE_VERSION_FIELDS = frozenset(
+    field.name for field in Version._meta.concrete_fields if field.name not in NON_CONTENT_FIELDS
+)
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day `months` later, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=candidate)
+        except ValueError:
+            continue
+    raise ValueError(day)  # pragma: no cover - day 28 exists in every month
+
+
+def _require_manager(actor, agreement: Agreement) -> None:
+    if actor is None or not permissions.can_manage_agreement(actor, agreement):
+        raise PermissionDenied(_("Only managers of a party team edit this agreement's drafts."))
+
+
+def _stamped_save(instance, *, actor, reason: str, **kwargs) -> None:
+    stamp(instance, user=actor, reason=reason)
+    try:
+        instance.save(**kwargs)
+    finally:
+        unstamp(instance)  # a later save of this object must not reuse the reason
+
+
+# Agreements ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def agreement_create(
+    *,
+    actor,
+    title: str,
+    parties: Iterable[Team],
+    purpose: str = "",
+    effective_date: datetime.date | None = None,
+    source: str = Source.WEB,
+) -> Agreement:
+    """A new agreement between two or more teams, with draft version 1 ready to edit.
+
+    The draft starts with the standard definitions and escalation ladder; the end date
+    defaults to 12 months after the effective date, the review to 6 months.
+    """
+    parties = list({team.pk: team for team in parties}.values())
+    if len(parties) < 2:
+        raise ValidationError({"parties": _("An agreement is between at least two teams.")})
+    if not (
+        getattr(actor, "is_staff", False)
+        or {t.pk for t in parties} & permissions.manager_team_ids(actor)
+    ):
+        raise PermissionDenied(_("Only a manager of one of the parties starts an agreement."))
+    title = (title or "").strip()
+    agreement = Agreement(title=title, purpose=purpose, created_by=actor)
+    agreement.full_clean()
+    reason = change_reason(source, _("agreement created"))
+    _stamped_save(agreement, actor=actor, reason=reason)
+    agreement.parties.set(parties)
+    start = effective_date or timezone.localdate()
+    version = Version(
+        agreement=agreement,
+        number=1,
+        effective_date=start,
+        end_date=add_months(start, 12),
+        review_date=add_months(start, 6),
+        created_by=actor,
+    )
+    version.full_clean()
+    _stamped_save(version, actor=actor, reason=reason)
+    for position, (term, definition) in enumerate(DEFAULT_TERMS):
+        _stamped_save(
+            PART_MODELS["terms"](
+                version=version, term=term, definition=definition, position=position
+            ),
+            actor=actor,
+            reason=reason,
+        )
+    for position, (at_percent, action) in enumerate(DEFAULT_ESCALATION):
+        _stamped_save(
+            PART_MODELS["escalation_steps"](
+                version=version, at_percent=at_percent, action=action, position=position
+            ),
+            actor=actor,
+            reason=reason,
+        )
+    return agreement
+
+
+# Versions ------------------------------------------------------------------------------
+
+
+def _copy_part(part: VersionPart, version: Version) -> VersionPart:
+    values = {
+        field.attname: getattr(part, field.attname)
+        for field in part._meta.concrete_fields
+        if field.name not in ("id", "version")
+    }
+    return type(part)(version=version, **values)
+
+
+@transaction.atomic
+def version_amend(*, actor, agreement: Agreement, source: str = Source.WEB) -> Version:
+    """Copy the latest version with all its parts into draft N+1 (the way to change an SLA).
+
+    One draft at a time per agreement: a second one would fork the document.
+    """
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    _require_manager(actor, agreement)
+    open_draft = agreement.versions.filter(status=VersionStatus.DRAFT).first()
+    if open_draft is not None:
+        raise ValidationError(
+            _("Draft v%(number)s is already open: edit it instead of starting another.")
+            % {"number": open_draft.number}
+        )
+    latest = agreement.versions.order_by("-number").first()
+    reason = change_reason(source, _("new version"))
+    today = timezone.localdate()
+    if latest is None:
+        start = today
+        copy_values: dict[str, Any] = {}
+        parts: list[VersionPart] = []
+    else:
+        start = max(today, latest.effective_date + datetime.timedelta(days=1))
+        copy_values = {
+            field.attname: getattr(latest, field.attname)
+            for field in Version._meta.concrete_fields
+            if field.name in EDITABLE_VERSION_FIELDS
+        }
+        parts = [part for name in PART_MODELS for part in getattr(latest, name).all()]
+    copy_values.update(
+        effective_date=start,
+        end_date=add_months(start, 12),
+        review_date=add_months(start, 6),
+        change_summary="",
+    )
+    version = Version(
+        agreement=agreement,
+        number=(latest.number + 1) if latest else 1,
+        status=VersionStatus.DRAFT,
+        created_by=actor,
+        **copy_values,
+    )
+    version.full_clean()
+    _stamped_save(version, actor=actor, reason=reason)
+    for part in parts:
+        _stamped_save(_copy_part(part, version), actor=actor, reason=reason)
+    return version
+
+
+def _check_version_invariants(version: Version) -> None:
+    """Rules across the version and its parts, checked after every edit."""
+    if version.mql_threshold is not None and not version.scoring_rules.exists():
+        raise ValidationError(
+            {
+                "mql_threshold": _(
+                    "An MQL threshold needs scoring rules: add at least one rule, or clear "
+                    "the threshold."
+                )
+            }
+        )
+
+
+PartData = Mapping[str, Any]
+
+
+@transaction.atomic
+def version_edit(
+    *,
+    actor,
+    version: Version,
+    expected_revision: int | None,
+    fields: PartData | None = None,
+    create: Iterable[tuple[str, PartData]] = (),
+    update: Iterable[tuple[VersionPart, PartData]] = (),
+    delete: Iterable[VersionPart] = (),
+    source: str = Source.WEB,
+    what: str = "",
+) -> tuple[Version, list[VersionPart]]:
+    """The one writer of a draft's content: version fields and parts in one edit.
+
+    `expected_revision` is the `edit_revision` the editor loaded (None: API callers that
+    do not ask for the check). Every saved edit bumps the revision once. Returns the
+    version and the created parts. Raises PermissionDenied, VersionLocked, EditConflict
+    or ValidationError (and then nothing is saved).
+    """
+    locked = Version.objects.select_for_update().select_related("agreement").get(pk=version.pk)
+    _require_manager(actor, locked.agreement)
+    if locked.status != VersionStatus.DRAFT:
+        raise VersionLocked(locked)
+    if expected_revision is not None and int(expected_revision) != locked.edit_revision:
+        from slas.selectors import version_changes_since
+
+        raise EditConflict(
+            version=locked,
+            expected_revision=int(expected_revision),
+            changes=version_changes_since(locked, int(expected_revision)),
+        )
+    reason = change_reason(source, what)
+    unknown = set(fields or {}) - EDITABLE_VERSION_FIELDS
+    if unknown:
+        raise ValidationError(
+            _("These fields cannot be edited: %(names)s.") % {"names": ", ".join(sorted(unknown))}
+        )
+    for name, value in (fields or {}).items():
+        setattr(locked, name, value)
+    if fields:
+        locked.full_clean(exclude=["agreement", "created_by"])
+
+    for part in delete:
+        if part.version_id != locked.pk:
+            raise ValidationError(_("That row belongs to another version."))
+        stamp(part, user=actor, reason=reason)
+        try:
+            part.delete()
+        finally:
+            unstamp(part)
+    for part, data in update:
+        if part.version_id != locked.pk:
+            raise ValidationError(_("That row belongs to another version."))
+        for name, value in data.items():
+            if name in ("id", "version", "version_id"):
+                continue
+            setattr(part, name, value)
+        part.full_clean()  # with the version: checks one-term-per-version etc.
+        _stamped_save(part, actor=actor, reason=reason)
+    created = []
+    for part_name, data in create:
+        model = PART_MODELS[part_name]
+        values = {k: v for k, v in data.items() if k not in ("id", "version", "version_id")}
+        part = model(version=locked, **values)
+        part.full_clean()  # with the version: checks one-term-per-version etc.
+        _stamped_save(part, actor=actor, reason=reason)
+        created.append(part)
+
+    _check_version_invariants(locked)
+    locked.edit_revision += 1
+    _stamped_save(locked, actor=actor, reason=reason)
+    # The caller's instance now shows what was saved.
+    for model_field in Version._meta.concrete_fields:
+        setattr(version, model_field.attname, getattr(locked, model_field.attname))
+    return locked, created
+
+
+def version_update(
+    *,
+    actor,
+    version: Version,
+    data: PartData,
+    expected_revision: int | None = None,
+    source: str = Source.WEB,
+    what: str = "",
+) -> Version:
+    updated, _created = version_edit(
+        actor=actor,
+        version=version,
+        expected_revision=expected_revision,
+        fields=data,
+        source=source,
+        what=what or _("version details"),
+    )
+    return updated
+
+
+def version_part_create(
+    *,
+    actor,
+    version: Version,
+    part: str,
+    data: PartData,
+    expected_revision: int | None = None,
+    source: str = Source.WEB,
+) -> VersionPart:
+    model = PART_MODELS[part]
+    _version, created = version_edit(
+        actor=actor,
+        version=version,
+        expected_revision=expected_revision,
+        create=[(part, data)],
+        source=source,
+        what=_("%(part)s added") % {"part": model._meta.verbose_name},
+    )
+    return created[0]
+
+
+def version_part_update(
+    *,
+    actor,
+    instance: VersionPart,
+    data: PartData,
+    expected_revision: int | None = None,
+    source: str = Source.WEB,
+) -> VersionPart:
+    version_edit(
+        actor=actor,
+        version=instance.version,
+        expected_revision=expected_revision,
+        update=[(instance, data)],
+        source=source,
+        what=_("%(part)s changed") % {"part": instance._meta.verbose_name},
+    )
+    return instance
+
+
+def version_part_delete(
+    *,
+    actor,
+    instance: VersionPart,
+    expected_revision: int | None = None,
+    source: str = Source.WEB,
+) -> None:
+    version_edit(
+        actor=actor,
+        version=instance.version,
+        expected_revision=expected_revision,
+        delete=[instance],
+        source=source,
+        what=_("%(part)s removed") % {"part": instance._meta.verbose_name},
+    )
+
+
+def version_commitment_set_mql_volume(
+    *,
+    actor,
+    version: Version,
+    target: int,
+    period: str | None = None,
+    expected_revision: int | None = None,
+    source: str = Source.WEB,
+) -> Commitment:
+    """Write the funnel planner's MQL volume into the draft's commitments.
+
+    Updates the existing `mql_volume` commitment, or adds one owned by the marketing
+    party (the team that delivers MQLs).
+    """
+    if target is None or int(target) < 0:
+        raise ValidationError({"target": _("The MQL volume target cannot be negative.")})
+    existing = (
+        Commitment.objects.filter(version=version, kind=CommitmentKind.MQL_VOLUME)
+        .order_by("position", "id")
+        .first()
+    )
+    what = _("MQL volume target from the funnel planner")
+    data: dict[str, Any] = {"target": Decimal(int(target))}
+    if period:
+        data["period"] = period
+    if existing is not None:
+        version_edit(
+            actor=actor,
+            version=version,
+            expected_revision=expected_revision,
+            update=[(existing, data)],
+            source=source,
+            what=what,
+        )
+        return existing
+    parties = list(version.agreement.parties.all())
+    owner = next((t for t in parties if t.function == TeamFunction.MARKETING), parties[0])
+    position = Commitment.objects.filter(version=version).count()
+    _version, created = version_edit(
+        actor=actor,
+        version=version,
+        expected_revision=expected_revision,
+        create=[
+            (
+                "commitments",
+                {
+                    **data,
+                    "owner_team": owner,
+                    "kind": CommitmentKind.MQL_VOLUME,
+                    "params": {},
+                    "period": period or version.reporting_cadence,
+                    "description": _("MQLs handed to sales per period (funnel planner)."),
+                    "position": position,
+                },
+            )
+        ],
+        source=source,
+        what=what,
+    )
+    return created[0]

@@ -1,0 +1,40 @@
+import pytest
+
+from slas import demo, selectors
+from slas.history import Source, split_reason
+from slas.models import PART_MODELS, Agreement, Version
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_agreements_are_built_once_with_users_and_reasons_on_every_history_row(cast):
+    # when the demo runs twice
+    demo.seed()
+    demo.seed()
+    # then
+    ms = Agreement.objects.get(title=demo.MARKETING_SALES)
+    assert [(v.number, v.status) for v in ms.versions.order_by("number")] == [
+        (1, "superseded"),
+        (2, "active"),
+        (3, "draft"),
+    ]
+    assert Agreement.objects.get(title=demo.SALES_CS).versions.get().status == "draft"
+    v3 = ms.versions.get(number=3)
+    assert [(s.at_percent, s.action) for s in v3.escalation_steps.all()] == [
+        (50, "remind_owner"),
+        (100, "notify_manager"),
+        (150, "allow_reassign"),
+    ]
+    rows = list(Version.history.all())
+    for model in PART_MODELS.values():
+        rows += list(model.history.all())
+    assert all(r.history_user_id for r in rows)
+    assert {split_reason(r.history_change_reason)[0] for r in rows} == {Source.DEMO}
+
+
+def test_the_demo_draft_differs_from_the_active_version(cast):
+    demo.seed()
+    ms = Agreement.objects.get(title=demo.MARKETING_SALES)
+    comparison = selectors.version_compare(ms.versions.get(number=2), ms.versions.get(number=3))
+    changed = {c.key for c in comparison.components if c.has_changes}
+    assert {"definitions", "handoff", "kpis"} <= changed

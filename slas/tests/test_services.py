@@ -1,0 +1,339 @@
+"""Agreements, amendments, history with who and why, comparisons and edit conflicts."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from slas import selectors, services
+from slas.exceptions import EditConflict
+from slas.history import Source, split_reason
+from slas.models import PART_MODELS, Version, VersionStatus
+from slas.tests.factories import activate
+
+pytestmark = pytest.mark.django_db
+
+
+class TestAgreementCreate:
+    def test_a_new_agreement_opens_draft_v1_with_the_standard_terms_and_escalation(
+        self, cast, agreement
+    ):
+        version = agreement.versions.get()
+        assert version.number == 1 and version.status == VersionStatus.DRAFT
+        assert list(version.terms.values_list("term", flat=True)) == [
+            t for t, _d in services.DEFAULT_TERMS
+        ]
+        assert [(s.at_percent, s.action) for s in version.escalation_steps.all()] == [
+            (50, "remind_owner"),
+            (100, "notify_manager"),
+            (150, "allow_reassign"),
+        ]
+        assert version.end_date == datetime.date(2027, 1, 1)
+        assert version.review_date == datetime.date(2026, 7, 1)
+
+    def test_an_agreement_needs_two_parties(self, cast):
+        with pytest.raises(ValidationError):
+            services.agreement_create(actor=cast.alice, title="Solo", parties=[cast.marketing])
+
+    def test_a_rep_cannot_start_an_agreement(self, cast):
+        with pytest.raises(PermissionDenied):
+            services.agreement_create(
+                actor=cast.bob, title="X", parties=[cast.marketing, cast.sales]
+            )
+
+    def test_a_manager_cannot_start_an_agreement_between_teams_they_do_not_manage(self, cast):
+        with pytest.raises(PermissionDenied):
+            services.agreement_create(
+                actor=cast.alice, title="X", parties=[cast.sales, cast.customer_success]
+            )
+
+
+class TestEditPermissions:
+    @pytest.mark.parametrize("who", ["bob", "dan", "erin", "mallory"])
+    def test_only_party_managers_edit_a_draft(self, cast, draft, who):
+        with pytest.raises(PermissionDenied):
+            services.version_update(
+                actor=getattr(cast, who), version=draft, data={"goal_statements": "x"}
+            )
+
+    def test_a_manager_of_either_party_edits_the_draft(self, cast, draft):
+        services.version_update(
+            actor=cast.carol, version=draft, data={"goal_statements": "Carol's"}
+        )
+        assert Version.objects.get(pk=draft.pk).goal_statements == "Carol's"
+
+
+class TestAmend:
+    def test_a_new_version_copies_everything_into_draft_n_plus_1(self, cast, draft):
+        # given an active v1 with every kind of part
+        activate(draft)
+        before = selectors.version_content(draft)
+        # when
+        v2 = services.version_amend(actor=cast.carol, agreement=draft.agreement)
+        # then
+        after = selectors.version_content(v2)
+        assert v2.number == 2 and v2.status == VersionStatus.DRAFT and v2.change_summary == ""
+        for key in before["components"]:
+            if key == "frame":
+                continue
+            assert after["components"][key] == before["components"][key], key
+        for name in PART_MODELS:
+            assert getattr(v2, name).count() == getattr(draft, name).count() > 0, name
+        frame = after["components"]["frame"]
+        assert frame["reporting_cadence"] == before["components"]["frame"]["reporting_cadence"]
+        assert v2.created_by == cast.carol
+
+    def test_only_one_draft_at_a_time(self, cast, draft):
+        with pytest.raises(ValidationError) as error:
+            services.version_amend(actor=cast.alice, agreement=draft.agreement)
+        assert "already open" in str(error.value)
+
+    def test_the_copy_leaves_the_original_untouched(self, cast, draft):
+        activate(draft)
+        v2 = services.version_amend(actor=cast.alice, agreement=draft.agreement)
+        term = v2.terms.get(term="MQL")
+        services.version_part_update(actor=cast.alice, instance=term, data={"definition": "New"})
+        assert draft.terms.get(term="MQL").definition != "New"
+
+
+class TestHistory:
+    def test_every_row_of_every_edit_carries_a_user_and_a_reason(self, cast, draft):
+        # given edits from several paths
+        services.version_update(
+            actor=cast.carol, version=draft, data={"goal_statements": "API edit"}, source=Source.API
+        )
+        services.version_part_delete(actor=cast.alice, instance=draft.sections.first())
+        # then every history row of the version and its parts says who and why
+        rows = list(Version.history.filter(id=draft.pk))
+        for model in PART_MODELS.values():
+            rows += list(model.history.filter(version_id=draft.pk))
+        assert len(rows) > 20
+        for row in rows:
+            assert row.history_user is not None, row
+            source, _what = split_reason(row.history_change_reason)
+            assert source in Source.values, row.history_change_reason
+
+    def test_the_timeline_shows_who_changed_what_and_why(self, cast, draft):
+        services.version_part_update(
+            actor=cast.carol,
+            instance=draft.terms.get(term="MQL"),
+            data={"definition": "A lead with 60 points."},
+            source=Source.API,
+        )
+        activate(draft)
+        timeline = selectors.agreement_timeline(draft.agreement)
+        edit = next(e for e in timeline if e.user == cast.carol)
+        assert edit.source == "API" and "term changed" in edit.reason
+        change = edit.items[0].changes[0]
+        assert change.label == "Definition" and change.new == "A lead with 60 points."
+        assert "<ins>60</ins>" in str(change.redline)
+        assert timeline[-1].is_status_change
+
+    def test_the_timeline_costs_the_same_queries_for_more_history(
+        self, cast, draft, django_assert_num_queries
+    ):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as small:
+            selectors.agreement_timeline(draft.agreement)
+        for n in range(5):
+            services.version_part_create(
+                actor=cast.alice,
+                version=draft,
+                part="terms",
+                data={"term": f"T{n}", "definition": "d"},
+            )
+        with CaptureQueriesContext(connection) as large:
+            selectors.agreement_timeline(draft.agreement)
+        assert len(large) == len(small)
+
+
+class TestConcurrentEdits:
+    def test_a_stale_save_is_refused_and_shows_what_the_other_manager_changed(self, cast, draft):
+        # given Alice and Carol both open the draft at the same revision
+        seen = draft.edit_revision
+        # when Carol saves first
+        services.version_part_update(
+            actor=cast.carol,
+            instance=draft.terms.get(term="SQL"),
+            data={"definition": "Carol's SQL"},
+            expected_revision=seen,
+        )
+        # then Alice's save is refused and she sees Carol's change
+        with pytest.raises(EditConflict) as conflict:
+            services.version_update(
+                actor=cast.alice,
+                version=draft,
+                data={"goal_statements": "Alice"},
+                expected_revision=seen,
+            )
+        entries = conflict.value.changes
+        assert [e.user for e in entries] == [cast.carol]
+        assert entries[0].items[0].changes[0].new == "Carol's SQL"
+        assert Version.objects.get(pk=draft.pk).goal_statements == "One million in new business."
+
+    def test_every_saved_edit_bumps_the_revision(self, cast, draft):
+        before = Version.objects.get(pk=draft.pk).edit_revision
+        services.version_part_create(
+            actor=cast.alice, version=draft, part="terms", data={"term": "X", "definition": "Y"}
+        )
+        services.version_update(actor=cast.alice, version=draft, data={"goal_statements": "Z"})
+        assert Version.objects.get(pk=draft.pk).edit_revision == before + 2
+
+
+class TestCompare:
+    def test_compare_finds_every_kind_of_change(self, cast, draft):
+        # given v1 active and v2 with changes in every component
+        activate(draft)
+        v2 = services.version_amend(actor=cast.alice, agreement=draft.agreement)
+        services.version_edit(
+            actor=cast.alice,
+            version=v2,
+            expected_revision=None,
+            fields={
+                "revenue_goal_amount": Decimal("1200000"),
+                "calendar_timezone": "Europe/Bucharest",
+                "working_days": [0, 1, 2, 3],
+                "handoff_trigger": "Score reaches the threshold or a demo request.",
+            },
+            create=[
+                ("terms", {"term": "Nurture", "definition": "Follow-up."}),
+                ("holidays", {"date": datetime.date(2026, 12, 26), "name": "Boxing Day"}),
+                (
+                    "scoring_rules",
+                    {
+                        "attribute": "industry",
+                        "operator": "equals",
+                        "value": "Software",
+                        "points": 10,
+                        "dimension": "fit",
+                    },
+                ),
+            ],
+            update=[
+                (v2.terms.get(term="MQL"), {"definition": "A lead with at least 60 points."}),
+                (v2.commitments.get(kind="mql_volume"), {"target": Decimal(130)}),
+            ],
+            delete=[v2.reason_codes.get(code="no_budget"), v2.sections.get()],
+        )
+        # when
+        comparison = selectors.version_compare(draft, v2)
+        # then
+        by_key = {c.key: c for c in comparison.components}
+        goals = {f.name: f for f in by_key["goals"].fields}
+        assert (
+            goals["revenue_goal_amount"].old == "1000000"
+            and goals["revenue_goal_amount"].new == "1200000"
+        )
+        calendar = {f.name for f in by_key["calendar"].fields}
+        assert calendar == {"calendar_timezone", "working_days"}
+        assert by_key["calendar"].parts[0].added == ["2026-12-26 Boxing Day"]
+        terms = by_key["definitions"].parts[0]
+        assert terms.added == ["Nurture"]
+        assert terms.changed[0].label == "MQL"
+        assert "<ins>at least 60 points</ins>" in str(terms.changed[0].changes[0].redline).replace(
+            "<ins> ", "<ins>"
+        ) or "<ins>" in str(terms.changed[0].changes[0].redline)
+        rules = by_key["qualification"].parts[0]
+        assert rules.added and not rules.removed
+        reasons = by_key["handoff"].parts[0]
+        assert reasons.removed == ["No budget (no_budget)"]
+        handoff_fields = {f.name: f for f in by_key["handoff"].fields}
+        assert "<ins>" in str(handoff_fields["handoff_trigger"].redline)
+        commitments = by_key["kpis"].parts[0]
+        assert (
+            commitments.changed[0].changes[0].old == "100"
+            and commitments.changed[0].changes[0].new == "130"
+        )
+        assert by_key["sections"].parts[0].removed == ["Review meeting"]
+        assert not by_key["nurturing"].has_changes and not by_key["management"].has_changes
+
+    def test_a_version_compared_with_its_copy_has_no_changes_but_dates(self, cast, draft):
+        activate(draft)
+        v2 = services.version_amend(actor=cast.alice, agreement=draft.agreement)
+        comparison = selectors.version_compare(draft, v2)
+        changed = [c.key for c in comparison.components if c.has_changes]
+        assert changed == ["frame"]
+
+
+class TestContent:
+    def test_version_content_is_deterministic_and_covers_every_field(self, cast, draft):
+        from slas.canonical import content_hash
+
+        first = content_hash(selectors.version_content(draft))
+        again = content_hash(selectors.version_content(Version.objects.get(pk=draft.pk)))
+        assert first == again
+        content = selectors.version_content(draft)
+        listed = {name for component in content["components"].values() for name in component}
+        for model_field in Version._meta.concrete_fields:
+            assert model_field.name in listed or model_field.name in services.NON_CONTENT_FIELDS | {
+                "number"
+            }, model_field.name
+        assert {p["name"] for p in content["parties"]} == {"Marketing", "Sales"}
+        commitment = content["components"]["kpis"]["commitments"][1]
+        assert commitment["owner_team"] == {"id": cast.sales.pk, "name": "Sales"}
+        assert commitment["params"] == {"hours": 24}
+
+    def test_a_content_change_changes_the_hash(self, cast, draft):
+        from slas.canonical import content_hash
+
+        before = content_hash(selectors.version_content(draft))
+        services.version_part_update(
+            actor=cast.alice, instance=draft.holidays.first(), data={"name": "Xmas"}
+        )
+        assert content_hash(selectors.version_content(draft)) != before
+
+
+class TestFunnel:
+    def test_the_planner_writes_the_mql_volume_into_the_existing_commitment(self, cast, draft):
+        commitment = services.version_commitment_set_mql_volume(
+            actor=cast.alice, version=draft, target=140
+        )
+        assert (
+            commitment.kind == "mql_volume"
+            and draft.commitments.get(kind="mql_volume").target == 140
+        )
+
+    def test_the_planner_adds_an_mql_volume_commitment_owned_by_marketing(self, cast, agreement):
+        version = agreement.versions.get()
+        commitment = services.version_commitment_set_mql_volume(
+            actor=cast.carol, version=version, target=40
+        )
+        assert commitment.owner_team == cast.marketing and commitment.target == 40
+
+    def test_rates_are_measured_from_the_agreements_cycles_when_there_are_enough(
+        self, cast, agreement
+    ):
+        from django.utils import timezone
+
+        from leads.models import Cycle, Lead, LeadEvent
+
+        now = timezone.now()
+        for n in range(40):
+            lead = Lead.objects.create(
+                external_id=f"L{n}",
+                agreement=agreement,
+                marketing_team=cast.marketing,
+                sales_team=cast.sales,
+                created_at=now,
+            )
+            event = LeadEvent.objects.create(
+                lead=lead, kind="stage_changed", to_stage="mql", occurred_at=now
+            )
+            Cycle.objects.create(
+                lead=lead,
+                number=1,
+                handoff_event=event,
+                handoff_at=now,
+                agreement=agreement,
+                sal_at=now if n % 2 else None,
+            )
+        rates = selectors.funnel_rates_for(agreement)
+        assert rates.measured["mql_to_sal"] and rates.rates["mql_to_sal"] == Decimal("0.5")
+        assert rates.measured["lead_to_mql"] and rates.rates["lead_to_mql"] == 1
+        assert not rates.measured["sal_to_sql"]  # 20 SALs: not enough, the default stays
+        from slas.funnel import DEFAULT_RATES
+
+        assert rates.rates["sal_to_sql"] == DEFAULT_RATES["sal_to_sql"]

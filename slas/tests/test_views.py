@@ -1,0 +1,316 @@
+"""Pages: who may read and edit, the editor's saves and conflicts, safe Markdown, and
+query counts that do not grow with data."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from slas import services
+from slas.models import Version
+from slas.tests.factories import activate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def versions(cast, draft):
+    """v1 active, v2 draft."""
+    activate(draft)
+    v2 = services.version_amend(actor=cast.alice, agreement=draft.agreement)
+    return draft, v2
+
+
+def _pages(agreement, v1, v2):
+    return [
+        "/agreements/",
+        f"/agreements/{agreement.pk}/",
+        f"/agreements/{agreement.pk}/history/",
+        f"/agreements/{agreement.pk}/compare/?a={v1.pk}&b={v2.pk}",
+        f"/agreements/versions/{v1.pk}/",
+        f"/agreements/versions/{v2.pk}/",
+    ]
+
+
+class TestPermissionCast:
+    def test_erin_reads_everything_but_edits_nothing(self, client, cast, versions):
+        v1, v2 = versions
+        client.force_login(cast.erin)
+        for url in _pages(v1.agreement, v1, v2):
+            assert client.get(url).status_code == 200, url
+        assert (
+            client.get(
+                f"/agreements/versions/{v2.pk}/edit/terms/".replace("terms", "definitions")
+            ).status_code
+            == 403
+        )
+        assert client.post(f"/agreements/{v1.agreement.pk}/new-version/").status_code == 403
+
+    @pytest.mark.parametrize("who", ["bob", "dan"])
+    def test_reps_of_the_parties_read_but_cannot_edit(self, client, cast, versions, who):
+        v1, v2 = versions
+        client.force_login(getattr(cast, who))
+        assert client.get(f"/agreements/versions/{v2.pk}/").status_code == 200
+        page = client.get(f"/agreements/versions/{v2.pk}/").content.decode()
+        assert 'data-testid="edit-version"' not in page
+        assert client.get(f"/agreements/versions/{v2.pk}/edit/goals/").status_code == 403
+        response = client.post(
+            f"/agreements/versions/{v2.pk}/edit/goals/",
+            {"edit_revision": v2.edit_revision, "v-goal_statements": "rep edit"},
+        )
+        assert response.status_code == 403
+        assert client.get(f"/agreements/versions/{v2.pk}/planner/").status_code == 403
+        assert Version.objects.get(pk=v2.pk).goal_statements != "rep edit"
+
+    def test_mallory_gets_404_on_the_marketing_sales_agreement(self, client, cast, versions):
+        v1, v2 = versions
+        client.force_login(cast.mallory)
+        for url in _pages(v1.agreement, v1, v2)[1:]:
+            assert client.get(url).status_code == 404, url
+        assert client.get(f"/agreements/versions/{v2.pk}/edit/goals/").status_code == 404
+        assert client.post(f"/agreements/{v1.agreement.pk}/new-version/").status_code == 404
+        assert v1.agreement.title not in client.get("/agreements/").content.decode()
+
+    def test_reps_cannot_open_the_new_agreement_page(self, client, cast):
+        client.force_login(cast.bob)
+        assert client.get("/agreements/new/").status_code == 403
+
+
+class TestEditor:
+    def test_alice_edits_the_definitions_with_a_formset_and_sees_a_success_message(
+        self, client, cast, versions
+    ):
+        # given
+        _v1, v2 = versions
+        client.force_login(cast.alice)
+        page = client.get(f"/agreements/versions/{v2.pk}/edit/definitions/")
+        formset = page.context["formsets"][0][1]
+        data = {"edit_revision": v2.edit_revision}
+        for key in ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS"):
+            data[f"terms-{key}"] = formset.management_form.initial[key]
+        for form in formset.forms:
+            for name in ("id", "term", "definition", "position"):
+                value = form[name].value()
+                data[f"{form.prefix}-{name}"] = (
+                    getattr(value, "pk", value) if value is not None else ""
+                )
+        mql = next(f for f in formset.forms if f.initial.get("term") == "MQL")
+        data[f"{mql.prefix}-definition"] = "A lead with at least 60 points."
+        contact = next(f for f in formset.forms if f.initial.get("term") == "Contact")
+        data[f"{contact.prefix}-DELETE"] = "on"
+        extra = formset.forms[-1].prefix
+        data[f"{extra}-term"], data[f"{extra}-definition"] = "Nurture", "Follow-up."
+        # when
+        response = client.post(f"/agreements/versions/{v2.pk}/edit/definitions/", data, follow=True)
+        # then
+        assert "Definitions saved." in response.content.decode()
+        terms = dict(v2.terms.values_list("term", "definition"))
+        assert terms["MQL"] == "A lead with at least 60 points."
+        assert "Contact" not in terms and terms["Nurture"] == "Follow-up."
+        row = v2.terms.model.history.filter(version_id=v2.pk, term="MQL").latest("history_date")
+        assert (
+            row.history_user == cast.alice and row.history_change_reason == "web form: definitions"
+        )
+
+    def test_a_stale_form_is_refused_keeps_the_input_and_shows_the_other_change(
+        self, client, cast, versions
+    ):
+        # given Alice loaded the goals at revision r, then Carol saved
+        _v1, v2 = versions
+        seen = v2.edit_revision
+        services.version_update(
+            actor=cast.carol,
+            version=v2,
+            data={"goal_statements": "Carol's goals"},
+            expected_revision=seen,
+        )
+        client.force_login(cast.alice)
+        # when Alice saves with the old revision
+        response = client.post(
+            f"/agreements/versions/{v2.pk}/edit/goals/",
+            {
+                "edit_revision": seen,
+                "v-revenue_goal_amount": "1000000",
+                "v-revenue_goal_currency": "USD",
+                "v-revenue_goal_period_months": "12",
+                "v-avg_deal_size": "25000",
+                "v-goal_statements": "Alice's goals",
+            },
+        )
+        # then
+        assert response.status_code == 409
+        html = response.content.decode()
+        assert 'data-testid="edit-conflict"' in html and "Carol Cruz" in html
+        assert "Alice&#x27;s goals" in html  # her input is kept
+        assert Version.objects.get(pk=v2.pk).goal_statements == "Carol's goals"
+
+    def test_an_invalid_calendar_re_renders_with_the_message_and_the_input(
+        self, client, cast, versions
+    ):
+        _v1, v2 = versions
+        client.force_login(cast.alice)
+        response = client.post(
+            f"/agreements/versions/{v2.pk}/edit/calendar/",
+            {
+                "edit_revision": v2.edit_revision,
+                "v-calendar_timezone": "Nowhere/Land",
+                "v-work_start": "09:00",
+                "v-work_end": "17:00",
+                "holidays-TOTAL_FORMS": "0",
+                "holidays-INITIAL_FORMS": "0",
+            },
+        )
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Unknown time zone" in html and "Choose at least one working day." in html
+        assert 'value="Nowhere/Land"' in html
+
+    def test_the_planner_shows_the_funnel_and_writes_the_mql_target(self, client, cast, versions):
+        _v1, v2 = versions
+        client.force_login(cast.alice)
+        page = client.get(f"/agreements/versions/{v2.pk}/planner/")
+        plan = page.context["plan"]
+        assert plan.total.won == 40  # 1,000,000 / 25,000
+        assert "default" in page.content.decode()
+        response = client.post(
+            f"/agreements/versions/{v2.pk}/planner/apply/",
+            {
+                "edit_revision": v2.edit_revision,
+                "mql_target": plan.per_period.mqls,
+                "period": "month",
+            },
+            follow=True,
+        )
+        assert v2.commitments.get(kind="mql_volume").target == plan.per_period.mqls
+        assert "MQL volume commitment" in response.content.decode()
+
+    def test_new_version_button_creates_the_draft_and_opens_the_editor(self, client, cast, draft):
+        activate(draft)
+        client.force_login(cast.carol)
+        response = client.post(f"/agreements/{draft.agreement.pk}/new-version/")
+        v2 = draft.agreement.versions.get(number=2)
+        assert (
+            response.status_code == 302
+            and response.url == f"/agreements/versions/{v2.pk}/edit/frame/"
+        )
+
+    def test_a_manager_creates_an_agreement_from_the_form(self, client, cast):
+        client.force_login(cast.carol)
+        response = client.post(
+            "/agreements/new/",
+            {
+                "title": "Sales ⇄ CS",
+                "purpose": "Handover",
+                "parties": [cast.sales.pk, cast.customer_success.pk],
+            },
+        )
+        assert response.status_code == 302
+        version = Version.objects.get(agreement__title="Sales ⇄ CS")
+        assert response.url == version.get_absolute_url() and version.created_by == cast.carol
+
+
+class TestDocument:
+    XSS = [
+        "<script>alert('x')</script>",
+        '<img src="x" onerror="alert(1)">',
+        "[click](javascript:alert(1))",
+        '<a href="javascript:alert(1)">link</a>',
+        "<iframe src='https://evil.example'></iframe>",
+        '<p style="background:url(javascript:alert(1))">styled</p>',
+    ]
+
+    def test_markdown_xss_payloads_are_rendered_inert(self, client, cast, draft):
+        for n, payload in enumerate(self.XSS):
+            services.version_part_create(
+                actor=cast.alice,
+                version=draft,
+                part="sections",
+                data={"title": f"S{n}", "body": payload},
+            )
+        client.force_login(cast.bob)
+        html = client.get(f"/agreements/versions/{draft.pk}/").content.decode()
+        document = html[html.index('<article class="document') :]
+        for needle in ("<script>alert", "onerror", "javascript:", "<iframe", "style="):
+            assert needle not in document, needle
+
+    def test_the_document_includes_the_signing_panel_and_every_component(self, client, cast, draft):
+        client.force_login(cast.erin)
+        html = client.get(f"/agreements/versions/{draft.pk}/").content.decode()
+        assert html.index('class="signing-panel"') < html.index('<article class="document')
+        for key in (
+            "frame",
+            "goals",
+            "definitions",
+            "qualification",
+            "handoff",
+            "nurturing",
+            "management",
+            "kpis",
+            "calendar",
+            "sections",
+        ):
+            assert f'id="c-{key}"' in html
+        assert "First <strong>Tuesday</strong> of the month." in html
+        assert "Mon, Tue, Wed, Thu, Fri" in html
+
+
+def _count(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200, url
+    return len(queries)
+
+
+class TestQueryCounts:
+    def test_no_page_costs_more_queries_with_more_versions_terms_and_history(
+        self, client, cast, draft
+    ):
+        # given a small agreement: v1 active, v2 draft
+        activate(draft)
+        v2 = services.version_amend(actor=cast.alice, agreement=draft.agreement)
+        client.force_login(cast.erin)
+        urls = _pages(draft.agreement, draft, v2) + ["/"]
+        small = {url: _count(client, url) for url in urls}
+        # when it grows: more terms and history on v2, another version, another agreement
+        for n in range(6):
+            services.version_part_create(
+                actor=cast.alice,
+                version=v2,
+                part="terms",
+                data={"term": f"Term {n}", "definition": "d"},
+            )
+            services.version_update(
+                actor=cast.carol, version=v2, data={"goal_statements": f"edit {n}"}
+            )
+        from slas.tests.factories import agreement_with_draft
+
+        agreement_with_draft(cast, title="Another")
+        large = {url: _count(client, url) for url in urls}
+        # then
+        assert large == small
+
+    def test_the_editor_costs_the_same_with_more_rows(self, client, cast, draft):
+        client.force_login(cast.alice)
+        url = f"/agreements/versions/{draft.pk}/edit/definitions/"
+        small = _count(client, url)
+        for n in range(5):
+            services.version_part_create(
+                actor=cast.alice,
+                version=draft,
+                part="terms",
+                data={"term": f"Term {n}", "definition": "d"},
+            )
+        assert _count(client, url) == small
+
+    def test_the_version_page_costs_the_same_with_more_versions(self, client, cast, draft):
+        # given v1 active and draft v2
+        from slas.tests.factories import set_status
+
+        client.force_login(cast.alice)
+        activate(draft)
+        v2 = services.version_amend(actor=cast.alice, agreement=draft.agreement)
+        small = _count(client, f"/agreements/versions/{v2.pk}/")
+        # when v2 replaces v1 and draft v3 opens
+        set_status(draft, "superseded")
+        activate(v2)
+        v3 = services.version_amend(actor=cast.alice, agreement=draft.agreement)
+        # then the draft's page costs the same
+        assert _count(client, f"/agreements/versions/{v3.pk}/") == small
