@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from portal import permissions
 from slas import selectors, services
-from slas.api import schema, serializers  # noqa: F401 - schema registers the token scheme
+from slas.api import serializers
 from slas.exceptions import EditConflict, VersionLocked
 from slas.history import Source
 from slas.models import PART_MODELS, Commitment
