@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from leads.models import Lead, LeadEvent
 from reports.facts import lead_cycles_refresh
-from slas.models import Agreement, EscalationStep, Version
+from slas.models import Agreement, EscalationStep, Holiday, Version
 
 UTC = dt.UTC
 _numbers = itertools.count(1)
@@ -31,13 +31,14 @@ def active_agreement(
     work_start: dt.time = dt.time(9),
     work_end: dt.time = dt.time(17),
     steps: tuple[tuple[int, str], ...] = (),
+    holidays: tuple[dt.date, ...] = (),
 ) -> Version:
     agreement = Agreement.objects.create(title=f"Marketing-Sales SLA {next(_numbers)}")
     agreement.parties.set([cast.marketing, cast.sales])
     version = Version.objects.create(
         agreement=agreement,
         number=1,
-        status="active",
+        status="draft",
         first_contact_hours=hours,
         calendar_timezone=tz,
         working_days=list(working_days),
@@ -46,10 +47,14 @@ def active_agreement(
         effective_date=effective,
         end_date=end,
         review_date=review,
-        in_force_from=in_force_from,
     )
     for percent, action in steps:
         EscalationStep.objects.create(version=version, at_percent=percent, action=action)
+    for day in holidays:
+        Holiday.objects.create(version=version, date=day, name="Holiday")
+    # Parts are added while it is a draft; then it takes effect (a lifecycle-only save).
+    version.status, version.in_force_from = "active", in_force_from
+    version.save(update_fields=["status", "in_force_from"])
     return version
 
 
