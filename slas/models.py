@@ -357,3 +357,6 @@ class EscalationStep(VersionPart):
 
     def __str__(self) -> str:
         return f"{self.at_percent}% {self.get_action_display()}"
+
+
+from slas.signing_models import *  # noqa: E402,F401,F403

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from slas import views
 
@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.agreement_list, name="agreement_list"),
     path("<int:pk>/", views.agreement_detail, name="agreement_detail"),
     path("versions/<int:pk>/", views.version_detail, name="version_detail"),
+    path("", include("slas.signing_urls")),
 ]
