@@ -229,3 +229,21 @@ if TESTING:
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so a worker process in the integration tests can share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+
+# Signing jobs (slas.signing_tasks): reminders, request expiry, version activation/expiry.
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "signing-reminders": {
+            "task": "slas.signing_tasks.signing_reminders_send",
+            "schedule": 3600,
+        },
+        "signing-requests-expire": {
+            "task": "slas.signing_tasks.signing_requests_expire",
+            "schedule": 3600,
+        },
+        "versions-lifecycle": {
+            "task": "slas.signing_tasks.versions_lifecycle_run",
+            "schedule": 300,
+        },
+    }
+)
