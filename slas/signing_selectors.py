@@ -144,7 +144,7 @@ def awaiting_signature_of(user) -> list[SignatureRequest]:
             status=RequestStatus.PENDING, round__status=RoundStatus.OPEN, opened_at__isnull=False
         )
         .filter(Q(user=user) | Q(team_id__in=permissions.manager_team_ids(user)))
-        .select_related("round__version__agreement", "team", "user")
+        .select_related("round__version__agreement", "round__sent_by", "team", "user")
         .order_by("opened_at", "pk")
     )
 

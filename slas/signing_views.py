@@ -23,6 +23,11 @@ from slas.models import Agreement, Version, VersionStatus
 from slas.signing_forms import DeclineForm, SendForm, SignForm, VerifyForm, WithdrawForm
 
 
+def _posted(request):
+    """The POST data, even when empty (an empty POST must still be validated)."""
+    return request.POST if request.method == "POST" else None
+
+
 def _visible_version(request, pk: int) -> Version:
     return permissions.get_visible_or_404(
         permissions.visible_versions(request.user).select_related("agreement"), pk=pk
@@ -44,7 +49,7 @@ def _when(value) -> str:
 def version_send(request, pk: int):
     version = _visible_version(request, pk)
     permissions.require(permissions.can_send_for_signature(request.user, version))
-    form = SendForm(request.POST or None, agreement=version.agreement)
+    form = SendForm(_posted(request), agreement=version.agreement)
     if request.method == "POST" and form.is_valid():
         try:
             signing.version_send_for_signature(
@@ -77,7 +82,7 @@ def version_sign(request, pk: int):
     # Only required signatories reach the signing page.
     permissions.require(panel.is_signatory and panel.round is not None and panel.round.is_open)
     form = SignForm(
-        request.POST or None, initial={"content_hash": version.content_hash, "consent": False}
+        _posted(request), initial={"content_hash": version.content_hash, "consent": False}
     )
     if request.method == "POST":
         if form.is_valid():
@@ -124,7 +129,7 @@ def version_decline(request, pk: int):
     version = _visible_version(request, pk)
     panel = signing_selectors.version_signing_panel(version, request.user)
     permissions.require(panel.can_decline)
-    form = DeclineForm(request.POST or None)
+    form = DeclineForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             signing.signing_decline(
@@ -145,7 +150,7 @@ def version_withdraw(request, pk: int):
     version = _visible_version(request, pk)
     panel = signing_selectors.version_signing_panel(version, request.user)
     permissions.require(panel.can_withdraw)
-    form = WithdrawForm(request.POST or None)
+    form = WithdrawForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             signing.signing_withdraw(
@@ -338,7 +343,7 @@ def version_document_pdf(request, pk: int):
 
 @login_required
 def signing_verify(request):
-    form = VerifyForm(request.POST or None, request.FILES or None)
+    form = VerifyForm(_posted(request), request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("document")
