@@ -324,3 +324,6 @@ def seed(stdout=None) -> None:
             target=Decimal(95),
             description="Kick-off call within a day.",
         )
+    from slas.demo_signing import seed as seed_signing  # v2 signed, v3 pending
+
+    seed_signing(stdout)

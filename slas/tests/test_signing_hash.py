@@ -50,7 +50,10 @@ def changed(obj, field, cast):
     if isinstance(field, models.TimeField):
         return value.replace(hour=(value.hour + 1) % 24)
     if isinstance(field, (models.CharField, models.TextField)):
-        return (value or "") + "x"
+        value = value or ""
+        if field.max_length and len(value) >= field.max_length:
+            return value[:-1] + ("X" if value[-1] != "X" else "Y")
+        return value + "x"
     raise AssertionError(f"No mutation for {field!r}")
 
 
