@@ -131,6 +131,11 @@ def can_sign_for_team(user, version: Version, team: Team) -> bool:
     return team.pk in party_team_ids(version.agreement) and team.pk in manager_team_ids(user)
 
 
+def can_send_for_signature(user, version: Version) -> bool:
+    """A manager of a party team sends a draft for signature (staff do not sign for teams)."""
+    return version.is_draft and bool(party_team_ids(version.agreement) & manager_team_ids(user))
+
+
 # Leads -------------------------------------------------------------------------
 
 

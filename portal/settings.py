@@ -298,3 +298,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 # One name for the reporting-cadence choices shared by versions and commitments (slas).
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"CadenceEnum": "slas.models.Cadence"}
+
+# Signing jobs (slas.signing_tasks): reminders, request expiry, version activation/expiry.
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "signing-reminders": {
+            "task": "slas.signing_tasks.signing_reminders_send",
+            "schedule": 3600,
+        },
+        "signing-requests-expire": {
+            "task": "slas.signing_tasks.signing_requests_expire",
+            "schedule": 3600,
+        },
+        "versions-lifecycle": {
+            "task": "slas.signing_tasks.versions_lifecycle_run",
+            "schedule": 300,
+        },
+    }
+)

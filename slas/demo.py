@@ -381,3 +381,6 @@ def seed(stdout=None) -> None:
             source=Source.DEMO,
             what="first draft",
         )
+    from slas.demo_signing import seed as seed_signing  # v2 signed, v3 pending
+
+    seed_signing(stdout)

@@ -703,3 +703,4 @@ for _model in (Version, *PART_MODELS.values()):
     pre_delete.connect(
         _refuse_deleting_locked_content, sender=_model, dispatch_uid=f"slas_lock_{_model.__name__}"
     )
+from slas.signing_models import *  # noqa: E402,F401,F403

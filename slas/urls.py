@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from slas import views
 
@@ -20,4 +20,5 @@ urlpatterns = [
         views.version_planner_apply,
         name="version_planner_apply",
     ),
+    path("", include("slas.signing_urls")),
 ]

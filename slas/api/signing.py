@@ -1,0 +1,238 @@
+"""Signing API: send, sign, decline, withdraw, certificate, verify. Same services as the pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal import permissions
+from portal.forms import client_address
+from slas import signing, signing_selectors
+from slas.signing_models import SigningOrder
+
+
+def _version(request, pk: int):
+    return permissions.get_visible_or_404(
+        permissions.visible_versions(request.user).select_related("agreement"), pk=pk
+    )
+
+
+def _refused(error: signing.SigningError) -> Response:
+    return Response(
+        {"code": error.code, "detail": error.message, "errors": error.field_errors},
+        status=status.HTTP_409_CONFLICT if error.code != "invalid" else status.HTTP_400_BAD_REQUEST,
+    )
+
+
+class SendSerializer(serializers.Serializer):
+    order = serializers.ChoiceField(choices=SigningOrder.choices, default=SigningOrder.PARALLEL)
+    signers = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list, help_text="Usernames."
+    )
+
+
+class SignSerializer(serializers.Serializer):
+    password = serializers.CharField(trim_whitespace=False)
+    full_name = serializers.CharField()
+    consent = serializers.BooleanField()
+    content_hash = serializers.CharField(max_length=64)
+
+
+class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class VerifySerializer(serializers.Serializer):
+    content_hash = serializers.CharField(required=False, allow_blank=True, default="")
+    # Verbatim: any added or removed byte, whitespace included, must fail verification.
+    document = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        help_text="The exported JSON, verbatim.",
+    )
+
+    def validate(self, attrs):
+        if not attrs["content_hash"].strip() and not attrs["document"]:
+            raise serializers.ValidationError("Give content_hash or document.")
+        return attrs
+
+
+def _round_data(rnd) -> dict:
+    return {
+        "round": rnd.number,
+        "status": rnd.status,
+        "order": rnd.order,
+        "content_hash": rnd.content_hash,
+    }
+
+
+class VersionSendView(APIView):
+    @extend_schema(request=SendSerializer, responses={201: dict})
+    def post(self, request, pk: int):
+        version = _version(request, pk)
+        serializer = SendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        names = serializer.validated_data["signers"]
+        users = list(get_user_model().objects.filter(username__in=names))
+        if len(users) != len(set(names)):
+            return Response(
+                {"code": "invalid", "detail": "Unknown username in signers."}, status=400
+            )
+        try:
+            rnd = signing.version_send_for_signature(
+                version=version,
+                actor=request.user,
+                signers=users,
+                order=serializer.validated_data["order"],
+            )
+        except signing.SigningError as error:
+            return _refused(error)
+        return Response(_round_data(rnd), status=status.HTTP_201_CREATED)
+
+
+class VersionSignView(APIView):
+    @extend_schema(request=SignSerializer, responses={201: dict})
+    def post(self, request, pk: int):
+        version = _version(request, pk)
+        serializer = SignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            signatures = signing.signature_add(
+                version=version,
+                user=request.user,
+                password=data["password"],
+                full_name=data["full_name"],
+                consent=data["consent"],
+                content_hash_seen=data["content_hash"],
+                ip_address=client_address(request) or None,
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            )
+        except signing.SigningError as error:
+            return _refused(error)
+        version.refresh_from_db()
+        return Response(
+            {
+                "signed_for": [s.request.label for s in signatures],
+                "version_status": version.status,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class VersionDeclineView(APIView):
+    @extend_schema(request=CommentSerializer, responses={200: dict})
+    def post(self, request, pk: int):
+        version = _version(request, pk)
+        serializer = CommentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            rnd = signing.signing_decline(
+                version=version, user=request.user, comment=serializer.validated_data["comment"]
+            )
+        except signing.SigningError as error:
+            return _refused(error)
+        return Response(_round_data(rnd))
+
+
+class VersionWithdrawView(APIView):
+    @extend_schema(request=CommentSerializer, responses={200: dict})
+    def post(self, request, pk: int):
+        version = _version(request, pk)
+        serializer = CommentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            rnd = signing.signing_withdraw(
+                version=version, user=request.user, comment=serializer.validated_data["comment"]
+            )
+        except signing.SigningError as error:
+            return _refused(error)
+        return Response(_round_data(rnd))
+
+
+class VersionCertificateView(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request, pk: int):
+        version = _version(request, pk)
+        certificate = signing_selectors.certificate_for(version)
+        if certificate is None:
+            raise NotFound("This version has no completed signing round.")
+        return Response(
+            {
+                "agreement": {"id": version.agreement_id, "title": version.agreement.title},
+                "version": version.number,
+                "status": version.status,
+                "content_hash": certificate.round.content_hash,
+                "in_force_from": version.in_force_from,
+                "in_force_until": version.in_force_until,
+                "signers": [
+                    {
+                        "name": s.user.get_full_name(),
+                        "typed_name": s.full_name,
+                        "username": s.user.username,
+                        "team": s.team.name if s.team_id else None,
+                        "role": s.role,
+                        "signed_at": s.signed_at,
+                        "ip_address": s.ip_address,
+                        "user_agent": s.user_agent,
+                    }
+                    for s in certificate.signatures
+                ],
+                "audit": [
+                    {
+                        "seq": e.seq,
+                        "at": e.at,
+                        "action": e.action,
+                        "actor": e.actor_name,
+                        "entry_hash": e.entry_hash,
+                    }
+                    for e in certificate.audit
+                ],
+            }
+        )
+
+
+class SigningVerifyView(APIView):
+    # A POST that only reads: read-only tokens may verify.
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=VerifySerializer, responses={200: dict})
+    def post(self, request):
+        serializer = VerifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        document = serializer.validated_data["document"]
+        content_hash = (
+            signing.bytes_hash(document.encode("utf-8"))
+            if document
+            else serializer.validated_data["content_hash"]
+        )
+        result = signing_selectors.version_verify(request.user, content_hash)
+        return Response(
+            {
+                "matched": result.matched,
+                "signed": result.signed,
+                "content_hash": result.content_hash,
+                "version": {
+                    "id": result.version.pk,
+                    "agreement": result.version.agreement.title,
+                    "number": result.version.number,
+                }
+                if result.version
+                else None,
+                "signers": [
+                    {
+                        "name": s.user.get_full_name(),
+                        "team": s.team.name if s.team_id else None,
+                        "signed_at": s.signed_at,
+                    }
+                    for s in result.signatures
+                ],
+            }
+        )

@@ -1,0 +1,110 @@
+"""Forms for signing: shape only; the rules live in slas.signing."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Role
+from slas.signing_models import SigningOrder
+
+
+def possible_named_signers(agreement):
+    """People who can see the agreement: members of its parties, and execs."""
+    party_ids = [team.pk for team in agreement.parties.all()]
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(memberships__team_id__in=party_ids) | Q(memberships__role=Role.EXEC))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class SignerChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
+class SendForm(forms.Form):
+    order = forms.ChoiceField(
+        label=_("Signing order"),
+        choices=SigningOrder.choices,
+        initial=SigningOrder.PARALLEL,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "In order: your team signs first, then the other parties, then the people named below."
+        ),
+    )
+    signers = SignerChoiceField(
+        label=_("Also ask these people to sign (optional)"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "For example an executive sponsor. A manager of every party team always signs."
+        ),
+    )
+
+    def __init__(self, *args, agreement, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["signers"].queryset = possible_named_signers(agreement)
+
+
+class SignForm(forms.Form):
+    content_hash = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    full_name = forms.CharField(
+        label=_("Your full name"),
+        max_length=200,
+        error_messages={"required": _("Type your full name to sign.")},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        error_messages={"required": _("Enter your password to confirm it is you.")},
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    # Not required here: the service explains a missing consent with the other errors.
+    consent = forms.BooleanField(required=False)
+
+
+class DeclineForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Why do you decline?"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=4000,
+        error_messages={"required": _("A comment is required to decline.")},
+        help_text=_("Everyone involved reads this; say what should change."),
+    )
+
+
+class WithdrawForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Why are you withdrawing it? (optional)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+        required=False,
+    )
+
+
+class VerifyForm(forms.Form):
+    document = forms.FileField(
+        label=_("Exported JSON file"),
+        required=False,
+        help_text=_("The file downloaded with “Export signed JSON”."),
+    )
+    content_hash = forms.CharField(
+        label=_("…or a content hash"),
+        required=False,
+        max_length=200,
+        help_text=_("64 hexadecimal characters, as printed on the certificate."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("document") and not (cleaned.get("content_hash") or "").strip():
+            raise forms.ValidationError(_("Upload an exported file or paste a content hash."))
+        return cleaned

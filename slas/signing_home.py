@@ -1,0 +1,90 @@
+"""Home-page sections for signing (wired into the home page by slas.home at merge).
+
+- managers (and anyone named): "Awaiting my signature";
+- everyone on the parties: versions in flight (awaiting signatures or signed and scheduled);
+  execs see every agreement's;
+- everyone: unread signing notifications.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal import permissions
+from portal.home import HomeItem, HomeSection
+from slas.signing_models import RequestStatus, RoundStatus
+from slas.signing_selectors import awaiting_signature_of, versions_in_flight
+
+
+def sections(user) -> list[HomeSection]:
+    result = []
+    items = []
+    seen = set()
+    for request in awaiting_signature_of(user):
+        version = request.round.version
+        if version.pk in seen:
+            continue
+        seen.add(version.pk)
+        days = (timezone.now() - request.opened_at).days
+        items.append(
+            HomeItem(
+                title=str(version),
+                url=reverse("slas:signing_sign", args=[version.pk]),
+                detail=_("For %(who)s · sent by %(sender)s")
+                % {"who": request.label, "sender": request.round.sent_by.get_full_name()},
+                badge=_("waiting %(days)s days") % {"days": days} if days else _("new"),
+                tone="danger" if days >= 3 else "warning",
+            )
+        )
+    if items or permissions.is_manager(user):
+        result.append(
+            HomeSection(
+                title=_("Awaiting my signature"),
+                items=items,
+                empty_text=_("Nothing to sign."),
+                order=10,
+            )
+        )
+    flight = []
+    for version in versions_in_flight(user):
+        live = version.live_rounds[0] if version.live_rounds else None
+        if live is None:
+            continue
+        if live.status == RoundStatus.COMPLETED:
+            detail = _("Signed; takes effect on %(date)s") % {
+                "date": version.effective_date.isoformat()
+            }
+            badge, tone = _("scheduled"), "success"
+        else:
+            requests = list(live.requests.all())
+            signed = sum(1 for r in requests if r.status == RequestStatus.SIGNED)
+            detail = _("%(signed)s of %(total)s signatures") % {
+                "signed": signed,
+                "total": len(requests),
+            }
+            badge, tone = _("awaiting signatures"), "warning"
+        flight.append(
+            HomeItem(
+                title=str(version),
+                url=version.get_absolute_url(),
+                detail=detail,
+                badge=badge,
+                tone=tone,
+            )
+        )
+    if flight:
+        result.append(HomeSection(title=_("Versions being signed"), items=flight, order=20))
+    unread = list(user.notifications.filter(read_at__isnull=True, kind__startswith="signing.")[:10])
+    if unread:
+        result.append(
+            HomeSection(
+                title=_("Signing news"),
+                items=[HomeItem(title=n.title, url=n.url, detail=n.body[:140]) for n in unread],
+                more_url=reverse("notifications"),
+                more_label=_("All notifications"),
+                order=15,
+            )
+        )
+    return result

@@ -1,0 +1,275 @@
+"""Signing: rounds of signature requests, signatures, and the per-agreement audit chain.
+
+A *round* is one attempt to get a version signed: it is opened by "send for
+signature", and closed when every request is signed (completed), or when someone
+declines, the sender withdraws, or a request expires. Closed rounds and their
+signatures are never deleted: a voided signature stays in history with `voided_at`.
+
+The audit log is append-only and hash-chained: each entry stores the hash of the
+previous entry of the same agreement and its own hash; `AuditHead` holds the last
+link (so deleting the newest entry is detected too) and is the row appends lock.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Team
+from slas.models import Agreement, Version
+
+__all__ = [
+    "AuditAction",
+    "AuditEntry",
+    "AuditHead",
+    "RequestStatus",
+    "RoundStatus",
+    "Signature",
+    "SignatureRequest",
+    "SigningOrder",
+    "SigningRound",
+]
+
+
+class SigningOrder(models.TextChoices):
+    PARALLEL = "parallel", _("Parallel: everyone may sign at once")
+    SEQUENTIAL = "sequential", _("Sequential: one after another, in order")
+
+
+class RoundStatus(models.TextChoices):
+    OPEN = "open", _("Awaiting signatures")
+    COMPLETED = "completed", _("Signed by everyone")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    EXPIRED = "expired", _("Expired")
+
+
+class SigningRound(models.Model):
+    version = models.ForeignKey(Version, on_delete=models.PROTECT, related_name="signing_rounds")
+    number = models.PositiveIntegerField(_("round"))
+    order = models.CharField(
+        _("signing order"), max_length=16, choices=SigningOrder.choices, default="parallel"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=RoundStatus.choices, default=RoundStatus.OPEN
+    )
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("sent at"))
+    # When a completed round's version takes (or took) effect.
+    activates_at = models.DateTimeField(_("takes effect at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    close_comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        ordering = ["version", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "number"], name="signing_round_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["version"],
+                condition=Q(status="open"),
+                name="signing_round_one_open_per_version",
+            ),
+            models.UniqueConstraint(
+                fields=["version"],
+                condition=Q(status="completed"),
+                name="signing_round_one_completed_per_version",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", closed_at__isnull=True)
+                | (~Q(status="open") & Q(closed_at__isnull=False)),
+                name="signing_round_closed_when_not_open",
+            ),
+        ]
+        verbose_name = _("signing round")
+        verbose_name_plural = _("signing rounds")
+
+    def __str__(self) -> str:
+        return f"{self.version} · round {self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == RoundStatus.OPEN
+
+    @property
+    def is_sequential(self) -> bool:
+        return self.order == SigningOrder.SEQUENTIAL
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting signature")
+    SIGNED = "signed", _("Signed")
+    VOIDED = "voided", _("Voided")
+
+
+class SignatureRequest(models.Model):
+    """One required signature: for a party team (any manager of it may sign) or a named person."""
+
+    round = models.ForeignKey(SigningRound, on_delete=models.PROTECT, related_name="requests")
+    position = models.PositiveSmallIntegerField(_("position"))
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="signature_requests",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
+    # When the signer could first act (sent, or the previous signature in sequential order).
+    opened_at = models.DateTimeField(_("open since"), null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["round", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "position"], name="signature_request_position_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["round", "team"],
+                condition=Q(team__isnull=False),
+                name="signature_request_one_per_team",
+            ),
+            models.UniqueConstraint(
+                fields=["round", "user"],
+                condition=Q(user__isnull=False),
+                name="signature_request_one_per_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(team__isnull=True, user__isnull=False)
+                | Q(team__isnull=False, user__isnull=True),
+                name="signature_request_team_xor_person",
+            ),
+        ]
+        verbose_name = _("signature request")
+        verbose_name_plural = _("signature requests")
+
+    def __str__(self) -> str:
+        return f"{self.round} · {self.team or self.user}"
+
+    @property
+    def label(self) -> str:
+        if self.team_id:
+            return str(self.team)
+        return self.user.get_full_name() or self.user.get_username()
+
+
+class Signature(models.Model):
+    """Proof of one signature: who, for which team and role, when, from where, on which hash."""
+
+    request = models.OneToOneField(
+        SignatureRequest, on_delete=models.PROTECT, related_name="signature"
+    )
+    version = models.ForeignKey(Version, on_delete=models.PROTECT, related_name="signatures")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures"
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.CharField(_("role"), max_length=32)
+    full_name = models.CharField(_("typed full name"), max_length=200)
+    consent_text = models.TextField(_("consent statement"))
+    signed_at = models.DateTimeField(_("signed at"))
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=500, blank=True)
+    content_hash = models.CharField(_("content hash seen"), max_length=64)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+
+    def __str__(self) -> str:
+        return f"{self.full_name} · {self.version}"
+
+
+class AuditAction(models.TextChoices):
+    CREATED = "created", _("Created")
+    EDITED = "edited", _("Edited")
+    SENT = "sent", _("Sent for signature")
+    VIEWED = "viewed", _("Viewed by signer")
+    SIGNED = "signed", _("Signed")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    REQUEST_EXPIRED = "request_expired", _("Signature request expired")
+    ACTIVATED = "activated", _("Activated")
+    SUPERSEDED = "superseded", _("Superseded")
+    EXPIRED = "expired", _("Expired")
+
+
+class AuditEntry(models.Model):
+    """One link of an agreement's audit chain. Written only by `slas.signing.audit_append`."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="audit_entries")
+    seq = models.PositiveIntegerField()
+    action = models.CharField(_("action"), max_length=32, choices=AuditAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Snapshots: the chain must verify even if the user or version row changes later.
+    actor_name = models.CharField(max_length=200, blank=True)
+    version = models.ForeignKey(
+        Version, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    version_number = models.PositiveIntegerField(null=True, blank=True)
+    at = models.DateTimeField(_("when"))
+    data = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["agreement", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "seq"], name="audit_entry_seq_unique"),
+            models.UniqueConstraint(
+                fields=["agreement", "prev_hash"], name="audit_entry_one_successor"
+            ),
+        ]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+
+    def __str__(self) -> str:
+        return f"{self.agreement_id}#{self.seq} {self.action}"
+
+    def save(self, *args, **kwargs):
+        # Append-only: an entry is written once. (Raw SQL can still alter it; the chain
+        # then fails verification, which is the point of the hashes.)
+        if self.pk is not None:
+            raise ValueError("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit entries are append-only.")
+
+
+class AuditHead(models.Model):
+    """The newest link of an agreement's chain; appends lock this row."""
+
+    agreement = models.OneToOneField(
+        Agreement, on_delete=models.PROTECT, related_name="audit_head", primary_key=True
+    )
+    seq = models.PositiveIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
+
+    def __str__(self) -> str:
+        return f"{self.agreement_id}: {self.seq}"

@@ -1,0 +1,249 @@
+"""Reads for signing: the version panel, to-do lists, certificates, audit log, verification."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from portal import permissions
+from portal.models import Membership, Role
+from slas.models import Agreement, Version, VersionStatus
+from slas.signing import (
+    audit_verify,
+    is_request_signer,
+    version_effective_instant,
+)
+from slas.signing_models import (
+    AuditEntry,
+    RequestStatus,
+    RoundStatus,
+    Signature,
+    SignatureRequest,
+    SigningRound,
+)
+
+HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass
+class RequestRow:
+    request: SignatureRequest
+    signature: Signature | None
+    signers: list[str]
+    is_current: bool
+    is_mine: bool
+
+
+@dataclass
+class SigningPanel:
+    version: Version
+    round: SigningRound | None
+    rows: list[RequestRow] = field(default_factory=list)
+    can_send: bool = False
+    can_sign: bool = False
+    not_my_turn: bool = False
+    already_signed: bool = False
+    can_decline: bool = False
+    can_withdraw: bool = False
+    is_signatory: bool = False
+    scheduled_for: object = None
+    has_certificate: bool = False
+
+    @property
+    def waiting_for(self) -> list[RequestRow]:
+        return [row for row in self.rows if row.request.status == RequestStatus.PENDING]
+
+
+def _rows(rnd: SigningRound, user) -> list[RequestRow]:
+    requests = list(
+        rnd.requests.select_related("team", "user", "signature__user").order_by("position")
+    )
+    team_ids = [r.team_id for r in requests if r.team_id]
+    managers: dict[int, list[str]] = {}
+    for membership in (
+        Membership.objects.filter(team_id__in=team_ids, role=Role.MANAGER)
+        .select_related("user")
+        .order_by("user__first_name", "user__username")
+    ):
+        managers.setdefault(membership.team_id, []).append(
+            membership.user.get_full_name() or membership.user.get_username()
+        )
+    pending = [r for r in requests if r.status == RequestStatus.PENDING]
+    current = set(pending[:1] if rnd.is_sequential else pending)
+    rows = []
+    for request in requests:
+        signature = getattr(request, "signature", None) if request.status != "pending" else None
+        if request.user_id:
+            signers = [request.user.get_full_name() or request.user.get_username()]
+        else:
+            signers = managers.get(request.team_id, [])
+        rows.append(
+            RequestRow(
+                request=request,
+                signature=signature,
+                signers=signers,
+                is_current=rnd.is_open and request in current,
+                is_mine=is_request_signer(user, request),
+            )
+        )
+    return rows
+
+
+def signing_round_latest(version: Version) -> SigningRound | None:
+    return (
+        SigningRound.objects.filter(version=version)
+        .select_related("sent_by", "closed_by")
+        .order_by("-number")
+        .first()
+    )
+
+
+def signing_round_completed(version: Version) -> SigningRound | None:
+    return (
+        SigningRound.objects.filter(version=version, status=RoundStatus.COMPLETED)
+        .select_related("sent_by")
+        .first()
+    )
+
+
+def version_signing_panel(version: Version, user) -> SigningPanel:
+    """Everything the version page shows about signing, for this user."""
+    rnd = signing_round_latest(version)
+    panel = SigningPanel(version=version, round=rnd)
+    panel.can_send = permissions.can_send_for_signature(user, version)
+    if rnd is None:
+        return panel
+    panel.rows = _rows(rnd, user)
+    mine = [row for row in panel.rows if row.is_mine]
+    panel.is_signatory = bool(mine)
+    if rnd.is_open:
+        pending_mine = [row for row in mine if row.request.status == RequestStatus.PENDING]
+        panel.can_sign = any(row.is_current for row in pending_mine)
+        panel.not_my_turn = bool(pending_mine) and not panel.can_sign
+        panel.already_signed = bool(mine) and not pending_mine
+        panel.can_decline = bool(pending_mine)
+        panel.can_withdraw = rnd.sent_by_id == user.pk
+    if rnd.status == RoundStatus.COMPLETED:
+        panel.has_certificate = True
+        if version.status == VersionStatus.PENDING_SIGNATURE:
+            panel.scheduled_for = rnd.activates_at or version_effective_instant(version)
+    return panel
+
+
+# Home page and lists -------------------------------------------------------------------
+
+
+def awaiting_signature_of(user) -> list[SignatureRequest]:
+    """Open requests this user may sign now (their turn), oldest first."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        SignatureRequest.objects.filter(
+            status=RequestStatus.PENDING, round__status=RoundStatus.OPEN, opened_at__isnull=False
+        )
+        .filter(Q(user=user) | Q(team_id__in=permissions.manager_team_ids(user)))
+        .select_related("round__version__agreement", "round__sent_by", "team", "user")
+        .order_by("opened_at", "pk")
+    )
+
+
+def versions_in_flight(user) -> QuerySet[Version]:
+    """Versions awaiting signatures or signed and waiting for their date, visible to the user."""
+    return (
+        permissions.visible_versions(user)
+        .filter(status=VersionStatus.PENDING_SIGNATURE)
+        .select_related("agreement")
+        .prefetch_related(
+            Prefetch(
+                "signing_rounds",
+                queryset=SigningRound.objects.filter(
+                    status__in=[RoundStatus.OPEN, RoundStatus.COMPLETED]
+                ).prefetch_related("requests"),
+                to_attr="live_rounds",
+            )
+        )
+        .order_by("agreement__title", "number")
+    )
+
+
+# Certificate and audit ---------------------------------------------------------------
+
+
+@dataclass
+class Certificate:
+    version: Version
+    round: SigningRound
+    signatures: list[Signature]
+    audit: list[AuditEntry]
+    activated_at: object
+
+
+def certificate_for(version: Version) -> Certificate | None:
+    rnd = signing_round_completed(version)
+    if rnd is None:
+        return None
+    signatures = list(
+        Signature.objects.filter(request__round=rnd)
+        .select_related("user", "team", "request")
+        .order_by("signed_at", "request__position")
+    )
+    audit = list(AuditEntry.objects.filter(version=version).select_related("actor").order_by("seq"))
+    return Certificate(
+        version=version,
+        round=rnd,
+        signatures=signatures,
+        audit=audit,
+        activated_at=version.in_force_from,
+    )
+
+
+def audit_log(agreement: Agreement) -> list[AuditEntry]:
+    return list(
+        AuditEntry.objects.filter(agreement=agreement).select_related("version").order_by("seq")
+    )
+
+
+def audit_summary(agreement: Agreement):
+    return audit_verify(agreement=agreement)
+
+
+# Verification --------------------------------------------------------------------------
+
+
+@dataclass
+class VerifyResult:
+    matched: bool
+    content_hash: str
+    version: Version | None = None
+    signed: bool = False
+    signatures: list[Signature] = field(default_factory=list)
+
+
+def version_verify(user, content_hash: str) -> VerifyResult:
+    """Which version (visible to the user) carries this content hash, and who signed it."""
+    content_hash = content_hash.strip().lower()
+    versions = permissions.visible_versions(user).select_related("agreement")
+    version = (
+        versions.filter(content_hash=content_hash).order_by("-pk").first()
+        if HASH_RE.match(content_hash)
+        else None
+    )
+    if version is None:
+        return VerifyResult(matched=False, content_hash=content_hash)
+    rnd = signing_round_completed(version)
+    signatures = []
+    if rnd is not None and rnd.content_hash == content_hash:
+        signatures = list(
+            Signature.objects.filter(request__round=rnd)
+            .select_related("user", "team")
+            .order_by("signed_at", "pk")
+        )
+    return VerifyResult(
+        matched=True,
+        content_hash=content_hash,
+        version=version,
+        signed=rnd is not None,
+        signatures=signatures,
+    )

@@ -1,0 +1,104 @@
+"""The signing API calls the same services as the pages, with the same rules."""
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from portal.demo import DEMO_PASSWORD
+from portal.tokens import api_token_create
+from slas.models import VersionStatus
+from slas.signing import version_export_bytes
+from slas.tests.signing_factories import marketing_sales
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user, scope="write"):
+    _token, raw = api_token_create(user=user, name="test", scope=scope)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+def api(name, version):
+    return reverse(name, args=[version.pk])
+
+
+def test_send_sign_certificate_and_verify_over_the_api(cast):
+    # given
+    _agreement, v2, v3 = marketing_sales(cast)
+    alice, carol = client_for(cast.alice), client_for(cast.carol)
+    # when
+    sent = alice.post(api("api_signing_send", v3), {"signers": []}, format="json")
+    assert sent.status_code == 201, sent.content
+    content_hash = sent.json()["content_hash"]
+    body = {"password": DEMO_PASSWORD, "consent": True, "content_hash": content_hash}
+    first = carol.post(api("api_signing_sign", v3), {**body, "full_name": "Carol Cruz"})
+    second = alice.post(api("api_signing_sign", v3), {**body, "full_name": "alice anders"})
+    # then
+    assert first.status_code == 201 and second.status_code == 201
+    assert second.json()["version_status"] == VersionStatus.ACTIVE
+    certificate = client_for(cast.bob, "read").get(api("api_signing_certificate", v3)).json()
+    assert {s["name"] for s in certificate["signers"]} == {"Alice Anders", "Carol Cruz"}
+    assert certificate["content_hash"] == content_hash
+    verify = client_for(cast.erin, "read")
+    document = version_export_bytes(v3).decode()
+    result = verify.post(reverse("api_signing_verify"), {"document": document}, format="json")
+    assert result.status_code == 200, result.content
+    assert result.json()["matched"] and result.json()["signed"]
+    altered = verify.post(
+        reverse("api_signing_verify"), {"document": document + "\n"}, format="json"
+    )
+    assert not altered.json()["matched"]
+
+
+def test_wrong_password_is_a_400_with_field_errors(cast):
+    _agreement, _v2, v3 = marketing_sales(cast)
+    sent = client_for(cast.alice).post(api("api_signing_send", v3), {}, format="json").json()
+    response = client_for(cast.carol).post(
+        api("api_signing_sign", v3),
+        {
+            "password": "nope",
+            "full_name": "Carol Cruz",
+            "consent": True,
+            "content_hash": sent["content_hash"],
+        },
+    )
+    assert response.status_code == 400
+    assert "password" in response.json()["errors"]
+
+
+@pytest.mark.parametrize(("name", "status"), [("bob", 403), ("dan", 403), ("mallory", 404)])
+def test_non_signatories_are_refused(cast, name, status):
+    _agreement, _v2, v3 = marketing_sales(cast)
+    sent = client_for(cast.alice).post(api("api_signing_send", v3), {}, format="json").json()
+    user = getattr(cast, name)
+    response = client_for(user).post(
+        api("api_signing_sign", v3),
+        {
+            "password": DEMO_PASSWORD,
+            "full_name": user.get_full_name(),
+            "consent": True,
+            "content_hash": sent["content_hash"],
+        },
+    )
+    assert response.status_code == status
+
+
+def test_a_read_only_token_cannot_sign(cast):
+    _agreement, _v2, v3 = marketing_sales(cast)
+    response = client_for(cast.alice, "read").post(api("api_signing_send", v3), {}, format="json")
+    assert response.status_code == 403
+
+
+def test_decline_and_withdraw_over_the_api(cast):
+    _agreement, _v2, v3 = marketing_sales(cast)
+    alice, carol = client_for(cast.alice), client_for(cast.carol)
+    alice.post(api("api_signing_send", v3), {}, format="json")
+    assert carol.post(api("api_signing_decline", v3), {"comment": ""}).status_code == 400
+    assert carol.post(api("api_signing_decline", v3), {"comment": "No."}).json()["status"] == (
+        "declined"
+    )
+    alice.post(api("api_signing_send", v3), {}, format="json")
+    assert carol.post(api("api_signing_withdraw", v3), {}).status_code == 403
+    assert alice.post(api("api_signing_withdraw", v3), {}).json()["status"] == "withdrawn"
