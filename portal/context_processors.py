@@ -17,7 +17,12 @@ def navigation(request):
         return {}
     match = getattr(request, "resolver_match", None)
     namespace = match.namespace if match else ""
-    current = {"slas": "agreements", "leads": "leads", "reports": "reports", "feedback": "reports"}.get(namespace, "")
+    current = {
+        "slas": "agreements",
+        "leads": "leads",
+        "reports": "reports",
+        "feedback": "reports",
+    }.get(namespace, "")
     if match and match.url_name in {"people", "team_detail", "profile"}:
         current = "people"
     unread = user.notifications.filter(read_at__isnull=True).count()
