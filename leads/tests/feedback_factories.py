@@ -81,12 +81,9 @@ class LeadFactory(factory.django.DjangoModelFactory):
 
 def lead_for(cast, version: Version, **fields) -> Lead:
     fields.setdefault("owner", cast.dan)
-    return LeadFactory(
-        agreement=version.agreement,
-        marketing_team=cast.marketing,
-        sales_team=cast.sales,
-        **fields,
-    )
+    fields.setdefault("marketing_team", cast.marketing)
+    fields.setdefault("sales_team", cast.sales)
+    return LeadFactory(agreement=version.agreement, **fields)
 
 
 def move(lead: Lead, to_stage: str, at: dt.datetime, *, reason: str = "", actor=None) -> LeadEvent:
