@@ -7,7 +7,7 @@ reads fetch related rows up front so a page's query count does not grow with its
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -435,8 +435,11 @@ def feedback_analysis(user, scope: AnalysisScope, dimension: str) -> Analysis:
         ],
         "all",
     ).get("all", GroupRow(value="all", label="all"))
-    cited = Counter(totals.reasons)
-    reason_columns = [(code, labels.get(code, code)) for code, _n in cited.most_common()]
+    order = {code: i for i, code in enumerate(labels)}
+    cited = sorted(
+        totals.reasons.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0])
+    )
+    reason_columns = [(code, labels.get(code, code)) for code, _n in cited]
     if dimension == "rep":
         user_ids = [int(v) for v in groups if v != NONE]
         names = {
