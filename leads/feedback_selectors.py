@@ -80,6 +80,8 @@ def review_session_detail(user, pk: int) -> ReviewSession:
     session.action_rows = list(
         ActionItem.objects.filter(session=session).select_related("owner", "reviewed_lead__lead")
     )
+    for item in session.action_rows:
+        item.session = session  # permission checks read it; no query per row
     return session
 
 
