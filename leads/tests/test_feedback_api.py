@@ -188,7 +188,7 @@ class TestSessionsAndActionsApi:
             == 403
         )
         assert (
-            api(cast.bob)
+            api(cast.dan)
             .patch(f"/api/v1/action-items/{item_id}/", {"status": "open"}, format="json")
             .status_code
             == 403
