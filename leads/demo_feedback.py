@@ -75,7 +75,9 @@ def _own_leads(agreement: Agreement, users: dict, now: dt.datetime) -> int:
             external_id=f"fb-{i:03d}",
             defaults={
                 "first_name": ["Ana", "Ben", "Chen", "Dara", "Emil", "Farah"][i % 6],
-                "last_name": ["Ionescu", "Khan", "Sato", "Novak", "Reyes", "Berg"][i % 6 - 1],
+                "last_name": ["Ionescu", "Khan", "Sato", "Novak", "Reyes", "Berg", "Olsen"][
+                    (i // 6 + i) % 7
+                ],
                 "company": f"{['Nordwind', 'Lumen', 'Atlas', 'Quill', 'Orbit'][i % 5]} {i}",
                 "job_title": ["Head of Sales", "Marketing Director", "Intern", "VP Operations"][
                     i % 4
@@ -102,7 +104,7 @@ def _own_leads(agreement: Agreement, users: dict, now: dt.datetime) -> int:
         ]
         fate = i % 4
         if fate == 0:  # rejected back to marketing
-            reason = ["no_budget", "no_authority", "wrong_data", "no_need"][i % 4]
+            reason = ["no_budget", "no_authority", "wrong_data", "no_need"][(i // 4) % 4]
             to = "disqualified" if i % 8 == 0 else "recycled"
             if to == "disqualified":
                 reason = "student"

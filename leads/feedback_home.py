@@ -31,9 +31,9 @@ def sections(user) -> list[HomeSection]:
             HomeItem(
                 title=item.title,
                 url=item.get_absolute_url(),
-                detail=item.session.title,
-                badge=(_("Overdue since %(date)s") if overdue else _("Due %(date)s"))
-                % {"date": item.due_date.strftime("%d %b")},
+                detail=_("%(session)s · due %(date)s")
+                % {"session": item.session.title, "date": item.due_date.strftime("%d %b")},
+                badge=_("Overdue") if overdue else _("Open"),
                 tone="danger" if overdue else "",
             )
         )

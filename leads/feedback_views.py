@@ -37,6 +37,7 @@ from leads.templatetags.feedback import lead_feedback
 from portal import charts, permissions
 from portal.models import Membership, Role, TeamFunction
 from reports.engine import Period
+from slas.models import Cadence
 
 # Helpers -------------------------------------------------------------------------------
 
@@ -200,8 +201,9 @@ def session_create(request):
             "period": default_period.label,
             "attendees": list(people.values_list("pk", flat=True)),
             "pick": "rejected",
-            "scheduled_for": timezone.localtime(now).replace(minute=0, second=0, microsecond=0)
-            + dt.timedelta(days=7),
+            "scheduled_for": (timezone.localtime(now) + dt.timedelta(days=7)).replace(
+                hour=10, minute=0, second=0, microsecond=0
+            ),
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -245,7 +247,7 @@ def session_create(request):
             "form": form,
             "agreement": agreement,
             "choices": choices,
-            "cadence": cadence,
+            "cadence": dict(Cadence.choices).get(cadence, cadence),
         },
     )
 
@@ -266,6 +268,8 @@ def _session_page(request, session, **forms):
     invited = get_user_model().objects.filter(pk__in=[a.user_id for a in session.attendee_rows])
     labels = selectors.reason_labels(session.agreement)
     for reviewed in session.reviewed:
+        code = reviewed.cycle.rejected_reason_code if reviewed.cycle else ""
+        reviewed.rejected_label = labels.get(code, code)
         reviewed.entries = list(reviewed.lead.feedback.all())
         for entry in reviewed.entries:
             entry.reason_labels = [labels.get(code, code) for code in entry.reason_codes]
