@@ -215,6 +215,8 @@ def visible_review_sessions(user) -> QuerySet:
     """Sessions of the user's teams (either party) or to which they are invited."""
     from leads.feedback_models import ReviewSession
 
+    if not getattr(user, "is_authenticated", False):
+        return ReviewSession.objects.none()
     if is_exec(user):
         return ReviewSession.objects.all()
     ids = team_ids(user)
