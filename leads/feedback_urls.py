@@ -1,5 +1,30 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from leads import feedback_views as views
 
 app_name = "feedback"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("leads/<int:lead_pk>/feedback/new/", views.feedback_create, name="feedback_create"),
+    path("feedback/<int:pk>/edit/", views.feedback_edit, name="feedback_edit"),
+    path("sessions/new/", views.session_create, name="session_create"),
+    path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
+    path("sessions/<int:pk>/leads/pick/", views.session_pick_leads, name="session_pick_leads"),
+    path(
+        "sessions/<int:pk>/leads/<int:reviewed_pk>/outcome/",
+        views.reviewed_lead_outcome,
+        name="reviewed_lead_outcome",
+    ),
+    path(
+        "sessions/<int:pk>/leads/<int:reviewed_pk>/remove/",
+        views.reviewed_lead_remove,
+        name="reviewed_lead_remove",
+    ),
+    path("sessions/<int:pk>/minutes/", views.session_minutes, name="session_minutes"),
+    path("sessions/<int:pk>/actions/new/", views.action_item_create, name="action_item_create"),
+    path("actions/<int:pk>/status/", views.action_item_status, name="action_item_status"),
+    path("analysis/", views.analysis, name="analysis"),
+    path("analysis/leads/", views.analysis_leads, name="analysis_leads"),
+    path("analysis/export.csv", views.analysis_export, name="analysis_export"),
+]

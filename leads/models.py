@@ -230,3 +230,6 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id} · {self.rating or '-'}"
+
+
+from leads.feedback_models import *  # noqa: E402,F401,F403

@@ -183,3 +183,67 @@ def require(allowed: bool) -> None:
 
     if not allowed:
         raise PermissionDenied
+
+
+# Lead feedback and review sessions ----------------------------------------------
+# Reps and managers of a lead's sales team received the lead: they rate it. Members of
+# its marketing team may comment (no rating, no reason codes). Execs read; Mallory,
+# outside both teams, neither sees nor writes.
+
+
+def _member_as(user, team_id: int | None, roles: tuple[str, ...]) -> bool:
+    return team_id is not None and _roles(user).get(team_id) in roles
+
+
+def can_rate_lead(user, lead: Lead) -> bool:
+    """Rate a lead and pick reason codes: reps and managers of its sales team (or staff)."""
+    if getattr(user, "is_staff", False):
+        return True
+    return _member_as(user, lead.sales_team_id, (Role.REP, Role.MANAGER))
+
+
+def can_comment_on_lead(user, lead: Lead) -> bool:
+    """Leave feedback without a rating: anyone who may rate, and marketing's reps and managers."""
+    return can_rate_lead(user, lead) or _member_as(
+        user, lead.marketing_team_id, (Role.REP, Role.MANAGER)
+    )
+
+
+def can_edit_feedback(user, feedback, now) -> bool:
+    """Only the author, and only within the edit window after writing it."""
+    from leads.feedback_models import FEEDBACK_EDIT_WINDOW
+
+    return feedback.author_id == user.pk and now < feedback.created_at + FEEDBACK_EDIT_WINDOW
+
+
+def visible_review_sessions(user) -> QuerySet:
+    """Sessions of the user's teams (either party) or to which they are invited."""
+    from leads.feedback_models import ReviewSession
+
+    if not getattr(user, "is_authenticated", False):
+        return ReviewSession.objects.none()
+    if is_exec(user):
+        return ReviewSession.objects.all()
+    ids = team_ids(user)
+    return ReviewSession.objects.filter(
+        Q(marketing_team__in=ids) | Q(sales_team__in=ids) | Q(attendees__user=user)
+    ).distinct()
+
+
+def can_schedule_review_session(user, marketing_team_id: int, sales_team_id: int) -> bool:
+    """A manager of either party team (or staff) schedules a review session."""
+    if getattr(user, "is_staff", False):
+        return True
+    return bool({marketing_team_id, sales_team_id} & manager_team_ids(user))
+
+
+def can_manage_review_session(user, session) -> bool:
+    """Pick leads, record outcomes and attendance, assign action items."""
+    if session.organizer_id == user.pk:
+        return True
+    return can_schedule_review_session(user, session.marketing_team_id, session.sales_team_id)
+
+
+def can_update_action_item(user, item) -> bool:
+    """The item's owner moves it along; so does whoever manages its session."""
+    return item.owner_id == user.pk or can_manage_review_session(user, item.session)

@@ -1,3 +1,10 @@
 from django.urls import path  # noqa: F401
+from rest_framework.routers import DefaultRouter
 
-urlpatterns: list = []
+from leads.api import feedback
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+feedback.register(router)
+
+urlpatterns: list = [*router.urls]

@@ -1,0 +1,82 @@
+"""Home-page to-dos of the feedback loop: open action items (overdue flagged), upcoming
+review sessions, and returned leads still waiting for the rep's feedback."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leads.feedback_selectors import (
+    action_items_open_for,
+    leads_awaiting_feedback,
+    review_sessions_for,
+)
+from portal.home import HomeItem, HomeSection
+
+FEEDBACK_LOOKBACK = dt.timedelta(days=30)
+
+
+def sections(user) -> list[HomeSection]:
+    now = timezone.now()
+    today = timezone.localdate(now)
+    result: list[HomeSection] = []
+
+    items = []
+    for item in action_items_open_for(user)[:10]:
+        overdue = item.is_overdue(today)
+        items.append(
+            HomeItem(
+                title=item.title,
+                url=item.get_absolute_url(),
+                detail=_("%(session)s · due %(date)s")
+                % {"session": item.session.title, "date": item.due_date.strftime("%d %b")},
+                badge=_("Overdue") if overdue else _("Open"),
+                tone="danger" if overdue else "",
+            )
+        )
+    if items:
+        result.append(
+            HomeSection(
+                title=_("Your action items from lead reviews"),
+                items=items,
+                more_url=reverse("feedback:index"),
+                more_label=_("All lead reviews"),
+                order=30,
+            )
+        )
+
+    upcoming = [
+        HomeItem(
+            title=session.title,
+            url=session.get_absolute_url(),
+            detail=_("Reviews %(period)s") % {"period": session.period_label},
+            badge=timezone.localtime(session.scheduled_for).strftime("%d %b %H:%M"),
+        )
+        for session in review_sessions_for(user).filter(
+            scheduled_for__gte=now, attendees__user=user
+        )[:5]
+    ]
+    if upcoming:
+        result.append(HomeSection(title=_("Upcoming lead reviews"), items=upcoming, order=40))
+
+    waiting = [
+        HomeItem(
+            title=str(cycle.lead),
+            url=f"{reverse('feedback:feedback_create', args=[cycle.lead_id])}?after="
+            + ("reject" if cycle.rejected_at else "recycle"),
+            detail=cycle.lead.company,
+            badge=_("Feedback needed"),
+            tone="warning",
+        )
+        for cycle in leads_awaiting_feedback(user, since=now - FEEDBACK_LOOKBACK)[:8]
+    ]
+    if waiting:
+        result.append(
+            HomeSection(
+                title=_("Returned leads waiting for your feedback"), items=waiting, order=35
+            )
+        )
+    return result
