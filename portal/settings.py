@@ -297,7 +297,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so a worker process in the integration tests can share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 # One name for the reporting-cadence choices shared by versions and commitments (slas).
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"CadenceEnum": "slas.models.Cadence"}
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "CadenceEnum": "slas.models.Cadence",
+    "VersionStatusEnum": "slas.models.VersionStatus",
+    "SigningRoundStatusEnum": "slas.signing_models.RoundStatus",
+    "SignatureRequestStatusEnum": "slas.signing_models.RequestStatus",
+    "ReviewSessionStatusEnum": "leads.feedback_models.SessionStatus",
+    "ActionItemStatusEnum": "leads.feedback_models.ActionStatus",
+}
 
 # Signing jobs (slas.signing_tasks): reminders, request expiry, version activation/expiry.
 CELERY_BEAT_SCHEDULE.update(

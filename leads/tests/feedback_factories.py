@@ -39,12 +39,9 @@ def agreement_in_force(
     version = Version.objects.create(
         agreement=agreement,
         number=number,
-        status="active" if until is None else "superseded",
         effective_date=since.date(),
         end_date=since.date() + dt.timedelta(days=730),
         review_date=since.date() + dt.timedelta(days=180),
-        in_force_from=since,
-        in_force_until=until,
         reporting_cadence=cadence,
         calendar_timezone="UTC",
     )
@@ -62,6 +59,10 @@ def agreement_in_force(
         params={"hours": 8},
         target=90,
     )
+    # Parts are written while it is a draft; then it takes effect (a lifecycle-only save).
+    version.status = "active" if until is None else "superseded"
+    version.in_force_from, version.in_force_until = since, until
+    version.save(update_fields=["status", "in_force_from", "in_force_until"])
     return version
 
 

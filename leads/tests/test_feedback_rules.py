@@ -133,7 +133,7 @@ class TestReasonCodes:
         agreement = version.agreement
         version.in_force_until = T0 + dt.timedelta(days=5)
         version.status = "superseded"
-        version.save()
+        version.save(update_fields=["status", "in_force_until"])
         agreement_in_force(
             cast,
             agreement=agreement,
@@ -158,7 +158,7 @@ class TestReasonCodes:
         agreement = version.agreement
         version.in_force_until = T0 + dt.timedelta(days=5)
         version.status = "superseded"
-        version.save()
+        version.save(update_fields=["status", "in_force_until"])
         v2 = agreement_in_force(
             cast,
             agreement=agreement,
