@@ -65,6 +65,20 @@ def commitment_title(kind: str, params: dict) -> str:
     return kind
 
 
+def short_title(kind: str, params: dict) -> str:
+    """A few words, for chart legends."""
+    return {
+        "mql_volume": _("MQLs"),
+        "first_contact_within": _("First contact ≤ %(h)s h") % {"h": _number(params.get("hours"))},
+        "acceptance_rate": _("Accepted"),
+        "attempts_before_recycle": _("≥ %(k)s attempts") % {"k": _number(params.get("attempts"))},
+        "reason_documented": _("Reasons"),
+        "feedback_coverage": _("Feedback"),
+        "conversion_rate": "%s→%s"
+        % (str(params.get("from_stage", "")).upper(), str(params.get("to_stage", "")).upper()),
+    }.get(kind, kind)
+
+
 def _number(value) -> str:
     if value is None:
         return "?"

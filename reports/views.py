@@ -68,7 +68,7 @@ def _trend_chart(card, labels):
             values.append(None if r is None or r.actual is None else r.actual / 100)
         series.append(
             charts.Series(
-                name=presenters.commitment_title(line.spec.kind, dict(line.spec.params)),
+                name=presenters.short_title(line.spec.kind, dict(line.spec.params)),
                 values=values,
                 css_class=f"series-{i % 6}",
             )
