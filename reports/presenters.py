@@ -74,8 +74,8 @@ def short_title(kind: str, params: dict) -> str:
         "attempts_before_recycle": _("≥ %(k)s attempts") % {"k": _number(params.get("attempts"))},
         "reason_documented": _("Reasons"),
         "feedback_coverage": _("Feedback"),
-        "conversion_rate": "%s→%s"
-        % (str(params.get("from_stage", "")).upper(), str(params.get("to_stage", "")).upper()),
+        "conversion_rate": f"{str(params.get('from_stage', '')).upper()}"
+        f"→{str(params.get('to_stage', '')).upper()}",
     }.get(kind, kind)
 
 
