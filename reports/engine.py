@@ -383,6 +383,8 @@ class _Soonest:
             self.value = at
 
     def facts_of(self, c: CycleFacts) -> None:
+        if c.latest_fact_at() <= self.now:
+            return  # the usual case: nothing about this cycle lies in the future
         for at in (
             c.handoff_at,
             c.first_contact_at,

@@ -246,3 +246,12 @@ def test_verify_finds_a_planted_inconsistency_and_rebuild_repairs_it(cast, world
     # and a rebuild repairs it
     call_command("compliance_rebuild", stdout=io.StringIO())
     call_command("compliance_rebuild", "--verify", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_the_home_page_lists_commitments_at_risk_for_managers_not_reps(client, cast, world):
+    home_for_carol = get(client, cast.carol, reverse("home")).content.decode()
+    assert "Commitments at risk this period" in home_for_carol
+    assert "MQLs handed off" in home_for_carol  # 1 in April, projected far below 31
+    home_for_dan = get(client, cast.dan, reverse("home")).content.decode()
+    assert "Commitments at risk this period" not in home_for_dan
