@@ -1,7 +1,24 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
+
+
+def _feedback_changed(sender, instance, **kwargs):
+    from reports.services import feedback_changed
+
+    feedback_changed(lead_id=instance.lead_id)
 
 
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("Reports")
+
+    def ready(self):
+        # Feedback is written by the leads app; stored feedback_coverage results
+        # must not outlive a change of it (see reports.models).
+        post_save.connect(
+            _feedback_changed, sender="leads.Feedback", dispatch_uid="reports-fb-save"
+        )
+        post_delete.connect(
+            _feedback_changed, sender="leads.Feedback", dispatch_uid="reports-fb-delete"
+        )

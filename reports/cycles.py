@@ -90,6 +90,28 @@ class CycleFacts:
     contact_attempts: int = 0
     exits: list[tuple[dt.datetime, str, str]] = field(default_factory=list)
 
+    def latest_fact_at(self) -> dt.datetime:
+        """The latest instant stamped on this cycle (memoised: facts do not change
+        once built; callers that mutate a cycle build a new one)."""
+        cached = self.__dict__.get("_latest")
+        if cached is None:
+            times = [
+                t
+                for t in (
+                    self.handoff_at,
+                    self.first_contact_at,
+                    self.clock_stop_at,
+                    self.accepted_at,
+                    self.rejected_at,
+                    self.sales_recycle_at,
+                    *self.stage_entered.values(),
+                    *(at for at, _to, _reason in self.exits),
+                )
+                if t is not None
+            ]
+            cached = self.__dict__["_latest"] = max(times)
+        return cached
+
     @property
     def key(self) -> int:
         """Stable id of the cycle in reports: its handoff event id."""

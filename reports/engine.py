@@ -45,6 +45,13 @@ Choices
   ``no_data`` (actual None). Any kind is ``no_data`` before the period (or the
   version's part of it) starts, and when the period lies outside ``in_force``.
 - For counts ``numerator`` is the count and ``denominator`` is 0.
+- **valid_until**: the earliest instant after ``now`` at which the result could
+  change by the mere passing of time, with the same facts: a fact stamped in
+  the future, the version's part of the period starting, the period ending, an
+  open clock reaching its at-risk share or its breach (one microsecond of
+  business time past H), or a count's projection dropping below target.
+  ``None`` means the result only changes when the facts do. Results caches
+  (reports.selectors) use it to know when a stored result expires.
 """
 
 from __future__ import annotations
@@ -57,7 +64,7 @@ from fractions import Fraction
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from reports.clock import BusinessCalendar
+from reports.clock import BusinessCalendar, business_deadline
 from reports.cycles import CycleFacts, clock_business_seconds, clock_stopped
 
 UTC = dt.UTC
@@ -160,6 +167,7 @@ class MetricResult:
     cycles: dict[str, list[int]] = field(default_factory=dict)
     time_left: dict[int, float] = field(default_factory=dict)
     projected: float | None = None
+    valid_until: dt.datetime | None = None
 
 
 def _as_decimal(value: Decimal | float | int) -> Decimal:
@@ -239,6 +247,7 @@ def evaluate(
         )
 
     mine = [c for c in cycles if governed(c)]
+    by_key = {c.key: c for c in mine}
     in_period = [c for c in mine if period.contains(c.handoff_at) and c.handoff_at <= now]
     lists: dict[str, list[int]] = {}
     time_left: dict[int, float] = {}
@@ -311,7 +320,26 @@ def evaluate(
     elif den:
         result.actual = 100.0 * num / den
 
+    soon = _Soonest(now)
+    for c in mine:
+        soon.facts_of(c)
+    if spec.kind == "feedback_coverage":
+        for c in in_period:
+            for at in _feedback_times(feedback_at, c):
+                soon.add(at)
+    if spec.kind == "first_contact_within":
+        hours = float(_as_decimal(_param(spec, "hours")))  # type: ignore[arg-type]
+        for key in lists["open"]:
+            c = by_key[key]
+            if key not in lists["at_risk"]:
+                soon.add(business_deadline(calendar, c.handoff_at, hours * (1 - AT_RISK_SHARE)))
+            soon.add(business_deadline(calendar, c.handoff_at, hours + _EPSILON_HOURS))
+    if eff_end > eff_start:
+        soon.add(eff_start)
+    soon.add(period.end)
+
     if eff_end <= eff_start or now < eff_start:
+        result.valid_until = soon.value
         return result  # no_data: outside the version's in-force part, or not started
     over = now >= period.end
     if spec.kind in COUNT_KINDS:
@@ -326,13 +354,49 @@ def evaluate(
             result.status = "at_risk"
         else:
             result.status = "on_track"
+            if num and target:
+                # the projection num * total / elapsed falls below target after this
+                flip = float(num) * total / float(target)
+                soon.add(eff_start + dt.timedelta(seconds=flip, microseconds=1))
     elif den:
         reached = Fraction(100 * num, den) >= Fraction(target)
         if over:
             result.status = "met" if reached else "missed"
         else:
             result.status = "on_track" if reached else "at_risk"
+    result.valid_until = soon.value
     return result
+
+
+_EPSILON_HOURS = 1e-6 / 3600  # one microsecond of business time
+
+
+class _Soonest:
+    """The earliest instant strictly after ``now`` among those offered."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self.value: dt.datetime | None = None
+
+    def add(self, at: dt.datetime | None) -> None:
+        if at is not None and at > self.now and (self.value is None or at < self.value):
+            self.value = at
+
+    def facts_of(self, c: CycleFacts) -> None:
+        if c.latest_fact_at() <= self.now:
+            return  # the usual case: nothing about this cycle lies in the future
+        for at in (
+            c.handoff_at,
+            c.first_contact_at,
+            c.clock_stop_at,
+            c.accepted_at,
+            c.rejected_at,
+            c.sales_recycle_at,
+            *c.stage_entered.values(),
+        ):
+            self.add(at)
+        for at, _to, _reason in c.exits:
+            self.add(at)
 
 
 def _param(spec: CommitmentSpec, name: str) -> object:

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 
 from leads.models import Cycle, Lead, LeadEvent
 from reports.clock import BusinessCalendar, business_deadline, business_seconds
@@ -153,12 +154,36 @@ def cycles_computed(lead_ids: Iterable[int], index: VersionIndex | None = None) 
 
 
 def lead_cycles_refresh(lead_ids: Iterable[int], index: VersionIndex | None = None) -> int:
-    """Replace the Cycle rows of these leads with a recomputation from their events."""
+    """Replace the Cycle rows of these leads with a recomputation from their events,
+    and drop the stored compliance results those cycles fed."""
     ids = sorted(set(lead_ids))
     if not ids:
         return 0
     rows = cycles_computed(ids, index)
     with transaction.atomic():
+        old = Cycle.objects.filter(lead_id__in=ids).values_list("version_id", "handoff_at")
+        touched = [*old, *((row.version_id, row.handoff_at) for row in rows)]
         Cycle.objects.filter(lead_id__in=ids).delete()
         Cycle.objects.bulk_create(rows, batch_size=2000)
+        results_invalidate(touched)
     return len(rows)
+
+
+def results_invalidate(touched: Iterable[tuple[int | None, dt.datetime]]) -> None:
+    """Drop stored results of each version from the period of its earliest touched
+    handoff onwards: a cycle counts in the period of its handoff, or (conversion
+    rates) of a later stage entry, never earlier."""
+    from reports.models import ComplianceResult
+
+    earliest: dict[int, dt.datetime] = {}
+    for version_id, handoff_at in touched:
+        if version_id is not None and (
+            version_id not in earliest or handoff_at < earliest[version_id]
+        ):
+            earliest[version_id] = handoff_at
+    if not earliest:
+        return
+    condition = Q()
+    for version_id, handoff_at in earliest.items():
+        condition |= Q(version_id=version_id, period_end__gt=handoff_at)
+    ComplianceResult.objects.filter(condition).delete()

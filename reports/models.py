@@ -1,1 +1,50 @@
-from django.db import models  # noqa: F401
+"""Stored compliance results: a cache of the pure engine's output.
+
+One row per (commitment, period). Rows are dropped when the facts behind them
+change (reports.facts drops the rows of the versions whose cycles changed, from
+the earliest changed handoff onwards; feedback changes drop feedback_coverage
+rows), are ignored when the commitment, its version's calendar or in-force
+interval changed since they were computed (``spec_hash``), and expire at
+``valid_until``, the instant the result could change by the passing of time
+(see reports.engine). So a page reads precomputed rows and recomputes only
+what is missing, which keeps its query count constant and its cost
+independent of the number of events.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ComplianceResult(models.Model):
+    version = models.ForeignKey("slas.Version", on_delete=models.CASCADE, related_name="+")
+    commitment = models.ForeignKey(
+        "slas.Commitment", on_delete=models.CASCADE, related_name="compliance_results"
+    )
+    kind = models.CharField(max_length=32)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    label = models.CharField(max_length=16)
+    actual = models.FloatField(null=True)
+    numerator = models.PositiveIntegerField(default=0)
+    denominator = models.PositiveIntegerField(default=0)
+    target = models.DecimalField(max_digits=12, decimal_places=2)
+    status = models.CharField(max_length=16)
+    projected = models.FloatField(null=True)
+    # Sizes of the engine's cycle lists: {"breached": 3, "open": 5, ...}
+    counts = models.JSONField(default=dict)
+    spec_hash = models.CharField(max_length=64)
+    computed_at = models.DateTimeField()
+    valid_until = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commitment", "period_start"], name="compliance_result_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["version", "period_end"])]
+        verbose_name = _("compliance result")
+        verbose_name_plural = _("compliance results")
+
+    def __str__(self) -> str:
+        return f"{self.commitment_id} {self.label}: {self.status}"

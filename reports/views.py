@@ -1,10 +1,533 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""Reports pages: home, a version's compliance, drill-downs, the agreement across
+versions, what-if on a draft, and the monthly report (page, PDF, CSV).
 
-from slas import selectors
+Every view: authorize (permission-filtered querysets, 404 otherwise), read through
+reports.selectors, shape for the template (reports.presenters), render.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal import charts, permissions
+from reports import exports, presenters, selectors
+from reports.engine import COUNT_KINDS, Period, periods_between
+
+RECENT_PERIODS = 6
+
+
+def _version_or_404(user, pk: int):
+    return permissions.get_visible_or_404(
+        permissions.visible_versions(user).select_related("agreement"), pk=pk
+    )
+
+
+def _agreement_or_404(user, pk: int):
+    return permissions.get_visible_or_404(permissions.visible_agreements(user), pk=pk)
+
+
+# Shaping ------------------------------------------------------------------------
+
+
+def _cell(version, line, result):
+    if result is None:
+        return None
+    kind = line.spec.kind
+    bucket = selectors.BUCKETS[kind][0]
+    return {
+        "result": result,
+        "status_label": presenters.status_label(result.status),
+        "actual": presenters.format_actual(kind, result.actual),
+        "target": presenters.format_target(kind, result.target),
+        "fraction": presenters.format_fraction(kind, result.numerator, result.denominator),
+        "problems": result.counts.get(bucket, 0) if kind not in COUNT_KINDS else None,
+        "problem_label": presenters.BUCKET_LABELS[bucket],
+        "at_risk": result.counts.get("at_risk", 0),
+        "url": reverse("reports:breakdown", args=[version.pk, line.commitment.pk, result.label])
+        + f"?list={bucket}",
+    }
+
+
+def _trend_chart(card, labels):
+    rate_lines = [line for line in card.lines if line.spec.kind not in COUNT_KINDS]
+    if not rate_lines:
+        return None
+    series = []
+    for i, line in enumerate(rate_lines):
+        values = []
+        for label in labels:
+            r = line.result(label)
+            values.append(None if r is None or r.actual is None else r.actual / 100)
+        series.append(
+            charts.Series(
+                name=presenters.short_title(line.spec.kind, dict(line.spec.params)),
+                values=values,
+                css_class=f"series-{i % 6}",
+            )
+        )
+    return charts.line_chart(
+        series,
+        x_labels=labels,
+        percent=True,
+        height=220,
+        title=_("%(team)s: rates by period") % {"team": card.team.name},
+    )
+
+
+def _volume_chart(comp, labels):
+    line = comp.line_of("mql_volume")
+    if line is None:
+        return None
+    values, targets = [], []
+    for label in labels:
+        r = line.result(label)
+        values.append(r.actual if r else None)
+        targets.append(float(r.target) if r else None)
+    highlight = {
+        i
+        for i, label in enumerate(labels)
+        if (r := line.result(label)) is not None and r.status in ("missed", "at_risk")
+    }
+    return charts.bar_chart(
+        labels,
+        values,
+        highlight=highlight,
+        height=200,
+        title=_("MQLs handed off per period (highlighted: below target)"),
+    )
+
+
+def _headline(comp, label):
+    tiles = []
+    for kind in ("first_contact_within", "acceptance_rate", "mql_volume"):
+        line = comp.line_of(kind)
+        if line is None:
+            continue
+        r = line.result(label)
+        if r is None:
+            continue
+        tiles.append(
+            {
+                "title": presenters.commitment_title(kind, dict(line.spec.params)),
+                "team": line.commitment.owner_team.name,
+                "actual": presenters.format_actual(kind, r.actual),
+                "target": presenters.format_target(kind, r.target),
+                "status": r.status,
+                "status_label": presenters.status_label(r.status),
+                "detail": (
+                    _("projected %(n)s") % {"n": f"{r.projected:,.0f}"}
+                    if kind in COUNT_KINDS and r.projected is not None and r.status != "met"
+                    else presenters.format_fraction(kind, r.numerator, r.denominator)
+                ),
+                "url": _cell(comp.version, line, r)["url"],
+            }
+        )
+    return tiles
+
+
+# Pages --------------------------------------------------------------------------
 
 
 @login_required
 def index(request):
-    agreements = selectors.agreement_list_for(request.user)
-    return render(request, "reports/index.html", {"agreements": agreements})
+    """Reports home: every visible agreement, its versions and their headline status."""
+    agreements = list(selectors.agreement_list_for(request.user))
+    versions = [v for a in agreements for v in a.versions.all()]
+    in_force = [v for v in versions if v.in_force_from is not None]
+    comps = selectors.compliance_for_versions(in_force) if in_force else {}
+    rows = []
+    for agreement in agreements:
+        items = []
+        for version in agreement.versions.all():
+            comp = comps.get(version.pk)
+            label = comp.current_label if comp else None
+            items.append(
+                {
+                    "version": version,
+                    "comp": comp,
+                    "label": label,
+                    "counts": comp.counts(label) if comp and label else {},
+                    "ungoverned": comp.ungoverned if comp else 0,
+                }
+            )
+        rows.append({"agreement": agreement, "versions": items})
+    return render(request, "reports/index.html", {"rows": rows})
+
+
+@login_required
+def version_compliance(request, pk: int):
+    version = _version_or_404(request.user, pk)
+    comp = selectors.version_compliance(version)
+    if not comp.was_in_force:
+        return render(request, "reports/version_empty.html", {"version": version})
+    label = request.GET.get("period")
+    if label not in comp.labels:
+        label = comp.current_label
+    show_all = request.GET.get("show") == "all"
+    labels = comp.labels if show_all else comp.labels[-RECENT_PERIODS:]
+    if label not in labels:
+        labels = comp.labels
+        show_all = True
+    cards = []
+    for card in comp.scorecards:
+        rows = [
+            {
+                "line": line,
+                "title": presenters.commitment_title(line.spec.kind, dict(line.spec.params)),
+                "target": presenters.format_target(line.spec.kind, line.commitment.target),
+                "cells": [_cell(version, line, line.result(lb)) for lb in labels],
+            }
+            for line in card.lines
+        ]
+        cards.append({"team": card.team, "rows": rows, "chart": _trend_chart(card, labels)})
+    return render(
+        request,
+        "reports/version_compliance.html",
+        {
+            "version": version,
+            "agreement": version.agreement,
+            "comp": comp,
+            "label": label,
+            "labels": labels,
+            "all_labels": comp.labels,
+            "show_all": show_all,
+            "has_more": len(comp.labels) > RECENT_PERIODS,
+            "tiles": _headline(comp, label),
+            "counts": comp.counts(label),
+            "cards": cards,
+            "volume_chart": _volume_chart(comp, labels),
+        },
+    )
+
+
+def _detail(kind: str, bucket: str, cycle, breakdown, reasons, feedback) -> str:
+    """One line of text saying why a cycle is in this list."""
+    calendar = breakdown.calendar
+    if kind == "first_contact_within":
+        if cycle.handoff_event_id in breakdown.result.time_left:
+            left = breakdown.result.time_left[cycle.handoff_event_id]
+            return _("%(left)s of business time left") % {"left": presenters.format_duration(left)}
+        from reports.cycles import clock_business_seconds
+
+        used = clock_business_seconds(
+            selectors.facts_from_row({f: getattr(cycle, f) for f in selectors.CYCLE_FIELDS}),
+            calendar,
+            breakdown.now,
+        )
+        how = _("contacted") if cycle.clock_stop_kind == "contact" else _("rejected")
+        if cycle.clock_stop_at is None:
+            how = _("still waiting")
+        return _("%(how)s after %(used)s of business time") % {
+            "how": how,
+            "used": presenters.format_duration(used),
+        }
+    if kind in ("acceptance_rate", "reason_documented", "feedback_coverage"):
+        parts = []
+        if cycle.rejected_at:
+            code = cycle.rejected_reason_code
+            parts.append(
+                _("rejected to %(to)s: %(reason)s")
+                % {
+                    "to": cycle.rejected_to,
+                    "reason": reasons.get((cycle.version_id, code), code or _("no reason given")),
+                }
+            )
+        elif cycle.exits:
+            at, to, code = cycle.exits[-1]
+            parts.append(
+                _("moved to %(to)s: %(reason)s")
+                % {
+                    "to": to,
+                    "reason": reasons.get((cycle.version_id, code), code or _("no reason given")),
+                }
+            )
+        items = feedback.get(cycle.lead_id, [])
+        if items:
+            latest = items[0]
+            text = latest.went_wrong or latest.helped or latest.note
+            parts.append(
+                _("feedback %(rating)s★ %(text)s")
+                % {"rating": latest.rating or "–", "text": text[:80]}
+            )
+        return " · ".join(parts)
+    if kind == "attempts_before_recycle":
+        return _("%(n)s attempts before the recycle from %(stage)s") % {
+            "n": cycle.attempts_before_sales_recycle or 0,
+            "stage": cycle.sales_recycle_from,
+        }
+    if kind == "conversion_rate":
+        return _("%(n)s contact attempts") % {"n": cycle.attempts}
+    return ""
+
+
+@login_required
+def breakdown(request, pk: int, commitment_pk: int, label: str):
+    version = _version_or_404(request.user, pk)
+    commitment = permissions.get_visible_or_404(
+        version.commitments.select_related("owner_team"), pk=commitment_pk
+    )
+    data = selectors.commitment_breakdown(version, commitment, label)
+    if data is None:
+        raise Http404
+    kind = data.spec.kind
+    buckets = selectors.BUCKETS[kind]
+    bucket = request.GET.get("list")
+    if bucket not in buckets:
+        bucket = buckets[0]
+    keys = list(dict.fromkeys(data.result.cycles.get(bucket, [])))
+    if bucket == "open" or bucket == "at_risk":
+        keys.sort(key=lambda k: data.result.time_left.get(k, 0))
+    page = Paginator(keys, 50).get_page(request.GET.get("page"))
+    cycles = [
+        c
+        for c in selectors.cycles_by_key(page.object_list)
+        if permissions.can_view_lead(request.user, c.lead)
+    ]
+    reasons = selectors.reason_labels({version.pk})
+    feedback = (
+        selectors.feedback_for_leads({c.lead_id for c in cycles})
+        if kind in ("acceptance_rate", "reason_documented", "feedback_coverage")
+        else {}
+    )
+    rows = [
+        {"cycle": c, "detail": _detail(kind, bucket, c, data, reasons, feedback)} for c in cycles
+    ]
+    tabs = [
+        {
+            "name": name,
+            "label": presenters.BUCKET_LABELS[name],
+            "count": len(set(data.result.cycles.get(name, []))),
+            "current": name == bucket,
+        }
+        for name in buckets
+    ]
+    return render(
+        request,
+        "reports/breakdown.html",
+        {
+            "version": version,
+            "agreement": version.agreement,
+            "commitment": commitment,
+            "title": presenters.commitment_title(kind, dict(data.spec.params)),
+            "period": data.period,
+            "result": data.result,
+            "actual": presenters.format_actual(kind, data.result.actual),
+            "target": presenters.format_target(kind, data.result.target),
+            "status_label": presenters.status_label(data.result.status),
+            "tabs": tabs,
+            "bucket": bucket,
+            "bucket_label": presenters.BUCKET_LABELS[bucket],
+            "rows": rows,
+            "page": page,
+            "tz": data.calendar.tz,
+        },
+    )
+
+
+@login_required
+def ungoverned(request, pk: int):
+    agreement = _agreement_or_404(request.user, pk)
+    qs = selectors.ungoverned_cycles(agreement.pk)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "reports/ungoverned.html",
+        {"agreement": agreement, "page": page, "tz": selectors.agreement_timezone(agreement.pk)},
+    )
+
+
+@login_required
+def agreement_compliance(request, pk: int):
+    """The exec view: every version of one agreement, period after period."""
+    agreement = _agreement_or_404(request.user, pk)
+    versions = list(agreement.versions.select_related("agreement").order_by("number"))
+    in_force = [v for v in versions if v.in_force_from is not None]
+    comps = selectors.compliance_for_versions(in_force) if in_force else {}
+    rows = []
+    first_contact: dict[str, float | None] = {}
+    acceptance: dict[str, float | None] = {}
+    labels: list[str] = []
+    for version in versions:
+        comp = comps.get(version.pk)
+        periods = []
+        if comp:
+            for label in comp.labels:
+                counts = comp.counts(label)
+                periods.append({"label": label, "counts": counts})
+                if label not in labels:
+                    labels.append(label)
+                for kind, store in (
+                    ("first_contact_within", first_contact),
+                    ("acceptance_rate", acceptance),
+                ):
+                    line = comp.line_of(kind)
+                    r = line.result(label) if line else None
+                    if r is not None and r.actual is not None:
+                        store[f"{label} v{version.number}"] = r.actual / 100
+        rows.append({"version": version, "comp": comp, "periods": periods})
+    keys = list(dict.fromkeys([*first_contact, *acceptance]))
+    chart = (
+        charts.line_chart(
+            [
+                charts.Series(
+                    _("First contact in time"), [first_contact.get(k) for k in keys], "series-0"
+                ),
+                charts.Series(
+                    _("Accepted by sales"), [acceptance.get(k) for k in keys], "series-1"
+                ),
+            ],
+            x_labels=keys,
+            percent=True,
+            title=_("Headline rates across versions"),
+        )
+        if keys
+        else None
+    )
+    return render(
+        request,
+        "reports/agreement_compliance.html",
+        {
+            "agreement": agreement,
+            "rows": rows,
+            "chart": chart,
+            "ungoverned": selectors.ungoverned_counts([agreement.pk]).get(agreement.pk, 0),
+        },
+    )
+
+
+@login_required
+def whatif(request, pk: int):
+    version = _version_or_404(request.user, pk)
+    if version.in_force_from is not None:
+        return redirect("reports:version", pk=version.pk)
+    now = timezone.now()
+    tz = version.calendar_timezone
+    periods = selectors.agreement_past_periods(
+        version.agreement_id, tz, version.reporting_cadence, now
+    )
+    if not periods:
+        return render(request, "reports/whatif.html", {"version": version, "periods": []})
+    label = request.GET.get("period")
+    period = next((p for p in periods if p.label == label), periods[0])
+    data = selectors.whatif(version, period, now=now)
+    lines = []
+    for line in data.lines:
+        kind = line.spec.kind
+        lines.append(
+            {
+                "title": presenters.commitment_title(kind, dict(line.spec.params)),
+                "team": line.commitment.owner_team.name,
+                "period": line.result.period.label,
+                "target": presenters.format_target(kind, line.result.target),
+                "actual": presenters.format_actual(kind, line.result.actual),
+                "fraction": presenters.format_fraction(
+                    kind, line.result.numerator, line.result.denominator
+                ),
+                "status": line.result.status,
+                "status_label": presenters.status_label(line.result.status),
+                "then": [
+                    {
+                        "version": v,
+                        "title": presenters.commitment_title(m.spec.kind, dict(m.spec.params)),
+                        "target": presenters.format_target(m.spec.kind, r.target) if r else "",
+                        "actual": presenters.format_actual(m.spec.kind, r.actual) if r else "—",
+                        "status": r.status if r else "no_data",
+                        "status_label": presenters.status_label(r.status if r else "no_data"),
+                    }
+                    for v, m, r in line.then
+                ],
+            }
+        )
+    return render(
+        request,
+        "reports/whatif.html",
+        {
+            "version": version,
+            "agreement": version.agreement,
+            "periods": periods,
+            "period": period,
+            "data": data,
+            "lines": lines,
+        },
+    )
+
+
+def _months(agreement, now) -> list[Period]:
+    """Months (latest first) of the last two years, in the agreement's time zone."""
+    tz = selectors.agreement_timezone(agreement.pk)
+    start = now - dt.timedelta(days=730)
+    return list(reversed(periods_between(tz, "month", start, now)))
+
+
+def _month(agreement, label: str | None, now) -> Period | None:
+    months = _months(agreement, now)
+    if label is None:
+        completed = [p for p in months if p.end <= now]
+        return completed[0] if completed else months[0]
+    return next((p for p in months if p.label == label), None)
+
+
+@login_required
+def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
+    agreement = _agreement_or_404(request.user, pk)
+    now = timezone.now()
+    period = _month(agreement, label, now)
+    if period is None:
+        raise Http404
+    if label is None:
+        return redirect("reports:monthly", pk=agreement.pk, label=period.label)
+    report = selectors.monthly_report(agreement, period, now=now)
+    filename = f"sla-report-{agreement.pk}-{period.label}"
+    if fmt == "csv":
+        response = HttpResponse(exports.monthly_csv(report), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+        return response
+    if fmt == "pdf":
+        response = HttpResponse(exports.monthly_pdf(report), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
+        return response
+    cards = []
+    for comp in report.compliances:
+        for card in comp.scorecards:
+            cards.append(
+                {
+                    "version": comp.version,
+                    "team": card.team,
+                    "rows": [
+                        {
+                            "title": presenters.commitment_title(
+                                line.spec.kind, dict(line.spec.params)
+                            ),
+                            "cell": _cell(comp.version, line, line.result(period.label)),
+                        }
+                        for line in card.lines
+                    ],
+                }
+            )
+    funnel_chart = charts.bar_chart(
+        [step.stage.upper() for step in report.funnel],
+        [step.count for step in report.funnel],
+        height=200,
+        title=_("Funnel of the month's handoffs"),
+    )
+    months = _months(agreement, now)
+    return render(
+        request,
+        "reports/monthly.html",
+        {
+            "agreement": agreement,
+            "report": report,
+            "period": period,
+            "cards": cards,
+            "funnel_chart": funnel_chart,
+            "months": months,
+        },
+    )

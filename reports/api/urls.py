@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from reports.api.views import ComplianceViewSet
+
+router = SimpleRouter()
+router.register("compliance/versions", ComplianceViewSet, basename="compliance-version")
+
+urlpatterns = [path("", include((router.urls, "reports-api"), namespace="reports-api"))]

@@ -362,3 +362,39 @@ def test_it_rejects_unknown_kinds_and_missing_parameters():
         run("vibes", [])
     with pytest.raises(ValueError, match="hours"):
         run("first_contact_within", [cycle(1, t(2))])
+
+
+# --- valid_until: when a stored result expires ---------------------------------
+
+
+def test_an_open_clock_result_expires_when_it_turns_at_risk_then_when_it_breaches():
+    # clocks 2 and 3 (handed off 10:00, H=4) are open; clock 1 stops at 12:00
+    assert fc(t(2, 11)).valid_until == t(2, 12)  # a fact stamped later
+    assert fc(t(2, 12, 30)).valid_until == t(2, 13)  # 3 h used: at risk
+    breach = fc(t(2, 13, 30)).valid_until
+    assert t(2, 14) < breach <= t(2, 14) + dt.timedelta(microseconds=2)
+
+
+def test_a_finished_period_without_open_clocks_never_expires_by_itself():
+    done = [cycle(1, t(2), clock_stop_at=t(2, 11), clock_stop_kind="contact")]
+    result = run("first_contact_within", done, params={"hours": 4})
+    assert result.valid_until is None
+
+
+def test_a_running_period_expires_at_its_end_or_at_a_fact_stamped_later():
+    later = cycle(1, t(2), accepted_at=t(20))
+    result = run("acceptance_rate", [later], now=t(10), target=50)
+    assert result.valid_until == t(20)
+    assert run("acceptance_rate", [later], now=t(25), target=50).valid_until == MARCH.end
+
+
+def test_a_count_on_track_expires_when_its_projection_drops_below_target():
+    # 10 handoffs by 11 March 00:00 (10 of 31 days) project to 31; target 20
+    handoffs = [cycle(i, t(2)) for i in range(10)]
+    result = run("mql_volume", handoffs, now=t(11, 0), target=20)
+    assert result.status == "on_track"
+    # the projection 10 * month / elapsed falls below 20 after half the month
+    flip = result.valid_until
+    half = MARCH.start + (MARCH.end - MARCH.start) / 2
+    assert half < flip <= half + dt.timedelta(microseconds=2)
+    assert run("mql_volume", handoffs, now=flip, target=20).status == "at_risk"

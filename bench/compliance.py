@@ -1,0 +1,461 @@
+"""Benchmark: the version compliance page at 10k, 100k and 1M lead events.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sla_compliance \\
+        python bench/compliance.py --events 10000,100000,1000000
+
+EMPTIES the leads, events, cycles and feedback tables of that database. For each
+size it generates realistic lead histories across two versions of one agreement
+(handoffs, contact attempts, acceptances, rejections, sales recycles, returns to
+MQL, plus score/owner/note events), inserts them with COPY, builds the cycle facts
+in bulk (reports.services.cycles_rebuild), renders the active version's compliance
+page through Django's test client (warm: after one render), and prints one JSON
+line: events, page_ms_p50, page_ms_p95, queries (per page render), raw_sql_ms (the
+headline first-contact rate of the current period computed from the raw events by
+one hand-written SQL query) and ratio = page p95 / raw SQL. It also prints the
+first-contact rate both ways (they must agree) and the set-up timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import io
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+os.environ.setdefault("DJANGO_DEBUG", "1")
+
+import django  # noqa: E402
+
+django.setup()
+
+from decimal import Decimal  # noqa: E402
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+TZ = "Europe/Bucharest"
+ZONE = ZoneInfo(TZ)
+TITLE = "Bench ⇄ SLA"
+H = 24  # first-contact window (business hours)
+REASONS = ["no_budget", "no_need", "no_authority", "bad_timing", "not_reachable"]
+RUNS = 60
+
+
+def setup_world():
+    from portal.demo import seed as seed_people
+    from portal.models import Team
+    from reports.tests.factories import commitments
+    from slas.models import Agreement, Holiday, ReasonCode, Version
+
+    people = seed_people()
+    truncate()
+    marketing, sales = Team.objects.get(name="Marketing"), Team.objects.get(name="Sales")
+    Agreement.objects.filter(title=TITLE).delete()
+    agreement = Agreement.objects.create(title=TITLE)
+    agreement.parties.set([marketing, sales])
+    now = timezone.now()
+    today = now.astimezone(ZONE).date()
+    v1_start = dt.datetime.combine(today - dt.timedelta(days=360), dt.time(0), ZONE)
+    switch = dt.datetime.combine(today - dt.timedelta(days=170), dt.time(0), ZONE)
+    versions = []
+    for number, start, end, status in (
+        (1, v1_start, switch, "superseded"),
+        (2, switch, None, "active"),
+    ):
+        v = Version.objects.create(
+            agreement=agreement,
+            number=number,
+            status=status,
+            effective_date=start.date(),
+            end_date=start.date() + dt.timedelta(days=400),
+            review_date=start.date() + dt.timedelta(days=180),
+            calendar_timezone=TZ,
+            first_contact_hours=Decimal(H),
+            in_force_from=start,
+            in_force_until=end,
+            revenue_goal_amount=Decimal(1_000_000),
+            avg_deal_size=Decimal(25_000),
+        )
+        commitments(v, marketing=marketing, sales=sales, volume=2000, hours=H)
+        ReasonCode.objects.get_or_create(version=v, code="bad_timing", defaults={"label": "x"})
+        for month_day in ("01-01", "05-01", "12-25"):
+            for year in (start.year, start.year + 1):
+                Holiday.objects.get_or_create(
+                    version=v, date=dt.date.fromisoformat(f"{year}-{month_day}")
+                )
+        versions.append(v)
+    return people, agreement, versions, v1_start, now
+
+
+def business_jitter(rnd: random.Random, t: dt.datetime, mean_hours: float) -> dt.datetime:
+    """A realistic reaction time: mostly working hours, sometimes late."""
+    delta = dt.timedelta(hours=rnd.expovariate(1 / mean_hours))
+    return t + delta
+
+
+def generate(n_events: int, agreement, users, start: dt.datetime, now: dt.datetime, seed=7):
+    """Lead rows and event rows (tuples) until n_events events exist."""
+    rnd = random.Random(seed)
+    reps = [users["dan"].pk, users["sara"].pk]
+    marketing_team = agreement.parties.get(name="Marketing").pk
+    sales_team = agreement.parties.get(name="Sales").pk
+    span = (now - start).total_seconds()
+    ungoverned_start = start - dt.timedelta(days=20)
+    leads, events, feedback = [], [], []
+    lead_id = event_id = 0
+
+    def ev(lid, kind, at, to_stage="", reason="", channel=""):
+        nonlocal event_id
+        if at > now:
+            return False
+        event_id += 1
+        events.append((event_id, lid, kind, at, to_stage, reason, channel))
+        return True
+
+    while len(events) < n_events:
+        lead_id += 1
+        if rnd.random() < 0.01:
+            created = ungoverned_start + dt.timedelta(days=rnd.random() * 19)
+        else:
+            created = start + dt.timedelta(seconds=rnd.random() * span)
+        # working-hours bias
+        local = created.astimezone(ZONE)
+        if rnd.random() < 0.8:
+            local = local.replace(hour=rnd.randint(9, 16), minute=rnd.randint(0, 59))
+        created = local.astimezone(dt.UTC)
+        if created > now:
+            created = now - dt.timedelta(minutes=rnd.randint(1, 600))
+        owner = rnd.choice(reps)
+        leads.append((lead_id, created, owner, marketing_team, sales_team))
+        ev(lead_id, "created", created, "lead")
+        t = created
+        for _ in range(rnd.randint(0, 2)):
+            t = t + dt.timedelta(hours=rnd.uniform(1, 48))
+            ev(lead_id, "score_changed", t)
+        cycles = 1 + (rnd.random() < 0.15)
+        for _cycle in range(cycles):
+            t = t + dt.timedelta(hours=rnd.uniform(0.5, 72))
+            if not ev(lead_id, "stage_changed", t, "mql"):
+                break
+            roll = rnd.random()
+            if roll < 0.08:  # not contacted yet (open or breached)
+                break
+            if roll < 0.2:  # rejected by sales, sometimes after one attempt
+                if rnd.random() < 0.5:
+                    t = business_jitter(rnd, t, 12)
+                    ev(lead_id, "contact_attempt", t, channel="phone")
+                t = business_jitter(rnd, t, 20)
+                to = "recycled" if rnd.random() < 0.7 else "disqualified"
+                reason = rnd.choice(REASONS) if rnd.random() < 0.9 else ""
+                ev(lead_id, "stage_changed", t, to, reason)
+                if rnd.random() < 0.6:
+                    feedback.append((lead_id, t + dt.timedelta(hours=rnd.uniform(0.1, 48))))
+                continue
+            t = business_jitter(rnd, t, 14)
+            ev(lead_id, "contact_attempt", t, channel=rnd.choice(["phone", "email"]))
+            t = business_jitter(rnd, t, 6)
+            ev(lead_id, "stage_changed", t, "sal")
+            attempts = rnd.randint(0, 6)
+            for _a in range(attempts):
+                t = t + dt.timedelta(hours=rnd.uniform(4, 60))
+                ev(lead_id, "contact_attempt", t, channel=rnd.choice(["phone", "email", "video"]))
+            if rnd.random() < 0.1:
+                ev(lead_id, "owner_changed", t + dt.timedelta(minutes=5))
+            if rnd.random() < 0.3:
+                ev(lead_id, "note", t + dt.timedelta(minutes=9))
+            fate = rnd.random()
+            if fate < 0.25:  # sales recycle
+                t = t + dt.timedelta(hours=rnd.uniform(1, 48))
+                reason = rnd.choice(REASONS) if rnd.random() < 0.92 else ""
+                ev(lead_id, "stage_changed", t, "recycled", reason)
+                if rnd.random() < 0.5:
+                    feedback.append((lead_id, t + dt.timedelta(hours=2)))
+                continue
+            if fate < 0.7:
+                for stage in ("sql", "opportunity", rnd.choice(["won", "lost"])):
+                    t = t + dt.timedelta(days=rnd.uniform(1, 20))
+                    if rnd.random() < 0.35 or not ev(lead_id, "stage_changed", t, stage):
+                        break
+            break
+    return leads, events[:n_events], [f for f in feedback if f[1] <= now]
+
+
+def copy_rows(table: str, columns: list[str], rows) -> None:
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write(
+            "\t".join(
+                "\\N" if v is None else (v.isoformat() if isinstance(v, dt.datetime) else str(v))
+                for v in row
+            )
+        )
+        buffer.write("\n")
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            copy.write(buffer.getvalue())
+
+
+def truncate() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE leads_cycle, leads_leadevent, leads_feedback, leads_lead, "
+            "reports_complianceresult RESTART IDENTITY CASCADE"
+        )
+
+
+def load(agreement, leads, events, feedback, author_id, now) -> None:
+    copy_rows(
+        "leads_lead",
+        [
+            "id",
+            "source",
+            "external_id",
+            "first_name",
+            "last_name",
+            "email",
+            "company",
+            "job_title",
+            "industry",
+            "company_size",
+            "lead_source",
+            "attributes",
+            "agreement_id",
+            "marketing_team_id",
+            "sales_team_id",
+            "owner_id",
+            "stage",
+            "fit_score",
+            "interest_score",
+            "nurture_track",
+            "flagged",
+            "flag_note",
+            "created_at",
+            "updated_at",
+        ],
+        (
+            (
+                lid,
+                "bench",
+                f"B{lid}",
+                "Lead",
+                str(lid),
+                "",
+                f"Company {lid % 997}",
+                "",
+                "",
+                "",
+                "web",
+                "{}",
+                agreement.pk,
+                mt,
+                st,
+                owner,
+                "mql",
+                0,
+                0,
+                "",
+                "f",
+                "",
+                created,
+                now,
+            )
+            for lid, created, owner, mt, st in leads
+        ),
+    )
+    copy_rows(
+        "leads_leadevent",
+        [
+            "id",
+            "lead_id",
+            "kind",
+            "occurred_at",
+            "recorded_at",
+            "from_stage",
+            "to_stage",
+            "channel",
+            "outcome",
+            "reason_code",
+            "note",
+            "data",
+            "source",
+            "source_event_id",
+        ],
+        (
+            (eid, lid, kind, at, now, "", to, channel, "", reason, "", "{}", "bench", "")
+            for eid, lid, kind, at, to, reason, channel in events
+        ),
+    )
+    copy_rows(
+        "leads_feedback",
+        [
+            "lead_id",
+            "author_id",
+            "rating",
+            "reason_codes",
+            "helped",
+            "went_wrong",
+            "note",
+            "created_at",
+            "updated_at",
+        ],
+        ((lid, author_id, 3, "[]", "", "", "", at, now) for lid, at in feedback),
+    )
+    with connection.cursor() as cursor:
+        for table in ("leads_lead", "leads_leadevent"):
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+            )
+        cursor.execute("ANALYZE")
+
+
+RAW_SQL = """
+WITH h AS (
+  SELECT e.id, e.lead_id, e.occurred_at AS t0,
+         LEAD(e.occurred_at) OVER (PARTITION BY e.lead_id ORDER BY e.occurred_at, e.id) AS next_h
+  FROM leads_leadevent e JOIN leads_lead l ON l.id = e.lead_id
+  WHERE e.kind = 'stage_changed' AND e.to_stage = 'mql' AND l.agreement_id = %(agreement)s
+), g AS (
+  SELECT * FROM h WHERE t0 >= %(v_start)s AND t0 >= %(p_start)s AND t0 < %(p_end)s AND t0 <= %(now)s
+), s AS (
+  SELECT g.id, g.t0, (
+    SELECT min(x.occurred_at) FROM leads_leadevent x
+    WHERE x.lead_id = g.lead_id AND x.id <> g.id AND x.occurred_at >= g.t0
+      AND (g.next_h IS NULL OR x.occurred_at < g.next_h)
+      AND (x.kind = 'contact_attempt'
+           OR (x.kind = 'stage_changed' AND x.to_stage IN ('recycled', 'disqualified')))
+  ) AS t1 FROM g
+), b AS (
+  SELECT s.id, s.t1 IS NOT NULL AND s.t1 <= %(now)s AS stopped, (
+    SELECT COALESCE(SUM(GREATEST(0, EXTRACT(EPOCH FROM
+      LEAST(COALESCE(LEAST(s.t1, %(now)s), %(now)s), (d + time '17:00') AT TIME ZONE %(tz)s)
+      - GREATEST(s.t0, (d + time '09:00') AT TIME ZONE %(tz)s)))), 0)
+    FROM generate_series((s.t0 AT TIME ZONE %(tz)s)::date::timestamp,
+                         (COALESCE(LEAST(s.t1, %(now)s), %(now)s) AT TIME ZONE %(tz)s)::date::timestamp,
+                         interval '1 day') AS d
+    WHERE EXTRACT(ISODOW FROM d) < 6 AND d::date <> ALL(%(holidays)s)
+  ) AS secs FROM s
+)
+SELECT COUNT(*) FILTER (WHERE stopped AND secs <= %(limit)s),
+       COUNT(*) FILTER (WHERE secs > %(limit)s)
+FROM b
+"""
+
+
+def raw_first_contact(agreement, version, period, now, holidays):
+    params = {
+        "agreement": agreement.pk,
+        "v_start": version.in_force_from,
+        "p_start": period.start,
+        "p_end": period.end,
+        "now": now,
+        "tz": TZ,
+        "holidays": holidays,
+        "limit": H * 3600,
+    }
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute(RAW_SQL, params)
+        met, breached = cursor.fetchone()
+        elapsed = (time.perf_counter() - started) * 1000
+    return elapsed, (100.0 * met / (met + breached) if met + breached else None)
+
+
+def run(size: int) -> dict:
+    from reports.engine import period_containing
+    from reports.selectors import version_compliance
+    from reports.services import cycles_rebuild
+
+    people, agreement, (v1, v2), start, now = setup_world()
+    users = people["users"]
+    t0 = time.perf_counter()
+    leads, events, feedback = generate(size, agreement, users, start, now)
+    t1 = time.perf_counter()
+    load(agreement, leads, events, feedback, users["dan"].pk, now)
+    n_events, n_leads = len(events), len(leads)
+    # The server process never holds the generator's million tuples: drop them so
+    # the garbage collector does not walk them during the timed renders.
+    del leads, events, feedback
+    gc.collect()
+    t2 = time.perf_counter()
+    cycles = cycles_rebuild(chunk=20000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE leads_cycle")
+    t3 = time.perf_counter()
+
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(users["erin"])
+    url = reverse("reports:version", args=[v2.pk])
+    cold_started = time.perf_counter()
+    assert client.get(url).status_code == 200
+    cold_ms = (time.perf_counter() - cold_started) * 1000
+    for _ in range(5):  # warm the process (templates, per-day calendar caches)
+        client.get(url)
+    timings, queries = [], set()
+    for _ in range(RUNS):
+        reset_queries()
+        with CaptureQueriesContext(connection) as ctx:
+            started = time.perf_counter()
+            response = client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+        queries.add(len(ctx))
+    timings.sort()
+    p50 = statistics.median(timings)
+    p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
+
+    moment = timezone.now()
+    period = period_containing(TZ, "month", moment)
+    holidays = [h.isoformat() for h in v2.holidays.values_list("date", flat=True)]
+    raw_runs = [raw_first_contact(agreement, v2, period, moment, holidays) for _ in range(3)]
+    raw_ms = statistics.median(r[0] for r in raw_runs)
+    raw_rate = raw_runs[0][1]
+    page_line = version_compliance(v2, now=moment).line_of("first_contact_within")
+    page_rate = page_line.result(period.label).actual
+    return {
+        "events": n_events,
+        "page_ms_p50": round(p50, 1),
+        "page_ms_p95": round(p95, 1),
+        "queries": sorted(queries)[0] if len(queries) == 1 else sorted(queries),
+        "raw_sql_ms": round(raw_ms, 1),
+        "ratio": round(p95 / raw_ms, 3),
+        "first_contact_rate": {"page": page_rate, "raw_sql": raw_rate},
+        "leads": n_leads,
+        "cycles": cycles,
+        "cold_page_ms": round(cold_ms, 1),
+        "generate_s": round(t1 - t0, 1),
+        "copy_s": round(t2 - t1, 1),
+        "cycles_build_s": round(t3 - t2, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", default="10000,100000,1000000")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("Set DATABASE_URL to a PostgreSQL database (it may be emptied).")
+    settings.DEBUG = False  # no per-query bookkeeping beyond what we capture
+    call_command("migrate", verbosity=0)
+    for size in [int(s) for s in args.events.split(",") if s]:
+        print(json.dumps(run(size)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

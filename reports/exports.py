@@ -1,0 +1,203 @@
+"""CSV and PDF of the monthly report, and the JSON shape of a version's compliance.
+
+All three read the selectors' objects (reports.selectors) and format through
+reports.presenters, so the numbers are the page's numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal import pdf
+from reports.presenters import (
+    commitment_title,
+    format_actual,
+    format_fraction,
+    format_target,
+    status_label,
+)
+from reports.selectors import MonthlyReport, VersionCompliance
+
+
+def version_compliance_json(comp: VersionCompliance) -> dict:
+    version = comp.version
+    return {
+        "version": {
+            "id": version.pk,
+            "agreement_id": version.agreement_id,
+            "agreement": version.agreement.title,
+            "number": version.number,
+            "status": version.status,
+            "in_force_from": comp.in_force[0] if comp.in_force else None,
+            "in_force_until": comp.in_force[1] if comp.in_force else None,
+            "time_zone": comp.calendar.tz,
+        },
+        "as_of": comp.now,
+        "periods": comp.labels,
+        "ungoverned_handoffs": comp.ungoverned,
+        "scorecards": [
+            {
+                "team": {"id": card.team.pk, "name": card.team.name},
+                "commitments": [
+                    {
+                        "id": line.commitment.pk,
+                        "kind": line.spec.kind,
+                        "title": commitment_title(line.spec.kind, dict(line.spec.params)),
+                        "params": {
+                            k: v for k, v in line.spec.params.items() if k != "reason_codes"
+                        },
+                        "period_kind": line.spec.period,
+                        "target": str(line.commitment.target),
+                        "results": [
+                            {
+                                "period": r.label,
+                                "start": r.period_start,
+                                "end": r.period_end,
+                                "actual": r.actual,
+                                "target": str(r.target),
+                                "status": r.status,
+                                "numerator": r.numerator,
+                                "denominator": r.denominator,
+                                "cycles": r.counts,
+                            }
+                            for r in line.results
+                        ],
+                    }
+                    for line in card.lines
+                ],
+            }
+            for card in comp.scorecards
+        ],
+    }
+
+
+def _scorecard_rows(report: MonthlyReport) -> list[list[str]]:
+    rows = []
+    for comp in report.compliances:
+        for card in comp.scorecards:
+            for line in card.lines:
+                result = line.result(report.period.label)
+                if result is None:
+                    continue
+                rows.append(
+                    [
+                        f"v{comp.version.number}",
+                        card.team.name,
+                        commitment_title(line.spec.kind, dict(line.spec.params)),
+                        format_actual(line.spec.kind, result.actual),
+                        format_target(line.spec.kind, result.target),
+                        format_fraction(line.spec.kind, result.numerator, result.denominator),
+                        status_label(result.status),
+                    ]
+                )
+    return rows
+
+
+def monthly_csv(report: MonthlyReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("section"), _("item"), _("value"), _("target"), _("detail"), _("status")])
+    period = report.period.label
+    if report.won_needed is not None:
+        writer.writerow([_("goal"), _("deals won"), report.won, report.won_needed, period, ""])
+        writer.writerow(
+            [
+                _("goal"),
+                _("revenue (won x average deal)"),
+                report.revenue,
+                report.revenue_goal,
+                period,
+                "",
+            ]
+        )
+    for step in report.funnel:
+        writer.writerow(
+            [
+                _("funnel"),
+                step.stage,
+                step.count,
+                "",
+                "" if step.rate is None else f"{step.rate:.1f}%",
+                "",
+            ]
+        )
+    for version, team, title, actual, target, fraction, status in _scorecard_rows(report):
+        writer.writerow(
+            [f"{_('scorecard')} {team} {version}", title, actual, target, fraction, status]
+        )
+    for _code, label, n in report.reasons:
+        writer.writerow([_("rejection reason"), label, n, "", "", ""])
+    writer.writerow([_("feedback"), _("entries"), report.feedback_count, "", "", ""])
+    return out.getvalue()
+
+
+def monthly_pdf(report: MonthlyReport) -> bytes:
+    blocks: list[pdf.Block] = []
+    if report.won_needed is not None:
+        blocks += [
+            pdf.Heading(_("Goal progress")),
+            pdf.KeyValues(
+                [
+                    (_("Deals won"), f"{report.won} / {report.won_needed}"),
+                    (
+                        _("Revenue (won × average deal)"),
+                        f"{report.revenue:,.0f} / {report.revenue_goal:,.0f}",
+                    ),
+                ]
+            ),
+        ]
+    blocks += [
+        pdf.Heading(_("Funnel of the month's handoffs")),
+        pdf.Table(
+            [_("Stage"), _("Leads"), _("Of previous step")],
+            [
+                [
+                    step.stage.upper(),
+                    str(step.count),
+                    "" if step.rate is None else f"{step.rate:.1f}%",
+                ]
+                for step in report.funnel
+            ],
+        ),
+        pdf.Heading(_("Scorecards")),
+        pdf.Table(
+            [
+                _("Version"),
+                _("Team"),
+                _("Commitment"),
+                _("Actual"),
+                _("Target"),
+                _("Cycles"),
+                _("Status"),
+            ],
+            _scorecard_rows(report),
+        ),
+        pdf.Heading(_("Top rejection reasons")),
+        pdf.Table(
+            [_("Reason"), _("Rejections")], [[label, str(n)] for _c, label, n in report.reasons]
+        )
+        if report.reasons
+        else pdf.Paragraph(_("No rejections this month.")),
+        pdf.Heading(_("Lead-quality feedback")),
+        pdf.Paragraph(
+            _("%(n)s feedback entries; average rating %(rating)s.")
+            % {
+                "n": report.feedback_count,
+                "rating": "—"
+                if report.feedback_rating is None
+                else f"{report.feedback_rating:.1f}",
+            }
+        ),
+    ]
+    generated = timezone.localtime(report.now).strftime("%Y-%m-%d %H:%M")
+    return pdf.build_pdf(
+        title=_("%(agreement)s · monthly report %(period)s")
+        % {"agreement": report.agreement.title, "period": report.period.label},
+        subtitle=_("Generated %(when)s") % {"when": generated},
+        blocks=blocks,
+        meta={"subject": _("SLA monthly review")},
+    )

@@ -1,0 +1,257 @@
+"""Reports pages, exports and API: access, what they show, constant query counts."""
+
+import csv
+import io
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from leads.models import Cycle
+from reports.tests.factories import (
+    VersionFactory,
+    commitments,
+    feedback,
+    lead,
+    local,
+    story,
+    two_versions,
+)
+
+NOW = local(4, 8, 12)
+
+
+@pytest.fixture
+def world(cast):
+    agreement, v1, v2 = two_versions(cast)
+    late = story(
+        lead(agreement, cast, first_name="Late", last_name="Larry"),
+        ("mql", local(3, 16, 10)),
+        ("attempt", local(3, 18, 10)),
+    )
+    rejected = story(
+        lead(agreement, cast, first_name="Rita", last_name="Rejected"),
+        ("mql", local(3, 17, 10)),
+        ("attempt", local(3, 17, 11)),
+        ("recycled", local(3, 17, 12), "no_need"),
+    )
+    feedback(rejected, cast.dan, local(3, 18, 9))
+    waiting = story(
+        lead(agreement, cast, first_name="Wanda", last_name="Waiting"),
+        ("mql", local(4, 8, 9)),
+    )
+    draft = VersionFactory(agreement=agreement, number=3, status="draft", first_contact_hours=2)
+    commitments(draft, marketing=cast.marketing, sales=cast.sales, hours=2)
+    return agreement, v1, v2, draft, {"late": late, "rejected": rejected, "waiting": waiting}
+
+
+def get(client, user, url):
+    client.force_login(user)
+    with time_machine.travel(NOW, tick=False):
+        return client.get(url)
+
+
+@pytest.mark.django_db
+def test_the_version_page_shows_both_scorecards_with_linked_cells(client, cast, world):
+    _, _, v2, _, _ = world
+    response = get(client, cast.erin, reverse("reports:version", args=[v2.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Marketing scorecard" in html and "Sales scorecard" in html
+    fc = v2.commitments.get(kind="first_contact_within")
+    assert reverse("reports:breakdown", args=[v2.pk, fc.pk, "2026-03"]) + "?list=breached" in html
+    assert "Ungoverned handoffs" in html
+    assert "<svg" in html  # trend chart, rendered on the server
+
+
+@pytest.mark.django_db
+def test_the_page_focuses_the_chosen_period_and_ignores_unknown_ones(client, cast, world):
+    _, _, v2, _, _ = world
+    ok = get(client, cast.erin, reverse("reports:version", args=[v2.pk]) + "?period=2026-03")
+    assert ok.context["label"] == "2026-03"
+    bad = get(client, cast.erin, reverse("reports:version", args=[v2.pk]) + "?period=nope")
+    assert bad.context["label"] == "2026-04"
+
+
+@pytest.mark.django_db
+def test_a_draft_shows_an_empty_state_pointing_to_what_if(client, cast, world):
+    _, _, _, draft, _ = world
+    response = get(client, cast.alice, reverse("reports:version", args=[draft.pk]))
+    assert response.status_code == 200
+    assert reverse("reports:whatif", args=[draft.pk]) in response.content.decode()
+    assert "has not been in force yet" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_people_outside_the_parties_get_404(client, cast, world):
+    agreement, _, v2, _, _ = world
+    fc = v2.commitments.get(kind="first_contact_within")
+    for url in [
+        reverse("reports:version", args=[v2.pk]),
+        reverse("reports:breakdown", args=[v2.pk, fc.pk, "2026-03"]),
+        reverse("reports:agreement", args=[agreement.pk]),
+        reverse("reports:monthly", args=[agreement.pk, "2026-03"]),
+        reverse("reports-api:compliance-version-detail", args=[v2.pk]),
+    ]:
+        assert get(client, cast.mallory, url).status_code == 404, url
+
+
+@pytest.mark.django_db
+def test_the_breaches_list_leads_to_the_lead(client, cast, world):
+    _, _, v2, _, leads = world
+    fc = v2.commitments.get(kind="first_contact_within")
+    url = reverse("reports:breakdown", args=[v2.pk, fc.pk, "2026-03"]) + "?list=breached"
+    response = get(client, cast.carol, url)
+    html = response.content.decode()
+    assert reverse("leads:lead_detail", args=[leads["late"].pk]) in html
+    assert reverse("leads:lead_detail", args=[leads["rejected"].pk]) not in html
+    assert "Late Larry" in html
+
+
+@pytest.mark.django_db
+def test_rejections_show_their_reason_and_feedback(client, cast, world):
+    _, _, v2, _, leads = world
+    acceptance = v2.commitments.get(kind="acceptance_rate")
+    url = reverse("reports:breakdown", args=[v2.pk, acceptance.pk, "2026-03"]) + "?list=rejected"
+    html = get(client, cast.alice, url).content.decode()
+    assert "Rita Rejected" in html and "no_need" in html and "Wrong persona" in html
+
+
+@pytest.mark.django_db
+def test_open_clocks_show_the_business_time_left(client, cast, world):
+    _, _, v2, _, _ = world
+    fc = v2.commitments.get(kind="first_contact_within")
+    url = reverse("reports:breakdown", args=[v2.pk, fc.pk, "2026-04"]) + "?list=at_risk"
+    html = get(client, cast.carol, url).content.decode()
+    # handed off 09:00, now 12:00: 1 h of 4 left
+    assert "Wanda Waiting" in html and "1 h 0 min of business time left" in html
+
+
+@pytest.mark.django_db
+def test_what_if_scores_the_draft_on_last_periods_leads_next_to_the_version_then(
+    client, cast, world
+):
+    _, _, v2, draft, _ = world
+    url = reverse("reports:whatif", args=[draft.pk]) + "?period=2026-03"
+    response = get(client, cast.alice, url)
+    lines = {line["title"]: line for line in response.context["lines"]}
+    # with a 2-hour window the March leads: one contacted after 1 h, one after 16 h
+    fc = lines["First contact within 2 business hours"]
+    assert (fc["actual"], fc["fraction"]) == ("50%", "1/2")
+    then = {t["version"].number: t for t in fc["then"]}
+    assert then[2]["actual"] == "50%" and then[1]["actual"] == "—"
+    assert response.context["data"].cycles == 2
+
+
+@pytest.mark.django_db
+def test_the_api_gives_the_numbers_of_the_page(client, cast, world):
+    _, _, v2, _, _ = world
+    page = get(client, cast.erin, reverse("reports:version", args=[v2.pk]))
+    api = get(
+        client, cast.erin, reverse("reports-api:compliance-version-detail", args=[v2.pk])
+    ).json()
+    cards = {c["team"]["name"]: c for c in api["scorecards"]}
+    sales = {c["kind"]: c for c in cards["Sales"]["commitments"]}
+    march = next(r for r in sales["first_contact_within"]["results"] if r["period"] == "2026-03")
+    line = page.context["comp"].line_of("first_contact_within")
+    assert march["actual"] == line.result("2026-03").actual == 50.0
+    assert march["cycles"]["breached"] == 1
+    listing = get(client, cast.erin, reverse("reports-api:compliance-version-list")).json()
+    assert {v["version"]["number"] for v in listing["results"]} == {1, 2}
+
+
+@pytest.mark.django_db
+def test_the_monthly_report_comes_as_page_csv_and_pdf(client, cast, world):
+    agreement, _, _, _, _ = world
+    page = get(client, cast.erin, reverse("reports:monthly", args=[agreement.pk, "2026-03"]))
+    assert page.status_code == 200
+    report = page.context["report"]
+    assert [(s.stage, s.count) for s in report.funnel][:2] == [("mql", 2), ("sal", 0)]
+    assert report.reasons == [("no_need", "no_need", 1)]
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                get(
+                    client,
+                    cast.erin,
+                    reverse("reports:monthly_csv", args=[agreement.pk, "2026-03"]),
+                ).content.decode()
+            )
+        )
+    )
+    assert ["rejection reason", "no_need", "1", "", "", ""] in rows
+    assert any(r[1] == "First contact within 4 business hours" and r[2] == "50%" for r in rows)
+    pdf = get(client, cast.erin, reverse("reports:monthly_pdf", args=[agreement.pk, "2026-03"]))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    latest = get(client, cast.erin, reverse("reports:monthly_latest", args=[agreement.pk]))
+    assert latest.url == reverse("reports:monthly", args=[agreement.pk, "2026-03"])
+
+
+@pytest.mark.django_db
+def test_reports_home_lists_agreements_versions_and_their_status(client, cast, world):
+    _, _, v2, draft, _ = world
+    html = get(client, cast.erin, reverse("reports:index")).content.decode()
+    assert reverse("reports:version", args=[v2.pk]) in html
+    assert reverse("reports:whatif", args=[draft.pk]) in html
+    agreement_page = get(client, cast.erin, reverse("reports:agreement", args=[v2.agreement_id]))
+    assert agreement_page.status_code == 200 and "<svg" in agreement_page.content.decode()
+
+
+def _queries(client, url):
+    with time_machine.travel(NOW, tick=False):
+        client.get(url)  # warm the stored results
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+    return len(ctx)
+
+
+@pytest.mark.django_db
+def test_page_queries_do_not_grow_with_the_data(client, cast, world):
+    agreement, _, v2, _, _ = world
+    client.force_login(cast.erin)
+    urls = [
+        reverse("reports:version", args=[v2.pk]),
+        reverse("reports:index"),
+        reverse("reports:agreement", args=[agreement.pk]),
+        reverse("reports-api:compliance-version-detail", args=[v2.pk]),
+    ]
+    small = [_queries(client, url) for url in urls]
+    for i in range(12):
+        story(
+            lead(agreement, cast),
+            ("mql", local(3, 2 + i, 10)),
+            ("attempt", local(3, 2 + i, 15)),
+            ("sal", local(3, 3 + i, 15)),
+        )
+    assert [_queries(client, url) for url in urls] == small
+
+
+@pytest.mark.django_db
+def test_verify_finds_a_planted_inconsistency_and_rebuild_repairs_it(cast, world):
+    # given maintained facts that agree with the events
+    out = io.StringIO()
+    call_command("compliance_rebuild", "--verify", stdout=out)
+    assert "No differences" in out.getvalue()
+    # when one cycle's facts are changed behind the event writer's back
+    Cycle.objects.filter(lead__first_name="Rita").update(rejected_reason_code="planted")
+    # then --verify reports the difference and fails
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 difference"):
+        call_command("compliance_rebuild", "--verify", stdout=out)
+    assert "rejected_reason_code stored='planted' computed='no_need'" in out.getvalue()
+    # and a rebuild repairs it
+    call_command("compliance_rebuild", stdout=io.StringIO())
+    call_command("compliance_rebuild", "--verify", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_the_home_page_lists_commitments_at_risk_for_managers_not_reps(client, cast, world):
+    home_for_carol = get(client, cast.carol, reverse("home")).content.decode()
+    assert "Commitments at risk this period" in home_for_carol
+    assert "MQLs handed off" in home_for_carol  # 1 in April, projected far below 31
+    home_for_dan = get(client, cast.dan, reverse("home")).content.decode()
+    assert "Commitments at risk this period" not in home_for_dan
