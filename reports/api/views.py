@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
@@ -10,17 +9,6 @@ from rest_framework.response import Response
 
 from portal import permissions
 from reports import exports, selectors
-
-
-class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
-    """Documents portal.tokens' bearer tokens in the schema. (Belongs next to
-    portal.tokens; defined here because the first API view needing it is here.)"""
-
-    target_class = "portal.tokens.TokenAuthentication"
-    name = "portalToken"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "description": "<prefix>.<secret>"}
 
 
 class ComplianceViewSet(viewsets.ViewSet):

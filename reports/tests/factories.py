@@ -18,6 +18,7 @@ import factory
 from leads.models import Feedback, Lead, LeadEvent
 from reports.facts import lead_cycles_refresh
 from slas.models import Agreement, Commitment, ReasonCode, Version
+from slas.testing import version_take_effect
 
 TZ = "Europe/Bucharest"
 BUC = ZoneInfo(TZ)
@@ -40,7 +41,7 @@ class VersionFactory(factory.django.DjangoModelFactory):
 
     agreement = factory.SubFactory(AgreementFactory)
     number = factory.Sequence(lambda n: n + 1)
-    status = "active"
+    status = "draft"
     effective_date = dt.date(2026, 1, 1)
     end_date = dt.date(2027, 1, 1)
     review_date = dt.date(2026, 7, 1)
@@ -80,16 +81,12 @@ def two_versions(cast, *, switch=None):
     switch = switch or local(3, 15, 0)
     agreement = AgreementFactory()
     agreement.parties.set([cast.marketing, cast.sales])
-    v1 = VersionFactory(
-        agreement=agreement,
-        number=1,
-        status="superseded",
-        in_force_from=local(1, 1, 0),
-        in_force_until=switch,
-    )
-    v2 = VersionFactory(agreement=agreement, number=2, status="active", in_force_from=switch)
+    v1 = VersionFactory(agreement=agreement, number=1)
+    v2 = VersionFactory(agreement=agreement, number=2)
     for v in (v1, v2):
         commitments(v, marketing=cast.marketing, sales=cast.sales)
+    version_take_effect(v1, in_force_from=local(1, 1, 0), in_force_until=switch)
+    version_take_effect(v2, in_force_from=switch)
     return agreement, v1, v2
 
 

@@ -15,6 +15,7 @@ from reports.tests.factories import (
     lead,
     story,
 )
+from slas.testing import version_take_effect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,19 +31,15 @@ def world(cast):
     agreement = AgreementFactory(title="Marketing ⇄ Sales SLA")
     agreement.parties.set([cast.marketing, cast.sales])
     now = timezone.now()
-    v1 = VersionFactory(
-        agreement=agreement,
-        number=1,
-        status="superseded",
-        in_force_from=now - dt.timedelta(days=150),
-        in_force_until=now - dt.timedelta(days=60),
-    )
-    v2 = VersionFactory(
-        agreement=agreement, number=2, status="active", in_force_from=now - dt.timedelta(days=60)
-    )
+    v1 = VersionFactory(agreement=agreement, number=1)
+    v2 = VersionFactory(agreement=agreement, number=2)
     draft = VersionFactory(agreement=agreement, number=3, status="draft")
     for v in (v1, v2, draft):
         commitments(v, marketing=cast.marketing, sales=cast.sales, volume=6)
+    version_take_effect(
+        v1, in_force_from=now - dt.timedelta(days=150), in_force_until=now - dt.timedelta(days=60)
+    )
+    version_take_effect(v2, in_force_from=now - dt.timedelta(days=60))
     for weeks in range(2, 8):
         start = _monday_10(weeks)
         story(
