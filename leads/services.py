@@ -128,6 +128,11 @@ class IngestContext:
     - `handoff_on_score`: a lead still in stage `lead` whose score reaches the threshold
       is handed off (a `stage_changed` to mql) in this write. Off for CSV history
       imports, where the source's own stage changes are the truth.
+    - `assign_owner` (default: as `handoff_on_score`): a lead waiting in mql without an
+      owner gets the sales team's next rep (round robin), by an `owner_changed` event
+      at the handoff instant, so an owner change the source sends later still wins.
+      History imports leave such leads unassigned for a manager to assign (a chunk
+      may end between a handoff and the source's own owner change).
     """
 
     def __init__(
@@ -137,6 +142,7 @@ class IngestContext:
         sales_team: Team,
         mode: str = "history",
         handoff_on_score: bool = True,
+        assign_owner: bool | None = None,
         index: VersionIndex | None = None,
         now: dt.datetime | None = None,
     ) -> None:
@@ -144,6 +150,7 @@ class IngestContext:
         self.sales_team = sales_team
         self.mode = mode
         self.handoff_on_score = handoff_on_score
+        self.assign_owner = handoff_on_score if assign_owner is None else assign_owner
         self.index = index or VersionIndex()
         self._now = now
         self.agreement_id = lead_agreement_for(
@@ -302,60 +309,99 @@ def _leads_resolve(
 
     leads = load()
     missing = sorted(set(first_at) - set(leads))
-    new_keys: set[tuple[str, str]] = set()
-    if missing:
-        Lead.objects.bulk_create(
-            [
-                Lead(
-                    source=source,
-                    external_id=external_id,
-                    marketing_team=context.marketing_team,
-                    sales_team=context.sales_team,
-                    agreement_id=context.agreement_id,
-                    created_at=first_at[(source, external_id)],
-                )
-                for source, external_id in missing
-            ],
-            ignore_conflicts=True,
-            batch_size=2000,
+    new_leads = {
+        key: Lead(
+            source=key[0],
+            external_id=key[1],
+            marketing_team=context.marketing_team,
+            sales_team=context.sales_team,
+            agreement_id=context.agreement_id,
+            created_at=first_at[key],
         )
-        new_keys = set(missing)
-        leads = load()
-
-    changed: dict[int, Lead] = {}
-    changed_attrs: set[int] = set()
+        for key in missing
+    }
+    changed: dict[tuple[str, str], Lead] = {}
+    changed_attrs: set[tuple[str, str]] = set(missing)
     for item, _a, _d in valid:
-        lead = leads[(item.source, item.lead_external_id)]
+        key = (item.source, item.lead_external_id)
+        lead = new_leads.get(key) or leads[key]
         if item.occurred_at < lead.created_at:
             lead.created_at = item.occurred_at
-            changed[lead.pk] = lead
-        if not item.lead:
-            continue
-        for name, value in item.lead.items():
-            if name in LEAD_ATTRIBUTE_FIELDS:
-                if value and getattr(lead, name) != value:
-                    setattr(lead, name, value)
-                    changed[lead.pk] = lead
-                    changed_attrs.add(lead.pk)
-            elif name == "attributes" and isinstance(value, dict):
-                merged = {**lead.attributes, **value}
-                if merged != lead.attributes:
-                    lead.attributes = merged
-                    changed[lead.pk] = lead
-                    changed_attrs.add(lead.pk)
-            elif name == "owner_email" and value:
-                owner_id = users.get(value.lower())
-                if owner_id and lead.owner_id != owner_id:
-                    lead.owner_id = owner_id
-                    changed[lead.pk] = lead
-    if changed:
-        Lead.objects.bulk_update(
-            list(changed.values()),
-            ["created_at", "owner", "attributes", *LEAD_ATTRIBUTE_FIELDS],
-            batch_size=1000,
+            changed[key] = lead
+        if item.lead and _lead_columns_apply(lead, item.lead, users):
+            changed[key] = lead
+            changed_attrs.add(key)
+    if new_leads:
+        # Sorted keys: concurrent importers insert in one order and cannot deadlock.
+        Lead.objects.bulk_create(
+            [new_leads[key] for key in missing], ignore_conflicts=True, batch_size=2000
         )
-    changed_attrs |= {leads[key].pk for key in new_keys if key in leads}
-    return leads, changed_attrs
+        leads = load()
+    updates = [lead for key, lead in changed.items() if key not in new_leads]
+    if updates:
+        rows_update(updates, ["created_at", "owner_id", "attributes", *LEAD_ATTRIBUTE_FIELDS])
+    return leads, {leads[key].pk for key in changed_attrs if key in leads}
+
+
+def _lead_columns_apply(lead: Lead, values: dict, users: dict[str, int | None]) -> bool:
+    """Set the lead columns an event carries; True when something changed."""
+    changed = False
+    for name, value in values.items():
+        if name in LEAD_ATTRIBUTE_FIELDS:
+            if value and getattr(lead, name) != value:
+                setattr(lead, name, value)
+                changed = True
+        elif name == "attributes" and isinstance(value, dict):
+            merged = {**lead.attributes, **value}
+            if merged != lead.attributes:
+                lead.attributes = merged
+                changed = True
+        elif name == "owner_email" and value:
+            owner_id = users.get(value.lower())
+            if owner_id and lead.owner_id != owner_id:
+                lead.owner_id = owner_id
+                changed = True
+    return changed
+
+
+_PG_TYPES = {
+    "created_at": "timestamptz",
+    "owner_id": "integer",
+    "attributes": "jsonb",
+    "fit_score": "integer",
+    "interest_score": "integer",
+    "flagged": "boolean",
+}
+
+
+def rows_update(leads: list[Lead], columns: list[str]) -> None:
+    """Write these columns of many leads in one statement (Django's bulk_update builds a
+    CASE per row and column, which costs more than the rest of an import chunk)."""
+    if connection.vendor != "postgresql":
+        fields = [c[:-3] if c.endswith("_id") else c for c in columns]
+        Lead.objects.bulk_update(leads, fields, batch_size=500)
+        return
+    arrays = [[lead.pk for lead in leads]]
+    casts = ["%s::bigint[]"]
+    for column in columns:
+        pg_type = _PG_TYPES.get(column, "text")
+        values = [getattr(lead, column) for lead in leads]
+        if pg_type == "jsonb":
+            values = [json.dumps(v) for v in values]
+            casts.append("%s::text[]")
+        else:
+            casts.append(f"%s::{pg_type}[]")
+        arrays.append(values)
+    sets = ", ".join(
+        f"{c} = v.{c}::jsonb" if _PG_TYPES.get(c) == "jsonb" else f"{c} = v.{c}" for c in columns
+    )
+    sql = (
+        f"UPDATE leads_lead SET {sets}, updated_at = now() "  # noqa: S608 - names are constants
+        f"FROM unnest({', '.join(casts)}) AS v(id, {', '.join(columns)}) "
+        "WHERE leads_lead.id = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
 
 
 def _live_moves_check(
@@ -581,7 +627,9 @@ def _leads_derive(lead_ids: list[int], context: IngestContext, *, rescore: set[i
     waiting = [
         leads[i]
         for i, s in states.items()
-        if s.stage == "mql" and (s.owner_id if s.owner_known else leads[i].owner_id) is None
+        if context.assign_owner
+        and s.stage == "mql"
+        and (s.owner_id if s.owner_known else leads[i].owner_id) is None
     ]
     if waiting:
         for lead, rep_id in _round_robin(waiting):
@@ -592,7 +640,7 @@ def _leads_derive(lead_ids: list[int], context: IngestContext, *, rescore: set[i
             LeadEvent(
                 lead_id=lead.pk,
                 kind="owner_changed",
-                occurred_at=now,
+                occurred_at=last_handoff[lead.pk][0] if lead.pk in last_handoff else now,
                 data={"owner_id": rep_id, "rule": "round_robin"},
             )
             for lead, rep_id in assignments
@@ -616,9 +664,7 @@ def _leads_derive(lead_ids: list[int], context: IngestContext, *, rescore: set[i
                 setattr(lead, name, value)
             to_update.append(lead)
     if to_update:
-        Lead.objects.bulk_update(
-            to_update, ["stage", "owner", *DERIVED_FIELDS[2:]], batch_size=1000
-        )
+        rows_update(to_update, list(DERIVED_FIELDS))
     for lead, rep_id in assignments:
         handoff = last_handoff.get(lead.pk)
         _notify_assigned(lead, rep_id, handoff[1] if handoff else 0)
@@ -720,6 +766,7 @@ def lead_event_record(
             marketing_team=lead.marketing_team,
             sales_team=lead.sales_team,
             handoff_on_score=False,
+            assign_owner=True,
             index=index,
             now=at,
         )
