@@ -66,10 +66,20 @@ def lead_history(i: int, rng: random.Random, start: dt.datetime) -> list[tuple]:
     step("stage_changed", "mql")
     step("owner_changed", outcome=rep)
     for _ in range(rng.randint(2, 5)):
-        step("contact_attempt", channel=rng.choice(["phone", "email", "video"]), outcome="no answer", actor=rep)
+        step(
+            "contact_attempt",
+            channel=rng.choice(["phone", "email", "video"]),
+            outcome="no answer",
+            actor=rep,
+        )
     roll = rng.random()
     if roll < 0.2:
-        step("stage_changed", "recycled", reason=rng.choice(["no_budget", "bad_timing", "wrong_data"]), actor=rep)
+        step(
+            "stage_changed",
+            "recycled",
+            reason=rng.choice(["no_budget", "bad_timing", "wrong_data"]),
+            actor=rep,
+        )
     else:
         step("stage_changed", "sal", actor=rep)
         if roll > 0.5:
@@ -88,7 +98,11 @@ def write_events_csv(path: Path, n: int, seed: int = 7) -> None:
         out.write(HEADER)
         while written < n:
             history = lead_history(lead, rng, start + dt.timedelta(minutes=lead))
-            title, industry, size = rng.choice(TITLES), rng.choice(INDUSTRIES), rng.choice([20, 120, 450, 2000])
+            title, industry, size = (
+                rng.choice(TITLES),
+                rng.choice(INDUSTRIES),
+                rng.choice([20, 120, 450, 2000]),
+            )
             for j, (kind, at, actor, to_stage, channel, outcome, reason) in enumerate(history):
                 if written >= n:
                     break

@@ -58,9 +58,12 @@ def main() -> None:
                 "company text, job_title text, industry text, company_size text, lead_source text)"
             )
             started = time.perf_counter()
-            with open(path, "rb") as stream, cursor.cursor.copy(
-                "COPY bench_copy_staging FROM STDIN WITH (FORMAT csv, HEADER true)"
-            ) as copy:
+            with (
+                open(path, "rb") as stream,
+                cursor.cursor.copy(
+                    "COPY bench_copy_staging FROM STDIN WITH (FORMAT csv, HEADER true)"
+                ) as copy,
+            ):
                 while block := stream.read(1 << 20):
                     copy.write(block)
             copy_elapsed = time.perf_counter() - started

@@ -32,6 +32,7 @@ LEAD_FIELDS = frozenset(
     }
 )
 
+SYMBOLS = {"equals": "=", "not_equals": "≠", "contains": "∋", "in": "∈", "gte": "≥", "lte": "≤"}
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
 
@@ -42,6 +43,10 @@ class Rule:
     value: str
     points: int
     dimension: str  # "fit" | "interest"
+
+    @property
+    def symbol(self) -> str:
+        return SYMBOLS.get(self.operator, self.operator)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ _counter = itertools.count(1)
 
 
 def parsed(
-    lead: str = "L1",
+    external_id: str = "L1",
     kind: str = "created",
     at: dt.datetime | None = None,
     *,
@@ -22,7 +22,7 @@ def parsed(
         row=fields.pop("row", n),
         source=source,
         event_id=event_id or f"ev-{n}",
-        lead_external_id=lead,
+        lead_external_id=external_id,
         kind=kind,
         occurred_at=at or dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC),
         **fields,
