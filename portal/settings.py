@@ -229,3 +229,10 @@ if TESTING:
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so a worker process in the integration tests can share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+
+# Leads: HubSpot webhooks (leads/webhooks.py). Requests are signed with the app's client
+# secret (signature v3); without it every webhook request is refused. Leads created by the
+# webhook belong to these teams (by name) and to the agreement between them.
+HUBSPOT_CLIENT_SECRET = env_str("HUBSPOT_CLIENT_SECRET")
+HUBSPOT_MARKETING_TEAM = env_str("HUBSPOT_MARKETING_TEAM", "Marketing")
+HUBSPOT_SALES_TEAM = env_str("HUBSPOT_SALES_TEAM", "Sales")

@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from leads.api import views
+
+urlpatterns = [
+    path("leads/", views.LeadList.as_view(), name="api-lead-list"),
+    path("leads/events/bulk/", views.BulkEvents.as_view(), name="api-lead-events-bulk"),
+    path("leads/<int:pk>/", views.LeadDetail.as_view(), name="api-lead-detail"),
+    path("leads/<int:pk>/actions/", views.LeadActions.as_view(), name="api-lead-actions"),
+]
