@@ -5,6 +5,9 @@ from leads.models import Channel, Lead, LeadEvent
 
 class LeadEventSerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # Stage names as plain strings (one enum per field would give the schema many names).
+    from_stage = serializers.CharField(read_only=True)
+    to_stage = serializers.CharField(read_only=True)
 
     class Meta:
         model = LeadEvent
@@ -28,6 +31,7 @@ class LeadSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     marketing_team = serializers.StringRelatedField()
     sales_team = serializers.StringRelatedField()
+    stage = serializers.CharField(read_only=True)
 
     class Meta:
         model = Lead

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from leads import services
+from leads.api import schema  # noqa: F401 - registers the token scheme
 from leads.api.serializers import LeadActionSerializer, LeadEventSerializer, LeadSerializer
 from leads.formats import EVENT_COLUMNS, FormatError, ParsedEvent, iter_events_csv
 from leads.lifecycle import MoveRefused
