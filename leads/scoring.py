@@ -32,7 +32,14 @@ LEAD_FIELDS = frozenset(
     }
 )
 
-SYMBOLS = {"equals": "=", "not_equals": "≠", "contains": "contains", "in": "in", "gte": "≥", "lte": "≤"}
+SYMBOLS = {
+    "equals": "=",
+    "not_equals": "≠",
+    "contains": "contains",
+    "in": "in",
+    "gte": "≥",
+    "lte": "≤",
+}
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
 

@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leads.bulk import copy_insert
 from leads.formats import ParsedEvent
 from leads.lifecycle import EXITS, EventIn, MoveRefused, check_move, derive_state, move_problem
 from leads.models import AssignmentCursor, Lead, LeadEvent
@@ -274,7 +275,8 @@ def lead_events_ingest(*, items: Sequence[ParsedEvent], context: IngestContext) 
         result.duplicates += len(valid) - created
         touched = set(created_by_lead) | changed_attrs
         if touched:
-            _leads_derive(sorted(touched), context, rescore=changed_attrs)
+            by_pk = {lead.pk: lead for lead in leads.values()}
+            _leads_derive(sorted(touched), context, rescore=changed_attrs, loaded=by_pk)
             lead_cycles_refresh(touched, context.index)
         result.lead_ids = touched
     return result
@@ -333,8 +335,11 @@ def _leads_resolve(
             changed_attrs.add(key)
     if new_leads:
         # Sorted keys: concurrent importers insert in one order and cannot deadlock.
-        Lead.objects.bulk_create(
-            [new_leads[key] for key in missing], ignore_conflicts=True, batch_size=2000
+        copy_insert(
+            Lead,
+            [new_leads[key] for key in missing],
+            ignore_conflicts=True,
+            order_by=("source", "external_id"),
         )
         leads = load()
     updates = [lead for key, lead in changed.items() if key not in new_leads]
@@ -552,10 +557,20 @@ def lead_score(lead: Lead, rules: VersionRules | None) -> Score:
     return score(values, lead.attributes or {}, rules.rules)
 
 
-def _leads_derive(lead_ids: list[int], context: IngestContext, *, rescore: set[int]) -> None:
+def _leads_derive(
+    lead_ids: list[int],
+    context: IngestContext,
+    *,
+    rescore: set[int],
+    loaded: dict[int, Lead] | None = None,
+) -> None:
     """Recompute stage, owner, scores, track and flags of these leads from their events,
     score the leads in `rescore`, record due handoffs and assignments."""
-    leads = {lead.pk: lead for lead in Lead.objects.filter(pk__in=lead_ids).order_by("pk")}
+    loaded = loaded or {}
+    missing = [pk for pk in lead_ids if pk not in loaded]
+    leads = {pk: loaded[pk] for pk in lead_ids if pk in loaded}
+    if missing:
+        leads.update({lead.pk: lead for lead in Lead.objects.filter(pk__in=missing)})
     events: dict[int, list[EventIn]] = defaultdict(list)
     last_handoff: dict[int, tuple[dt.datetime, int]] = {}
     rows = LeadEvent.objects.filter(lead_id__in=lead_ids).values_list(
@@ -617,7 +632,10 @@ def _leads_derive(lead_ids: list[int], context: IngestContext, *, rescore: set[i
         states[lead_id] = state
 
     if generated:
-        LeadEvent.objects.bulk_create(generated, batch_size=1000)
+        handoffs = [e for e in generated if e.kind == "stage_changed"]
+        copy_insert(LeadEvent, [e for e in generated if e.kind != "stage_changed"])
+        LeadEvent.objects.bulk_create(handoffs, batch_size=1000)  # their ids name notifications
+        generated = handoffs
         for event in generated:
             if event.kind == "stage_changed":
                 last_handoff[event.lead_id] = (event.occurred_at, event.pk)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from leads.bulk import copy_insert
 from leads.models import Cycle, Lead, LeadEvent
 from reports.clock import BusinessCalendar, business_deadline, business_seconds
 from reports.cycles import CycleFacts, EventIn, cycles_from_events
@@ -160,5 +161,5 @@ def lead_cycles_refresh(lead_ids: Iterable[int], index: VersionIndex | None = No
     rows = cycles_computed(ids, index)
     with transaction.atomic():
         Cycle.objects.filter(lead_id__in=ids).delete()
-        Cycle.objects.bulk_create(rows, batch_size=2000)
+        copy_insert(Cycle, rows)  # COPY on PostgreSQL, bulk_create elsewhere
     return len(rows)
