@@ -509,7 +509,7 @@ def _events_insert(
                 "to_stage text, channel text, outcome text, reason_code text, note text, "
                 "data jsonb, source text, source_event_id text) ON COMMIT DELETE ROWS"
             )
-            cursor.execute(f"TRUNCATE {_STAGE_TABLE}")
+            cursor.execute(f"DELETE FROM {_STAGE_TABLE}")  # noqa: S608 - empty unless nested
             with cursor.cursor.copy(
                 f"COPY {_STAGE_TABLE} ({', '.join(_COLUMNS)}) FROM STDIN"
             ) as copy:
