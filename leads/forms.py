@@ -75,9 +75,12 @@ class ImportForm(forms.Form):
     marketing_team = forms.ModelChoiceField(
         label=_("Marketing team"),
         queryset=Team.objects.filter(function=TeamFunction.MARKETING),
+        empty_label=None,
     )
     sales_team = forms.ModelChoiceField(
-        label=_("Sales team"), queryset=Team.objects.filter(function=TeamFunction.SALES)
+        label=_("Sales team"),
+        queryset=Team.objects.filter(function=TeamFunction.SALES),
+        empty_label=None,
     )
 
     def clean_tz(self):
