@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from leads import webhooks
+
+urlpatterns = [
+    path("hubspot/webhook", webhooks.hubspot_webhook, name="hubspot-webhook"),
+]

@@ -1,20 +1,292 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""Lead pages: my queue, the team queue, the lead page with its actions, CSV imports.
 
+Every view: authorize (portal.permissions), validate (a form), call a service, then
+render or redirect. A refused move re-renders the lead page with the person's input.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from leads import selectors, services
+from leads.forms import ContactAttemptForm, ImportForm, MoveForm, NurtureForm, ReassignForm
+from leads.importers import import_job_create
+from leads.lifecycle import MoveRefused, stage_label
+from leads.models import ImportJob
 from portal import permissions
+
+PAGE_SIZE = 50
+
+MOVE_BUTTONS = {
+    "sal": gettext_lazy("Accept (SAL)"),
+    "sql": gettext_lazy("Qualify (SQL)"),
+    "opportunity": gettext_lazy("Open an opportunity"),
+    "won": gettext_lazy("Won"),
+    "lost": gettext_lazy("Lost"),
+    "recycled": gettext_lazy("Recycle"),
+    "disqualified": gettext_lazy("Disqualify"),
+    "mql": gettext_lazy("Back to MQL"),
+}
+
+
+def _page(request, cycles):
+    page = Paginator(cycles, PAGE_SIZE).get_page(request.GET.get("page"))
+    return page, selectors.queue_rows(page.object_list)
 
 
 @login_required
 def queue(request):
-    leads = (
-        permissions.visible_leads(request.user)
-        .filter(owner=request.user)
-        .select_related("sales_team")[:200]
+    page, rows = _page(request, selectors.my_queue(request.user))
+    return render(
+        request,
+        "leads/queue.html",
+        {
+            "page": page,
+            "rows": rows,
+            "team_view": False,
+            "can_see_team": permissions.can_see_team_queue(request.user),
+        },
     )
-    return render(request, "leads/queue.html", {"leads": leads})
+
+
+@login_required
+def team_queue(request):
+    permissions.require(permissions.can_see_team_queue(request.user))
+    cycles = selectors.team_queue(request.user)
+    if request.GET.get("unassigned"):
+        cycles = cycles.filter(lead__owner__isnull=True)
+    page, rows = _page(request, cycles)
+    return render(
+        request,
+        "leads/queue.html",
+        {"page": page, "rows": rows, "team_view": True, "can_see_team": True},
+    )
+
+
+def _lead_or_404(request, pk: int):
+    return permissions.get_visible_or_404(
+        permissions.visible_leads(request.user).select_related(
+            "owner", "marketing_team", "sales_team", "agreement"
+        ),
+        pk=pk,
+    )
+
+
+def _render_lead(request, lead, *, status: int = 200, bound: dict | None = None):
+    view = selectors.lead_page(lead)
+    bound = bound or {}
+    can_work = permissions.can_work_lead(request.user, lead)
+    move_forms = []
+    if can_work:
+        for to in view.moves:
+            form = bound.get(("move", to)) or MoveForm(
+                initial={"to_stage": to}, reasons=view.reasons.get(to)
+            )
+            move_forms.append(
+                {
+                    "to": to,
+                    "label": MOVE_BUTTONS.get(to, stage_label(to)),
+                    "form": form,
+                    "needs_reason": to in ("recycled", "disqualified"),
+                }
+            )
+    shown = {("move", m["to"]) for m in move_forms}
+    stray_errors = [
+        error
+        for key, form in bound.items()
+        if isinstance(key, tuple) and key not in shown
+        for error in form.non_field_errors()
+    ]
+    tracks = list(view.rules.tracks) if view.rules else []
+    context = {
+        "stray_errors": stray_errors,
+        "lead": lead,
+        "view": view,
+        "events": selectors.lead_timeline(lead)[:200],
+        "can_work": can_work,
+        "can_reassign": permissions.can_reassign_lead(request.user, lead),
+        "contact_form": bound.get("contact") or ContactAttemptForm(),
+        "move_forms": move_forms,
+        "nurture_form": bound.get("nurture") or (NurtureForm(tracks=tracks) if tracks else None),
+        "reassign_form": bound.get("reassign") or ReassignForm(sales_team_id=lead.sales_team_id),
+        "closed": lead.stage in ("won", "lost", "disqualified"),
+    }
+    return render(request, "leads/lead_detail.html", context, status=status)
 
 
 @login_required
 def lead_detail(request, pk: int):
-    lead = permissions.get_visible_or_404(permissions.visible_leads(request.user), pk=pk)
-    return render(request, "leads/lead_detail.html", {"lead": lead, "events": lead.events.all()})
+    return _render_lead(request, _lead_or_404(request, pk))
+
+
+@login_required
+@require_POST
+def lead_contact(request, pk: int):
+    lead = _lead_or_404(request, pk)
+    permissions.require(permissions.can_work_lead(request.user, lead))
+    form = ContactAttemptForm(request.POST)
+    if form.is_valid():
+        try:
+            services.lead_contact_attempt_log(lead=lead, actor=request.user, **form.cleaned_data)
+        except MoveRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, _("Contact attempt logged."))
+            return redirect(lead)
+    return _render_lead(request, lead, status=400, bound={"contact": form})
+
+
+@login_required
+@require_POST
+def lead_move(request, pk: int):
+    lead = _lead_or_404(request, pk)
+    permissions.require(permissions.can_work_lead(request.user, lead))
+    to = request.POST.get("to_stage", "")
+    view = selectors.lead_page(lead)
+    form = MoveForm(request.POST, reasons=view.reasons.get(to))
+    if form.is_valid():
+        try:
+            services.lead_stage_change(
+                lead=lead,
+                actor=request.user,
+                to_stage=form.cleaned_data["to_stage"],
+                reason_code=form.cleaned_data["reason_code"],
+                note=form.cleaned_data["note"],
+            )
+        except MoveRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request, _("The lead is now in stage %(stage)s.") % {"stage": stage_label(to)}
+            )
+            return redirect(lead)
+    return _render_lead(request, lead, status=400, bound={("move", to): form})
+
+
+@login_required
+@require_POST
+def lead_nurture(request, pk: int):
+    lead = _lead_or_404(request, pk)
+    permissions.require(permissions.can_work_lead(request.user, lead))
+    view = selectors.lead_page(lead)
+    form = NurtureForm(request.POST, tracks=list(view.rules.tracks) if view.rules else [])
+    if form.is_valid():
+        services.lead_nurture(lead=lead, actor=request.user, **form.cleaned_data)
+        messages.success(
+            request, _("The lead is in nurture track “%(t)s”.") % {"t": form.cleaned_data["track"]}
+        )
+        return redirect(lead)
+    return _render_lead(request, lead, status=400, bound={"nurture": form})
+
+
+@login_required
+@require_POST
+def lead_reassign(request, pk: int):
+    lead = _lead_or_404(request, pk)
+    permissions.require(permissions.can_reassign_lead(request.user, lead))
+    form = ReassignForm(request.POST, sales_team_id=lead.sales_team_id)
+    if form.is_valid():
+        try:
+            services.lead_reassign(lead=lead, actor=request.user, owner=form.cleaned_data["owner"])
+        except MoveRefused as refused:
+            form.add_error("owner", str(refused))
+        else:
+            messages.success(request, _("Lead reassigned; the new owner was notified."))
+            return redirect(lead)
+    return _render_lead(request, lead, status=400, bound={"reassign": form})
+
+
+# --------------------------------------------------------------------------- imports
+
+
+def _visible_imports(user):
+    jobs = ImportJob.objects.select_related("created_by", "marketing_team", "sales_team")
+    if permissions.is_exec(user):
+        return jobs
+    ids = permissions.team_ids(user)
+    return jobs.filter(marketing_team__in=ids) | jobs.filter(sales_team__in=ids)
+
+
+@login_required
+def import_list(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            if not permissions.can_import_leads(
+                request.user, data["marketing_team"], data["sales_team"]
+            ):
+                form.add_error(
+                    None,
+                    _("Only a manager of the marketing or sales team can import leads for them."),
+                )
+            else:
+                job = import_job_create(
+                    user=request.user,
+                    upload=data["file"],
+                    format=data["format"],
+                    tz=data["tz"],
+                    marketing_team=data["marketing_team"],
+                    sales_team=data["sales_team"],
+                )
+                messages.success(request, _("File received; the import is running."))
+                return redirect(job)
+        return render(
+            request,
+            "leads/imports.html",
+            {"form": form, "jobs": _visible_imports(request.user)[:20]},
+            status=400,
+        )
+    return render(
+        request, "leads/imports.html", {"form": form, "jobs": _visible_imports(request.user)[:20]}
+    )
+
+
+@login_required
+def import_detail(request, pk: int):
+    job = permissions.get_visible_or_404(_visible_imports(request.user), pk=pk)
+    return render(request, "leads/import_detail.html", {"job": job})
+
+
+def _job_status(job: ImportJob) -> dict:
+    return {
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "percent": job.percent,
+        "finished": job.finished,
+        "rows": job.rows,
+        "created": job.created,
+        "duplicates": job.duplicates,
+        "failed": job.failed,
+        "warnings": job.warnings,
+        "error": job.error,
+        "report_url": job.issues_report and f"{job.get_absolute_url()}issues.csv" or "",
+    }
+
+
+@login_required
+@require_GET
+def import_status(request, pk: int):
+    job = permissions.get_visible_or_404(_visible_imports(request.user), pk=pk)
+    return JsonResponse(_job_status(job))
+
+
+@login_required
+@require_GET
+def import_issues(request, pk: int):
+    job = permissions.get_visible_or_404(_visible_imports(request.user), pk=pk)
+    if not job.issues_report:
+        raise Http404
+    return FileResponse(
+        job.issues_report.open("rb"),
+        as_attachment=True,
+        filename=f"import-{job.pk}-issues.csv",
+        content_type="text/csv; charset=utf-8",
+    )

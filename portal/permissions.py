@@ -166,6 +166,18 @@ def can_reassign_lead(user, lead: Lead) -> bool:
     return getattr(user, "is_staff", False) or lead.sales_team_id in manager_team_ids(user)
 
 
+def can_see_team_queue(user) -> bool:
+    """Managers see their sales teams' queues; execs and staff see every team's."""
+    return is_exec(user) or bool(manager_team_ids(user))
+
+
+def can_import_leads(user, marketing_team: Team, sales_team: Team) -> bool:
+    """Upload lead files or send events through the API: a manager of either team, or staff."""
+    if getattr(user, "is_staff", False):
+        return True
+    return bool({marketing_team.pk, sales_team.pk} & manager_team_ids(user))
+
+
 # Views -------------------------------------------------------------------------
 
 

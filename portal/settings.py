@@ -323,3 +323,10 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# Leads: HubSpot webhooks (leads/webhooks.py). Requests are signed with the app's client
+# secret (signature v3); without it every webhook request is refused. Leads created by the
+# webhook belong to these teams (by name) and to the agreement between them.
+HUBSPOT_CLIENT_SECRET = env_str("HUBSPOT_CLIENT_SECRET")
+HUBSPOT_MARKETING_TEAM = env_str("HUBSPOT_MARKETING_TEAM", "Marketing")
+HUBSPOT_SALES_TEAM = env_str("HUBSPOT_SALES_TEAM", "Sales")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 
+from leads.bulk import copy_insert
 from leads.models import Cycle, Lead, LeadEvent
 from reports.clock import BusinessCalendar, business_deadline, business_seconds
 from reports.cycles import CycleFacts, EventIn, cycles_from_events
@@ -164,7 +165,7 @@ def lead_cycles_refresh(lead_ids: Iterable[int], index: VersionIndex | None = No
         old = Cycle.objects.filter(lead_id__in=ids).values_list("version_id", "handoff_at")
         touched = [*old, *((row.version_id, row.handoff_at) for row in rows)]
         Cycle.objects.filter(lead_id__in=ids).delete()
-        Cycle.objects.bulk_create(rows, batch_size=2000)
+        copy_insert(Cycle, rows)  # COPY on PostgreSQL, bulk_create elsewhere
         results_invalidate(touched)
     return len(rows)
 

@@ -1,10 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from leads.api import feedback
+from leads.api import feedback, views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 feedback.register(router)
 
-urlpatterns: list = [*router.urls]
+urlpatterns = [
+    path("leads/", views.LeadList.as_view(), name="api-lead-list"),
+    path("leads/events/bulk/", views.BulkEvents.as_view(), name="api-lead-events-bulk"),
+    path("leads/<int:pk>/", views.LeadDetail.as_view(), name="api-lead-detail"),
+    path("leads/<int:pk>/actions/", views.LeadActions.as_view(), name="api-lead-actions"),
+    *router.urls,
+]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0001_initial'),
+        ('leads', '0002_assignmentcursor_importjob'),
         ('portal', '0001_initial'),
         ('slas', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

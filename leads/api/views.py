@@ -1,0 +1,199 @@
+"""Leads API: read leads, act on one lead, and the bulk events endpoint for integrations.
+
+The bulk endpoint takes up to 10,000 events per request in the events format (JSON
+objects with the CSV's columns, plus an optional `attributes` object). Items are checked
+by the very parser the CSV import uses, so both give the same messages. Valid items are
+stored even when others fail; the response counts created, duplicate and failed items
+with each failure's index (0-based) and message. Idempotent by (source, event_id).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from leads import services
+from leads.api.serializers import LeadActionSerializer, LeadEventSerializer, LeadSerializer
+from leads.formats import EVENT_COLUMNS, FormatError, ParsedEvent, iter_events_csv
+from leads.lifecycle import MoveRefused
+from portal import permissions
+from portal.models import Team
+
+MAX_BULK_EVENTS = 10_000
+
+
+class LeadList(generics.ListAPIView):
+    serializer_class = LeadSerializer
+
+    def get_queryset(self):
+        qs = permissions.visible_leads(self.request.user).select_related(
+            "owner", "marketing_team", "sales_team"
+        )
+        if self.request.query_params.get("mine"):
+            qs = qs.filter(owner=self.request.user)
+        return qs.order_by("-created_at", "-id")
+
+
+class LeadDetail(generics.RetrieveAPIView):
+    serializer_class = LeadSerializer
+
+    def get_queryset(self):
+        return permissions.visible_leads(self.request.user).select_related(
+            "owner", "marketing_team", "sales_team"
+        )
+
+
+class LeadActions(APIView):
+    """POST an action on a lead: contact_attempt, move (to_stage, reason_code) or nurture."""
+
+    @extend_schema(request=LeadActionSerializer, responses={201: LeadEventSerializer})
+    def post(self, request, pk: int):
+        lead = get_object_or_404(permissions.visible_leads(request.user), pk=pk)
+        if not permissions.can_work_lead(request.user, lead):
+            raise PermissionDenied(
+                _("Only the lead's owner or a sales manager can work this lead.")
+            )
+        serializer = LeadActionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            if data["action"] == "contact_attempt":
+                event = services.lead_contact_attempt_log(
+                    lead=lead,
+                    actor=request.user,
+                    channel=data["channel"],
+                    outcome=data["outcome"],
+                    note=data["note"],
+                )
+            elif data["action"] == "move":
+                event = services.lead_stage_change(
+                    lead=lead,
+                    actor=request.user,
+                    to_stage=data["to_stage"],
+                    reason_code=data["reason_code"],
+                    note=data["note"],
+                )
+            else:
+                event = services.lead_nurture(
+                    lead=lead, actor=request.user, track=data["track"], note=data["note"]
+                )
+        except MoveRefused as refused:
+            raise ValidationError({"detail": str(refused)}) from None
+        return Response(LeadEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+def _team(name: str) -> Team:
+    team = Team.objects.filter(name=name).first()
+    if team is None:
+        raise ValidationError({"detail": _("Unknown team “%(name)s”.") % {"name": name}})
+    return team
+
+
+def parse_bulk_items(items: list) -> tuple[list[ParsedEvent], list[tuple[int, str, str]]]:
+    """Check items with the CSV parser; (events, [(index, column, message)])."""
+    failures: list[tuple[int, str, str]] = []
+    attributes: dict[int, dict] = {}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EVENT_COLUMNS)
+    index_of_row: dict[int, int] = {}
+    row = 1
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            failures.append((index, "", _("the item is not a JSON object")))
+            continue
+        extra = item.get("attributes")
+        if extra is not None and not isinstance(extra, dict):
+            failures.append((index, "attributes", _("attributes must be a JSON object")))
+            continue
+        values = []
+        for column in EVENT_COLUMNS:
+            value = item.get(column)
+            values.append("" if value is None else str(value).replace("\x00", ""))
+        if not any(v.strip() for v in values):
+            failures.append((index, "", _("the item has none of the events columns")))
+            continue
+        row += 1
+        index_of_row[row] = index
+        if extra:
+            attributes[index] = extra
+        writer.writerow(values)
+    if row == 1:
+        return [], failures
+    events: list[ParsedEvent] = []
+    try:
+        for record in iter_events_csv(io.BytesIO(buffer.getvalue().encode("utf-8"))):
+            index = index_of_row.get(record.row, record.row - 2)
+            if isinstance(record, ParsedEvent):
+                record.row = index
+                if index in attributes:
+                    record.lead["attributes"] = attributes[index]
+                events.append(record)
+            elif record.severity == "error":
+                failures.append((index, record.column, record.message))
+    except FormatError as exc:  # cannot happen with our own header, but never a 500
+        raise ValidationError({"detail": str(exc)}) from None
+    return events, failures
+
+
+class BulkEvents(APIView):
+    """POST up to 10,000 lead events (a JSON array, or {"events": [...], "marketing_team",
+    "sales_team"}); teams default to settings.HUBSPOT_MARKETING_TEAM / HUBSPOT_SALES_TEAM."""
+
+    @extend_schema(request=None, responses=None)
+    def post(self, request):
+        body = request.data
+        marketing = getattr(settings, "HUBSPOT_MARKETING_TEAM", "Marketing")
+        sales = getattr(settings, "HUBSPOT_SALES_TEAM", "Sales")
+        if isinstance(body, dict):
+            marketing = body.get("marketing_team") or marketing
+            sales = body.get("sales_team") or sales
+            body = body.get("events")
+        if not isinstance(body, list):
+            raise ValidationError(
+                {"detail": _("Send a JSON array of events, or an object with an “events” array.")}
+            )
+        if len(body) > MAX_BULK_EVENTS:
+            raise ValidationError(
+                {
+                    "detail": _("At most %(n)d events per request; this one has %(m)d.")
+                    % {"n": MAX_BULK_EVENTS, "m": len(body)}
+                }
+            )
+        marketing_team, sales_team = _team(str(marketing)), _team(str(sales))
+        if not permissions.can_import_leads(request.user, marketing_team, sales_team):
+            raise PermissionDenied(
+                _("Only a manager of the marketing or sales team can send events for them.")
+            )
+        events, failures = parse_bulk_items(body)
+        context = services.IngestContext(
+            marketing_team=marketing_team,
+            sales_team=sales_team,
+            mode="history",
+            handoff_on_score=True,
+        )
+        result = services.lead_events_ingest(items=events, context=context) if events else None
+        all_failures = failures + (
+            [(f.index, f.column, f.message) for f in result.failures] if result else []
+        )
+        all_failures.sort()
+        return Response(
+            {
+                "created": result.created if result else 0,
+                "duplicates": result.duplicates if result else 0,
+                "failed": len({index for index, _c, _m in all_failures}),
+                "failures": [
+                    {"index": index, "column": column, "message": message}
+                    for index, column, message in all_failures
+                ],
+            }
+        )

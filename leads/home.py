@@ -1,0 +1,54 @@
+"""Home-page to-do items for leads: my clocks at risk or overdue; unassigned team leads."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from leads import selectors
+from portal import permissions
+from portal.home import HomeItem, HomeSection
+
+SHOWN = 5
+
+
+def sections(user) -> list[HomeSection]:
+    out = []
+    rows = selectors.queue_rows(selectors.my_queue(user).filter(clock_stop_at__isnull=True)[:SHOWN])
+    if rows or user.memberships.filter(team__function="sales").exists():
+        out.append(
+            HomeSection(
+                title=_("Leads waiting for first contact"),
+                items=[
+                    HomeItem(
+                        title=str(row.lead),
+                        url=row.lead.get_absolute_url(),
+                        detail=row.lead.company,
+                        badge=row.clock.label,
+                        tone=row.clock.tone,
+                    )
+                    for row in rows
+                ],
+                empty_text=_("No lead is waiting on you."),
+                more_url=reverse("leads:queue"),
+                more_label=_("My leads"),
+                order=10,
+            )
+        )
+    if permissions.can_see_team_queue(user) and not permissions.is_exec(user):
+        unassigned = selectors.team_queue(user).filter(lead__owner__isnull=True).count()
+        if unassigned:
+            out.append(
+                HomeSection(
+                    title=_("Unassigned handoffs in your team"),
+                    items=[
+                        HomeItem(
+                            title=_("%(n)d handed-off leads have no owner") % {"n": unassigned},
+                            url=reverse("leads:team_queue") + "?unassigned=1",
+                            tone="warning",
+                        )
+                    ],
+                    order=11,
+                )
+            )
+    return out

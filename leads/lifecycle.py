@@ -1,0 +1,183 @@
+"""Lead lifecycle rules and the replay that derives a lead's state from its events (pure).
+
+Contract (COMPLIANCE.md "The lead lifecycle"): stages move
+``lead -> mql -> sal -> sql -> opportunity -> won | lost``; sales may reject a handed-off
+lead (``mql -> recycled | disqualified``) or recycle one that does not advance; recycled
+leads may come back as ``mql``. ``won`` and ``disqualified`` are final.
+
+Two uses, one table:
+- moves made in the portal (pages, API actions, webhook) are *checked* with
+  ``check_move`` before they are recorded, and refused with a message;
+- imported history is *replayed* with ``derive_state``: a move the table does not allow
+  (a skipped stage, a reopened deal) is kept, and the lead is flagged with why.
+
+Choices:
+- Moving into the stage the lead is already in is refused (nothing would change).
+- A move to ``recycled`` or ``disqualified`` needs a reason code from the governing
+  version's list; with no version in force any non-empty code is accepted.
+- The replay orders events by ``(occurred_at, id)`` like ``reports.cycles``, so the
+  result does not depend on the order the events arrived in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+EXITS = frozenset({"recycled", "disqualified"})
+ACTIVE_STAGES = ("mql", "sal", "sql", "opportunity")
+
+ALLOWED_MOVES: dict[str, frozenset[str]] = {
+    "lead": frozenset({"mql", "disqualified"}),
+    "mql": frozenset({"sal", "recycled", "disqualified"}),
+    "sal": frozenset({"sql", "lost", "recycled", "disqualified"}),
+    "sql": frozenset({"opportunity", "lost", "recycled", "disqualified"}),
+    "opportunity": frozenset({"won", "lost", "recycled", "disqualified"}),
+    "won": frozenset(),
+    "lost": frozenset({"recycled"}),
+    "recycled": frozenset({"mql", "disqualified"}),
+    "disqualified": frozenset(),
+}
+
+
+class MoveRefused(ValueError):
+    """A portal move the lifecycle does not allow; ``str()`` is meant for the person."""
+
+
+def stage_label(stage: str) -> str:
+    from leads.models import Stage
+
+    try:
+        return str(Stage(stage).label)
+    except ValueError:
+        return stage
+
+
+def move_problem(from_stage: str, to_stage: str) -> str | None:
+    """Why ``from_stage -> to_stage`` is not an allowed move, or None when it is."""
+    from_stage = from_stage or "lead"
+    if to_stage not in ALLOWED_MOVES:
+        return _("“%(stage)s” is not a stage.") % {"stage": to_stage}
+    if from_stage == to_stage:
+        return _("The lead is already in stage %(stage)s.") % {"stage": stage_label(to_stage)}
+    if to_stage not in ALLOWED_MOVES.get(from_stage, frozenset()):
+        allowed = sorted(ALLOWED_MOVES.get(from_stage, frozenset()))
+        if not allowed:
+            return _("A lead in stage %(from)s cannot move any more (it is final).") % {
+                "from": stage_label(from_stage)
+            }
+        return _(
+            "A lead cannot move from %(from)s to %(to)s; from %(from)s it can go to: %(allowed)s."
+        ) % {
+            "from": stage_label(from_stage),
+            "to": stage_label(to_stage),
+            "allowed": ", ".join(stage_label(s) for s in allowed),
+        }
+    return None
+
+
+def reason_problem(
+    to_stage: str, reason_code: str, allowed_codes: Iterable[str] | None
+) -> str | None:
+    """Why the reason code does not fit a move to ``to_stage``, or None."""
+    if to_stage not in EXITS:
+        return None
+    if not reason_code:
+        return _("A move to %(stage)s needs a reason code.") % {"stage": stage_label(to_stage)}
+    if allowed_codes is not None:
+        codes = sorted(allowed_codes)
+        if reason_code not in codes:
+            return _(
+                "“%(code)s” is not a reason code of the governing agreement version (use one of: %(codes)s)."
+            ) % {
+                "code": reason_code,
+                "codes": ", ".join(codes) or "-",
+            }
+    return None
+
+
+def check_move(
+    from_stage: str,
+    to_stage: str,
+    reason_code: str = "",
+    allowed_codes: Iterable[str] | None = None,
+) -> None:
+    """Raise ``MoveRefused`` when a portal move breaks the lifecycle rules."""
+    problem = move_problem(from_stage, to_stage) or reason_problem(
+        to_stage, reason_code, allowed_codes
+    )
+    if problem:
+        raise MoveRefused(problem)
+
+
+# --------------------------------------------------------------------------- replay
+
+
+@dataclass(frozen=True)
+class EventIn:
+    id: int
+    occurred_at: dt.datetime
+    kind: str
+    to_stage: str = ""
+    reason_code: str = ""
+    owner_id: int | None = None  # owner_changed: the new owner (None: unknown / unassigned)
+    fit: int | None = None  # score_changed
+    interest: int | None = None
+    nurture_track: str | None = None  # note events that put the lead into a track
+
+
+@dataclass
+class DerivedState:
+    stage: str = "lead"
+    owner_id: int | None = None
+    owner_known: bool = False  # some owner_changed event named an owner
+    fit: int = 0
+    interest: int = 0
+    nurture_track: str = ""
+    flags: list[str] = field(default_factory=list)
+    last_event_at: dt.datetime | None = None
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flags)
+
+
+def derive_state(
+    events: Iterable[EventIn],
+    reason_codes_at: Callable[[dt.datetime, str, str], Iterable[str] | None] | None = None,
+) -> DerivedState:
+    """Replay a lead's events (any order) into its current state and flags.
+
+    ``reason_codes_at(instant, from_stage, to_stage)`` returns the codes the governing
+    version allows for that move (None: no version in force, any code will do).
+    """
+    state = DerivedState()
+    for e in sorted(events, key=lambda e: (e.occurred_at, e.id)):
+        state.last_event_at = e.occurred_at
+        if e.kind == "stage_changed" and e.to_stage:
+            when = e.occurred_at.strftime("%Y-%m-%d %H:%M")
+            problem = move_problem(state.stage, e.to_stage)
+            if problem is None and e.to_stage in EXITS:
+                codes = (
+                    reason_codes_at(e.occurred_at, state.stage, e.to_stage)
+                    if reason_codes_at
+                    else None
+                )
+                problem = reason_problem(e.to_stage, e.reason_code, codes)
+            if problem:
+                state.flags.append(f"{when}: {problem}")
+            state.stage = e.to_stage
+            if e.to_stage == "mql":
+                state.nurture_track = ""
+        elif e.kind == "owner_changed" and e.owner_id is not None:
+            state.owner_id = e.owner_id
+            state.owner_known = True
+        elif e.kind == "score_changed" and e.fit is not None:
+            state.fit = e.fit
+            state.interest = e.interest or 0
+        elif e.kind == "note" and e.nurture_track is not None:
+            state.nurture_track = e.nurture_track
+    return state

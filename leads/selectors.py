@@ -1,0 +1,184 @@
+"""Reads for the lead pages: queues with their SLA clocks, score explanations, timelines.
+
+Query counts do not grow with the number of leads: cycles come with their leads in one
+query, versions and their rules are loaded once per page (VersionIndex, version rules).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from leads.lifecycle import ACTIVE_STAGES, ALLOWED_MOVES
+from leads.models import Cycle, Lead, LeadEvent
+from leads.scoring import Score
+from leads.services import VersionRules, lead_score, version_rules_load
+from portal import permissions
+from reports.clock import business_remaining
+from reports.facts import VersionIndex
+
+
+def duration_text(seconds: float) -> str:
+    """Business time as people say it: "3 h 20 min", "45 min", "2 d 1 h" (8 h days not assumed)."""
+    minutes = int(abs(seconds) // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
+    if hours:
+        return _("%(h)d h") % {"h": hours}
+    return ngettext("%(m)d min", "%(m)d min", minutes) % {"m": minutes}
+
+
+@dataclass
+class Clock:
+    """The first-contact clock of a cycle as a person reads it."""
+
+    state: str  # "overdue" | "at_risk" | "ok" | "met" | "breached" | "ungoverned"
+    label: str
+    seconds_left: float | None = None
+
+    @property
+    def tone(self) -> str:
+        return {
+            "overdue": "danger",
+            "breached": "danger",
+            "at_risk": "warning",
+            "ok": "success",
+            "met": "success",
+        }.get(self.state, "")
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("overdue", "at_risk", "ok")
+
+
+def cycle_clock(cycle: Cycle, index: VersionIndex, now: dt.datetime) -> Clock:
+    version = next(
+        (v for v in index.versions(cycle.agreement_id) if v.id == cycle.version_id), None
+    )
+    if version is None:
+        return Clock("ungoverned", _("no SLA clock (no version in force at handoff)"))
+    allowance = version.first_contact_hours * 3600
+    if cycle.clock_stop_at is not None and cycle.clock_stop_at <= now:
+        used = cycle.clock_business_seconds or 0
+        if used <= allowance:
+            return Clock("met", _("stopped after %(t)s") % {"t": duration_text(used)})
+        return Clock("breached", _("stopped %(t)s late") % {"t": duration_text(used - allowance)})
+    left = business_remaining(version.calendar, cycle.handoff_at, version.first_contact_hours, now)
+    if left < 0:
+        return Clock("overdue", _("overdue by %(t)s") % {"t": duration_text(-left)}, left)
+    state = "at_risk" if left <= 0.25 * allowance else "ok"
+    return Clock(state, _("%(t)s left") % {"t": duration_text(left)}, left)
+
+
+@dataclass
+class QueueRow:
+    lead: Lead
+    cycle: Cycle
+    clock: Clock
+    score: Score
+
+
+class RulesCache:
+    """Version rules by id and the version in force now per agreement, loaded lazily."""
+
+    def __init__(self, index: VersionIndex, now: dt.datetime):
+        self.index = index
+        self.now = now
+        self._rules: dict[int, VersionRules] = {}
+
+    def current(self, agreement_id: int | None) -> VersionRules | None:
+        version = self.index.governing(agreement_id, self.now)
+        if version is None:
+            return None
+        if version.id not in self._rules:
+            self._rules.update(version_rules_load([version.id]))
+        return self._rules.get(version.id)
+
+
+def _queue_cycles(queryset: QuerySet[Cycle]) -> QuerySet[Cycle]:
+    return (
+        queryset.filter(ended_at__isnull=True, lead__stage__in=ACTIVE_STAGES)
+        .select_related("lead", "lead__owner")
+        .annotate(
+            running=Case(
+                When(clock_stop_at__isnull=True, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("running", F("deadline_at").asc(nulls_last=True), "handoff_at", "id")
+    )
+
+
+def queue_rows(cycles, *, now: dt.datetime | None = None) -> list[QueueRow]:
+    now = now or timezone.now()
+    index = VersionIndex()
+    rules = RulesCache(index, now)
+    rows = []
+    for cycle in cycles:
+        lead = cycle.lead
+        rows.append(
+            QueueRow(
+                lead,
+                cycle,
+                cycle_clock(cycle, index, now),
+                lead_score(lead, rules.current(lead.agreement_id)),
+            )
+        )
+    return rows
+
+
+def my_queue(user) -> QuerySet[Cycle]:
+    """Open cycles of handed-off leads I own, running clocks first, nearest deadline first."""
+    return _queue_cycles(
+        Cycle.objects.filter(lead__in=permissions.visible_leads(user), lead__owner=user)
+    )
+
+
+def team_queue(user) -> QuerySet[Cycle]:
+    """Open cycles of the sales teams I manage (all teams for execs and staff)."""
+    leads = permissions.visible_leads(user)
+    if not (permissions.is_exec(user)):
+        leads = leads.filter(sales_team__in=permissions.manager_team_ids(user))
+    return _queue_cycles(Cycle.objects.filter(lead__in=leads))
+
+
+def lead_timeline(lead: Lead) -> QuerySet[LeadEvent]:
+    return lead.events.select_related("actor").order_by("-occurred_at", "-id")
+
+
+@dataclass
+class LeadPage:
+    lead: Lead
+    cycle: Cycle | None
+    clock: Clock | None
+    score: Score
+    rules: VersionRules | None
+    moves: list[str]
+    reasons: dict[str, list[tuple[str, str]]]
+
+
+def lead_page(lead: Lead, *, now: dt.datetime | None = None) -> LeadPage:
+    now = now or timezone.now()
+    index = VersionIndex()
+    rules = RulesCache(index, now).current(lead.agreement_id)
+    cycle = Cycle.objects.filter(lead=lead).order_by("-number").first()
+    clock = cycle_clock(cycle, index, now) if cycle is not None else None
+    moves = sorted(ALLOWED_MOVES.get(lead.stage, ()), key=_move_order)
+    reasons = {
+        to: (rules.reason_choices(lead.stage, to) if rules else [])
+        for to in moves
+        if to in ("recycled", "disqualified")
+    }
+    return LeadPage(lead, cycle, clock, lead_score(lead, rules), rules, moves, reasons)
+
+
+def _move_order(stage: str) -> int:
+    order = ["mql", "sal", "sql", "opportunity", "won", "lost", "recycled", "disqualified"]
+    return order.index(stage) if stage in order else 99

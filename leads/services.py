@@ -1,0 +1,900 @@
+"""Writers for leads. Every lead event goes through `lead_events_ingest` (batches from
+imports, the bulk API and the HubSpot webhook) or `lead_event_record` (one move made in
+the portal); both end in `_leads_derive`, which, in the same transaction as the event
+inserts, recomputes each touched lead's state from its ordered events (so events that
+arrive out of order still give the right stage), scores the lead, records a handoff or
+an assignment when one is due, and refreshes the lead's cycles (reports.facts).
+
+Idempotency is the database's: (source, source_event_id) is unique, events are inserted
+with ON CONFLICT DO NOTHING (PostgreSQL) and only the rows actually inserted count as
+created, so two imports of one file running at once store every event once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leads.bulk import copy_insert
+from leads.formats import ParsedEvent
+from leads.lifecycle import EXITS, EventIn, MoveRefused, check_move, derive_state, move_problem
+from leads.models import AssignmentCursor, Lead, LeadEvent
+from leads.scoring import LEAD_FIELDS, Rule, Score, score
+from portal.models import Membership, Role, Team
+from reports.facts import VersionIndex, lead_cycles_refresh
+from slas.models import Agreement, NurtureTrack, ReasonCode, ScoringRule, Version
+
+LEAD_ATTRIBUTE_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "job_title",
+    "industry",
+    "company_size",
+    "lead_source",
+)
+DERIVED_FIELDS = (
+    "stage",
+    "owner_id",
+    "fit_score",
+    "interest_score",
+    "nurture_track",
+    "flagged",
+    "flag_note",
+)
+
+
+# --------------------------------------------------------------------------- version rules
+
+
+@dataclass(frozen=True)
+class VersionRules:
+    """What a version says about leads: qualification rules, reason codes, nurture tracks."""
+
+    version_id: int
+    number: int
+    threshold: int | None
+    rules: tuple[Rule, ...]
+    reasons: tuple[tuple[str, str, str], ...]  # (code, label, applies_to)
+    tracks: tuple[str, ...]
+
+    def codes_for_move(self, from_stage: str, to_stage: str) -> list[str]:
+        """Reason codes that fit a move: `any`, plus `reject` from mql, plus the exit's own."""
+        kinds = {"any", "recycle" if to_stage == "recycled" else "disqualify"}
+        if from_stage == "mql":
+            kinds.add("reject")
+        return [code for code, _label, applies in self.reasons if applies in kinds]
+
+    def reason_choices(self, from_stage: str, to_stage: str) -> list[tuple[str, str]]:
+        codes = set(self.codes_for_move(from_stage, to_stage))
+        return [(code, label) for code, label, _a in self.reasons if code in codes]
+
+
+def version_rules_load(version_ids: Iterable[int]) -> dict[int, VersionRules]:
+    ids = sorted(set(version_ids))
+    if not ids:
+        return {}
+    rules: dict[int, list[Rule]] = defaultdict(list)
+    for row in ScoringRule.objects.filter(version_id__in=ids).order_by("position", "id"):
+        rules[row.version_id].append(
+            Rule(row.attribute, row.operator, row.value, row.points, row.dimension)
+        )
+    reasons: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    for row in ReasonCode.objects.filter(version_id__in=ids).order_by("position", "id"):
+        reasons[row.version_id].append((row.code, row.label, row.applies_to))
+    tracks: dict[int, list[str]] = defaultdict(list)
+    for row in NurtureTrack.objects.filter(version_id__in=ids).order_by("position", "id"):
+        tracks[row.version_id].append(row.name)
+    return {
+        v.pk: VersionRules(
+            v.pk,
+            v.number,
+            v.mql_threshold,
+            tuple(rules[v.pk]),
+            tuple(reasons[v.pk]),
+            tuple(tracks[v.pk]),
+        )
+        for v in Version.objects.filter(pk__in=ids).only("id", "number", "mql_threshold")
+    }
+
+
+def lead_agreement_for(*, marketing_team_id: int, sales_team_id: int) -> int | None:
+    """The agreement whose parties include both teams (the oldest, if several)."""
+    return (
+        Agreement.objects.filter(parties=marketing_team_id)
+        .filter(parties=sales_team_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+class IngestContext:
+    """Settings and caches shared by the chunks of one import (or one request).
+
+    - `mode="history"` (CSV imports, the bulk API): what happened in the source system is
+      stored as it is; unusual moves are flagged on the lead, not refused.
+    - `mode="live"` (the webhook): moves the lifecycle forbids are refused per item.
+    - `handoff_on_score`: a lead still in stage `lead` whose score reaches the threshold
+      is handed off (a `stage_changed` to mql) in this write. Off for CSV history
+      imports, where the source's own stage changes are the truth.
+    - `assign_owner` (default: as `handoff_on_score`): a lead waiting in mql without an
+      owner gets the sales team's next rep (round robin), by an `owner_changed` event
+      at the handoff instant, so an owner change the source sends later still wins.
+      History imports leave such leads unassigned for a manager to assign (a chunk
+      may end between a handoff and the source's own owner change).
+    """
+
+    def __init__(
+        self,
+        *,
+        marketing_team: Team,
+        sales_team: Team,
+        mode: str = "history",
+        handoff_on_score: bool = True,
+        assign_owner: bool | None = None,
+        index: VersionIndex | None = None,
+        now: dt.datetime | None = None,
+    ) -> None:
+        self.marketing_team = marketing_team
+        self.sales_team = sales_team
+        self.mode = mode
+        self.handoff_on_score = handoff_on_score
+        self.assign_owner = handoff_on_score if assign_owner is None else assign_owner
+        self.index = index or VersionIndex()
+        self._now = now
+        self.agreement_id = lead_agreement_for(
+            marketing_team_id=marketing_team.pk, sales_team_id=sales_team.pk
+        )
+        self._users: dict[str, int | None] = {}
+        self._rules: dict[int, VersionRules] = {}
+
+    @property
+    def now(self) -> dt.datetime:
+        return self._now or timezone.now()
+
+    def users_by_email(self, emails: Iterable[str]) -> dict[str, int | None]:
+        wanted = {e.lower() for e in emails if e} - set(self._users)
+        if wanted:
+            found = {}
+            for pk, email in (
+                get_user_model()
+                .objects.filter(email__in=wanted, is_active=True)
+                .values_list("pk", "email")
+            ):
+                found[email.lower()] = pk
+            for email in wanted:
+                self._users[email] = found.get(email)
+        return self._users
+
+    def rules(self, version_id: int | None) -> VersionRules | None:
+        if version_id is None:
+            return None
+        if version_id not in self._rules:
+            self._rules.update(version_rules_load([version_id]))
+        return self._rules.get(version_id)
+
+    def rules_at(self, agreement_id: int | None, at: dt.datetime) -> VersionRules | None:
+        version = self.index.governing(agreement_id, at)
+        return self.rules(version.id if version else None)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Failure:
+    index: int
+    column: str
+    message: str
+
+
+@dataclass
+class IngestResult:
+    created: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    lead_ids: set[int] = field(default_factory=set)
+
+    def fail(self, index: int, column: str, message: str) -> None:
+        self.failed += 1
+        self.failures.append(Failure(index, column, message))
+
+
+# --------------------------------------------------------------------------- ingest
+
+
+def _event_data(item: ParsedEvent, owner_id: int | None) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if item.kind == "owner_changed":
+        if owner_id is not None:
+            data["owner_id"] = owner_id
+        if item.outcome:
+            data["owner_ref"] = item.outcome
+    return data
+
+
+def lead_events_ingest(*, items: Sequence[ParsedEvent], context: IngestContext) -> IngestResult:
+    """Store a batch of events (one transaction) and bring their leads up to date.
+
+    Items refer to leads by (source, lead_external_id); the first event of an unknown
+    lead creates it (in the context's teams, under their agreement). An item's `row` is
+    its index in failures. Owner changes name the new owner by email in `outcome`
+    (falling back to the actor); `lead` may carry lead columns and an `attributes` dict.
+    """
+    result = IngestResult()
+    users = context.users_by_email(
+        [i.actor_email for i in items]
+        + [i.outcome for i in items if i.kind == "owner_changed" and "@" in i.outcome]
+        + [i.lead.get("owner_email", "") for i in items if i.lead]
+    )
+    valid: list[tuple[ParsedEvent, int | None, dict]] = []
+    seen: set[tuple[str, str]] = set()
+    for item in items:
+        actor_id = None
+        if item.actor_email:
+            actor_id = users.get(item.actor_email.lower())
+            if actor_id is None:
+                result.fail(
+                    item.row,
+                    "actor_email",
+                    _("actor_email “%(email)s” is not a portal user") % {"email": item.actor_email},
+                )
+                continue
+        key = (item.source, item.event_id)
+        if key in seen:
+            result.duplicates += 1
+            continue
+        seen.add(key)
+        owner_id = None
+        if item.kind == "owner_changed":
+            owner_id = users.get(item.outcome.lower()) if "@" in item.outcome else actor_id
+        valid.append((item, actor_id, _event_data(item, owner_id)))
+    if not valid:
+        return result
+
+    with transaction.atomic():
+        leads, changed_attrs = _leads_resolve(valid, context, users)
+        if context.mode == "live":
+            valid = _live_moves_check(valid, leads, context, result)
+        created_by_lead = _events_insert(valid, leads)
+        created = sum(len(ids) for ids in created_by_lead.values())
+        result.created += created
+        result.duplicates += len(valid) - created
+        touched = set(created_by_lead) | changed_attrs
+        if touched:
+            by_pk = {lead.pk: lead for lead in leads.values()}
+            _leads_derive(sorted(touched), context, rescore=changed_attrs, loaded=by_pk)
+            lead_cycles_refresh(touched, context.index)
+        result.lead_ids = touched
+    return result
+
+
+def _leads_resolve(
+    valid: list[tuple[ParsedEvent, int | None, dict]],
+    context: IngestContext,
+    users: dict[str, int | None],
+) -> tuple[dict[tuple[str, str], Lead], set[int]]:
+    """Find or create the batch's leads (locked, in pk order) and apply lead columns.
+
+    Returns the leads by (source, external id) and the ids of leads whose attributes
+    changed (or that are new): those are scored again.
+    """
+    by_source: dict[str, set[str]] = defaultdict(set)
+    first_at: dict[tuple[str, str], dt.datetime] = {}
+    for item, _a, _d in valid:
+        key = (item.source, item.lead_external_id)
+        by_source[item.source].add(item.lead_external_id)
+        if key not in first_at or item.occurred_at < first_at[key]:
+            first_at[key] = item.occurred_at
+
+    def load() -> dict[tuple[str, str], Lead]:
+        cond = Q()
+        for source, ids in by_source.items():
+            cond |= Q(source=source, external_id__in=ids)
+        return {
+            (lead.source, lead.external_id): lead
+            for lead in Lead.objects.select_for_update().filter(cond).order_by("pk")
+        }
+
+    leads = load()
+    missing = sorted(set(first_at) - set(leads))
+    new_leads = {
+        key: Lead(
+            source=key[0],
+            external_id=key[1],
+            marketing_team=context.marketing_team,
+            sales_team=context.sales_team,
+            agreement_id=context.agreement_id,
+            created_at=first_at[key],
+        )
+        for key in missing
+    }
+    changed: dict[tuple[str, str], Lead] = {}
+    changed_attrs: set[tuple[str, str]] = set(missing)
+    for item, _a, _d in valid:
+        key = (item.source, item.lead_external_id)
+        lead = new_leads.get(key) or leads[key]
+        if item.occurred_at < lead.created_at:
+            lead.created_at = item.occurred_at
+            changed[key] = lead
+        if item.lead and _lead_columns_apply(lead, item.lead, users):
+            changed[key] = lead
+            changed_attrs.add(key)
+    if new_leads:
+        # Sorted keys: concurrent importers insert in one order and cannot deadlock.
+        copy_insert(
+            Lead,
+            [new_leads[key] for key in missing],
+            ignore_conflicts=True,
+            order_by=("source", "external_id"),
+        )
+        leads = load()
+    updates = [lead for key, lead in changed.items() if key not in new_leads]
+    if updates:
+        rows_update(updates, ["created_at", "owner_id", "attributes", *LEAD_ATTRIBUTE_FIELDS])
+    return leads, {leads[key].pk for key in changed_attrs if key in leads}
+
+
+def _lead_columns_apply(lead: Lead, values: dict, users: dict[str, int | None]) -> bool:
+    """Set the lead columns an event carries; True when something changed."""
+    changed = False
+    for name, value in values.items():
+        if name in LEAD_ATTRIBUTE_FIELDS:
+            if value and getattr(lead, name) != value:
+                setattr(lead, name, value)
+                changed = True
+        elif name == "attributes" and isinstance(value, dict):
+            merged = {**lead.attributes, **value}
+            if merged != lead.attributes:
+                lead.attributes = merged
+                changed = True
+        elif name == "owner_email" and value:
+            owner_id = users.get(value.lower())
+            if owner_id and lead.owner_id != owner_id:
+                lead.owner_id = owner_id
+                changed = True
+    return changed
+
+
+_PG_TYPES = {
+    "created_at": "timestamptz",
+    "owner_id": "integer",
+    "attributes": "jsonb",
+    "fit_score": "integer",
+    "interest_score": "integer",
+    "flagged": "boolean",
+}
+
+
+def rows_update(leads: list[Lead], columns: list[str]) -> None:
+    """Write these columns of many leads in one statement (Django's bulk_update builds a
+    CASE per row and column, which costs more than the rest of an import chunk)."""
+    if connection.vendor != "postgresql":
+        fields = [c[:-3] if c.endswith("_id") else c for c in columns]
+        Lead.objects.bulk_update(leads, fields, batch_size=500)
+        return
+    arrays = [[lead.pk for lead in leads]]
+    casts = ["%s::bigint[]"]
+    for column in columns:
+        pg_type = _PG_TYPES.get(column, "text")
+        values = [getattr(lead, column) for lead in leads]
+        if pg_type == "jsonb":
+            values = [json.dumps(v) for v in values]
+            casts.append("%s::text[]")
+        else:
+            casts.append(f"%s::{pg_type}[]")
+        arrays.append(values)
+    sets = ", ".join(
+        f"{c} = v.{c}::jsonb" if _PG_TYPES.get(c) == "jsonb" else f"{c} = v.{c}" for c in columns
+    )
+    sql = (
+        f"UPDATE leads_lead SET {sets}, updated_at = now() "  # noqa: S608 - names are constants
+        f"FROM unnest({', '.join(casts)}) AS v(id, {', '.join(columns)}) "
+        "WHERE leads_lead.id = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+
+
+def _live_moves_check(
+    valid: list[tuple[ParsedEvent, int | None, dict]],
+    leads: dict[tuple[str, str], Lead],
+    context: IngestContext,
+    result: IngestResult,
+) -> list[tuple[ParsedEvent, int | None, dict]]:
+    """Refuse moves the lifecycle forbids (in event order per lead); retries pass as duplicates."""
+    existing = _existing_keys([(i.source, i.event_id) for i, _a, _d in valid])
+    stages = {key: lead.stage for key, lead in leads.items()}
+    kept = []
+    for entry in sorted(valid, key=lambda v: (v[0].occurred_at, v[0].row)):
+        item = entry[0]
+        if (item.source, item.event_id) in existing:
+            kept.append(entry)
+            continue
+        key = (item.source, item.lead_external_id)
+        if item.kind == "stage_changed":
+            problem = move_problem(stages[key], item.to_stage)
+            if problem:
+                result.fail(item.row, "to_stage", problem)
+                continue
+            stages[key] = item.to_stage
+        kept.append(entry)
+    kept.sort(key=lambda v: v[0].row)
+    return kept
+
+
+def _existing_keys(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for source, event_id in keys:
+        by_source[source].append(event_id)
+    found: set[tuple[str, str]] = set()
+    for source, ids in by_source.items():
+        for start in range(0, len(ids), 900):
+            found.update(
+                LeadEvent.objects.filter(
+                    source=source, source_event_id__in=ids[start : start + 900]
+                ).values_list("source", "source_event_id")
+            )
+    return found
+
+
+_STAGE_TABLE = "leads_event_stage"
+_COLUMNS = (
+    "lead_id",
+    "kind",
+    "occurred_at",
+    "actor_id",
+    "to_stage",
+    "channel",
+    "outcome",
+    "reason_code",
+    "note",
+    "data",
+    "source",
+    "source_event_id",
+)
+
+
+# Constant identifiers only: nothing here comes from input.
+_INSERT_SQL = (
+    f"INSERT INTO leads_leadevent ({', '.join(_COLUMNS)}, from_stage, recorded_at) "  # noqa: S608
+    f"SELECT {', '.join(_COLUMNS)}, '', now() FROM {_STAGE_TABLE} "
+    "ORDER BY source, source_event_id ON CONFLICT DO NOTHING RETURNING id, lead_id"
+)
+
+
+def _events_insert(
+    valid: list[tuple[ParsedEvent, int | None, dict]], leads: dict[tuple[str, str], Lead]
+) -> dict[int, list[int]]:
+    """Insert the events that are new; {lead id: [created event ids]}."""
+    rows = sorted(
+        (
+            (
+                leads[(item.source, item.lead_external_id)].pk,
+                item.kind,
+                item.occurred_at,
+                actor_id,
+                item.to_stage,
+                item.channel,
+                item.outcome,
+                item.reason_code,
+                item.note,
+                data,
+                item.source,
+                item.event_id,
+            )
+            for item, actor_id, data in valid
+        ),
+        key=lambda r: (r[10], r[11]),
+    )
+    created: dict[int, list[int]] = defaultdict(list)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE_TABLE} ("
+                "lead_id bigint, kind text, occurred_at timestamptz, actor_id integer, "
+                "to_stage text, channel text, outcome text, reason_code text, note text, "
+                "data jsonb, source text, source_event_id text) ON COMMIT DELETE ROWS"
+            )
+            cursor.execute(f"DELETE FROM {_STAGE_TABLE}")  # noqa: S608 - empty unless nested
+            with cursor.cursor.copy(
+                f"COPY {_STAGE_TABLE} ({', '.join(_COLUMNS)}) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row((*row[:9], json.dumps(row[9]), row[10], row[11]))
+            cursor.execute(_INSERT_SQL)
+            for event_id, lead_id in cursor.fetchall():
+                created[lead_id].append(event_id)
+        return created
+    existing = _existing_keys([(r[10], r[11]) for r in rows])
+    objs = [
+        LeadEvent(**dict(zip(_COLUMNS, row, strict=True)))
+        for row in rows
+        if (row[10], row[11]) not in existing
+    ]
+    LeadEvent.objects.bulk_create(objs, batch_size=1000)
+    for obj in objs:
+        created[obj.lead_id].append(obj.pk)
+    return created
+
+
+# --------------------------------------------------------------------------- derived state
+
+
+def _event_in(event_id, occurred_at, kind, to_stage, reason_code, data) -> EventIn:
+    data = data or {}
+    return EventIn(
+        id=event_id,
+        occurred_at=occurred_at,
+        kind=kind,
+        to_stage=to_stage,
+        reason_code=reason_code,
+        owner_id=data.get("owner_id") if kind == "owner_changed" else None,
+        fit=data.get("fit") if kind == "score_changed" else None,
+        interest=data.get("interest") if kind == "score_changed" else None,
+        nurture_track=data.get("nurture_track") if kind == "note" else None,
+    )
+
+
+def lead_score(lead: Lead, rules: VersionRules | None) -> Score:
+    """The lead's score under a version's rules (with the rules that gave points)."""
+    if rules is None:
+        return Score()
+    values = {name: getattr(lead, name) for name in LEAD_FIELDS}
+    return score(values, lead.attributes or {}, rules.rules)
+
+
+def _leads_derive(
+    lead_ids: list[int],
+    context: IngestContext,
+    *,
+    rescore: set[int],
+    loaded: dict[int, Lead] | None = None,
+) -> None:
+    """Recompute stage, owner, scores, track and flags of these leads from their events,
+    score the leads in `rescore`, record due handoffs and assignments."""
+    loaded = loaded or {}
+    missing = [pk for pk in lead_ids if pk not in loaded]
+    leads = {pk: loaded[pk] for pk in lead_ids if pk in loaded}
+    if missing:
+        leads.update({lead.pk: lead for lead in Lead.objects.filter(pk__in=missing)})
+    events: dict[int, list[EventIn]] = defaultdict(list)
+    last_handoff: dict[int, tuple[dt.datetime, int]] = {}
+    rows = LeadEvent.objects.filter(lead_id__in=lead_ids).values_list(
+        "id", "lead_id", "occurred_at", "kind", "to_stage", "reason_code", "data"
+    )
+    for event_id, lead_id, occurred_at, kind, to_stage, reason_code, data in rows.iterator(
+        chunk_size=5000
+    ):
+        events[lead_id].append(_event_in(event_id, occurred_at, kind, to_stage, reason_code, data))
+        if kind == "stage_changed" and to_stage == "mql":
+            if lead_id not in last_handoff or (occurred_at, event_id) > last_handoff[lead_id]:
+                last_handoff[lead_id] = (occurred_at, event_id)
+
+    now = context.now
+    generated: list[LeadEvent] = []
+    states = {}
+    for lead_id, lead in leads.items():
+
+        def codes_at(at, from_stage, to_stage, agreement_id=lead.agreement_id):
+            rules = context.rules_at(agreement_id, at)
+            return None if rules is None else rules.codes_for_move(from_stage, to_stage)
+
+        state = derive_state(events.get(lead_id, []), codes_at)
+        if lead_id in rescore:
+            rules = context.rules_at(lead.agreement_id, now)
+            if rules is not None:
+                result = lead_score(lead, rules)
+                if (result.fit, result.interest) != (state.fit, state.interest):
+                    state.fit, state.interest = result.fit, result.interest
+                    generated.append(
+                        LeadEvent(
+                            lead_id=lead_id,
+                            kind="score_changed",
+                            occurred_at=now,
+                            data={
+                                "fit": result.fit,
+                                "interest": result.interest,
+                                "version": rules.number,
+                            },
+                        )
+                    )
+                threshold = rules.threshold
+                if (
+                    context.handoff_on_score
+                    and state.stage == "lead"
+                    and threshold is not None
+                    and result.total >= threshold
+                ):
+                    state.stage = "mql"
+                    handoff = LeadEvent(
+                        lead_id=lead_id,
+                        kind="stage_changed",
+                        occurred_at=now,
+                        from_stage="lead",
+                        to_stage="mql",
+                        data={"trigger": "score", "score": result.total, "threshold": threshold},
+                    )
+                    generated.append(handoff)
+        states[lead_id] = state
+
+    if generated:
+        handoffs = [e for e in generated if e.kind == "stage_changed"]
+        copy_insert(LeadEvent, [e for e in generated if e.kind != "stage_changed"])
+        LeadEvent.objects.bulk_create(handoffs, batch_size=1000)  # their ids name notifications
+        generated = handoffs
+        for event in generated:
+            if event.kind == "stage_changed":
+                last_handoff[event.lead_id] = (event.occurred_at, event.pk)
+
+    # Assignment: a lead waiting in mql with nobody to work it gets a rep.
+    assignments: list[tuple[Lead, int]] = []
+    waiting = [
+        leads[i]
+        for i, s in states.items()
+        if context.assign_owner
+        and s.stage == "mql"
+        and (s.owner_id if s.owner_known else leads[i].owner_id) is None
+    ]
+    if waiting:
+        for lead, rep_id in _round_robin(waiting):
+            states[lead.pk].owner_id = rep_id
+            states[lead.pk].owner_known = True
+            assignments.append((lead, rep_id))
+        assigned = [
+            LeadEvent(
+                lead_id=lead.pk,
+                kind="owner_changed",
+                occurred_at=last_handoff[lead.pk][0] if lead.pk in last_handoff else now,
+                data={"owner_id": rep_id, "rule": "round_robin"},
+            )
+            for lead, rep_id in assignments
+        ]
+        LeadEvent.objects.bulk_create(assigned, batch_size=1000)
+
+    to_update = []
+    for lead_id, lead in leads.items():
+        state = states[lead_id]
+        new = {
+            "stage": state.stage,
+            "owner_id": state.owner_id if state.owner_known else lead.owner_id,
+            "fit_score": state.fit,
+            "interest_score": state.interest,
+            "nurture_track": state.nurture_track,
+            "flagged": state.flagged,
+            "flag_note": "\n".join(state.flags),
+        }
+        if any(getattr(lead, name) != value for name, value in new.items()):
+            for name, value in new.items():
+                setattr(lead, name, value)
+            to_update.append(lead)
+    if to_update:
+        rows_update(to_update, list(DERIVED_FIELDS))
+    for lead, rep_id in assignments:
+        handoff = last_handoff.get(lead.pk)
+        _notify_assigned(lead, rep_id, handoff[1] if handoff else 0)
+
+
+def _round_robin(leads: list[Lead]) -> list[tuple[Lead, int]]:
+    """Next reps of each lead's sales team, in turn after the team's last assignee."""
+    by_team: dict[int, list[Lead]] = defaultdict(list)
+    for lead in leads:
+        by_team[lead.sales_team_id].append(lead)
+    out: list[tuple[Lead, int]] = []
+    for team_id, team_leads in sorted(by_team.items()):
+        reps = list(
+            Membership.objects.filter(team_id=team_id, role=Role.REP, user__is_active=True)
+            .order_by("user_id")
+            .values_list("user_id", flat=True)
+        )
+        if not reps:
+            continue
+        AssignmentCursor.objects.get_or_create(team_id=team_id)
+        cursor = AssignmentCursor.objects.select_for_update().get(team_id=team_id)
+        last = cursor.last_user_id
+        position = next((i for i, rep in enumerate(reps) if last is not None and rep > last), 0)
+        for lead in team_leads:
+            rep = reps[position % len(reps)]
+            out.append((lead, rep))
+            position += 1
+            last = rep
+        cursor.last_user_id = last
+        cursor.save(update_fields=["last_user"])
+    return out
+
+
+def _notify_assigned(lead: Lead, user_id: int, handoff_event_id: int) -> None:
+    from portal.notifications import notification_create
+
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        return
+    notification_create(
+        recipient=user,
+        kind="lead_assigned",
+        title=_("Lead handed to you: %(lead)s") % {"lead": lead},
+        dedupe_key=f"lead-assigned:{handoff_event_id}:{user_id}",
+        url=lead.get_absolute_url(),
+        body=_("%(lead)s (%(company)s) is yours to contact within the agreed time.")
+        % {"lead": lead, "company": lead.company or "-"},
+        reason=_("You are the lead's owner."),
+    )
+
+
+# --------------------------------------------------------------------------- portal actions
+
+
+def lead_event_record(
+    *,
+    lead: Lead,
+    kind: str,
+    actor,
+    occurred_at: dt.datetime | None = None,
+    to_stage: str = "",
+    channel: str = "",
+    outcome: str = "",
+    reason_code: str = "",
+    note: str = "",
+    data: dict | None = None,
+    source: str = "portal",
+    source_event_id: str = "",
+    index: VersionIndex | None = None,
+) -> LeadEvent:
+    """Record one event made in the portal; lifecycle rules bind it (MoveRefused)."""
+    index = index or VersionIndex()
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        at = occurred_at or timezone.now()
+        from_stage = ""
+        if kind == "stage_changed":
+            from_stage = lead.stage
+            version = index.governing(lead.agreement_id, at)
+            rules = version_rules_load([version.id]).get(version.id) if version else None
+            codes = rules.codes_for_move(from_stage, to_stage) if rules else None
+            check_move(from_stage, to_stage, reason_code, codes)
+        event = LeadEvent.objects.create(
+            lead=lead,
+            kind=kind,
+            occurred_at=at,
+            actor=actor,
+            from_stage=from_stage,
+            to_stage=to_stage,
+            channel=channel,
+            outcome=outcome,
+            reason_code=reason_code,
+            note=note,
+            data=data or {},
+            source=source,
+            source_event_id=source_event_id,
+        )
+        context = IngestContext(
+            marketing_team=lead.marketing_team,
+            sales_team=lead.sales_team,
+            handoff_on_score=False,
+            assign_owner=True,
+            index=index,
+            now=at,
+        )
+        _leads_derive([lead.pk], context, rescore=set())
+        lead_cycles_refresh([lead.pk], index)
+    return event
+
+
+def lead_stage_change(
+    *, lead: Lead, actor, to_stage: str, reason_code: str = "", note: str = ""
+) -> LeadEvent:
+    return lead_event_record(
+        lead=lead,
+        kind="stage_changed",
+        actor=actor,
+        to_stage=to_stage,
+        reason_code=reason_code,
+        note=note,
+    )
+
+
+def lead_contact_attempt_log(
+    *, lead: Lead, actor, channel: str, outcome: str = "", note: str = ""
+) -> LeadEvent:
+    if lead.stage in ("won", "lost", "disqualified"):
+        raise MoveRefused(_("This lead is closed; contact attempts are no longer logged on it."))
+    return lead_event_record(
+        lead=lead, kind="contact_attempt", actor=actor, channel=channel, outcome=outcome, note=note
+    )
+
+
+def lead_nurture(*, lead: Lead, actor, track: str, note: str = "") -> LeadEvent:
+    """Put the lead into a nurture track (a note event the derived state reads)."""
+    return lead_event_record(
+        lead=lead,
+        kind="note",
+        actor=actor,
+        note=note or _("Put into nurture track “%(track)s”.") % {"track": track},
+        data={"nurture_track": track},
+    )
+
+
+def lead_reassign(*, lead: Lead, actor, owner) -> LeadEvent:
+    """Give the lead to another rep of its sales team and tell them."""
+    if not Membership.objects.filter(user=owner, team_id=lead.sales_team_id).exists():
+        raise MoveRefused(_("%(user)s is not in the lead's sales team.") % {"user": owner})
+    if lead.owner_id == owner.pk:
+        raise MoveRefused(_("%(user)s already owns this lead.") % {"user": owner})
+    with transaction.atomic():
+        event = lead_event_record(
+            lead=lead,
+            kind="owner_changed",
+            actor=actor,
+            outcome=owner.email,
+            data={"owner_id": owner.pk, "rule": "manual"},
+        )
+        handoff = (
+            LeadEvent.objects.filter(lead=lead, kind="stage_changed", to_stage="mql")
+            .order_by("-occurred_at", "-id")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        lead.refresh_from_db()
+        _notify_assigned(lead, owner.pk, handoff or 0)
+    return event
+
+
+def lead_create(
+    *,
+    marketing_team: Team,
+    sales_team: Team,
+    external_id: str,
+    actor=None,
+    source: str = "portal",
+    attributes: dict | None = None,
+    occurred_at: dt.datetime | None = None,
+    **fields: str,
+) -> Lead:
+    """Create a lead (a `created` event), score it and hand it off when it qualifies."""
+    item = ParsedEvent(
+        row=0,
+        source=source,
+        event_id=f"{external_id}:created",
+        lead_external_id=external_id,
+        kind="created",
+        occurred_at=occurred_at or timezone.now(),
+        actor_email=getattr(actor, "email", "") or "",
+        lead={
+            **{k: v for k, v in fields.items() if k in LEAD_ATTRIBUTE_FIELDS},
+            "attributes": attributes or {},
+        },
+    )
+    context = IngestContext(marketing_team=marketing_team, sales_team=sales_team, mode="live")
+    result = lead_events_ingest(items=[item], context=context)
+    if result.failures:
+        raise MoveRefused(result.failures[0].message)
+    return Lead.objects.get(source=source, external_id=external_id)
+
+
+__all__ = [
+    "EXITS",
+    "Failure",
+    "IngestContext",
+    "IngestResult",
+    "MoveRefused",
+    "lead_contact_attempt_log",
+    "lead_create",
+    "lead_event_record",
+    "lead_events_ingest",
+    "lead_nurture",
+    "lead_reassign",
+    "lead_stage_change",
+]

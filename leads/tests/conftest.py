@@ -1,0 +1,14 @@
+"""Fixtures for the leads tests: the demo agreement (v1 superseded, v2 in force) on the cast."""
+
+import pytest
+
+
+@pytest.fixture
+def sla(cast):
+    """The Marketing ⇄ Sales agreement of the demo, with its versions."""
+    from slas import demo
+    from slas.models import Agreement
+
+    demo.seed()
+    agreement = Agreement.objects.get(title=demo.MARKETING_SALES)
+    return agreement

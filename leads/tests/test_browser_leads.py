@@ -1,0 +1,95 @@
+"""Dan works his queue in a real browser: log a call on the nearest deadline, accept, clock stops."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from leads.models import Lead
+from leads.services import IngestContext, lead_events_ingest
+from leads.tests.factories import parsed
+from portal.demo import DEMO_PASSWORD
+from portal.tests.browser import login, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def queue(cast, sla):
+    now = timezone.now()
+    items = []
+    people = [
+        ("Ana", "Pop", "VP Sales", "Nordlicht"),
+        ("Radu", "Stan", "Engineer", "Helix"),
+        ("Yuki", "Tanaka", "Head of Marketing", "Sakura Works"),
+        ("Leila", "Haddad", "Director of IT", "Atlas"),
+    ]
+    for i, (first, last, title, company) in enumerate(people):
+        handoff = now - dt.timedelta(hours=3 + 9 * i)
+        items += [
+            parsed(
+                f"B{i}",
+                "created",
+                handoff - dt.timedelta(hours=1),
+                lead={
+                    "first_name": first,
+                    "last_name": last,
+                    "job_title": title,
+                    "company": company,
+                    "industry": "Software",
+                    "company_size": "250",
+                    "attributes": {"visits": 8, "demo_requested": "yes"},
+                },
+            ),
+            parsed(f"B{i}", "stage_changed", handoff, to_stage="mql"),
+            parsed(f"B{i}", "owner_changed", handoff, outcome="dan@example.com"),
+        ]
+    lead_events_ingest(
+        items=items,
+        context=IngestContext(
+            marketing_team=cast.marketing, sales_team=cast.sales, handoff_on_score=False
+        ),
+    )
+
+
+def test_dan_logs_a_call_on_the_nearest_deadline_accepts_it_and_the_clock_stops(page, queue):
+    # given Dan on his queue
+    login(page, "dan", DEMO_PASSWORD)
+    page.click("nav.areas >> text=Leads")
+    rows = page.locator("[data-testid=queue-row]")
+    assert rows.count() == 4
+    first = rows.first
+    # the nearest deadline is the oldest handoff, shown first with a running clock
+    assert "Leila" in first.inner_text()
+    clock = first.locator("[data-testid=clock]")
+    assert "left" in clock.inner_text() or "overdue" in clock.inner_text()
+    first.locator("details.score-why summary").click()
+    assert "+40 interest" in first.inner_text()  # the score explains itself
+    screenshot(page, "leads-queue-dan")
+
+    # when he opens it, logs a call and accepts it
+    first.locator("a").first.click()
+    page.select_option("#id_channel", "phone")
+    page.fill("#id_outcome", "talked, wants a demo")
+    page.click("[data-testid=contact-form] button[type=submit]")
+    assert "Contact attempt logged" in page.inner_text(".messages")
+    page.click("[data-testid=move-sal]")
+
+    # then the lead is accepted and its clock has stopped
+    assert page.inner_text("[data-testid=stage]") == "SAL"
+    assert "stopped after" in page.inner_text(".page-header [data-testid=clock]")
+    timeline = page.inner_text("[data-testid=timeline]")
+    assert "Contact attempt" in timeline and "talked, wants a demo" in timeline
+    screenshot(page, "leads-lead-dan")
+    lead = Lead.objects.get(external_id="B3")
+    assert lead.stage == "sal"
+
+
+def test_carol_sees_the_team_queue_and_the_import_page(page, queue):
+    login(page, "carol", DEMO_PASSWORD)
+    page.goto("/leads/team/")
+    assert page.locator("[data-testid=queue-row]").count() == 4
+    screenshot(page, "leads-team-carol")
+    page.goto("/leads/imports/")
+    assert page.locator("[data-testid=import-form]").is_visible()
+    screenshot(page, "leads-imports-carol")

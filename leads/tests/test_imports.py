@@ -1,0 +1,256 @@
+"""CSV imports: web upload with progress and report, the command, bad input, idempotency."""
+
+import csv
+import io
+import threading
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+
+from leads.importers import IssueReport, events_import
+from leads.models import ImportJob, Lead, LeadEvent
+from leads.services import IngestContext
+
+HEADER = "source,event_id,lead_external_id,kind,occurred_at,actor_email,to_stage,channel,outcome,reason_code,note,email,first_name,last_name,company,job_title,industry,company_size,lead_source\n"
+GOOD = (
+    "crm,e1,L1,created,2026-03-02T09:00:00Z,,,,,,,ana@example.org,Ana,Pop,Acme,VP Sales,Software,250,Web\n"
+    "crm,e2,L1,stage_changed,2026-03-02T10:00:00Z,,mql,,,,,,,,,,,,\n"
+    "crm,e3,L1,contact_attempt,2026-03-02 12:30,dan@example.com,,phone,no answer,,,,,,,,,,\n"
+)
+BAD = (
+    "crm,e4,L2,teleport,2026-03-02T09:00:00Z,,,,,,,,,,,,,,\n"  # unknown kind
+    "crm,e5,L2,stage_changed,2026-03-02T09:00:00Z,,heaven,,,,,,,,,,,,\n"  # unknown stage
+    "crm,e6,L2,created,last tuesday,,,,,,,,,,,,,,\n"  # bad timestamp
+    "crm,e7,L2,note,2026-03-02T09:00:00Z,ghost@example.com,,,,,hi,,,,,,,,\n"  # unknown actor
+    'crm,e8,L2,note,2026-03-02T09:00:00Z,,,,,,"=HYPERLINK(""http://evil"",""x"")",,,,,,,,\n'  # formula
+    f"crm,e9,L2,note,2026-03-02T09:00:00Z,,,,,,,,,,{'x' * 100_000},,,,\n"  # 100 KB field
+)
+
+
+def context(cast):
+    return IngestContext(
+        marketing_team=cast.marketing, sales_team=cast.sales, handoff_on_score=False
+    )
+
+
+def run(cast, text: bytes | str, fmt="events", tz="UTC"):
+    data = text.encode() if isinstance(text, str) else text
+    out = io.StringIO()
+    report = IssueReport(out)
+    summary = events_import(
+        stream=io.BytesIO(data), format=fmt, tz=tz, context=context(cast), on_issue=report
+    )
+    return summary, list(csv.DictReader(io.StringIO(out.getvalue())))
+
+
+@pytest.mark.django_db
+def test_good_rows_are_stored_and_every_bad_row_is_reported_with_row_column_message(cast, sla):
+    summary, issues = run(cast, HEADER + GOOD + BAD)
+    # then the three good rows and the formula row (neutralised) are stored
+    assert summary.created == 4
+    assert LeadEvent.objects.get(source_event_id="e8").note.startswith("'=HYPERLINK")
+    # and each bad row is reported by row and column
+    by_row = {(int(i["row"]), i["column"]) for i in issues if i["severity"] == "error"}
+    assert by_row == {
+        (5, "kind"),
+        (6, "to_stage"),
+        (7, "occurred_at"),
+        (8, "actor_email"),
+        (10, "company"),
+    }
+    assert summary.failed == 5
+    warnings = [i for i in issues if i["severity"] == "warning"]
+    assert warnings and warnings[0]["row"] == "9" and "formula" in warnings[0]["message"]
+    # and the lead is derived from its events
+    lead = Lead.objects.get(external_id="L1")
+    assert (lead.stage, lead.first_name, lead.job_title) == ("mql", "Ana", "VP Sales")
+
+
+@pytest.mark.django_db
+def test_re_importing_the_same_file_adds_nothing(cast, sla):
+    run(cast, HEADER + GOOD)
+    summary, _ = run(cast, HEADER + GOOD)
+    assert (summary.created, summary.duplicates) == (0, 3)
+    assert LeadEvent.objects.filter(source="crm").count() == 3
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "empty"),
+        (b"source,event_id\n", "missing required columns"),
+        (HEADER.encode("utf-16") + GOOD.encode("utf-16"), "UTF-16"),
+        (
+            (HEADER + "crm,e1,L1,note,2026-03-02T09:00:00Z,,,,,,Café,,,,,,,,\n").encode("latin-1"),
+            "not UTF-8",
+        ),
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "PNG"),
+        (b"%PDF-1.7 whatever", "PDF"),
+    ],
+)
+@pytest.mark.django_db
+def test_a_whole_file_problem_gives_a_clear_message_and_stores_nothing(cast, sla, content, words):
+    summary, issues = run(cast, content)
+    assert words in summary.error
+    assert issues[0]["message"] == summary.error
+    assert not LeadEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_hubspot_export_becomes_stage_changes_with_owner_and_re_imports_add_only_what_is_new(
+    cast, sla
+):
+    header = "Record ID,First Name,Last Name,Email,Company Name,Job Title,Industry,Lifecycle Stage,Lead Status,Contact owner,Create Date,Original Source,Became a Lead Date,Became a Marketing Qualified Lead Date,Became a Sales Qualified Lead Date,Became an Opportunity Date,Became a Customer Date\n"
+    row1 = "101,Ana,Pop,ana@x.org,Acme,CTO,Software,marketingqualifiedlead,,dan@example.com,2026-03-01 09:00,Web,2026-03-01 09:00,2026-03-02 10:00,,,\n"
+    summary, _ = run(cast, header + row1, fmt="hubspot", tz="Europe/Bucharest")
+    assert summary.created == 3
+    lead = Lead.objects.get(source="hubspot", external_id="101")
+    assert lead.stage == "mql" and lead.owner_id == cast.dan.pk
+    later = row1.replace("2026-03-02 10:00,,", "2026-03-02 10:00,2026-03-05 11:00,")
+    summary, _ = run(cast, header + later, fmt="hubspot", tz="Europe/Bucharest")
+    assert (summary.created, summary.duplicates) == (1, 3)
+    lead.refresh_from_db()
+    assert lead.stage == "sql" and lead.flagged  # mql -> sql skips acceptance: kept, flagged
+
+
+@pytest.mark.django_db
+def test_a_web_upload_is_processed_in_the_background_with_progress_and_a_report(
+    client, cast, sla, django_capture_on_commit_callbacks
+):
+    client.force_login(cast.alice)
+    upload = SimpleUploadedFile("events.csv", (HEADER + GOOD + BAD).encode(), "text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("leads:imports"),
+            {
+                "file": upload,
+                "format": "events",
+                "tz": "UTC",
+                "marketing_team": cast.marketing.pk,
+                "sales_team": cast.sales.pk,
+            },
+        )
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response.url == job.get_absolute_url()
+    status = client.get(reverse("leads:import_status", args=[job.pk])).json()
+    assert status["finished"] and status["percent"] == 100
+    assert (status["created"], status["failed"]) == (4, 5)
+    report = client.get(reverse("leads:import_issues", args=[job.pk]))
+    body = b"".join(report.streaming_content).decode()
+    assert body.startswith("row,column,severity,message") and "teleport" in body
+    # while a job runs, the page polls with leads.js and offers a plain Refresh link
+    ImportJob.objects.filter(pk=job.pk).update(status="running")
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert "Refresh" in page and "js/leads.js" in page and "<meta http-equiv" not in page
+
+
+@pytest.mark.django_db
+def test_an_upload_that_is_not_csv_fails_with_a_message_not_a_500(
+    client, cast, sla, django_capture_on_commit_callbacks
+):
+    client.force_login(cast.alice)
+    upload = SimpleUploadedFile("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00", "image/png")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("leads:imports"),
+            {
+                "file": upload,
+                "format": "events",
+                "tz": "UTC",
+                "marketing_team": cast.marketing.pk,
+                "sales_team": cast.sales.pk,
+            },
+        )
+    job = ImportJob.objects.get()
+    assert job.status == "failed" and "PNG" in job.error
+    assert "PNG" in client.get(job.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_upload_form_keeps_input_and_explains_errors(client, cast, sla):
+    client.force_login(cast.dan)  # a rep: not allowed to import
+    upload = SimpleUploadedFile("events.csv", (HEADER + GOOD).encode(), "text/csv")
+    response = client.post(
+        reverse("leads:imports"),
+        {
+            "file": upload,
+            "format": "events",
+            "tz": "Mars/Olympus",
+            "marketing_team": cast.marketing.pk,
+            "sales_team": cast.sales.pk,
+        },
+    )
+    assert response.status_code == 400
+    assert "not a time zone name" in response.content.decode()
+    upload.seek(0)
+    response = client.post(
+        reverse("leads:imports"),
+        {
+            "file": upload,
+            "format": "events",
+            "tz": "UTC",
+            "marketing_team": cast.marketing.pk,
+            "sales_team": cast.sales.pk,
+        },
+    )
+    assert response.status_code == 400 and "Only a manager" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_import_command_reads_a_file_and_reports_counts(cast, sla, tmp_path, capsys):
+    path = tmp_path / "events.csv"
+    path.write_text(HEADER + GOOD + BAD)
+    report = tmp_path / "issues.csv"
+    call_command(
+        "import_leads", str(path), "--format", "events", "--tz", "UTC", "--report", str(report)
+    )
+    out = capsys.readouterr()
+    assert "4 events stored" in out.out and "5 rows refused" in out.out
+    assert "row 5 [kind] error" in out.err
+    assert "teleport" in report.read_text()
+    call_command("import_leads", str(path))
+    assert "0 events stored, 4 duplicates" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_the_same_file_at_the_same_time_store_each_event_once(cast, sla):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (SQLite serialises whole files)")
+    rows = "".join(
+        f"crm,c{i},L{i % 40},contact_attempt,2026-03-02T09:{i % 60:02d}:00Z,,,phone,,,,,,,,,,,\n"
+        for i in range(2000)
+    )
+    data = (HEADER + rows).encode()
+    results, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def worker():
+        try:
+            barrier.wait()
+            summary = events_import(
+                stream=io.BytesIO(data),
+                format="events",
+                tz="UTC",
+                context=context(cast),
+                chunk_events=300,
+            )
+            results.append(summary)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert sum(r.created for r in results) == 2000
+    assert sum(r.duplicates for r in results) == 2000
+    assert LeadEvent.objects.filter(source="crm").count() == 2000
+    assert Lead.objects.filter(source="crm").count() == 40

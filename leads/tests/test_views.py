@@ -1,0 +1,175 @@
+"""Lead pages: queue, lead page actions, permissions, query counts."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from leads.models import Cycle, Lead, LeadEvent
+from leads.services import IngestContext, lead_events_ingest
+from leads.tests.factories import parsed
+
+UTC = dt.UTC
+NOW = dt.datetime(2026, 11, 24, 11, tzinfo=UTC)  # Tuesday 13:00 in Bucharest
+
+
+def handoffs(cast, n: int, owner="dan@example.com", start=0):
+    items = []
+    for i in range(start, start + n):
+        at = NOW - dt.timedelta(hours=2 + i)
+        items += [
+            parsed(
+                f"Q{i}",
+                "created",
+                at - dt.timedelta(hours=1),
+                lead={"first_name": f"Lead{i}", "job_title": "VP Sales", "company": "Acme"},
+            ),
+            parsed(f"Q{i}", "stage_changed", at, to_stage="mql"),
+            parsed(f"Q{i}", "owner_changed", at, outcome=owner),
+        ]
+    context = IngestContext(
+        marketing_team=cast.marketing, sales_team=cast.sales, handoff_on_score=False
+    )
+    lead_events_ingest(items=items, context=context)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.mark.django_db
+def test_my_leads_lists_my_handoffs_nearest_deadline_first_with_clock_and_score(
+    client, cast, sla, frozen
+):
+    # given three handoffs for dan and one for sara
+    handoffs(cast, 3)
+    handoffs(cast, 1, owner="sara@example.com", start=10)
+    client.force_login(cast.dan)
+    # when dan opens his queue
+    response = client.get(reverse("leads:queue"))
+    # then he sees his three leads, the oldest handoff (nearest deadline) first
+    rows = response.context["rows"]
+    assert [r.lead.external_id for r in rows] == ["Q2", "Q1", "Q0"]
+    assert all(r.clock.state in ("ok", "at_risk") for r in rows)
+    assert "left" in rows[0].clock.label
+    assert rows[0].score.fit == 25  # VP
+    assert b"Lead10" not in response.content
+
+
+@pytest.mark.django_db
+def test_the_queue_query_count_does_not_grow_with_leads(
+    client, cast, sla, frozen, django_assert_max_num_queries
+):
+    handoffs(cast, 2)
+    client.force_login(cast.dan)
+    client.get(reverse("leads:queue"))
+    with django_assert_max_num_queries(20) as small:
+        client.get(reverse("leads:queue"))
+    baseline = len(small)
+    handoffs(cast, 20, start=2)
+    with django_assert_max_num_queries(baseline):
+        response = client.get(reverse("leads:queue"))
+    assert len(response.context["rows"]) == 22
+
+
+@pytest.mark.django_db
+def test_the_lead_page_query_count_does_not_grow_with_events(
+    client, cast, sla, frozen, django_assert_max_num_queries
+):
+    handoffs(cast, 1)
+    lead = Lead.objects.get(external_id="Q0")
+    client.force_login(cast.dan)
+    with django_assert_max_num_queries(40) as small:
+        client.get(lead.get_absolute_url())
+    baseline = len(small)
+    for i in range(15):
+        client.post(
+            reverse("leads:lead_contact", args=[lead.pk]),
+            {"channel": "email", "outcome": f"try {i}"},
+        )
+    with django_assert_max_num_queries(baseline):
+        client.get(lead.get_absolute_url())
+
+
+@pytest.mark.django_db
+def test_logging_a_call_then_accepting_stops_the_clock(client, cast, sla, frozen):
+    handoffs(cast, 1)
+    lead = Lead.objects.get(external_id="Q0")
+    client.force_login(cast.dan)
+    response = client.post(
+        reverse("leads:lead_contact", args=[lead.pk]),
+        {"channel": "phone", "outcome": "talked", "note": "wants a demo"},
+    )
+    assert response.status_code == 302
+    response = client.post(reverse("leads:lead_move", args=[lead.pk]), {"to_stage": "sal"})
+    assert response.status_code == 302
+    page = client.get(lead.get_absolute_url())
+    assert page.context["view"].clock.state == "met"
+    assert Lead.objects.get(pk=lead.pk).stage == "sal"
+
+
+@pytest.mark.django_db
+def test_a_recycle_without_reason_re_renders_the_page_with_the_message_and_the_note(
+    client, cast, sla, frozen
+):
+    handoffs(cast, 1)
+    lead = Lead.objects.get(external_id="Q0")
+    client.force_login(cast.dan)
+    response = client.post(
+        reverse("leads:lead_move", args=[lead.pk]),
+        {"to_stage": "recycled", "reason_code": "", "note": "my careful note"},
+    )
+    assert response.status_code == 400
+    assert "needs a reason code" in response.content.decode()
+    assert "my careful note" in response.content.decode()
+    assert Lead.objects.get(pk=lead.pk).stage == "mql"
+
+
+@pytest.mark.django_db
+def test_a_forbidden_move_posted_by_hand_is_refused_with_a_message(client, cast, sla, frozen):
+    handoffs(cast, 1)
+    lead = Lead.objects.get(external_id="Q0")
+    client.force_login(cast.dan)
+    response = client.post(reverse("leads:lead_move", args=[lead.pk]), {"to_stage": "won"})
+    assert response.status_code == 400
+    assert "cannot move from MQL to Won" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_who_may_see_and_work_a_lead(client, cast, sla, frozen):
+    handoffs(cast, 1)
+    lead = Lead.objects.get(external_id="Q0")
+    url = reverse("leads:lead_contact", args=[lead.pk])
+    # mallory (customer success) does not see it at all
+    client.force_login(cast.mallory)
+    assert client.get(lead.get_absolute_url()).status_code == 404
+    # sara sees it (same team) but may not work dan's lead
+    client.force_login(cast.sara)
+    assert client.get(lead.get_absolute_url()).status_code == 200
+    assert client.post(url, {"channel": "phone"}).status_code == 403
+    # bob (marketing) sees it but may not reassign it
+    client.force_login(cast.bob)
+    assert (
+        client.post(
+            reverse("leads:lead_reassign", args=[lead.pk]), {"owner": cast.sara.pk}
+        ).status_code
+        == 403
+    )
+    assert LeadEvent.objects.filter(lead=lead, kind="contact_attempt").count() == 0
+
+
+@pytest.mark.django_db
+def test_a_manager_sees_the_team_queue_and_reassigns(client, cast, sla, frozen):
+    handoffs(cast, 2)
+    client.force_login(cast.carol)
+    response = client.get(reverse("leads:team_queue"))
+    assert len(response.context["rows"]) == 2
+    lead = Lead.objects.get(external_id="Q0")
+    response = client.post(reverse("leads:lead_reassign", args=[lead.pk]), {"owner": cast.sara.pk})
+    assert response.status_code == 302
+    assert Cycle.objects.get(lead=lead).owner_id == cast.sara.pk
+    client.force_login(cast.dan)
+    assert client.get(reverse("leads:team_queue")).status_code == 403

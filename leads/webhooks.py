@@ -1,0 +1,95 @@
+"""HubSpot webhook (shared/FORMATS.md §3): POST /integrations/hubspot/webhook.
+
+- Authenticated by signature v3 keyed with settings.HUBSPOT_CLIENT_SECRET; a wrong,
+  missing or stale (> 5 minutes) signature answers 401 and stores nothing.
+- Retries are idempotent: each HubSpot eventId is stored once (source "hubspot",
+  event id "webhook:<eventId>").
+- Moves are live portal moves: one the lifecycle forbids is refused (reported in the
+  response and logged); a disqualification or recycle arrives without a reason code
+  (HubSpot has none, except BAD_TIMING, stored with the reason `bad_timing`) and flags
+  the lead so someone documents why.
+- New contacts belong to the teams named by settings.HUBSPOT_MARKETING_TEAM and
+  HUBSPOT_SALES_TEAM (defaults "Marketing" and "Sales") and to their agreement; they
+  are scored, and handed off and assigned when they reach the MQL threshold.
+- The answer is 200 with counts whenever the signature is right, so HubSpot does not
+  retry items that can never succeed; a body that is not a JSON array answers 400.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.http import HttpResponseNotAllowed, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from leads import hubspot
+from leads.formats import FormatError, ParsedEvent, RowIssue
+from leads.services import IngestContext, lead_events_ingest
+from portal.models import Team
+
+log = logging.getLogger(__name__)
+
+
+@csrf_exempt  # Signed by HubSpot instead; the only csrf-exempt endpoint of the portal.
+def hubspot_webhook(request):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    body = request.body
+    ok = hubspot.verify_v3(
+        settings.HUBSPOT_CLIENT_SECRET,
+        request.method,
+        request.build_absolute_uri(),
+        body,
+        request.headers.get("X-HubSpot-Request-Timestamp", ""),
+        request.headers.get("X-HubSpot-Signature-v3", ""),
+        now_ms=int(time.time() * 1000),
+    )
+    if not ok:
+        return JsonResponse({"detail": "invalid or expired signature"}, status=401)
+    try:
+        items = hubspot.parse_webhook_body(body)
+    except FormatError as exc:
+        return JsonResponse({"detail": str(exc)}, status=400)
+    events: list[ParsedEvent] = []
+    failures: list[dict] = []
+    ignored = 0
+    for index, item in enumerate(items, start=1):
+        mapped = hubspot.map_webhook_event(item, index=index)
+        if mapped is None:
+            ignored += 1
+        elif isinstance(mapped, RowIssue):
+            if mapped.severity == "error":
+                failures.append({"index": index, "message": mapped.message})
+            else:
+                ignored += 1
+        else:
+            if item.get("propertyName") == "hs_lead_status" and mapped.to_stage == "recycled":
+                mapped.reason_code = "bad_timing"
+            events.append(mapped)
+    created = duplicates = 0
+    if events:
+        marketing = Team.objects.filter(name=settings.HUBSPOT_MARKETING_TEAM).first()
+        sales = Team.objects.filter(name=settings.HUBSPOT_SALES_TEAM).first()
+        if marketing is None or sales is None:
+            log.error(
+                "HubSpot webhook: set HUBSPOT_MARKETING_TEAM / HUBSPOT_SALES_TEAM to team names"
+            )
+            return JsonResponse(
+                {"detail": "the portal's HubSpot teams are not configured"}, status=503
+            )
+        context = IngestContext(
+            marketing_team=marketing,
+            sales_team=sales,
+            mode="live",
+            handoff_on_score=True,
+        )
+        result = lead_events_ingest(items=events, context=context)
+        created, duplicates = result.created, result.duplicates
+        failures += [{"index": f.index, "message": f.message} for f in result.failures]
+    if failures:
+        log.warning("HubSpot webhook: %d events refused: %s", len(failures), failures[:5])
+    return JsonResponse(
+        {"created": created, "duplicates": duplicates, "ignored": ignored, "failed": failures}
+    )
