@@ -6,11 +6,14 @@ render or redirect. A refused move re-renders the lead page with the person's in
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -151,6 +154,7 @@ def lead_move(request, pk: int):
     to = request.POST.get("to_stage", "")
     view = selectors.lead_page(lead)
     form = MoveForm(request.POST, reasons=view.reasons.get(to))
+    previous_stage = lead.stage
     if form.is_valid():
         try:
             services.lead_stage_change(
@@ -166,6 +170,17 @@ def lead_move(request, pk: int):
             messages.success(
                 request, _("The lead is now in stage %(stage)s.") % {"stage": stage_label(to)}
             )
+            if to in ("recycled", "disqualified") and permissions.can_rate_lead(request.user, lead):
+                # Feedback is asked for right away (a prompt with a "skip" link, not a blocker).
+                after = (
+                    "reject"
+                    if previous_stage == "mql"
+                    else ("recycle" if to == "recycled" else "disqualify")
+                )
+                url = reverse("feedback:feedback_create", args=[lead.pk])
+                return redirect(
+                    f"{url}?{urlencode({'after': after, 'next': lead.get_absolute_url()})}"
+                )
             return redirect(lead)
     return _render_lead(request, lead, status=400, bound={("move", to): form})
 

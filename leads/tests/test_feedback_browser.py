@@ -7,7 +7,7 @@ import pytest
 from leads import demo_feedback
 from leads.feedback_models import ReviewSession
 from leads.models import Feedback
-from leads.tests.feedback_factories import agreement_in_force, handed_off_lead, move
+from leads.tests.feedback_factories import agreement_in_force, handed_off_lead
 from portal.demo import DEMO_PASSWORD
 from portal.tests.browser import login, screenshot
 from slas import demo as slas_demo
@@ -22,12 +22,14 @@ def test_dan_rejects_a_lead_with_a_reason_and_alice_sees_it_under_its_source(pag
     lead = handed_off_lead(
         cast, version, now - dt.timedelta(hours=1), lead_source="Webinar", company="Nordwind"
     )
-    # when Dan rejects it with "no_budget" (the leads helper's reject button is not in this
-    # branch: the stage change is written directly and the browser follows the redirect the
-    # lead page will make, to the feedback form with ?after=reject)
-    move(lead, "recycled", now - dt.timedelta(minutes=5), reason="no_budget", actor=cast.dan)
+    # when Dan rejects it on the lead page with "no_budget"
     login(page, "dan", DEMO_PASSWORD)
-    page.goto(f"/reviews/leads/{lead.pk}/feedback/new/?after=reject&next=/leads/")
+    page.goto(lead.get_absolute_url())
+    page.click("[data-testid=open-move-recycled]")
+    move_form = page.locator("details:has([data-testid=move-recycled])")
+    move_form.locator("select[name=reason_code]").select_option("no_budget")
+    move_form.locator("[data-testid=move-recycled]").click()
+    page.wait_for_url("**/feedback/new/**")
     # then he is prompted, with the rejection reason already ticked
     assert "tell marketing why" in page.locator("[data-testid=feedback-prompt]").inner_text()
     assert page.get_by_label("No budget this year").is_checked()
@@ -35,7 +37,7 @@ def test_dan_rejects_a_lead_with_a_reason_and_alice_sees_it_under_its_source(pag
     page.get_by_label("What went wrong").fill("Budget frozen until next year")
     screenshot(page, "feedback-form-after-reject")
     page.get_by_role("button", name="Send feedback").click()
-    page.wait_for_url("**/leads/")
+    page.wait_for_url(f"**{lead.get_absolute_url()}")
     assert "feedback on" in page.locator(".messages").inner_text()
     entry = Feedback.objects.get()
     assert (entry.author, entry.rating, entry.reason_codes) == (cast.dan, 2, ["no_budget"])
