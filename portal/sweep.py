@@ -48,7 +48,7 @@ DATE_STEPS = (30, 7, 1)
 EMAIL_RETRY_GRACE = dt.timedelta(minutes=2)
 EMAIL_LOST_AFTER = dt.timedelta(minutes=65)  # longer than the task's longest backoff
 
-ALL_PARTS = ("leads", "emails", "reminders", "expiry", "monthly")
+ALL_PARTS = ("leads", "emails", "reminders", "expiry", "monthly", "actions")
 
 
 def sweep_all(*, now: dt.datetime, parts: Iterable[str] = ALL_PARTS) -> dict[str, int]:
@@ -58,6 +58,7 @@ def sweep_all(*, now: dt.datetime, parts: Iterable[str] = ALL_PARTS) -> dict[str
         "reminders": agreement_dates_sweep,
         "expiry": version_expiry_sweep,
         "monthly": monthly_report_sweep,
+        "actions": action_items_sweep,
     }
     return {part: runners[part](now=now) for part in parts}
 
@@ -416,4 +417,25 @@ def monthly_report_sweep(*, now: dt.datetime) -> int:
                 url=url,
                 reason=_("You are a member of a party team of this agreement."),
             )
+    return batch.write()
+
+
+def action_items_sweep(*, now: dt.datetime) -> int:
+    """Review-session action items past their due date: tell the owner once per due date."""
+    from leads.feedback_selectors import action_items_overdue
+
+    batch = _Batch()
+    for item in action_items_overdue(now):
+        due = formats.date_format(item.due_date, "SHORT_DATE_FORMAT")
+        batch.add(
+            recipient=item.owner,
+            kind="action_item_overdue",
+            key=f"action_item_overdue:{item.pk}:{item.due_date.isoformat()}",
+            title=_("Action item overdue since %(due)s: %(item)s")
+            % {"item": item.title, "due": due},
+            url=item.get_absolute_url(),
+            reason=_(
+                "You are the owner of this action item from a lead review, and it is not done."
+            ),
+        )
     return batch.write()

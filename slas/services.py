@@ -168,7 +168,15 @@ def agreement_create(
             actor=actor,
             reason=reason,
         )
+    _audit(agreement, "created", actor=actor, version=version, data={"source": str(source)})
     return agreement
+
+
+def _audit(agreement, action: str, *, actor, version=None, data=None) -> None:
+    """Append to the agreement's hash-chained audit log (after the version row locks)."""
+    from slas.signing import audit_append
+
+    audit_append(agreement=agreement, action=action, actor=actor, version=version, data=data)
 
 
 # Versions ------------------------------------------------------------------------------
@@ -229,6 +237,13 @@ def version_amend(*, actor, agreement: Agreement, source: str = Source.WEB) -> V
     _stamped_save(version, actor=actor, reason=reason)
     for part in parts:
         _stamped_save(_copy_part(part, version), actor=actor, reason=reason)
+    _audit(
+        agreement,
+        "created",
+        actor=actor,
+        version=version,
+        data={"source": str(source), "copied_from": latest.number if latest else None},
+    )
     return version
 
 
@@ -320,6 +335,13 @@ def version_edit(
     _check_version_invariants(locked)
     locked.edit_revision += 1
     _stamped_save(locked, actor=actor, reason=reason)
+    _audit(
+        locked.agreement,
+        "edited",
+        actor=actor,
+        version=locked,
+        data={"source": str(source), "what": str(what), "revision": locked.edit_revision},
+    )
     # The caller's instance now shows what was saved.
     for model_field in Version._meta.concrete_fields:
         setattr(version, model_field.attname, getattr(locked, model_field.attname))

@@ -268,3 +268,40 @@ def test_sweep_all_emails_each_due_notification_once(
         sweep_all(now=now)
         sweep_all(now=now)
     assert sorted(m.to[0] for m in mail.outbox) == ["carol@example.com", "dan@example.com"]
+
+
+@pytest.mark.django_db
+def test_an_overdue_action_item_tells_its_owner_once(cast):
+    from leads.feedback import review_session_schedule
+    from leads.feedback_models import ActionItem
+    from leads.tests.feedback_factories import agreement_in_force
+    from portal.sweep import action_items_sweep
+    from reports.engine import period_containing
+
+    # given an action item of Alice's, due on 10 March
+    version = agreement_in_force(cast)
+    session = review_session_schedule(
+        organizer=cast.carol,
+        agreement=version.agreement,
+        marketing_team_id=cast.marketing.pk,
+        sales_team_id=cast.sales.pk,
+        period=period_containing("UTC", "month", dt.datetime(2026, 2, 15, tzinfo=UTC)),
+        cadence="month",
+        scheduled_for=dt.datetime(2026, 3, 3, tzinfo=UTC),
+        attendee_ids=[cast.alice.pk],
+    )
+    ActionItem.objects.create(
+        session=session,
+        owner=cast.alice,
+        title="Fix the webinar form",
+        due_date=dt.date(2026, 3, 10),
+    )
+    # when the sweep runs on the due date, the day after, and again
+    with time_machine.travel(dt.datetime(2026, 3, 10, 12, tzinfo=UTC), tick=False):
+        assert action_items_sweep(now=dt.datetime(2026, 3, 10, 12, tzinfo=UTC)) == 0
+    with time_machine.travel(dt.datetime(2026, 3, 11, 12, tzinfo=UTC), tick=False):
+        assert action_items_sweep(now=dt.datetime(2026, 3, 11, 12, tzinfo=UTC)) == 1
+        assert action_items_sweep(now=dt.datetime(2026, 3, 11, 12, tzinfo=UTC)) == 0
+    # then Alice got exactly one notification, with a link to the minutes
+    (note,) = cast.alice.notifications.filter(kind="action_item_overdue")
+    assert "Fix the webinar form" in note.title and "#action-" in note.url
