@@ -111,6 +111,13 @@ def notification_preferences_update(*, user, choices: dict[str, str]) -> None:
         )
 
 
+def notifications_mark_all_read(*, user) -> int:
+    """Mark every unread notification of the user read; returns how many."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
 def notification_mark_read(*, user, notification_id: int) -> bool:
     """Mark one of the user's notifications read; False if it already was."""
     return bool(

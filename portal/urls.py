@@ -37,6 +37,7 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("reports/", include("reports.urls")),
     path("reviews/", include("leads.feedback_urls")),
+    path("api/v1/", include("portal.api_urls")),
     path("api/v1/", include("slas.api.urls")),
     path("api/v1/", include("leads.api.urls")),
     path("api/v1/", include("reports.api.urls")),

@@ -5,7 +5,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -135,7 +134,9 @@ def notification_read(request, pk: int):
 @login_required
 @require_POST
 def notifications_mark_all_read(request):
-    request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    from portal.notifications import notifications_mark_all_read as mark_all_read
+
+    mark_all_read(user=request.user)
     messages.success(request, _("All notifications are marked as read."))
     return redirect("notifications")
 
