@@ -426,7 +426,6 @@ def _require_open_round(version: Version) -> SigningRound:
 # Send ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def _lifecycle_save(version: Version, fields: list[str], *, actor, what: str) -> None:
     """A lifecycle-only save whose history row says who (None: the scheduler) and why."""
     from slas.history import Source, change_reason, stamp, unstamp
@@ -438,6 +437,7 @@ def _lifecycle_save(version: Version, fields: list[str], *, actor, what: str) ->
         unstamp(version)
 
 
+@transaction.atomic
 def version_send_for_signature(
     *,
     version: Version,
