@@ -56,6 +56,8 @@ def test_dan_logs_a_call_on_the_nearest_deadline_accepts_it_and_the_clock_stops(
     # given Dan on his queue
     login(page, "dan", DEMO_PASSWORD)
     page.click("nav.areas >> text=Leads")
+    page.wait_for_url("**/leads/")
+    page.wait_for_selector("[data-testid=queue-row]")
     rows = page.locator("[data-testid=queue-row]")
     assert rows.count() == 4
     first = rows.first
