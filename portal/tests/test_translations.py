@@ -187,11 +187,14 @@ class TestCatalogs:
             if not entry.msgid or not entry.translated:
                 continue
             key = entry.msgid if entry.msgctxt is None else f"{entry.msgctxt}\x04{entry.msgid}"
+            # GNUTranslations keeps singular entries under the msgid, plural forms under
+            # (msgid, index): compare every form with the .po text.
+            catalog = compiled._catalog
             if entry.msgid_plural is None:
-                found = compiled.gettext(key)
-                if found != entry.msgstr[0]:
-                    stale.append(entry.msgid)
-            elif compiled.ngettext(key, entry.msgid_plural, 1) == entry.msgid:
+                current = catalog.get(key) == entry.msgstr[0]
+            else:
+                current = all(catalog.get((key, i)) == text for i, text in entry.msgstr.items())
+            if not current:
                 stale.append(entry.msgid)
         # then
         assert not stale, f"{lang}: .mo is older than .po (run compilemessages): {stale[:5]}"
