@@ -655,6 +655,7 @@ class EscalationStep(VersionPart):
     """A step of the escalation ladder: at `at_percent` of the first-contact window, act."""
 
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="escalation_steps")
+    # xgettext:no-python-format
     at_percent = models.PositiveSmallIntegerField(_("at % of the first-contact window"))
     action = models.CharField(_("action"), max_length=32, choices=EscalationAction.choices)
     history = HistoricalRecords()
