@@ -30,6 +30,27 @@ def chromium_path() -> str | None:
     )
 
 
+def _serve_one_request_at_a_time_on_sqlite() -> None:
+    """With SQLite the live server shares the test's one in-memory connection across its
+    request threads, and two requests at once (a page and its favicon, a redirect and
+    the last request's on-commit work) fail with "database is locked". Serve requests
+    one at a time there; PostgreSQL keeps the threaded server."""
+    from django.conf import settings
+    from django.core.servers.basehttp import WSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class SerialWSGIServer(WSGIServer):
+        # The serving thread already uses the shared connections (LiveServerThread.run).
+        def __init__(self, *args, connections_override=None, **kwargs):
+            super().__init__(*args, **kwargs)
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        LiveServerThread.server_class = SerialWSGIServer
+
+
+_serve_one_request_at_a_time_on_sqlite()
+
+
 @pytest.fixture(scope="session")
 def browser():
     path = chromium_path()
