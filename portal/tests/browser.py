@@ -31,10 +31,11 @@ def chromium_path() -> str | None:
 
 
 def _serve_one_request_at_a_time_on_sqlite() -> None:
-    """With SQLite the live server shares the test's one in-memory connection across its
-    request threads, and two requests at once (a page and its favicon, a redirect and
-    the last request's on-commit work) fail with "database is locked". Serve requests
-    one at a time there; PostgreSQL keeps the threaded server."""
+    """With SQLite each of the live server's request threads holds its own connection to
+    the one database file, and two requests at once (a page and its favicon, a redirect
+    and the last request's on-commit work) can fail at once with "database is locked"
+    (a read transaction that turns into a write is not retried). Serve requests one at
+    a time there; PostgreSQL keeps the threaded server."""
     from django.conf import settings
     from django.core.servers.basehttp import WSGIServer
     from django.test.testcases import LiveServerThread
