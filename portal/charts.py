@@ -13,6 +13,8 @@ Charts are returned as inline ``<svg>`` markup (a :class:`SafeString`):
 
 ``None`` (or NaN) values are gaps: lines break and bars are omitted.
 With ``percent=True`` values are fractions (0.95) shown as percentages (95%).
+Every word the charts add themselves (default titles, the screen-reader summary,
+"Target") is translated in the active language; numbers are not localised.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 _CSS_CLASS_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*( [A-Za-z_][A-Za-z0-9_-]*)*$")
 
@@ -110,9 +113,10 @@ def _svg_open(chart_id: str, width: int, height: int, title: str, desc: str, kin
 
 def _empty(chart_id: str, width: int, height: int, title: str, kind: str) -> SafeString:
     return mark_safe(  # noqa: S308 - all text escaped
-        _svg_open(chart_id, width, height, title, "No data.", kind)
+        _svg_open(chart_id, width, height, title, _("No data."), kind)
         + f'<text class="chart-empty" x="{width / 2:g}" y="{height / 2:g}" '
-        'text-anchor="middle" dominant-baseline="middle" fill="currentColor">No data</text>'
+        'text-anchor="middle" dominant-baseline="middle" fill="currentColor">'
+        f"{escape(_('No data'))}</text>"
         "</svg>"
     )
 
@@ -165,6 +169,10 @@ def _x_labels(labels: list[str], xs: list[float], height: int) -> list[str]:
     return out
 
 
+def _target_text(target: float, percent: bool) -> str:
+    return _("Target %(value)s") % {"value": format_value(target, percent=percent)}
+
+
 # ----------------------------------------------------------------- line chart
 def _series_summary(series: Series, labels: list[str], percent: bool) -> str:
     points = [
@@ -173,7 +181,7 @@ def _series_summary(series: Series, labels: list[str], percent: bool) -> str:
         if v is not None
     ]
     if not points:
-        return f"{series.name}: no data."
+        return _("%(name)s: no data.") % {"name": series.name}
     (first_label, first), (last_label, last) = points[0], points[-1]
     lo_label, lo = min(points, key=lambda p: p[1])
     hi_label, hi = max(points, key=lambda p: p[1])
@@ -181,10 +189,20 @@ def _series_summary(series: Series, labels: list[str], percent: bool) -> str:
     def fmt(v: float) -> str:
         return format_value(v, percent=percent)
 
-    return (
-        f"{series.name}: {fmt(first)} ({first_label}) to {fmt(last)} ({last_label}); "
-        f"lowest {fmt(lo)} ({lo_label}), highest {fmt(hi)} ({hi_label})."
-    )
+    return _(
+        "%(name)s: %(first)s (%(first_label)s) to %(last)s (%(last_label)s); "
+        "lowest %(lowest)s (%(lowest_label)s), highest %(highest)s (%(highest_label)s)."
+    ) % {
+        "name": series.name,
+        "first": fmt(first),
+        "first_label": first_label,
+        "last": fmt(last),
+        "last_label": last_label,
+        "lowest": fmt(lo),
+        "lowest_label": lo_label,
+        "highest": fmt(hi),
+        "highest_label": hi_label,
+    }
 
 
 def line_chart(
@@ -203,7 +221,7 @@ def line_chart(
     Each series' values align with ``x_labels`` (extra values are ignored,
     missing ones are gaps). ``target`` draws a dashed horizontal line.
     """
-    title = title or y_label or "Line chart"
+    title = title or y_label or _("Line chart")
     n = len(x_labels)
     chart_id = _chart_id("line", series, x_labels, y_label, target, title)
     cleaned = [[_clean(v) for v in list(s.values)[:n]] for s in series]
@@ -213,7 +231,7 @@ def line_chart(
 
     summaries = [_series_summary(s, x_labels, percent) for s in series]
     if target is not None:
-        summaries.append(f"Target: {format_value(target, percent=percent)}.")
+        summaries.append(_("Target: %(value)s.") % {"value": format_value(target, percent=percent)})
     lo, hi, ticks = _y_scale(present + ([target] if target is not None else []), percent=percent)
 
     plot_w = width - PAD_LEFT - PAD_RIGHT
@@ -233,7 +251,7 @@ def line_chart(
             f'y1="{ty}" y2="{ty}" stroke="currentColor" stroke-dasharray="6 4"/>'
             f'<text class="chart-target-label" x="{width - PAD_RIGHT}" y="{_num(y_of(target) - 4)}" '
             f'text-anchor="end" fill="currentColor">'
-            f"Target {escape(format_value(target, percent=percent))}</text>"
+            f"{escape(_target_text(target, percent))}</text>"
         )
 
     for s, values in zip(series, cleaned, strict=True):
@@ -279,6 +297,22 @@ def line_chart(
 
 
 # ------------------------------------------------------------------ bar chart
+def _bar_targets(
+    target: float | Sequence[float | None] | None, n: int
+) -> tuple[float | None, list[float | None]]:
+    """Split ``target`` into one value for the whole chart or one per bar."""
+    if target is None:
+        return None, [None] * n
+    if not isinstance(target, Sequence):
+        return _clean(target), [None] * n
+    targets = [_clean(t) for t in target]
+    if len(targets) != n:
+        raise ValueError(
+            f"bar_chart needs one target per label ({n} labels, {len(targets)} targets)."
+        )
+    return None, targets
+
+
 def bar_chart(
     labels: list[str],
     values: list[float | None],
@@ -287,25 +321,48 @@ def bar_chart(
     height: int = 240,
     highlight: set[int] | frozenset[int] = frozenset(),
     percent: bool = False,
-    title: str = "Bar chart",
+    target: float | Sequence[float | None] | None = None,
+    title: str | None = None,
 ) -> SafeString:
-    """Render a vertical bar chart; bars whose index is in ``highlight`` get ``is-highlight``."""
+    """Render a vertical bar chart; bars whose index is in ``highlight`` get ``is-highlight``.
+
+    ``target`` is either one number (a dashed line across the chart, as in
+    :func:`line_chart`) or one value per bar (a dashed marker across each bar's
+    slot, for targets that change from bar to bar; ``None`` means no target).
+    """
+    title = title or _("Bar chart")
     if len(labels) != len(values):
         raise ValueError(
             f"bar_chart needs one value per label ({len(labels)} labels, {len(values)} values)."
         )
-    chart_id = _chart_id("bar", labels, values, sorted(highlight), title)
+    common, targets = _bar_targets(target, len(labels))
+    chart_id = _chart_id("bar", labels, values, sorted(highlight), targets, common, title)
     cleaned = [_clean(v) for v in values]
     present = [v for v in cleaned if v is not None]
     if not present:
         return _empty(chart_id, width, height, title, "bar")
 
-    summary = "; ".join(
-        f"{label}: {format_value(v, percent=percent) if v is not None else 'no data'}"
-        for label, v in zip(labels, cleaned, strict=True)
+    def fmt(v: float) -> str:
+        return format_value(v, percent=percent)
+
+    items = []
+    for label, v, t in zip(labels, cleaned, targets, strict=True):
+        value = fmt(v) if v is not None else _("no data")
+        if t is None:
+            items.append(_("%(label)s: %(value)s") % {"label": label, "value": value})
+        else:
+            items.append(
+                _("%(label)s: %(value)s (target %(target)s)")
+                % {"label": label, "value": value, "target": fmt(t)}
+            )
+    summary = "; ".join(items) + "."
+    if common is not None:
+        summary += " " + _("Target: %(value)s.") % {"value": fmt(common)}
+    scale = (
+        present + [t for t in targets if t is not None] + ([common] if common is not None else [])
     )
-    lo, hi, ticks = _y_scale(present, percent=percent)
-    parts = [_svg_open(chart_id, width, height, title, summary + ".", "bar")]
+    lo, hi, ticks = _y_scale(scale, percent=percent)
+    parts = [_svg_open(chart_id, width, height, title, summary, "bar")]
     axis, y_of = _y_axis(lo, hi, ticks, width=width, height=height, percent=percent, y_label="")
     parts += axis
 
@@ -321,7 +378,7 @@ def bar_chart(
             continue
         top, bottom = sorted((y_of(v), base))
         css = "chart-bar is-highlight" if i in highlight else "chart-bar"
-        text = escape(format_value(v, percent=percent))
+        text = escape(fmt(v))
         parts.append(
             f'<rect class="{css}" x="{_num(xs[i] - bar_w / 2)}" y="{_num(top)}" '
             f'width="{_num(bar_w)}" height="{_num(bottom - top)}" fill="currentColor">'
@@ -332,5 +389,28 @@ def bar_chart(
                 f'<text class="chart-value" x="{_num(xs[i])}" y="{_num(top - 4)}" '
                 f'text-anchor="middle" fill="currentColor">{text}</text>'
             )
-    parts.append("</g></svg>")
+    parts.append("</g>")
+    if any(t is not None for t in targets):
+        parts.append('<g class="chart-targets">')
+        for i, (label, t) in enumerate(zip(labels, targets, strict=True)):
+            if t is None:
+                continue
+            ty = _num(y_of(t))
+            parts.append(
+                f'<line class="chart-target" x1="{_num(xs[i] - slot / 2 + 2)}" '
+                f'x2="{_num(xs[i] + slot / 2 - 2)}" y1="{ty}" y2="{ty}" '
+                'stroke="currentColor" stroke-width="2" stroke-dasharray="4 3">'
+                f"<title>{escape(label)}: {escape(_target_text(t, percent))}</title></line>"
+            )
+        parts.append("</g>")
+    if common is not None:
+        ty = _num(y_of(common))
+        parts.append(
+            f'<line class="chart-target" x1="{PAD_LEFT}" x2="{width - PAD_RIGHT}" '
+            f'y1="{ty}" y2="{ty}" stroke="currentColor" stroke-dasharray="6 4"/>'
+            f'<text class="chart-target-label" x="{width - PAD_RIGHT}" '
+            f'y="{_num(y_of(common) - 4)}" text-anchor="end" fill="currentColor">'
+            f"{escape(_target_text(common, percent))}</text>"
+        )
+    parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - all text escaped

@@ -204,3 +204,59 @@ def test_many_x_labels_are_thinned():
     svg = line_chart([Series("a", list(range(60)), "s")], x_labels=labels)
     shown = re.findall(r">D\d+</text>", str(svg))
     assert 0 < len(shown) <= 12
+
+
+def test_bar_chart_draws_a_target_marker_on_each_bar_that_has_one():
+    # given bars whose target changes from bar to bar (a prorated first month)
+    # when the chart is drawn
+    svg = bar_chart(["Jan", "Feb", "Mar"], [10, 25, 30], target=[16, 31, None])
+    # then each bar with a target gets a dashed marker at the target's height
+    root = parse(svg)
+    markers = [el for el in root.iter(f"{SVG}line") if el.get("class") == "chart-target"]
+    assert [m.find(f"{SVG}title").text for m in markers] == ["Jan: Target 16", "Feb: Target 31"]
+    rects = list(root.iter(f"{SVG}rect"))
+    feb_bar_top = float(rects[1].get("y"))
+    assert float(markers[1].get("y1")) < feb_bar_top  # 31 is above the bar of 25
+    assert "Jan: 10 (target 16); Feb: 25 (target 31); Mar: 30." == root.find(f"{SVG}desc").text
+
+
+def test_bar_chart_scale_makes_room_for_a_target_above_every_bar():
+    # given a target far above the bars
+    # when the chart is drawn
+    root = parse(bar_chart(["a", "b"], [1, 2], target=[None, 40]))
+    # then the highest tick reaches the target
+    ticks = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "chart-tick"]
+    assert "40" in ticks
+
+
+def test_bar_chart_draws_one_target_line_for_a_single_target():
+    # given one target for every bar
+    # when the chart is drawn
+    svg = bar_chart(["a", "b"], [1, 2], target=3)
+    # then one dashed line crosses the chart, labelled, and the summary says so
+    root = parse(svg)
+    lines = [el for el in root.iter(f"{SVG}line") if el.get("class") == "chart-target"]
+    assert len(lines) == 1
+    assert "Target 3" in svg
+    assert root.find(f"{SVG}desc").text.endswith("Target: 3.")
+
+
+def test_bar_chart_needs_one_target_per_label_when_targets_vary():
+    with pytest.raises(ValueError, match="one target per label"):
+        bar_chart(["a", "b"], [1, 2], target=[1])
+
+
+def test_words_the_charts_add_are_translated(monkeypatch):
+    # given a gettext that marks every string it translates
+    import portal.charts as charts_module
+
+    monkeypatch.setattr(charts_module, "_", lambda text: f"«{text}»")
+    # when charts are drawn with default titles, targets, gaps and no data
+    line = str(line_chart([Series("a", [1, None, 3], "s")], x_labels=MONTHS[:3], target=2))
+    bar = str(bar_chart(["a", "b"], [1, None], target=[2, None]))
+    empty = str(bar_chart([], []))
+    # then no English word is left outside gettext
+    assert "«Line chart»" in line and "«Target: 2.»" in line and "«Target 2»" in line
+    assert "«a: 1 (Jan) to 3 (Mar); lowest 1 (Jan), highest 3 (Mar).»" in line
+    assert "«Bar chart»" in bar and "«a: 1 (target 2)»; «b: «no data»»." in bar
+    assert "«No data.»" in empty and "«No data»" in empty
