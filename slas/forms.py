@@ -134,6 +134,31 @@ class PartForm(forms.ModelForm):
             self.instance.version = version
 
 
+class PartyChoiceField(forms.ModelChoiceField):
+    """The agreement's party teams, from a list read once per formset.
+
+    A plain ModelChoiceField runs its queryset for every form that renders or validates,
+    so a formset of N commitments would cost N queries; this one looks up in the list.
+    """
+
+    def __init__(self, parties: list[Team], **kwargs):
+        self._parties = {str(team.pk): team for team in parties}
+        super().__init__(queryset=Team.objects.filter(pk__in=list(self._parties)), **kwargs)
+        self.choices = [("", self.empty_label), *((team.pk, str(team)) for team in parties)]
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        key = str(value.pk if isinstance(value, Team) else value)
+        if key not in self._parties:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return self._parties[key]
+
+
 class CommitmentForm(PartForm):
     hours = forms.DecimalField(
         label=gettext_lazy("Hours (H)"), required=False, min_value=Decimal("0.01"), max_digits=6
@@ -154,10 +179,22 @@ class CommitmentForm(PartForm):
         model = Commitment
         fields = ["owner_team", "kind", "target", "period", "description", "position"]
 
-    def __init__(self, *args, version: Version | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        version: Version | None = None,
+        parties: list[Team] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, version=version, **kwargs)
-        if version is not None:
-            self.fields["owner_team"].queryset = version.agreement.parties.all()
+        if parties is None and version is not None:
+            parties = list(version.agreement.parties.all())
+        if parties is not None:
+            self.fields["owner_team"] = PartyChoiceField(
+                parties,
+                label=self.fields["owner_team"].label,
+                required=self.fields["owner_team"].required,
+            )
         params = self.instance.params or {}
         for name in ("hours", "attempts", "from_stage", "to_stage"):
             if name in params and not self.is_bound:
@@ -207,7 +244,10 @@ class UniqueRowsFormSet(forms.BaseModelFormSet):
     def __init__(self, *args, version: Version, **kwargs):
         self.version = version
         kwargs.setdefault("queryset", self.model.objects.filter(version=version))
-        kwargs.setdefault("form_kwargs", {})["version"] = version
+        form_kwargs = kwargs.setdefault("form_kwargs", {})
+        form_kwargs["version"] = version
+        if issubclass(self.form, CommitmentForm):
+            form_kwargs.setdefault("parties", list(version.agreement.parties.all()))
         super().__init__(*args, **kwargs)
 
     def clean(self):

@@ -111,6 +111,36 @@ class TestEditor:
             row.history_user == cast.alice and row.history_change_reason == "web form: definitions"
         )
 
+    def test_the_kpi_editor_saves_a_party_as_owner_and_refuses_any_other_team(
+        self, client, cast, versions
+    ):
+        # given the KPI editor as loaded, with a new sales commitment in the extra row
+        _v1, v2 = versions
+        client.force_login(cast.alice)
+        url = f"/agreements/versions/{v2.pk}/edit/kpis/"
+        page = client.get(url)
+        formset = page.context["formsets"][0][1]
+        owner_choices = [value for value, _label in formset.forms[0].fields["owner_team"].choices]
+        assert set(owner_choices) == {"", cast.marketing.pk, cast.sales.pk}
+        data = _formset_post(formset, "commitments", v2.edit_revision)
+        extra = formset.forms[-1].prefix
+        data.update(
+            {
+                f"{extra}-owner_team": cast.sales.pk,
+                f"{extra}-kind": "acceptance_rate",
+                f"{extra}-target": "75",
+                f"{extra}-period": "month",
+                f"{extra}-position": "5",
+            }
+        )
+        # when another team is posted as owner
+        refused = client.post(url, {**data, f"{extra}-owner_team": cast.customer_success.pk})
+        # then it is refused, and the party is accepted
+        assert refused.status_code == 200
+        assert not v2.commitments.filter(kind="acceptance_rate").exists()
+        client.post(url, data)
+        assert v2.commitments.get(kind="acceptance_rate").owner_team == cast.sales
+
     def test_a_stale_form_is_refused_keeps_the_input_and_shows_the_other_change(
         self, client, cast, versions
     ):
@@ -208,6 +238,18 @@ class TestEditor:
         assert response.url == version.get_absolute_url() and version.created_by == cast.carol
 
 
+def _formset_post(formset, prefix: str, revision: int) -> dict:
+    """The formset's data as the page shows it (every row, unchanged)."""
+    data = {"edit_revision": revision}
+    for key in ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS"):
+        data[f"{prefix}-{key}"] = formset.management_form.initial[key]
+    for form in formset.forms:
+        for name, bound in ((name, form[name]) for name in form.fields if name != "DELETE"):
+            value = bound.value()
+            data[f"{form.prefix}-{name}"] = getattr(value, "pk", value) if value is not None else ""
+    return data
+
+
 class TestDocument:
     XSS = [
         "<script>alert('x')</script>",
@@ -251,6 +293,49 @@ class TestDocument:
             assert f'id="c-{key}"' in html
         assert "First <strong>Tuesday</strong> of the month." in html
         assert "Mon, Tue, Wed, Thu, Fri" in html
+
+
+def _editor_pages(version) -> dict[str, str]:
+    """Every component of the draft editor, and the planner."""
+    from slas.views import EDITOR_TABS
+
+    pages = {key: f"/agreements/versions/{version.pk}/edit/{key}/" for key, _title in EDITOR_TABS}
+    pages["planner"] = f"/agreements/versions/{version.pk}/planner/"
+    return pages
+
+
+def _one_row_of_every_part(cast, n: int) -> list[tuple[str, dict]]:
+    import datetime
+    from decimal import Decimal
+
+    return [
+        ("terms", {"term": f"Term {n}", "definition": "d", "position": 20 + n}),
+        (
+            "scoring_rules",
+            {
+                "attribute": f"attr_{n}",
+                "operator": "equals",
+                "value": "x",
+                "points": n,
+                "dimension": "fit",
+            },
+        ),
+        ("reason_codes", {"code": f"code_{n}", "label": f"Reason {n}", "applies_to": "any"}),
+        ("nurture_tracks", {"name": f"Track {n}", "description": "d", "duration_days": 30}),
+        (
+            "commitments",
+            {
+                "owner_team": cast.sales if n % 2 else cast.marketing,
+                "kind": "attempts_before_recycle",
+                "params": {"attempts": n + 1},
+                "target": Decimal(80),
+                "period": "quarter",
+            },
+        ),
+        ("holidays", {"date": datetime.date(2026, 8, 1 + n), "name": f"Day {n}"}),
+        ("sections", {"title": f"Section {n}", "body": "Some *text*."}),
+        ("escalation_steps", {"at_percent": 200 + n, "action": "notify_manager"}),
+    ]
 
 
 def _count(client, url) -> int:
@@ -299,6 +384,36 @@ class TestQueryCounts:
                 data={"term": f"Term {n}", "definition": "d"},
             )
         assert _count(client, url) == small
+
+    def test_no_editor_page_nor_the_planner_costs_more_with_more_rows_versions_and_history(
+        self, client, cast, draft
+    ):
+        # given v1 active and draft v2, and every editor page of v2 counted
+        from slas.tests.factories import set_status
+
+        client.force_login(cast.alice)
+        activate(draft)
+        v2 = services.version_amend(actor=cast.alice, agreement=draft.agreement)
+        small = {name: _count(client, url) for name, url in _editor_pages(v2).items()}
+        # when v2 gets four more rows of every part and more history, v2 replaces v1,
+        # and draft v3 copies it all
+        services.version_edit(
+            actor=cast.carol,
+            version=v2,
+            expected_revision=None,
+            create=[row for n in range(4) for row in _one_row_of_every_part(cast, n)],
+        )
+        for n in range(4):
+            services.version_update(
+                actor=cast.carol, version=v2, data={"goal_statements": f"edit {n}"}
+            )
+        set_status(draft, "superseded")
+        activate(v2)
+        v3 = services.version_amend(actor=cast.alice, agreement=draft.agreement)
+        assert v3.commitments.count() == v2.commitments.count() == 6
+        large = {name: _count(client, url) for name, url in _editor_pages(v3).items()}
+        # then
+        assert large == small
 
     def test_the_version_page_costs_the_same_with_more_versions(self, client, cast, draft):
         # given v1 active and draft v2
