@@ -2,9 +2,12 @@
 monthly reports share a single look.
 
 Callers describe the document as a list of blocks (:class:`Heading`,
-:class:`Paragraph`, :class:`Table`, :class:`KeyValues`, :class:`Spacer`);
-:func:`build_pdf` lays them out with ReportLab platypus on A4 with a footer
-carrying the title and "Page X of Y".
+:class:`Paragraph`, :class:`Table`, :class:`KeyValues`, :class:`Spacer`,
+:class:`BarChart`, :class:`LineChart`); :func:`build_pdf` lays them out with
+ReportLab platypus on A4 with a footer carrying the title and "Page X of Y"
+(translated). Charts are vector drawings (``reportlab.graphics``) that read like
+the pages' SVG charts (``portal.charts``): same scale, number format and target
+markers.
 
 * All text is escaped for ReportLab's paragraph mini-markup, so user text such
   as ``<b>`` or ``&`` is printed literally, never interpreted.
@@ -20,7 +23,13 @@ import os
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape as xml_escape
 
+from django.utils.translation import gettext as _
 from reportlab import platypus
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.linecharts import HorizontalLineChart
+from reportlab.graphics.shapes import Drawing, Line, PolyLine, String
+from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -28,6 +37,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
+
+from portal.charts import _y_scale, format_value
 
 DEJAVU_DIR = "/usr/share/fonts/truetype/dejavu"
 DEJAVU_REGULAR = os.path.join(DEJAVU_DIR, "DejaVuSans.ttf")
@@ -44,6 +55,11 @@ _INK = colors.HexColor("#1f2933")
 _MUTED = colors.HexColor("#616e7c")
 _RULE = colors.HexColor("#cbd2d9")
 _HEADER_BG = colors.HexColor("#e4e7eb")
+_BAR = colors.HexColor("#3b6ea5")
+_ALERT = colors.HexColor("#c0392b")
+_SERIES = [
+    colors.HexColor(c) for c in ("#3b6ea5", "#e07b39", "#3a9d5d", "#8e5ea2", "#c0392b", "#7f8c8d")
+]
 
 
 # --------------------------------------------------------------------- blocks
@@ -74,7 +90,33 @@ class Spacer:
     height_mm: float = 6
 
 
-Block = Heading | Paragraph | Table | KeyValues | Spacer
+@dataclass(frozen=True)
+class BarChart:
+    """One bar per label (``None``: no bar). ``targets``: one per bar (``None``: no
+    target), drawn as dashed markers; bars whose index is in ``highlight`` are drawn
+    in the alert colour. With ``percent`` values are fractions shown as percentages."""
+
+    title: str
+    labels: list[str]
+    values: list[float | None]
+    targets: list[float | None] | None = None
+    highlight: frozenset[int] = frozenset()
+    percent: bool = False
+    height_mm: float = 60
+
+
+@dataclass(frozen=True)
+class LineChart:
+    """One line per ``(name, values)`` series over ``x_labels``; ``None`` is a gap."""
+
+    title: str
+    x_labels: list[str]
+    series: list[tuple[str, list[float | None]]]
+    percent: bool = False
+    height_mm: float = 65
+
+
+Block = Heading | Paragraph | Table | KeyValues | Spacer | BarChart | LineChart
 
 
 # ---------------------------------------------------------------------- fonts
@@ -201,7 +243,181 @@ def _flowables(block: Block, styles: _Styles, width: float) -> list[platypus.Flo
             ],
         )
         return [table, platypus.Spacer(1, 3 * mm)]
+    if isinstance(block, BarChart):
+        return [_bar_drawing(block, styles.fonts, width), platypus.Spacer(1, 3 * mm)]
+    if isinstance(block, LineChart):
+        return [_line_drawing(block, styles.fonts, width), platypus.Spacer(1, 3 * mm)]
     raise TypeError(f"Unsupported PDF block: {type(block).__name__}")
+
+
+# --------------------------------------------------------------------- charts
+_CHART_LEFT = 42  # room for the value axis labels
+_CHART_BOTTOM = 22  # room for the category labels
+
+
+def _finite(values) -> list[float]:
+    return [float(v) for v in values if v is not None]
+
+
+def _value_axis(axis, values: list[float], *, percent: bool, font: str) -> tuple[float, float]:
+    lo, hi, ticks = _y_scale(values, percent=percent)
+    axis.valueMin, axis.valueMax = lo, hi
+    axis.valueSteps = ticks
+    axis.labelTextFormat = lambda v: format_value(v, percent=percent)
+    axis.labels.fontName = font
+    axis.labels.fontSize = 7
+    axis.strokeColor = _RULE
+    axis.visibleGrid = 1
+    axis.gridStrokeColor = _RULE
+    axis.gridStrokeWidth = 0.3
+    return lo, hi
+
+
+def _category_axis(axis, labels: list[str], font: str) -> None:
+    every = max(1, -(-len(labels) // 12))  # at most 12 labels, as on the pages
+    axis.categoryNames = [label if i % every == 0 else "" for i, label in enumerate(labels)]
+    axis.labels.fontName = font
+    axis.labels.fontSize = 7
+    axis.labels.dy = -2
+    axis.strokeColor = _RULE
+
+
+def _chart_frame(title: str, width: float, height: float, fonts: _Fonts) -> Drawing:
+    drawing = Drawing(width, height)
+    drawing.add(String(0, height - 10, title, fontName=fonts.bold, fontSize=9, fillColor=_INK))
+    return drawing
+
+
+def _no_data(drawing: Drawing, width: float, height: float, fonts: _Fonts) -> Drawing:
+    drawing.add(
+        String(
+            width / 2,
+            height / 2,
+            _("No data"),
+            fontName=fonts.regular,
+            fontSize=9,
+            fillColor=_MUTED,
+            textAnchor="middle",
+        )
+    )
+    return drawing
+
+
+def _bar_drawing(block: BarChart, fonts: _Fonts, width: float) -> Drawing:
+    height = block.height_mm * mm
+    drawing = _chart_frame(block.title, width, height, fonts)
+    targets = list(block.targets or [None] * len(block.labels))
+    present = _finite(block.values)
+    if not present or len(block.values) != len(block.labels):
+        return _no_data(drawing, width, height, fonts)
+    chart = VerticalBarChart()
+    chart.x, chart.y = _CHART_LEFT, _CHART_BOTTOM
+    # headroom above the plot: the value label of the tallest bar, then the title
+    chart.width, chart.height = width - _CHART_LEFT - 4, height - _CHART_BOTTOM - 28
+    chart.data = [[None if v is None else float(v) for v in block.values]]
+    chart.bars.strokeColor = None
+    chart.bars[0].fillColor = _BAR
+    for i in block.highlight:
+        chart.bars[(0, i)].fillColor = _ALERT
+    chart.barLabelFormat = lambda v: format_value(v, percent=block.percent)
+    chart.barLabels.fontName = fonts.regular
+    chart.barLabels.fontSize = 7
+    chart.barLabels.nudge = 6
+    lo, hi = _value_axis(
+        chart.valueAxis, present + _finite(targets), percent=block.percent, font=fonts.regular
+    )
+    _category_axis(chart.categoryAxis, block.labels, fonts.regular)
+    drawing.add(chart)
+    slot = chart.width / len(block.labels)
+    for i, target in enumerate(targets):
+        if target is None:
+            continue
+        y = chart.y + chart.height * (float(target) - lo) / (hi - lo)
+        x0 = chart.x + slot * i
+        drawing.add(
+            Line(
+                x0 + 2,
+                y,
+                x0 + slot - 2,
+                y,
+                strokeColor=_ALERT,
+                strokeWidth=1.2,
+                strokeDashArray=[3, 2],
+            )
+        )
+    return drawing
+
+
+class _GappedLineChart(HorizontalLineChart):
+    """ReportLab's line chart joins points across ``None`` and fails on a lone point;
+    this one breaks a line at every gap, as the pages' charts do, and shows a lone
+    point as its marker."""
+
+    def makeLines(self):  # noqa: N802 - ReportLab API
+        self.joinedLines = 0  # the parent draws only the markers
+        group = super().makeLines()
+        for row_no, row in enumerate(self.data):
+            style = self.lines[row_no]
+            segments: list[list[float]] = [[]]
+            for col_no, value in enumerate(row):
+                if value is None:
+                    segments.append([])
+                    continue
+                x = self.categoryAxis.scale(col_no)[0] + self._hngs
+                segments[-1] += [x, self.valueAxis.scale(value)]
+            for points in segments:
+                if len(points) >= 4:
+                    group.add(
+                        PolyLine(
+                            points,
+                            strokeColor=style.strokeColor,
+                            strokeWidth=style.strokeWidth,
+                            strokeLineJoin=1,
+                        )
+                    )
+        return group
+
+
+def _line_drawing(block: LineChart, fonts: _Fonts, width: float) -> Drawing:
+    height = block.height_mm * mm
+    drawing = _chart_frame(block.title, width, height, fonts)
+    n = len(block.x_labels)
+    data = [
+        [None if v is None else float(v) for v in list(values)[:n]] for _n, values in block.series
+    ]
+    data = [values + [None] * (n - len(values)) for values in data]
+    present = _finite(v for values in data for v in values)
+    if not n or not present:
+        return _no_data(drawing, width, height, fonts)
+    rows = -(-len(block.series) // 3)  # the legend has up to three columns
+    legend_h = 12 * rows
+    chart = _GappedLineChart()
+    chart.x, chart.y = _CHART_LEFT, _CHART_BOTTOM + legend_h
+    chart.width = width - _CHART_LEFT - 4
+    chart.height = height - _CHART_BOTTOM - legend_h - 18
+    chart.data = data
+    for i in range(len(data)):
+        colour = _SERIES[i % len(_SERIES)]
+        chart.lines[i].strokeColor = colour
+        chart.lines[i].strokeWidth = 1.5
+        chart.lines[i].symbol = makeMarker("FilledCircle", size=3, fillColor=colour)
+    _value_axis(chart.valueAxis, present, percent=block.percent, font=fonts.regular)
+    _category_axis(chart.categoryAxis, block.x_labels, fonts.regular)
+    drawing.add(chart)
+    legend = Legend()
+    legend.x, legend.y = _CHART_LEFT, legend_h
+    legend.alignment = "right"
+    legend.fontName = fonts.regular
+    legend.fontSize = 7
+    legend.columnMaximum = rows
+    legend.deltax = width / 3
+    legend.dx = legend.dy = 6
+    legend.colorNamePairs = [
+        (_SERIES[i % len(_SERIES)], name) for i, (name, _values) in enumerate(block.series)
+    ]
+    legend.boxAnchor = "nw"
+    drawing.add(legend)
+    return drawing
 
 
 # --------------------------------------------------------------------- canvas
@@ -226,7 +442,7 @@ def _numbered_canvas(footer_title: str, font: str) -> type[rl_canvas.Canvas]:
             super().save()
 
         def _draw_footer(self, total: int) -> None:
-            width, _ = PAGE_SIZE
+            width = PAGE_SIZE[0]
             self.saveState()
             self.setStrokeColor(_RULE)
             self.setLineWidth(0.5)
@@ -234,7 +450,11 @@ def _numbered_canvas(footer_title: str, font: str) -> type[rl_canvas.Canvas]:
             self.setFont(font, 8)
             self.setFillColor(_MUTED)
             self.drawString(MARGIN, FOOTER_Y, footer_title)
-            self.drawRightString(width - MARGIN, FOOTER_Y, f"Page {self._pageNumber} of {total}")
+            self.drawRightString(
+                width - MARGIN,
+                FOOTER_Y,
+                _("Page %(n)s of %(total)s") % {"n": self._pageNumber, "total": total},
+            )
             self.restoreState()
 
     return NumberedCanvas

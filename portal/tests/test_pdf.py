@@ -1,10 +1,13 @@
 import re
 
 import pytest
+from reportlab.graphics.shapes import Drawing, Group, Line, PolyLine
 
 from portal.pdf import (
+    BarChart,
     Heading,
     KeyValues,
+    LineChart,
     Paragraph,
     Spacer,
     Table,
@@ -148,3 +151,102 @@ def test_falls_back_to_helvetica_when_dejavu_is_missing(monkeypatch):
     pdf = build()
     assert b"/BaseFont /Helvetica" in pdf
     assert b"Certificate of Agreement" in shown_text(pdf)
+
+
+def shapes(drawing: Drawing, kind: type) -> list:
+    """Every shape of ``kind`` in a drawing, charts expanded into their shapes."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, kind):
+            found.append(node)
+        if hasattr(node, "draw") and not isinstance(node, Group | Drawing):
+            node = node.draw()
+            if isinstance(node, kind):
+                found.append(node)
+        for child in getattr(node, "contents", []):
+            walk(child)
+
+    walk(drawing)
+    return found
+
+
+def drawing_of(block) -> Drawing:
+    import portal.pdf as pdf_module
+
+    flowables = pdf_module._flowables(block, pdf_module._Styles(pdf_module._fonts()), 480)
+    assert isinstance(flowables[0], Drawing)
+    return flowables[0]
+
+
+FUNNEL = BarChart("Funnel of the month", ["MQL", "SAL", "SQL"], [40, 30, 12])
+RATES = LineChart(
+    "Sales: rates by period",
+    ["2026-01", "2026-02", "2026-03", "2026-04"],
+    [("First contact", [0.8, None, 0.9, 0.95]), ("Accepted", [None, 0.7, None, None])],
+    percent=True,
+)
+
+
+def test_charts_are_printed_with_their_title_labels_and_values():
+    # given a document with a bar chart and a line chart
+    # when it is built
+    text = shown_text(build(blocks=[FUNNEL, RATES]))
+    # then titles, category labels, values, axis ticks and legends are in the PDF
+    for expected in [
+        b"Funnel of the month",
+        b"SAL",
+        b"40",
+        b"Sales: rates by period",
+        b"2026-03",
+        b"100%",
+        b"First contact",
+        b"Accepted",
+    ]:
+        assert expected in text, expected
+
+
+def test_a_chart_is_a_vector_drawing_in_the_document():
+    # given a bar chart block
+    # when it is laid out
+    drawing = drawing_of(FUNNEL)
+    # then it is one ReportLab drawing as wide as the text
+    assert drawing.width == 480
+
+
+def test_bar_targets_are_dashed_markers_and_highlighted_bars_change_colour():
+    # given bars with a target on two of three and one bar below its target
+    block = BarChart(
+        "MQLs", ["Jan", "Feb", "Mar"], [20, 31, 35], targets=[31, 31, None], highlight={0}
+    )
+    # when it is drawn
+    drawing = drawing_of(block)
+    # then there is one dashed marker per target, and the first bar is in the alert colour
+    dashed = [line for line in shapes(drawing, Line) if line.strokeDashArray]
+    assert len(dashed) == 2
+    assert drawing.contents[1].bars[(0, 0)].fillColor != drawing.contents[1].bars[(0, 1)].fillColor
+
+
+def test_lines_break_at_gaps_and_a_lone_point_does_not_break_the_build():
+    # given one series with a gap and one with a single point
+    # when the chart is drawn
+    drawing = drawing_of(RATES)
+    # then only the two-point run of the first series is a line; every point has a marker
+    assert [len(p.points) // 2 for p in shapes(drawing, PolyLine)] == [2]
+    assert build(blocks=[RATES]).startswith(b"%PDF")
+
+
+def test_charts_without_data_say_so():
+    text = shown_text(build(blocks=[BarChart("Empty", ["a"], [None]), LineChart("None", [], [])]))
+    assert text.count(b"No data") == 2
+
+
+def test_the_footer_is_translated(monkeypatch):
+    # given a gettext that marks what it translates
+    import portal.pdf as pdf_module
+
+    monkeypatch.setattr(pdf_module, "_", lambda text: f"[{text}]")
+    # when a document is built
+    text = shown_text(build(blocks=[]))
+    # then the page numbers went through it
+    assert b"[Page 1 of 1]" in text
