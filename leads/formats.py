@@ -219,6 +219,11 @@ class ParsedEvent:
     reason_code: str = ""
     note: str = ""
     lead: dict[str, str] = field(default_factory=dict)
+    # Live sources only (the webhook): what the source asked for, in its own words
+    # ("hs_lead_status = UNQUALIFIED"), and reason codes that fit an exit the source sent
+    # without one (the first the governing version lists is used).
+    requested: str = ""
+    reason_candidates: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

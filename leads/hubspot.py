@@ -19,7 +19,8 @@
   customer -> won); of ``hs_lead_status`` -> ``contact_attempt`` with channel
   ``other`` and the status in ``outcome`` (ATTEMPTED_TO_CONTACT, CONNECTED),
   or ``stage_changed`` (UNQUALIFIED -> disqualified, BAD_TIMING -> recycled,
-  IN_PROGRESS -> sal); of ``hubspot_owner_id`` -> ``owner_changed`` with the
+  IN_PROGRESS -> sal; exits carry ``reason_candidates`` from ``LEAD_STATUS_REASONS``);
+  moves carry what HubSpot sent in ``requested``; of ``hubspot_owner_id`` -> ``owner_changed`` with the
   HubSpot owner id in ``outcome`` (empty when the contact was unassigned).
   The generic ``object.creation`` / ``object.propertyChange`` types are read
   the same way when ``objectTypeId`` is ``0-1`` (contacts).
@@ -60,6 +61,12 @@ LEAD_STATUS_STAGES = {
     "IN_PROGRESS": "sal",
 }
 LEAD_STATUS_IGNORED = frozenset({"NEW", "OPEN", "OPEN_DEAL"})
+# HubSpot sends exits without a reason: these codes say what the status means, and the
+# first one the governing version lists becomes the move's reason code (leads/README.md).
+LEAD_STATUS_REASONS = {
+    "UNQUALIFIED": ("unqualified", "not_qualified", "no_fit"),
+    "BAD_TIMING": ("bad_timing",),
+}
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -159,7 +166,7 @@ def map_webhook_event(item: dict, *, index: int = 0) -> ParsedEvent | None | Row
     except (ValueError, OverflowError):
         return RowIssue(index, "occurredAt", "occurredAt is missing or not epoch milliseconds")
 
-    def event(kind: str, **extra: str) -> ParsedEvent:
+    def event(kind: str, **extra) -> ParsedEvent:
         return ParsedEvent(
             row=index,
             source=SOURCE,
@@ -188,13 +195,18 @@ def map_webhook_event(item: dict, *, index: int = 0) -> ParsedEvent | None | Row
                 f"lifecycle stage {value[:40]!r} has no portal stage; ignored",
                 "warning",
             )
-        return event("stage_changed", to_stage=stage)
+        return event("stage_changed", to_stage=stage, requested=f"lifecyclestage = {value[:40]}")
     # hs_lead_status
     status = value.upper()
     if status in LEAD_STATUS_ATTEMPTS:
         return event("contact_attempt", channel="other", outcome=status)
     if status in LEAD_STATUS_STAGES:
-        return event("stage_changed", to_stage=LEAD_STATUS_STAGES[status])
+        return event(
+            "stage_changed",
+            to_stage=LEAD_STATUS_STAGES[status],
+            requested=f"hs_lead_status = {status}",
+            reason_candidates=LEAD_STATUS_REASONS.get(status, ()),
+        )
     if status in LEAD_STATUS_IGNORED:
         return None
     return RowIssue(

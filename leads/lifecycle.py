@@ -14,7 +14,13 @@ Two uses, one table:
 Choices:
 - Moving into the stage the lead is already in is refused (nothing would change).
 - A move to ``recycled`` or ``disqualified`` needs a reason code from the governing
-  version's list; with no version in force any non-empty code is accepted.
+  version's list; with no version in force any non-empty code is accepted. The
+  governing version is the one in force at the handoff that opened the move's cycle
+  (COMPLIANCE.md: a cycle keeps its version for its whole life, so a v1 cycle recycled
+  after v2 took effect is checked against v1's codes, as ``reason_documented`` counts
+  it); a move before any handoff is checked against the version in force at the move.
+- A move the portal refused to apply on behalf of an integration (the webhook) is kept
+  as a ``note`` event whose ``data["flag"]`` says why; the replay flags the lead with it.
 - The replay orders events by ``(occurred_at, id)`` like ``reports.cycles``, so the
   result does not depend on the order the events arrived in.
 """
@@ -127,6 +133,7 @@ class EventIn:
     fit: int | None = None  # score_changed
     interest: int | None = None
     nurture_track: str | None = None  # note events that put the lead into a track
+    flag: str = ""  # note events recording a move that was not applied, and why
 
 
 @dataclass
@@ -151,18 +158,21 @@ def derive_state(
 ) -> DerivedState:
     """Replay a lead's events (any order) into its current state and flags.
 
-    ``reason_codes_at(instant, from_stage, to_stage)`` returns the codes the governing
-    version allows for that move (None: no version in force, any code will do).
+    ``reason_codes_at(instant, from_stage, to_stage)`` returns the codes the version in
+    force at ``instant`` allows for that move (None: no version in force, any code will
+    do). ``instant`` is the handoff that opened the move's cycle (the move's own instant
+    when no handoff came before it): the cycle's governing version decides.
     """
     state = DerivedState()
+    handoff_at: dt.datetime | None = None
     for e in sorted(events, key=lambda e: (e.occurred_at, e.id)):
         state.last_event_at = e.occurred_at
+        when = e.occurred_at.strftime("%Y-%m-%d %H:%M")
         if e.kind == "stage_changed" and e.to_stage:
-            when = e.occurred_at.strftime("%Y-%m-%d %H:%M")
             problem = move_problem(state.stage, e.to_stage)
             if problem is None and e.to_stage in EXITS:
                 codes = (
-                    reason_codes_at(e.occurred_at, state.stage, e.to_stage)
+                    reason_codes_at(handoff_at or e.occurred_at, state.stage, e.to_stage)
                     if reason_codes_at
                     else None
                 )
@@ -172,12 +182,16 @@ def derive_state(
             state.stage = e.to_stage
             if e.to_stage == "mql":
                 state.nurture_track = ""
+                handoff_at = e.occurred_at
         elif e.kind == "owner_changed" and e.owner_id is not None:
             state.owner_id = e.owner_id
             state.owner_known = True
         elif e.kind == "score_changed" and e.fit is not None:
             state.fit = e.fit
             state.interest = e.interest or 0
-        elif e.kind == "note" and e.nurture_track is not None:
-            state.nurture_track = e.nurture_track
+        elif e.kind == "note":
+            if e.nurture_track is not None:
+                state.nurture_track = e.nurture_track
+            if e.flag:
+                state.flags.append(f"{when}: {e.flag}")
     return state

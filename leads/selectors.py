@@ -94,11 +94,14 @@ class RulesCache:
 
     def current(self, agreement_id: int | None) -> VersionRules | None:
         version = self.index.governing(agreement_id, self.now)
-        if version is None:
+        return self.of(version.id if version else None)
+
+    def of(self, version_id: int | None) -> VersionRules | None:
+        if version_id is None:
             return None
-        if version.id not in self._rules:
-            self._rules.update(version_rules_load([version.id]))
-        return self._rules.get(version.id)
+        if version_id not in self._rules:
+            self._rules.update(version_rules_load([version_id]))
+        return self._rules.get(version_id)
 
 
 def _queue_cycles(queryset: QuerySet[Cycle]) -> QuerySet[Cycle]:
@@ -159,24 +162,33 @@ class LeadPage:
     cycle: Cycle | None
     clock: Clock | None
     score: Score
-    rules: VersionRules | None
+    rules: VersionRules | None  # the version in force now: scores, nurture tracks
     moves: list[str]
     reasons: dict[str, list[tuple[str, str]]]
+    cycle_rules: VersionRules | None = None  # the version governing the current cycle
 
 
 def lead_page(lead: Lead, *, now: dt.datetime | None = None) -> LeadPage:
+    """The lead page's facts. Reason choices come from the version governing the lead's
+    current cycle (in force at its latest handoff), as services.lead_event_record checks
+    them; a lead never handed off uses the version in force now. An ungoverned cycle
+    accepts any code, so it offers the current version's codes."""
     now = now or timezone.now()
     index = VersionIndex()
-    rules = RulesCache(index, now).current(lead.agreement_id)
+    cache = RulesCache(index, now)
+    rules = cache.current(lead.agreement_id)
     cycle = Cycle.objects.filter(lead=lead).order_by("-number").first()
     clock = cycle_clock(cycle, index, now) if cycle is not None else None
+    cycle_rules = rules
+    if cycle is not None and cycle.version_id is not None:
+        cycle_rules = cache.of(cycle.version_id)
     moves = sorted(ALLOWED_MOVES.get(lead.stage, ()), key=_move_order)
     reasons = {
-        to: (rules.reason_choices(lead.stage, to) if rules else [])
+        to: (cycle_rules.reason_choices(lead.stage, to) if cycle_rules else [])
         for to in moves
         if to in ("recycled", "disqualified")
     }
-    return LeadPage(lead, cycle, clock, lead_score(lead, rules), rules, moves, reasons)
+    return LeadPage(lead, cycle, clock, lead_score(lead, rules), rules, moves, reasons, cycle_rules)
 
 
 def _move_order(stage: str) -> int:

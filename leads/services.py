@@ -16,7 +16,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -27,7 +27,16 @@ from django.utils.translation import gettext as _
 
 from leads.bulk import copy_insert
 from leads.formats import ParsedEvent
-from leads.lifecycle import EXITS, EventIn, MoveRefused, check_move, derive_state, move_problem
+from leads.lifecycle import (
+    EXITS,
+    EventIn,
+    MoveRefused,
+    check_move,
+    derive_state,
+    move_problem,
+    reason_problem,
+    stage_label,
+)
 from leads.models import AssignmentCursor, Lead, LeadEvent
 from leads.scoring import LEAD_FIELDS, Rule, Score, score
 from portal.models import Membership, Role, Team
@@ -125,7 +134,8 @@ class IngestContext:
 
     - `mode="history"` (CSV imports, the bulk API): what happened in the source system is
       stored as it is; unusual moves are flagged on the lead, not refused.
-    - `mode="live"` (the webhook): moves the lifecycle forbids are refused per item.
+    - `mode="live"` (the webhook): moves the lifecycle rules refuse are not applied;
+      each is stored as a flagged note instead (`_live_moves_check`).
     - `handoff_on_score`: a lead still in stage `lead` whose score reaches the threshold
       is handed off (a `stage_changed` to mql) in this write. Off for CSV history
       imports, where the source's own stage changes are the truth.
@@ -207,6 +217,8 @@ class IngestResult:
     failed: int = 0
     failures: list[Failure] = field(default_factory=list)
     lead_ids: set[int] = field(default_factory=set)
+    # Live moves the lifecycle rules refused: stored as flagged notes instead (index, why).
+    not_applied: list[Failure] = field(default_factory=list)
 
     def fail(self, index: int, column: str, message: str) -> None:
         self.failed += 1
@@ -409,31 +421,100 @@ def rows_update(leads: list[Lead], columns: list[str]) -> None:
         cursor.execute(sql, arrays)
 
 
+SOURCE_LABELS = {"hubspot": "HubSpot"}
+
+
 def _live_moves_check(
     valid: list[tuple[ParsedEvent, int | None, dict]],
     leads: dict[tuple[str, str], Lead],
     context: IngestContext,
     result: IngestResult,
 ) -> list[tuple[ParsedEvent, int | None, dict]]:
-    """Refuse moves the lifecycle forbids (in event order per lead); retries pass as duplicates."""
+    """Bind live moves (the webhook) by the lifecycle rules, in event order per lead.
+
+    A move the rules refuse (a forbidden move, or an exit without a reason code of the
+    version governing the lead's cycle) is not applied as a stage change: it is stored
+    as a `note` event under the same source event id (a retry stays a duplicate) saying
+    what the source asked for and why it was not applied, and its `data["flag"]` flags
+    the lead (derive_state) so the owner sees it. An exit sent without a reason takes
+    the first of its `reason_candidates` the governing version lists. Retries pass as
+    duplicates without being checked again.
+    """
     existing = _existing_keys([(i.source, i.event_id) for i, _a, _d in valid])
     stages = {key: lead.stage for key, lead in leads.items()}
+    handoffs = _handoff_instants([lead.pk for lead in leads.values()])
     kept = []
     for entry in sorted(valid, key=lambda v: (v[0].occurred_at, v[0].row)):
         item = entry[0]
-        if (item.source, item.event_id) in existing:
+        if (item.source, item.event_id) in existing or item.kind != "stage_changed":
             kept.append(entry)
             continue
         key = (item.source, item.lead_external_id)
-        if item.kind == "stage_changed":
-            problem = move_problem(stages[key], item.to_stage)
-            if problem:
-                result.fail(item.row, "to_stage", problem)
-                continue
-            stages[key] = item.to_stage
+        lead = leads[key]
+        from_stage = stages[key]
+        problem = move_problem(from_stage, item.to_stage)
+        if problem is None and item.to_stage in EXITS:
+            earlier = [at for at in handoffs[lead.pk] if at <= item.occurred_at]
+            rules = context.rules_at(lead.agreement_id, max(earlier, default=item.occurred_at))
+            codes = rules.codes_for_move(from_stage, item.to_stage) if rules else None
+            if not item.reason_code and item.reason_candidates:
+                item.reason_code = next(
+                    (c for c in item.reason_candidates if codes is None or c in codes), ""
+                )
+            problem = reason_problem(item.to_stage, item.reason_code, codes)
+        if problem:
+            kept.append(_move_not_applied(entry, from_stage, problem, result))
+            continue
+        stages[key] = item.to_stage
+        if item.to_stage == "mql":
+            handoffs[lead.pk].append(item.occurred_at)
         kept.append(entry)
     kept.sort(key=lambda v: v[0].row)
     return kept
+
+
+def _handoff_instants(lead_ids: list[int]) -> dict[int, list[dt.datetime]]:
+    found: dict[int, list[dt.datetime]] = defaultdict(list)
+    for lead_id, at in LeadEvent.objects.filter(
+        lead_id__in=lead_ids, kind="stage_changed", to_stage="mql"
+    ).values_list("lead_id", "occurred_at"):
+        found[lead_id].append(at)
+    return found
+
+
+def _move_not_applied(
+    entry: tuple[ParsedEvent, int | None, dict],
+    from_stage: str,
+    problem: str,
+    result: IngestResult,
+) -> tuple[ParsedEvent, int | None, dict]:
+    """The note event that stands for a refused live move (same source event id)."""
+    item, actor_id, data = entry
+    values = {
+        "source": SOURCE_LABELS.get(item.source, item.source),
+        "from": stage_label(from_stage),
+        "to": stage_label(item.to_stage),
+        "request": item.requested,
+        "problem": problem,
+    }
+    if item.requested:
+        text = _(
+            "%(source)s asked to move this lead from %(from)s to %(to)s (%(request)s), "
+            "but the portal did not apply it: %(problem)s If the move should happen, "
+            "make it on the lead page."
+        )
+    else:
+        text = _(
+            "%(source)s asked to move this lead from %(from)s to %(to)s, but the portal "
+            "did not apply it: %(problem)s If the move should happen, make it on the lead page."
+        )
+    text %= values
+    result.not_applied.append(Failure(item.row, "to_stage", text))
+    note = replace(item, kind="note", to_stage="", reason_code="", note=text[:5000])
+    refused = {"to_stage": item.to_stage, "reason_code": item.reason_code}
+    if item.requested:
+        refused["requested"] = item.requested
+    return note, actor_id, {**data, "flag": text, "not_applied": refused}
 
 
 def _existing_keys(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -546,6 +627,7 @@ def _event_in(event_id, occurred_at, kind, to_stage, reason_code, data) -> Event
         fit=data.get("fit") if kind == "score_changed" else None,
         interest=data.get("interest") if kind == "score_changed" else None,
         nurture_track=data.get("nurture_track") if kind == "note" else None,
+        flag=str(data.get("flag") or "") if kind == "note" else "",
     )
 
 
@@ -588,7 +670,7 @@ def _leads_derive(
     generated: list[LeadEvent] = []
     states = {}
     for lead_id, lead in leads.items():
-
+        # `at` is the handoff of the move's cycle (derive_state): its version governs.
         def codes_at(at, from_stage, to_stage, agreement_id=lead.agreement_id):
             rules = context.rules_at(agreement_id, at)
             return None if rules is None else rules.codes_for_move(from_stage, to_stage)
@@ -737,6 +819,30 @@ def _notify_assigned(lead: Lead, user_id: int, handoff_event_id: int) -> None:
 # --------------------------------------------------------------------------- portal actions
 
 
+def lead_cycle_instant(*, lead: Lead, at: dt.datetime) -> dt.datetime:
+    """The instant whose version governs a move made at `at`: the lead's latest handoff
+    up to then (its cycle keeps that version for life, COMPLIANCE.md), or `at` itself
+    when the lead was never handed off."""
+    handoff = (
+        LeadEvent.objects.filter(
+            lead_id=lead.pk, kind="stage_changed", to_stage="mql", occurred_at__lte=at
+        )
+        .order_by("-occurred_at", "-id")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    return handoff or at
+
+
+def lead_cycle_rules(
+    *, lead: Lead, at: dt.datetime, index: VersionIndex | None = None
+) -> VersionRules | None:
+    """The rules of the version governing the lead's cycle at `at` (None: ungoverned)."""
+    index = index or VersionIndex()
+    version = index.governing(lead.agreement_id, lead_cycle_instant(lead=lead, at=at))
+    return version_rules_load([version.id]).get(version.id) if version else None
+
+
 def lead_event_record(
     *,
     lead: Lead,
@@ -761,8 +867,7 @@ def lead_event_record(
         from_stage = ""
         if kind == "stage_changed":
             from_stage = lead.stage
-            version = index.governing(lead.agreement_id, at)
-            rules = version_rules_load([version.id]).get(version.id) if version else None
+            rules = lead_cycle_rules(lead=lead, at=at, index=index)
             codes = rules.codes_for_move(from_stage, to_stage) if rules else None
             check_move(from_stage, to_stage, reason_code, codes)
         event = LeadEvent.objects.create(

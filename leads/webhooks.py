@@ -4,10 +4,13 @@
   missing or stale (> 5 minutes) signature answers 401 and stores nothing.
 - Retries are idempotent: each HubSpot eventId is stored once (source "hubspot",
   event id "webhook:<eventId>").
-- Moves are live portal moves: one the lifecycle forbids is refused (reported in the
-  response and logged); a disqualification or recycle arrives without a reason code
-  (HubSpot has none, except BAD_TIMING, stored with the reason `bad_timing`) and flags
-  the lead so someone documents why.
+- Moves are live portal moves, bound by the lifecycle rules (issue 5): a forbidden
+  move, or a recycle/disqualification without a reason code of the version governing
+  the lead's cycle, is not applied. It is stored instead as a `note` event (same event
+  id, so a retry is stored once) saying what HubSpot asked for and why it was not
+  applied, the lead is flagged for its owner, and the response lists it under
+  `not_applied`. HubSpot sends exits without a reason: UNQUALIFIED and BAD_TIMING take
+  a reason code the governing version lists, when one fits (hubspot.LEAD_STATUS_REASONS).
 - New contacts belong to the teams named by settings.HUBSPOT_MARKETING_TEAM and
   HUBSPOT_SALES_TEAM (defaults "Marketing" and "Sales") and to their agreement; they
   are scored, and handed off and assigned when they reach the MQL threshold.
@@ -65,10 +68,9 @@ def hubspot_webhook(request):
             else:
                 ignored += 1
         else:
-            if item.get("propertyName") == "hs_lead_status" and mapped.to_stage == "recycled":
-                mapped.reason_code = "bad_timing"
             events.append(mapped)
     created = duplicates = 0
+    not_applied: list[dict] = []
     if events:
         marketing = Team.objects.filter(name=settings.HUBSPOT_MARKETING_TEAM).first()
         sales = Team.objects.filter(name=settings.HUBSPOT_SALES_TEAM).first()
@@ -88,8 +90,17 @@ def hubspot_webhook(request):
         result = lead_events_ingest(items=events, context=context)
         created, duplicates = result.created, result.duplicates
         failures += [{"index": f.index, "message": f.message} for f in result.failures]
+        not_applied = [{"index": f.index, "message": f.message} for f in result.not_applied]
     if failures:
         log.warning("HubSpot webhook: %d events refused: %s", len(failures), failures[:5])
+    if not_applied:
+        log.info("HubSpot webhook: %d moves not applied: %s", len(not_applied), not_applied[:5])
     return JsonResponse(
-        {"created": created, "duplicates": duplicates, "ignored": ignored, "failed": failures}
+        {
+            "created": created,
+            "duplicates": duplicates,
+            "ignored": ignored,
+            "failed": failures,
+            "not_applied": not_applied,
+        }
     )

@@ -17,6 +17,9 @@ from leads.services import (
 )
 from leads.tests.factories import parsed
 from portal.models import Notification
+from reports.tests.factories import AgreementFactory, VersionFactory
+from slas.models import ReasonCode
+from slas.testing import version_take_effect
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 23, 10, tzinfo=UTC)  # a Monday
@@ -90,17 +93,25 @@ def test_an_imported_forbidden_move_is_stored_and_flagged(cast, sla):
 
 
 @pytest.mark.django_db
-def test_a_live_forbidden_move_is_refused_and_a_retry_is_a_duplicate(cast, sla):
+def test_a_live_forbidden_move_is_not_applied_but_noted_and_a_retry_is_a_duplicate(cast, sla):
+    # given a live source (the webhook) sending a handoff and then a move to won
     context = history_context(cast, mode="live")
     items = [
         parsed("H1", "stage_changed", NOW - dt.timedelta(days=3), to_stage="mql", event_id="w1"),
         parsed("H1", "stage_changed", NOW - dt.timedelta(days=2), to_stage="won", event_id="w2"),
     ]
+    # when both are ingested
     result = lead_events_ingest(items=items, context=context)
-    assert (result.created, result.failed) == (1, 1)
-    assert "cannot move from MQL to Won" in result.failures[0].message
-    again = lead_events_ingest(items=items[:1], context=context)
-    assert (again.created, again.duplicates) == (0, 1)
+    # then the forbidden move is stored as a note, not a move, and flags the lead
+    assert (result.created, result.failed) == (2, 0)
+    assert "cannot move from MQL to Won" in result.not_applied[0].message
+    note = LeadEvent.objects.get(source_event_id="w2")
+    assert note.kind == "note" and note.data["not_applied"]["to_stage"] == "won"
+    lead = Lead.objects.get(external_id="H1")
+    assert lead.stage == "mql" and lead.flagged and "MQL to Won" in lead.flag_note
+    # and the same items again are duplicates
+    again = lead_events_ingest(items=items, context=context)
+    assert (again.created, again.duplicates, again.not_applied) == (0, 2, [])
 
 
 @pytest.mark.django_db
@@ -210,3 +221,97 @@ def test_a_manager_reassigns_and_the_new_owner_is_notified(cast, handed_off):
     assert Notification.objects.filter(recipient=cast.sara, kind="lead_assigned").count() == 1
     with pytest.raises(MoveRefused):
         lead_reassign(lead=handed_off, actor=cast.carol, owner=cast.bob)
+
+
+# --------------------------------------------------------------------------- governing version
+
+SWITCH = NOW - dt.timedelta(days=10)
+
+
+def v1_then_v2(cast):
+    """An agreement of the cast's teams: v1 (reason `wrong_data`) in force until SWITCH,
+    then v2, which dropped `wrong_data` and lists `duplicate` instead."""
+    agreement = AgreementFactory()
+    agreement.parties.set([cast.marketing, cast.sales])
+    v1 = VersionFactory(agreement=agreement, number=1)
+    v2 = VersionFactory(agreement=agreement, number=2)
+    ReasonCode.objects.create(version=v1, code="wrong_data", label="Wrong data", applies_to="any")
+    ReasonCode.objects.create(version=v2, code="duplicate", label="Duplicate", applies_to="any")
+    version_take_effect(v1, in_force_from=NOW - dt.timedelta(days=200), in_force_until=SWITCH)
+    version_take_effect(v2, in_force_from=SWITCH)
+    return agreement, v1, v2
+
+
+def v1_cycle(cast, external_id="G1"):
+    """A lead handed off to dan 20 days ago, while v1 was in force."""
+    handoff = SWITCH - dt.timedelta(days=10)
+    lead_events_ingest(
+        items=[
+            parsed(external_id, "created", handoff - dt.timedelta(hours=1)),
+            parsed(external_id, "stage_changed", handoff, to_stage="mql"),
+            parsed(external_id, "owner_changed", handoff, outcome="dan@example.com"),
+        ],
+        context=history_context(cast, handoff_on_score=False),
+    )
+    return Lead.objects.get(external_id=external_id)
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_a_v1_cycle_recycled_after_v2_took_effect_takes_v1s_reason_codes(cast):
+    # given a cycle handed off under v1, and v2 (other codes) in force now
+    _agreement, v1, _v2 = v1_then_v2(cast)
+    lead = v1_cycle(cast)
+    assert Cycle.objects.get(lead=lead).version_id == v1.pk
+    # when dan recycles it with a code only v2 lists, then it is refused
+    with pytest.raises(MoveRefused, match="not a reason code"):
+        lead_stage_change(lead=lead, actor=cast.dan, to_stage="recycled", reason_code="duplicate")
+    # when he uses v1's code, then the move is recorded and the lead is not flagged
+    lead_stage_change(lead=lead, actor=cast.dan, to_stage="recycled", reason_code="wrong_data")
+    lead.refresh_from_db()
+    assert lead.stage == "recycled" and not lead.flagged, lead.flag_note
+    # and the cycle's exit carries the code its governing version (v1) lists
+    cycle = Cycle.objects.get(lead=lead)
+    assert cycle.version_id == v1.pk and cycle.exits[0][2] == "wrong_data"
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_imported_recycles_are_checked_against_the_version_of_their_cycle(cast):
+    # given two v1 cycles, recycled in imported history after v2 took effect
+    v1_then_v2(cast)
+    ok, bad = v1_cycle(cast, "G1"), v1_cycle(cast, "G2")
+    at = SWITCH + dt.timedelta(days=1)
+    # when one recycle carries v1's code and the other v2's
+    lead_events_ingest(
+        items=[
+            parsed("G1", "stage_changed", at, to_stage="recycled", reason_code="wrong_data"),
+            parsed("G2", "stage_changed", at, to_stage="recycled", reason_code="duplicate"),
+        ],
+        context=history_context(cast, handoff_on_score=False),
+    )
+    # then only the one with a code v1 does not list is flagged
+    ok.refresh_from_db()
+    bad.refresh_from_db()
+    assert not ok.flagged, ok.flag_note
+    assert bad.flagged and "“duplicate” is not a reason code" in bad.flag_note
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_a_lead_never_handed_off_takes_the_codes_of_the_version_in_force_now(cast):
+    # given a lead still in stage lead, under v2 now
+    v1_then_v2(cast)
+    lead_events_ingest(
+        items=[parsed("G3", "created", NOW - dt.timedelta(days=30))],
+        context=history_context(cast, handoff_on_score=False),
+    )
+    lead = Lead.objects.get(external_id="G3")
+    # when it is disqualified with v1's code, then it is refused; v2's code is accepted
+    with pytest.raises(MoveRefused, match="not a reason code"):
+        lead_stage_change(
+            lead=lead, actor=cast.dan, to_stage="disqualified", reason_code="wrong_data"
+        )
+    lead_stage_change(lead=lead, actor=cast.dan, to_stage="disqualified", reason_code="duplicate")
+    lead.refresh_from_db()
+    assert lead.stage == "disqualified"

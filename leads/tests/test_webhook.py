@@ -104,50 +104,120 @@ def test_an_old_or_unsigned_request_is_refused(client, sla):
     assert not Lead.objects.exists()
 
 
+def change(event_id, object_id, prop, value, at):
+    return {
+        "eventId": event_id,
+        "subscriptionType": "contact.propertyChange",
+        "objectId": object_id,
+        "propertyName": prop,
+        "propertyValue": value,
+        "occurredAt": at,
+    }
+
+
 @pytest.mark.django_db
-def test_lead_status_changes_become_attempts_and_moves_and_forbidden_moves_are_refused(client, sla):
+def test_lead_status_changes_become_attempts_and_moves_and_a_forbidden_move_is_not_applied(
+    client, sla
+):
+    # given a handoff, a contact attempt, a recycle and then a forbidden move to won
     now = int(time.time() * 1000)
     body = events(
         now,
-        {
-            "eventId": 41,
-            "subscriptionType": "contact.propertyChange",
-            "objectId": 9,
-            "propertyName": "lifecyclestage",
-            "propertyValue": "marketingqualifiedlead",
-            "occurredAt": now - 5000,
-        },
-        {
-            "eventId": 42,
-            "subscriptionType": "contact.propertyChange",
-            "objectId": 9,
-            "propertyName": "hs_lead_status",
-            "propertyValue": "ATTEMPTED_TO_CONTACT",
-            "occurredAt": now - 4000,
-        },
-        {
-            "eventId": 43,
-            "subscriptionType": "contact.propertyChange",
-            "objectId": 9,
-            "propertyName": "hs_lead_status",
-            "propertyValue": "BAD_TIMING",
-            "occurredAt": now - 3000,
-        },
-        {
-            "eventId": 44,
-            "subscriptionType": "contact.propertyChange",
-            "objectId": 9,
-            "propertyName": "lifecyclestage",
-            "propertyValue": "customer",
-            "occurredAt": now - 2000,
-        },
+        change(41, 9, "lifecyclestage", "marketingqualifiedlead", now - 5000),
+        change(42, 9, "hs_lead_status", "ATTEMPTED_TO_CONTACT", now - 4000),
+        change(43, 9, "hs_lead_status", "BAD_TIMING", now - 3000),
+        change(44, 9, "lifecyclestage", "customer", now - 2000),
     )
-    data = send(client, body).json()
-    assert data["created"] == 3 and len(data["failed"]) == 1
-    assert "cannot move from Recycled to Won" in data["failed"][0]["message"]
+    # when HubSpot sends them
+    response = send(client, body)
+    # then the answer is 200 and the forbidden move is reported as not applied
+    assert response.status_code == 200
+    data = response.json()
+    assert data["created"] == 4 and data["failed"] == []
+    assert [item["index"] for item in data["not_applied"]] == [4]
+    # and the lead stays recycled (with bad_timing, a code of the governing version)
     lead = Lead.objects.get(external_id="9")
-    assert lead.stage == "recycled" and not lead.flagged
+    assert lead.stage == "recycled"
     assert LeadEvent.objects.get(source_event_id="webhook:43").reason_code == "bad_timing"
+    # and the refused move is a note saying what HubSpot asked for and why not, flagged
+    note = LeadEvent.objects.get(source_event_id="webhook:44")
+    assert note.kind == "note" and note.to_stage == ""
+    assert "HubSpot asked to move this lead from Recycled to Won" in note.note
+    assert "lifecyclestage = customer" in note.note
+    assert "cannot move from Recycled to Won" in note.note
+    assert lead.flagged and "cannot move from Recycled to Won" in lead.flag_note
+
+
+@pytest.mark.django_db
+def test_a_disqualification_without_a_fitting_reason_code_is_a_flagged_note_stored_once(
+    client, sla
+):
+    # given a handed-off contact, and a version that lists no code meaning "unqualified"
+    now = int(time.time() * 1000)
+    body = events(
+        now,
+        change(51, 12, "lifecyclestage", "marketingqualifiedlead", now - 5000),
+        change(52, 12, "hs_lead_status", "UNQUALIFIED", now - 4000),
+    )
+    # when HubSpot marks it UNQUALIFIED, and retries the delivery
+    first = send(client, body).json()
+    retry = send(client, body)
+    # then the move is not applied, the lead is flagged, and the retry stores nothing
+    assert first["created"] == 2 and len(first["not_applied"]) == 1
+    assert retry.status_code == 200 and retry.json()["duplicates"] == 2
+    lead = Lead.objects.get(external_id="12")
+    assert lead.stage == "mql"
+    assert lead.flagged and "needs a reason code" in lead.flag_note
+    note = LeadEvent.objects.get(source_event_id="webhook:52")
+    assert note.kind == "note" and "hs_lead_status = UNQUALIFIED" in note.note
+    assert LeadEvent.objects.filter(source="hubspot").count() == 2
+
+
+@pytest.mark.django_db
+def test_unqualified_takes_the_reason_code_the_governing_version_lists_for_it(client, sla):
+    # given a governing version that lists an `unqualified` reason code
+    from slas.models import ReasonCode, Version, VersionStatus
+
+    version = Version.objects.get(agreement=sla, status=VersionStatus.ACTIVE)
+    # (parts of an active version are locked: reopen it for the test's one edit)
+    Version.objects.filter(pk=version.pk).update(status=VersionStatus.DRAFT)
+    ReasonCode.objects.create(version=version, code="unqualified", label="Unqualified")
+    Version.objects.filter(pk=version.pk).update(status=VersionStatus.ACTIVE)
+    now = int(time.time() * 1000)
+    body = events(
+        now,
+        change(61, 13, "lifecyclestage", "marketingqualifiedlead", now - 5000),
+        change(62, 13, "hs_lead_status", "UNQUALIFIED", now - 4000),
+    )
+    # when HubSpot marks the contact UNQUALIFIED
+    data = send(client, body).json()
+    # then the lead is disqualified with that code, unflagged
+    assert data["not_applied"] == []
+    lead = Lead.objects.get(external_id="13")
+    assert lead.stage == "disqualified" and not lead.flagged, lead.flag_note
+    assert LeadEvent.objects.get(source_event_id="webhook:62").reason_code == "unqualified"
+
+
+@pytest.mark.django_db
+def test_a_flagged_webhook_move_shows_on_the_lead_page_for_its_owner(client, sla):
+    # given a webhook move that was not applied
+    now = int(time.time() * 1000)
+    send(
+        client,
+        events(
+            now,
+            change(71, 14, "lifecyclestage", "marketingqualifiedlead", now - 5000),
+            change(72, 14, "hs_lead_status", "UNQUALIFIED", now - 4000),
+        ),
+    )
+    lead = Lead.objects.get(external_id="14")
+    # when its owner opens the lead page
+    client.force_login(lead.owner)
+    page = client.get(lead.get_absolute_url()).content.decode()
+    # then the flag says what HubSpot asked for and why it was not applied
+    assert 'data-testid="flag"' in page
+    assert "some moves on this lead broke the lifecycle rules" in page
+    assert "HubSpot asked to move this lead from MQL to Disqualified" in page
 
 
 @pytest.mark.django_db
