@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -154,6 +154,29 @@ def team_queue(user) -> QuerySet[Cycle]:
 
 def lead_timeline(lead: Lead) -> QuerySet[LeadEvent]:
     return lead.events.select_related("actor").order_by("-occurred_at", "-id")
+
+
+@dataclass
+class TimelinePage:
+    events: list[LeadEvent]
+    older_than: int | None  # event id for the "Older events" link (None: no older events)
+    paged: bool  # not the newest page
+
+
+def lead_timeline_page(lead: Lead, *, before: str | None, size: int) -> TimelinePage:
+    """One page of the lead's timeline, newest first, by keyset on (occurred_at, id):
+    the events older than event `before` (an id of this lead's events; anything else
+    gives the newest page). Two queries at most, however long the timeline."""
+    events = lead_timeline(lead)
+    anchor = None
+    if before and before.isdigit():
+        anchor = lead.events.filter(pk=int(before)).values_list("occurred_at", "id").first()
+    if anchor is not None:
+        at, pk = anchor
+        events = events.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=pk))
+    rows = list(events[: size + 1])
+    older = rows[size - 1].pk if len(rows) > size else None
+    return TimelinePage(rows[:size], older, anchor is not None)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from leads.models import ImportJob
 from portal import permissions
 
 PAGE_SIZE = 50
+TIMELINE_PAGE_SIZE = 100
 
 MOVE_BUTTONS = {
     "sal": gettext_lazy("Accept (SAL)"),
@@ -108,11 +109,15 @@ def _render_lead(request, lead, *, status: int = 200, bound: dict | None = None)
         for error in form.non_field_errors()
     ]
     tracks = list(view.rules.tracks) if view.rules else []
+    timeline = selectors.lead_timeline_page(
+        lead, before=request.GET.get("before"), size=TIMELINE_PAGE_SIZE
+    )
     context = {
         "stray_errors": stray_errors,
         "lead": lead,
         "view": view,
-        "events": selectors.lead_timeline(lead)[:200],
+        "timeline": timeline,
+        "events": timeline.events,
         "can_work": can_work,
         "can_reassign": permissions.can_reassign_lead(request.user, lead),
         "contact_form": bound.get("contact") or ContactAttemptForm(),

@@ -173,3 +173,99 @@ def test_a_manager_sees_the_team_queue_and_reassigns(client, cast, sla, frozen):
     assert Cycle.objects.get(lead=lead).owner_id == cast.sara.pk
     client.force_login(cast.dan)
     assert client.get(reverse("leads:team_queue")).status_code == 403
+
+
+def attempts(external_id: str, n: int, start: int = 0):
+    items = [
+        parsed(
+            external_id,
+            "contact_attempt",
+            NOW - dt.timedelta(minutes=90 - i),
+            channel="email",
+            outcome=f"try {i}",
+        )
+        for i in range(start, start + n)
+    ]
+    context = IngestContext(
+        marketing_team=Lead.objects.get(external_id=external_id).marketing_team,
+        sales_team=Lead.objects.get(external_id=external_id).sales_team,
+        handoff_on_score=False,
+    )
+    lead_events_ingest(items=items, context=context)
+
+
+@pytest.mark.django_db
+def test_the_full_timeline_is_reachable_by_older_events_links(
+    client, cast, sla, frozen, monkeypatch, django_assert_max_num_queries
+):
+    # given a lead with 14 events (created, handoff, owner, score, 10 attempts), pages of 5
+    monkeypatch.setattr("leads.views.TIMELINE_PAGE_SIZE", 5)
+    handoffs(cast, 1)
+    attempts("Q0", 10)
+    lead = Lead.objects.get(external_id="Q0")
+    every = list(lead.events.order_by("-occurred_at", "-id").values_list("pk", flat=True))
+    assert len(every) == 14
+    client.force_login(cast.dan)
+    # when dan follows "Older events" from the newest page to the end
+    seen, url, pages = [], lead.get_absolute_url(), []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        pages.append(response)
+        seen += [e.pk for e in response.context["events"]]
+        older = response.context["timeline"].older_than
+        url = f"{lead.get_absolute_url()}?before={older}" if older else None
+    # then he saw every event once, newest first, in pages of 5, 5 and 4
+    assert seen == every
+    assert [len(p.context["events"]) for p in pages] == [5, 5, 4]
+    assert "Older events" in pages[0].content.decode()
+    assert "Older events" not in pages[-1].content.decode()
+    assert "Newest events" in pages[1].content.decode()
+    # and an older page costs the same number of queries however long the timeline is
+    second = f"{lead.get_absolute_url()}?before={pages[0].context['timeline'].older_than}"
+    with django_assert_max_num_queries(60) as small:
+        client.get(second)
+    attempts("Q0", 30, start=10)
+    with django_assert_max_num_queries(len(small)):
+        response = client.get(second)
+    assert len(response.context["events"]) == 5
+
+
+@pytest.mark.django_db
+def test_a_bad_before_parameter_shows_the_newest_events(client, cast, sla, frozen):
+    handoffs(cast, 1)
+    lead = Lead.objects.get(external_id="Q0")
+    client.force_login(cast.dan)
+    for before in ("abc", "999999999", ""):
+        response = client.get(f"{lead.get_absolute_url()}?before={before}")
+        assert response.status_code == 200
+        assert not response.context["timeline"].paged
+        assert len(response.context["events"]) == lead.events.count()
+
+
+@pytest.mark.django_db
+def test_the_lead_page_offers_the_reason_codes_of_the_version_governing_its_cycle(
+    client, cast, frozen
+):
+    # given a cycle handed off under v1, while v2 (other reason codes) is in force now
+    from leads.tests.test_services import v1_cycle, v1_then_v2
+
+    v1_then_v2(cast)
+    lead = v1_cycle(cast)
+    client.force_login(cast.dan)
+    # when dan opens the lead page
+    response = client.get(lead.get_absolute_url())
+    # then the recycle and disqualify forms offer v1's codes, not v2's
+    view = response.context["view"]
+    assert view.cycle_rules.number == 1 and view.rules.number == 2
+    forms = {m["to"]: m["form"] for m in response.context["move_forms"]}
+    for to in ("recycled", "disqualified"):
+        codes = [code for code, _label in forms[to].fields["reason_code"].choices if code]
+        assert codes == ["wrong_data"]
+    # and posting v1's code recycles the lead
+    posted = client.post(
+        reverse("leads:lead_move", args=[lead.pk]),
+        {"to_stage": "recycled", "reason_code": "wrong_data"},
+    )
+    assert posted.status_code == 302
+    assert Lead.objects.get(pk=lead.pk).stage == "recycled"
