@@ -11,6 +11,7 @@ import io
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from portal import pdf
 from reports.presenters import (
@@ -18,7 +19,13 @@ from reports.presenters import (
     format_actual,
     format_fraction,
     format_target,
+    labels_until,
+    period_note,
+    rate_series,
+    result_in_month,
+    stage_label,
     status_label,
+    volume_bars,
 )
 from reports.selectors import MonthlyReport, VersionCompliance
 
@@ -75,12 +82,20 @@ def version_compliance_json(comp: VersionCompliance) -> dict:
     }
 
 
+#: Periods in the PDF's trend charts (as many as the version page shows by default).
+TREND_PERIODS = 6
+
+
 def _scorecard_rows(report: MonthlyReport) -> list[list[str]]:
+    """One row per commitment with a result for the month: version, team, title,
+    actual, target, cycles, status, and which period the result covers when it is
+    not the month (a quarterly commitment: "2026-Q1 (to date)"), else ""."""
     rows = []
+    month = report.period.label
     for comp in report.compliances:
         for card in comp.scorecards:
             for line in card.lines:
-                result = line.result(report.period.label)
+                result = result_in_month(line, month)
                 if result is None:
                     continue
                 rows.append(
@@ -92,6 +107,7 @@ def _scorecard_rows(report: MonthlyReport) -> list[list[str]]:
                         format_target(line.spec.kind, result.target),
                         format_fraction(line.spec.kind, result.numerator, result.denominator),
                         status_label(result.status),
+                        period_note(result, month, report.now),
                     ]
                 )
     return rows
@@ -118,16 +134,18 @@ def monthly_csv(report: MonthlyReport) -> str:
         writer.writerow(
             [
                 _("funnel"),
-                step.stage,
+                stage_label(step.stage),
                 step.count,
                 "",
                 "" if step.rate is None else f"{step.rate:.1f}%",
                 "",
             ]
         )
-    for version, team, title, actual, target, fraction, status in _scorecard_rows(report):
+    for version, team, title, actual, target, fraction, status, note in _scorecard_rows(report):
+        # A quarterly commitment's detail says which quarter the numbers are of.
+        detail = " · ".join(part for part in (note, fraction) if part)
         writer.writerow(
-            [f"{_('scorecard')} {team} {version}", title, actual, target, fraction, status]
+            [f"{_('scorecard')} {team} {version}", title, actual, target, detail, status]
         )
     for _code, label, n in report.reasons:
         writer.writerow([_("rejection reason"), label, n, "", "", ""])
@@ -135,7 +153,45 @@ def monthly_csv(report: MonthlyReport) -> str:
     return out.getvalue()
 
 
-def monthly_pdf(report: MonthlyReport) -> bytes:
+def _scorecard_charts(report: MonthlyReport) -> list[pdf.Block]:
+    """The version page's charts for each version in force during the month, over the
+    periods up to the month: each side's rates (lines) and the MQL volume against its
+    target (bars, highlighted when below)."""
+    blocks: list[pdf.Block] = []
+    for comp in report.compliances:
+        labels = labels_until(comp.labels, report.period.label, TREND_PERIODS)
+        if not labels:
+            continue
+        for card in comp.scorecards:
+            series = rate_series(card, labels)
+            if series:
+                blocks.append(
+                    pdf.LineChart(
+                        _("%(team)s · v%(n)s: rates by period")
+                        % {"team": card.team.name, "n": comp.version.number},
+                        labels,
+                        series,
+                        percent=True,
+                    )
+                )
+        bars = volume_bars(comp, labels)
+        if bars is not None:
+            values, targets, highlight = bars
+            blocks.append(
+                pdf.BarChart(
+                    _("v%(n)s: MQLs handed off per period against target (highlighted: below)")
+                    % {"n": comp.version.number},
+                    labels,
+                    values,
+                    targets=targets,
+                    highlight=frozenset(highlight),
+                )
+            )
+    return blocks
+
+
+def monthly_pdf_blocks(report: MonthlyReport) -> list[pdf.Block]:
+    """The monthly report as PDF blocks: the page's sections, with its charts."""
     blocks: list[pdf.Block] = []
     if report.won_needed is not None:
         blocks += [
@@ -150,13 +206,22 @@ def monthly_pdf(report: MonthlyReport) -> bytes:
                 ]
             ),
         ]
+    scorecard_rows = [
+        [version, team, f"{title}\n{note}" if note else title, *rest]
+        for version, team, title, *rest, note in _scorecard_rows(report)
+    ]
     blocks += [
         pdf.Heading(_("Funnel of the month's handoffs")),
+        pdf.BarChart(
+            _("Funnel of the month's handoffs"),
+            [stage_label(step.stage) for step in report.funnel],
+            [step.count for step in report.funnel],
+        ),
         pdf.Table(
             [_("Stage"), _("Leads"), _("Of previous step")],
             [
                 [
-                    step.stage.upper(),
+                    stage_label(step.stage),
                     str(step.count),
                     "" if step.rate is None else f"{step.rate:.1f}%",
                 ]
@@ -174,8 +239,9 @@ def monthly_pdf(report: MonthlyReport) -> bytes:
                 _("Cycles"),
                 _("Status"),
             ],
-            _scorecard_rows(report),
+            scorecard_rows,
         ),
+        *_scorecard_charts(report),
         pdf.Heading(_("Top rejection reasons")),
         pdf.Table(
             [_("Reason"), _("Rejections")], [[label, str(n)] for _c, label, n in report.reasons]
@@ -184,7 +250,11 @@ def monthly_pdf(report: MonthlyReport) -> bytes:
         else pdf.Paragraph(_("No rejections this month.")),
         pdf.Heading(_("Lead-quality feedback")),
         pdf.Paragraph(
-            _("%(n)s feedback entries; average rating %(rating)s.")
+            ngettext(
+                "%(n)s feedback entry; average rating %(rating)s.",
+                "%(n)s feedback entries; average rating %(rating)s.",
+                report.feedback_count,
+            )
             % {
                 "n": report.feedback_count,
                 "rating": "—"
@@ -193,6 +263,11 @@ def monthly_pdf(report: MonthlyReport) -> bytes:
             }
         ),
     ]
+    return blocks
+
+
+def monthly_pdf(report: MonthlyReport, *, compress: bool = True) -> bytes:
+    blocks = monthly_pdf_blocks(report)
     generated = timezone.localtime(report.now).strftime("%Y-%m-%d %H:%M")
     return pdf.build_pdf(
         title=_("%(agreement)s · monthly report %(period)s")
@@ -200,4 +275,5 @@ def monthly_pdf(report: MonthlyReport) -> bytes:
         subtitle=_("Generated %(when)s") % {"when": generated},
         blocks=blocks,
         meta={"subject": _("SLA monthly review")},
+        compress=compress,
     )

@@ -25,7 +25,8 @@ def sections(user) -> list[HomeSection]:
     for comp in selectors.compliance_for_versions(versions).values():
         label = comp.current_label
         for line in comp.lines:
-            result = line.result(label) if label else None
+            # a quarterly commitment counts with the quarter of the current month
+            result = presenters.result_in_month(line, label) if label else None
             if result is None or result.status not in ("at_risk", "missed"):
                 continue
             kind = line.spec.kind

@@ -9,8 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
+from leads.models import Stage
 from reports.engine import COUNT_KINDS
 
 STATUS_LABELS = {
@@ -40,6 +41,102 @@ BUCKET_LABELS = {
 }
 
 
+def stage_label(stage: str | None) -> str:
+    """A lead stage as people read it (``leads.models.Stage`` labels), in the active
+    language; an unknown code is shown as it is."""
+    if not stage:
+        return ""
+    try:
+        return str(Stage(stage).label)
+    except ValueError:
+        return str(stage)
+
+
+def problem_text(bucket: str, n: int) -> str:
+    """The count of a scorecard cell's problem list ("3 breached", "1 rejected"), as
+    one translatable phrase per list, so translators can order and inflect it."""
+    phrases = {
+        "breached": lambda: ngettext("%(n)s breached", "%(n)s breached", n),
+        "rejected": lambda: ngettext("%(n)s rejected", "%(n)s rejected", n),
+        "short": lambda: ngettext("%(n)s with too few attempts", "%(n)s with too few attempts", n),
+        "undocumented": lambda: ngettext(
+            "%(n)s without an agreed reason", "%(n)s without an agreed reason", n
+        ),
+        "uncovered": lambda: ngettext("%(n)s without feedback", "%(n)s without feedback", n),
+        "not_converted": lambda: ngettext("%(n)s not converted", "%(n)s not converted", n),
+    }
+    phrase = phrases.get(bucket)
+    if phrase is None:
+        return f"{n} {BUCKET_LABELS.get(bucket, bucket)}"
+    return phrase() % {"n": n}
+
+
+def quarter_of_month(label: str) -> str:
+    """``2026-02`` -> ``2026-Q1``; any other label (a quarter's) is returned as it is."""
+    year, _sep, month = label.partition("-")
+    if not (year.isdigit() and month.isdigit()):
+        return label
+    return f"{year}-Q{(int(month) - 1) // 3 + 1}"
+
+
+def result_in_month(line, month_label: str):
+    """A commitment's result for a month: its own month, or for a quarterly commitment
+    the quarter that contains the month (``None`` if there is none)."""
+    if line.spec.period == "quarter":
+        return line.result(quarter_of_month(month_label))
+    return line.result(month_label)
+
+
+def period_note(result, month_label: str, now) -> str:
+    """Says which period a result covers when it is not the month itself: a quarter
+    still running reads "2026-Q1 (to date)", a finished one "2026-Q1 (whole quarter)"."""
+    if result is None or result.label == month_label:
+        return ""
+    if result.period_end > now:
+        return _("%(period)s (to date)") % {"period": result.label}
+    return _("%(period)s (whole quarter)") % {"period": result.label}
+
+
+def rate_series(card, labels: list[str]) -> list[tuple[str, list[float | None]]]:
+    """The rate commitments of a scorecard over ``labels``, as ``(legend, values)`` with
+    values as fractions (0.9), for trend charts on pages and in the PDF."""
+    series = []
+    for line in card.lines:
+        if line.spec.kind in COUNT_KINDS:
+            continue
+        values = []
+        for label in labels:
+            r = line.result(label)
+            values.append(None if r is None or r.actual is None else r.actual / 100)
+        series.append((short_title(line.spec.kind, dict(line.spec.params)), values))
+    return series
+
+
+def volume_bars(comp, labels: list[str]):
+    """MQL volume per period for a bar chart: ``(values, targets, highlight)`` where
+    ``highlight`` holds the indexes of periods missed or at risk; ``None`` when the
+    version has no volume commitment."""
+    line = comp.line_of("mql_volume")
+    if line is None:
+        return None
+    values, targets, highlight = [], [], set()
+    for i, label in enumerate(labels):
+        r = line.result(label)
+        values.append(r.actual if r else None)
+        targets.append(float(r.target) if r else None)
+        if r is not None and r.status in ("missed", "at_risk"):
+            highlight.add(i)
+    return values, targets, highlight
+
+
+def labels_until(labels: list[str], month_label: str, count: int) -> list[str]:
+    """The last ``count`` period labels up to the month (or its quarter) included."""
+    for key in (month_label, quarter_of_month(month_label)):
+        if key in labels:
+            return labels[: labels.index(key) + 1][-count:]
+    return labels[-count:]
+
+
 def commitment_title(kind: str, params: dict) -> str:
     if kind == "mql_volume":
         return _("MQLs handed off")
@@ -59,8 +156,8 @@ def commitment_title(kind: str, params: dict) -> str:
         return _("Feedback on rejected or recycled leads")
     if kind == "conversion_rate":
         return _("Conversion %(from)s → %(to)s") % {
-            "from": str(params.get("from_stage", "")).upper(),
-            "to": str(params.get("to_stage", "")).upper(),
+            "from": stage_label(params.get("from_stage")),
+            "to": stage_label(params.get("to_stage")),
         }
     return kind
 
@@ -74,8 +171,11 @@ def short_title(kind: str, params: dict) -> str:
         "attempts_before_recycle": _("≥ %(k)s attempts") % {"k": _number(params.get("attempts"))},
         "reason_documented": _("Reasons"),
         "feedback_coverage": _("Feedback"),
-        "conversion_rate": f"{str(params.get('from_stage', '')).upper()}"
-        f"→{str(params.get('to_stage', '')).upper()}",
+        "conversion_rate": _("%(from)s→%(to)s")
+        % {
+            "from": stage_label(params.get("from_stage")),
+            "to": stage_label(params.get("to_stage")),
+        },
     }.get(kind, kind)
 
 

@@ -49,7 +49,7 @@ def _cell(version, line, result):
         "target": presenters.format_target(kind, result.target),
         "fraction": presenters.format_fraction(kind, result.numerator, result.denominator),
         "problems": result.counts.get(bucket, 0) if kind not in COUNT_KINDS else None,
-        "problem_label": presenters.BUCKET_LABELS[bucket],
+        "problems_text": presenters.problem_text(bucket, result.counts.get(bucket, 0)),
         "at_risk": result.counts.get("at_risk", 0),
         "url": reverse("reports:breakdown", args=[version.pk, line.commitment.pk, result.label])
         + f"?list={bucket}",
@@ -57,24 +57,14 @@ def _cell(version, line, result):
 
 
 def _trend_chart(card, labels):
-    rate_lines = [line for line in card.lines if line.spec.kind not in COUNT_KINDS]
-    if not rate_lines:
+    series = presenters.rate_series(card, labels)
+    if not series:
         return None
-    series = []
-    for i, line in enumerate(rate_lines):
-        values = []
-        for label in labels:
-            r = line.result(label)
-            values.append(None if r is None or r.actual is None else r.actual / 100)
-        series.append(
-            charts.Series(
-                name=presenters.short_title(line.spec.kind, dict(line.spec.params)),
-                values=values,
-                css_class=f"series-{i % 6}",
-            )
-        )
     return charts.line_chart(
-        series,
+        [
+            charts.Series(name=name, values=values, css_class=f"series-{i % 6}")
+            for i, (name, values) in enumerate(series)
+        ],
         x_labels=labels,
         percent=True,
         height=220,
@@ -83,23 +73,15 @@ def _trend_chart(card, labels):
 
 
 def _volume_chart(comp, labels):
-    line = comp.line_of("mql_volume")
-    if line is None:
+    bars = presenters.volume_bars(comp, labels)
+    if bars is None:
         return None
-    values, targets = [], []
-    for label in labels:
-        r = line.result(label)
-        values.append(r.actual if r else None)
-        targets.append(float(r.target) if r else None)
-    highlight = {
-        i
-        for i, label in enumerate(labels)
-        if (r := line.result(label)) is not None and r.status in ("missed", "at_risk")
-    }
+    values, targets, highlight = bars
     return charts.bar_chart(
         labels,
         values,
         highlight=highlight,
+        target=targets,
         height=200,
         title=_("MQLs handed off per period (highlighted: below target)"),
     )
@@ -236,7 +218,7 @@ def _detail(kind: str, bucket: str, cycle, breakdown, reasons, feedback) -> str:
             parts.append(
                 _("rejected to %(to)s: %(reason)s")
                 % {
-                    "to": cycle.rejected_to,
+                    "to": presenters.stage_label(cycle.rejected_to),
                     "reason": reasons.get((cycle.version_id, code), code or _("no reason given")),
                 }
             )
@@ -245,7 +227,7 @@ def _detail(kind: str, bucket: str, cycle, breakdown, reasons, feedback) -> str:
             parts.append(
                 _("moved to %(to)s: %(reason)s")
                 % {
-                    "to": to,
+                    "to": presenters.stage_label(to),
                     "reason": reasons.get((cycle.version_id, code), code or _("no reason given")),
                 }
             )
@@ -261,7 +243,7 @@ def _detail(kind: str, bucket: str, cycle, breakdown, reasons, feedback) -> str:
     if kind == "attempts_before_recycle":
         return _("%(n)s attempts before the recycle from %(stage)s") % {
             "n": cycle.attempts_before_sales_recycle or 0,
-            "stage": cycle.sales_recycle_from,
+            "stage": presenters.stage_label(cycle.sales_recycle_from),
         }
     if kind == "conversion_rate":
         return _("%(n)s contact attempts") % {"n": cycle.attempts}
@@ -494,27 +476,42 @@ def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
         response = HttpResponse(exports.monthly_pdf(report), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
         return response
-    cards = []
+    cards, volume_charts = [], []
     for comp in report.compliances:
+        # The trend up to the month, as in the PDF (reports.exports).
+        trend_labels = presenters.labels_until(comp.labels, period.label, exports.TREND_PERIODS)
         for card in comp.scorecards:
+            rows = []
+            for line in card.lines:
+                # A quarterly commitment shows the quarter that contains the month.
+                result = presenters.result_in_month(line, period.label)
+                rows.append(
+                    {
+                        "title": presenters.commitment_title(
+                            line.spec.kind, dict(line.spec.params)
+                        ),
+                        "cell": _cell(comp.version, line, result),
+                        "note": presenters.period_note(result, period.label, report.now),
+                    }
+                )
             cards.append(
                 {
                     "version": comp.version,
                     "team": card.team,
-                    "rows": [
-                        {
-                            "title": presenters.commitment_title(
-                                line.spec.kind, dict(line.spec.params)
-                            ),
-                            "cell": _cell(comp.version, line, line.result(period.label)),
-                        }
-                        for line in card.lines
-                    ],
+                    "rows": rows,
+                    "chart": _trend_chart(card, trend_labels),
                 }
             )
+        volume = _volume_chart(comp, trend_labels)
+        if volume is not None:
+            volume_charts.append({"version": comp.version, "chart": volume})
+    funnel = [
+        {"label": presenters.stage_label(step.stage), "count": step.count, "rate": step.rate}
+        for step in report.funnel
+    ]
     funnel_chart = charts.bar_chart(
-        [step.stage.upper() for step in report.funnel],
-        [step.count for step in report.funnel],
+        [step["label"] for step in funnel],
+        [step["count"] for step in funnel],
         height=200,
         title=_("Funnel of the month's handoffs"),
     )
@@ -527,7 +524,9 @@ def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
             "report": report,
             "period": period,
             "cards": cards,
+            "funnel": funnel,
             "funnel_chart": funnel_chart,
+            "volume_charts": volume_charts,
             "months": months,
         },
     )

@@ -2,9 +2,11 @@
 
 import csv
 import io
+import re
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -255,3 +257,194 @@ def test_the_home_page_lists_commitments_at_risk_for_managers_not_reps(client, c
     assert "MQLs handed off" in home_for_carol  # 1 in April, projected far below 31
     home_for_dan = get(client, cast.dan, reverse("home")).content.decode()
     assert "Commitments at risk this period" not in home_for_dan
+
+
+def monthly(client, user, agreement, label, fmt=""):
+    name = f"reports:monthly_{fmt}" if fmt else "reports:monthly"
+    return get(client, user, reverse(name, args=[agreement.pk, label]))
+
+
+def csv_rows(response):
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+@pytest.fixture
+def quarterly_world(cast):
+    """The world's agreement and March/April leads, where v2 also promises first
+    contact within 8 business hours counted by quarter (commitments are fixed once
+    a version is in force, so this one is added before v2 takes effect)."""
+    from reports.tests.factories import AgreementFactory
+    from slas.models import Commitment
+    from slas.testing import version_take_effect
+
+    agreement = AgreementFactory()
+    agreement.parties.set([cast.marketing, cast.sales])
+    v1 = VersionFactory(agreement=agreement, number=1)
+    v2 = VersionFactory(agreement=agreement, number=2)
+    for v in (v1, v2):
+        commitments(v, marketing=cast.marketing, sales=cast.sales)
+    quarterly = Commitment.objects.create(
+        version=v2,
+        owner_team=cast.sales,
+        kind="first_contact_within",
+        params={"hours": 8},
+        target=90,
+        period="quarter",
+        position=99,
+    )
+    version_take_effect(v1, in_force_from=local(1, 1, 0), in_force_until=local(3, 15, 0))
+    version_take_effect(v2, in_force_from=local(3, 15, 0))
+    story(lead(agreement, cast), ("mql", local(3, 16, 10)), ("attempt", local(3, 18, 10)))
+    story(lead(agreement, cast), ("mql", local(3, 17, 10)), ("attempt", local(3, 17, 11)))
+    story(lead(agreement, cast), ("mql", local(4, 8, 9)))
+    return agreement, v2, quarterly
+
+
+@pytest.mark.django_db
+def test_a_quarterly_commitment_shows_the_quarter_of_the_month_in_page_csv_and_pdf(
+    client, cast, quarterly_world
+):
+    # given v2 also promises first contact within 8 business hours, counted by quarter
+    from reports import exports
+
+    agreement, v2, quarterly = quarterly_world
+    title = "First contact within 8 business hours"
+    # when the March report is opened (the quarter ended on 1 April, now is 8 April)
+    page = monthly(client, cast.erin, agreement, "2026-03")
+    # then the page shows the quarter's result, saying which quarter it is
+    rows = [row for card in page.context["cards"] for row in card["rows"] if row["title"] == title]
+    assert len(rows) == 1
+    assert rows[0]["cell"]["actual"] == "50%"  # March leads: one contacted in 1 h, one in 16 h
+    assert rows[0]["note"] == "2026-Q1 (whole quarter)"
+    assert "2026-Q1 (whole quarter)" in page.content.decode()
+    assert rows[0]["cell"]["url"].startswith(
+        reverse("reports:breakdown", args=[v2.pk, quarterly.pk, "2026-Q1"])
+    )
+    # and so do the CSV (in the detail column) and the PDF (under the title)
+    csv_row = next(
+        r
+        for r in csv_rows(monthly(client, cast.erin, agreement, "2026-03", "csv"))
+        if r[1] == title
+    )
+    assert csv_row[2:5] == ["50%", "≥ 90%", "2026-Q1 (whole quarter) · 1/2"]
+    scorecards = next(
+        b
+        for b in exports.monthly_pdf_blocks(page.context["report"])
+        if getattr(b, "header", None) and "Commitment" in b.header
+    )
+    assert [title + "\n2026-Q1 (whole quarter)", "50%"] in [r[2:4] for r in scorecards.rows]
+
+
+@pytest.mark.django_db
+def test_a_quarter_still_running_reads_to_date(client, cast, quarterly_world):
+    # given a quarterly commitment and the April report, during the second quarter
+    agreement, _, _ = quarterly_world
+    # when the report is opened
+    page = monthly(client, cast.erin, agreement, "2026-04")
+    # then the quarter's result so far is shown as such
+    notes = [row["note"] for card in page.context["cards"] for row in card["rows"]]
+    assert "2026-Q2 (to date)" in notes
+    assert notes.count("") == len(notes) - 1  # monthly commitments need no note
+
+
+@pytest.mark.django_db
+def test_the_monthly_pdf_draws_the_funnel_and_both_scorecards_charts(client, cast, world):
+    # given the March report (v1 until the 15th, then v2)
+    from portal import pdf
+    from reports import exports
+
+    agreement, _, _, _, _ = world
+    report = monthly(client, cast.erin, agreement, "2026-03").context["report"]
+    # when its PDF is laid out
+    blocks = exports.monthly_pdf_blocks(report)
+    # then the funnel is a bar chart of the stages, by their names
+    bars = [b for b in blocks if isinstance(b, pdf.BarChart)]
+    funnel = bars[0]
+    assert funnel.labels == ["MQL", "SAL", "SQL", "Opportunity", "Won"]
+    assert funnel.values[:2] == [2, 0]
+    # and each version's scorecards have their rate trends and the volume against target
+    lines = [b.title for b in blocks if isinstance(b, pdf.LineChart)]
+    assert lines == [
+        "Marketing · v1: rates by period",
+        "Sales · v1: rates by period",
+        "Marketing · v2: rates by period",
+        "Sales · v2: rates by period",
+    ]
+    volume = [b for b in bars[1:] if "v2" in b.title][0]
+    assert volume.labels == ["2026-03"]
+    assert volume.values == [2] and volume.targets == [17.0]  # 31 a month, 17 days of it
+    assert volume.highlight == {0}
+    v1_volume = [b for b in bars[1:] if "v1" in b.title][0]
+    assert v1_volume.labels == ["2026-01", "2026-02", "2026-03"]
+    # and the document carries them (text drawn by the charts)
+    shown = b"".join(
+        re.findall(rb"\((.*?)(?<!\\)\) Tj", exports.monthly_pdf(report, compress=False))
+    )
+    assert b"rates by period" in shown and b"Opportunity" in shown
+
+
+@pytest.mark.django_db
+def test_the_version_page_draws_the_volume_target_and_says_what_is_wrong_in_words(
+    client, cast, world
+):
+    # given v2, in force in March and April
+    _, _, v2, _, _ = world
+    # when its page is opened
+    response = get(client, cast.erin, reverse("reports:version", args=[v2.pk]))
+    # then the volume chart marks the target of each period
+    assert response.context["volume_chart"].count('class="chart-target"') == 2
+    html = response.content.decode()
+    # and the cells count their problems in whole phrases
+    assert "1 breached" in html and "1 rejected" in html and "1 at risk" in html
+
+
+@pytest.mark.django_db
+def test_stages_reach_people_by_their_names_in_their_language(client, cast, world):
+    # given Rita's lead was recycled in March
+    agreement, _, v2, _, _ = world
+    acceptance = v2.commitments.get(kind="acceptance_rate")
+    url = reverse("reports:breakdown", args=[v2.pk, acceptance.pk, "2026-03"]) + "?list=rejected"
+    # when the rejections are read in English and in Romanian
+    english = get(client, cast.alice, url).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ro"
+    romanian = get(client, cast.alice, url).content.decode()
+    # then the stage is named, never shown as its code
+    assert "to Recycled: no_need" in english and "to recycled" not in english
+    assert "Reciclat" in romanian
+    # and the monthly report's funnel and CSV name the stages too
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = monthly(client, cast.erin, agreement, "2026-03").content.decode()
+    assert "Opportunity 0" in page and "OPPORTUNITY" not in page
+    funnel = [
+        r[1]
+        for r in csv_rows(monthly(client, cast.erin, agreement, "2026-03", "csv"))
+        if r[0] == "funnel"
+    ]
+    assert funnel == ["MQL", "SAL", "SQL", "Opportunity", "Won"]
+
+
+@pytest.mark.parametrize(
+    ("label", "quarter"),
+    [
+        ("2026-01", "2026-Q1"),
+        ("2026-03", "2026-Q1"),
+        ("2026-04", "2026-Q2"),
+        ("2026-12", "2026-Q4"),
+    ],
+)
+def test_a_month_belongs_to_its_quarter(label, quarter):
+    from reports.presenters import quarter_of_month
+
+    assert quarter_of_month(label) == quarter
+    assert quarter_of_month(quarter) == quarter  # a quarter's label stays itself
+
+
+def test_stage_labels_and_problem_phrases_read_as_words():
+    from reports.presenters import commitment_title, problem_text, stage_label
+
+    # given / when / then
+    assert stage_label("opportunity") == "Opportunity" and stage_label("legacy") == "legacy"
+    assert commitment_title("conversion_rate", {"from_stage": "sal", "to_stage": "won"}) == (
+        "Conversion SAL → Won"
+    )
+    assert problem_text("undocumented", 2) == "2 without an agreed reason"
