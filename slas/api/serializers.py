@@ -43,8 +43,9 @@ class AgreementCreateSerializer(serializers.Serializer):
 class VersionSerializer(serializers.ModelSerializer):
     edit_revision = serializers.IntegerField(
         required=False,
-        help_text="Read: the draft's current revision. Write (optional): the revision you "
-        "edited; a stale one is refused with 409 instead of overwriting someone's changes.",
+        help_text="Read: the draft's current revision. Write: the revision you edited, "
+        "here or in the If-Match header (one of them is required, else 428); a stale one is "
+        "refused with 409 instead of overwriting someone's changes.",
     )
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
 

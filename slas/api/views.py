@@ -1,9 +1,19 @@
 """API of the agreement area: agreements, versions (amend = create a draft), a draft's
-parts, and comparisons. Every write goes through slas.services, like the pages."""
+parts, and comparisons. Every write goes through slas.services, like the pages.
+
+Every write to a draft or one of its parts must say which `edit_revision` of the draft
+it was based on (`If-Match` header, or an `edit_revision` field in the body): without
+one it is refused with 428 `revision_required`, with a stale one with 409
+`edit_conflict`, so two managers never overwrite each other silently. Answers about a
+version carry its current revision in the `ETag` header.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -31,9 +41,35 @@ IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.INT,
     OpenApiParameter.HEADER,
-    required=False,
-    description="The draft's edit_revision you based this change on; a stale one gets 409.",
+    required=True,
+    description="The draft's edit_revision you based this change on (the `edit_revision` "
+    "of GET /api/v1/versions/{id}/, also sent as the ETag of answers about the version). "
+    "Required: a stale one gets 409 edit_conflict, none 428 revision_required. "
+    "An `edit_revision` field in the body is accepted instead of the header.",
 )
+REVISION_REQUIRED = OpenApiResponse(
+    description="No revision given (code revision_required): send the draft's "
+    "edit_revision in the If-Match header or the edit_revision field."
+)
+WRITE_ERRORS = {409: LOCKED, 428: REVISION_REQUIRED}
+
+
+class RevisionRequired(Exception):
+    """A write to a draft that does not say which revision it was based on."""
+
+    status_code = 428  # Precondition Required (RFC 6585)
+
+    def __init__(self, version):
+        self.message = _(
+            "Say which revision of the draft you changed, so that nobody's edit is "
+            "overwritten: send the edit_revision you read (GET %(url)s) in the If-Match "
+            "header or in an edit_revision field."
+        ) % {"url": f"/api/v1/versions/{version.pk}/"}
+        super().__init__(self.message)
+
+
+def _etag(revision: int) -> str:
+    return f'"{revision}"'
 
 
 class AgreementAreaErrors:
@@ -43,6 +79,16 @@ class AgreementAreaErrors:
         if isinstance(exc, VersionLocked):
             return Response(
                 {"detail": str(exc), "code": "version_locked"}, status=status.HTTP_409_CONFLICT
+            )
+        if isinstance(exc, RevisionRequired):
+            return Response(
+                {
+                    "detail": exc.message,
+                    "code": "revision_required",
+                    "header": "If-Match",
+                    "field": "edit_revision",
+                },
+                status=exc.status_code,
             )
         if isinstance(exc, EditConflict):
             return Response(
@@ -82,15 +128,29 @@ class AgreementAreaErrors:
             exc = exceptions.ValidationError(detail)
         return super().handle_exception(exc)
 
-    def expected_revision(self, request) -> int | None:
-        raw = request.headers.get("If-Match") or request.data.get("edit_revision")
+    def required_revision(self, request, version) -> int:
+        """The draft's `edit_revision` this write was based on: the `If-Match` header
+        (`5`, `"5"` or `W/"5"`) or an `edit_revision` field in the body.
+
+        Required: a write without it would overwrite whatever another manager saved in
+        the meantime. A version that is no longer a draft answers version_locked (409)
+        whatever was sent: no revision would make that write possible.
+        """
+        if not version.is_draft:
+            raise VersionLocked(version)
+        raw = request.headers.get("If-Match")
+        if raw in (None, "") and isinstance(request.data, Mapping):
+            raw = request.data.get("edit_revision")
         if raw in (None, ""):
-            return None
+            raise RevisionRequired(version)
+        text = str(raw).strip()
+        if text.startswith("W/"):
+            text = text[2:]
         try:
-            return int(str(raw).strip('"'))
+            return int(text.strip('"'))
         except ValueError:
             raise exceptions.ValidationError(
-                {"edit_revision": "The revision must be a whole number."}
+                {"edit_revision": _("The revision must be a whole number.")}
             ) from None
 
 
@@ -199,16 +259,25 @@ class VersionViewSet(
         version = services.version_amend(actor=request.user, agreement=agreement, source=Source.API)
         return Response(self.get_serializer(version).data, status=status.HTTP_201_CREATED)
 
+    def retrieve(self, request, *args, **kwargs):
+        version = self.get_object()
+        response = Response(self.get_serializer(version).data)
+        response["ETag"] = _etag(version.edit_revision)
+        return response
+
     @extend_schema(
         summary="Edit a draft's fields",
         tags=["versions"],
         parameters=[IF_MATCH],
-        responses={200: serializers.VersionSerializer, 409: LOCKED},
+        responses={200: serializers.VersionSerializer, **WRITE_ERRORS},
     )
     def partial_update(self, request, pk=None):
         version = self.get_object()
         if not permissions.can_manage_agreement(request.user, version.agreement):
-            raise exceptions.PermissionDenied("Only managers of a party team edit this agreement.")
+            raise exceptions.PermissionDenied(
+                _("Only managers of a party team edit this agreement.")
+            )
+        revision = self.required_revision(request, version)
         serializer = self.get_serializer(version, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -217,11 +286,13 @@ class VersionViewSet(
             actor=request.user,
             version=version,
             data=data,
-            expected_revision=self.expected_revision(request),
+            expected_revision=revision,
             source=Source.API,
-            what="version fields",
+            what=_("version fields"),
         )
-        return Response(self.get_serializer(version).data)
+        response = Response(self.get_serializer(version).data)
+        response["ETag"] = _etag(version.edit_revision)
+        return response
 
 
 VERSION_PK = OpenApiParameter("version_pk", int, OpenApiParameter.PATH, description="Version id")
@@ -261,39 +332,62 @@ class PartViewSet(
     def get_serializer_class(self):
         return serializers.PART_SERIALIZERS[self.part_name]
 
-    def _require_manager(self):
-        if not permissions.can_manage_agreement(self.request.user, self.get_version().agreement):
-            raise exceptions.PermissionDenied("Only managers of a party team edit this agreement.")
+    def _start_write(self) -> None:
+        """Who may write, and on which revision: before the input is even validated."""
+        version = self.get_version()
+        if not permissions.can_manage_agreement(self.request.user, version.agreement):
+            raise exceptions.PermissionDenied(
+                _("Only managers of a party team edit this agreement.")
+            )
+        self._revision = self.required_revision(self.request, version)
+
+    def create(self, request, *args, **kwargs):
+        self._start_write()
+        return super().create(request, *args, **kwargs)
+
+    def update(self, request, *args, **kwargs):
+        self._start_write()
+        return super().update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        self._start_write()
+        return super().destroy(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        version = getattr(self, "_version", None)
+        if version is not None and response.status_code < 400:
+            response["ETag"] = _etag(version.edit_revision)
+        return response
 
     def perform_create(self, serializer):
-        self._require_manager()
         serializer.instance = services.version_part_create(
             actor=self.request.user,
-            version=self.get_version(),
+            version=self.get_version(),  # shows the new revision afterwards
             part=self.part_name,
             data=serializer.validated_data,
-            expected_revision=self.expected_revision(self.request),
+            expected_revision=self._revision,
             source=Source.API,
         )
 
     def perform_update(self, serializer):
-        self._require_manager()
         services.version_part_update(
             actor=self.request.user,
             instance=serializer.instance,
             data=serializer.validated_data,
-            expected_revision=self.expected_revision(self.request),
+            expected_revision=self._revision,
             source=Source.API,
         )
+        self.get_version().edit_revision = serializer.instance.version.edit_revision
 
     def perform_destroy(self, instance):
-        self._require_manager()
         services.version_part_delete(
             actor=self.request.user,
             instance=instance,
-            expected_revision=self.expected_revision(self.request),
+            expected_revision=self._revision,
             source=Source.API,
         )
+        self.get_version().edit_revision = instance.version.edit_revision
 
 
 def _part_viewset(name: str) -> type[PartViewSet]:
@@ -308,19 +402,19 @@ def _part_viewset(name: str) -> type[PartViewSet]:
             summary=f"Add to a draft's {label}",
             tags=tag,
             parameters=[VERSION_PK, IF_MATCH],
-            responses={201: serializers.PART_SERIALIZERS[name], 409: LOCKED},
+            responses={201: serializers.PART_SERIALIZERS[name], **WRITE_ERRORS},
         ),
         partial_update=extend_schema(
             summary=f"Change one of a draft's {label}",
             tags=tag,
             parameters=[VERSION_PK, IF_MATCH],
-            responses={200: serializers.PART_SERIALIZERS[name], 409: LOCKED},
+            responses={200: serializers.PART_SERIALIZERS[name], **WRITE_ERRORS},
         ),
         destroy=extend_schema(
             summary=f"Remove one of a draft's {label}",
             tags=tag,
             parameters=[VERSION_PK, IF_MATCH],
-            responses={204: None, 409: LOCKED},
+            responses={204: None, **WRITE_ERRORS},
         ),
     )
     cls = type(f"{PART_MODELS[name].__name__}ViewSet", (PartViewSet,), {"part_name": name})

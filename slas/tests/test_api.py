@@ -80,6 +80,7 @@ class TestVersions:
                 "status": "active",
                 "content_hash": "x",
                 "number": 9,
+                "edit_revision": draft.edit_revision,
             },
             content_type=JSON,
         )
@@ -94,9 +95,11 @@ class TestVersions:
             f"/api/v1/versions/{draft.pk}/",
             {"working_days": [], "calendar_timezone": "Nowhere"},
             content_type=JSON,
+            HTTP_IF_MATCH=str(draft.edit_revision),
         )
         assert response.status_code == 400
-        assert set(response.json()) >= {"working_days", "calendar_timezone"}
+        body = response.json()
+        assert set(body.get("errors", body)) >= {"working_days", "calendar_timezone"}
 
     def test_a_stale_revision_answers_409_with_the_changes(self, client, cast, draft):
         client.force_login(cast.alice)
@@ -121,6 +124,12 @@ class TestVersions:
         body = response.json()
         assert body["code"] == "edit_conflict" and body["changes"][0]["user"] == "Carol Cruz"
 
+    def test_the_version_answers_with_its_revision_as_etag(self, client, cast, draft):
+        client.force_login(cast.erin)
+        response = client.get(f"/api/v1/versions/{draft.pk}/")
+        assert response["ETag"] == f'"{draft.edit_revision}"'
+        assert response.json()["edit_revision"] == draft.edit_revision
+
     @pytest.mark.parametrize("who", ["bob", "dan", "erin"])
     def test_readers_cannot_write(self, client, cast, draft, who):
         client.force_login(getattr(cast, who))
@@ -143,20 +152,30 @@ class TestVersions:
 
 class TestParts:
     def test_a_manager_adds_changes_and_removes_terms_of_a_draft(self, client, cast, draft):
+        # given
         client.force_login(cast.alice)
         base = f"/api/v1/versions/{draft.pk}/terms/"
+        # when each write sends the revision the previous answer gave as its ETag
         created = client.post(
-            base, {"term": "Nurture", "definition": "Follow-up", "position": 9}, content_type=JSON
+            base,
+            {"term": "Nurture", "definition": "Follow-up", "position": 9},
+            content_type=JSON,
+            HTTP_IF_MATCH=f'"{draft.edit_revision}"',
         )
         assert created.status_code == 201, created.content
+        assert created["ETag"] == f'"{draft.edit_revision + 1}"'
         pk = created.json()["id"]
-        assert (
-            client.patch(f"{base}{pk}/", {"definition": "Better"}, content_type=JSON).json()[
-                "definition"
-            ]
-            == "Better"
+        changed = client.patch(
+            f"{base}{pk}/",
+            {"definition": "Better"},
+            content_type=JSON,
+            HTTP_IF_MATCH=created["ETag"],
         )
-        assert client.delete(f"{base}{pk}/").status_code == 204
+        assert changed.json()["definition"] == "Better"
+        removed = client.delete(f"{base}{pk}/", HTTP_IF_MATCH=changed["ETag"])
+        # then
+        assert removed.status_code == 204
+        assert removed["ETag"] == f'"{draft.edit_revision + 3}"'
         assert not draft.terms.filter(term="Nurture").exists()
         reasons = set(
             draft.terms.model.history.filter(id=pk).values_list("history_change_reason", flat=True)
@@ -174,9 +193,11 @@ class TestParts:
                 "target": "-1",
             },
             content_type=JSON,
+            HTTP_IF_MATCH=str(draft.edit_revision),
         )
         assert response.status_code == 400
-        assert {"params", "target"} <= set(response.json())
+        body = response.json()
+        assert {"params", "target"} <= set(body.get("errors", body))
 
     @pytest.mark.parametrize(
         "part",
@@ -206,6 +227,92 @@ class TestParts:
         assert response.status_code == 403
 
 
+class TestRevisionRequired:
+    def test_every_write_to_a_draft_without_a_revision_answers_428_and_changes_nothing(
+        self, client, cast, draft
+    ):
+        # given
+        client.force_login(cast.alice)
+        term = draft.terms.get(term="MQL")
+        base = f"/api/v1/versions/{draft.pk}"
+        before = Version.objects.get(pk=draft.pk).edit_revision
+        # when
+        responses = [
+            client.patch(f"{base}/", {"goal_statements": "x"}, content_type=JSON),
+            client.post(f"{base}/terms/", {"term": "X", "definition": "Y"}, content_type=JSON),
+            client.patch(f"{base}/terms/{term.pk}/", {"definition": "Y"}, content_type=JSON),
+            client.delete(f"{base}/terms/{term.pk}/"),
+        ]
+        # then
+        for response in responses:
+            assert response.status_code == 428, response.content
+            body = response.json()
+            assert body["code"] == "revision_required"
+            assert body["header"] == "If-Match" and body["field"] == "edit_revision"
+            assert (
+                "If-Match" in body["detail"] and f"/api/v1/versions/{draft.pk}/" in body["detail"]
+            )
+        term.refresh_from_db()
+        assert term.definition != "Y" and not draft.terms.filter(term="X").exists()
+        draft.refresh_from_db()
+        assert draft.goal_statements != "x" and draft.edit_revision == before
+
+    def test_the_revision_may_come_in_the_body_or_as_a_weak_etag(self, client, cast, draft):
+        # given
+        client.force_login(cast.alice)
+        base = f"/api/v1/versions/{draft.pk}/terms/"
+        # when
+        created = client.post(
+            base,
+            {"term": "X", "definition": "Y", "edit_revision": draft.edit_revision},
+            content_type=JSON,
+        )
+        renamed = client.patch(
+            f"{base}{created.json()['id']}/",
+            {"definition": "Z"},
+            content_type=JSON,
+            HTTP_IF_MATCH=f'W/"{draft.edit_revision + 1}"',
+        )
+        # then
+        assert created.status_code == 201 and renamed.status_code == 200, renamed.content
+        assert draft.terms.get(term="X").definition == "Z"
+
+    def test_a_revision_that_is_not_a_number_answers_400(self, client, cast, draft):
+        client.force_login(cast.alice)
+        response = client.patch(
+            f"/api/v1/versions/{draft.pk}/",
+            {"goal_statements": "x"},
+            content_type=JSON,
+            HTTP_IF_MATCH="*",
+        )
+        body = response.json()
+        assert response.status_code == 400 and "edit_revision" in body.get("errors", body)
+
+    def test_a_stale_part_write_answers_409_with_what_changed(self, client, cast, draft):
+        # given Alice read the draft, then Carol changed a term
+        seen = draft.edit_revision
+        client.force_login(cast.carol)
+        term = draft.terms.get(term="SQL")
+        assert (
+            client.patch(
+                f"/api/v1/versions/{draft.pk}/terms/{term.pk}/",
+                {"definition": "Carol's"},
+                content_type=JSON,
+                HTTP_IF_MATCH=str(seen),
+            ).status_code
+            == 200
+        )
+        # when Alice deletes it from what she read
+        client.force_login(cast.alice)
+        response = client.delete(
+            f"/api/v1/versions/{draft.pk}/terms/{term.pk}/", HTTP_IF_MATCH=str(seen)
+        )
+        # then
+        assert response.status_code == 409 and response.json()["code"] == "edit_conflict"
+        assert response.json()["changes"][0]["user"] == "Carol Cruz"
+        assert draft.terms.filter(pk=term.pk).exists()
+
+
 class TestCompare:
     def test_the_compare_endpoint_reports_changes_with_a_redline(self, client, cast, draft):
         activate(draft)
@@ -218,6 +325,7 @@ class TestCompare:
             f"/api/v1/versions/{v2['id']}/terms/{term.pk}/",
             {"definition": "An MQL sales accepted."},
             content_type=JSON,
+            HTTP_IF_MATCH=str(v2["edit_revision"]),
         )
         response = client.get(
             f"/api/v1/agreements/{draft.agreement.pk}/compare/?a={draft.pk}&b={v2['id']}"
@@ -246,3 +354,13 @@ def test_the_schema_describes_the_agreement_api(client, cast):
     assert "/api/v1/agreements/{id}/compare/" in paths
     assert "/api/v1/versions/{version_pk}/commitments/{id}/" in paths
     assert "409" in paths["/api/v1/versions/{version_pk}/terms/"]["post"]["responses"]
+    writes = [
+        paths["/api/v1/versions/{id}/"]["patch"],
+        paths["/api/v1/versions/{version_pk}/terms/"]["post"],
+        paths["/api/v1/versions/{version_pk}/terms/{id}/"]["patch"],
+        paths["/api/v1/versions/{version_pk}/terms/{id}/"]["delete"],
+    ]
+    for operation in writes:
+        if_match = next(p for p in operation["parameters"] if p["name"] == "If-Match")
+        assert if_match["in"] == "header" and if_match["required"] is True
+        assert {"409", "428"} <= set(operation["responses"])
