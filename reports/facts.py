@@ -4,7 +4,15 @@
 events and replaces their Cycle rows. Writers of lead events call it in the same
 transaction as the events, so the facts are never behind the events; compliance reads
 only Cycle rows. `cycles_computed(lead_ids)` returns the rows a full recomputation
-would store (unsaved), for `compliance_rebuild --verify`.
+would store (unsaved), for `compliance_rebuild --verify`. `cycles_regovern(agreement_id=,
+since=)` re-derives the governing version of an agreement's cycles after a version's
+in-force interval changed (activation, supersession, expiry: slas.signing calls it in
+the same transaction), refreshing only the leads whose stored version is no longer
+the one in force at the handoff.
+
+Every change of the facts behind a version's stored results bumps its
+`FactsRevision` before dropping the rows (see reports.models), so a reader that
+computed from the old facts does not store its result.
 
 Choices: a cycle's `owner` is the lead's current owner; `deadline_at` is the governing
 version's first-contact window (`Version.first_contact_hours`) on its calendar.
@@ -18,7 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from leads.bulk import copy_insert
 from leads.models import Cycle, Lead, LeadEvent
@@ -170,10 +179,67 @@ def lead_cycles_refresh(lead_ids: Iterable[int], index: VersionIndex | None = No
     return len(rows)
 
 
+REGOVERN_CHUNK = 2000
+
+
+def cycles_regovern(*, agreement_id: int, since: dt.datetime, chunk: int = REGOVERN_CHUNK) -> int:
+    """Re-govern the agreement's cycles handed off at or after ``since`` after an in-force
+    interval changed: find, in one query, the cycles whose stored version is not the one
+    in force at their handoff (the first by ``in_force_from`` whose interval holds it, as
+    ``VersionIndex.governing``), and refresh only their leads (version, deadline, business
+    clock), dropping the stored results of both the old and the new version. Returns the
+    number of leads refreshed. Call it in the transaction that changed the interval."""
+    in_force = (
+        Version.objects.filter(
+            agreement_id=agreement_id,
+            in_force_from__isnull=False,
+            in_force_from__lte=OuterRef("handoff_at"),
+        )
+        .filter(Q(in_force_until__isnull=True) | Q(in_force_until__gt=OuterRef("handoff_at")))
+        .order_by("in_force_from")
+        .values("pk")[:1]
+    )
+    stale = (
+        Cycle.objects.filter(agreement_id=agreement_id, handoff_at__gte=since)
+        .annotate(
+            governing=Coalesce(Subquery(in_force), Value(0)),
+            stored=Coalesce("version_id", Value(0)),
+        )
+        .exclude(governing=F("stored"))
+        .order_by()
+        .values_list("lead_id", flat=True)
+        .distinct()
+    )
+    lead_ids = sorted(set(stale))
+    index = VersionIndex()
+    for i in range(0, len(lead_ids), chunk):
+        lead_cycles_refresh(lead_ids[i : i + chunk], index)
+    return len(lead_ids)
+
+
+def facts_revision_bump(version_ids: Iterable[int]) -> None:
+    """Count one more change of the facts behind these versions' stored results. Call
+    it before dropping their rows, in the transaction that changes the facts: the bump
+    holds the revision rows' locks until commit, so a reader storing results from the
+    old facts either sees the new revision (and stores nothing) or stores first and
+    has its rows dropped (see reports.models)."""
+    from reports.models import FactsRevision
+
+    ids = sorted({version_id for version_id in version_ids if version_id is not None})
+    if not ids:
+        return
+    FactsRevision.objects.bulk_create(
+        [FactsRevision(version_id=version_id, value=0) for version_id in ids],
+        ignore_conflicts=True,
+    )
+    FactsRevision.objects.filter(version_id__in=ids).update(value=F("value") + 1)
+
+
 def results_invalidate(touched: Iterable[tuple[int | None, dt.datetime]]) -> None:
     """Drop stored results of each version from the period of its earliest touched
     handoff onwards: a cycle counts in the period of its handoff, or (conversion
-    rates) of a later stage entry, never earlier."""
+    rates) of a later stage entry, never earlier. Bumps the versions' facts revision
+    first."""
     from reports.models import ComplianceResult
 
     earliest: dict[int, dt.datetime] = {}
@@ -184,6 +250,7 @@ def results_invalidate(touched: Iterable[tuple[int | None, dt.datetime]]) -> Non
             earliest[version_id] = handoff_at
     if not earliest:
         return
+    facts_revision_bump(earliest)
     condition = Q()
     for version_id, handoff_at in earliest.items():
         condition |= Q(version_id=version_id, period_end__gt=handoff_at)

@@ -9,6 +9,14 @@ interval changed since they were computed (``spec_hash``), and expire at
 (see reports.engine). So a page reads precomputed rows and recomputes only
 what is missing, which keeps its query count constant and its cost
 independent of the number of events.
+
+``FactsRevision`` counts, per version, the changes of the facts behind its
+results: every invalidation bumps it (before dropping rows, in the writer's
+transaction), and a reader stores what it computed only if the revision it
+read before reading the cycles is still the current one, checked under the
+revision row's lock. So a result computed from cycles that changed meanwhile
+is never stored, and one stored just before a change is dropped by it.
+``ComplianceResult.facts_revision`` records the revision a row was computed at.
 """
 
 from django.db import models
@@ -35,6 +43,8 @@ class ComplianceResult(models.Model):
     spec_hash = models.CharField(max_length=64)
     computed_at = models.DateTimeField()
     valid_until = models.DateTimeField(null=True)
+    # The version's FactsRevision when the cycles behind this row were read.
+    facts_revision = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -48,3 +58,19 @@ class ComplianceResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.commitment_id} {self.label}: {self.status}"
+
+
+class FactsRevision(models.Model):
+    """How many times the facts behind a version's stored results changed (no row: 0)."""
+
+    version = models.OneToOneField(
+        "slas.Version", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("facts revision")
+        verbose_name_plural = _("facts revisions")
+
+    def __str__(self) -> str:
+        return f"{self.version_id}: {self.value}"

@@ -6,8 +6,10 @@ status and the sizes of the cycle lists behind the number. Results come from the
 pure engine (reports.engine) and are stored in ``ComplianceResult``; a render
 reads the stored rows (a fixed number of queries whatever the data size) and
 recomputes only the rows that are missing, stale or expired (see
-reports.models). ``commitment_breakdown`` evaluates one commitment in one
-period live, for the drill-down lists (with time left on open clocks).
+reports.models); a recomputed row is stored only if the facts behind it did not
+change while it was computed (``FactsRevision``). ``commitment_breakdown``
+evaluates one commitment in one period live, for the drill-down lists (with time
+left on open clocks).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from reports.engine import (
     period_containing,
     periods_between,
 )
-from reports.models import ComplianceResult
+from reports.models import ComplianceResult, FactsRevision
 from slas.calendars import version_calendar
 from slas.models import Commitment, Holiday, ReasonCode, Version
 
@@ -255,13 +257,21 @@ def _cycle_queryset(
     *,
     version_id: int | None,
     agreement_id: int | None = None,
+    in_force: tuple[dt.datetime, dt.datetime | None] | None = None,
     start: dt.datetime,
     end: dt.datetime,
     late_entries: bool,
 ):
+    """Cycles handed off or (late_entries) entering a stage in [start, end). With
+    ``in_force``, only cycles handed off inside it: a cycle whose stored version has
+    not been re-governed yet (reports.facts.cycles_regovern) is never scored."""
     qs = Cycle.objects.all()
     if version_id is not None:
         qs = qs.filter(version_id=version_id)
+    if in_force is not None:
+        qs = qs.filter(handoff_at__gte=in_force[0])
+        if in_force[1] is not None:
+            qs = qs.filter(handoff_at__lt=in_force[1])
     if agreement_id is not None:
         qs = qs.filter(agreement_id=agreement_id)
     if late_entries:
@@ -297,7 +307,11 @@ def _evaluate_many(
     start = min(p.start for _, p in wanted)
     end = max(p.end for _, p in wanted)
     qs = _cycle_queryset(
-        version_id=ctx.version.pk, start=start, end=end, late_entries=_needs_late_entries(specs)
+        version_id=ctx.version.pk,
+        in_force=ctx.in_force,
+        start=start,
+        end=end,
+        late_entries=_needs_late_entries(specs),
     )
     facts, feedback = load_facts(
         qs, with_feedback=any(s.kind == "feedback_coverage" for s in specs)
@@ -328,7 +342,9 @@ def _evaluate_many(
     ]
 
 
-def _stored(line: CommitmentContext, result: MetricResult, now: dt.datetime) -> ComplianceResult:
+def _stored(
+    line: CommitmentContext, result: MetricResult, now: dt.datetime, revision: int
+) -> ComplianceResult:
     return ComplianceResult(
         version_id=line.spec.version_id,
         commitment_id=line.commitment.pk,
@@ -346,6 +362,7 @@ def _stored(line: CommitmentContext, result: MetricResult, now: dt.datetime) -> 
         spec_hash=line.spec_hash,
         computed_at=now,
         valid_until=result.valid_until,
+        facts_revision=revision,
     )
 
 
@@ -358,50 +375,51 @@ def _fresh(row: ComplianceResult | None, line: CommitmentContext, now: dt.dateti
     )
 
 
+def facts_revisions(version_ids: Iterable[int]) -> dict[int, int]:
+    """The current facts revision of each version (0 when it never changed)."""
+    ids = list(version_ids)
+    found = dict(
+        FactsRevision.objects.filter(version_id__in=ids).values_list("version_id", "value")
+    )
+    return {version_id: found.get(version_id, 0) for version_id in ids}
+
+
 def results_for(
     contexts: dict[int, VersionContext], now: dt.datetime
 ) -> dict[tuple[int, dt.datetime], ComplianceResult]:
     """Results of every commitment in every period, keyed by (commitment id, period
-    start): one query for the stored rows, plus recomputation of what is missing."""
+    start): one query for the stored rows, plus recomputation of what is missing. The
+    facts revisions of the versions to recompute are read before their cycles, and a
+    recomputed row is stored only if its version's revision has not moved since
+    (reports.services.results_store)."""
+    from reports.services import results_store
+
     stored = {
         (row.commitment_id, row.period_start): row
         for row in ComplianceResult.objects.filter(version_id__in=list(contexts))
     }
     results = {}
+    wanted: dict[int, list[tuple[CommitmentContext, Period]]] = {}
     for ctx in contexts.values():
-        wanted = []
         for line in ctx.commitments:
             for period in line.periods:
                 row = stored.get((line.commitment.pk, period.start))
                 if _fresh(row, line, now):
                     results[(line.commitment.pk, period.start)] = row
                 else:
-                    wanted.append((line, period))
-        fresh_rows = [_stored(line, r, now) for line, r in _evaluate_many(ctx, wanted, now)]
-        if fresh_rows:
-            ComplianceResult.objects.bulk_create(
-                fresh_rows,
-                update_conflicts=True,
-                unique_fields=["commitment", "period_start"],
-                update_fields=[
-                    "version",
-                    "kind",
-                    "period_end",
-                    "label",
-                    "actual",
-                    "numerator",
-                    "denominator",
-                    "target",
-                    "status",
-                    "projected",
-                    "counts",
-                    "spec_hash",
-                    "computed_at",
-                    "valid_until",
-                ],
-            )
-        for row in fresh_rows:
-            results[(row.commitment_id, row.period_start)] = row
+                    wanted.setdefault(ctx.version.pk, []).append((line, period))
+    if not wanted:
+        return results
+    revisions = facts_revisions(wanted)  # before any cycle is read
+    fresh_rows = []
+    for version_id, lines in wanted.items():
+        fresh_rows += [
+            _stored(line, r, now, revisions[version_id])
+            for line, r in _evaluate_many(contexts[version_id], lines, now)
+        ]
+    results_store(fresh_rows)
+    for row in fresh_rows:
+        results[(row.commitment_id, row.period_start)] = row
     return results
 
 

@@ -5,6 +5,8 @@ The facts (leads.Cycle) are normally maintained lead by lead by
 ``reports.facts.lead_cycles_refresh`` as events are written. ``cycles_rebuild``
 recomputes them all in chunks of leads (COPY on PostgreSQL), and
 ``cycles_verify`` compares the maintained rows with a full recomputation.
+``results_store`` writes recomputed compliance results, only for versions whose facts
+revision is still the one read before their cycles (see reports.models).
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from leads.models import Cycle, Lead
-from reports.facts import VersionIndex, cycles_computed, results_invalidate
-from reports.models import ComplianceResult
+from reports.facts import VersionIndex, cycles_computed, facts_revision_bump, results_invalidate
+from reports.models import ComplianceResult, FactsRevision
+from slas.models import Version
 
 CHUNK = 5000
 # Every stored fact of a cycle (all concrete fields but the row id).
@@ -69,6 +72,7 @@ def cycles_rebuild(*, chunk: int = CHUNK, progress: Callable[[int], None] | None
     index = VersionIndex()
     total = 0
     with transaction.atomic():
+        facts_revision_bump(Version.objects.values_list("pk", flat=True))
         ComplianceResult.objects.all().delete()
         Cycle.objects.all().delete()
         for ids in _lead_chunks(chunk):
@@ -140,11 +144,64 @@ def feedback_changed(*, lead_id: int) -> None:
     for version_id, handoff_at in touched:
         if version_id not in earliest or handoff_at < earliest[version_id]:
             earliest[version_id] = handoff_at
+    if not earliest:
+        return
+    facts_revision_bump(earliest)
     condition = Q()
     for version_id, handoff_at in earliest.items():
         condition |= Q(version_id=version_id, period_end__gt=handoff_at)
-    if earliest:
-        ComplianceResult.objects.filter(condition, kind="feedback_coverage").delete()
+    ComplianceResult.objects.filter(condition, kind="feedback_coverage").delete()
+
+
+RESULT_FIELDS = [
+    "version",
+    "kind",
+    "period_end",
+    "label",
+    "actual",
+    "numerator",
+    "denominator",
+    "target",
+    "status",
+    "projected",
+    "counts",
+    "spec_hash",
+    "computed_at",
+    "valid_until",
+    "facts_revision",
+]
+
+
+def results_store(rows: list[ComplianceResult]) -> int:
+    """Upsert recomputed results, each carrying the facts revision its version had
+    before its cycles were read. Under the versions' revision row locks (taken in pk
+    order, after creating missing rows), rows whose version's revision moved are
+    skipped: their cycles may have changed after they were read, and the writer that
+    changed them has dropped, or will drop once it holds the lock, what it affects.
+    Returns the number of rows stored."""
+    if not rows:
+        return 0
+    ids = sorted({row.version_id for row in rows})
+    with transaction.atomic():
+        FactsRevision.objects.bulk_create(
+            [FactsRevision(version_id=version_id, value=0) for version_id in ids],
+            ignore_conflicts=True,
+        )
+        current = dict(
+            FactsRevision.objects.select_for_update()
+            .filter(version_id__in=ids)
+            .order_by("version_id")
+            .values_list("version_id", "value")
+        )
+        keep = [row for row in rows if current.get(row.version_id, 0) == row.facts_revision]
+        if keep:
+            ComplianceResult.objects.bulk_create(
+                keep,
+                update_conflicts=True,
+                unique_fields=["commitment", "period_start"],
+                update_fields=RESULT_FIELDS,
+            )
+    return len(keep)
 
 
 __all__ = [
@@ -153,4 +210,5 @@ __all__ = [
     "cycles_verify",
     "feedback_changed",
     "results_invalidate",
+    "results_store",
 ]
