@@ -789,6 +789,9 @@ def _version_activate(
     version.status = VersionStatus.ACTIVE
     version.in_force_from = at
     _lifecycle_save(version, ["status", "in_force_from"], actor=actor, what="activated")
+    from reports.facts import cycles_regovern  # handoffs since `at` are governed anew
+
+    cycles_regovern(agreement_id=version.agreement_id, since=at)
     audit_append(
         agreement=version.agreement_id,
         action=AuditAction.ACTIVATED,
@@ -820,6 +823,9 @@ def _version_expire(version: Version, *, at: datetime.datetime) -> None:
     version.status = VersionStatus.EXPIRED
     version.in_force_until = at
     _lifecycle_save(version, ["status", "in_force_until"], actor=None, what="expired")
+    from reports.facts import cycles_regovern  # handoffs since `at` are governed anew
+
+    cycles_regovern(agreement_id=version.agreement_id, since=at)
     audit_append(
         agreement=version.agreement_id,
         action=AuditAction.EXPIRED,
