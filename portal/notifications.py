@@ -12,14 +12,15 @@ If enqueueing fails (broker down), the periodic sweep re-enqueues every immediat
 still unsent, so nothing is lost.
 
 Dedupe keys are `<kind>:<object>[:<step>]`; the recipient is the other half of the
-unique constraint. Helpers for areas whose objects live elsewhere (signing, reviews)
-take plain arguments: recipients, an object key, a link and a title.
+unique constraint. `version_parties_notify` tells everyone on the parties of a version's
+agreement (signing: activated, superseded, declined, withdrawn, expired).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -30,17 +31,36 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import EmailDelivery, EmailDigest, Notification, NotificationPreference
+from portal.models import (
+    EmailDelivery,
+    EmailDigest,
+    Membership,
+    Notification,
+    NotificationPreference,
+    Role,
+)
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Kind:
+    """A kind of notification: what the preferences page lists and the writer accepts.
+
+    `reason` is why a person gets it, used when the sender gives no more precise one.
+    `in_app_only` kinds never email (the sender says so), so they have no preference.
+    """
+
     code: str
     label: str
     group: str
+    reason: str
     email_default: str = EmailDelivery.IMMEDIATE
+    in_app_only: bool = False
+
+
+class UnknownKind(ValueError):
+    """A notification of a kind missing from `KINDS`: preferences would silently miss it."""
 
 
 _LEADS = _("Leads")
@@ -48,33 +68,99 @@ _SIGNING = _("Signing")
 _AGREEMENTS = _("Agreements")
 _REVIEWS = _("Reviews")
 _REPORTS = _("Reports")
+_PARTY_MEMBER = _("You are a member of a party team of this agreement.")
+_PARTY_MANAGER = _("You manage a party team of this agreement.")
+_SIGNATORY = _("You are a required signatory of this agreement.")
 
+# Exactly the kinds the code sends (leads.services, leads.feedback, slas.signing,
+# portal.sweep); the writer refuses any other.
 KIND_LIST = [
-    Kind("lead_handed", _("A lead is handed to you"), _LEADS),
-    Kind("lead_at_risk", _("Your lead's first-contact clock is at risk"), _LEADS),
-    Kind("lead_breached", _("A first-contact clock breached"), _LEADS),
-    Kind("lead_escalation", _("Escalation steps of the agreement"), _LEADS),
-    Kind("signature_requested", _("Your signature is requested"), _SIGNING),
-    Kind("signature_reminder", _("Reminder: a signature is still awaited"), _SIGNING),
-    Kind("signature_declined", _("A version was declined"), _SIGNING),
-    Kind("signature_withdrawn", _("A version was withdrawn from signature"), _SIGNING),
-    Kind("version_activated", _("A version took effect"), _SIGNING),
-    Kind("version_superseded", _("A version was superseded"), _SIGNING),
-    Kind("signature_request_expired", _("A signature request expired"), _SIGNING),
-    Kind("agreement_review_due", _("An agreement review is due"), _AGREEMENTS),
-    Kind("agreement_end_approaching", _("An agreement version is ending"), _AGREEMENTS),
-    Kind("version_expired", _("An agreement version expired"), _AGREEMENTS),
-    Kind("review_session_scheduled", _("A lead review session is scheduled"), _REVIEWS),
-    Kind("action_item_assigned", _("An action item is assigned to you"), _REVIEWS),
-    Kind("action_item_overdue", _("Your action item is overdue"), _REVIEWS),
+    Kind(
+        "lead_assigned",
+        _("A lead is handed to you"),
+        _LEADS,
+        _("You are the lead's owner."),
+    ),
+    Kind(
+        "lead_at_risk",
+        _("Your lead's first-contact clock is at risk"),
+        _LEADS,
+        _("You own this lead and at most a quarter of its first-contact window is left."),
+    ),
+    Kind(
+        "lead_breached",
+        _("A first-contact clock breached"),
+        _LEADS,
+        _("You own this lead, or manage its sales team, and first contact came too late."),
+    ),
+    Kind(
+        "lead_escalation",
+        _("Escalation steps of the agreement"),
+        _LEADS,
+        _("The agreement's escalation ladder names you at this share of the window."),
+    ),
+    Kind("signing.requested", _("Your signature is requested"), _SIGNING, _SIGNATORY),
+    Kind("signing.reminder", _("Reminder: your signature is still awaited"), _SIGNING, _SIGNATORY),
+    Kind(
+        "signing.signed",
+        _("Someone signed a version you sent"),
+        _SIGNING,
+        _("You sent this version for signature."),
+        in_app_only=True,
+    ),
+    Kind(
+        "signing.completed",
+        _("A version is signed by every party and awaits its effective date"),
+        _SIGNING,
+        _PARTY_MEMBER,
+    ),
+    Kind("signing.declined", _("A version was declined"), _SIGNING, _PARTY_MEMBER),
+    Kind("signing.withdrawn", _("A version was withdrawn from signature"), _SIGNING, _PARTY_MEMBER),
+    Kind("signing.activated", _("A version took effect"), _SIGNING, _PARTY_MEMBER),
+    Kind("signing.superseded", _("A version was superseded"), _SIGNING, _PARTY_MEMBER),
+    Kind("signing.expired", _("A signature request expired"), _SIGNING, _PARTY_MEMBER),
+    Kind(
+        "agreement_review_due",
+        _("An agreement review is due"),
+        _AGREEMENTS,
+        _PARTY_MANAGER,
+    ),
+    Kind(
+        "agreement_end_approaching",
+        _("An agreement version is ending"),
+        _AGREEMENTS,
+        _PARTY_MANAGER,
+    ),
+    Kind("version_expired", _("An agreement version expired"), _AGREEMENTS, _PARTY_MANAGER),
+    Kind(
+        "review_session_scheduled",
+        _("A lead review session is scheduled"),
+        _REVIEWS,
+        _("You were invited to this lead review."),
+    ),
+    Kind(
+        "action_item_assigned",
+        _("An action item is assigned to you"),
+        _REVIEWS,
+        _("You are the owner of this action item."),
+    ),
+    Kind(
+        "action_item_overdue",
+        _("Your action item is overdue"),
+        _REVIEWS,
+        _("You are the owner of this action item, and it is not done."),
+    ),
     Kind(
         "monthly_report_ready",
         _("The monthly compliance report is ready"),
         _REPORTS,
+        _PARTY_MEMBER,
         EmailDelivery.DIGEST,
     ),
 ]
 KINDS: dict[str, Kind] = {kind.code: kind for kind in KIND_LIST}
+# What the preferences page offers: kinds that may email.
+PREFERENCE_KINDS = [kind for kind in KIND_LIST if not kind.in_app_only]
 
 
 # Preferences --------------------------------------------------------------------
@@ -94,17 +180,17 @@ def email_delivery_for(user, kind: str) -> str:
 
 
 def preferences_for(user) -> dict[str, str]:
-    """{kind: email choice} for every registered kind."""
+    """{kind: email choice} for every kind that may email."""
     chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "email"))
-    return {code: chosen.get(code, kind.email_default) for code, kind in KINDS.items()}
+    return {kind.code: chosen.get(kind.code, kind.email_default) for kind in PREFERENCE_KINDS}
 
 
 @transaction.atomic
 def notification_preferences_update(*, user, choices: dict[str, str]) -> None:
-    """Store the user's email choice per kind (only registered kinds and valid choices)."""
+    """Store the user's email choice per kind (only kinds that may email, valid choices)."""
     valid = set(EmailDelivery.values)
     for kind, email in choices.items():
-        if kind not in KINDS or email not in valid:
+        if kind not in KINDS or KINDS[kind].in_app_only or email not in valid:
             raise ValueError(f"unknown kind or choice: {kind}={email}")
         NotificationPreference.objects.update_or_create(
             user=user, kind=kind, defaults={"email": email}
@@ -143,10 +229,16 @@ def notification_create(
 ) -> Notification | None:
     """Create the notification unless one with the same key exists; None if it did.
 
+    `kind` must be in `KINDS` (UnknownKind otherwise: a kind the preferences page does
+    not list would ignore the recipient's choice). Without a `reason`, the kind's is used.
     `email=False` keeps it in the portal whatever the preference says.
     """
+    known = KINDS.get(kind)
+    if known is None:
+        raise UnknownKind(f"notification kind {kind!r} is not in portal.notifications.KINDS")
+    reason = reason or known.reason
     delivery = EmailDelivery.OFF
-    if email and recipient.email:
+    if email and not known.in_app_only and recipient.email:
         delivery = email_delivery_for(recipient, kind)
     try:
         with transaction.atomic():
@@ -179,177 +271,65 @@ def notification_email_enqueue(notification_id: int) -> None:
     Notification.objects.filter(pk=notification_id).update(email_queued_at=timezone.now())
 
 
-def notify(
-    *,
-    recipients: Iterable,
-    kind: str,
-    object_key: str,
-    title: str,
-    url: str = "",
-    reason: str = "",
-    body: str = "",
-    step: str = "",
-) -> list[Notification]:
-    """Notify several people of one event; returns the notifications newly written.
+# Everyone on the parties of an agreement ------------------------------------------------
 
-    The dedupe key is `<kind>:<object_key>[:<step>]`, once per recipient.
-    """
-    key = f"{kind}:{object_key}" + (f":{step}" if step else "")
+
+def party_members(agreements, *, managers_only: bool = False) -> dict[int, list]:
+    """{agreement_id: [users]} of the teams party to each agreement (one query of members)."""
+    team_to_agreements: dict[int, set[int]] = defaultdict(set)
+    for agreement in agreements:
+        for team in agreement.parties.all():
+            team_to_agreements[team.pk].add(agreement.pk)
+    memberships = Membership.objects.filter(team_id__in=team_to_agreements).select_related(
+        "user", "team"
+    )
+    if managers_only:
+        memberships = memberships.filter(role=Role.MANAGER)
+    result: dict[int, list] = defaultdict(list)
+    for membership in memberships.order_by("user_id"):
+        for agreement_id in team_to_agreements[membership.team_id]:
+            if membership.user not in result[agreement_id]:
+                result[agreement_id].append(membership.user)
+    return result
+
+
+def version_parties_notify(
+    *,
+    version,
+    kind: str,
+    title: str,
+    dedupe_key: str,
+    url: str,
+    body: str = "",
+    people: Iterable = (),
+    people_reason: str = "",
+    exclude=None,
+) -> list[Notification]:
+    """Tell every member of the version's party teams, and `people` (e.g. the signers of
+    a round, who may sit outside the parties) with their own reason; each person once."""
+    reasons: dict[int, tuple] = {}
+    for user in people:
+        reasons.setdefault(user.pk, (user, people_reason))
+    members = party_members([version.agreement]).get(version.agreement_id, [])
+    for user in members:
+        reasons.setdefault(user.pk, (user, _PARTY_MEMBER))
     created = []
-    seen: set[int] = set()
-    for recipient in recipients:
-        if recipient is None or recipient.pk in seen or not recipient.is_active:
+    for pk in sorted(reasons):
+        user, reason = reasons[pk]
+        if (exclude is not None and pk == exclude.pk) or not user.is_active:
             continue
-        seen.add(recipient.pk)
         notification = notification_create(
-            recipient=recipient,
+            recipient=user,
             kind=kind,
             title=title,
-            dedupe_key=key,
-            url=url,
             body=body,
+            url=url,
             reason=reason,
+            dedupe_key=dedupe_key,
         )
         if notification is not None:
             created.append(notification)
     return created
-
-
-# Helpers for other areas (plain arguments) -------------------------------------------
-
-
-def notify_lead_handed(*, owner, lead_key: str, url: str, lead_label: str, handoff_key: str):
-    """leads: a lead was handed to `owner` (handoff_key: the handoff event id)."""
-    return notify(
-        recipients=[owner],
-        kind="lead_handed",
-        object_key=lead_key,
-        step=handoff_key,
-        title=_("Lead handed to you: %(lead)s") % {"lead": lead_label},
-        url=url,
-        reason=_("You are the owner of this lead; the first-contact clock has started."),
-    )
-
-
-def notify_signature_requested(*, recipients, request_key: str, url: str, version_label: str):
-    return notify(
-        recipients=recipients,
-        kind="signature_requested",
-        object_key=request_key,
-        title=_("Your signature is requested: %(version)s") % {"version": version_label},
-        url=url,
-        reason=_("You are a manager of a party team and may sign for it."),
-    )
-
-
-def notify_signature_reminder(
-    *, recipients, request_key: str, url: str, version_label: str, number: int
-):
-    return notify(
-        recipients=recipients,
-        kind="signature_reminder",
-        object_key=request_key,
-        step=str(number),
-        title=_("Reminder: your signature is awaited on %(version)s") % {"version": version_label},
-        url=url,
-        reason=_("Your team has not signed yet and the request is still open."),
-    )
-
-
-def notify_signature_declined(
-    *, recipients, version_key: str, url: str, version_label: str, by: str
-):
-    return notify(
-        recipients=recipients,
-        kind="signature_declined",
-        object_key=version_key,
-        title=_("%(version)s was declined by %(by)s") % {"version": version_label, "by": by},
-        url=url,
-        reason=_("You are a member of a party team of this agreement."),
-    )
-
-
-def notify_signature_withdrawn(*, recipients, version_key: str, url: str, version_label: str):
-    return notify(
-        recipients=recipients,
-        kind="signature_withdrawn",
-        object_key=version_key,
-        title=_("%(version)s was withdrawn from signature") % {"version": version_label},
-        url=url,
-        reason=_("You are a member of a party team of this agreement."),
-    )
-
-
-def notify_version_activated(*, recipients, version_key: str, url: str, version_label: str):
-    return notify(
-        recipients=recipients,
-        kind="version_activated",
-        object_key=version_key,
-        title=_("%(version)s is now in force") % {"version": version_label},
-        url=url,
-        reason=_("You are a member of a party team of this agreement."),
-    )
-
-
-def notify_version_superseded(*, recipients, version_key: str, url: str, version_label: str):
-    return notify(
-        recipients=recipients,
-        kind="version_superseded",
-        object_key=version_key,
-        title=_("%(version)s was superseded") % {"version": version_label},
-        url=url,
-        reason=_("You are a member of a party team of this agreement."),
-    )
-
-
-def notify_signature_request_expired(*, recipients, request_key: str, url: str, version_label: str):
-    return notify(
-        recipients=recipients,
-        kind="signature_request_expired",
-        object_key=request_key,
-        title=_("The signature request for %(version)s expired") % {"version": version_label},
-        url=url,
-        reason=_("You are a manager of a party team of this agreement."),
-    )
-
-
-def notify_review_session_scheduled(
-    *, recipients, session_key: str, url: str, session_label: str, when: str
-):
-    return notify(
-        recipients=recipients,
-        kind="review_session_scheduled",
-        object_key=session_key,
-        step=when,  # rescheduling notifies again
-        title=_("Lead review session %(session)s on %(when)s")
-        % {"session": session_label, "when": when},
-        url=url,
-        reason=_("You are invited to this lead review session."),
-    )
-
-
-def notify_action_item_assigned(*, assignee, item_key: str, url: str, item_label: str):
-    return notify(
-        recipients=[assignee],
-        kind="action_item_assigned",
-        object_key=item_key,
-        step=f"user{assignee.pk}",
-        title=_("Action item assigned to you: %(item)s") % {"item": item_label},
-        url=url,
-        reason=_("You are the assignee of this action item."),
-    )
-
-
-def notify_action_item_overdue(*, assignee, item_key: str, url: str, item_label: str, due: str):
-    return notify(
-        recipients=[assignee],
-        kind="action_item_overdue",
-        object_key=item_key,
-        step=due,
-        title=_("Action item overdue since %(due)s: %(item)s") % {"item": item_label, "due": due},
-        url=url,
-        reason=_("You are the assignee of this action item and it is not done."),
-    )
 
 
 # Email text ----------------------------------------------------------------------------

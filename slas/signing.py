@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 
 from portal import login_throttle, permissions
 from portal.models import Membership, Role
-from portal.notifications import notification_create
+from portal.notifications import notification_create, version_parties_notify
 from slas.canonical import canonical_json, content_hash
 from slas.models import Agreement, Version, VersionPart, VersionStatus
 from slas.signing_models import (
@@ -397,18 +397,18 @@ def _notify_open_requests(version: Version, rnd: SigningRound, requests, *, excl
 
 
 def _tell_everyone(version, rnd, requests, *, kind, title, body, exclude=None, key):
-    for user in _round_people(rnd, requests):
-        if exclude is not None and user.pk == exclude.pk:
-            continue
-        notification_create(
-            recipient=user,
-            kind=kind,
-            title=title,
-            body=body,
-            url=_version_url(version),
-            reason=_("You sent, signed or were asked to sign this version."),
-            dedupe_key=key,
-        )
+    """All members of the party teams, and the people of the round (`rnd` may be None)."""
+    version_parties_notify(
+        version=version,
+        kind=kind,
+        title=title,
+        body=body,
+        url=_version_url(version),
+        people=_round_people(rnd, requests) if rnd is not None else (),
+        people_reason=_("You sent, signed or were asked to sign this version."),
+        dedupe_key=key,
+        exclude=exclude,
+    )
 
 
 def _require_open_round(version: Version) -> SigningRound:
@@ -805,17 +805,27 @@ def _version_activate(
         },
     )
     rnd = SigningRound.objects.filter(version=version, status=RoundStatus.COMPLETED).first()
-    if rnd is not None:
-        requests = list(rnd.requests.select_related("team", "user"))
+    requests = list(rnd.requests.select_related("team", "user")) if rnd is not None else []
+    _tell_everyone(
+        version,
+        rnd,
+        requests,
+        kind="signing.activated",
+        title=_("%(version)s is now in force") % {"version": version},
+        body=_("Signed by every party; in force since %(at)s.")
+        % {"at": timezone.localtime(at).strftime("%Y-%m-%d %H:%M %Z")},
+        key=f"signing:version:{version.pk}:activated",
+    )
+    if previous is not None and previous.status == VersionStatus.SUPERSEDED:
         _tell_everyone(
-            version,
-            rnd,
-            requests,
-            kind="signing.activated",
-            title=_("%(version)s is now in force") % {"version": version},
-            body=_("Signed by every party; in force since %(at)s.")
-            % {"at": timezone.localtime(at).strftime("%Y-%m-%d %H:%M %Z")},
-            key=f"signing:version:{version.pk}:activated",
+            previous,
+            None,
+            [],
+            kind="signing.superseded",
+            title=_("%(version)s was superseded by %(new)s")
+            % {"version": previous, "new": version},
+            body="",
+            key=f"signing:version:{previous.pk}:superseded",
         )
 
 
@@ -876,19 +886,8 @@ def versions_expire_due(*, now: datetime.datetime | None = None) -> int:
             if end > now:
                 continue
             _version_expire(version, at=end)
-            rnd = SigningRound.objects.filter(version=version, status=RoundStatus.COMPLETED).first()
-            if rnd is not None:
-                _tell_everyone(
-                    version,
-                    rnd,
-                    list(rnd.requests.select_related("team", "user")),
-                    kind="signing.version_expired",
-                    title=_("%(version)s has expired") % {"version": version},
-                    body=_(
-                        "Its end date has passed; no version of this agreement is in force now."
-                    ),
-                    key=f"signing:version:{version.pk}:expired",
-                )
+            # "Has expired" is told by portal.sweep.version_expiry_sweep (from the
+            # database), once per person; not here too.
             count += 1
     return count
 

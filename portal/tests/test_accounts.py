@@ -103,7 +103,7 @@ class TestPages:
         from portal.notifications import notification_create
 
         notification_create(
-            recipient=cast.dan, kind="test", title="Hello", dedupe_key="k1", email=False
+            recipient=cast.dan, kind="lead_at_risk", title="Hello", dedupe_key="k1", email=False
         )
         client.force_login(cast.dan)
         assert 'data-testid="unread-badge"' in client.get("/").content.decode()

@@ -32,7 +32,9 @@ def test_a_user_lists_only_their_own_notifications_and_marks_them_read(api, cast
 
 
 def test_mark_all_read_needs_a_write_token(api, cast):
-    notification_create(recipient=cast.dan, kind="k", title="T", dedupe_key="c", email=False)
+    notification_create(
+        recipient=cast.dan, kind="lead_at_risk", title="T", dedupe_key="c", email=False
+    )
     _, read_only = api_token_create(user=cast.dan, name="ro", scope="read")
     assert (
         api.post(

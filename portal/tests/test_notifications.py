@@ -1,4 +1,4 @@
-"""The writer, preferences, the email task, the digest, and the helpers other areas call."""
+"""The writer, preferences, the email task and the digest."""
 
 import datetime as dt
 from unittest import mock
@@ -21,10 +21,10 @@ class TestNotificationCreate:
     def test_the_same_key_is_delivered_once(self, cast, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
             first = notification_create(
-                recipient=cast.dan, kind="k", title="T", dedupe_key="lead:1:at_risk"
+                recipient=cast.dan, kind="lead_at_risk", title="T", dedupe_key="lead:1:at_risk"
             )
             second = notification_create(
-                recipient=cast.dan, kind="k", title="T", dedupe_key="lead:1:at_risk"
+                recipient=cast.dan, kind="lead_at_risk", title="T", dedupe_key="lead:1:at_risk"
             )
         assert first is not None and second is None
         assert cast.dan.notifications.count() == 1
@@ -35,7 +35,9 @@ class TestNotificationCreate:
     ):
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             with pytest.raises(RuntimeError), transaction.atomic():
-                notification_create(recipient=cast.dan, kind="k", title="T", dedupe_key="x")
+                notification_create(
+                    recipient=cast.dan, kind="lead_at_risk", title="T", dedupe_key="x"
+                )
                 raise RuntimeError
         assert callbacks == []
         assert len(mail.outbox) == 0
@@ -55,9 +57,30 @@ class TestNotificationCreate:
         # then the email goes out once
         assert len(mail.outbox) == 1
 
+    def test_a_kind_missing_from_the_registry_is_refused(self, cast):
+        # when a notification of an unregistered kind is written
+        with pytest.raises(n.UnknownKind):
+            notification_create(recipient=cast.dan, kind="lead_handed", title="T", dedupe_key="u")
+        # then nothing was written
+        assert not Notification.objects.exists()
+
+    def test_without_a_reason_the_kinds_reason_is_used(self, cast):
+        notification = notification_create(
+            recipient=cast.dan, kind="lead_assigned", title="T", dedupe_key="r", email=False
+        )
+        assert notification.reason == str(n.KINDS["lead_assigned"].reason)
+
+    def test_an_in_app_only_kind_never_emails(self, cast, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            notification = notification_create(
+                recipient=cast.dan, kind="signing.signed", title="T", dedupe_key="s"
+            )
+        assert notification.email_delivery == EmailDelivery.OFF
+        assert mail.outbox == []
+
     def test_the_same_key_reaches_two_different_people(self, cast):
-        notification_create(recipient=cast.dan, kind="k", title="T", dedupe_key="same")
-        notification_create(recipient=cast.carol, kind="k", title="T", dedupe_key="same")
+        notification_create(recipient=cast.dan, kind="lead_at_risk", title="T", dedupe_key="same")
+        notification_create(recipient=cast.carol, kind="lead_at_risk", title="T", dedupe_key="same")
         assert Notification.objects.filter(dedupe_key="same").count() == 2
 
 
@@ -140,7 +163,8 @@ class TestPreferences:
         prefs = n.preferences_for(cast.dan)
         assert prefs["lead_at_risk"] == EmailDelivery.IMMEDIATE
         assert prefs["monthly_report_ready"] == EmailDelivery.DIGEST
-        assert set(prefs) == set(n.KINDS)
+        assert set(prefs) == {kind.code for kind in n.KIND_LIST if not kind.in_app_only}
+        assert "signing.requested" in prefs and "lead_assigned" in prefs
 
     def test_email_off_keeps_the_notification_in_the_portal_only(
         self, cast, django_capture_on_commit_callbacks
@@ -228,121 +252,3 @@ class TestDigest:
             notification_digests_send()
         assert len(mail.outbox) == 2
         assert "B" in mail.outbox[1].body and "\nA\n" not in mail.outbox[1].body
-
-
-@pytest.mark.django_db
-class TestHelpersForOtherAreas:
-    """Signing, leads and review sessions call these with plain arguments."""
-
-    @pytest.mark.parametrize(
-        ("helper", "kwargs", "kind", "title_part"),
-        [
-            (
-                n.notify_signature_requested,
-                {"request_key": "req1", "version_label": "SLA v3"},
-                "signature_requested",
-                "Your signature is requested: SLA v3",
-            ),
-            (
-                n.notify_signature_declined,
-                {"version_key": "v3", "version_label": "SLA v3", "by": "Carol"},
-                "signature_declined",
-                "SLA v3 was declined by Carol",
-            ),
-            (
-                n.notify_signature_withdrawn,
-                {"version_key": "v3", "version_label": "SLA v3"},
-                "signature_withdrawn",
-                "withdrawn",
-            ),
-            (
-                n.notify_version_activated,
-                {"version_key": "v3", "version_label": "SLA v3"},
-                "version_activated",
-                "SLA v3 is now in force",
-            ),
-            (
-                n.notify_version_superseded,
-                {"version_key": "v2", "version_label": "SLA v2"},
-                "version_superseded",
-                "SLA v2 was superseded",
-            ),
-            (
-                n.notify_signature_request_expired,
-                {"request_key": "req1", "version_label": "SLA v3"},
-                "signature_request_expired",
-                "expired",
-            ),
-            (
-                n.notify_review_session_scheduled,
-                {"session_key": "s1", "session_label": "March review", "when": "2026-03-05"},
-                "review_session_scheduled",
-                "March review on 2026-03-05",
-            ),
-        ],
-    )
-    def test_each_helper_notifies_every_recipient_once_with_link_and_reason(
-        self, cast, helper, kwargs, kind, title_part
-    ):
-        recipients = [cast.alice, cast.carol, cast.alice]
-        # when the helper is called twice for the same object
-        first = helper(recipients=recipients, url="/agreements/1/", **kwargs)
-        second = helper(recipients=recipients, url="/agreements/1/", **kwargs)
-        # then each person got it once, with the link and a reason
-        assert len(first) == 2 and second == []
-        rows = Notification.objects.filter(kind=kind)
-        assert sorted(r.recipient.username for r in rows) == ["alice", "carol"]
-        assert all(title_part in r.title and r.url == "/agreements/1/" and r.reason for r in rows)
-        assert kind in n.KINDS
-
-    def test_every_reminder_number_is_its_own_notification(self, cast):
-        for number in (1, 2, 2):
-            n.notify_signature_reminder(
-                recipients=[cast.carol],
-                request_key="req1",
-                url="/x/",
-                version_label="SLA v3",
-                number=number,
-            )
-        assert cast.carol.notifications.filter(kind="signature_reminder").count() == 2
-
-    def test_action_items_go_to_the_assignee(self, cast):
-        n.notify_action_item_assigned(
-            assignee=cast.dan, item_key="item9", url="/reviews/1/", item_label="Call Ada"
-        )
-        n.notify_action_item_overdue(
-            assignee=cast.dan,
-            item_key="item9",
-            url="/reviews/1/",
-            item_label="Call Ada",
-            due="2026-03-09",
-        )
-        n.notify_action_item_overdue(
-            assignee=cast.dan,
-            item_key="item9",
-            url="/reviews/1/",
-            item_label="Call Ada",
-            due="2026-03-09",
-        )
-        kinds = sorted(cast.dan.notifications.values_list("kind", flat=True))
-        assert kinds == ["action_item_assigned", "action_item_overdue"]
-
-    def test_a_lead_handed_over_tells_the_owner_once_per_handoff(self, cast):
-        for handoff in ("h1", "h1", "h2"):
-            n.notify_lead_handed(
-                owner=cast.dan,
-                lead_key="lead5",
-                url="/leads/5/",
-                lead_label="Ada",
-                handoff_key=handoff,
-            )
-        assert cast.dan.notifications.filter(kind="lead_handed").count() == 2
-        assert not cast.carol.notifications.exists()
-
-    def test_inactive_people_are_skipped(self, cast):
-        cast.bob.is_active = False
-        cast.bob.save()
-        created = n.notify_version_activated(
-            recipients=[cast.bob, cast.alice], version_key="v1", url="/v/", version_label="SLA v1"
-        )
-        assert [c.recipient for c in created] == [cast.alice]
