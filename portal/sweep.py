@@ -38,7 +38,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from portal.models import EmailDelivery, Membership, Notification, Role
-from portal.notifications import notification_create, notification_email_enqueue
+from portal.notifications import notification_create, notification_email_enqueue, party_members
 from reports.clock import business_seconds
 from slas.calendars import version_calendar
 
@@ -275,25 +275,6 @@ def pending_emails_requeue(*, now: dt.datetime, limit: int = 500) -> int:
 # Agreement dates ----------------------------------------------------------------------------
 
 
-def _party_members(agreements, *, managers_only: bool) -> dict[int, list]:
-    """{agreement_id: [users]} for the given agreements (parties prefetched)."""
-    team_to_agreements: dict[int, set[int]] = defaultdict(set)
-    for agreement in agreements:
-        for team in agreement.parties.all():
-            team_to_agreements[team.pk].add(agreement.pk)
-    memberships = Membership.objects.filter(team_id__in=team_to_agreements).select_related(
-        "user", "team"
-    )
-    if managers_only:
-        memberships = memberships.filter(role=Role.MANAGER)
-    result: dict[int, list] = defaultdict(list)
-    for membership in memberships.order_by("user_id"):
-        for agreement_id in team_to_agreements[membership.team_id]:
-            if membership.user not in result[agreement_id]:
-                result[agreement_id].append(membership.user)
-    return result
-
-
 def _active_versions():
     from slas.models import Version, VersionStatus
 
@@ -311,7 +292,7 @@ def _local_today(version, now: dt.datetime) -> dt.date:
 def agreement_dates_sweep(*, now: dt.datetime) -> int:
     """Review due and end date approaching: 30, 7 and 1 days before, to party managers."""
     versions = list(_active_versions())
-    managers = _party_members([v.agreement for v in versions], managers_only=True)
+    managers = party_members([v.agreement for v in versions], managers_only=True)
     batch = _Batch()
     for version in versions:
         today = _local_today(version, now)
@@ -363,7 +344,7 @@ def version_expiry_sweep(*, now: dt.datetime) -> int:
         .prefetch_related("agreement__parties")
     )
     versions = [v for v in versions if _local_today(v, now) >= v.end_date]
-    managers = _party_members([v.agreement for v in versions], managers_only=True)
+    managers = party_members([v.agreement for v in versions], managers_only=True)
     batch = _Batch()
     for version in versions:
         for user in managers.get(version.agreement_id, []):
@@ -391,8 +372,7 @@ def first_business_day(calendar, year: int, month: int) -> dt.date:
 def monthly_report_sweep(*, now: dt.datetime) -> int:
     """On the first business day of a month: the previous month's report, to all parties."""
     versions = list(_active_versions())
-    members = _party_members([v.agreement for v in versions], managers_only=False)
-    url = reverse("reports:index")
+    members = party_members([v.agreement for v in versions], managers_only=False)
     batch = _Batch()
     for version in versions:
         calendar = version_calendar(version, [h.date for h in version.holidays.all()])
@@ -408,6 +388,10 @@ def monthly_report_sweep(*, now: dt.datetime) -> int:
             "agreement": version.agreement,
             "month": formats.date_format(previous, "YEAR_MONTH_FORMAT"),
         }
+        # The report of that agreement and month (its label is reports' period label).
+        url = reverse(
+            "reports:monthly", kwargs={"pk": version.agreement_id, "label": f"{previous:%Y-%m}"}
+        )
         for user in members.get(version.agreement_id, []):
             batch.add(
                 recipient=user,

@@ -215,7 +215,7 @@ class TestMonthlyReport:
             return monthly_report_sweep(now=when)
 
     def test_the_report_is_announced_on_the_first_business_day_to_all_party_members(self, cast):
-        active_agreement(cast)
+        version = active_agreement(cast)
         # 1 March 2026 is a Sunday: the first business day is Monday 2 March
         assert self.run(dt.datetime(2026, 3, 1, 12, tzinfo=UTC)) == 0
         count = self.run(dt.datetime(2026, 3, 2, 8, tzinfo=UTC))
@@ -223,11 +223,16 @@ class TestMonthlyReport:
         assert count == len(members)
         assert {u for u, _ in received("monthly_report_ready")} == members
         notification = Notification.objects.filter(kind="monthly_report_ready").first()
-        assert notification.url == "/reports/"
+        # and it links to that agreement's report of February
+        assert notification.url == f"/reports/agreements/{version.agreement_id}/monthly/2026-02/"
         assert "February 2026" in notification.title
         # once a month
         assert self.run(dt.datetime(2026, 3, 3, 8, tzinfo=UTC)) == 0
         assert self.run(dt.datetime(2026, 4, 1, 8, tzinfo=UTC)) == len(members)
+        april = Notification.objects.filter(kind="monthly_report_ready", dedupe_key__endswith="03")
+        assert {n.url for n in april} == {
+            f"/reports/agreements/{version.agreement_id}/monthly/2026-03/"
+        }
 
     def test_a_holiday_moves_the_first_business_day(self, cast):
         active_agreement(cast, holidays=(dt.date(2026, 4, 1),))
