@@ -217,6 +217,10 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "portal.tasks.monthly_report_sweep",
             "schedule": crontab(minute=15),
         },
+        "action-items-overdue": {
+            "task": "portal.tasks.action_items_overdue_sweep",
+            "schedule": crontab(minute=20),
+        },
         # Hourly; each person gets one digest a day, from NOTIFICATION_DIGEST_HOUR on.
         "notification-digests": {
             "task": "portal.tasks.notification_digests_send",

@@ -96,6 +96,14 @@ def monthly_report_sweep() -> dict[str, int]:
 
 
 @shared_task(**RELIABLE)
+def action_items_overdue_sweep() -> dict[str, int]:
+    """Hourly: review-session action items past their due date (once per item and due date)."""
+    from portal import sweep
+
+    return sweep.sweep_all(now=timezone.now(), parts=("actions",))
+
+
+@shared_task(**RELIABLE)
 def notification_digests_send() -> int:
     """Once a day (from NOTIFICATION_DIGEST_HOUR): one digest email per person."""
     from portal.notifications import digest_recipients
