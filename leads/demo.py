@@ -4,12 +4,14 @@ the Marketing ⇄ Sales agreement (slas/demo.py), written through the real event
 
 History: handoffs, contact attempts (mostly in time, some late: breaches), acceptances,
 rejections and sales recycles with reasons, opportunities won and lost, a few leads
-returning as MQLs; and open clocks right now for dan and sara (some at risk, one
-overdue) so the queue is alive. Lead sources, origins, specialisations and visits come
+returning as MQLs; and live clocks for dan and sara (`LIVE_CLOCKS`: breached, breaching
+within minutes, at risk, on time) so the queue and the notifications are alive. Lead sources, origins, specialisations and visits come
 from ../shared/datasets/x-education-leads/Leads.csv when that file is present (read at
 seed time, never copied into the project), otherwise they are generated.
 
-Idempotent: when demo leads exist, nothing is done. Deterministic (seeded random).
+Idempotent: when demo leads exist, the history is left as it is and only the live
+clocks are restarted from now (same leads, fresh handoff times). Deterministic (seeded
+random).
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ import random
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from leads.formats import ParsedEvent
 from leads.models import Lead
 from portal.models import Team
-from reports.clock import business_remaining
+from reports.clock import business_seconds
 from reports.facts import VersionIndex
 
 SOURCE = "demo"
@@ -252,52 +255,64 @@ def _lead_history(i: int, rng: random.Random, now: dt.datetime, base: dict) -> l
     return h.items
 
 
-def _open_clocks(rng: random.Random, now: dt.datetime, start: int) -> list[list[ParsedEvent]]:
-    """Recent handoffs with running clocks for dan and sara: at risk, ok, one overdue."""
-    index = VersionIndex()
+# Live clocks: (rep, business time left when the demo is seeded, as a share of the
+# first-contact window plus seconds). Rebuilt relative to "now" on every seed, so the
+# sweep (every minute under `make run`) soon has something to say to Dan: one clock is
+# already breached, one breaches within ~2 minutes, one is at risk, one turns at risk
+# within a few minutes. Business time only runs in working hours (Bucharest, weekdays
+# 9-17): seeded outside them, the "soon" clocks wait for the next working day; the
+# breached and at-risk ones are told at once.
+LIVE_CLOCKS = [
+    ("dan", 0.0, -2 * 3600),  # breached two business hours ago
+    ("dan", 0.0, 90),  # breaches within ~2 minutes
+    ("dan", 0.125, 0),  # at risk (1/8 of the window left)
+    ("dan", 0.25, 4 * 60),  # at risk in 4 minutes
+    ("dan", 0.5, 0),  # on time
+    ("sara", 0.1, 0),  # at risk
+    ("sara", 0.6, 0),  # on time
+    ("sara", 0.2, 0),  # at risk
+]
+
+
+def _handoff_leaving(version, left: float, now: dt.datetime) -> dt.datetime:
+    """The handoff instant whose first-contact clock has `left` business seconds to go at
+    `now` (negative: overdue by that much). Elapsed business time only shrinks as the
+    handoff moves later, so a bisection finds it (to well under a second)."""
+    elapsed = version.first_contact_hours * 3600 - left
+    early, late = now - dt.timedelta(days=60), now
+    for _ in range(40):
+        middle = early + (late - early) / 2
+        if business_seconds(version.calendar, middle, now) > elapsed:
+            early = middle
+        else:
+            late = middle
+    return late.replace(microsecond=0)
+
+
+def _live_clock_keys() -> list[str]:
+    return [f"demo-{LEADS + n:05d}" for n in range(len(LIVE_CLOCKS))]
+
+
+def _open_clocks(now: dt.datetime) -> list[list[ParsedEvent]]:
+    """Histories of the live-clock leads: created, handed off and owned, never contacted."""
     from slas.demo import MARKETING_SALES
     from slas.models import Agreement
 
     agreement = Agreement.objects.filter(title=MARKETING_SALES).first()
-    version = index.governing(agreement.pk if agreement else None, now)
+    version = VersionIndex().governing(agreement.pk if agreement else None, now)
     if version is None:
         return []
-    wanted = {
-        "at_risk": (0.5 * 3600, 5.5 * 3600),
-        "ok": (8 * 3600, 20 * 3600),
-        "overdue": (-6 * 3600, -1 * 3600),
-    }
-    plan = [
-        ("dan", "at_risk"),
-        ("dan", "at_risk"),
-        ("dan", "ok"),
-        ("dan", "overdue"),
-        ("sara", "at_risk"),
-        ("sara", "ok"),
-        ("sara", "at_risk"),
-        ("dan", "ok"),
-    ]
-    candidates = []
-    for minutes in range(20, 60 * 24 * 7, 17):
-        at = now - dt.timedelta(minutes=minutes)
-        left = business_remaining(version.calendar, at, version.first_contact_hours, now)
-        candidates.append((at, left))
+    window = version.first_contact_hours * 3600
     out = []
-    used: set[dt.datetime] = set()
-    for n, (rep, state) in enumerate(plan):
-        lo, hi = wanted[state]
-        choices = [at for at, left in candidates if lo <= left <= hi and at not in used]
-        if not choices:
-            continue
-        handoff = rng.choice(choices)
-        used.add(handoff)
-        key = f"demo-{start + n:05d}"
-        title = rng.choice(["VP Sales", "Head of Marketing", "Director of IT"])
+    for n, ((rep, share, seconds), key) in enumerate(
+        zip(LIVE_CLOCKS, _live_clock_keys(), strict=True)
+    ):
+        handoff = _handoff_leaving(version, share * window + seconds, now)
         base = {
             "first_name": FIRST[n % len(FIRST)],
             "last_name": LAST[(n * 3) % len(LAST)],
             "company": COMPANIES[n % len(COMPANIES)],
-            "job_title": title,
+            "job_title": ["VP Sales", "Head of Marketing", "Director of IT"][n % 3],
             "industry": "Software",
             "company_size": "250",
             "lead_source": "Webinar",
@@ -312,21 +327,26 @@ def _open_clocks(rng: random.Random, now: dt.datetime, start: int) -> list[list[
     return out
 
 
+def _live_clocks_reset() -> None:
+    """Forget the live-clock leads' events (and so their cycles); the leads keep their
+    ids, links and notifications, and get a fresh history relative to now."""
+    from leads.models import Cycle, LeadEvent
+    from reports.facts import results_invalidate
+
+    leads = Lead.objects.filter(source=SOURCE, external_id__in=_live_clock_keys())
+    touched = list(Cycle.objects.filter(lead__in=leads).values_list("version_id", "handoff_at"))
+    LeadEvent.objects.filter(lead__in=leads).delete()
+    results_invalidate(touched)
+
+
 def seed(stdout=None) -> None:
     from leads.services import IngestContext, lead_events_ingest
 
-    if Lead.objects.filter(source=SOURCE).exists():
-        if stdout:
-            stdout.write("  demo leads exist; left as they are")
-        return
     marketing = Team.objects.filter(name="Marketing").first()
     sales = Team.objects.filter(name="Sales").first()
     if marketing is None or sales is None:
         return
-    rng = random.Random(2026)
     now = timezone.now().replace(microsecond=0)
-    dataset = _dataset_rows(LEADS)
-    weights = [w for _t, w in TITLES]
     context = IngestContext(
         marketing_team=marketing,
         sales_team=sales,
@@ -342,6 +362,20 @@ def seed(stdout=None) -> None:
         if batch:
             total += lead_events_ingest(items=batch, context=context).created
             batch.clear()
+
+    if Lead.objects.filter(source=SOURCE).exists():
+        # The history stays; the live clocks are set running again from now.
+        with transaction.atomic():
+            _live_clocks_reset()
+            for items in _open_clocks(now):
+                batch.extend(items)
+            flush()
+        if stdout:
+            stdout.write(f"  demo leads exist; {len(LIVE_CLOCKS)} live clocks restarted")
+        return
+    rng = random.Random(2026)
+    dataset = _dataset_rows(LEADS)
+    weights = [w for _t, w in TITLES]
 
     for i in range(LEADS):
         row = dataset[i] if i < len(dataset) else {}
@@ -379,7 +413,7 @@ def seed(stdout=None) -> None:
         batch.extend(history)
         if len(batch) >= 5000:
             flush()
-    for items in _open_clocks(rng, now, LEADS):
+    for items in _open_clocks(now):
         batch.extend(items)
     flush()
     if stdout:

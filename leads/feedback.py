@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from leads.feedback_models import (
@@ -317,13 +317,15 @@ def review_session_schedule(
     )
     from django.contrib.auth import get_user_model
 
-    when = timezone.localtime(scheduled_for).strftime("%Y-%m-%d %H:%M")
+    when = formats.date_format(timezone.localtime(scheduled_for), "DATETIME_FORMAT")
     for user in get_user_model().objects.filter(pk__in=invited - {organizer.pk}):
         notification_create(
             recipient=user,
             kind="review_session_scheduled",
             title=_("Lead review scheduled: %(title)s") % {"title": session.title},
-            dedupe_key=f"review_session_scheduled:{session.pk}",
+            # The date is in the key: a session moved to another date notifies again.
+            dedupe_key=f"review_session_scheduled:{session.pk}:"
+            f"{scheduled_for.astimezone(dt.UTC):%Y-%m-%dT%H:%MZ}",
             url=session.get_absolute_url(),
             body=_("%(organizer)s invited you to review the leads of %(period)s on %(when)s.")
             % {
