@@ -124,8 +124,8 @@ def monthly_csv(report: MonthlyReport) -> str:
             [
                 _("goal"),
                 _("revenue (won x average deal)"),
-                report.revenue,
-                report.revenue_goal,
+                f"{report.revenue:.2f}",
+                f"{report.revenue_goal:.2f}",  # a monthly share: 83333.33, not 28 digits
                 period,
                 "",
             ]
