@@ -190,9 +190,14 @@ def _norm(text: Any) -> str:
     return " ".join(str(text or "").split()).lower()
 
 
+#: What makes two rows of a part "the same row" across versions: a row whose key is in
+#: both versions shows as changed (with a redline of each changed field), a key only in
+#: one as added or removed. Rows sharing a key pair up identical rows first, then in
+#: document order (position). So a rule whose value or points change is one changed
+#: rule, while a renamed term is a removed term and an added one.
 PART_KEYS = {
     "terms": lambda p: _norm(p["term"]),
-    "scoring_rules": lambda p: (p["attribute"], p["operator"], _norm(p["value"]), p["dimension"]),
+    "scoring_rules": lambda p: (_norm(p["attribute"]), p["dimension"], p["operator"]),
     "reason_codes": lambda p: p["code"],
     "nurture_tracks": lambda p: _norm(p["name"]),
     "commitments": lambda p: (
@@ -203,7 +208,7 @@ PART_KEYS = {
     ),
     "holidays": lambda p: p["date"],
     "sections": lambda p: _norm(p["title"]),
-    "escalation_steps": lambda p: (p["at_percent"], p["action"]),
+    "escalation_steps": lambda p: p["action"],
 }
 #: Fields that only order rows; moving a row is not a change of the agreement.
 IGNORED_IN_COMPARE = {"position"}
@@ -382,19 +387,44 @@ def part_label(part_name: str, data: dict[str, Any]) -> str:
     return str(data)
 
 
+def _same_row(a: dict, b: dict) -> bool:
+    return all(a.get(n) == b.get(n) for n in a.keys() | b.keys() if n not in IGNORED_IN_COMPARE)
+
+
+def _match_rows(key, old: list[dict], new: list[dict]) -> tuple[dict[int, dict], list[dict]]:
+    """Pair rows of two versions: {index in `new`: its row in `old`}, and the old rows left.
+
+    Within one key, identical rows pair first (an unchanged rule is never reported as
+    changed because a sibling rule changed), then the rest in document order.
+    """
+    pending: dict[Any, list[int]] = defaultdict(list)
+    for index, item in enumerate(old):
+        pending[key(item)].append(index)
+    pairs: dict[int, int] = {}
+    for index, item in enumerate(new):
+        candidates = pending.get(key(item), [])
+        same = next((c for c in candidates if _same_row(old[c], item)), None)
+        if same is not None:
+            candidates.remove(same)
+            pairs[index] = same
+    for index, item in enumerate(new):
+        candidates = pending.get(key(item))
+        if index not in pairs and candidates:
+            pairs[index] = candidates.pop(0)
+    matched = set(pairs.values())
+    left = [item for index, item in enumerate(old) if index not in matched]
+    return {index: old[o] for index, o in pairs.items()}, left
+
+
 def _diff_parts(part_name: str, old: list[dict], new: list[dict]) -> PartDiff:
     model = PART_MODELS[part_name]
-    key = PART_KEYS[part_name]
     diff = PartDiff(name=part_name, title=str(model._meta.verbose_name_plural).capitalize())
-    old_by_key: dict[Any, list[dict]] = defaultdict(list)
-    for item in old:
-        old_by_key[key(item)].append(item)
-    for item in new:
-        matches = old_by_key.get(key(item))
-        if not matches:
+    pairs, removed = _match_rows(PART_KEYS[part_name], old, new)
+    for index, item in enumerate(new):
+        previous = pairs.get(index)
+        if previous is None:
             diff.added.append(part_label(part_name, item))
             continue
-        previous = matches.pop(0)
         changes = [
             change
             for name in item
@@ -404,8 +434,7 @@ def _diff_parts(part_name: str, old: list[dict], new: list[dict]) -> PartDiff:
         ]
         if changes:
             diff.changed.append(PartChange(label=part_label(part_name, item), changes=changes))
-    for leftovers in old_by_key.values():
-        diff.removed.extend(part_label(part_name, item) for item in leftovers)
+    diff.removed.extend(part_label(part_name, item) for item in removed)
     return diff
 
 

@@ -231,11 +231,14 @@ class TestCompare:
         assert calendar == {"calendar_timezone", "working_days"}
         assert by_key["calendar"].parts[0].added == ["2026-12-26 Boxing Day"]
         terms = by_key["definitions"].parts[0]
-        assert terms.added == ["Nurture"]
-        assert terms.changed[0].label == "MQL"
-        assert "<ins>at least 60 points</ins>" in str(terms.changed[0].changes[0].redline).replace(
-            "<ins> ", "<ins>"
-        ) or "<ins>" in str(terms.changed[0].changes[0].redline)
+        assert terms.added == ["Nurture"] and not terms.removed
+        assert [c.label for c in terms.changed] == ["MQL"]
+        definition = terms.changed[0].changes[0]
+        assert definition.name == "definition" and definition.old.startswith("Marketing-qualified")
+        assert definition.new == "A lead with at least 60 points."
+        redline = str(definition.redline)
+        assert "<del>whose</del><ins>with</ins>" in redline and "<ins>least</ins>" in redline
+        assert redline.endswith("<ins>points</ins>.")
         rules = by_key["qualification"].parts[0]
         assert rules.added and not rules.removed
         reasons = by_key["handoff"].parts[0]
@@ -250,12 +253,226 @@ class TestCompare:
         assert by_key["sections"].parts[0].removed == ["Review meeting"]
         assert not by_key["nurturing"].has_changes and not by_key["management"].has_changes
 
+    def test_a_removed_rule_is_removed_and_its_sibling_unchanged(self, cast, draft):
+        # given
+        v2 = _amended(cast, draft)
+        # when
+        services.version_part_delete(
+            actor=cast.alice, instance=v2.scoring_rules.get(attribute="visits")
+        )
+        # then
+        rules = _compare(draft, v2)["qualification"].parts[0]
+        assert rules.removed == ["visits is at least 5 (Interest)"]
+        assert not rules.added and not rules.changed
+
+    def test_a_rule_whose_value_and_points_change_is_one_changed_rule_with_a_redline(
+        self, cast, draft
+    ):
+        # given
+        v2 = _amended(cast, draft)
+        # when
+        services.version_part_update(
+            actor=cast.alice,
+            instance=v2.scoring_rules.get(attribute="job_title"),
+            data={"value": "Director", "points": 30},
+        )
+        # then
+        rules = _compare(draft, v2)["qualification"].parts[0]
+        assert not rules.added and not rules.removed
+        assert [c.label for c in rules.changed] == ["job_title contains Director (Fit)"]
+        changes = {f.name: f for f in rules.changed[0].changes}
+        assert set(changes) == {"value", "points"}
+        assert str(changes["value"].redline) == "<del>VP</del><ins>Director</ins>"
+        assert (changes["points"].old, changes["points"].new) == ("25", "30")
+
+    def test_of_two_rules_on_one_attribute_only_the_changed_one_shows(self, cast, draft):
+        # given v1 scores two job titles
+        services.version_part_create(
+            actor=cast.alice,
+            version=draft,
+            part="scoring_rules",
+            data={
+                "attribute": "job_title",
+                "operator": "contains",
+                "value": "Director",
+                "points": 20,
+                "dimension": "fit",
+                "position": 5,
+            },
+        )
+        v2 = _amended(cast, draft)
+        # when v2 changes the second one
+        services.version_part_update(
+            actor=cast.alice,
+            instance=v2.scoring_rules.get(value="Director"),
+            data={"value": "Head of"},
+        )
+        # then
+        rules = _compare(draft, v2)["qualification"].parts[0]
+        assert [c.label for c in rules.changed] == ["job_title contains Head of (Fit)"]
+        assert not rules.added and not rules.removed
+
+    def test_added_and_removed_commitments(self, cast, draft):
+        # given
+        v2 = _amended(cast, draft)
+        # when
+        services.version_edit(
+            actor=cast.carol,
+            version=v2,
+            expected_revision=None,
+            create=[
+                (
+                    "commitments",
+                    {
+                        "owner_team": cast.sales,
+                        "kind": "acceptance_rate",
+                        "params": {},
+                        "target": Decimal(80),
+                        "period": "month",
+                    },
+                )
+            ],
+            delete=[v2.commitments.get(kind="first_contact_within")],
+        )
+        # then
+        commitments = _compare(draft, v2)["kpis"].parts[0]
+        assert commitments.added == ["Sales · Acceptance rate"]
+        assert commitments.removed == ["Sales · First contact within H business hours"]
+        assert not commitments.changed
+
+    def test_a_changed_commitment_target_is_redlined(self, cast, draft):
+        # given
+        v2 = _amended(cast, draft)
+        # when
+        services.version_part_update(
+            actor=cast.alice,
+            instance=v2.commitments.get(kind="first_contact_within"),
+            data={"target": Decimal(95), "params": {"hours": 8}},
+        )
+        # then
+        commitments = _compare(draft, v2)["kpis"].parts[0]
+        assert not commitments.added and not commitments.removed
+        assert [c.label for c in commitments.changed] == [
+            "Sales · First contact within H business hours"
+        ]
+        changes = {f.name: f for f in commitments.changed[0].changes}
+        assert str(changes["target"].redline) == "<del>90</del><ins>95</ins>"
+        assert (changes["params"].old, changes["params"].new) == ("hours=24", "hours=8")
+
+    def test_a_changed_nurture_track(self, cast, draft):
+        # given
+        v2 = _amended(cast, draft)
+        # when
+        services.version_part_update(
+            actor=cast.alice,
+            instance=v2.nurture_tracks.get(name="Education"),
+            data={"description": "Weekly newsletter.", "duration_days": 60},
+        )
+        # then
+        component = _compare(draft, v2)["nurturing"]
+        tracks = component.parts[0]
+        assert component.has_changes and not tracks.added and not tracks.removed
+        assert [c.label for c in tracks.changed] == ["Education"]
+        changes = {f.name: f for f in tracks.changed[0].changes}
+        assert (
+            str(changes["description"].redline) == "<del>Monthly</del><ins>Weekly</ins> newsletter."
+        )
+        assert (changes["duration_days"].old, changes["duration_days"].new) == ("90", "60")
+
+    def test_an_escalation_step_moved_to_another_percentage_is_changed(self, cast, draft):
+        # given
+        v2 = _amended(cast, draft)
+        # when
+        services.version_part_update(
+            actor=cast.alice,
+            instance=v2.escalation_steps.get(action="notify_manager"),
+            data={"at_percent": 120},
+        )
+        # then
+        steps = _compare(draft, v2)["handoff"].parts[1]
+        assert steps.name == "escalation_steps" and not steps.added and not steps.removed
+        assert [c.label for c in steps.changed] == ["120% · Tell the sales manager"]
+        change = steps.changed[0].changes[0]
+        assert (change.name, change.old, change.new) == ("at_percent", "100", "120")
+
+    def test_a_changed_calendar(self, cast, draft):
+        # given
+        v2 = _amended(cast, draft)
+        # when
+        services.version_update(
+            actor=cast.alice,
+            version=v2,
+            data={
+                "work_start": datetime.time(8, 30),
+                "work_end": datetime.time(16, 30),
+                "working_days": [0, 1, 2, 3, 4, 5],
+            },
+        )
+        # then
+        calendar = _compare(draft, v2)["calendar"]
+        changes = {f.name: (f.old, f.new) for f in calendar.fields}
+        assert changes == {
+            "work_start": ("09:00", "08:30"),
+            "work_end": ("17:00", "16:30"),
+            "working_days": ("Mon, Tue, Wed, Thu, Fri", "Mon, Tue, Wed, Thu, Fri, Sat"),
+        }
+        assert not calendar.parts[0].has_changes
+
+    def test_an_added_holiday_and_a_renamed_one(self, cast, draft):
+        # given
+        v2 = _amended(cast, draft)
+        # when
+        services.version_edit(
+            actor=cast.alice,
+            version=v2,
+            expected_revision=None,
+            create=[("holidays", {"date": datetime.date(2026, 1, 1), "name": "New Year"})],
+            update=[(v2.holidays.get(date=datetime.date(2026, 12, 25)), {"name": "Xmas"})],
+        )
+        # then
+        holidays = _compare(draft, v2)["calendar"].parts[0]
+        assert holidays.added == ["2026-01-01 New Year"] and not holidays.removed
+        assert [c.label for c in holidays.changed] == ["2026-12-25 Xmas"]
+        assert str(holidays.changed[0].changes[0].redline) == "<del>Christmas</del><ins>Xmas</ins>"
+
+    def test_a_changed_goal(self, cast, draft):
+        # given
+        v2 = _amended(cast, draft)
+        # when
+        services.version_update(
+            actor=cast.alice,
+            version=v2,
+            data={
+                "revenue_goal_amount": Decimal("1200000"),
+                "revenue_goal_currency": "EUR",
+                "goal_statements": "1.2 million in new business.",
+            },
+        )
+        # then
+        goals = {f.name: f for f in _compare(draft, v2)["goals"].fields}
+        assert set(goals) == {"revenue_goal_amount", "revenue_goal_currency", "goal_statements"}
+        assert str(goals["revenue_goal_amount"].redline) == "<del>1000000</del><ins>1200000</ins>"
+        assert (
+            str(goals["goal_statements"].redline)
+            == "<del>One</del><ins>1.2</ins> million in new business."
+        )
+
     def test_a_version_compared_with_its_copy_has_no_changes_but_dates(self, cast, draft):
         activate(draft)
         v2 = services.version_amend(actor=cast.alice, agreement=draft.agreement)
         comparison = selectors.version_compare(draft, v2)
         changed = [c.key for c in comparison.components if c.has_changes]
         assert changed == ["frame"]
+
+
+def _amended(cast, draft) -> Version:
+    """v1 (the filled draft) active, and its copy v2 as the new draft."""
+    activate(draft)
+    return services.version_amend(actor=cast.alice, agreement=draft.agreement)
+
+
+def _compare(old: Version, new: Version) -> dict:
+    return {c.key: c for c in selectors.version_compare(old, new).components}
 
 
 class TestContent:
