@@ -1,4 +1,5 @@
-"""Parse the portal's import formats into plain records (no Django, no database).
+"""Parse the portal's import formats into plain records (no models, no database;
+messages go through Django's gettext when they are made, in the active language).
 
 Two CSV formats are read here (see ``shared/FORMATS.md``):
 
@@ -86,6 +87,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import BinaryIO, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# Messages are for the uploader, in their language: gettext at call time (the parser
+# itself stays free of models and settings), named placeholders for translators.
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 KINDS = ("created", "stage_changed", "contact_attempt", "score_changed", "owner_changed", "note")
 STAGES = (
@@ -237,13 +243,16 @@ class RowIssue:
 # --------------------------------------------------------------------------- helpers
 
 _BINARY_SIGNATURES = (
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"%PDF", "a PDF document"),
-    (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook is one: export it as CSV UTF-8)"),
-    (b"\xd0\xcf\x11\xe0", "a legacy Excel/Office file (export it as CSV UTF-8)"),
-    (b"\x1f\x8b", "a gzip archive"),
+    (b"\x89PNG", gettext_noop("a PNG image")),
+    (b"\xff\xd8\xff", gettext_noop("a JPEG image")),
+    (b"GIF8", gettext_noop("a GIF image")),
+    (b"%PDF", gettext_noop("a PDF document")),
+    (
+        b"PK\x03\x04",
+        gettext_noop("a ZIP archive (an .xlsx workbook is one: export it as CSV UTF-8)"),
+    ),
+    (b"\xd0\xcf\x11\xe0", gettext_noop("a legacy Excel/Office file (export it as CSV UTF-8)")),
+    (b"\x1f\x8b", gettext_noop("a gzip archive")),
 )
 
 _FORMULA_RE = re.compile(
@@ -284,7 +293,8 @@ def _zone(default_tz: str) -> ZoneInfo:
         return ZoneInfo(default_tz)
     except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
         raise ValueError(
-            f"unknown time zone {default_tz!r} (use an IANA name such as 'UTC' or 'Europe/Paris')"
+            _("unknown time zone %(tz)s (use an IANA name such as 'UTC' or 'Europe/Paris')")
+            % {"tz": repr(default_tz)}
         ) from exc
 
 
@@ -330,16 +340,19 @@ class _Lines:
             head = head[len(codecs.BOM_UTF8) :]
             self._buf = head
         if not head.strip():
-            raise FormatError("the file is empty: expected a CSV file with a header row")
+            raise FormatError(_("the file is empty: expected a CSV file with a header row"))
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise FormatError(
-                "the file is UTF-16 encoded: save it as 'CSV UTF-8 (comma delimited)' and upload again"
+                _(
+                    "the file is UTF-16 encoded: save it as 'CSV UTF-8 (comma delimited)' "
+                    "and upload again"
+                )
             )
         for magic, what in _BINARY_SIGNATURES:
             if head.startswith(magic):
-                raise FormatError(f"not a CSV file: this looks like {what}")
+                raise FormatError(_("not a CSV file: this looks like %(what)s") % {"what": _(what)})
         if b"\x00" in head:
-            raise FormatError("not a CSV file: it contains binary data (NUL bytes)")
+            raise FormatError(_("not a CSV file: it contains binary data (NUL bytes)"))
         try:
             head.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -347,14 +360,17 @@ class _Lines:
             if not (exc.end == len(head) and exc.reason == "unexpected end of data"):
                 line = head.count(b"\n", 0, exc.start) + 1
                 raise FormatError(
-                    f"the file is not UTF-8 encoded (byte 0x{head[exc.start]:02x} on line {line}): "
-                    "save it as 'CSV UTF-8 (comma delimited)' and upload again"
+                    _(
+                        "the file is not UTF-8 encoded (byte 0x%(byte)s on line %(line)d): "
+                        "save it as 'CSV UTF-8 (comma delimited)' and upload again"
+                    )
+                    % {"byte": f"{head[exc.start]:02x}", "line": line}
                 ) from None
 
     def _too_long(self) -> FormatError:
         return FormatError(
-            f"line {self.line_no + 1} is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB: "
-            "this is not a CSV file the portal can read"
+            _("line %(line)d is longer than %(mb)d MB: this is not a CSV file the portal can read")
+            % {"line": self.line_no + 1, "mb": MAX_LINE_BYTES // (1024 * 1024)}
         )
 
     def __iter__(self) -> Iterator[str]:
@@ -384,13 +400,16 @@ class _Lines:
                 self.bad.append(
                     (
                         self.line_no,
-                        f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at character {exc.start + 1} "
-                        "of the line): save the file as 'CSV UTF-8'",
+                        _(
+                            "not valid UTF-8 (byte 0x%(byte)s at character %(position)d "
+                            "of the line): save the file as 'CSV UTF-8'"
+                        )
+                        % {"byte": f"{raw[exc.start]:02x}", "position": exc.start + 1},
                     )
                 )
                 text = raw.decode("utf-8", errors="replace")
             if "\x00" in text:
-                self.bad.append((self.line_no, "contains a NUL character"))
+                self.bad.append((self.line_no, _("contains a NUL character")))
                 text = text.replace("\x00", "")
             yield text
 
@@ -415,11 +434,13 @@ def _iter_rows(
     try:
         header = next(reader)
     except StopIteration:
-        raise FormatError("the file is empty: expected a CSV file with a header row") from None
+        raise FormatError(_("the file is empty: expected a CSV file with a header row")) from None
     except csv.Error as exc:
-        raise FormatError(f"the header row cannot be read as CSV: {exc}") from None
+        raise FormatError(
+            _("the header row cannot be read as CSV: %(error)s") % {"error": exc}
+        ) from None
     if lines.bad:
-        raise FormatError(f"the header row is {lines.bad[0][1]}")
+        raise FormatError(_("the header row is %(problem)s") % {"problem": lines.bad[0][1]})
     by_lower = {name.lower(): name for name in known}
     index: dict[str, int] = {}
     for i, label in enumerate(header):
@@ -427,18 +448,28 @@ def _iter_rows(
         if key is None:
             continue
         if key in index:
-            raise FormatError(f"the header has the column '{key}' twice")
+            raise FormatError(_("the header has the column '%(column)s' twice") % {"column": key})
         index[key] = i
     missing = [name for name in required if name not in index]
     if missing:
         if len(header) <= 1:
             raise FormatError(
-                "not a CSV file: the first line has no comma-separated column names "
-                f"(expected columns: {', '.join(required)})"
+                _(
+                    "not a CSV file: the first line has no comma-separated column names "
+                    "(expected columns: %(columns)s)"
+                )
+                % {"columns": ", ".join(required)}
             )
         raise FormatError(
-            f"missing required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)} "
-            f"(the header has: {', '.join(h.strip() for h in header)[:300]})"
+            ngettext(
+                "missing required column: %(columns)s (the header has: %(header)s)",
+                "missing required columns: %(columns)s (the header has: %(header)s)",
+                len(missing),
+            )
+            % {
+                "columns": ", ".join(missing),
+                "header": ", ".join(h.strip() for h in header)[:300],
+            }
         )
     width = len(header)
     row = 1
@@ -450,17 +481,24 @@ def _iter_rows(
             return
         except csv.Error as exc:
             row += 1
-            yield row, None, [RowIssue(row, "", f"cannot be read as CSV: {exc}")]
+            yield (
+                row,
+                None,
+                [RowIssue(row, "", _("cannot be read as CSV: %(error)s") % {"error": exc})],
+            )
             continue
         row += 1
-        issues = [RowIssue(row, "", msg) for _, msg in lines.bad[n_bad:]]
+        issues = [RowIssue(row, "", msg) for _line, msg in lines.bad[n_bad:]]
         del lines.bad[n_bad:]
         if not any(v.strip() for v in values) and not issues:
             continue  # blank row
         if len(values) > width and any(v.strip() for v in values[width:]):
             issues.append(
                 RowIssue(
-                    row, "", f"the row has {len(values)} values but the header has {width} columns"
+                    row,
+                    "",
+                    _("the row has %(values)d values but the header has %(columns)d columns")
+                    % {"values": len(values), "columns": width},
                 )
             )
         rec = {key: (values[i] if i < len(values) else "") for key, i in index.items()}
@@ -491,13 +529,20 @@ class _RowCheck:
         value = raw.strip()
         limit = LIMITS.get(limit_key or column, 255)
         if len(value) > limit:
-            self.error(label, f"{label} is {len(value)} characters long; the limit is {limit}")
+            self.error(
+                label,
+                _("%(column)s is %(length)d characters long; the limit is %(limit)d")
+                % {"column": label, "length": len(value), "limit": limit},
+            )
             return ""
         if (limit_key or column) in TEXT_COLUMNS and looks_like_formula(value):
             self.warn(
                 label,
-                f"{label} {_show(value)} looks like a spreadsheet formula; "
-                "it was kept with a leading ' so it cannot run",
+                _(
+                    "%(column)s %(value)s looks like a spreadsheet formula; "
+                    "it was kept with a leading ' so it cannot run"
+                )
+                % {"column": label, "value": _show(value)},
             )
             value = neutralise(value)
         return value
@@ -505,13 +550,17 @@ class _RowCheck:
     def required(self, column: str, raw: str) -> str:
         value = self.text(column, raw)
         if not value and len(raw.strip()) <= LIMITS.get(column, 255):
-            self.error(column, f"{column} is required")
+            self.error(column, _("%(column)s is required") % {"column": column})
         return value
 
     def choice(self, column: str, raw: str, allowed: tuple[str, ...]) -> str:
         value = self.text(column, raw).lower()
         if value and value not in allowed:
-            self.error(column, f"{column} {_show(value)} is not one of: {', '.join(allowed)}")
+            self.error(
+                column,
+                _("%(column)s %(value)s is not one of: %(allowed)s")
+                % {"column": column, "value": _show(value), "allowed": ", ".join(allowed)},
+            )
             return ""
         return value
 
@@ -519,11 +568,14 @@ class _RowCheck:
         label = label or column
         value = self.text(column, raw, label=label)
         if value and not _EMAIL_RE.match(value):
-            msg = f"{label} {_show(value)} is not a valid email address"
+            values = {"column": label, "value": _show(value)}
             if strict:
-                self.error(label, msg)
+                self.error(label, _("%(column)s %(value)s is not a valid email address") % values)
             else:
-                self.warn(label, msg + "; it was ignored")
+                self.warn(
+                    label,
+                    _("%(column)s %(value)s is not a valid email address; it was ignored") % values,
+                )
             return ""
         return value.lower() if strict else value
 
@@ -537,8 +589,11 @@ class _RowCheck:
         except (ValueError, OverflowError):
             self.error(
                 label,
-                f"{label} {_show(value)} is not an ISO 8601 date and time "
-                "(expected e.g. 2026-03-02T16:30:00+01:00, 2026-03-02T15:30:00Z or 2026-03-02 16:30)",
+                _(
+                    "%(column)s %(value)s is not an ISO 8601 date and time (expected e.g. "
+                    "2026-03-02T16:30:00+01:00, 2026-03-02T15:30:00Z or 2026-03-02 16:30)"
+                )
+                % {"column": label, "value": _show(value)},
             )
             return None
 
@@ -562,11 +617,13 @@ def iter_events_csv(
         lead_id = chk.required("lead_external_id", rec.get("lead_external_id", ""))
         kind = chk.choice("kind", rec.get("kind", ""), KINDS)
         if not kind and not rec.get("kind", "").strip():
-            chk.error("kind", f"kind is required (one of: {', '.join(KINDS)})")
+            chk.error(
+                "kind", _("kind is required (one of: %(allowed)s)") % {"allowed": ", ".join(KINDS)}
+            )
         occurred_raw = rec.get("occurred_at", "")
         occurred_at = None
         if not occurred_raw.strip():
-            chk.error("occurred_at", "occurred_at is required")
+            chk.error("occurred_at", _("%(column)s is required") % {"column": "occurred_at"})
         else:
             occurred_at = chk.timestamp("occurred_at", occurred_raw, tz)
         actor = chk.email("actor_email", rec.get("actor_email", ""), strict=True)
@@ -574,18 +631,28 @@ def iter_events_csv(
         channel = chk.choice("channel", rec.get("channel", ""), CHANNELS)
         if kind == "stage_changed" and not to_stage and not rec.get("to_stage", "").strip():
             chk.error(
-                "to_stage", f"to_stage is required for stage_changed (one of: {', '.join(STAGES)})"
+                "to_stage",
+                _("to_stage is required for stage_changed (one of: %(allowed)s)")
+                % {"allowed": ", ".join(STAGES)},
             )
         elif kind and kind != "stage_changed" and to_stage:
-            chk.warn("to_stage", f"to_stage is only used for stage_changed; ignored for {kind}")
+            chk.warn(
+                "to_stage",
+                _("to_stage is only used for stage_changed; ignored for %(kind)s") % {"kind": kind},
+            )
             to_stage = ""
         if kind == "contact_attempt" and not channel and not rec.get("channel", "").strip():
             chk.error(
                 "channel",
-                f"channel is required for contact_attempt (one of: {', '.join(CHANNELS)})",
+                _("channel is required for contact_attempt (one of: %(allowed)s)")
+                % {"allowed": ", ".join(CHANNELS)},
             )
         elif kind and kind != "contact_attempt" and channel:
-            chk.warn("channel", f"channel is only used for contact_attempt; ignored for {kind}")
+            chk.warn(
+                "channel",
+                _("channel is only used for contact_attempt; ignored for %(kind)s")
+                % {"kind": kind},
+            )
             channel = ""
         outcome = chk.text("outcome", rec.get("outcome", ""))
         reason = chk.text("reason_code", rec.get("reason_code", ""))
@@ -637,7 +704,7 @@ def iter_hubspot_csv(
         chk.issues.extend(issues)
         record_id = chk.text("lead_external_id", rec.get("Record ID", ""), label="Record ID")
         if not record_id and len(rec.get("Record ID", "").strip()) <= LIMITS["lead_external_id"]:
-            chk.error("Record ID", "Record ID is required")
+            chk.error("Record ID", _("%(column)s is required") % {"column": "Record ID"})
         lead: dict[str, str] = {}
         for label, name in HUBSPOT_LEAD_COLUMNS.items():
             raw = rec.get(label, "")
@@ -658,13 +725,13 @@ def iter_hubspot_csv(
         if chk.ok and not dated:
             chk.warn(
                 "Create Date",
-                "the contact has no Create Date and no 'Became a ... Date': nothing to import",
+                _("the contact has no Create Date and no 'Became a ... Date': nothing to import"),
             )
         yield from chk.issues
         if not chk.ok:
             continue
         dated.sort()
-        for when, _, step in dated:
+        for when, _order, step in dated:
             if step == "created":
                 kind, to_stage = "created", ""
             else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from leads import selectors
 from portal import permissions
@@ -43,7 +44,12 @@ def sections(user) -> list[HomeSection]:
                     title=_("Unassigned handoffs in your team"),
                     items=[
                         HomeItem(
-                            title=_("%(n)d handed-off leads have no owner") % {"n": unassigned},
+                            title=ngettext(
+                                "%(n)d handed-off lead has no owner",
+                                "%(n)d handed-off leads have no owner",
+                                unassigned,
+                            )
+                            % {"n": unassigned},
                             url=reverse("leads:team_queue") + "?unassigned=1",
                             tone="warning",
                         )

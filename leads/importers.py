@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from django.db import reset_queries
+from django.utils.translation import gettext as _
 
 from leads.formats import (
     FormatError,
@@ -215,7 +216,8 @@ def import_job_run(*, job_id: int) -> bool:
         except Exception as exc:
             ImportJob.objects.filter(pk=job_id).update(
                 status=ImportStatus.FAILED,
-                error=f"The import stopped unexpectedly: {type(exc).__name__}",
+                error=_("The import stopped unexpectedly: %(error)s")
+                % {"error": type(exc).__name__},
                 finished_at=timezone.now(),
             )
             raise

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
 LEAD_FIELDS = frozenset(
     {
         "source",
@@ -32,13 +34,32 @@ LEAD_FIELDS = frozenset(
     }
 )
 
+# How a score explanation shows a rule: mathematical signs read in every language, the
+# word operators are translated (the msgids of slas.models.Operator).
 SYMBOLS = {
     "equals": "=",
     "not_equals": "≠",
-    "contains": "contains",
-    "in": "in",
+    "contains": gettext_lazy("contains"),
+    "in": gettext_lazy("is one of"),
     "gte": "≥",
     "lte": "≤",
+}
+# Lead fields as people call them (the msgids of the Lead model's field names) and the
+# attributes integrations commonly send; other attribute keys are shown de-snake-cased.
+ATTRIBUTE_LABELS = {
+    "source": gettext_lazy("source system"),
+    "external_id": gettext_lazy("external id"),
+    "first_name": gettext_lazy("first name"),
+    "last_name": gettext_lazy("last name"),
+    "email": gettext_lazy("email"),
+    "company": gettext_lazy("company"),
+    "job_title": gettext_lazy("job title"),
+    "industry": gettext_lazy("industry"),
+    "company_size": gettext_lazy("company size"),
+    "lead_source": gettext_lazy("lead source"),
+    "visits": gettext_lazy("website visits"),
+    "pricing_page": gettext_lazy("pricing page viewed"),
+    "demo_requested": gettext_lazy("demo requested"),
 }
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
@@ -53,7 +74,12 @@ class Rule:
 
     @property
     def symbol(self) -> str:
-        return SYMBOLS.get(self.operator, self.operator)
+        return str(SYMBOLS.get(self.operator, self.operator))
+
+    @property
+    def attribute_label(self) -> str:
+        label = ATTRIBUTE_LABELS.get(self.attribute)
+        return str(label) if label is not None else self.attribute.replace("_", " ")
 
 
 @dataclass(frozen=True)

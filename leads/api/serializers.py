@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from leads.models import Channel, Lead, LeadEvent
@@ -75,10 +76,10 @@ class LeadActionSerializer(serializers.Serializer):
     def validate(self, data):
         if data["action"] == "contact_attempt" and not data.get("channel"):
             raise serializers.ValidationError(
-                {"channel": "channel is required for a contact attempt"}
+                {"channel": _("channel is required for a contact attempt")}
             )
         if data["action"] == "move" and not data.get("to_stage"):
-            raise serializers.ValidationError({"to_stage": "to_stage is required for a move"})
+            raise serializers.ValidationError({"to_stage": _("to_stage is required for a move")})
         if data["action"] == "nurture" and not data.get("track"):
-            raise serializers.ValidationError({"track": "track is required"})
+            raise serializers.ValidationError({"track": _("track is required")})
         return data

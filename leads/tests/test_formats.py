@@ -580,3 +580,22 @@ def test_a_hubspot_export_missing_record_id_is_a_format_error():
 def test_the_events_parser_refuses_a_hubspot_export_by_its_columns():
     with pytest.raises(FormatError, match="source, event_id, lead_external_id, kind, occurred_at"):
         list(iter_events_csv(hs_file("1,,,,,,,,,,,2026-03-01 09:15,,,,,,")))
+
+
+def test_row_and_file_messages_go_through_the_translation_catalog(monkeypatch):
+    # given a catalog that marks every message it translates
+    monkeypatch.setattr("leads.formats._", lambda message: f"«{message}»")
+    header = b"source,event_id,lead_external_id,kind,occurred_at"
+    # when an empty file, a file missing a column and a row with an unknown kind are read
+    with pytest.raises(FormatError) as empty:
+        list(iter_events_csv(io.BytesIO(b"")))
+    with pytest.raises(FormatError) as missing:
+        list(iter_events_csv(io.BytesIO(b"source,event_id,kind\ncrm,e1,note\n")))
+    issues = list(iter_events_csv(io.BytesIO(header + b"\ncrm,e1,L1,party,2026-03-02T16:30:00Z\n")))
+    # then each message is the catalog's, with its values filled in after translation
+    assert str(empty.value) == "«the file is empty: expected a CSV file with a header row»"
+    assert "missing required columns: lead_external_id, occurred_at" in str(missing.value)
+    assert issues[0].message == (
+        "«kind 'party' is not one of: created, stage_changed, contact_attempt, "
+        "score_changed, owner_changed, note»"
+    )

@@ -62,3 +62,20 @@ def test_each_operator_compares_as_documented(operator, rule_value, actual, expe
 def test_a_missing_attribute_matches_no_rule_not_even_not_equals():
     assert score({}, {}, RULES).total == 0
     assert not matches(Rule("x", "not_equals", "a", 1, "fit"), "  ")
+
+
+def test_the_explanation_names_attributes_and_operators_in_the_readers_language():
+    from django.utils import translation
+
+    # given rules on a lead field, a custom attribute and a word operator
+    title = Rule("job_title", "contains", "VP", 25, "fit")
+    custom = Rule("webinar_count", "gte", "2", 5, "interest")
+    listed = Rule("industry", "in", "Software", 10, "fit")
+    # then English readers get words, not column names
+    assert (title.attribute_label, title.symbol) == ("job title", "contains")
+    assert (custom.attribute_label, custom.symbol) == ("webinar count", "≥")
+    assert listed.symbol == "is one of"
+    # and Romanian readers get them translated
+    with translation.override("ro"):
+        assert (title.attribute_label, title.symbol) == ("funcție", "conține")
+        assert listed.symbol == "este unul dintre"
