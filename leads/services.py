@@ -922,7 +922,17 @@ def lead_contact_attempt_log(
 
 
 def lead_nurture(*, lead: Lead, actor, track: str, note: str = "") -> LeadEvent:
-    """Put the lead into a nurture track (a note event the derived state reads)."""
+    """Put the lead into a nurture track (a note event the derived state reads).
+
+    Refused on closed leads: nurturing is for leads that may still buy."""
+    if lead.stage in ("won", "lost", "disqualified"):
+        raise MoveRefused(
+            _(
+                "This lead is closed (%(stage)s); only open or recycled leads can be put "
+                "into a nurture track."
+            )
+            % {"stage": stage_label(lead.stage)}
+        )
     return lead_event_record(
         lead=lead,
         kind="note",

@@ -101,11 +101,14 @@ def _render_lead(request, lead, *, status: int = 200, bound: dict | None = None)
                     "needs_reason": to in ("recycled", "disqualified"),
                 }
             )
+    closed = lead.stage in ("won", "lost", "disqualified")
     shown = {("move", m["to"]) for m in move_forms}
+    if not closed:
+        shown |= {"contact", "nurture"}  # their forms show their own errors
     stray_errors = [
         error
         for key, form in bound.items()
-        if isinstance(key, tuple) and key not in shown
+        if key not in shown and key != "reassign"
         for error in form.non_field_errors()
     ]
     tracks = list(view.rules.tracks) if view.rules else []
@@ -124,7 +127,7 @@ def _render_lead(request, lead, *, status: int = 200, bound: dict | None = None)
         "move_forms": move_forms,
         "nurture_form": bound.get("nurture") or (NurtureForm(tracks=tracks) if tracks else None),
         "reassign_form": bound.get("reassign") or ReassignForm(sales_team_id=lead.sales_team_id),
-        "closed": lead.stage in ("won", "lost", "disqualified"),
+        "closed": closed,
     }
     return render(request, "leads/lead_detail.html", context, status=status)
 
@@ -198,11 +201,16 @@ def lead_nurture(request, pk: int):
     view = selectors.lead_page(lead)
     form = NurtureForm(request.POST, tracks=list(view.rules.tracks) if view.rules else [])
     if form.is_valid():
-        services.lead_nurture(lead=lead, actor=request.user, **form.cleaned_data)
-        messages.success(
-            request, _("The lead is in nurture track “%(t)s”.") % {"t": form.cleaned_data["track"]}
-        )
-        return redirect(lead)
+        try:
+            services.lead_nurture(lead=lead, actor=request.user, **form.cleaned_data)
+        except MoveRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request,
+                _("The lead is in nurture track “%(t)s”.") % {"t": form.cleaned_data["track"]},
+            )
+            return redirect(lead)
     return _render_lead(request, lead, status=400, bound={"nurture": form})
 
 

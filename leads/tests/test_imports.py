@@ -254,3 +254,36 @@ def test_two_imports_of_the_same_file_at_the_same_time_store_each_event_once(cas
     assert sum(r.duplicates for r in results) == 2000
     assert LeadEvent.objects.filter(source="crm").count() == 2000
     assert Lead.objects.filter(source="crm").count() == 40
+
+
+def _upload(client, cast, content: bytes):
+    return client.post(
+        reverse("leads:imports"),
+        {
+            "file": SimpleUploadedFile("events.csv", content, "text/csv"),
+            "format": "events",
+            "tz": "UTC",
+            "marketing_team": cast.marketing.pk,
+            "sales_team": cast.sales.pk,
+        },
+    )
+
+
+@pytest.mark.django_db
+def test_an_empty_csv_upload_gets_a_clear_message_and_no_500(
+    client, cast, sla, django_capture_on_commit_callbacks
+):
+    client.force_login(cast.alice)
+    # when alice uploads a file of zero bytes, then the form says it is empty
+    response = _upload(client, cast, b"")
+    assert response.status_code == 400
+    assert "empty" in response.content.decode()
+    assert not ImportJob.objects.exists()
+    # when the file holds only a BOM and blank lines, then the import fails with a message
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _upload(client, cast, b"\xef\xbb\xbf\r\n\r\n")
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert job.status == "failed" and "the file is empty" in job.error
+    page = client.get(job.get_absolute_url())
+    assert page.status_code == 200 and "the file is empty" in page.content.decode()

@@ -12,6 +12,7 @@ from leads.services import (
     lead_contact_attempt_log,
     lead_create,
     lead_events_ingest,
+    lead_nurture,
     lead_reassign,
     lead_stage_change,
 )
@@ -315,3 +316,16 @@ def test_a_lead_never_handed_off_takes_the_codes_of_the_version_in_force_now(cas
     lead_stage_change(lead=lead, actor=cast.dan, to_stage="disqualified", reason_code="duplicate")
     lead.refresh_from_db()
     assert lead.stage == "disqualified"
+
+
+@pytest.mark.django_db
+def test_a_closed_lead_cannot_be_put_into_a_nurture_track(cast, handed_off):
+    # given a lead that was lost
+    lead_stage_change(lead=handed_off, actor=cast.dan, to_stage="sal")
+    lead_stage_change(lead=handed_off, actor=cast.dan, to_stage="lost")
+    handed_off.refresh_from_db()
+    before = LeadEvent.objects.filter(lead=handed_off).count()
+    # when dan tries to nurture it, then it is refused with why, and nothing is stored
+    with pytest.raises(MoveRefused, match="This lead is closed"):
+        lead_nurture(lead=handed_off, actor=cast.dan, track="Education track")
+    assert LeadEvent.objects.filter(lead=handed_off).count() == before

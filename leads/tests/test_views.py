@@ -269,3 +269,24 @@ def test_the_lead_page_offers_the_reason_codes_of_the_version_governing_its_cycl
     )
     assert posted.status_code == 302
     assert Lead.objects.get(pk=lead.pk).stage == "recycled"
+
+
+@pytest.mark.django_db
+def test_nurturing_a_closed_lead_re_renders_the_page_with_the_message(client, cast, sla, frozen):
+    # given a lead dan disqualified
+    handoffs(cast, 1)
+    lead = Lead.objects.get(external_id="Q0")
+    client.force_login(cast.dan)
+    client.post(
+        reverse("leads:lead_move", args=[lead.pk]),
+        {"to_stage": "disqualified", "reason_code": "student"},
+    )
+    assert Lead.objects.get(pk=lead.pk).stage == "disqualified"
+    # when a nurture request is posted for it
+    response = client.post(
+        reverse("leads:lead_nurture", args=[lead.pk]), {"track": "Education track"}
+    )
+    # then the page says why, and the lead has no track
+    assert response.status_code == 400
+    assert "This lead is closed" in response.content.decode()
+    assert Lead.objects.get(pk=lead.pk).nurture_track == ""
