@@ -1,5 +1,6 @@
 """API for the people side: the signed-in user's notifications."""
 
+import django_filters
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -21,24 +22,40 @@ class NotificationSerializer(serializers.ModelSerializer):
         return obj.read_at is None
 
 
+class NotificationFilter(django_filters.FilterSet):
+    unread = django_filters.ChoiceFilter(
+        choices=[(v, v) for v in ("true", "false", "1", "0")],
+        method="filter_unread",
+        label="Only unread (true or 1) or only read (false or 0)",
+    )
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Notification
+        fields = ["kind"]
+
+    def filter_unread(self, queryset, name, value):
+        return queryset.filter(read_at__isnull=value in ("true", "1"))
+
+
 class NotificationViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """Your notifications, newest first. `?unread=1` keeps the unread ones."""
+    """Your notifications, newest first. `?unread=true` keeps the unread ones."""
 
     serializer_class = NotificationSerializer
+    filterset_class = NotificationFilter
+    ordering_fields = ["created_at", "id"]
     queryset = Notification.objects.none()  # typed path parameters in the schema
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
-        queryset = Notification.objects.filter(recipient=self.request.user).order_by(
+        return Notification.objects.filter(recipient=self.request.user).order_by(
             "-created_at", "-id"
         )
-        if self.request.query_params.get("unread") in {"1", "true", "yes"}:
-            queryset = queryset.filter(read_at__isnull=True)
-        return queryset
 
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])

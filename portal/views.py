@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -157,12 +158,24 @@ def notification_preferences(request):
     )
 
 
+def _api_error(request, status: int, detail: str, code: str) -> JsonResponse | None:
+    """Under /api/ and /integrations/ errors answer in the API's one error body
+    (portal.api_errors), never with an HTML page."""
+    if request.path.startswith(("/api/", "/integrations/")):
+        return JsonResponse({"detail": detail, "code": code}, status=status)
+    return None
+
+
 def page_not_found(request, exception):
-    return render(request, "404.html", status=404)
+    return _api_error(request, 404, _("Not found."), "not_found") or render(
+        request, "404.html", status=404
+    )
 
 
 def permission_denied(request, exception):
-    return render(request, "403.html", status=403)
+    return _api_error(
+        request, 403, _("You do not have permission to do this."), "permission_denied"
+    ) or render(request, "403.html", status=403)
 
 
 def server_error(request):
@@ -170,4 +183,6 @@ def server_error(request):
     from django.http import HttpResponseServerError
     from django.template import loader
 
-    return HttpResponseServerError(loader.get_template("500.html").render())
+    return _api_error(request, 500, _("Something went wrong on our side."), "server_error") or (
+        HttpResponseServerError(loader.get_template("500.html").render())
+    )

@@ -151,6 +151,11 @@ class BulkEvents(APIView):
 
     @extend_schema(request=None, responses=None)
     def post(self, request):
+        # Who may send comes before what was sent: a rep learns nothing from the errors.
+        if not permissions.is_manager(request.user):
+            raise PermissionDenied(
+                _("Only a manager of the marketing or sales team can send events for them.")
+            )
         body = request.data
         marketing = getattr(settings, "HUBSPOT_MARKETING_TEAM", "Marketing")
         sales = getattr(settings, "HUBSPOT_SALES_TEAM", "Sales")
