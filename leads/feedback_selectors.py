@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -48,6 +49,16 @@ def feedback_for_lead(lead: Lead) -> QuerySet[Feedback]:
 
 
 # Review sessions -------------------------------------------------------------------------
+
+
+def party_people(team_ids: Iterable[int]) -> QuerySet:
+    """Reps and managers of the given teams: who may be invited, own an action, be picked."""
+    from portal.models import Membership, Role
+
+    ids = Membership.objects.filter(
+        team_id__in=list(team_ids), role__in=[Role.REP, Role.MANAGER]
+    ).values("user_id")
+    return get_user_model().objects.filter(pk__in=ids).order_by("first_name", "username")
 
 
 def review_sessions_for(user) -> QuerySet[ReviewSession]:

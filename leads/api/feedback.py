@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import SAFE_METHODS
 
 from leads import feedback as services
 from leads import feedback_selectors as selectors
@@ -144,10 +149,83 @@ class FeedbackViewSet(
 
 
 class ReviewedLeadSerializer(serializers.ModelSerializer):
+    """A lead on a session's agenda. The session's managers set `outcome` and `note`."""
+
     class Meta:
         model = ReviewedLead
-        fields = ["id", "lead", "picked_because", "outcome", "note", "decided_at"]
-        read_only_fields = fields
+        fields = [
+            "id",
+            "session",
+            "lead",
+            "picked_because",
+            "outcome",
+            "note",
+            "decided_by",
+            "decided_at",
+        ]
+        read_only_fields = ["id", "session", "lead", "picked_because", "decided_by", "decided_at"]
+
+    def update(self, instance, data):
+        try:
+            return services.reviewed_lead_record(
+                reviewed_lead=instance,
+                user=self.context["request"].user,
+                outcome=data.get("outcome", instance.outcome),
+                note=data.get("note", instance.note),
+            )
+        except DjangoValidationError as error:
+            raise _drf(error) from None
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Leads on the agendas of the sessions you can see",
+        parameters=[OpenApiParameter("session", int, description="Only this session's agenda")],
+    ),
+    partial_update=extend_schema(
+        summary="Record or change a reviewed lead's outcome and note (the session's managers)"
+    ),
+    destroy=extend_schema(summary="Take a lead off the agenda (the session's managers)"),
+)
+class ReviewedLeadViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Reviewed leads: read by everyone who sees the session, changed by its managers."""
+
+    serializer_class = ReviewedLeadSerializer
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ReviewedLead.objects.none()
+        queryset = ReviewedLead.objects.filter(
+            session__in=permissions.visible_review_sessions(self.request.user)
+        ).select_related("session")
+        session = self.request.query_params.get("session")
+        if session is not None:
+            try:
+                queryset = queryset.filter(session_id=int(session))
+            except ValueError:
+                raise ValidationError(
+                    {"session": [_("Give a session id (a whole number).")]}
+                ) from None
+        return queryset.order_by("session_id", "position", "id")
+
+    def get_object(self):
+        # Visible but not yours is 403 before any validation, as on the page.
+        reviewed = super().get_object()
+        if self.request.method not in SAFE_METHODS:
+            permissions.require(
+                permissions.can_manage_review_session(self.request.user, reviewed.session)
+            )
+        return reviewed
+
+    def perform_destroy(self, instance):
+        services.reviewed_lead_remove(reviewed_lead=instance, user=self.request.user)
 
 
 class ReviewSessionSerializer(serializers.ModelSerializer):
@@ -165,10 +243,25 @@ class ReviewSessionSerializer(serializers.ModelSerializer):
         required=False,
         write_only=True,
         allow_blank=True,
-        help_text="Put leads on the agenda: " + ", ".join(PickReason.values),
+        help_text=format_lazy(
+            "{}: {}", gettext_lazy("Put leads on the agenda"), ", ".join(PickReason.values)
+        ),
     )
     sample_size = serializers.IntegerField(
         required=False, min_value=1, max_value=100, write_only=True, allow_null=True
+    )
+    lead_source = serializers.CharField(
+        required=False,
+        write_only=True,
+        allow_blank=True,
+        max_length=255,
+        help_text=gettext_lazy("With pick: only leads from this source"),
+    )
+    owner = serializers.IntegerField(
+        required=False,
+        write_only=True,
+        allow_null=True,
+        help_text=gettext_lazy("With pick: only leads of this rep (a member of the sales team)"),
     )
     attended_ids = serializers.ListField(
         child=serializers.IntegerField(), required=False, write_only=True
@@ -196,6 +289,8 @@ class ReviewSessionSerializer(serializers.ModelSerializer):
             "attended_ids",
             "pick",
             "sample_size",
+            "lead_source",
+            "owner",
             "leads",
         ]
         read_only_fields = ["period_start", "period_end", "cadence", "status"]
@@ -208,8 +303,37 @@ class ReviewSessionSerializer(serializers.ModelSerializer):
 
     def validate_pick(self, value: str) -> str:
         if value and value not in PickReason.values:
-            raise ValidationError(f"Pick one of {', '.join(PickReason.values)}.")
+            raise ValidationError(
+                _("Pick one of %(kinds)s.") % {"kinds": ", ".join(PickReason.values)}
+            )
         return value
+
+    def validate(self, data):
+        if not data.get("pick") and (data.get("lead_source") or data.get("owner") is not None):
+            raise ValidationError(
+                {"pick": [_("Say which leads to pick; the source and rep only narrow it.")]}
+            )
+        return data
+
+    def _check_owner(self, sales_team_id: int, data) -> None:
+        """The rep filter names a member of the sales party (one message for any other id)."""
+        owner_id = data.get("owner")
+        if owner_id is not None:
+            if not selectors.party_people([sales_team_id]).filter(pk=owner_id).exists():
+                raise ValidationError(
+                    {"owner": [_("Pick a rep or manager of the sales team under review.")]}
+                )
+
+    def _pick(self, session: ReviewSession, user, data) -> None:
+        """Put the leads matching `pick` (and the source and rep filters) on the agenda."""
+        services.review_session_pick_leads(
+            session=session,
+            user=user,
+            kind=data["pick"],
+            sample_size=data.get("sample_size"),
+            lead_source=data.get("lead_source", ""),
+            owner_id=data.get("owner"),
+        )
 
     def get_attendees(self, obj) -> list[int]:
         return [a.user_id for a in obj.attendees.all()]
@@ -217,6 +341,7 @@ class ReviewSessionSerializer(serializers.ModelSerializer):
     def get_attended(self, obj) -> list[int]:
         return [a.user_id for a in obj.attendees.all() if a.attended]
 
+    @transaction.atomic
     def create(self, data):
         user = self.context["request"].user
         agreement = data["agreement"]
@@ -225,8 +350,9 @@ class ReviewSessionSerializer(serializers.ModelSerializer):
         sales = next((t for t in parties if t.function == TeamFunction.SALES), None)
         if marketing is None or sales is None:
             raise ValidationError(
-                {"agreement": ["Review sessions need a marketing and a sales party."]}
+                {"agreement": [_("Review sessions need a marketing and a sales party.")]}
             )
+        self._check_owner(sales.pk, data)
         tz, cadence = services.agreement_reporting_frame(agreement)
         try:
             period = (
@@ -246,12 +372,7 @@ class ReviewSessionSerializer(serializers.ModelSerializer):
                 title=data.get("title", ""),
             )
             if data.get("pick"):
-                services.review_session_pick_leads(
-                    session=session,
-                    user=user,
-                    kind=data["pick"],
-                    sample_size=data.get("sample_size"),
-                )
+                self._pick(session, user, data)
         except DjangoValidationError as error:
             raise _drf(error) from None
         return session
@@ -259,6 +380,7 @@ class ReviewSessionSerializer(serializers.ModelSerializer):
     def update(self, instance, data):
         """Minutes: `summary`, `status` ("held"/"scheduled") and `attended_ids`."""
         user = self.context["request"].user
+        self._check_owner(instance.sales_team_id, data)
         held = self.initial_data.get("status", instance.status) == "held"
         attended = data.get(
             "attended_ids", [a.user_id for a in instance.attendees.all() if a.attended]
@@ -272,12 +394,7 @@ class ReviewSessionSerializer(serializers.ModelSerializer):
                 held=held,
             )
             if data.get("pick"):
-                services.review_session_pick_leads(
-                    session=instance,
-                    user=user,
-                    kind=data["pick"],
-                    sample_size=data.get("sample_size"),
-                )
+                self._pick(instance, user, data)
         except DjangoValidationError as error:
             raise _drf(error) from None
         return ReviewSession.objects.prefetch_related("attendees", "leads").get(pk=instance.pk)
@@ -316,7 +433,14 @@ class ReviewSessionViewSet(
 
 class ActionItemSerializer(serializers.ModelSerializer):
     session = serializers.PrimaryKeyRelatedField(queryset=ReviewSession.objects.none())
-    owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all())
+    reviewed_lead = serializers.PrimaryKeyRelatedField(
+        queryset=ReviewedLead.objects.none(), required=False, allow_null=True
+    )
+    # An id checked against the session's party teams in validate(), so an id outside them
+    # gets the same answer whether or not such a user exists.
+    owner = serializers.IntegerField(
+        source="owner_id", help_text=gettext_lazy("A rep or manager of either party team")
+    )
     overdue = serializers.SerializerMethodField()
 
     class Meta:
@@ -338,7 +462,11 @@ class ActionItemSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["session"].queryset = permissions.visible_review_sessions(request.user)
+            sessions = permissions.visible_review_sessions(request.user)
+            self.fields["session"].queryset = sessions
+            self.fields["reviewed_lead"].queryset = ReviewedLead.objects.filter(
+                session__in=sessions
+            )
         if self.instance is not None and not isinstance(self.instance, list | tuple):
             self.fields["session"].read_only = True
             self.fields["owner"].read_only = True
@@ -347,9 +475,21 @@ class ActionItemSerializer(serializers.ModelSerializer):
     def get_overdue(self, obj) -> bool:
         return obj.is_overdue(timezone.localdate())
 
+    def validate(self, data):
+        if "owner_id" in data:
+            session = data["session"]
+            people = selectors.party_people([session.marketing_team_id, session.sales_team_id])
+            owner = people.filter(pk=data.pop("owner_id")).first()
+            if owner is None:
+                raise ValidationError(
+                    {"owner": [_("The owner must be a member of one of the two teams.")]}
+                )
+            data["owner"] = owner
+        return data
+
     def create(self, data):
         if data.get("status", ActionStatus.OPEN) != ActionStatus.OPEN:
-            raise ValidationError({"status": ["A new action item starts open."]})
+            raise ValidationError({"status": [_("A new action item starts open.")]})
         try:
             return services.action_item_create(
                 session=data["session"],
@@ -400,4 +540,5 @@ class ActionItemViewSet(
 def register(router) -> None:
     router.register("feedback", FeedbackViewSet, basename="feedback")
     router.register("review-sessions", ReviewSessionViewSet, basename="review-session")
+    router.register("reviewed-leads", ReviewedLeadViewSet, basename="reviewed-lead")
     router.register("action-items", ActionItemViewSet, basename="action-item")
