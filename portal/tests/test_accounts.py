@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.test import override_settings
 
@@ -83,8 +85,10 @@ class TestPages:
         client.force_login(user)
         response = client.get("/")
         assert response.status_code == 200
-        team = user.memberships.first().team.name
-        assert team in response.content.decode()
+        # then every team of theirs is named in its membership pill with their role
+        pills = re.findall(r'data-testid="membership">([^<]*)</span>', response.content.decode())
+        expected = {f"{m.team.name} · {m.get_role_display()}" for m in user.memberships.all()}
+        assert expected and set(pills) == expected
 
     def test_every_page_carries_a_content_security_policy_without_inline_scripts(
         self, client, cast
@@ -97,7 +101,8 @@ class TestPages:
     def test_profile_lists_the_users_teams_and_roles(self, client, cast):
         client.force_login(cast.carol)
         content = client.get("/people/me/").content.decode()
-        assert "Sales" in content and "Customer Success" in content
+        teams = re.findall(r'data-testid="profile-team">([^<]*)</a>', content)
+        assert sorted(teams) == ["Customer Success", "Sales"]
 
     def test_notifications_can_all_be_marked_read(self, client, cast):
         from portal.notifications import notification_create
