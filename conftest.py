@@ -59,7 +59,6 @@ def cast(db):
 # Browser fixtures (Playwright + Chromium) for every app's browser tests.
 from portal.tests.browser import browser, page  # noqa: E402,F401
 
-
 # CI sets REQUIRE_REAL_SERVICES=1: there a browser or Celery-worker test that skips
 # (no Chromium, no broker) fails instead, so a green CI proves they ran.
 REAL_SERVICE_MARKERS = ("browser", "celery_worker")
