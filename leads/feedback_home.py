@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
 from leads.feedback_selectors import (
@@ -17,6 +18,12 @@ from leads.feedback_selectors import (
 from portal.home import HomeItem, HomeSection
 
 FEEDBACK_LOOKBACK = dt.timedelta(days=30)
+
+
+def _when(moment: dt.datetime) -> str:
+    """Day and time in the active language's formats ("March 10 14:00", "10 mars 14:00")."""
+    local = timezone.localtime(moment)
+    return f"{date_format(local, 'MONTH_DAY_FORMAT')} {time_format(local, 'TIME_FORMAT')}"
 
 
 def sections(user) -> list[HomeSection]:
@@ -32,7 +39,10 @@ def sections(user) -> list[HomeSection]:
                 title=item.title,
                 url=item.get_absolute_url(),
                 detail=_("%(session)s · due %(date)s")
-                % {"session": item.session.title, "date": item.due_date.strftime("%d %b")},
+                % {
+                    "session": item.session.title,
+                    "date": date_format(item.due_date, "MONTH_DAY_FORMAT"),
+                },
                 badge=_("Overdue") if overdue else _("Open"),
                 tone="danger" if overdue else "",
             )
@@ -53,7 +63,7 @@ def sections(user) -> list[HomeSection]:
             title=session.title,
             url=session.get_absolute_url(),
             detail=_("Reviews %(period)s") % {"period": session.period_label},
-            badge=timezone.localtime(session.scheduled_for).strftime("%d %b %H:%M"),
+            badge=_when(session.scheduled_for),
         )
         for session in review_sessions_for(user).filter(
             scheduled_for__gte=now, attendees__user=user

@@ -25,9 +25,7 @@ from leads.feedback_models import (
 )
 from leads.models import Cycle, Feedback, Lead
 from portal import permissions
-from reports.cycles import CycleFacts
-from reports.engine import CommitmentSpec, Period, evaluate, period_containing
-from slas.calendars import version_calendar
+from reports.engine import CommitmentSpec, Period, period_containing
 from slas.models import Agreement, ReasonCode, Version
 
 NONE = "__none__"  # a filter value meaning "not set" (empty source, no campaign...)
@@ -153,120 +151,76 @@ def review_candidates(
     return sorted(found.values(), key=lambda c: (c.at, c.lead_id))
 
 
-def _facts(row: Cycle) -> CycleFacts:
-    stages = {
-        stage: at
-        for stage, at in (
-            ("mql", row.handoff_at),
-            ("sal", row.sal_at),
-            ("sql", row.sql_at),
-            ("opportunity", row.opportunity_at),
-            ("won", row.won_at),
-            ("lost", row.lost_at),
-        )
-        if at is not None
-    }
-    return CycleFacts(
-        number=row.number,
-        handoff_event_id=row.handoff_event_id,
-        handoff_at=row.handoff_at,
-        ended_at=row.ended_at,
-        version_id=row.version_id,
-        lead_id=row.lead_id,
-        first_contact_at=row.first_contact_at,
-        clock_stop_at=row.clock_stop_at,
-        clock_stop_kind=row.clock_stop_kind,
-        rejected_at=row.rejected_at,
-        rejected_to=row.rejected_to,
-        rejected_reason_code=row.rejected_reason_code,
-        accepted_at=row.accepted_at,
-        stage_entered=stages,
-        sales_recycle_at=row.sales_recycle_at,
-        sales_recycle_from=row.sales_recycle_from,
-        attempts_before_sales_recycle=row.attempts_before_sales_recycle or 0,
-        contact_attempts=row.attempts,
-        exits=[(dt.datetime.fromisoformat(at), to, reason) for at, to, reason in row.exits],
-    )
+@dataclass
+class HeadlineLine:
+    """One commitment of a version that governed the session's period, and its result."""
+
+    version: Version
+    commitment: object  # slas.models.Commitment
+    spec: CommitmentSpec
+    result: object | None  # reports.models.ComplianceResult of that period; None if not scored
 
 
 @dataclass
-class Headline:
-    """One headline number of a session's period (both sides see the same figure)."""
-
-    key: str
-    label: str
-    numerator: int = 0
-    denominator: int = 0
-    target: float | None = None
-
-    @property
-    def actual(self) -> float | None:
-        return 100.0 * self.numerator / self.denominator if self.denominator else None
-
-    @property
-    def status(self) -> str:
-        if self.actual is None:
-            return "no_data"
-        if self.target is None:
-            return ""
-        return "met" if self.actual >= self.target else "missed"
+class HeadlineTeam:
+    team: object  # portal.models.Team owning the commitments
+    lines: list[HeadlineLine] = field(default_factory=list)
 
 
-def session_headline(session: ReviewSession, *, now: dt.datetime | None = None) -> list[Headline]:
-    """First-contact rate and acceptance rate of the session's period.
+@dataclass
+class SessionHeadline:
+    period_label: str
+    versions: list[Version]  # in force during the period, oldest first
+    teams: list[HeadlineTeam]  # in the order the versions list their commitments
 
-    Computed here with reports.engine.evaluate over leads.Cycle, one evaluation per
-    version in force during the period (each with its own calendar and window), summed.
-    When the compliance area offers a per-period selector, this should call it instead.
+
+def _result_for(line, session: ReviewSession):
+    """The line's result for the session's period: the same period, else the one of the
+    commitment's (longer) period that covers it. A commitment measured over shorter
+    periods than the session has no single number here: the compliance page has them."""
+    exact = line.result(session.period_label)
+    if exact is not None:
+        return exact
+    return next(
+        (
+            r
+            for r in line.results
+            if r.period_start <= session.period_start and r.period_end >= session.period_end
+        ),
+        None,
+    )
+
+
+def session_headline(session: ReviewSession, *, now: dt.datetime | None = None) -> SessionHeadline:
+    """The compliance numbers of the session's period, as the compliance pages show them.
+
+    Every commitment of every version of the agreement in force during the period, with
+    actual, target and status from reports.selectors.compliance_for_versions (stored
+    results; a fixed number of queries whatever the data size), grouped by owner team.
     """
-    from django.utils.translation import gettext as _
+    from reports.selectors import compliance_for_versions
 
-    now = now or timezone.now()
-    period = Period(session.period_start, session.period_end, session.period_label)
     versions = list(
         Version.objects.filter(
             agreement_id=session.agreement_id,
             in_force_from__isnull=False,
-            in_force_from__lt=period.end,
+            in_force_from__lt=session.period_end,
         )
-        .filter(Q(in_force_until__isnull=True) | Q(in_force_until__gt=period.start))
-        .prefetch_related("holidays", "commitments")
+        .filter(Q(in_force_until__isnull=True) | Q(in_force_until__gt=session.period_start))
+        .order_by("in_force_from", "number")
     )
-    first = Headline("first_contact_within", _("First contact on time"))
-    acceptance = Headline("acceptance_rate", _("Leads accepted by sales"))
-    if not versions:
-        return [first, acceptance]
-    rows = Cycle.objects.filter(
-        version__in=versions,
-        handoff_at__gte=period.start,
-        handoff_at__lt=period.end,
-        lead__sales_team_id=session.sales_team_id,
-    )
-    facts = [_facts(row) for row in rows]
+    comps = compliance_for_versions(versions, now=now) if versions else {}
+    teams: dict[int, HeadlineTeam] = {}
     for version in versions:
-        calendar = version_calendar(version, [h.date for h in version.holidays.all()])
-        commitments = {c.kind: c for c in version.commitments.all()}
-        in_force = (version.in_force_from, version.in_force_until)
-        hours = float(version.first_contact_hours)
-        fc = commitments.get("first_contact_within")
-        if fc is not None and fc.params.get("hours"):
-            hours = float(fc.params["hours"])
-        for headline, params in ((first, {"hours": hours}), (acceptance, {})):
-            commitment = commitments.get(headline.key)
-            spec = CommitmentSpec(
-                id=commitment.pk if commitment else 0,
-                kind=headline.key,
-                target=commitment.target if commitment else 0,
-                period=session.cadence,
-                params=params,
-                version_id=version.pk,
+        for card in comps[version.pk].scorecards:
+            team = teams.setdefault(card.team.pk, HeadlineTeam(team=card.team))
+            team.lines.extend(
+                HeadlineLine(version, line.commitment, line.spec, _result_for(line, session))
+                for line in card.lines
             )
-            result = evaluate(spec, period, facts, calendar=calendar, in_force=in_force, now=now)
-            headline.numerator += result.numerator
-            headline.denominator += result.denominator
-            if commitment is not None:
-                headline.target = float(commitment.target)
-    return [first, acceptance]
+    return SessionHeadline(
+        period_label=session.period_label, versions=versions, teams=list(teams.values())
+    )
 
 
 # Action items ----------------------------------------------------------------------------
@@ -325,6 +279,7 @@ class AnalysisScope:
     filters: dict[str, str] = field(default_factory=dict)  # dimension -> value (NONE = empty)
     reason: str = ""
     rejected_reason: str = ""
+    rated: bool = False  # only feedback with a rating (the leads behind an average)
 
     @property
     def start(self) -> dt.datetime:
@@ -541,7 +496,8 @@ def analysis_leads(user, scope: AnalysisScope) -> QuerySet[Lead]:
         ids = {
             row.lead_id
             for row in _feedback_rows(user, scope)
-            if not scope.reason or scope.reason in row.reason_codes
+            if (not scope.reason or scope.reason in row.reason_codes)
+            and (not scope.rated or row.rating is not None)
         }
     return (
         Lead.objects.filter(pk__in=ids)

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from leads import feedback as services
@@ -35,8 +36,10 @@ from leads.feedback_models import ActionItem, ReviewedLead
 from leads.models import Cycle, Lead
 from leads.templatetags.feedback import lead_feedback
 from portal import charts, permissions
-from portal.models import Membership, Role, TeamFunction
+from portal.models import Role, TeamFunction
+from reports import presenters
 from reports.engine import Period
+from reports.selectors import BUCKETS
 from slas.models import Cadence
 
 # Helpers -------------------------------------------------------------------------------
@@ -61,18 +64,15 @@ def _next_url(request, fallback: str) -> str:
 
 
 def _party_people(team_ids):
-    ids = Membership.objects.filter(
-        team_id__in=list(team_ids), role__in=[Role.REP, Role.MANAGER]
-    ).values("user_id")
-    return get_user_model().objects.filter(pk__in=ids).order_by("first_name", "username")
+    return selectors.party_people(team_ids)
 
 
 # Feedback on a lead --------------------------------------------------------------------
 
 PROMPTS = {
-    "reject": _("You just returned this lead — tell marketing why"),
-    "recycle": _("You just returned this lead — tell marketing why"),
-    "disqualify": _("You just disqualified this lead — tell marketing why"),
+    "reject": gettext_lazy("You just returned this lead — tell marketing why"),
+    "recycle": gettext_lazy("You just returned this lead — tell marketing why"),
+    "disqualify": gettext_lazy("You just disqualified this lead — tell marketing why"),
 }
 
 
@@ -161,7 +161,8 @@ def index(request):
             "sessions": sessions,
             "actions": selectors.action_items_open_for(request.user),
             "today": timezone.localdate(),
-            "may_schedule": permissions.is_manager(request.user),
+            # Only when there is an agreement the user may schedule for (else the form is a 403).
+            "may_schedule": bool(_schedulable_agreements(request.user)),
         },
     )
 
@@ -252,6 +253,47 @@ def session_create(request):
     )
 
 
+def _headline(session) -> dict:
+    """The session's compliance headline, worded as on the compliance pages."""
+    headline = selectors.session_headline(session)
+    several = len(headline.versions) > 1
+    teams = []
+    for team in headline.teams:
+        rows = []
+        for line in team.lines:
+            kind, result = line.spec.kind, line.result
+            title = presenters.commitment_title(kind, dict(line.spec.params))
+            row = {
+                "kind": kind,
+                "title": f"{title} (v{line.version.number})" if several else title,
+                "target": presenters.format_target(kind, line.commitment.target),
+                "result": result,
+            }
+            if result is not None:
+                bucket = BUCKETS[kind][0]
+                row.update(
+                    actual=presenters.format_actual(kind, result.actual),
+                    fraction=presenters.format_fraction(kind, result.numerator, result.denominator),
+                    status_label=presenters.status_label(result.status),
+                    url=reverse(
+                        "reports:breakdown",
+                        args=[line.version.pk, line.commitment.pk, result.label],
+                    )
+                    + f"?list={bucket}",
+                )
+            rows.append(row)
+        teams.append({"team": team.team, "rows": rows})
+    versions = [
+        {
+            "version": version,
+            "url": f"{reverse('reports:version', args=[version.pk])}?"
+            + urlencode({"period": session.period_label}),
+        }
+        for version in headline.versions
+    ]
+    return {"teams": teams, "versions": versions}
+
+
 def _session_page(request, session, **forms):
     may_manage = permissions.can_manage_review_session(request.user, session)
     people = _party_people([session.marketing_team_id, session.sales_team_id])
@@ -280,7 +322,7 @@ def _session_page(request, session, **forms):
     context = {
         "session": session,
         "may_manage": may_manage,
-        "headline": selectors.session_headline(session),
+        "headline": _headline(session),
         "pick_form": forms.get("pick_form") or PickLeadsForm(sources=sources, reps=reps),
         "action_form": forms.get("action_form")
         or ActionItemForm(people=people, reviewed=session.reviewed),
@@ -445,12 +487,12 @@ def action_item_status(request, pk: int):
 # Analysis ------------------------------------------------------------------------------
 
 DIMENSION_LABELS = {
-    "source": _("Lead source"),
-    "campaign": _("Campaign"),
-    "industry": _("Industry"),
-    "company_size": _("Company size"),
-    "rep": _("Rep"),
-    "period": _("Period"),
+    "source": gettext_lazy("Lead source"),
+    "campaign": gettext_lazy("Campaign"),
+    "industry": gettext_lazy("Industry"),
+    "company_size": gettext_lazy("Company size"),
+    "rep": gettext_lazy("Rep"),
+    "period": gettext_lazy("Period"),
 }
 
 
@@ -484,6 +526,7 @@ def _analysis_scope(request) -> tuple[selectors.AnalysisScope, list, list[Period
         filters=filters,
         reason=request.GET.get("reason", ""),
         rejected_reason=request.GET.get("rejected_reason", ""),
+        rated=request.GET.get("rated") == "1",
     )
     return scope, agreements, available
 
@@ -515,6 +558,7 @@ def analysis(request):
                 "group": group,
                 "label": group.label if group.value != selectors.NONE else _("(not set)"),
                 "leads_url": f"{leads_url}?{_scope_query(scope, **query)}",
+                "rated_url": f"{leads_url}?{_scope_query(scope, rated=1, **query)}",
                 "cells": [
                     (
                         group.reasons.get(code, 0),
@@ -543,6 +587,21 @@ def analysis(request):
         if top_codes
         else None
     )
+    trend_rows = [
+        {
+            "group": g,
+            "leads_url": f"{leads_url}?{_scope_query(scope, period=g.value)}",
+            "rated_url": f"{leads_url}?{_scope_query(scope, period=g.value, rated=1)}",
+            "cells": [
+                (
+                    g.reasons.get(code, 0),
+                    f"{leads_url}?{_scope_query(scope, period=g.value, reason=code)}",
+                )
+                for code in top_codes
+            ],
+        }
+        for g in result.trend
+    ]
     rejections = [
         {
             "code": code,
@@ -571,6 +630,9 @@ def analysis(request):
             "reasons_chart": reasons_chart,
             "rejections": rejections,
             "totals_url": f"{leads_url}?{_scope_query(scope)}",
+            "totals_rated_url": f"{leads_url}?{_scope_query(scope, rated=1)}",
+            "trend_rows": trend_rows,
+            "trend_reasons": result.reason_columns[:3],
             "export_url": f"{reverse('feedback:analysis_export')}?{_scope_query(scope, by=dimension)}",
             "filters": [(DIMENSION_LABELS[k], v) for k, v in scope.filters.items()],
             "clear_url": f"{reverse('feedback:analysis')}?{urlencode({'agreement': scope.agreement.pk if scope.agreement else '', 'by': dimension})}",
@@ -593,6 +655,8 @@ def analysis_leads(request):
         described.append(
             (_("Rejected with reason"), labels.get(scope.rejected_reason, _("(no reason given)")))
         )
+    if scope.rated:
+        described.append((_("Feedback"), _("with a rating")))
     return render(
         request,
         "leads/feedback/analysis_leads.html",

@@ -7,6 +7,7 @@ import io
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils.html import escape
 
 from leads.feedback import feedback_create
 from leads.feedback_selectors import NONE, AnalysisScope, analysis_leads, feedback_analysis
@@ -167,3 +168,61 @@ class TestAnalysisPages:
             "1",
         )
         assert webinar["average_rating"] == "2.33"
+
+    def test_entries_averages_totals_and_trend_points_open_their_leads(self, client, cast, fixture):
+        # given a trade-show lead with only a comment (no rating) in March
+        version = fixture["version"]
+        commented = handed_off_lead(cast, version, at(3, 4), lead_source="Trade show")
+        feedback_create(lead=commented, author=cast.bob, note="Only a comment", now=at(3, 5))
+        client.force_login(cast.alice)
+
+        def leads_at(url):
+            response = client.get(url)
+            assert response.status_code == 200
+            return {lead.pk for lead in response.context["leads"]}
+
+        with time_machine.travel(NOW, tick=False):
+            # when Alice opens the analysis page
+            response = client.get(reverse("feedback:analysis"), {"agreement": version.agreement.pk})
+            context = response.context
+            rows = {r["group"].value: r for r in context["rows"]}
+            trend = {r["group"].value: r for r in context["trend_rows"]}
+            html = response.content.decode()
+            # then the entries of a source open its leads, its average the rated ones
+            assert f'href="{escape(rows["Trade show"]["leads_url"])}" data-testid="entries"' in html
+            assert leads_at(rows["Trade show"]["leads_url"]) == {fixture["l3"].pk, commented.pk}
+            assert leads_at(rows["Trade show"]["rated_url"]) == {fixture["l3"].pk}
+            # and the totals card links both numbers
+            assert 'data-testid="total-rating"' in html
+            assert leads_at(context["totals_rated_url"]) == {
+                fixture["l1"].pk,
+                fixture["l2"].pk,
+                fixture["l3"].pk,
+            }
+            # and each trend point is a linked number in the table under the chart
+            assert html.count('data-testid="trend-row"') == len(context["scope"].periods)
+            march = trend["2025-03"]
+            assert march["group"].entries == 4
+            assert leads_at(march["leads_url"]) == {
+                fixture["l1"].pk,
+                fixture["l3"].pk,
+                commented.pk,
+            }
+            assert leads_at(march["rated_url"]) == {fixture["l1"].pk}
+            codes = [code for code, _label in context["trend_reasons"]]
+            count, url = march["cells"][codes.index("no_budget")]
+            assert count == 1 and leads_at(url) == {fixture["l1"].pk}
+
+    def test_the_leads_page_names_its_periods_by_label(self, client, cast, fixture):
+        # given a scope of several periods
+        client.force_login(cast.alice)
+        with time_machine.travel(NOW, tick=False):
+            # when the leads behind a number are listed
+            response = client.get(
+                reverse("feedback:analysis_leads"),
+                {"agreement": fixture["version"].agreement.pk, "from": "2025-01", "to": "2025-04"},
+            )
+        # then the header reads "2025-01 – 2025-04", not a Python repr
+        html = response.content.decode()
+        assert "Period(" not in html
+        assert "2025-01 – 2025-04" in html

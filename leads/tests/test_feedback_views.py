@@ -1,16 +1,19 @@
 """Feedback pages: the prompt after a return, forms that keep input, 404/403, home items."""
 
 import datetime as dt
+from urllib.parse import quote
 
 import pytest
 import time_machine
 from django.template import Context, Template
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import translation
 
+from leads import feedback_home
 from leads.feedback import action_item_create, feedback_create, review_session_schedule
 from leads.models import Feedback
-from leads.tests.feedback_factories import agreement_in_force, rejected_lead
+from leads.tests.feedback_factories import agreement_in_force, handed_off_lead, rejected_lead
 from portal.home import home_sections
 from reports.engine import period_containing
 
@@ -280,3 +283,78 @@ class TestHome:
         assert [item.title for item in section.items] == [str(lead)]
         feedback_create(lead=lead, author=cast.dan, rating=3)
         assert not any("waiting for your feedback" in str(s.title) for s in home_sections(cast.dan))
+
+    def test_home_dates_follow_the_active_language(self, cast, session):
+        # given an open action item due on 1 April
+        action_item_create(
+            session=session,
+            user=cast.carol,
+            title="Late item",
+            owner=cast.alice,
+            due_date=dt.date(2025, 4, 1),
+        )
+        # when the home page is read in Romanian, then the date is Romanian
+        with translation.override("ro"):
+            (actions,) = feedback_home.sections(cast.alice)
+        assert "1 aprilie" in actions.items[0].detail.lower()
+
+
+@pytest.mark.django_db
+class TestReturnPaths:
+    def test_the_queue_feedback_link_comes_back_to_the_queue(self, client, cast, version):
+        # given a lead in Dan's queue
+        lead = handed_off_lead(cast, version, dt.datetime.now(UTC) - dt.timedelta(hours=1))
+        client.force_login(cast.dan)
+        # when he opens the queue, then the feedback link carries the queue as `next`
+        queue = reverse("leads:queue")
+        html = client.get(queue).content.decode()
+        assert f'href="{url(lead)}?next={quote(queue)}"' in html
+        # and after sending feedback from there he is back on the queue
+        response = client.post(
+            f"{url(lead)}?next={quote(queue)}", {"rating": "3", "note": "Fine", "next": queue}
+        )
+        assert response.status_code == 302 and response["Location"] == queue
+
+    def test_the_queue_link_keeps_the_query_of_the_page(self, cast, lead):
+        request = RequestFactory().get("/leads/?sort=deadline&page=2")
+        html = Template('{% include "leads/feedback/_queue_action.html" %}').render(
+            Context({"lead": lead, "request": request})
+        )
+        assert f"{url(lead)}?next=/leads/%3Fsort%3Ddeadline%26page%3D2" in html
+
+    def test_moving_a_lead_to_recycled_sends_the_rep_to_the_feedback_prompt(
+        self, client, cast, version
+    ):
+        # given an MQL of Dan's
+        lead = handed_off_lead(cast, version, dt.datetime.now(UTC) - dt.timedelta(hours=1))
+        client.force_login(cast.dan)
+        # when he recycles it with a reason from the lead page
+        response = client.post(
+            reverse("leads:lead_move", args=[lead.pk]),
+            {"to_stage": "recycled", "reason_code": "no_budget", "note": ""},
+        )
+        # then he lands on the feedback prompt, which returns to the lead
+        assert response.status_code == 302, response.content.decode()[:500]
+        location = response["Location"]
+        assert location.startswith(f"{url(lead)}?")
+        assert (
+            "after=reject" in location
+            and f"next={quote(lead.get_absolute_url(), safe='')}" in location
+        )
+        prompt = client.get(location)
+        assert "You just returned this lead — tell marketing why" in prompt.content.decode()
+        assert prompt.context["form"]["reason_codes"].value() == ["no_budget"]
+
+
+@pytest.mark.django_db
+class TestReviewsIndex:
+    def test_schedule_a_review_shows_only_with_an_agreement_to_schedule_for(self, client, cast):
+        # given Carol manages Sales but no agreement names her teams yet
+        client.force_login(cast.carol)
+        assert "Schedule a review" not in client.get(reverse("feedback:index")).content.decode()
+        # when a Marketing-Sales agreement exists, then she is offered to schedule
+        agreement_in_force(cast)
+        assert "Schedule a review" in client.get(reverse("feedback:index")).content.decode()
+        # and Dan (a rep) never is
+        client.force_login(cast.dan)
+        assert "Schedule a review" not in client.get(reverse("feedback:index")).content.decode()

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from leads.feedback import (
     action_item_create,
@@ -25,6 +26,7 @@ from leads.tests.feedback_factories import (
 )
 from portal.models import Notification
 from reports.engine import period_containing
+from reports.selectors import version_compliance
 
 UTC = dt.UTC
 MARCH = period_containing("UTC", "month", dt.datetime(2025, 3, 15, tzinfo=UTC))
@@ -202,7 +204,9 @@ class TestMinutes:
         with pytest.raises(ValidationError):
             reviewed_lead_record(reviewed_lead=session.leads.get(), user=cast.carol, outcome="meh")
 
-    def test_the_headline_numbers_of_the_period_come_from_the_cycles(self, cast, version):
+    def test_the_headline_is_every_commitment_of_the_period_from_the_compliance_area(
+        self, cast, version
+    ):
         # given three March handoffs: one contacted within 8 business hours and accepted,
         # one rejected before contact (stops the clock in time), one never contacted
         on_time = handed_off_lead(cast, version, IN_MARCH)
@@ -211,12 +215,45 @@ class TestMinutes:
         rejected_lead(cast, version, IN_MARCH)
         handed_off_lead(cast, version, IN_MARCH)
         session = schedule(cast, version)
-        # when the headline is computed at the end of April
-        first, acceptance = session_headline(session, now=dt.datetime(2025, 4, 30, tzinfo=UTC))
-        # then 2 of 3 clocks met (the silent one breached), 1 of 2 decided leads accepted
-        assert (first.numerator, first.denominator) == (2, 3)
-        assert (acceptance.numerator, acceptance.denominator) == (1, 2)
-        assert acceptance.actual == 50.0 and acceptance.status == "missed"
+        end_of_april = dt.datetime(2025, 4, 30, tzinfo=UTC)
+        # when the headline is read at the end of April
+        headline = session_headline(session, now=end_of_april)
+        # then it lists each commitment of the version under its owner team
+        assert headline.versions == [version]
+        assert [team.team for team in headline.teams] == [cast.marketing, cast.sales]
+        (acceptance,), (first,) = (team.lines for team in headline.teams)
+        assert (acceptance.spec.kind, first.spec.kind) == (
+            "acceptance_rate",
+            "first_contact_within",
+        )
+        # with March's numbers: 1 of 2 decided leads accepted, 2 of 3 clocks met
+        assert (acceptance.result.numerator, acceptance.result.denominator) == (1, 2)
+        assert (acceptance.result.actual, acceptance.result.status) == (50.0, "missed")
+        assert (first.result.numerator, first.result.denominator) == (2, 3)
+        assert first.result.label == "2025-03" and first.result.target == 90
+        # and they are the compliance page's own numbers for that period
+        comp = version_compliance(version, now=end_of_april)
+        for line in (acceptance, first):
+            same = comp.line_of(line.spec.kind).result("2025-03")
+            assert (line.result.actual, line.result.status) == (same.actual, same.status)
+
+    def test_the_minutes_page_shows_the_headline_and_links_to_the_compliance_page(
+        self, client, cast, version
+    ):
+        # given a March session with one rejected lead
+        rejected_lead(cast, version, IN_MARCH)
+        session = schedule(cast, version)
+        # when Dan opens the minutes
+        client.force_login(cast.dan)
+        html = client.get(session.get_absolute_url()).content.decode()
+        # then both teams' commitments show March's result, linked to the compliance pages
+        assert "MQLs accepted by sales" in html
+        assert "First contact within 8 business hours" in html
+        assert f"{reverse('reports:version', args=[version.pk])}?period=2025-03" in html
+        assert "0%" in html and "Missed" in html
+        acceptance = version.commitments.get(kind="acceptance_rate")
+        breakdown = reverse("reports:breakdown", args=[version.pk, acceptance.pk, "2025-03"])
+        assert f'href="{breakdown}?list=rejected"' in html
 
 
 @pytest.mark.django_db
