@@ -5,6 +5,7 @@ HTML views, the API and selectors all ask here. Rules:
 - objects a user may not see answer 404, not 403 (existence is not leaked): use
   `get_visible_or_404` in views;
 - only managers of a party team (or staff) edit agreements, and only drafts;
+- a signature request is signed by the person it names or a manager of its party team;
 - reps and managers of a lead's sales team work the lead.
 """
 
@@ -20,6 +21,7 @@ from portal.models import Role, Team
 if TYPE_CHECKING:
     from leads.models import Lead
     from slas.models import Agreement, Version
+    from slas.signing_models import SignatureRequest
 
 
 def _roles(user) -> dict[int, str]:
@@ -126,9 +128,48 @@ def can_edit_version(user, version: Version) -> bool:
     return version.is_draft and can_manage_agreement(user, version.agreement)
 
 
-def can_sign_for_team(user, version: Version, team: Team) -> bool:
-    """Any manager of a party team may sign for that team."""
-    return team.pk in party_team_ids(version.agreement) and team.pk in manager_team_ids(user)
+def can_sign_request(user, request: SignatureRequest) -> bool:
+    """May this user sign this signature request? The person it names, or any current
+    manager of its party team (the team, not the person asked at sending, signs).
+
+    Only who: whether the request can be signed *now* (the round open, the request
+    pending, the signer's turn in sequential order) is for the signing services to say.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if request.user_id:
+        return request.user_id == user.pk
+    return request.team_id in manager_team_ids(user)
+
+
+def request_signers(request: SignatureRequest) -> list:
+    """Everyone `can_sign_request` says yes to, by pk: who is told and reminded."""
+    from django.contrib.auth import get_user_model
+
+    from portal.models import Membership
+
+    users = get_user_model().objects.filter(is_active=True).order_by("pk")
+    if request.user_id:
+        return list(users.filter(pk=request.user_id))
+    managers = Membership.objects.filter(team_id=request.team_id, role=Role.MANAGER)
+    return list(users.filter(pk__in=managers.values("user_id")))
+
+
+def can_sign_version(user, version: Version) -> bool:
+    """A required signatory of the version's open round (the signing page is theirs).
+
+    True also once they have signed or while it is not yet their turn: the page then says
+    so. False when the version is not awaiting signatures.
+    """
+    from slas.models import VersionStatus
+    from slas.signing_models import RoundStatus
+
+    if version.status != VersionStatus.PENDING_SIGNATURE:
+        return False
+    rnd = version.signing_rounds.filter(status=RoundStatus.OPEN).first()
+    if rnd is None:
+        return False
+    return any(can_sign_request(user, request) for request in rnd.requests.all())
 
 
 def can_send_for_signature(user, version: Version) -> bool:

@@ -17,11 +17,12 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max
@@ -54,7 +55,10 @@ CONSENT_STATEMENT = gettext_lazy(
     "a new version and new signatures."
 )
 GENESIS_HASH = "0" * 64
-CONTENT_SCHEMA = "sla-portal/version/1"
+#: The form of the sealed content. /2 adds the agreement's purpose; rounds sealed as /1
+#: keep their stored /1 bytes (and are reconstructed as /1 if they predate storing them).
+CONTENT_SCHEMA = "sla-portal/version/2"
+CONTENT_SCHEMAS = ("sla-portal/version/2", "sla-portal/version/1")
 
 
 class SigningError(Exception):
@@ -109,7 +113,7 @@ def version_part_relations() -> list[tuple[str, type]]:
     return sorted(relations, key=lambda item: item[0])
 
 
-def _version_content(version: Version) -> dict:
+def _version_content(version: Version, *, schema: str = CONTENT_SCHEMA) -> dict:
     """Everything in a version, deterministic: same content, same dict, whatever the pks.
 
     Every concrete field of Version (but lifecycle bookkeeping) and of every part model
@@ -117,13 +121,17 @@ def _version_content(version: Version) -> dict:
     here. Parts are sorted by their canonical form (their `position` is content too).
     This is the sealed form; `slas.selectors.version_content` is the component-structured
     view used to compare and display versions. Both read the same models, but the seal
-    must never miss a field, hence introspection here.
+    must never miss a field, hence introspection here. The agreement's title and purpose
+    and its party teams (with their names at the time) are sealed with it.
+
+    Computed from the live rows: sending stores these bytes with the round, and what was
+    signed is read from that copy from then on (`signing_round_snapshot`).
     """
     # Always what is stored, never an instance's unsaved state.
     version = Version.objects.select_related("agreement").get(pk=version.pk)
     agreement = version.agreement
     content = {
-        "schema": CONTENT_SCHEMA,
+        "schema": schema,
         "agreement": {"id": agreement.pk, "title": agreement.title},
         "parties": sorted(
             ({"id": team.pk, "name": team.name} for team in agreement.parties.all()),
@@ -131,6 +139,8 @@ def _version_content(version: Version) -> dict:
         ),
         "version": _row(version, VERSION_EXCLUDED),
     }
+    if schema != "sla-portal/version/1":
+        content["agreement"]["purpose"] = agreement.purpose
     for accessor, model in version_part_relations():
         rows = [_row(part, PART_EXCLUDED) for part in model.objects.filter(version=version)]
         content[accessor] = sorted(rows, key=canonical_json)
@@ -138,20 +148,164 @@ def _version_content(version: Version) -> dict:
 
 
 def version_content(version: Version) -> dict:
+    """The version's current content, computed from the live rows (see `_version_content`)."""
     return _version_content(version)
 
 
 def version_content_hash(version: Version) -> str:
+    """SHA-256 of the canonical JSON of the version's current content."""
     return content_hash(_version_content(version))
 
 
-def version_export_bytes(version: Version) -> bytes:
-    """The canonical JSON of the version; its SHA-256 is the content hash."""
+def version_live_bytes(version: Version) -> bytes:
+    """The canonical JSON of the version's current content (what sending would seal now)."""
     return canonical_json(_version_content(version))
+
+
+def version_export_bytes(version: Version) -> bytes:
+    """The canonical JSON export of a version; its SHA-256 is the content hash.
+
+    A version awaiting signatures or signed exports the bytes sealed by its open or
+    completed round: exactly what was signed, whatever changed around it since (a party
+    team renamed, a field added to the models). A draft (never sent, or sent and taken back)
+    exports its current content.
+    """
+    rnd = SigningRound.objects.filter(
+        version_id=version.pk, status__in=[RoundStatus.OPEN, RoundStatus.COMPLETED]
+    ).first()
+    if rnd is not None:
+        data = signing_round_snapshot(rnd)
+        if data is not None:
+            return data
+    return version_live_bytes(version)
 
 
 def bytes_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+# The sealed copy and the seal check ------------------------------------------------------
+
+
+def signing_round_snapshot(rnd: SigningRound) -> bytes | None:
+    """The exact canonical JSON bytes that were hashed when the round was sent.
+
+    Rounds sent before the bytes were stored get them lazily, once: the version's current
+    content is taken only if it still hashes to the round's `content_hash` (then it is,
+    byte for byte, what was sealed) and is stored for every later read. If it no longer
+    does (a party renamed before the copy was stored), the signed bytes cannot be
+    reconstructed: None.
+    """
+    if rnd.content_snapshot is not None:
+        return bytes(rnd.content_snapshot)
+    for schema in CONTENT_SCHEMAS:
+        data = canonical_json(_version_content(rnd.version, schema=schema))
+        if bytes_hash(data) == rnd.content_hash:
+            break
+    else:
+        return None
+    SigningRound.objects.filter(pk=rnd.pk, content_snapshot__isnull=True).update(
+        content_snapshot=data
+    )
+    rnd.content_snapshot = data
+    return data
+
+
+@dataclass(frozen=True)
+class SealCheck:
+    intact: bool
+    reason: str = ""
+
+
+# Sections of the sealed content that are context, not the version's own rows.
+_SEALED_CONTEXT = {"schema", "agreement", "parties"}
+
+
+def _project(row: dict, keys) -> dict:
+    return {key: row[key] for key in keys if key in row}
+
+
+def _sealed_rows_match(sealed: dict, live: dict) -> bool:
+    """Do the live rows still say what the sealed copy says, on the sealed copy's keys?
+
+    Both sides are compared as plain JSON values. Only the keys present in the sealed
+    copy count: a field (or part model) added to the code later is not part of what was
+    signed. A sealed key missing from the live rows (a field removed) is a mismatch.
+    """
+    live = json.loads(canonical_json(live))
+    sealed_agreement = sealed.get("agreement") or {}
+    if _project(live.get("agreement") or {}, sealed_agreement) != sealed_agreement:
+        return False
+    # Which teams are parties is content; their names are kept as they were when signed
+    # (a team renamed later has not changed what was signed).
+    sealed_party_ids = sorted(party.get("id") for party in sealed.get("parties") or [])
+    live_party_ids = sorted(party["id"] for party in live.get("parties") or [])
+    if sealed_party_ids != live_party_ids:
+        return False
+    for section, value in sealed.items():
+        if section in _SEALED_CONTEXT:
+            continue
+        if section not in live:
+            return False
+        if isinstance(value, dict):
+            if _project(live[section], value) != value:
+                return False
+            continue
+        keys = {key for row in value for key in row}
+        if not keys and live[section]:
+            return False
+        projected = sorted((_project(row, keys) for row in live[section]), key=canonical_json)
+        if projected != sorted(value, key=canonical_json):
+            return False
+    return True
+
+
+def signing_round_seal(rnd: SigningRound) -> SealCheck:
+    """Is the seal of this round intact? Intact exactly when all of these hold:
+
+    1. the round's stored copy exists and SHA-256(stored bytes) == `rnd.content_hash`
+       (the copy served as the export is byte for byte what was hashed and signed);
+    2. every signature of the round, the "sent" entry of the audit chain (when there is
+       one) and, for a completed round, the version itself carry that same hash;
+    3. the version's current rows (versions are immutable once sent) still say what the
+       stored copy says, on the copy's keys: same agreement id and title, same party
+       team ids, same version fields and parts.
+
+    Not part of the check, on purpose: a party team's current *name* (the copy keeps the
+    name as signed; renaming a team does not change what was signed) and fields or part
+    models added to the code after signing (they were not signed). So a rename or a new
+    field leaves the seal intact; a changed stored byte, a changed hash or a row altered
+    behind the portal's back breaks it.
+    """
+    snapshot = signing_round_snapshot(rnd)
+    if snapshot is None:
+        return SealCheck(
+            False,
+            _("The signed content was not stored, and the current content no longer matches it."),
+        )
+    if bytes_hash(snapshot) != rnd.content_hash:
+        return SealCheck(False, _("The stored copy of the signed content was altered."))
+    hashes = set(
+        Signature.objects.filter(request__round=rnd).values_list("content_hash", flat=True)
+    )
+    sent = AuditEntry.objects.filter(
+        version_id=rnd.version_id, action=AuditAction.SENT, data__round=rnd.number
+    ).values_list("data", flat=True)
+    hashes |= {data.get("content_hash") for data in sent}
+    version = Version.objects.select_related("agreement").get(pk=rnd.version_id)
+    if rnd.status == RoundStatus.COMPLETED:
+        hashes.add(version.content_hash)
+    if hashes - {rnd.content_hash}:
+        return SealCheck(
+            False, _("The signatures or the audit trail name another hash than the round.")
+        )
+    try:
+        sealed = json.loads(snapshot)
+    except ValueError:
+        return SealCheck(False, _("The stored copy of the signed content is not valid JSON."))
+    if not isinstance(sealed, dict) or not _sealed_rows_match(sealed, _version_content(version)):
+        return SealCheck(False, _("The version's content was changed after it was signed."))
+    return SealCheck(True)
 
 
 # Time --------------------------------------------------------------------------------
@@ -218,6 +372,23 @@ def _entry_hash(entry: AuditEntry) -> str:
     )
 
 
+_AUDIT_CLOCK: ContextVar[datetime.datetime | None] = ContextVar("audit_clock", default=None)
+
+
+@contextmanager
+def audit_dated(at: datetime.datetime) -> Iterator[None]:
+    """Date the audit entries appended inside at `at` unless they name their own `at`.
+
+    For writing history after the fact (the demo seeds months of it through the same
+    services): entries stay in the order they are appended, so callers go forward in time.
+    """
+    token = _AUDIT_CLOCK.set(at)
+    try:
+        yield
+    finally:
+        _AUDIT_CLOCK.reset(token)
+
+
 def _display_name(user) -> str:
     if user is None:
         return ""
@@ -239,7 +410,7 @@ def audit_append(
     agreement and each entry links to the one before it.
     """
     agreement_id = agreement if isinstance(agreement, int) else agreement.pk
-    at = at or timezone.now()
+    at = at or _AUDIT_CLOCK.get() or timezone.now()
     # Store exactly what is hashed: JSON-native values only.
     clean_data = json.loads(canonical_json(data or {}))
     with transaction.atomic():
@@ -336,22 +507,6 @@ def _open_round(version: Version) -> SigningRound | None:
     return SigningRound.objects.filter(version=version, status=RoundStatus.OPEN).first()
 
 
-def request_signers(request: SignatureRequest) -> list:
-    """Who may sign this request now: the named person, or the team's current managers."""
-    if request.user_id:
-        return [request.user]
-    user_ids = Membership.objects.filter(team_id=request.team_id, role=Role.MANAGER).values(
-        "user_id"
-    )
-    return list(get_user_model().objects.filter(pk__in=user_ids, is_active=True).order_by("pk"))
-
-
-def is_request_signer(user, request: SignatureRequest) -> bool:
-    if request.user_id:
-        return request.user_id == user.pk
-    return request.team_id in permissions.manager_team_ids(user)
-
-
 def _current_requests(rnd: SigningRound, requests: list[SignatureRequest]):
     """The pending requests that may be signed now (sequential: only the first)."""
     pending = [r for r in requests if r.status == RequestStatus.PENDING]
@@ -372,7 +527,7 @@ def _round_people(rnd: SigningRound, requests: list[SignatureRequest]) -> list:
     """Everyone concerned by a round: the sender, every possible signer, everyone who signed."""
     people = {rnd.sent_by_id: rnd.sent_by}
     for request in requests:
-        for user in request_signers(request):
+        for user in permissions.request_signers(request):
             people[user.pk] = user
     for signature in Signature.objects.filter(request__round=rnd).select_related("user"):
         people[signature.user_id] = signature.user
@@ -381,7 +536,7 @@ def _round_people(rnd: SigningRound, requests: list[SignatureRequest]) -> list:
 
 def _notify_open_requests(version: Version, rnd: SigningRound, requests, *, exclude=None):
     for request in requests:
-        for user in request_signers(request):
+        for user in permissions.request_signers(request):
             if exclude is not None and user.pk == exclude.pk:
                 continue
             notification_create(
@@ -497,7 +652,9 @@ def version_send_for_signature(
             )
         named.append(user)
 
-    hash_ = version_content_hash(version)
+    # The exact bytes hashed are stored with the round: the record of what is signed.
+    snapshot = version_live_bytes(version)
+    hash_ = bytes_hash(snapshot)
     version.status = VersionStatus.PENDING_SIGNATURE
     version.content_hash = hash_
     _lifecycle_save(version, ["status", "content_hash"], actor=actor, what="sent for signature")
@@ -510,6 +667,7 @@ def version_send_for_signature(
         number=number,
         order=order,
         content_hash=hash_,
+        content_snapshot=snapshot,
         sent_by=actor,
         sent_at=now,
     )
@@ -550,7 +708,7 @@ def signing_page_viewed(*, version: Version, user, now: datetime.datetime | None
     if rnd is None:
         return False
     requests = list(rnd.requests.all())
-    if not any(is_request_signer(user, request) for request in requests):
+    if not any(permissions.can_sign_request(user, request) for request in requests):
         return False
     already = AuditEntry.objects.filter(
         agreement_id=version.agreement_id,
@@ -599,7 +757,7 @@ def signature_add(
     version = versions[version.pk]
     rnd = _require_open_round(version)
     requests = list(rnd.requests.select_related("team", "user").order_by("position"))
-    mine = [request for request in requests if is_request_signer(user, request)]
+    mine = [request for request in requests if permissions.can_sign_request(user, request)]
     if not mine:
         raise PermissionDenied
     pending_mine = [request for request in mine if request.status == RequestStatus.PENDING]
@@ -658,7 +816,9 @@ def signature_add(
     ]
     if rnd.is_sequential:
         # A signer who may also sign the next request(s) in order signs them in the same act.
-        while (nxt := _current_requests(rnd, requests)) and is_request_signer(user, nxt[0]):
+        while (nxt := _current_requests(rnd, requests)) and permissions.can_sign_request(
+            user, nxt[0]
+        ):
             signatures.append(
                 _sign_one(
                     nxt[0],
@@ -925,7 +1085,7 @@ def signing_decline(
     version = versions[version.pk]
     rnd = _require_open_round(version)
     requests = list(rnd.requests.select_related("team", "user"))
-    mine = [request for request in requests if is_request_signer(user, request)]
+    mine = [request for request in requests if permissions.can_sign_request(user, request)]
     if not mine:
         raise PermissionDenied
     if all(request.status == RequestStatus.SIGNED for request in mine):
@@ -1098,7 +1258,7 @@ def signing_reminders_send(*, now: datetime.datetime | None = None) -> int:
         if not claimed:
             continue
         version = request.round.version
-        for user in request_signers(request):
+        for user in permissions.request_signers(request):
             notification_create(
                 recipient=user,
                 kind="signing.reminder",

@@ -56,6 +56,10 @@ class SigningRound(models.Model):
         _("status"), max_length=16, choices=RoundStatus.choices, default=RoundStatus.OPEN
     )
     content_hash = models.CharField(_("content hash"), max_length=64)
+    # The exact canonical JSON bytes that were hashed at sending: the record of what was
+    # signed. `content_hash` is their SHA-256; exports are served from them, never rebuilt.
+    # Empty only on rounds sent before it was stored (see `slas.signing.signing_round_snapshot`).
+    content_snapshot = models.BinaryField(_("signed content (canonical JSON)"), null=True)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

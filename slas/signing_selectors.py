@@ -12,7 +12,6 @@ from portal.models import Membership, Role
 from slas.models import Agreement, Version, VersionStatus
 from slas.signing import (
     audit_verify,
-    is_request_signer,
     version_effective_instant,
 )
 from slas.signing_models import (
@@ -85,7 +84,7 @@ def _rows(rnd: SigningRound, user) -> list[RequestRow]:
                 signature=signature,
                 signers=signers,
                 is_current=rnd.is_open and request in current,
-                is_mine=is_request_signer(user, request),
+                is_mine=permissions.can_sign_request(user, request),
             )
         )
     return rows

@@ -13,14 +13,17 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from portal import permissions
 from portal.forms import client_address
+from portal.models import Team
 from portal.pdf import Heading, KeyValues, Paragraph, Spacer, Table, build_pdf
 from slas import signing, signing_selectors
 from slas.models import Agreement, Version, VersionStatus
 from slas.signing_forms import DeclineForm, SendForm, SignForm, VerifyForm, WithdrawForm
+from slas.signing_models import SigningOrder
 
 
 def _posted(request):
@@ -78,9 +81,9 @@ def version_send(request, pk: int):
 @login_required
 def version_sign(request, pk: int):
     version = _visible_version(request, pk)
+    # Only required signatories of the open round reach the signing page.
+    permissions.require(permissions.can_sign_version(request.user, version))
     panel = signing_selectors.version_signing_panel(version, request.user)
-    # Only required signatories reach the signing page.
-    permissions.require(panel.is_signatory and panel.round is not None and panel.round.is_open)
     form = SignForm(
         _posted(request), initial={"content_hash": version.content_hash, "consent": False}
     )
@@ -183,11 +186,16 @@ def _certificate_or_404(request, pk: int):
 @require_GET
 def version_certificate(request, pk: int):
     version, certificate = _certificate_or_404(request, pk)
-    seal_intact = signing.version_content_hash(version) == certificate.round.content_hash
+    seal = signing.signing_round_seal(certificate.round)
     return render(
         request,
         "slas/signing/certificate.html",
-        {"version": version, "certificate": certificate, "seal_intact": seal_intact},
+        {
+            "version": version,
+            "certificate": certificate,
+            "seal_intact": seal.intact,
+            "seal_reason": seal.reason,
+        },
     )
 
 
@@ -273,8 +281,13 @@ def version_certificate_pdf(request, pk: int):
 @login_required
 @require_GET
 def version_export_json(request, pk: int):
+    from django.http import Http404
+
     version, certificate = _certificate_or_404(request, pk)
-    data = signing.version_export_bytes(version)
+    # The stored bytes that were hashed and signed, never rebuilt from live rows.
+    data = signing.signing_round_snapshot(certificate.round)
+    if data is None:
+        raise Http404(_("The signed content of this version was not stored."))
     response = HttpResponse(data, content_type="application/json")
     response["Content-Disposition"] = (
         f'attachment; filename="agreement{version.agreement_id}-v{version.number}.json"'
@@ -293,18 +306,72 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _readable(field, value, team_names: dict[int, str]) -> str:
+    """A sealed JSON value as a reader expects it: names, labels, weekdays, not codes."""
+    from slas.models import CHANNELS, WEEKDAYS
+
+    if value is None or value == "" or value == []:
+        return "—"
+    if field is None:
+        return _cell(value)
+    if field.is_relation and isinstance(value, int):
+        if field.related_model is Team:
+            # The name as it was when signed (the sealed copy carries the parties' names).
+            if value not in team_names:
+                team_names[value] = Team.objects.filter(pk=value).values_list(
+                    "name", flat=True
+                ).first() or str(value)
+            return team_names[value]
+        return str(value)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if field.name == "working_days" and isinstance(value, list):
+        days = dict(WEEKDAYS)
+        return ", ".join(str(days.get(day, day)) for day in value)
+    if field.name == "channels" and isinstance(value, list):
+        channels = dict(CHANNELS)
+        return ", ".join(str(channels.get(code, code)) for code in value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {_cell(item)}" for key, item in sorted(value.items()))
+    return _cell(value)
+
+
+def _label(field, key: str) -> str:
+    return str(field.verbose_name).capitalize() if field is not None else key
+
+
 def _document_pdf(version: Version, certificate) -> bytes:
-    content = signing.version_content(version)
-    fields = {f.name: f for f in Version._meta.concrete_fields}
+    """The signed document, read from the sealed copy (not the live rows), made readable."""
+    import json
+
+    snapshot = signing.signing_round_snapshot(certificate.round)
+    content = json.loads(snapshot) if snapshot is not None else signing.version_content(version)
+    team_names = {party["id"]: party["name"] for party in content.get("parties", [])}
+    version_fields = {f.name: f for f in Version._meta.concrete_fields}
+    sealed_version = content.get("version", {})
+    # In the model's order, then anything sealed that the model no longer has.
+    keys = [name for name in version_fields if name in sealed_version]
+    keys += sorted(set(sealed_version) - set(keys))
+    agreement = content.get("agreement", {})
     blocks = [
         KeyValues(
             [
-                (str(fields[name].verbose_name).capitalize(), _cell(value))
-                for name, value in content["version"].items()
-                if name in fields
+                (_("Agreement"), agreement.get("title", version.agreement.title)),
+                (_("Parties"), ", ".join(p["name"] for p in content.get("parties", []))),
+            ]
+            + ([(_("Purpose"), agreement["purpose"])] if agreement.get("purpose") else [])
+        ),
+        KeyValues(
+            [
+                (
+                    _label(version_fields.get(key), key),
+                    _readable(version_fields.get(key), sealed_version[key], team_names),
+                )
+                for key in keys
             ]
         ),
-        KeyValues([(_("Parties"), ", ".join(p["name"] for p in content["parties"]))]),
     ]
     for accessor, model in signing.version_part_relations():
         rows = content.get(accessor) or []
@@ -312,15 +379,25 @@ def _document_pdf(version: Version, certificate) -> bytes:
         if not rows:
             blocks.append(Paragraph(_("None.")))
             continue
-        keys = sorted(rows[0])
-        names = {f.attname: f for f in model._meta.concrete_fields}
-        header = [str(names[k].verbose_name).capitalize() if k in names else k for k in keys]
-        blocks.append(Table(header, [[_cell(row[k]) for k in keys] for row in rows]))
+        fields = {f.attname: f for f in model._meta.concrete_fields}
+        present = {key for row in rows for key in row} - {"position"}
+        columns = [f.attname for f in model._meta.concrete_fields if f.attname in present]
+        columns += sorted(present - set(columns))
+        rows = sorted(rows, key=lambda row: (row.get("position") or 0, _cell(row)))
+        blocks.append(
+            Table(
+                [_label(fields.get(key), key) for key in columns],
+                [
+                    [_readable(fields.get(key), row.get(key), team_names) for key in columns]
+                    for row in rows
+                ],
+            )
+        )
     blocks.append(
         Paragraph(_("Content hash (SHA-256): %(hash)s") % {"hash": certificate.round.content_hash})
     )
     return build_pdf(
-        title=f"{version.agreement.title} · v{version.number}",
+        title=f"{agreement.get('title', version.agreement.title)} · v{version.number}",
         subtitle=_("Signed version, effective %(date)s") % {"date": version.effective_date},
         blocks=blocks,
         meta={"keywords": certificate.round.content_hash, "creator": "SLA portal"},
@@ -356,17 +433,59 @@ def signing_verify(request):
     return render(request, "slas/signing/verify.html", {"form": form, "result": result})
 
 
+#: What each key of an audit entry's `data` means, for people reading the log.
+AUDIT_DETAIL_LABELS = {
+    "round": gettext_lazy("Round"),
+    "order": gettext_lazy("Signing order"),
+    "content_hash": gettext_lazy("Content hash"),
+    "signatories": gettext_lazy("Signatories"),
+    "for": gettext_lazy("Signed for"),
+    "team": gettext_lazy("Team"),
+    "role": gettext_lazy("Role"),
+    "full_name": gettext_lazy("Typed name"),
+    "ip_address": gettext_lazy("IP address"),
+    "user_agent": gettext_lazy("User agent"),
+    "comment": gettext_lazy("Comment"),
+    "unsigned": gettext_lazy("Not signed by"),
+    "by_version": gettext_lazy("Superseded by version"),
+    "supersedes": gettext_lazy("Supersedes version"),
+    "in_force_from": gettext_lazy("In force from"),
+    "in_force_until": gettext_lazy("In force until"),
+    "end_date": gettext_lazy("End date"),
+    "source": gettext_lazy("Written from"),
+    "what": gettext_lazy("What changed"),
+    "revision": gettext_lazy("Revision"),
+    "copied_from": gettext_lazy("Copied from version"),
+}
+
+
+def _audit_details(entry) -> list[tuple[str, str]]:
+    details = []
+    for key, value in (entry.data or {}).items():
+        if value is None or value == "" or value == []:
+            continue
+        if key == "order" and value in SigningOrder.values:
+            value = SigningOrder(value).label
+        elif isinstance(value, list):
+            value = ", ".join(str(item) for item in value)
+        details.append((str(AUDIT_DETAIL_LABELS.get(key, key)), value))
+    return details
+
+
 @login_required
 def agreement_audit(request, pk: int):
     agreement = permissions.get_visible_or_404(permissions.visible_agreements(request.user), pk=pk)
     if not isinstance(agreement, Agreement):  # pragma: no cover - defensive
         raise PermissionDenied
+    entries = signing_selectors.audit_log(agreement)
+    for entry in entries:
+        entry.details = _audit_details(entry)
     return render(
         request,
         "slas/signing/audit.html",
         {
             "agreement": agreement,
-            "entries": signing_selectors.audit_log(agreement),
+            "entries": entries,
             "verification": signing_selectors.audit_summary(agreement),
         },
     )

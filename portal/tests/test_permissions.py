@@ -2,6 +2,8 @@ import pytest
 
 from portal import permissions
 from slas.models import Agreement
+from slas.signing import version_send_for_signature
+from slas.tests.signing_factories import marketing_sales
 
 
 @pytest.fixture
@@ -70,3 +72,80 @@ class TestPages:
     def test_erin_opens_any_agreement(self, client, cast, agreement):
         client.force_login(cast.erin)
         assert client.get(f"/agreements/{agreement.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+class TestPendingVersionMatrix:
+    """One table: who may view, edit and sign a version sent for signature."""
+
+    # user: (view, edit, sign)
+    EXPECTED = {
+        "alice": (True, False, True),  # marketing manager: signs for Marketing
+        "bob": (True, False, False),  # marketing rep
+        "carol": (True, False, True),  # sales manager: signs for Sales
+        "dan": (True, False, False),  # sales rep
+        "erin": (True, False, False),  # exec: reads everything, signs nothing
+        "mallory": (False, False, False),  # customer success: not a party
+    }
+
+    def test_view_edit_and_sign_of_a_pending_version(self, cast):
+        # given a Marketing ⇄ Sales version sent for signature by Alice
+
+        _agreement, _v2, v3 = marketing_sales(cast)
+        version_send_for_signature(version=v3, actor=cast.alice)
+        v3.refresh_from_db()
+        # when
+        actual = {
+            name: (
+                permissions.can_view_agreement(user, v3.agreement),
+                permissions.can_edit_version(user, v3),
+                permissions.can_sign_version(user, v3),
+            )
+            for name, user in cast.everyone().items()
+        }
+        # then
+        assert actual == self.EXPECTED
+
+    def test_a_request_is_signed_by_the_person_it_names_or_a_manager_of_its_team(self, cast):
+        # given a round with a request for Sales and one naming Erin
+
+        _agreement, _v2, v3 = marketing_sales(cast)
+        rnd = version_send_for_signature(version=v3, actor=cast.alice, signers=[cast.erin])
+        for_sales = rnd.requests.get(team=cast.sales)
+        for_erin = rnd.requests.get(user=cast.erin)
+        v3.refresh_from_db()
+        # when
+        sales_signers = {
+            n for n, u in cast.everyone().items() if permissions.can_sign_request(u, for_sales)
+        }
+        erin_signers = {
+            n for n, u in cast.everyone().items() if permissions.can_sign_request(u, for_erin)
+        }
+        # then
+        assert sales_signers == {"carol"}
+        assert erin_signers == {"erin"}
+        assert [u.username for u in permissions.request_signers(for_sales)] == ["carol"]
+        assert permissions.can_sign_version(cast.erin, v3)
+
+    def test_an_inactive_manager_no_longer_signs(self, cast):
+        # given
+
+        _agreement, _v2, v3 = marketing_sales(cast)
+        version_send_for_signature(version=v3, actor=cast.alice)
+        cast.carol.is_active = False
+        cast.carol.save()
+        v3.refresh_from_db()
+        # when / then
+        assert not permissions.can_sign_version(cast.carol, v3)
+        assert (
+            permissions.request_signers(v3.signing_rounds.get().requests.get(team=cast.sales)) == []
+        )
+
+    def test_nobody_signs_a_draft(self, cast):
+        # given
+
+        _agreement, _v2, v3 = marketing_sales(cast)
+        # when / then
+        assert not any(permissions.can_sign_version(u, v3) for u in cast.everyone().values())
+        assert permissions.can_edit_version(cast.alice, v3)
+        assert permissions.can_edit_version(cast.carol, v3)

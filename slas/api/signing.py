@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 from portal import permissions
 from portal.forms import client_address
 from slas import signing, signing_selectors
+from slas.models import VersionStatus
 from slas.signing_models import SigningOrder
 
 
@@ -60,7 +62,7 @@ class VerifySerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if not attrs["content_hash"].strip() and not attrs["document"]:
-            raise serializers.ValidationError("Give content_hash or document.")
+            raise serializers.ValidationError(_("Give content_hash or document."))
         return attrs
 
 
@@ -83,7 +85,7 @@ class VersionSendView(APIView):
         users = list(get_user_model().objects.filter(username__in=names))
         if len(users) != len(set(names)):
             return Response(
-                {"code": "invalid", "detail": "Unknown username in signers."}, status=400
+                {"code": "invalid", "detail": _("Unknown username in signers.")}, status=400
             )
         try:
             rnd = signing.version_send_for_signature(
@@ -101,6 +103,9 @@ class VersionSignView(APIView):
     @extend_schema(request=SignSerializer, responses={201: dict})
     def post(self, request, pk: int):
         version = _version(request, pk)
+        if version.status == VersionStatus.PENDING_SIGNATURE:
+            # Only its required signatories; anything else is the service's to refuse (409).
+            permissions.require(permissions.can_sign_version(request.user, version))
         serializer = SignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -163,13 +168,19 @@ class VersionCertificateView(APIView):
         version = _version(request, pk)
         certificate = signing_selectors.certificate_for(version)
         if certificate is None:
-            raise NotFound("This version has no completed signing round.")
+            raise NotFound(_("This version has no completed signing round."))
+        seal = signing.signing_round_seal(certificate.round)
+        document = signing.signing_round_snapshot(certificate.round)
         return Response(
             {
                 "agreement": {"id": version.agreement_id, "title": version.agreement.title},
                 "version": version.number,
                 "status": version.status,
                 "content_hash": certificate.round.content_hash,
+                "seal": {"intact": seal.intact, "reason": seal.reason},
+                # The canonical JSON export, verbatim (the bytes that were hashed and signed):
+                # post it as `document` to signing/verify/.
+                "document": document.decode("utf-8") if document is not None else None,
                 "in_force_from": version.in_force_from,
                 "in_force_until": version.in_force_until,
                 "signers": [

@@ -24,8 +24,14 @@ from slas.signing import (
     version_content_hash,
     version_export_bytes,
     version_part_relations,
+    version_send_for_signature,
 )
-from slas.tests.signing_factories import marketing_sales
+from slas.tests.signing_factories import (
+    AgreementFactory,
+    VersionFactory,
+    add_every_part,
+    marketing_sales,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -164,16 +170,41 @@ def test_adding_or_removing_a_part_changes_the_hash(cast):
     assert version_content_hash(v3) != original
 
 
-def test_changing_the_parties_or_the_agreement_title_changes_the_hash(cast):
-    agreement, _v2, v3 = marketing_sales(cast)
-    original = version_content_hash(v3)
+def test_changing_the_parties_or_the_agreement_title_or_purpose_changes_the_hash(cast):
+    # given an agreement with only a draft (once a version left draft they are locked)
+    agreement = AgreementFactory(parties=[cast.marketing, cast.sales])
+    draft = VersionFactory(agreement=agreement, number=1)
+    add_every_part(draft, cast.sales)
+    original, title = version_content_hash(draft), agreement.title
+    # when / then
     agreement.parties.add(cast.customer_success)
-    assert version_content_hash(v3) != original
+    assert version_content_hash(draft) != original
     agreement.parties.remove(cast.customer_success)
-    assert version_content_hash(v3) == original
+    assert version_content_hash(draft) == original
     agreement.title = "Another title"
     agreement.save()
-    assert version_content_hash(Version.objects.get(pk=v3.pk)) != original
+    assert version_content_hash(draft) != original
+    agreement.title = title
+    agreement.save()
+    assert version_content_hash(draft) == original
+    agreement.purpose = "Another purpose"
+    agreement.save()
+    assert version_content_hash(draft) != original
+
+
+def test_a_party_team_renamed_changes_the_live_content_not_what_was_sealed(cast):
+    # given a version sent for signature (its sealed copy is stored)
+    agreement, v2, v3 = marketing_sales(cast)
+    version_send_for_signature(version=v3, actor=cast.alice)
+    v3.refresh_from_db()
+    sealed = version_export_bytes(v3)
+    # when
+    cast.sales.name = "Revenue"
+    cast.sales.save()
+    # then the live content moved on, the sealed copy did not
+    assert version_content_hash(v3) != v3.content_hash
+    assert version_export_bytes(v3) == sealed
+    assert hashlib.sha256(sealed).hexdigest() == v3.content_hash
 
 
 def test_lifecycle_fields_are_not_content(cast):

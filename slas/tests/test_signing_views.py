@@ -277,6 +277,18 @@ class TestAuditPage:
         assert re.search(r"Chain broken at entry 2", page)
         assert not audit_verify(agreement=agreement).intact
 
+    def test_the_details_are_labelled_in_words_not_raw_keys(self, client, signed):
+        # given
+        cast, agreement, _v3 = signed
+        client.force_login(cast.erin)
+        # when
+        page = client.get(reverse("slas:signing_audit", args=[agreement.pk])).content.decode()
+        # then
+        assert "Typed name:</span> Carol Cruz" in page
+        assert "Signing order:</span> Parallel: everyone may sign at once" in page
+        assert "Signatories:</span> Marketing, Sales" in page
+        assert "full_name:" not in page and "content_hash:" not in page
+
     def test_mallory_cannot_see_the_audit_log(self, client, signed):
         cast, agreement, _v3 = signed
         client.force_login(cast.mallory)
