@@ -1,11 +1,12 @@
 """Admin for agreements. Drafts are editable; anything else is shown read-only (the models
-refuse the write anyway). Every admin save stamps "admin: ..." and bumps the revision."""
+refuse the write anyway), and so are an agreement's title, purpose and parties once a
+version has left draft. Every admin save stamps "admin: ..." and bumps the revision."""
 
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from slas.history import Source, change_reason, stamp, unstamp
-from slas.models import PART_MODELS, Agreement, Version
+from slas.models import AGREEMENT_SEALED_FIELDS, PART_MODELS, Agreement, Version, VersionStatus
 
 
 @admin.register(Agreement)
@@ -13,6 +14,13 @@ class AgreementAdmin(SimpleHistoryAdmin):
     list_display = ["title", "created_at"]
     filter_horizontal = ["parties"]
     readonly_fields = ["created_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.versions.exclude(status=VersionStatus.DRAFT).exists():
+            # Sealed with the signed versions (the model refuses the write anyway).
+            fields += [*AGREEMENT_SEALED_FIELDS, "parties"]
+        return fields
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -58,6 +66,13 @@ class VersionAdmin(SimpleHistoryAdmin):
         "edit_revision",
         "created_by",
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            # Which agreement and which number a version is never change after it exists.
+            fields += ["agreement", "number"]
+        return fields
 
     def has_change_permission(self, request, obj=None):
         return not _locked(obj) and super().has_change_permission(request, obj)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.signals import pre_delete
+from django.db.models.signals import m2m_changed, pre_delete
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +27,10 @@ __all__ = ["EditConflict", "VersionLocked"]  # re-exported: `from slas.models im
 #: The only fields of a non-draft version that may still be written, and only by the
 #: signing services, with `version.save(update_fields=[...])` naming a subset of them.
 LIFECYCLE_FIELDS = frozenset({"status", "in_force_from", "in_force_until", "content_hash"})
+
+#: Fields of an agreement sealed with every version (with its parties): once any version
+#: has left draft they are the record of what was agreed, and no longer change.
+AGREEMENT_SEALED_FIELDS = ("title", "purpose")
 
 #: Working-day numbers as Python's `date.weekday()`: Monday is 0.
 WEEKDAYS = [
@@ -81,6 +85,27 @@ class Agreement(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs):
+        """Refuse changing the title or purpose once a version has left draft.
+
+        They are sealed with every version (see `slas.signing`), so a change would alter
+        what was signed. The stored row decides; other fields (reminders, expiry) still
+        change.
+        """
+        if not self._state.adding and self.pk is not None:
+            update_fields = kwargs.get("update_fields")
+            sealed = [
+                name
+                for name in AGREEMENT_SEALED_FIELDS
+                if update_fields is None or name in update_fields
+            ]
+            stored = (
+                Agreement.objects.filter(pk=self.pk).values(*sealed).first() if sealed else None
+            )
+            if stored is not None and any(getattr(self, name) != stored[name] for name in sealed):
+                agreement_refuse_if_sealed(self.pk)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("slas:agreement_detail", args=[self.pk])
 
@@ -90,6 +115,26 @@ class Agreement(models.Model):
         if locked is not None:
             raise VersionLocked(locked)
         return super().delete(*args, **kwargs)
+
+
+def agreement_refuse_if_sealed(agreement_id: int) -> None:
+    """Raise VersionLocked if a version of the agreement has left draft."""
+    locked = (
+        Version.objects.filter(agreement_id=agreement_id)
+        .exclude(status=VersionStatus.DRAFT)
+        .order_by("number")
+        .first()
+    )
+    if locked is not None:
+        raise VersionLocked(
+            locked,
+            gettext(
+                "The title, purpose and parties of this agreement are part of what was signed "
+                "(version %(number)s is %(status)s): they can no longer be changed. Start a "
+                "new agreement to change them."
+            )
+            % {"number": locked.number, "status": locked.get_status_display().lower()},
+        )
 
 
 class VersionStatus(models.TextChoices):
@@ -698,6 +743,34 @@ def _refuse_deleting_locked_content(sender, instance, **kwargs):
     else:
         _refuse_unless_draft(instance.version_id)
 
+
+def _refuse_changing_sealed_parties(sender, instance, action, reverse, pk_set, **kwargs):
+    """Parties are sealed content: no add, remove or clear once a version left draft.
+
+    Both directions: `agreement.parties.add(team)` and `team.agreements.add(agreement)`.
+    The last line behind the admin's read-only fields: Django sends this signal inside
+    the caller's transaction (no savepoint of its own), so a refusal leaves that
+    transaction to be rolled back.
+    """
+    if action not in ("pre_add", "pre_remove", "pre_clear"):
+        return
+    if action != "pre_clear" and not pk_set:
+        return  # nothing would change (e.g. `set()` with the same parties)
+    if not reverse:
+        agreement_refuse_if_sealed(instance.pk)
+        return
+    agreement_ids = (
+        pk_set if pk_set is not None else instance.agreements.values_list("pk", flat=True)
+    )
+    for agreement_id in agreement_ids:
+        agreement_refuse_if_sealed(agreement_id)
+
+
+m2m_changed.connect(
+    _refuse_changing_sealed_parties,
+    sender=Agreement.parties.through,
+    dispatch_uid="slas_lock_agreement_parties",
+)
 
 # Per model, so other apps' deletes keep Django's fast path.
 for _model in (Version, *PART_MODELS.values()):

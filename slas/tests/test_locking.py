@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from slas import services
@@ -237,3 +238,125 @@ class TestAdmin:
         row = Version.history.filter(id=draft.pk).latest("history_date")
         assert row.history_change_reason == "admin: version"
         assert row.history_user == cast.admin
+
+
+class TestAgreementSealedFields:
+    """An agreement's title, purpose and parties are sealed with its versions: once any
+    version has left draft they are locked on every write path."""
+
+    def test_the_title_and_purpose_are_refused_once_a_version_left_draft(self, active):
+        # given
+        agreement = active.agreement
+        # when / then
+        agreement.title = "Another title"
+        with pytest.raises(VersionLocked) as error:
+            agreement.save()
+        assert "part of what was signed" in str(error.value)
+        agreement.refresh_from_db()
+        agreement.purpose = "Another purpose"
+        with pytest.raises(VersionLocked):
+            agreement.save(update_fields=["purpose"])
+        agreement.refresh_from_db()
+        assert agreement.title == "Marketing ⇄ Sales SLA"
+
+    def test_the_reminder_settings_still_change(self, active):
+        # given
+        agreement = active.agreement
+        # when
+        agreement.reminder_after_days = 5
+        agreement.save()
+        # then
+        agreement.refresh_from_db()
+        assert agreement.reminder_after_days == 5
+
+    def test_the_parties_cannot_be_added_removed_or_cleared_from_either_side(self, cast, active):
+        # given
+        agreement = active.agreement
+        # when / then (Django runs m2m writes in the caller's transaction: a savepoint
+        # per attempt keeps it usable after the refusal)
+        with pytest.raises(VersionLocked), transaction.atomic():
+            agreement.parties.add(cast.customer_success)
+        with pytest.raises(VersionLocked), transaction.atomic():
+            agreement.parties.remove(cast.sales)
+        with pytest.raises(VersionLocked), transaction.atomic():
+            agreement.parties.clear()
+        with pytest.raises(VersionLocked), transaction.atomic():
+            agreement.parties.set([cast.marketing, cast.customer_success])
+        with pytest.raises(VersionLocked), transaction.atomic():
+            cast.customer_success.agreements.add(agreement)
+        with pytest.raises(VersionLocked), transaction.atomic():
+            cast.sales.agreements.remove(agreement)
+        with pytest.raises(VersionLocked), transaction.atomic():
+            cast.sales.agreements.clear()
+        assert set(agreement.parties.all()) == {cast.marketing, cast.sales}
+
+    def test_setting_the_same_parties_again_is_not_a_change(self, cast, active):
+        # given / when
+        active.agreement.parties.set([cast.marketing, cast.sales])
+        # then
+        assert set(active.agreement.parties.all()) == {cast.marketing, cast.sales}
+
+    def test_an_agreement_with_only_drafts_still_changes(self, cast, draft):
+        # given
+        agreement = draft.agreement
+        # when
+        agreement.title = "Renamed while a draft"
+        agreement.save()
+        agreement.parties.add(cast.customer_success)
+        # then
+        agreement.refresh_from_db()
+        assert agreement.title == "Renamed while a draft"
+        assert cast.customer_success in agreement.parties.all()
+
+    def test_the_admin_shows_the_sealed_fields_read_only(self, client, cast, active):
+        # given
+        client.force_login(cast.admin)
+        url = f"/admin/slas/agreement/{active.agreement_id}/change/"
+        # when
+        page = client.get(url)
+        form = page.context["adminform"].form
+        # then
+        assert page.status_code == 200
+        assert not {"title", "purpose", "parties"} & set(form.fields)
+        assert "reminder_after_days" in form.fields
+
+    def test_the_admin_posting_a_new_title_leaves_it_unchanged(self, client, cast, active):
+        # given
+        client.force_login(cast.admin)
+        url = f"/admin/slas/agreement/{active.agreement_id}/change/"
+        # when
+        client.post(
+            url,
+            {
+                "title": "Changed in the admin",
+                "parties": [cast.marketing.pk],
+                "reminder_after_days": 4,
+                "reminder_every_days": 2,
+                "request_expiry_days": 30,
+            },
+        )
+        # then
+        agreement = active.agreement
+        agreement.refresh_from_db()
+        assert agreement.title == "Marketing ⇄ Sales SLA"
+        assert set(agreement.parties.all()) == {cast.marketing, cast.sales}
+        assert agreement.reminder_after_days == 4
+
+    def test_the_admin_edits_the_title_of_an_agreement_with_only_drafts(self, client, cast, draft):
+        # given
+        client.force_login(cast.admin)
+        url = f"/admin/slas/agreement/{draft.agreement_id}/change/"
+        # when
+        page = client.get(url)
+        # then
+        assert {"title", "purpose", "parties"} <= set(page.context["adminform"].form.fields)
+
+    def test_a_versions_agreement_and_number_are_read_only_in_the_admin(self, client, cast, draft):
+        # given
+        client.force_login(cast.admin)
+        # when
+        page = client.get(f"/admin/slas/version/{draft.pk}/change/")
+        # then
+        fields = set(page.context["adminform"].form.fields)
+        assert not {"agreement", "number"} & fields
+        assert "goal_statements" in fields
