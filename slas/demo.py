@@ -1,10 +1,12 @@
-"""Demo agreements: Marketing-Sales with v1 superseded, v2 active, v3 a draft with real
-differences; Sales-Customer Success with a draft. Dates are relative to today so the
+"""Demo agreements: Marketing-Sales with v1 superseded and v2 active (each drafted, sent,
+signed and in force in that order, months ago: see `slas.demo_signing`), v3 a draft
+with real differences sent for signature today; Sales-Customer Success with a draft. Dates are relative to today so the
 demo stays alive. Idempotent: an agreement that exists is left as it is.
 
 Everything is written through the services (change reason "demo: ..."), so the history
 timeline shows who wrote what; the status changes are what the signing services do
-(lifecycle-only saves).
+(lifecycle-only saves). Audit entries are dated when each step happened
+(`slas.signing.audit_dated`), so the audit log reads in time order.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from django.utils import timezone
 
 from portal.models import Team
 from slas import services
-from slas.history import Source, stamp, unstamp
-from slas.models import Agreement, Version, VersionStatus
+from slas.history import Source
+from slas.models import Agreement, Version
+from slas.signing import audit_dated
 
 MARKETING_SALES = "Marketing ⇄ Sales SLA"
 SALES_CS = "Sales ⇄ Customer Success handover"
@@ -204,15 +207,26 @@ def _dates(effective: datetime.date) -> dict:
     }
 
 
-def _lifecycle(version: Version, actor, what: str, **values) -> None:
-    """What the signing services do: a lifecycle-only save."""
-    for name, value in values.items():
-        setattr(version, name, value)
-    stamp(version, user=actor, reason=f"{Source.DEMO}: {what}")
-    try:
-        version.save(update_fields=list(values))
-    finally:
-        unstamp(version)
+def _at(day: datetime.date, days: int, hour: int, minute: int = 0) -> datetime.datetime:
+    """`days` after `day` (negative: before), at `hour`:`minute` local time."""
+    moment = datetime.time(hour, minute)
+    return datetime.datetime.combine(day + datetime.timedelta(days=days), moment, ZoneInfo(TZ))
+
+
+def _signed_in_past(version: Version, start: datetime.date, *, alice, carol, marketing, sales):
+    """Sent by Alice ten days before `start`, signed by both managers, in force at `start`."""
+    from slas.demo_signing import version_signed_in_past
+
+    version_signed_in_past(
+        version,
+        sent_by=alice,
+        sent_at=_at(start, -10, 9, 30),
+        signers=[
+            (alice, marketing, _at(start, -10, 9, 45)),
+            (carol, sales, _at(start, -8, 16, 20)),
+        ],
+        in_force_from=_local_midnight(start),
+    )
 
 
 GOAL = {
@@ -240,72 +254,59 @@ def seed(stdout=None) -> None:
     if not Agreement.objects.filter(title=MARKETING_SALES).exists():
         v1_start = today - datetime.timedelta(days=200)
         v2_start = today - datetime.timedelta(days=100)
-        agreement = services.agreement_create(
-            actor=alice,
-            title=MARKETING_SALES,
-            purpose="How marketing and sales share one revenue goal: what a qualified lead is, "
-            "how fast sales follows up, and how leads come back to marketing.",
-            parties=[marketing, sales],
-            effective_date=v1_start,
-            source=Source.DEMO,
-        )
+        # The audit trail reads in time order: each version is drafted a few weeks before
+        # it takes effect, sent ten days before, signed over the next days.
+        with audit_dated(_at(v1_start, -21, 10)):
+            agreement = services.agreement_create(
+                actor=alice,
+                title=MARKETING_SALES,
+                purpose="How marketing and sales share one revenue goal: what a qualified lead "
+                "is, how fast sales follows up, and how leads come back to marketing.",
+                parties=[marketing, sales],
+                effective_date=v1_start,
+                source=Source.DEMO,
+            )
         v1 = agreement.versions.get(number=1)
-        services.version_edit(
-            actor=alice,
-            version=v1,
-            expected_revision=None,
-            fields={
-                **GOAL,
-                **_dates(v1_start),
-                "change_summary": "First agreement between marketing and sales.",
-                "mql_threshold": 60,
-                "first_contact_hours": Decimal(24),
-                "handoff_trigger": "Score reaches the MQL threshold, or a demo request.",
-            },
-            create=_body(v1, marketing=marketing, sales=sales, hours=24, volume=100),
-            source=Source.DEMO,
-            what="first agreement",
-        )
+        with audit_dated(_at(v1_start, -20, 11)):
+            services.version_edit(
+                actor=alice,
+                version=v1,
+                expected_revision=None,
+                fields={
+                    **GOAL,
+                    **_dates(v1_start),
+                    "change_summary": "First agreement between marketing and sales.",
+                    "mql_threshold": 60,
+                    "first_contact_hours": Decimal(24),
+                    "handoff_trigger": "Score reaches the MQL threshold, or a demo request.",
+                },
+                create=_body(v1, marketing=marketing, sales=sales, hours=24, volume=100),
+                source=Source.DEMO,
+                what="first agreement",
+            )
         v1.refresh_from_db()
-        _lifecycle(
-            v1,
-            carol,
-            "signed by both parties",
-            status=VersionStatus.ACTIVE,
-            in_force_from=_local_midnight(v1_start),
-        )
+        _signed_in_past(v1, v1_start, alice=alice, carol=carol, marketing=marketing, sales=sales)
 
-        v2 = services.version_amend(actor=alice, agreement=agreement, source=Source.DEMO)
+        with audit_dated(_at(v2_start, -21, 10)):
+            v2 = services.version_amend(actor=alice, agreement=agreement, source=Source.DEMO)
         volume = v2.commitments.get(kind="mql_volume")
-        services.version_edit(
-            actor=alice,
-            version=v2,
-            expected_revision=None,
-            fields={
-                **_dates(v2_start),
-                "change_summary": "Raise the MQL volume target to 120 a month and lower the threshold to 55.",
-                "mql_threshold": 55,
-            },
-            update=[(volume, {"target": Decimal(120)})],
-            source=Source.DEMO,
-            what="raise the MQL target",
-        )
+        with audit_dated(_at(v2_start, -20, 11)):
+            services.version_edit(
+                actor=alice,
+                version=v2,
+                expected_revision=None,
+                fields={
+                    **_dates(v2_start),
+                    "change_summary": "Raise the MQL volume target to 120 a month and lower the "
+                    "threshold to 55.",
+                    "mql_threshold": 55,
+                },
+                update=[(volume, {"target": Decimal(120)})],
+                source=Source.DEMO,
+                what="raise the MQL target",
+            )
         v2.refresh_from_db()
-        v1.refresh_from_db()
-        _lifecycle(
-            v1,
-            carol,
-            "superseded by v2",
-            status=VersionStatus.SUPERSEDED,
-            in_force_until=_local_midnight(v2_start),
-        )
-        _lifecycle(
-            v2,
-            carol,
-            "signed by both parties",
-            status=VersionStatus.ACTIVE,
-            in_force_from=_local_midnight(v2_start),
-        )
+        _signed_in_past(v2, v2_start, alice=alice, carol=carol, marketing=marketing, sales=sales)
 
         v3 = services.version_amend(actor=carol, agreement=agreement, source=Source.DEMO)
         first_contact = v3.commitments.get(kind="first_contact_within")
@@ -381,6 +382,6 @@ def seed(stdout=None) -> None:
             source=Source.DEMO,
             what="first draft",
         )
-    from slas.demo_signing import seed as seed_signing  # v2 signed, v3 pending
+    from slas.demo_signing import seed as seed_signing  # v3 pending
 
     seed_signing(stdout)

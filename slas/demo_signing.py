@@ -1,6 +1,12 @@
-"""Demo signing records: v2 of Marketing ⇄ Sales carries a real signing round (Alice and
-Carol, dated at its in-force instant) with its audit entries and certificate; v3 is sent
-for signature with Alice's signature in. Idempotent: what exists is left as it is.
+"""Demo signing records: v1 and v2 of Marketing ⇄ Sales carry real signing rounds (Alice
+and Carol, sent and signed in the days before each takes effect), with their sealed
+copies, audit entries and certificates; v3 is sent for signature with Alice's signature in.
+
+The past rounds are written the way the signing services write them, dated in the past
+and without notifying anybody (nobody needs telling today about a signature of months
+ago). `slas.demo` calls `version_signed_in_past` between building one version and
+amending the next, so the audit chain reads in time order. Idempotent: what exists is
+left as it is.
 """
 
 from __future__ import annotations
@@ -11,12 +17,15 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from portal.demo import DEMO_PASSWORD
-from slas.models import Agreement, VersionStatus
+from portal.models import Team
+from slas.models import Agreement, Version, VersionStatus
 from slas.signing import (
     CONSENT_STATEMENT,
+    _lifecycle_save,
     audit_append,
+    bytes_hash,
     signature_add,
-    version_content_hash,
+    version_live_bytes,
     version_send_for_signature,
 )
 from slas.signing_models import (
@@ -38,49 +47,58 @@ def _say(stdout, text: str) -> None:
         stdout.write(text)
 
 
-def _v2_signed_round(agreement, v2, *, alice, carol, stdout) -> None:
-    if SigningRound.objects.filter(version=v2).exists() or v2.in_force_from is None:
-        return
-    at = v2.in_force_from
-    sent_at = at - datetime.timedelta(days=3)
-    content_hash = version_content_hash(v2)
-    v2.content_hash = content_hash
-    from slas.signing import _lifecycle_save
+def version_signed_in_past(
+    version: Version,
+    *,
+    sent_by,
+    sent_at: datetime.datetime,
+    signers: list[tuple[object, Team, datetime.datetime]],
+    in_force_from: datetime.datetime,
+    stdout=None,
+) -> None:
+    """Send `version` at `sent_at`, sign it by each (user, team, at), put it in force.
 
-    _lifecycle_save(v2, ["content_hash"], actor=alice, what="sealed (demo)")
+    What sending, signing and activation do, in that order and at those times: the
+    sealed copy and its hash, one request per party team, the signatures, the previous
+    active version superseded, the audit entries. Times must go forward.
+    """
+    if SigningRound.objects.filter(version=version).exists() or not version.is_draft:
+        return
+    agreement = version.agreement
+    snapshot = version_live_bytes(version)
+    content_hash = bytes_hash(snapshot)
+    version.status, version.content_hash = VersionStatus.PENDING_SIGNATURE, content_hash
+    _lifecycle_save(version, ["status", "content_hash"], actor=sent_by, what="sent for signature")
     rnd = SigningRound.objects.create(
-        version=v2,
+        version=version,
         number=1,
         order=SigningOrder.PARALLEL,
-        status=RoundStatus.COMPLETED,
+        status=RoundStatus.OPEN,
         content_hash=content_hash,
-        sent_by=alice,
+        content_snapshot=snapshot,
+        sent_by=sent_by,
         sent_at=sent_at,
-        activates_at=at,
-        closed_at=at,
     )
-    parties = {team.name: team for team in agreement.parties.all()}
     audit_append(
         agreement=agreement,
         action=AuditAction.SENT,
-        actor=alice,
-        version=v2,
+        actor=sent_by,
+        version=version,
         at=sent_at,
         data={
             "round": 1,
-            "order": "parallel",
+            "order": SigningOrder.PARALLEL,
             "content_hash": content_hash,
-            "signatories": sorted(parties),
+            "signatories": [team.name for _user, team, _at in signers],
         },
     )
-    for position, (user, team_name) in enumerate([(alice, "Marketing"), (carol, "Sales")]):
-        team = parties[team_name]
+    for position, (user, team, at) in enumerate(signers):
         request = SignatureRequest.objects.create(
             round=rnd, position=position, team=team, status=RequestStatus.SIGNED, opened_at=sent_at
         )
         Signature.objects.create(
             request=request,
-            version=v2,
+            version=version,
             user=user,
             team=team,
             role="manager",
@@ -95,7 +113,7 @@ def _v2_signed_round(agreement, v2, *, alice, carol, stdout) -> None:
             agreement=agreement,
             action=AuditAction.SIGNED,
             actor=user,
-            version=v2,
+            version=version,
             at=at,
             data={
                 "round": 1,
@@ -108,23 +126,38 @@ def _v2_signed_round(agreement, v2, *, alice, carol, stdout) -> None:
                 "content_hash": content_hash,
             },
         )
-    v1 = agreement.versions.filter(number=1, status=VersionStatus.SUPERSEDED).first()
-    if v1 is not None:
+    rnd.status = RoundStatus.COMPLETED
+    rnd.closed_at = signers[-1][2]
+    rnd.activates_at = in_force_from
+    rnd.save(update_fields=["status", "closed_at", "activates_at"])
+
+    last = signers[-1][0]  # as in the services: the last signature puts it in force
+    previous = agreement.versions.filter(status=VersionStatus.ACTIVE).first()
+    if previous is not None:
+        previous.status, previous.in_force_until = VersionStatus.SUPERSEDED, in_force_from
+        _lifecycle_save(previous, ["status", "in_force_until"], actor=last, what="superseded")
         audit_append(
             agreement=agreement,
             action=AuditAction.SUPERSEDED,
-            version=v1,
-            at=at,
-            data={"by_version": v2.number, "in_force_until": at},
+            version=previous,
+            at=in_force_from,
+            data={"by_version": version.number, "in_force_until": in_force_from},
         )
+    version.status, version.in_force_from = VersionStatus.ACTIVE, in_force_from
+    _lifecycle_save(version, ["status", "in_force_from"], actor=last, what="activated")
     audit_append(
         agreement=agreement,
         action=AuditAction.ACTIVATED,
-        version=v2,
-        at=at,
-        data={"in_force_from": at, "content_hash": content_hash, "supersedes": 1 if v1 else None},
+        version=version,
+        at=in_force_from,
+        data={
+            "in_force_from": in_force_from,
+            "content_hash": content_hash,
+            "supersedes": previous.number if previous is not None else None,
+        },
     )
-    _say(stdout, f"Signing: {v2} signed by Alice and Carol, with its certificate.")
+    names = " and ".join(user.get_full_name() for user, _team, _at in signers)
+    _say(stdout, f"Signing: {version} signed by {names}, with its certificate.")
 
 
 def _v3_sent_with_alice(v3, *, alice, stdout) -> None:
@@ -154,10 +187,6 @@ def seed(stdout=None) -> None:
     agreement = Agreement.objects.filter(title=MARKETING_SALES).first()
     if agreement is None or len(users) < 2:
         return
-    versions = {v.number: v for v in agreement.versions.all()}
-    if 2 in versions:
-        _v2_signed_round(
-            agreement, versions[2], alice=users["alice"], carol=users["carol"], stdout=stdout
-        )
-    if 3 in versions:
-        _v3_sent_with_alice(versions[3], alice=users["alice"], stdout=stdout)
+    v3 = agreement.versions.filter(number=3).first()
+    if v3 is not None:
+        _v3_sent_with_alice(v3, alice=users["alice"], stdout=stdout)

@@ -3,6 +3,8 @@ import pytest
 from slas import demo, selectors
 from slas.history import Source, split_reason
 from slas.models import PART_MODELS, Agreement, Version
+from slas.signing import audit_verify
+from slas.signing_models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +41,30 @@ def test_the_demo_draft_differs_from_the_active_version(cast):
     comparison = selectors.version_compare(ms.versions.get(number=2), ms.versions.get(number=3))
     changed = {c.key for c in comparison.components if c.has_changes}
     assert {"definitions", "handoff", "kpis"} <= changed
+
+
+def test_the_demo_audit_trail_never_goes_back_in_time_and_its_chains_verify(cast):
+    # given / when
+    demo.seed()
+    # then
+    for agreement in Agreement.objects.all():
+        entries = list(AuditEntry.objects.filter(agreement=agreement).order_by("seq"))
+        assert entries, agreement
+        times = [entry.at for entry in entries]
+        assert times == sorted(times), [(e.seq, e.action, e.version_number, e.at) for e in entries]
+        assert audit_verify(agreement=agreement).intact
+
+
+def test_the_demo_versions_are_drafted_then_sent_signed_and_activated_in_order(cast):
+    # given / when
+    demo.seed()
+    # then
+    ms = Agreement.objects.get(title=demo.MARKETING_SALES)
+    for number in (1, 2):
+        actions = list(
+            AuditEntry.objects.filter(agreement=ms, version_number=number)
+            .exclude(action="superseded")
+            .order_by("seq")
+            .values_list("action", flat=True)
+        )
+        assert actions == ["created", "edited", "sent", "signed", "signed", "activated"]
