@@ -159,20 +159,24 @@ class PartyChoiceField(forms.ModelChoiceField):
         return self._parties[key]
 
 
+def _stage_choices() -> list[tuple[str, str]]:
+    """The funnel stages with the leads area's translated labels (read per form, so in the
+    language of the request)."""
+    from leads.lifecycle import stage_label
+
+    return [("", "—"), *((stage, stage_label(stage)) for stage in FUNNEL_STAGES)]
+
+
 class CommitmentForm(PartForm):
     hours = forms.DecimalField(
         label=gettext_lazy("Hours (H)"), required=False, min_value=Decimal("0.01"), max_digits=6
     )
     attempts = forms.IntegerField(label=gettext_lazy("Attempts (K)"), required=False, min_value=1)
     from_stage = forms.ChoiceField(
-        label=gettext_lazy("From stage"),
-        required=False,
-        choices=[("", "—"), *[(s, s.upper() if len(s) == 3 else s) for s in FUNNEL_STAGES]],
+        label=gettext_lazy("From stage"), required=False, choices=_stage_choices
     )
     to_stage = forms.ChoiceField(
-        label=gettext_lazy("To stage"),
-        required=False,
-        choices=[("", "—"), *[(s, s.upper() if len(s) == 3 else s) for s in FUNNEL_STAGES]],
+        label=gettext_lazy("To stage"), required=False, choices=_stage_choices
     )
 
     class Meta:

@@ -16,6 +16,8 @@ lead cannot be worked::
 Per-period figures are ``ceil(total / periods)`` for each stage independently,
 so ``per_period * periods`` may slightly exceed the total; that is the safe side
 for planning.
+
+Messages and labels are translated (they reach people through the planner page).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal, InvalidOperation, localcontext
 from types import MappingProxyType
 from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 #: Stage-to-stage conversion rates, in funnel order (top to bottom).
 RATE_KEYS = (
@@ -47,11 +52,21 @@ DEFAULT_RATES: MappingProxyType[str, Decimal] = MappingProxyType(
 )
 
 _RATE_LABELS = {
-    "lead_to_mql": "lead → MQL",
-    "mql_to_sal": "MQL → SAL",
-    "sal_to_sql": "SAL → SQL",
-    "sql_to_opportunity": "SQL → opportunity",
-    "opportunity_to_won": "opportunity → won",
+    "lead_to_mql": gettext_lazy("lead → MQL"),
+    "mql_to_sal": gettext_lazy("MQL → SAL"),
+    "sal_to_sql": gettext_lazy("SAL → SQL"),
+    "sql_to_opportunity": gettext_lazy("SQL → opportunity"),
+    "opportunity_to_won": gettext_lazy("opportunity → won"),
+}
+
+#: What each count of :class:`StageCounts` is, for people (the planner's table).
+STAGE_LABELS = {
+    "leads": gettext_lazy("Leads"),
+    "mqls": gettext_lazy("MQLs"),
+    "sals": gettext_lazy("SALs"),
+    "sqls": gettext_lazy("SQLs"),
+    "opportunities": gettext_lazy("Opportunities"),
+    "won": gettext_lazy("Won deals"),
 }
 
 
@@ -93,20 +108,31 @@ class FunnelPlan:
         per = self.per_period.as_dict()
         return [(stage, count, per[stage]) for stage, count in self.total.as_dict().items()]
 
+    def labelled_rows(self) -> list[tuple[str, Any, int, int]]:
+        """``(stage, label, total, per_period)``: :meth:`rows` with each stage's label."""
+        return [(stage, STAGE_LABELS[stage], total, per) for stage, total, per in self.rows()]
+
 
 def _ceil(value: Decimal) -> int:
     return int(value.to_integral_value(rounding=ROUND_CEILING))
 
 
-def _to_decimal(name: str, value: Any) -> Decimal:
+def _to_decimal(name: Any, value: Any) -> Decimal:
+    not_a_number = _("%(name)s must be a number, got %(value)s.") % {
+        "name": name,
+        "value": repr(value),
+    }
     if isinstance(value, bool) or value is None:
-        raise ValueError(f"{name} must be a number, got {value!r}.")
+        raise ValueError(not_a_number)
     try:
         result = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}.") from None
+        raise ValueError(not_a_number) from None
     if not result.is_finite():
-        raise ValueError(f"{name} must be a finite number, got {value!r}.")
+        raise ValueError(
+            _("%(name)s must be a finite number, got %(value)s.")
+            % {"name": name, "value": repr(value)}
+        )
     return result
 
 
@@ -114,18 +140,25 @@ def _validate_rates(rates: dict[str, Any]) -> dict[str, Decimal]:
     unknown = sorted(set(rates) - set(RATE_KEYS))
     if unknown:
         raise ValueError(
-            f"Unknown conversion rate(s): {', '.join(unknown)}. Expected: {', '.join(RATE_KEYS)}."
+            _("Unknown conversion rate(s): %(names)s. Expected: %(expected)s.")
+            % {"names": ", ".join(unknown), "expected": ", ".join(RATE_KEYS)}
         )
     missing = [key for key in RATE_KEYS if key not in rates]
     if missing:
-        raise ValueError(f"Missing conversion rate(s): {', '.join(missing)}.")
+        raise ValueError(
+            _("Missing conversion rate(s): %(names)s.") % {"names": ", ".join(missing)}
+        )
     clean = {}
     for key in RATE_KEYS:
-        rate = _to_decimal(f"Conversion rate {_RATE_LABELS[key]}", rates[key])
+        name = _("Conversion rate %(rate)s") % {"rate": _RATE_LABELS[key]}
+        rate = _to_decimal(name, rates[key])
         if not (Decimal(0) < rate <= Decimal(1)):
             raise ValueError(
-                f"Conversion rate {_RATE_LABELS[key]} must be greater than 0 and at most 1 "
-                f"(a fraction, e.g. 0.25 for 25%), got {rate}."
+                _(
+                    "Conversion rate %(rate)s must be greater than 0 and at most 1 "
+                    "(a fraction, e.g. 0.25 for 25%%), got %(value)s."
+                )
+                % {"rate": _RATE_LABELS[key], "value": rate}
             )
         clean[key] = rate
     return clean
@@ -144,16 +177,22 @@ def reverse_funnel(
     fraction in (0, 1]. ``periods`` (e.g. months) must be a positive integer.
     Raises :class:`ValueError` with a readable message on invalid input.
     """
-    goal = _to_decimal("Revenue goal", revenue_goal)
+    goal = _to_decimal(_("Revenue goal"), revenue_goal)
     if goal <= 0:
-        raise ValueError(f"Revenue goal must be greater than 0, got {goal}.")
-    deal = _to_decimal("Average deal size", avg_deal_size)
+        raise ValueError(_("Revenue goal must be greater than 0, got %(value)s.") % {"value": goal})
+    deal = _to_decimal(_("Average deal size"), avg_deal_size)
     if deal <= 0:
-        raise ValueError(f"Average deal size must be greater than 0, got {deal}.")
+        raise ValueError(
+            _("Average deal size must be greater than 0, got %(value)s.") % {"value": deal}
+        )
     if isinstance(periods, bool) or not isinstance(periods, int):
-        raise ValueError(f"Number of periods must be a whole number, got {periods!r}.")
+        raise ValueError(
+            _("Number of periods must be a whole number, got %(value)s.") % {"value": repr(periods)}
+        )
     if periods < 1:
-        raise ValueError(f"Number of periods must be at least 1, got {periods}.")
+        raise ValueError(
+            _("Number of periods must be at least 1, got %(value)s.") % {"value": periods}
+        )
     clean_rates = _validate_rates(rates)
 
     with localcontext() as ctx:

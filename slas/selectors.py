@@ -8,6 +8,7 @@ parts or history rows (pages rely on it; tests count).
 from __future__ import annotations
 
 import datetime
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,11 +16,11 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from portal import permissions
 from slas import funnel
-from slas.history import split_reason
+from slas.history import Source, split_reason
 from slas.models import (
     PART_MODELS,
     Agreement,
@@ -376,7 +377,7 @@ def part_label(part_name: str, data: dict[str, Any]) -> str:
         params = data.get("params") or {}
         detail = ""
         if "from_stage" in params:
-            detail = f" {params.get('from_stage')} → {params.get('to_stage')}"
+            detail = f" {_stage_label(params.get('from_stage'))} → {_stage_label(params.get('to_stage'))}"
         return f"{data['owner_team']['name']} · {kind}{detail}"
     if part_name == "holidays":
         return f"{data['date']} {data.get('name') or ''}".strip()
@@ -414,6 +415,59 @@ def _match_rows(key, old: list[dict], new: list[dict]) -> tuple[dict[int, dict],
     matched = set(pairs.values())
     left = [item for index, item in enumerate(old) if index not in matched]
     return {index: old[o] for index, o in pairs.items()}, left
+
+
+def _stage_label(stage: Any) -> str:
+    from leads.lifecycle import stage_label
+
+    return stage_label(str(stage)) if stage else "—"
+
+
+def _number(value: Any) -> str:
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:  # decimal.InvalidOperation: not a number, show it as it is
+        return str(value)
+    return format(number.normalize(), "f") if number == number.to_integral() else str(number)
+
+
+def commitment_terms(kind: str, params: dict[str, Any] | None) -> str:
+    """A commitment's parameters as words: "within 24 business hours", "from SQL to
+    Opportunity" (empty when the kind has none)."""
+    params = dict(params or {})
+    words = []
+    if "hours" in params:
+        hours = params.pop("hours")
+        count = math.ceil(hours) if isinstance(hours, (int, float)) else 2  # plural form
+        words.append(
+            ngettext(
+                "within %(hours)s business hour",
+                "within %(hours)s business hours",
+                count,
+            )
+            % {"hours": _number(hours)}
+        )
+    if "attempts" in params:
+        attempts = params.pop("attempts")
+        count = attempts if isinstance(attempts, int) else 2
+        words.append(
+            ngettext(
+                "at least %(attempts)s contact attempt before a recycle",
+                "at least %(attempts)s contact attempts before a recycle",
+                count,
+            )
+            % {"attempts": attempts}
+        )
+    if "from_stage" in params or "to_stage" in params:
+        words.append(
+            _("from %(from_stage)s to %(to_stage)s")
+            % {
+                "from_stage": _stage_label(params.pop("from_stage", None)),
+                "to_stage": _stage_label(params.pop("to_stage", None)),
+            }
+        )
+    words.extend(f"{name}: {value}" for name, value in sorted(params.items()))
+    return ", ".join(words)
 
 
 def _diff_parts(part_name: str, old: list[dict], new: list[dict]) -> PartDiff:
@@ -477,6 +531,14 @@ _HISTORY_SKIP = {
 }
 
 
+HISTORY_KIND_LABELS = {
+    "created": gettext_lazy("added"),
+    "changed": gettext_lazy("changed"),
+    "removed": gettext_lazy("removed"),
+    "status": gettext_lazy("status"),
+}
+
+
 @dataclass
 class HistoryChange:
     """One row of history: a created, changed or removed object of the agreement."""
@@ -490,6 +552,10 @@ class HistoryChange:
     kind: str  # "created" | "changed" | "removed" | "status"
     subject: str
     changes: list[FieldChange]
+
+    @property
+    def kind_label(self) -> str:
+        return str(HISTORY_KIND_LABELS.get(self.kind, self.kind))
 
 
 @dataclass
@@ -507,6 +573,11 @@ class HistoryEntry:
     @property
     def is_status_change(self) -> bool:
         return any(item.kind == "status" for item in self.items)
+
+    @property
+    def source_label(self) -> str:
+        """Where the edit came from, for people ("web form", "API"... translated)."""
+        return str(dict(Source.choices).get(self.source, self.source))
 
     @property
     def user_name(self) -> str:

@@ -177,7 +177,7 @@ class AgreementViewSet(
     )
     def create(self, request):
         if not permissions.can_create_agreement(request.user):
-            raise exceptions.PermissionDenied("Only managers start agreements.")
+            raise exceptions.PermissionDenied(_("Only managers start agreements."))
         payload = serializers.AgreementCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         agreement = services.agreement_create(
@@ -202,11 +202,11 @@ class AgreementViewSet(
             ids = int(request.query_params["a"]), int(request.query_params["b"])
         except (KeyError, ValueError):
             raise exceptions.ValidationError(
-                {"detail": "Give two version ids of this agreement: ?a=<id>&b=<id>."}
+                {"detail": _("Give two version ids of this agreement: ?a=<id>&b=<id>.")}
             ) from None
         versions = {v.pk: v for v in agreement.versions.filter(pk__in=ids)}
         if len({*ids} - set(versions)):
-            raise exceptions.NotFound("Both versions must belong to this agreement.")
+            raise exceptions.NotFound(_("Both versions must belong to this agreement."))
         comparison = selectors.version_compare(versions[ids[0]], versions[ids[1]])
         return Response(comparison.as_dict())
 
@@ -255,7 +255,9 @@ class VersionViewSet(
             permissions.visible_agreements(request.user), pk=payload.validated_data["agreement"].pk
         )
         if not permissions.can_manage_agreement(request.user, agreement):
-            raise exceptions.PermissionDenied("Only managers of a party team amend this agreement.")
+            raise exceptions.PermissionDenied(
+                _("Only managers of a party team amend this agreement.")
+            )
         version = services.version_amend(actor=request.user, agreement=agreement, source=Source.API)
         return Response(self.get_serializer(version).data, status=status.HTTP_201_CREATED)
 

@@ -105,6 +105,16 @@ def test_plan_keeps_its_inputs():
     assert result.rates == dict(DEFAULT_RATES)
 
 
+def test_labelled_rows_name_each_stage_for_people():
+    from django.utils import translation
+
+    with translation.override("ro"):
+        rows = [(stage, str(label)) for stage, label, _t, _p in plan().labelled_rows()]
+    assert rows[0] == ("leads", "Leaduri") and rows[1] == ("mqls", "MQL-uri")
+    assert [r[0] for r in rows] == [r[0] for r in plan().rows()]
+    assert plan().labelled_rows()[-1][2:] == (40, 4)
+
+
 @pytest.mark.parametrize("goal", [Decimal(0), Decimal("-1")])
 def test_goal_must_be_positive(goal):
     with pytest.raises(ValueError, match="Revenue goal must be greater than 0"):
