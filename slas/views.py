@@ -191,6 +191,10 @@ def version_detail(request, pk: int):
         {"section": section, "html": render_markdown(section.body)}
         for section in version.sections.all()
     ]
+    commitments = [
+        {"commitment": c, "terms": selectors.commitment_terms(c.kind, c.params)}
+        for c in version.commitments.all()
+    ]
     siblings = list(agreement.versions.order_by("-number"))
     previous = next((v for v in siblings if v.number < version.number), None)
     return render(
@@ -200,6 +204,7 @@ def version_detail(request, pk: int):
             "version": version,
             "agreement": agreement,
             "sections": sections,
+            "commitments": commitments,
             "components": EDITOR_TABS,
             "can_edit": permissions.can_edit_version(request.user, version),
             "can_manage": permissions.can_manage_agreement(request.user, agreement),

@@ -2,10 +2,13 @@
 query counts that do not grow with data."""
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
 
 from slas import services
+from slas.history import Source
 from slas.models import Version
 from slas.tests.factories import activate
 
@@ -293,6 +296,148 @@ class TestDocument:
             assert f'id="c-{key}"' in html
         assert "First <strong>Tuesday</strong> of the month." in html
         assert "Mon, Tue, Wed, Thu, Fri" in html
+
+
+class TestLabels:
+    def test_the_document_words_commitment_parameters(self, client, cast, draft):
+        # given a conversion commitment next to the fixture's 24-hour first contact
+        services.version_part_create(
+            actor=cast.alice,
+            version=draft,
+            part="commitments",
+            data={
+                "owner_team": cast.sales,
+                "kind": "conversion_rate",
+                "params": {"from_stage": "sql", "to_stage": "opportunity"},
+                "target": 30,
+                "period": "quarter",
+            },
+        )
+        client.force_login(cast.erin)
+        # when
+        html = client.get(f"/agreements/versions/{draft.pk}/").content.decode()
+        # then
+        assert "(within 24 business hours)" in html and "hours: 24" not in html
+        assert "(from SQL to Opportunity)" in html and "from_stage" not in html
+
+    def test_the_planner_names_each_stage_in_the_readers_language(self, client, cast, draft):
+        # given
+        client.force_login(cast.alice)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ro"
+        # when
+        html = client.get(f"/agreements/versions/{draft.pk}/planner/").content.decode()
+        # then
+        plan = html[html.index('data-testid="plan"') :]
+        assert '<tr data-stage="leads"><td>Leaduri</td>' in plan
+        assert '<tr data-stage="mqls"><td>MQL-uri</td>' in plan
+        assert "<td>leads</td>" not in plan and "<td>opportunities</td>" not in plan
+
+    def test_the_stage_choices_of_a_conversion_commitment_are_translated(self, cast, draft):
+        from slas.forms import CommitmentForm
+
+        with translation.override("ro"):
+            choices = dict(CommitmentForm(version=draft).fields["from_stage"].choices)
+        assert choices["opportunity"] == "Oportunitate" and choices["won"] == "Câștigat"
+        assert set(choices) == {"", "lead", "mql", "sal", "sql", "opportunity", "won"}
+
+    def test_a_conflict_names_the_kind_of_each_change_in_the_readers_language(
+        self, client, cast, draft
+    ):
+        # given Carol changed a term after Alice loaded the definitions
+        seen = draft.edit_revision
+        services.version_part_update(
+            actor=cast.carol,
+            instance=draft.terms.get(term="SQL"),
+            data={"definition": "Carol's SQL"},
+            source=Source.API,
+        )
+        client.force_login(cast.alice)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ro"
+        # when Alice saves the goals from the revision she saw
+        response = client.post(
+            f"/agreements/versions/{draft.pk}/edit/goals/",
+            {
+                "edit_revision": seen,
+                "v-revenue_goal_amount": "1000000",
+                "v-revenue_goal_currency": "USD",
+                "v-revenue_goal_period_months": "12",
+                "v-avg_deal_size": "25000",
+                "v-goal_statements": "Alice's",
+            },
+        )
+        # then
+        assert response.status_code == 409
+        conflict = response.content.decode()
+        conflict = conflict[conflict.index('data-testid="edit-conflict"') :]
+        assert '<span class="muted">(modificat)</span>' in conflict
+        assert "(changed)" not in conflict
+        assert f'<span class="pill">{Source.API.label}</span>' in conflict
+
+    def test_the_timeline_shows_where_each_edit_came_from_by_its_label(
+        self, client, cast, draft, monkeypatch
+    ):
+        # given an edit through the API, and a label that differs from the stored value
+        from slas import selectors
+
+        services.version_update(
+            actor=cast.carol, version=draft, data={"goal_statements": "x"}, source=Source.API
+        )
+        monkeypatch.setattr(
+            selectors.HistoryEntry,
+            "source_label",
+            property(lambda entry: f"label of {entry.source}"),
+        )
+        client.force_login(cast.erin)
+        # when
+        html = client.get(f"/agreements/{draft.agreement.pk}/history/").content.decode()
+        # then
+        assert '<span class="pill">label of API</span>' in html
+        assert '<span class="pill">API</span>' not in html
+
+    def test_the_source_label_is_the_translated_choice(self):
+        from slas.selectors import HistoryEntry
+
+        entry = HistoryEntry(
+            when=None,
+            user=None,
+            source="web form",
+            reason="",
+            version_number=None,
+            version_id=None,
+            items=[],
+        )
+        assert entry.source_label == str(Source.WEB.label)
+        entry.source = "something else"
+        assert entry.source_label == "something else"
+
+
+class TestReportLinks:
+    def test_a_version_that_was_in_force_links_to_its_compliance(self, client, cast, versions):
+        # given v1 in force and v2 a draft
+        from slas.testing import version_take_effect
+
+        v1, v2 = versions
+        version_take_effect(v1, in_force_from=timezone.now())
+        client.force_login(cast.erin)
+        # when
+        active = client.get(f"/agreements/versions/{v1.pk}/").content.decode()
+        draft = client.get(f"/agreements/versions/{v2.pk}/").content.decode()
+        # then
+        assert f'href="/reports/versions/{v1.pk}/" data-testid="compliance-link"' in active
+        assert "whatif-link" not in active
+        assert f'href="/reports/versions/{v2.pk}/what-if/" data-testid="whatif-link"' in draft
+        assert "compliance-link" not in draft
+
+    def test_a_superseded_version_that_was_never_in_force_links_to_neither(
+        self, client, cast, versions
+    ):
+        from slas.tests.factories import set_status
+
+        v1, _v2 = versions
+        set_status(v1, "superseded")
+        client.force_login(cast.erin)
+        html = client.get(f"/agreements/versions/{v1.pk}/").content.decode()
+        assert "compliance-link" not in html and "whatif-link" not in html
 
 
 def _editor_pages(version) -> dict[str, str]:
