@@ -25,7 +25,9 @@ class VersionRefSerializer(serializers.ModelSerializer):
 class AgreementSerializer(serializers.ModelSerializer):
     parties = TeamRefSerializer(many=True, read_only=True)
     versions = VersionRefSerializer(many=True, read_only=True)
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Agreement
@@ -47,7 +49,9 @@ class VersionSerializer(serializers.ModelSerializer):
         "here or in the If-Match header (one of them is required, else 428); a stale one is "
         "refused with 409 instead of overwriting someone's changes.",
     )
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Version
