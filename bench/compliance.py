@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sla_compliance \\
         python bench/compliance.py --events 10000,100000,1000000
 
-EMPTIES the leads, events, cycles and feedback tables of that database. For each
+EMPTIES the agreements, leads, events, cycles and feedback tables of that database. For each
 size it generates realistic lead histories across two versions of one agreement
 (handoffs, contact attempts, acceptances, rejections, sales recycles, returns to
 MQL, plus score/owner/note events), inserts them with COPY, builds the cycle facts
@@ -81,14 +81,11 @@ def setup_world():
         v = Version.objects.create(
             agreement=agreement,
             number=number,
-            status=status,
             effective_date=start.date(),
             end_date=start.date() + dt.timedelta(days=400),
             review_date=start.date() + dt.timedelta(days=180),
             calendar_timezone=TZ,
             first_contact_hours=Decimal(H),
-            in_force_from=start,
-            in_force_until=end,
             revenue_goal_amount=Decimal(1_000_000),
             avg_deal_size=Decimal(25_000),
         )
@@ -99,6 +96,9 @@ def setup_world():
                 Holiday.objects.get_or_create(
                     version=v, date=dt.date.fromisoformat(f"{year}-{month_day}")
                 )
+        # Parts are written while it is a draft; then it takes effect (a lifecycle-only save).
+        v.status, v.in_force_from, v.in_force_until = status, start, end
+        v.save(update_fields=["status", "in_force_from", "in_force_until"])
         versions.append(v)
     return people, agreement, versions, v1_start, now
 
@@ -217,6 +217,8 @@ def truncate() -> None:
             "TRUNCATE leads_cycle, leads_leadevent, leads_feedback, leads_lead, "
             "reports_complianceresult RESTART IDENTITY CASCADE"
         )
+        # The previous size's agreement: signed versions refuse deletes through the ORM.
+        cursor.execute("TRUNCATE slas_agreement, slas_version RESTART IDENTITY CASCADE")
 
 
 def load(agreement, leads, events, feedback, author_id, now) -> None:

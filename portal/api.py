@@ -28,8 +28,6 @@ class NotificationFilter(django_filters.FilterSet):
         method="filter_unread",
         label="Only unread (true or 1) or only read (false or 0)",
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Notification

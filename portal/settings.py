@@ -242,12 +242,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portal.api_errors.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "portal.api_lists.PageNumberPagination",
     # Lists filter by the fields each view names (`filterset_fields`; a value of the wrong
     # type answers 400) and order by `?ordering=` on the view's `ordering_fields`.
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "portal.api_lists.StrictFilterBackend",
+        "portal.api_lists.DeclaredOrderingFilter",
     ],
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [

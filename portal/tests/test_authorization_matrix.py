@@ -302,7 +302,10 @@ class World:
             created_by=cast.alice,
         )
         self.notification = Notification.objects.create(
-            recipient=cast.dan, kind="lead_assigned", title="A lead", dedupe_key=f"matrix-{next(WORLDS)}"
+            recipient=cast.dan,
+            kind="lead_assigned",
+            title="A lead",
+            dedupe_key=f"matrix-{next(WORLDS)}",
         )
         self.token, _raw = api_token_create(user=cast.dan, name="matrix")
         from django.core.files.base import ContentFile

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from portal.api_fields import WallTimeField
 from portal.models import Team
 from slas.models import PART_MODELS, Agreement, Version
 from slas.services import EDITABLE_VERSION_FIELDS
@@ -43,6 +44,8 @@ class AgreementCreateSerializer(serializers.Serializer):
 
 
 class VersionSerializer(serializers.ModelSerializer):
+    work_start = WallTimeField(required=False)
+    work_end = WallTimeField(required=False)
     edit_revision = serializers.IntegerField(
         required=False,
         help_text="Read: the draft's current revision. Write: the revision you edited, "

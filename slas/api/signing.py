@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import permissions
+from portal.api_fields import StrictCharField
 from portal.forms import client_address
 from slas import signing, signing_selectors
 from slas.models import VersionStatus
@@ -42,7 +43,7 @@ class SignSerializer(serializers.Serializer):
     password = serializers.CharField(trim_whitespace=False)
     full_name = serializers.CharField()
     consent = serializers.BooleanField()
-    content_hash = serializers.CharField(max_length=64)
+    content_hash = StrictCharField(max_length=64)
 
 
 class CommentSerializer(serializers.Serializer):
@@ -50,9 +51,9 @@ class CommentSerializer(serializers.Serializer):
 
 
 class VerifySerializer(serializers.Serializer):
-    content_hash = serializers.CharField(required=False, allow_blank=True, default="")
+    content_hash = StrictCharField(required=False, allow_blank=True, default="")
     # Verbatim: any added or removed byte, whitespace included, must fail verification.
-    document = serializers.CharField(
+    document = StrictCharField(
         required=False,
         allow_blank=True,
         default="",

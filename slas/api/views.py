@@ -215,7 +215,6 @@ class AgreementViewSet(
     list=extend_schema(
         summary="Versions you can see",
         tags=["versions"],
-        parameters=[OpenApiParameter("agreement", int, description="Only this agreement's")],
     ),
     retrieve=extend_schema(summary="One version's fields", tags=["versions"]),
 )
@@ -227,6 +226,8 @@ class VersionViewSet(
 ):
     serializer_class = serializers.VersionSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
+    filterset_fields = ["agreement", "status"]
+    ordering_fields = ["number", "effective_date", "created_at"]
 
     def get_queryset(self):
         queryset = (
@@ -234,9 +235,6 @@ class VersionViewSet(
             .select_related("agreement", "created_by")
             .order_by("agreement_id", "-number")
         )
-        agreement = self.request.query_params.get("agreement")
-        if agreement and agreement.isdigit():
-            queryset = queryset.filter(agreement_id=int(agreement))
         return queryset
 
     @extend_schema(
