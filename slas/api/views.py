@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -26,11 +27,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from portal import permissions
+from portal.api_lists import IdFilter, since_until
 from slas import selectors, services
 from slas.api import serializers
 from slas.exceptions import EditConflict, VersionLocked
 from slas.history import Source
-from slas.models import PART_MODELS, Commitment
+from slas.models import PART_MODELS, Agreement, Commitment, Version
 
 LOCKED = OpenApiResponse(
     serializers.ErrorSerializer,
@@ -154,6 +156,23 @@ class AgreementAreaErrors:
             ) from None
 
 
+class AgreementFilter(django_filters.FilterSet):
+    party = IdFilter(field_name="parties", label="Only agreements this team (id) is a party to")
+    created_after, created_before = since_until("created_at")
+
+    class Meta:
+        model = Agreement
+        fields = []
+
+
+class VersionFilter(django_filters.FilterSet):
+    agreement = IdFilter(field_name="agreement", label="Only this agreement's versions")
+
+    class Meta:
+        model = Version
+        fields = ["agreement", "status"]
+
+
 @extend_schema_view(
     list=extend_schema(summary="Agreements you can see", tags=["agreements"]),
     retrieve=extend_schema(summary="One agreement with its versions", tags=["agreements"]),
@@ -165,6 +184,9 @@ class AgreementViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = serializers.AgreementSerializer
+    filterset_class = AgreementFilter
+    ordering_fields = ["title", "created_at", "id"]
+    ordering = ["title"]
 
     def get_queryset(self):
         return selectors.agreement_list_for(self.request.user).select_related("created_by")
@@ -226,8 +248,8 @@ class VersionViewSet(
 ):
     serializer_class = serializers.VersionSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
-    filterset_fields = ["agreement", "status"]
-    ordering_fields = ["number", "effective_date", "created_at"]
+    filterset_class = VersionFilter
+    ordering_fields = ["number", "effective_date", "in_force_from", "created_at", "id"]
 
     def get_queryset(self):
         queryset = (
@@ -390,6 +412,32 @@ class PartViewSet(
         self.get_version().edit_revision = instance.version.edit_revision
 
 
+# Filters and extra sort columns per part (every part orders by position and id; its
+# default order is its model's).
+PART_FILTERS: dict[str, dict] = {
+    "scoring_rules": {"fields": ["dimension", "attribute"]},
+    "reason_codes": {"fields": ["applies_to", "code"]},
+    "commitments": {
+        "fields": ["kind", "period"],
+        "filters": {"owner_team": lambda: IdFilter(field_name="owner_team", label="Owner team")},
+    },
+    "holidays": {"dates": "date", "ordering": ["date"]},
+    "escalation_steps": {"fields": ["action"], "ordering": ["at_percent"]},
+}
+
+
+def _part_filterset(name: str) -> type[django_filters.FilterSet] | None:
+    spec = PART_FILTERS.get(name)
+    if spec is None:
+        return None
+    model = PART_MODELS[name]
+    attrs: dict = {key: make() for key, make in spec.get("filters", {}).items()}
+    if "dates" in spec:
+        attrs["date_after"], attrs["date_before"] = since_until(spec["dates"], dates=True)
+    attrs["Meta"] = type("Meta", (), {"model": model, "fields": spec.get("fields", [])})
+    return type(f"{model.__name__}Filter", (django_filters.FilterSet,), attrs)
+
+
 def _part_viewset(name: str) -> type[PartViewSet]:
     label = str(PART_MODELS[name]._meta.verbose_name_plural)
     tag = [f"version {label}"]
@@ -417,7 +465,12 @@ def _part_viewset(name: str) -> type[PartViewSet]:
             responses={204: None, **WRITE_ERRORS},
         ),
     )
-    cls = type(f"{PART_MODELS[name].__name__}ViewSet", (PartViewSet,), {"part_name": name})
+    attrs = {
+        "part_name": name,
+        "filterset_class": _part_filterset(name),
+        "ordering_fields": ["position", "id", *PART_FILTERS.get(name, {}).get("ordering", [])],
+    }
+    cls = type(f"{PART_MODELS[name].__name__}ViewSet", (PartViewSet,), attrs)
     return describe(cls)
 
 
