@@ -1,8 +1,16 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from portal.api import NotificationViewSet
+from portal.api import NotificationPreferencesView, NotificationViewSet
 
 router = SimpleRouter()
 router.register("notifications", NotificationViewSet, basename="notification")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path(
+        "notifications/preferences/",
+        NotificationPreferencesView.as_view(),
+        name="api-notification-preferences",
+    ),
+    *router.urls,
+]

@@ -150,6 +150,7 @@ MATRIX: dict[str, Rule] = {
     "notification-read-all": r(EVERYONE, method="post"),
     "notification-detail": r({"dan"}, sees={"dan"}, kwargs="notification"),
     "notification-read": r({"dan"}, sees={"dan"}, method="post", kwargs="notification"),
+    "api-notification-preferences": r(EVERYONE),
     "api_signing_send": r(MS_MANAGERS, method="post", kwargs="v3", **MS),
     "api_signing_sign": r(MS_MANAGERS, method="post", kwargs="v3_pending", **MS),
     "api_signing_decline": r(MS_MANAGERS, method="post", kwargs="v3_pending", **MS),
@@ -199,6 +200,7 @@ SALES_CS_MATRIX: dict[str, Rule] = {
     "agreement-detail": r(SALES_CS, sees=SALES_CS, kwargs="sc"),
     "version-detail": r(SALES_CS, sees=SALES_CS, kwargs="sc_v1"),
     "version-terms-list": r(SALES_CS, sees=SALES_CS, kwargs="sc_v1_parts"),
+    "version-commitments-list": r(SALES_CS, sees=SALES_CS, kwargs="sc_v1_parts"),
     "reports:agreement": r(SALES_CS, sees=SALES_CS, kwargs="sc"),
 }
 

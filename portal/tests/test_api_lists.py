@@ -1,0 +1,73 @@
+"""The list conventions of portal/api_lists.py, on the notifications list."""
+
+import datetime as dt
+
+import pytest
+from rest_framework.test import APIClient
+
+from portal.models import Notification
+from portal.notifications import notification_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client(cast):
+    client = APIClient()
+    client.force_authenticate(cast.dan)
+    return client
+
+
+@pytest.fixture
+def notes(cast):
+    made = [
+        notification_create(recipient=cast.dan, kind=kind, title=kind, dedupe_key=kind, email=False)
+        for kind in ("lead_assigned", "lead_at_risk", "lead_breached")
+    ]
+    long_ago = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    Notification.objects.filter(pk=made[0].pk).update(created_at=long_ago)
+    return made
+
+
+def ids(response):
+    assert response.status_code == 200, response.json()
+    return [row["id"] for row in response.json()["results"]]
+
+
+def test_notifications_filter_by_creation_time(client, notes):
+    assert ids(client.get("/api/v1/notifications/?created_before=2025-06-01T00:00:00Z")) == [
+        notes[0].pk
+    ]
+    # an offset PostgreSQL would refuse is still a valid instant
+    assert (
+        len(
+            ids(
+                client.get("/api/v1/notifications/", {"created_after": "2025-06-01T00:00:00+18:14"})
+            )
+        )
+        == 2
+    )
+
+
+def test_ordering_by_a_named_field_and_ties_broken_by_id(client, notes):
+    assert ids(client.get("/api/v1/notifications/?ordering=-kind")) == [
+        notes[2].pk,
+        notes[1].pk,
+        notes[0].pk,
+    ]
+    assert ids(client.get("/api/v1/notifications/?ordering=-created_at"))[-1] == notes[0].pk
+
+
+@pytest.mark.parametrize("value", ["title", "-body", "kind,read_at", "created_at,", ""])
+def test_ordering_by_an_undeclared_field_or_nothing_is_a_400(client, notes, value):
+    response = client.get("/api/v1/notifications/", {"ordering": value})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert [e["code"] for e in body["errors"]["ordering"]] in (["invalid_choice"], ["blank"])
+
+
+def test_an_instant_out_of_range_once_in_utc_is_a_400(client, notes):
+    response = client.get("/api/v1/notifications/", {"created_after": "0001-01-01T00:00:00+05:00"})
+    assert response.status_code == 400
+    assert response.json()["errors"]["created_after"][0]["code"] == "invalid"
