@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS
@@ -32,6 +33,7 @@ from leads.feedback_models import (
 )
 from leads.models import Feedback, Lead
 from portal import permissions
+from portal.api_lists import IdFilter, TrueFalseFilter, is_true, since_until
 from portal.models import TeamFunction
 from slas.models import Agreement
 
@@ -120,6 +122,19 @@ class FeedbackSerializer(serializers.ModelSerializer):
             raise _drf(error) from None
 
 
+class FeedbackFilter(django_filters.FilterSet):
+    lead = IdFilter(field_name="lead", label="Only feedback on this lead")
+    author = IdFilter(field_name="author", label="Only feedback by this person (user id)")
+    rating = extend_schema_field({"type": "integer", "enum": [1, 2, 3, 4, 5]})(
+        django_filters.ChoiceFilter(choices=[(n, str(n)) for n in range(1, 6)])
+    )
+    created_after, created_before = since_until("created_at")
+
+    class Meta:
+        model = Feedback
+        fields = []
+
+
 class FeedbackViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -130,19 +145,14 @@ class FeedbackViewSet(
     """Lead-quality feedback. Filter with `?lead=<id>`. The author may update for 24 hours."""
 
     serializer_class = FeedbackSerializer
+    filterset_class = FeedbackFilter
+    ordering_fields = ["created_at", "updated_at", "rating", "id"]
+    ordering = ["-created_at", "-id"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Feedback.objects.none()
-        queryset = (
-            selectors.visible_feedback(self.request.user)
-            .select_related("author")
-            .order_by("-created_at", "-id")
-        )
-        lead = self.request.query_params.get("lead")
-        if lead and lead.isdigit():
-            queryset = queryset.filter(lead_id=int(lead))
-        return queryset
+        return selectors.visible_feedback(self.request.user).select_related("author")
 
 
 # Review sessions -----------------------------------------------------------------------
@@ -177,11 +187,17 @@ class ReviewedLeadSerializer(serializers.ModelSerializer):
             raise _drf(error) from None
 
 
+class ReviewedLeadFilter(django_filters.FilterSet):
+    session = IdFilter(field_name="session", label="Only this session's agenda")
+    lead = IdFilter(field_name="lead", label="Only this lead's reviews")
+
+    class Meta:
+        model = ReviewedLead
+        fields = ["outcome", "picked_because"]
+
+
 @extend_schema_view(
-    list=extend_schema(
-        summary="Leads on the agendas of the sessions you can see",
-        parameters=[OpenApiParameter("session", int, description="Only this session's agenda")],
-    ),
+    list=extend_schema(summary="Leads on the agendas of the sessions you can see"),
     partial_update=extend_schema(
         summary="Record or change a reviewed lead's outcome and note (the session's managers)"
     ),
@@ -198,22 +214,16 @@ class ReviewedLeadViewSet(
 
     serializer_class = ReviewedLeadSerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
+    filterset_class = ReviewedLeadFilter
+    ordering_fields = ["position", "decided_at", "id"]
+    ordering = ["session_id", "position", "id"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ReviewedLead.objects.none()
-        queryset = ReviewedLead.objects.filter(
+        return ReviewedLead.objects.filter(
             session__in=permissions.visible_review_sessions(self.request.user)
         ).select_related("session")
-        session = self.request.query_params.get("session")
-        if session is not None:
-            try:
-                queryset = queryset.filter(session_id=int(session))
-            except ValueError:
-                raise ValidationError(
-                    {"session": [_("Give a session id (a whole number).")]}
-                ) from None
-        return queryset.order_by("session_id", "position", "id")
 
     def get_object(self):
         # Visible but not yours is 403 before any validation, as on the page.
@@ -400,6 +410,16 @@ class ReviewSessionSerializer(serializers.ModelSerializer):
         return ReviewSession.objects.prefetch_related("attendees", "leads").get(pk=instance.pk)
 
 
+class ReviewSessionFilter(django_filters.FilterSet):
+    agreement = IdFilter(field_name="agreement", label="Only this agreement's sessions")
+    organizer = IdFilter(field_name="organizer", label="Only sessions this person organizes")
+    scheduled_after, scheduled_before = since_until("scheduled_for")
+
+    class Meta:
+        model = ReviewSession
+        fields = ["status", "period_label"]
+
+
 class ReviewSessionViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -410,6 +430,9 @@ class ReviewSessionViewSet(
     """Lead review sessions: schedule (managers), read the minutes, update the minutes."""
 
     serializer_class = ReviewSessionSerializer
+    filterset_class = ReviewSessionFilter
+    ordering_fields = ["scheduled_for", "period_start", "created_at", "id"]
+    ordering = ["-scheduled_for", "-id"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -418,7 +441,6 @@ class ReviewSessionViewSet(
             permissions.visible_review_sessions(self.request.user)
             .select_related("organizer")
             .prefetch_related("attendees", "leads")
-            .order_by("-scheduled_for", "-id")
         )
 
     def perform_update(self, serializer):
@@ -515,6 +537,23 @@ class ActionItemSerializer(serializers.ModelSerializer):
             raise _drf(error) from None
 
 
+class ActionItemFilter(django_filters.FilterSet):
+    session = IdFilter(field_name="session", label="Only this session's action items")
+    owner = IdFilter(field_name="owner", label="Only items assigned to this person (user id)")
+    reviewed_lead = IdFilter(field_name="reviewed_lead", label="Only items on this reviewed lead")
+    due_after, due_before = since_until("due_date", dates=True)
+    mine = TrueFalseFilter(method="filter_mine", label="Only your own open items (true or 1)")
+
+    class Meta:
+        model = ActionItem
+        fields = ["status"]
+
+    def filter_mine(self, queryset, name, value):
+        if not is_true(value):
+            return queryset
+        return queryset.filter(owner=self.request.user).exclude(status=ActionStatus.DONE)
+
+
 class ActionItemViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -525,16 +564,16 @@ class ActionItemViewSet(
     """Action items of visible sessions; `?mine=1` for your own open ones."""
 
     serializer_class = ActionItemSerializer
+    filterset_class = ActionItemFilter
+    ordering_fields = ["due_date", "created_at", "done_at", "id"]
+    ordering = ["due_date", "id"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ActionItem.objects.none()
-        queryset = ActionItem.objects.filter(
+        return ActionItem.objects.filter(
             session__in=permissions.visible_review_sessions(self.request.user)
         ).select_related("session")
-        if self.request.query_params.get("mine"):
-            queryset = queryset.filter(owner=self.request.user).exclude(status=ActionStatus.DONE)
-        return queryset.order_by("due_date", "id")
 
 
 def register(router) -> None:

@@ -12,5 +12,6 @@ urlpatterns = [
     path("leads/events/bulk/", views.BulkEvents.as_view(), name="api-lead-events-bulk"),
     path("leads/<int:pk>/", views.LeadDetail.as_view(), name="api-lead-detail"),
     path("leads/<int:pk>/actions/", views.LeadActions.as_view(), name="api-lead-actions"),
+    path("leads/<int:pk>/events/", views.LeadEvents.as_view(), name="api-lead-events"),
     *router.urls,
 ]

@@ -12,44 +12,150 @@ from __future__ import annotations
 import csv
 import io
 
+import django_filters
 from django.conf import settings
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from leads import services
-from leads.api.serializers import LeadActionSerializer, LeadEventSerializer, LeadSerializer
+from leads.api.serializers import (
+    LeadActionSerializer,
+    LeadCreateSerializer,
+    LeadEventSerializer,
+    LeadSerializer,
+)
 from leads.formats import EVENT_COLUMNS, FormatError, ParsedEvent, iter_events_csv
 from leads.lifecycle import MoveRefused
+from leads.models import Lead, LeadEvent
 from portal import permissions
+from portal.api_lists import IdFilter, TrueFalseFilter, is_true, since_until
 from portal.models import Team
 
 MAX_BULK_EVENTS = 10_000
 
 
-class LeadList(generics.ListAPIView):
+class LeadFilter(django_filters.FilterSet):
+    owner = IdFilter(field_name="owner", label="Only leads of this rep (user id)")
+    marketing_team = IdFilter(field_name="marketing_team", label="Marketing team id")
+    sales_team = IdFilter(field_name="sales_team", label="Sales team id")
+    agreement = IdFilter(field_name="agreement", label="Agreement id")
+    created_after, created_before = since_until("created_at")
+    mine = TrueFalseFilter(method="filter_mine", label="Only leads you own (true or 1)")
+    flagged = TrueFalseFilter(field_name="flagged", label="Only flagged (true) or unflagged")
+
+    class Meta:
+        model = Lead
+        fields = ["stage", "source", "lead_source"]
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.filter(owner=self.request.user) if is_true(value) else queryset
+
+
+def _visible_leads(user):
+    return permissions.visible_leads(user).select_related("owner", "marketing_team", "sales_team")
+
+
+@extend_schema_view(
+    get=extend_schema(summary="Leads of your teams"),
+    post=extend_schema(
+        summary="Create one lead (managers of its marketing or sales team)",
+        request=LeadCreateSerializer,
+        responses={
+            201: LeadSerializer,
+            400: OpenApiResponse(
+                description="Invalid input; a lead with this source and external_id "
+                "already exists (code duplicate); a field the portal sets (code read_only)."
+            ),
+        },
+    ),
+)
+class LeadList(generics.ListCreateAPIView):
+    """Leads of your teams. POST creates one through `leads.services.lead_create`: the
+    portal scores it, hands it off when it qualifies and picks its owner; the client
+    names only the lead's own fields and its two teams."""
+
     serializer_class = LeadSerializer
+    filterset_class = LeadFilter
+    ordering_fields = ["created_at", "updated_at", "fit_score", "interest_score", "id"]
+    ordering = ["-created_at", "-id"]
+    queryset = Lead.objects.none()  # for the schema; get_queryset scopes to the user
 
     def get_queryset(self):
-        qs = permissions.visible_leads(self.request.user).select_related(
-            "owner", "marketing_team", "sales_team"
+        return _visible_leads(self.request.user)
+
+    def post(self, request, *args, **kwargs):
+        # Who may create comes before what was sent, as for the bulk endpoint.
+        if not permissions.is_manager(request.user):
+            raise PermissionDenied(_("Only a manager of a marketing or sales team creates leads."))
+        payload = LeadCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        marketing_team, sales_team = data.pop("marketing_team"), data.pop("sales_team")
+        if not permissions.can_import_leads(request.user, marketing_team, sales_team):
+            raise PermissionDenied(
+                _("Only a manager of the lead's marketing or sales team can create it.")
+            )
+        occurred_at = timezone.now()
+        try:
+            lead = services.lead_create(
+                marketing_team=marketing_team,
+                sales_team=sales_team,
+                actor=request.user,
+                occurred_at=occurred_at,
+                **data,
+            )
+        except MoveRefused as refused:
+            raise ValidationError({"non_field_errors": [str(refused)]}) from None
+        if lead.created_at != occurred_at:
+            # Another request created the same (source, external_id) between our check
+            # and the write: the service then hands back the existing lead.
+            raise ValidationError({"external_id": [LeadCreateSerializer.duplicate_error()]})
+        lead = _visible_leads(request.user).get(pk=lead.pk)
+        url = reverse("api-lead-detail", args=[lead.pk])
+        return Response(
+            LeadSerializer(lead, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": request.build_absolute_uri(url)},
         )
-        if self.request.query_params.get("mine"):
-            qs = qs.filter(owner=self.request.user)
-        return qs.order_by("-created_at", "-id")
 
 
 class LeadDetail(generics.RetrieveAPIView):
     serializer_class = LeadSerializer
 
     def get_queryset(self):
-        return permissions.visible_leads(self.request.user).select_related(
-            "owner", "marketing_team", "sales_team"
-        )
+        return _visible_leads(self.request.user)
+
+
+class LeadEventFilter(django_filters.FilterSet):
+    occurred_after, occurred_before = since_until("occurred_at")
+
+    class Meta:
+        model = LeadEvent
+        fields = ["kind"]
+
+
+@extend_schema_view(get=extend_schema(summary="A lead's events, oldest first"))
+class LeadEvents(generics.ListAPIView):
+    """The lead's timeline: every event, by `occurred_at`. Leads you cannot see are 404."""
+
+    serializer_class = LeadEventSerializer
+    filterset_class = LeadEventFilter
+    ordering_fields = ["occurred_at", "id"]
+    ordering = ["occurred_at", "id"]
+    queryset = LeadEvent.objects.none()  # for the schema
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return LeadEvent.objects.none()
+        lead = get_object_or_404(permissions.visible_leads(self.request.user), pk=self.kwargs["pk"])
+        return LeadEvent.objects.filter(lead=lead).select_related("actor")
 
 
 class LeadActions(APIView):

@@ -166,6 +166,7 @@ MATRIX: dict[str, Rule] = {
     "api-lead-events-bulk": r({"alice", "carol"}, method="post"),
     "api-lead-detail": r(MARKETING_SALES, kwargs="lead", **MS),
     "api-lead-actions": r(SALES_WORKERS, method="post", kwargs="lead", **MS),
+    "api-lead-events": r(MARKETING_SALES, kwargs="lead", **MS),
     "feedback-list": r(EVERYONE),
     "feedback-detail": r(MARKETING_SALES, kwargs="feedback", **MS),
     "review-session-list": r(EVERYONE),
