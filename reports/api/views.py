@@ -2,33 +2,63 @@
 
 from __future__ import annotations
 
+import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
 from portal import permissions
+from portal.api_lists import IdFilter
 from reports import exports, selectors
+from slas.models import Version
 
 
-class ComplianceViewSet(viewsets.ViewSet):
+class ComplianceVersionFilter(django_filters.FilterSet):
+    agreement = IdFilter(field_name="agreement", label="Only this agreement's versions")
+
+    class Meta:
+        model = Version
+        fields = ["agreement", "status"]
+
+
+class VersionComplianceSerializer(serializers.Serializer):
+    """The shape of `reports.exports.version_compliance_json` (documentation only)."""
+
+    version = serializers.DictField(read_only=True)
+    as_of = serializers.JSONField(read_only=True)
+    periods = serializers.ListField(child=serializers.CharField(), read_only=True)
+    ungoverned_handoffs = serializers.JSONField(read_only=True)
+    scorecards = serializers.ListField(child=serializers.DictField(), read_only=True)
+
+
+class ComplianceViewSet(viewsets.GenericViewSet):
     """`GET compliance/versions/` lists the visible versions that have been in force
-    with their latest period's result per commitment; `GET compliance/versions/<id>/`
-    gives every commitment in every period (`?period=2026-03` keeps one period)."""
+    with their latest period's result per commitment, a page at a time (each version's
+    numbers are computed for its page only); `GET compliance/versions/<id>/` gives every
+    commitment in every period (`?period=2026-03` keeps one period)."""
 
     lookup_value_regex = r"\d+"
+    queryset = Version.objects.none()  # for the schema: filters and pages of versions
+    filterset_class = ComplianceVersionFilter
+    ordering_fields = ["number", "in_force_from", "id"]
+    ordering = ["agreement_id", "number"]
 
-    def _versions(self, request):
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Version.objects.none()
         return (
-            permissions.visible_versions(request.user)
+            permissions.visible_versions(self.request.user)
             .filter(in_force_from__isnull=False)
             .select_related("agreement")
-            .order_by("agreement_id", "number")
         )
 
-    @extend_schema(operation_id="compliance_versions_list", responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="compliance_versions_list",
+        responses=VersionComplianceSerializer(many=True),
+    )
     def list(self, request):
-        versions = list(self._versions(request))
+        versions = list(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
         comps = selectors.compliance_for_versions(versions) if versions else {}
         data = []
         for version in versions:
@@ -40,7 +70,7 @@ class ComplianceViewSet(viewsets.ViewSet):
                         r for r in commitment["results"] if r["period"] == label
                     ]
             data.append(body)
-        return Response({"count": len(data), "results": data})
+        return self.get_paginated_response(data)
 
     @extend_schema(
         operation_id="compliance_versions_retrieve",
