@@ -31,15 +31,21 @@ def copy_insert(
     *,
     ignore_conflicts: bool = False,
     order_by: Sequence[str] = (),
-) -> None:
+    returning: Sequence[str] = (),
+) -> list[tuple] | None:
     """Insert the objects (their pks are not set). With `ignore_conflicts`, rows that
     violate a unique constraint are skipped, in `order_by` order (so concurrent writers
-    take index locks in one order and cannot deadlock)."""
+    take index locks in one order and cannot deadlock).
+
+    With `returning` (column names; PostgreSQL with `ignore_conflicts` only) the rows
+    actually inserted are returned with those columns; otherwise None."""
     if not objs:
-        return
+        return [] if returning else None
     if connection.vendor != "postgresql":
         model.objects.bulk_create(objs, batch_size=1000, ignore_conflicts=ignore_conflicts)
-        return
+        return None
+    if returning and not ignore_conflicts:
+        raise ValueError("returning needs ignore_conflicts")
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     table = model._meta.db_table
     cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
@@ -57,7 +63,16 @@ def copy_insert(
                 copy.write_row(_values(fields, obj))
         if ignore_conflicts:
             order = f" ORDER BY {', '.join(order_by)}" if order_by else ""
+            back = ""
+            if returning:
+                names = [
+                    connection.ops.quote_name(model._meta.get_field(n).column) for n in returning
+                ]
+                back = f" RETURNING {', '.join(names)}"
             cursor.execute(
                 f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {target}{order} "  # noqa: S608
-                "ON CONFLICT DO NOTHING"
+                f"ON CONFLICT DO NOTHING{back}"
             )
+            if returning:
+                return cursor.fetchall()
+    return None

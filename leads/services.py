@@ -17,7 +17,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -40,6 +40,7 @@ from leads.lifecycle import (
 from leads.models import AssignmentCursor, Lead, LeadEvent
 from leads.scoring import LEAD_FIELDS, Rule, Score, score
 from portal.models import Membership, Role, Team
+from reports.cycles import EventIn as CycleEventIn
 from reports.facts import VersionIndex, lead_cycles_refresh
 from slas.models import Agreement, NurtureTrack, ReasonCode, ScoringRule, Version
 
@@ -278,31 +279,79 @@ def lead_events_ingest(*, items: Sequence[ParsedEvent], context: IngestContext) 
         return result
 
     with transaction.atomic():
-        leads, changed_attrs = _leads_resolve(valid, context, users)
+        leads, changed_attrs, fresh = _leads_resolve(valid, context, users)
         if context.mode == "live":
             valid = _live_moves_check(valid, leads, context, result)
-        created_by_lead = _events_insert(valid, leads)
+        stored: list[tuple[int, int, ParsedEvent, dict]] = []
+        created_by_lead = _events_insert(valid, leads, stored if fresh else None)
         created = sum(len(ids) for ids in created_by_lead.values())
         result.created += created
         result.duplicates += len(valid) - created
         touched = set(created_by_lead) | changed_attrs
         if touched:
             by_pk = {lead.pk: lead for lead in leads.values()}
-            _leads_derive(sorted(touched), context, rescore=changed_attrs, loaded=by_pk)
-            lead_cycles_refresh(touched, context.index)
+            # The leads created by this batch: their events are the ones just stored.
+            known: dict[int, list[StoredEvent]] = {pk: [] for pk in fresh & touched}
+            for event_id, lead_id, item, data in stored:
+                if lead_id in known:
+                    known[lead_id].append(_stored_event(event_id, item, data))
+            _leads_derive(
+                sorted(touched), context, rescore=changed_attrs, loaded=by_pk, known=known
+            )
+            lead_cycles_refresh(
+                touched,
+                context.index,
+                leads=by_pk,
+                events={pk: _cycle_events(events) for pk, events in known.items()},
+                without_cycles=set(known),
+            )
         result.lead_ids = touched
     return result
+
+
+class StoredEvent(NamedTuple):
+    """A stored event as derivation and cycles read it (see `_leads_derive`)."""
+
+    id: int
+    occurred_at: dt.datetime
+    kind: str
+    to_stage: str
+    reason_code: str
+    channel: str
+    data: dict
+
+
+def _stored_event(event_id: int, item: ParsedEvent, data: dict) -> StoredEvent:
+    return StoredEvent(
+        event_id,
+        item.occurred_at.astimezone(dt.UTC),  # as the database gives it back
+        item.kind,
+        item.to_stage,
+        item.reason_code,
+        item.channel,
+        data,
+    )
+
+
+def _cycle_events(events: list[StoredEvent]) -> list[CycleEventIn]:
+    return [
+        CycleEventIn(e.id, e.occurred_at, e.kind, e.to_stage, e.reason_code, e.channel)
+        for e in events
+        if e.kind in ("stage_changed", "contact_attempt")
+    ]
 
 
 def _leads_resolve(
     valid: list[tuple[ParsedEvent, int | None, dict]],
     context: IngestContext,
     users: dict[str, int | None],
-) -> tuple[dict[tuple[str, str], Lead], set[int]]:
+) -> tuple[dict[tuple[str, str], Lead], set[int], set[int]]:
     """Find or create the batch's leads (locked, in pk order) and apply lead columns.
 
-    Returns the leads by (source, external id) and the ids of leads whose attributes
-    changed (or that are new): those are scored again.
+    Returns the leads by (source, external id), the ids of leads whose attributes
+    changed (or that are new): those are scored again, and the ids of the leads this
+    call created (PostgreSQL only): their events are exactly the ones this batch
+    inserts, so they need not be read back.
     """
     by_source: dict[str, set[str]] = defaultdict(set)
     first_at: dict[tuple[str, str], dt.datetime] = {}
@@ -345,19 +394,32 @@ def _leads_resolve(
         if item.lead and _lead_columns_apply(lead, item.lead, users):
             changed[key] = lead
             changed_attrs.add(key)
+    fresh: set[int] = set()
     if new_leads:
         # Sorted keys: concurrent importers insert in one order and cannot deadlock.
-        copy_insert(
+        inserted = copy_insert(
             Lead,
             [new_leads[key] for key in missing],
             ignore_conflicts=True,
             order_by=("source", "external_id"),
+            returning=("id", "source", "external_id") if connection.vendor == "postgresql" else (),
         )
-        leads = load()
+        if inserted is None:
+            leads = load()
+        else:
+            # Inserted here, by this transaction: nobody else has events of these yet.
+            for pk, source, external_id in inserted:
+                lead = new_leads[(source, external_id)]
+                lead.pk = pk
+                lead._state.adding = False
+                leads[(source, external_id)] = lead
+                fresh.add(pk)
+            if len(inserted) < len(new_leads):  # a concurrent import created the others
+                leads = {**load(), **{k: v for k, v in leads.items() if v.pk in fresh}}
     updates = [lead for key, lead in changed.items() if key not in new_leads]
     if updates:
         rows_update(updates, ["created_at", "owner_id", "attributes", *LEAD_ATTRIBUTE_FIELDS])
-    return leads, {leads[key].pk for key in changed_attrs if key in leads}
+    return leads, {leads[key].pk for key in changed_attrs if key in leads}, fresh
 
 
 def _lead_columns_apply(lead: Lead, values: dict, users: dict[str, int | None]) -> bool:
@@ -553,14 +615,18 @@ _COLUMNS = (
 _INSERT_SQL = (
     f"INSERT INTO leads_leadevent ({', '.join(_COLUMNS)}, from_stage, recorded_at) "  # noqa: S608
     f"SELECT {', '.join(_COLUMNS)}, '', now() FROM {_STAGE_TABLE} "
-    "ORDER BY source, source_event_id ON CONFLICT DO NOTHING RETURNING id, lead_id"
+    "ORDER BY source, source_event_id ON CONFLICT DO NOTHING "
+    "RETURNING id, lead_id, source, source_event_id"
 )
 
 
 def _events_insert(
-    valid: list[tuple[ParsedEvent, int | None, dict]], leads: dict[tuple[str, str], Lead]
+    valid: list[tuple[ParsedEvent, int | None, dict]],
+    leads: dict[tuple[str, str], Lead],
+    stored: list[tuple[int, int, ParsedEvent, dict]] | None = None,
 ) -> dict[int, list[int]]:
-    """Insert the events that are new; {lead id: [created event ids]}."""
+    """Insert the events that are new; {lead id: [created event ids]}. On PostgreSQL,
+    `stored` (when given) receives (event id, lead id, item, data) of each one."""
     rows = sorted(
         (
             (
@@ -595,10 +661,21 @@ def _events_insert(
                 f"COPY {_STAGE_TABLE} ({', '.join(_COLUMNS)}) FROM STDIN"
             ) as copy:
                 for row in rows:
-                    copy.write_row((*row[:9], json.dumps(row[9]), row[10], row[11]))
+                    copy.write_row(
+                        (*row[:9], json.dumps(row[9]) if row[9] else "{}", row[10], row[11])
+                    )
             cursor.execute(_INSERT_SQL)
-            for event_id, lead_id in cursor.fetchall():
-                created[lead_id].append(event_id)
+            returned = cursor.fetchall()
+        by_key = (
+            {(item.source, item.event_id): (item, data) for item, _a, data in valid}
+            if stored is not None
+            else {}
+        )
+        for event_id, lead_id, source, source_event_id in returned:
+            created[lead_id].append(event_id)
+            if stored is not None:
+                item, data = by_key[(source, source_event_id)]
+                stored.append((event_id, lead_id, item, data))
         return created
     existing = _existing_keys([(r[10], r[11]) for r in rows])
     objs = [
@@ -645,26 +722,38 @@ def _leads_derive(
     *,
     rescore: set[int],
     loaded: dict[int, Lead] | None = None,
+    known: dict[int, list[StoredEvent]] | None = None,
 ) -> None:
     """Recompute stage, owner, scores, track and flags of these leads from their events,
-    score the leads in `rescore`, record due handoffs and assignments."""
+    score the leads in `rescore`, record due handoffs and assignments.
+
+    `known` holds all the stored events of some of the leads (leads created by the
+    calling batch): those are not read back; the handoffs recorded here are added."""
     loaded = loaded or {}
+    known = known if known is not None else {}
     missing = [pk for pk in lead_ids if pk not in loaded]
     leads = {pk: loaded[pk] for pk in lead_ids if pk in loaded}
     if missing:
         leads.update({lead.pk: lead for lead in Lead.objects.filter(pk__in=missing)})
     events: dict[int, list[EventIn]] = defaultdict(list)
     last_handoff: dict[int, tuple[dt.datetime, int]] = {}
-    rows = LeadEvent.objects.filter(lead_id__in=lead_ids).values_list(
-        "id", "lead_id", "occurred_at", "kind", "to_stage", "reason_code", "data"
-    )
-    for event_id, lead_id, occurred_at, kind, to_stage, reason_code, data in rows.iterator(
-        chunk_size=5000
-    ):
+
+    def add(event_id, lead_id, occurred_at, kind, to_stage, reason_code, data) -> None:
         events[lead_id].append(_event_in(event_id, occurred_at, kind, to_stage, reason_code, data))
         if kind == "stage_changed" and to_stage == "mql":
             if lead_id not in last_handoff or (occurred_at, event_id) > last_handoff[lead_id]:
                 last_handoff[lead_id] = (occurred_at, event_id)
+
+    for lead_id, stored in known.items():
+        for e in stored:
+            add(e.id, lead_id, e.occurred_at, e.kind, e.to_stage, e.reason_code, e.data)
+    unknown = [pk for pk in lead_ids if pk not in known]
+    if unknown:
+        rows = LeadEvent.objects.filter(lead_id__in=unknown).values_list(
+            "id", "lead_id", "occurred_at", "kind", "to_stage", "reason_code", "data"
+        )
+        for row in rows.iterator(chunk_size=5000):
+            add(*row)
 
     now = context.now
     generated: list[LeadEvent] = []
@@ -721,6 +810,18 @@ def _leads_derive(
         for event in generated:
             if event.kind == "stage_changed":
                 last_handoff[event.lead_id] = (event.occurred_at, event.pk)
+                if event.lead_id in known:
+                    known[event.lead_id].append(
+                        StoredEvent(
+                            event.pk,
+                            event.occurred_at.astimezone(dt.UTC),
+                            event.kind,
+                            "mql",
+                            "",
+                            "",
+                            event.data,
+                        )
+                    )
 
     # Assignment: a lead waiting in mql with nobody to work it gets a rep.
     assignments: list[tuple[Lead, int]] = []

@@ -129,22 +129,41 @@ def _row(lead: Lead, facts: CycleFacts, version: GoverningVersion | None) -> Cyc
     return row
 
 
-def cycles_computed(lead_ids: Iterable[int], index: VersionIndex | None = None) -> list[Cycle]:
-    """The Cycle rows the events of these leads imply (unsaved)."""
+def cycles_computed(
+    lead_ids: Iterable[int],
+    index: VersionIndex | None = None,
+    *,
+    leads: dict[int, Lead] | None = None,
+    events: dict[int, list[EventIn]] | None = None,
+) -> list[Cycle]:
+    """The Cycle rows the events of these leads imply (unsaved).
+
+    A writer that holds some of the leads as they now are (`leads`: agreement and
+    owner are read) or all the stage changes and contact attempts of some of them
+    (`events`) passes them, and only the rest is read."""
     index = index or VersionIndex()
     ids = list(lead_ids)
-    leads = {
-        lead.pk: lead
-        for lead in Lead.objects.filter(pk__in=ids).only("id", "agreement_id", "owner_id")
-    }
-    events: dict[int, list[EventIn]] = defaultdict(list)
-    rows = LeadEvent.objects.filter(
-        lead_id__in=ids, kind__in=["stage_changed", "contact_attempt"]
-    ).values_list("id", "lead_id", "occurred_at", "kind", "to_stage", "reason_code", "channel")
-    for event_id, lead_id, occurred_at, kind, to_stage, reason_code, channel in rows.iterator(
-        chunk_size=5000
-    ):
-        events[lead_id].append(EventIn(event_id, occurred_at, kind, to_stage, reason_code, channel))
+    given = leads or {}
+    leads = {pk: given[pk] for pk in ids if pk in given}
+    missing = [pk for pk in ids if pk not in leads]
+    if missing:
+        leads.update(
+            (lead.pk, lead)
+            for lead in Lead.objects.filter(pk__in=missing).only("id", "agreement_id", "owner_id")
+        )
+    known = events or {}
+    events = defaultdict(list, {pk: known[pk] for pk in ids if pk in known})
+    unknown = [pk for pk in ids if pk not in known]
+    if unknown:
+        rows = LeadEvent.objects.filter(
+            lead_id__in=unknown, kind__in=["stage_changed", "contact_attempt"]
+        ).values_list("id", "lead_id", "occurred_at", "kind", "to_stage", "reason_code", "channel")
+        for event_id, lead_id, occurred_at, kind, to_stage, reason_code, channel in rows.iterator(
+            chunk_size=5000
+        ):
+            events[lead_id].append(
+                EventIn(event_id, occurred_at, kind, to_stage, reason_code, channel)
+            )
     result: list[Cycle] = []
     for lead_id, lead in leads.items():
         agreement_id = lead.agreement_id
@@ -163,17 +182,30 @@ def cycles_computed(lead_ids: Iterable[int], index: VersionIndex | None = None) 
     return result
 
 
-def lead_cycles_refresh(lead_ids: Iterable[int], index: VersionIndex | None = None) -> int:
+def lead_cycles_refresh(
+    lead_ids: Iterable[int],
+    index: VersionIndex | None = None,
+    *,
+    leads: dict[int, Lead] | None = None,
+    events: dict[int, list[EventIn]] | None = None,
+    without_cycles: Iterable[int] = (),
+) -> int:
     """Replace the Cycle rows of these leads with a recomputation from their events,
-    and drop the stored compliance results those cycles fed."""
+    and drop the stored compliance results those cycles fed.
+
+    `leads` and `events` as for `cycles_computed`; `without_cycles`: leads known to
+    have no Cycle rows yet (created by the caller's transaction)."""
     ids = sorted(set(lead_ids))
     if not ids:
         return 0
-    rows = cycles_computed(ids, index)
+    rows = cycles_computed(ids, index, leads=leads, events=events)
+    none_yet = set(without_cycles)
+    stored = [pk for pk in ids if pk not in none_yet]
     with transaction.atomic():
-        old = Cycle.objects.filter(lead_id__in=ids).values_list("version_id", "handoff_at")
+        old = Cycle.objects.filter(lead_id__in=stored).values_list("version_id", "handoff_at")
         touched = [*old, *((row.version_id, row.handoff_at) for row in rows)]
-        Cycle.objects.filter(lead_id__in=ids).delete()
+        if stored:
+            Cycle.objects.filter(lead_id__in=stored).delete()
         copy_insert(Cycle, rows)  # COPY on PostgreSQL, bulk_create elsewhere
         results_invalidate(touched)
     return len(rows)
