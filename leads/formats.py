@@ -605,8 +605,21 @@ def iter_events_csv(
     stream: BinaryIO, *, default_tz: str = "UTC"
 ) -> Iterator[ParsedEvent | RowIssue]:
     """Stream the portal's events CSV as ``ParsedEvent`` / ``RowIssue`` records."""
+    yield from iter_event_records(
+        _iter_rows(stream, EVENT_REQUIRED, EVENT_COLUMNS), default_tz=default_tz
+    )
+
+
+def iter_event_records(
+    records: Iterable[tuple[int, dict[str, str] | None, list[RowIssue]]],
+    *,
+    default_tz: str = "UTC",
+) -> Iterator[ParsedEvent | RowIssue]:
+    """Check records of the events format, (row, raw values by column, issues so far),
+    as ``ParsedEvent`` / ``RowIssue``: the rows of a CSV file, or the items of a bulk
+    API request (which need no CSV round trip)."""
     tz = _zone(default_tz)
-    for row, rec, issues in _iter_rows(stream, EVENT_REQUIRED, EVENT_COLUMNS):
+    for row, rec, issues in records:
         if rec is None:
             yield from issues
             continue
