@@ -9,9 +9,6 @@ with each failure's index (0-based) and message. Idempotent by (source, event_id
 
 from __future__ import annotations
 
-import csv
-import io
-
 import django_filters
 from django.conf import settings
 from django.shortcuts import get_object_or_404
@@ -31,7 +28,7 @@ from leads.api.serializers import (
     LeadEventSerializer,
     LeadSerializer,
 )
-from leads.formats import EVENT_COLUMNS, FormatError, ParsedEvent, iter_events_csv
+from leads.formats import EVENT_COLUMNS, ParsedEvent, iter_event_records
 from leads.lifecycle import MoveRefused
 from leads.models import Lead, LeadEvent
 from portal import permissions
@@ -204,50 +201,46 @@ def _team(name: str) -> Team:
     return team
 
 
+def _text(value) -> str:
+    text = "" if value is None else str(value).replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800") cannot be stored
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
 def parse_bulk_items(items: list) -> tuple[list[ParsedEvent], list[tuple[int, str, str]]]:
-    """Check items with the CSV parser; (events, [(index, column, message)])."""
+    """Check items as rows of the events format (the CSV import's checks, without a
+    CSV round trip); (events, [(index, column, message)])."""
     failures: list[tuple[int, str, str]] = []
     attributes: dict[int, dict] = {}
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EVENT_COLUMNS)
-    index_of_row: dict[int, int] = {}
-    row = 1
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            failures.append((index, "", _("the item is not a JSON object")))
-            continue
-        extra = item.get("attributes")
-        if extra is not None and not isinstance(extra, dict):
-            failures.append((index, "attributes", _("attributes must be a JSON object")))
-            continue
-        values = []
-        for column in EVENT_COLUMNS:
-            value = item.get(column)
-            values.append("" if value is None else str(value).replace("\x00", ""))
-        if not any(v.strip() for v in values):
-            failures.append((index, "", _("the item has none of the events columns")))
-            continue
-        row += 1
-        index_of_row[row] = index
-        if extra:
-            attributes[index] = extra
-        writer.writerow(values)
-    if row == 1:
-        return [], failures
+
+    def records():
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                failures.append((index, "", _("the item is not a JSON object")))
+                continue
+            extra = item.get("attributes")
+            if extra is not None and not isinstance(extra, dict):
+                failures.append((index, "attributes", _("attributes must be a JSON object")))
+                continue
+            rec = {column: _text(item.get(column)) for column in EVENT_COLUMNS}
+            if not any(v.strip() for v in rec.values()):
+                failures.append((index, "", _("the item has none of the events columns")))
+                continue
+            if extra:
+                attributes[index] = extra
+            yield index, rec, []
+
     events: list[ParsedEvent] = []
-    try:
-        for record in iter_events_csv(io.BytesIO(buffer.getvalue().encode("utf-8"))):
-            index = index_of_row.get(record.row, record.row - 2)
-            if isinstance(record, ParsedEvent):
-                record.row = index
-                if index in attributes:
-                    record.lead["attributes"] = attributes[index]
-                events.append(record)
-            elif record.severity == "error":
-                failures.append((index, record.column, record.message))
-    except FormatError as exc:  # cannot happen with our own header, but never a 500
-        raise ValidationError({"detail": str(exc)}) from None
+    for record in iter_event_records(records()):
+        if isinstance(record, ParsedEvent):
+            if record.row in attributes:
+                record.lead["attributes"] = attributes[record.row]
+            events.append(record)
+        elif record.severity == "error":
+            failures.append((record.row, record.column, record.message))
     return events, failures
 
 

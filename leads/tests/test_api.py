@@ -1,6 +1,7 @@
 """The bulk events endpoint and lead actions through the API."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.urls import reverse
@@ -61,6 +62,23 @@ def test_the_bulk_endpoint_stores_valid_items_and_reports_each_failure(api):
     assert "heaven" in by_index[7]["message"]
     # the formula was kept, neutralised
     assert LeadEvent.objects.get(source_event_id="e4").note.startswith("'=HYPERLINK")
+
+
+@pytest.mark.django_db
+def test_bulk_items_with_nul_or_a_lone_surrogate_are_stored_cleaned(api):
+    items = [
+        row(0, kind="note", note="before\x00after"),
+        row(1, kind="note", note="broken \ud800 pair"),
+        row(2, kind="note", note=12345),  # a number where text is expected: kept as text
+    ]
+    body = json.dumps(items)  # escapes the surrogate as \ud800, which JSON allows
+    response = api.post(URL, body, content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert response.json()["created"] == 3
+    notes = dict(LeadEvent.objects.values_list("source_event_id", "note"))
+    assert notes["e0"] == "beforeafter"
+    assert notes["e1"] == "broken ? pair"
+    assert notes["e2"] == "12345"
 
 
 @pytest.mark.django_db
