@@ -320,6 +320,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "SignatureRequestStatusEnum": "slas.signing_models.RequestStatus",
     "ReviewSessionStatusEnum": "leads.feedback_models.SessionStatus",
     "ActionItemStatusEnum": "leads.feedback_models.ActionStatus",
+    "EmailDeliveryEnum": "portal.models.EmailDelivery",
 }
 
 # Signing jobs (slas.signing_tasks): reminders, request expiry, version activation/expiry.
