@@ -17,7 +17,6 @@ Spreadsheet formulas in CSV exports: imports neutralise them (`leads/formats.py`
 in `leads/tests/test_formats.py` and `test_imports.py`) and the feedback analysis CSV
 quotes its labels (`leads/feedback_views._csv_safe`); here every CSV the pages offer is
 read after every free-text field was set to a formula, and no cell may start with one.
-One export still leaks (`KNOWN_FORMULA_LEAKS`, held by a strict xfail).
 
 With Chromium installed, one browser test also opens the lead and agreement pages with a
 payload that would set `window.__xss`, and asserts nothing ran and the CSP blocked nothing.
@@ -272,13 +271,6 @@ def test_a_payload_in_every_free_text_field_is_inert_on_every_page(cast):
     assert len(html_pages) >= 40, sorted(seen - html_pages)  # 48 today, by 6 people
 
 
-# CSV exports that still write a formula as is: the monthly report's rejection reasons
-# (reports/exports.py monthly_csv writes each reason label, free text of the agreement, as
-# a cell of its own). Not this file's to fix; `test_known_formula_leaks_are_still_there`
-# fails as soon as it is fixed, so this list cannot outlive the bug.
-KNOWN_FORMULA_LEAKS = {"reports:monthly_csv"}
-
-
 def formula_cells(cast) -> dict[str, list[str]]:
     """{url name: cells starting like a formula} over every CSV the pages offer, after
     every free-text column was set to start with a formula."""
@@ -304,17 +296,9 @@ def test_a_formula_in_every_free_text_field_is_no_formula_in_any_csv(cast):
     found = formula_cells(cast)
 
     # then no cell holding the text starts like a formula
-    assert {
-        name: cells for name, cells in found.items() if cells and name not in KNOWN_FORMULA_LEAKS
-    } == {}
+    assert {name: cells for name, cells in found.items() if cells} == {}
     # monthly report, feedback analysis, import issues
     assert {"reports:monthly_csv", "feedback:analysis_export", "leads:import_issues"} <= set(found)
-
-
-@pytest.mark.xfail(strict=True, reason="monthly CSV writes rejection reason labels as is")
-def test_known_formula_leaks_are_still_there(cast):
-    found = formula_cells(cast)
-    assert all(not found[name] for name in KNOWN_FORMULA_LEAKS)
 
 
 @pytest.mark.browser
