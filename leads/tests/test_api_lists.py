@@ -3,35 +3,17 @@
 import datetime as dt
 
 import pytest
-from rest_framework.test import APIClient
 
 from leads.feedback import feedback_create
 from leads.feedback_models import ActionItem, ReviewedLead, ReviewSession
 from leads.models import Lead
 from leads.tests.feedback_factories import agreement_in_force, attempt, lead_for, move
 from portal.models import Team
+from portal.tests.api_lists_helpers import api, field_codes, ids
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
 T0 = dt.datetime(2025, 3, 10, 10, tzinfo=UTC)
-
-
-def api(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def ids(response):
-    assert response.status_code == 200, response.json()
-    return [row["id"] for row in response.json()["results"]]
-
-
-def field_codes(response, field):
-    assert response.status_code == 400, response.content
-    body = response.json()
-    assert body["code"] == "invalid" and body["detail"]
-    return [error["code"] for error in body["errors"][field]]
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from portal.models import Notification
 from portal.notifications import notification_create
+from portal.tests.api_lists_helpers import ids
 
 pytestmark = pytest.mark.django_db
 
@@ -27,11 +28,6 @@ def notes(cast):
     long_ago = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     Notification.objects.filter(pk=made[0].pk).update(created_at=long_ago)
     return made
-
-
-def ids(response):
-    assert response.status_code == 200, response.json()
-    return [row["id"] for row in response.json()["results"]]
 
 
 def test_notifications_filter_by_creation_time(client, notes):

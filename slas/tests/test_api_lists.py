@@ -4,29 +4,11 @@ refuse bad values with the one error body, and order only by the columns they na
 import datetime as dt
 
 import pytest
-from rest_framework.test import APIClient
 
+from portal.tests.api_lists_helpers import api, field_codes, ids
 from slas.tests.signing_factories import AgreementFactory, VersionFactory, marketing_sales
 
 pytestmark = pytest.mark.django_db
-
-
-def api(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def ids(response):
-    assert response.status_code == 200, response.json()
-    return [row["id"] for row in response.json()["results"]]
-
-
-def field_codes(response, field):
-    assert response.status_code == 400
-    body = response.json()
-    assert body["code"] == "invalid" and body["detail"]
-    return [error["code"] for error in body["errors"][field]]
 
 
 @pytest.fixture
