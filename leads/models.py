@@ -62,13 +62,18 @@ class Lead(models.Model):
     marketing_team = models.ForeignKey(
         Team, on_delete=models.PROTECT, related_name="marketing_leads"
     )
-    sales_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="sales_leads")
+    # db_index=False on sales_team and owner: the (team, stage) and (owner, stage)
+    # indexes below start with them, a second index would only slow imports down.
+    sales_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="sales_leads", db_index=False
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_leads",
+        db_index=False,
     )
 
     # Derived from events (see leads.services).
@@ -105,7 +110,8 @@ class Lead(models.Model):
 
 
 class LeadEvent(models.Model):
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    # db_index=False: the (lead, occurred_at) index below serves lookups by lead.
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(_("kind"), max_length=32, choices=EventKind.choices)
     occurred_at = models.DateTimeField(_("occurred at"))
     recorded_at = models.DateTimeField(auto_now_add=True)
@@ -146,13 +152,20 @@ class Cycle(models.Model):
     table. Meanings follow ../shared/COMPLIANCE.md.
     """
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="cycles")
+    # db_index=False on lead, agreement, version and owner: the unique (lead, number)
+    # and the (version|agreement|owner, ...) indexes below start with them.
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="cycles", db_index=False)
     number = models.PositiveIntegerField()
     handoff_event = models.OneToOneField(LeadEvent, on_delete=models.CASCADE, related_name="+")
     handoff_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     agreement = models.ForeignKey(
-        "slas.Agreement", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "slas.Agreement",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     version = models.ForeignKey(
         "slas.Version",
@@ -160,10 +173,16 @@ class Cycle(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cycles",
+        db_index=False,
         help_text="Governing version: in force at the handoff instant (null: ungoverned).",
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     deadline_at = models.DateTimeField(null=True, blank=True)
     first_contact_at = models.DateTimeField(null=True, blank=True)
