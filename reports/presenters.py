@@ -130,10 +130,14 @@ def volume_bars(comp, labels: list[str]):
 
 
 def labels_until(labels: list[str], month_label: str, count: int) -> list[str]:
-    """The last ``count`` period labels up to the month (or its quarter) included."""
+    """The last ``count`` period labels up to the month included, and its quarter when
+    that comes right after it (the quarter ends with the month: see VersionCompliance)."""
     for key in (month_label, quarter_of_month(month_label)):
         if key in labels:
-            return labels[: labels.index(key) + 1][-count:]
+            end = labels.index(key) + 1
+            if end < len(labels) and labels[end] == quarter_of_month(month_label):
+                end += 1
+            return labels[:end][-count:]
     return labels[-count:]
 
 

@@ -453,8 +453,12 @@ class VersionCompliance:
     in_force: tuple[dt.datetime, dt.datetime | None] | None
     now: dt.datetime
     scorecards: list[Scorecard]
-    labels: list[str]  # every period label, chronological
+    # Every period label, chronological: by end, and a quarter after its last month
+    # (2026-01, 2026-02, 2026-03, 2026-Q1, 2026-04, ...), so quarterly commitments get
+    # their own columns next to monthly ones.
+    labels: list[str]
     ungoverned: int
+    current: str | None = None  # the period that started last (a month before its quarter)
 
     @property
     def was_in_force(self) -> bool:
@@ -478,7 +482,7 @@ class VersionCompliance:
 
     @property
     def current_label(self) -> str | None:
-        return self.labels[-1] if self.labels else None
+        return self.current
 
 
 def ungoverned_counts(agreement_ids: Iterable[int]) -> dict[int, int]:
@@ -503,22 +507,25 @@ def compliance_for_versions(
     for version in versions:
         ctx = contexts[version.pk]
         cards: dict[int, Scorecard] = {}
-        labels: dict[dt.datetime, str] = {}
+        periods: dict[str, Period] = {}
         for line in ctx.commitments:
             team = line.commitment.owner_team
             card = cards.setdefault(team.pk, Scorecard(team=team))
             rows = [results[(line.commitment.pk, p.start)] for p in line.periods]
             card.lines.append(CommitmentLine(line.commitment, line.spec, rows))
             for p in line.periods:
-                labels.setdefault(p.start, p.label)
+                periods.setdefault(p.label, p)
+        ordered = sorted(periods.values(), key=lambda p: (p.end, -p.start.timestamp()))
+        latest = max(periods.values(), key=lambda p: (p.start, -p.end.timestamp()), default=None)
         out[version.pk] = VersionCompliance(
             version=version,
             calendar=ctx.calendar,
             in_force=ctx.in_force,
             now=now,
             scorecards=list(cards.values()),
-            labels=[labels[k] for k in sorted(labels)],
+            labels=[p.label for p in ordered],
             ungoverned=ungoverned.get(version.agreement_id, 0),
+            current=latest.label if latest else None,
         )
     return out
 

@@ -348,6 +348,27 @@ def test_a_quarter_still_running_reads_to_date(client, cast, quarterly_world):
 
 
 @pytest.mark.django_db
+def test_the_version_page_gives_a_quarterly_commitment_its_quarter_columns(
+    client, cast, quarterly_world
+):
+    # given v2 promises most things by month and first contact within 8 h by quarter
+    _, v2, quarterly = quarterly_world
+    # when its compliance page is opened on 8 April
+    page = get(client, cast.erin, reverse("reports:version", args=[v2.pk]))
+    # then each quarter has a column after its last month, and the month is current
+    assert page.context["labels"] == ["2026-03", "2026-Q1", "2026-04", "2026-Q2"]
+    assert page.context["label"] == "2026-04"
+    rows = {row["line"].commitment.pk: row for card in page.context["cards"] for row in card["rows"]}
+    quarter_cells = [cell and cell["actual"] for cell in rows[quarterly.pk]["cells"]]
+    assert quarter_cells == [None, "50%", None, quarter_cells[3]] and quarter_cells[3]
+    monthly_row = next(row for pk, row in rows.items() if pk != quarterly.pk)
+    assert [cell is not None for cell in monthly_row["cells"]] == [True, False, True, False]
+    assert reverse("reports:breakdown", args=[v2.pk, quarterly.pk, "2026-Q1"]) in (
+        page.content.decode()
+    )
+
+
+@pytest.mark.django_db
 def test_the_monthly_pdf_draws_the_funnel_and_both_scorecards_charts(client, cast, world):
     # given the March report (v1 until the 15th, then v2)
     from portal import pdf
