@@ -73,6 +73,8 @@ def _trend_chart(card, labels):
 
 
 def _volume_chart(comp, labels):
+    line = comp.line_of("mql_volume")
+    labels = [lb for lb in labels if line is not None and line.result(lb)]
     bars = presenters.volume_bars(comp, labels)
     if bars is None:
         return None
@@ -160,16 +162,26 @@ def version_compliance(request, pk: int):
         show_all = True
     cards = []
     for card in comp.scorecards:
+        # A scorecard shows the periods its commitments are counted by (no quarter
+        # columns without a quarterly commitment).
+        card_labels = [lb for lb in labels if any(line.result(lb) for line in card.lines)]
         rows = [
             {
                 "line": line,
                 "title": presenters.commitment_title(line.spec.kind, dict(line.spec.params)),
                 "target": presenters.format_target(line.spec.kind, line.commitment.target),
-                "cells": [_cell(version, line, line.result(lb)) for lb in labels],
+                "cells": [_cell(version, line, line.result(lb)) for lb in card_labels],
             }
             for line in card.lines
         ]
-        cards.append({"team": card.team, "rows": rows, "chart": _trend_chart(card, labels)})
+        cards.append(
+            {
+                "team": card.team,
+                "labels": card_labels,
+                "rows": rows,
+                "chart": _trend_chart(card, card_labels),
+            }
+        )
     return render(
         request,
         "reports/version_compliance.html",

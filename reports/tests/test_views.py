@@ -358,11 +358,17 @@ def test_the_version_page_gives_a_quarterly_commitment_its_quarter_columns(
     # then each quarter has a column after its last month, and the month is current
     assert page.context["labels"] == ["2026-03", "2026-Q1", "2026-04", "2026-Q2"]
     assert page.context["label"] == "2026-04"
-    rows = {row["line"].commitment.pk: row for card in page.context["cards"] for row in card["rows"]}
+    rows = {
+        row["line"].commitment.pk: row for card in page.context["cards"] for row in card["rows"]
+    }
     quarter_cells = [cell and cell["actual"] for cell in rows[quarterly.pk]["cells"]]
     assert quarter_cells == [None, "50%", None, quarter_cells[3]] and quarter_cells[3]
-    monthly_row = next(row for pk, row in rows.items() if pk != quarterly.pk)
+    sales = next(card for card in page.context["cards"] if card["team"] == cast.sales)
+    monthly_row = next(row for row in sales["rows"] if row["line"].commitment != quarterly)
     assert [cell is not None for cell in monthly_row["cells"]] == [True, False, True, False]
+    # and the Marketing scorecard, all monthly, shows no quarter columns
+    marketing = next(card for card in page.context["cards"] if card["team"] == cast.marketing)
+    assert marketing["labels"] == ["2026-03", "2026-04"]
     assert reverse("reports:breakdown", args=[v2.pk, quarterly.pk, "2026-Q1"]) in (
         page.content.decode()
     )
