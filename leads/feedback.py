@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from leads.feedback_models import (
     ActionItem,
@@ -30,6 +31,7 @@ from leads.models import Cycle, Feedback, Lead, LeadEvent
 from portal import permissions
 from portal.models import Membership, Role
 from portal.notifications import notification_create
+from portal.text import Text
 from reports.engine import Period, period_containing
 from slas.models import Agreement, ReasonCode, Version
 from slas.selectors import version_in_force
@@ -322,18 +324,20 @@ def review_session_schedule(
         notification_create(
             recipient=user,
             kind="review_session_scheduled",
-            title=_("Lead review scheduled: %(title)s") % {"title": session.title},
+            title=Text(gettext_noop("Lead review scheduled: %(title)s"), title=session.title),
             # The date is in the key: a session moved to another date notifies again.
             dedupe_key=f"review_session_scheduled:{session.pk}:"
             f"{scheduled_for.astimezone(dt.UTC):%Y-%m-%dT%H:%MZ}",
             url=session.get_absolute_url(),
-            body=_("%(organizer)s invited you to review the leads of %(period)s on %(when)s.")
-            % {
-                "organizer": organizer.get_full_name() or organizer.username,
-                "period": period.label,
-                "when": when,
-            },
-            reason=_("You were invited to this lead review."),
+            body=Text(
+                gettext_noop(
+                    "%(organizer)s invited you to review the leads of %(period)s on %(when)s."
+                ),
+                organizer=organizer.get_full_name() or organizer.username,
+                period=period.label,
+                when=when,
+            ),
+            reason=Text(gettext_noop("You were invited to this lead review.")),
         )
     return session
 
@@ -466,12 +470,15 @@ def action_item_create(
         notification_create(
             recipient=owner,
             kind="action_item_assigned",
-            title=_("Action for you: %(title)s") % {"title": item.title},
+            title=Text(gettext_noop("Action for you: %(title)s"), title=item.title),
             dedupe_key=f"action_item_assigned:{item.pk}",
             url=item.get_absolute_url(),
-            body=_("From the lead review “%(session)s”, due %(due)s.")
-            % {"session": session.title, "due": due_date.isoformat()},
-            reason=_("You own this action item."),
+            body=Text(
+                gettext_noop("From the lead review “%(session)s”, due %(due)s."),
+                session=session.title,
+                due=due_date.isoformat(),
+            ),
+            reason=Text(gettext_noop("You own this action item.")),
         )
     return item
 

@@ -22,6 +22,10 @@ from portal.notifications import (
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    # In the language of the request (Accept-Language), like the pages.
+    title = serializers.CharField(source="title_text", read_only=True)
+    body = serializers.CharField(source="body_text", read_only=True)
+    reason = serializers.CharField(source="reason_text", read_only=True)
     unread = serializers.SerializerMethodField()
 
     class Meta:

@@ -79,6 +79,10 @@ class Notification(models.Model):
     body = models.TextField(_("body"), blank=True)
     reason = models.CharField(_("why you get this"), max_length=255, blank=True)
     url = models.CharField(_("link"), max_length=500, blank=True)
+    # The untranslated title, body and reason (portal.text.Text specs by part) of a
+    # notification written with Text: shown in the reader's language (`title_text`,
+    # ...). The columns above hold them in the site language (admin, search).
+    message = models.JSONField(default=dict, blank=True)
     dedupe_key = models.CharField(max_length=255)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -119,6 +123,24 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def _in_reader_language(self, part: str, stored: str) -> str:
+        from portal.text import Text
+
+        spec = (self.message or {}).get(part)
+        return str(Text.from_spec(spec)) if spec else stored
+
+    @property
+    def title_text(self) -> str:
+        return self._in_reader_language("title", self.title)
+
+    @property
+    def body_text(self) -> str:
+        return self._in_reader_language("body", self.body)
+
+    @property
+    def reason_text(self) -> str:
+        return self._in_reader_language("reason", self.reason)
 
 
 class NotificationPreference(models.Model):

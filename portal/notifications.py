@@ -28,8 +28,9 @@ from urllib.parse import urljoin
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from portal.models import (
     EmailDelivery,
@@ -39,6 +40,7 @@ from portal.models import (
     NotificationPreference,
     Role,
 )
+from portal.text import Text
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +49,15 @@ logger = logging.getLogger(__name__)
 class Kind:
     """A kind of notification: what the preferences page lists and the writer accepts.
 
-    `reason` is why a person gets it, used when the sender gives no more precise one.
+    `reason` is why a person gets it, used when the sender gives no more precise one
+    (a Text: stored untranslated, shown in the reader's language).
     `in_app_only` kinds never email (the sender says so), so they have no preference.
     """
 
     code: str
     label: str
     group: str
-    reason: str
+    reason: Text
     email_default: str = EmailDelivery.IMMEDIATE
     in_app_only: bool = False
 
@@ -68,9 +71,9 @@ _SIGNING = _("Signing")
 _AGREEMENTS = _("Agreements")
 _REVIEWS = _("Reviews")
 _REPORTS = _("Reports")
-_PARTY_MEMBER = _("You are a member of a party team of this agreement.")
-_PARTY_MANAGER = _("You manage a party team of this agreement.")
-_SIGNATORY = _("You are a required signatory of this agreement.")
+PARTY_MEMBER = Text(gettext_noop("You are a member of a party team of this agreement."))
+PARTY_MANAGER = Text(gettext_noop("You manage a party team of this agreement."))
+SIGNATORY = Text(gettext_noop("You are a required signatory of this agreement."))
 
 # Exactly the kinds the code sends (leads.services, leads.feedback, slas.signing,
 # portal.sweep); the writer refuses any other.
@@ -79,82 +82,92 @@ KIND_LIST = [
         "lead_assigned",
         _("A lead is handed to you"),
         _LEADS,
-        _("You are the lead's owner."),
+        Text(gettext_noop("You are the lead's owner.")),
     ),
     Kind(
         "lead_at_risk",
         _("Your lead's first-contact clock is at risk"),
         _LEADS,
-        _("You own this lead and at most a quarter of its first-contact window is left."),
+        Text(
+            gettext_noop(
+                "You own this lead and at most a quarter of its first-contact window is left."
+            )
+        ),
     ),
     Kind(
         "lead_breached",
         _("A first-contact clock breached"),
         _LEADS,
-        _("You own this lead, or manage its sales team, and first contact came too late."),
+        Text(
+            gettext_noop(
+                "You own this lead, or manage its sales team, and first contact came too late."
+            )
+        ),
     ),
     Kind(
         "lead_escalation",
         _("Escalation steps of the agreement"),
         _LEADS,
-        _("The agreement's escalation ladder names you at this share of the window."),
+        Text(
+            gettext_noop("The agreement's escalation ladder names you at this share of the window.")
+        ),
     ),
-    Kind("signing.requested", _("Your signature is requested"), _SIGNING, _SIGNATORY),
-    Kind("signing.reminder", _("Reminder: your signature is still awaited"), _SIGNING, _SIGNATORY),
+    Kind("signing.requested", _("Your signature is requested"), _SIGNING, SIGNATORY),
+    Kind("signing.reminder", _("Reminder: your signature is still awaited"), _SIGNING, SIGNATORY),
     Kind(
         "signing.signed",
         _("Someone signed a version you sent"),
         _SIGNING,
-        _("You sent this version for signature."),
+        Text(gettext_noop("You sent this version for signature.")),
         in_app_only=True,
     ),
     Kind(
         "signing.completed",
         _("A version is signed by every party and awaits its effective date"),
         _SIGNING,
-        _PARTY_MEMBER,
+        PARTY_MEMBER,
     ),
-    Kind("signing.declined", _("A version was declined"), _SIGNING, _PARTY_MEMBER),
-    Kind("signing.withdrawn", _("A version was withdrawn from signature"), _SIGNING, _PARTY_MEMBER),
-    Kind("signing.activated", _("A version took effect"), _SIGNING, _PARTY_MEMBER),
-    Kind("signing.superseded", _("A version was superseded"), _SIGNING, _PARTY_MEMBER),
-    Kind("signing.expired", _("A signature request expired"), _SIGNING, _PARTY_MEMBER),
+    Kind("signing.declined", _("A version was declined"), _SIGNING, PARTY_MEMBER),
+    Kind("signing.withdrawn", _("A version was withdrawn from signature"), _SIGNING, PARTY_MEMBER),
+    Kind("signing.activated", _("A version took effect"), _SIGNING, PARTY_MEMBER),
+    Kind("signing.superseded", _("A version was superseded"), _SIGNING, PARTY_MEMBER),
+    Kind("signing.expired", _("A signature request expired"), _SIGNING, PARTY_MEMBER),
     Kind(
         "agreement_review_due",
         _("An agreement review is due"),
         _AGREEMENTS,
-        _PARTY_MANAGER,
+        PARTY_MANAGER,
     ),
     Kind(
         "agreement_end_approaching",
         _("An agreement version is ending"),
         _AGREEMENTS,
-        _PARTY_MANAGER,
+        PARTY_MANAGER,
     ),
-    Kind("version_expired", _("An agreement version expired"), _AGREEMENTS, _PARTY_MANAGER),
+    Kind("version_expired", _("An agreement version expired"), _AGREEMENTS, PARTY_MANAGER),
     Kind(
         "review_session_scheduled",
         _("A lead review session is scheduled"),
         _REVIEWS,
-        _("You were invited to this lead review."),
+        Text(gettext_noop("You were invited to this lead review.")),
     ),
     Kind(
         "action_item_assigned",
         _("An action item is assigned to you"),
         _REVIEWS,
-        _("You are the owner of this action item."),
+        Text(gettext_noop("You are the owner of this action item.")),
     ),
     Kind(
         "action_item_overdue",
         _("Your action item is overdue"),
         _REVIEWS,
-        _("You are the owner of this action item, and it is not done."),
+        Text(gettext_noop("You are the owner of this action item, and it is not done.")),
     ),
     Kind(
         "monthly_report_ready",
         _("The monthly compliance report is ready"),
         _REPORTS,
-        _PARTY_MEMBER,
+        PARTY_MEMBER,
         EmailDelivery.DIGEST,
     ),
 ]
@@ -220,23 +233,28 @@ def notification_create(
     *,
     recipient,
     kind: str,
-    title: str,
+    title: str | Text,
     dedupe_key: str,
     url: str = "",
-    body: str = "",
-    reason: str = "",
+    body: str | Text = "",
+    reason: str | Text = "",
     email: bool = True,
 ) -> Notification | None:
     """Create the notification unless one with the same key exists; None if it did.
 
     `kind` must be in `KINDS` (UnknownKind otherwise: a kind the preferences page does
     not list would ignore the recipient's choice). Without a `reason`, the kind's is used.
-    `email=False` keeps it in the portal whatever the preference says.
+    `email=False` keeps it in the portal whatever the preference says. Title, body and
+    reason given as `Text` are shown in each reader's language (`Notification.message`).
     """
     known = KINDS.get(kind)
     if known is None:
         raise UnknownKind(f"notification kind {kind!r} is not in portal.notifications.KINDS")
     reason = reason or known.reason
+    parts = {"title": title, "body": body, "reason": reason}
+    message = {part: value.spec() for part, value in parts.items() if isinstance(value, Text)}
+    with translation.override(settings.LANGUAGE_CODE):
+        stored = {part: str(value) for part, value in parts.items()}
     delivery = EmailDelivery.OFF
     if email and not known.in_app_only and recipient.email:
         delivery = email_delivery_for(recipient, kind)
@@ -245,11 +263,12 @@ def notification_create(
             notification = Notification.objects.create(
                 recipient=recipient,
                 kind=kind,
-                title=str(title)[:255],
+                title=stored["title"][:255],
                 dedupe_key=dedupe_key[:255],
                 url=url,
-                body=str(body),
-                reason=str(reason)[:255],
+                body=stored["body"],
+                reason=stored["reason"][:255],
+                message=message,
                 email_delivery=delivery,
             )
     except IntegrityError:
@@ -297,12 +316,12 @@ def version_parties_notify(
     *,
     version,
     kind: str,
-    title: str,
+    title: str | Text,
     dedupe_key: str,
     url: str,
-    body: str = "",
+    body: str | Text = "",
     people: Iterable = (),
-    people_reason: str = "",
+    people_reason: str | Text = "",
     exclude=None,
 ) -> list[Notification]:
     """Tell every member of the version's party teams, and `people` (e.g. the signers of
@@ -312,7 +331,7 @@ def version_parties_notify(
         reasons.setdefault(user.pk, (user, people_reason))
     members = party_members([version.agreement]).get(version.agreement_id, [])
     for user in members:
-        reasons.setdefault(user.pk, (user, _PARTY_MEMBER))
+        reasons.setdefault(user.pk, (user, PARTY_MEMBER))
     created = []
     for pk in sorted(reasons):
         user, reason = reasons[pk]
@@ -343,11 +362,11 @@ def absolute_url(path: str) -> str:
 
 def email_text(notification: Notification) -> str:
     """Plain text: the title, the reason, the body, and an absolute link."""
-    parts = [notification.title]
-    if notification.body:
-        parts.append(notification.body)
-    if notification.reason:
-        parts.append(str(_("Why you get this: %(reason)s") % {"reason": notification.reason}))
+    parts = [notification.title_text]
+    if notification.body_text:
+        parts.append(notification.body_text)
+    if notification.reason_text:
+        parts.append(str(_("Why you get this: %(reason)s") % {"reason": notification.reason_text}))
     if notification.url:
         parts.append(absolute_url(notification.url))
     return "\n\n".join(parts)

@@ -35,10 +35,16 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from portal.models import EmailDelivery, Membership, Notification, Role
-from portal.notifications import notification_create, notification_email_enqueue, party_members
+from portal.notifications import (
+    PARTY_MEMBER,
+    notification_create,
+    notification_email_enqueue,
+    party_members,
+)
+from portal.text import Text
 from reports.clock import business_seconds
 from slas.calendars import version_calendar
 
@@ -69,7 +75,7 @@ class _Batch:
     def __init__(self) -> None:
         self.items: list[dict] = []
 
-    def add(self, *, recipient, kind: str, key: str, title: str, url: str, reason: str) -> None:
+    def add(self, *, recipient, kind: str, key: str, title: Text, url: str, reason: Text) -> None:
         if recipient is None or not recipient.is_active:
             return
         self.items.append(
@@ -110,17 +116,17 @@ def _managers_by_team(team_ids: Iterable[int]) -> dict[int, list]:
     return managers
 
 
-def _person(user) -> str:
+def _person(user) -> str | Text:
     if user is None:
-        return _("nobody")
+        return Text(gettext_noop("nobody"))
     return user.get_full_name() or user.get_username()
 
 
-def _hours(seconds: float) -> str:
+def _hours(seconds: float) -> Text:
     hours = seconds / 3600
     if hours < 1:
-        return _("%(minutes)d min") % {"minutes": max(1, round(seconds / 60))}
-    return _("%(hours)s h") % {"hours": f"{hours:.1f}".removesuffix(".0")}
+        return Text(gettext_noop("%(minutes)d min"), minutes=max(1, round(seconds / 60)))
+    return Text(gettext_noop("%(hours)s h"), hours=f"{hours:.1f}".removesuffix(".0"))
 
 
 # Lead clocks ------------------------------------------------------------------------------
@@ -165,27 +171,35 @@ def lead_clocks_sweep(*, now: dt.datetime) -> int:
                 recipient=owner,
                 kind="lead_at_risk",
                 key=f"lead_at_risk:{obj}",
-                title=_("At risk: first contact with %(lead)s due in %(left)s")
-                % {"lead": lead, "left": _hours(max(window - elapsed, 60))},
+                title=Text(
+                    gettext_noop("At risk: first contact with %(lead)s due in %(left)s"),
+                    lead=lead,
+                    left=_hours(max(window - elapsed, 60)),
+                ),
                 url=url,
-                reason=_(
-                    "You own this lead and at most a quarter of its first-contact window "
-                    "(%(window)s of business time) is left."
-                )
-                % {"window": window_text},
+                reason=Text(
+                    gettext_noop(
+                        "You own this lead and at most a quarter of its first-contact window "
+                        "(%(window)s of business time) is left."
+                    ),
+                    window=window_text,
+                ),
             )
         if share > 1:
-            title = _("Breached: no first contact with %(lead)s within %(window)s") % {
-                "lead": lead,
-                "window": window_text,
-            }
+            title = Text(
+                gettext_noop("Breached: no first contact with %(lead)s within %(window)s"),
+                lead=lead,
+                window=window_text,
+            )
             batch.add(
                 recipient=owner,
                 kind="lead_breached",
                 key=f"lead_breached:{obj}",
                 title=title,
                 url=url,
-                reason=_("You own this lead and its first-contact window has passed."),
+                reason=Text(
+                    gettext_noop("You own this lead and its first-contact window has passed.")
+                ),
             )
             for manager in team_managers:
                 batch.add(
@@ -194,11 +208,14 @@ def lead_clocks_sweep(*, now: dt.datetime) -> int:
                     key=f"lead_breached:{obj}",
                     title=title,
                     url=url,
-                    reason=_(
-                        "You manage %(team)s; the lead's owner (%(owner)s) did not make "
-                        "first contact in time."
-                    )
-                    % {"team": lead.sales_team, "owner": _person(owner)},
+                    reason=Text(
+                        gettext_noop(
+                            "You manage %(team)s; the lead's owner (%(owner)s) did not make "
+                            "first contact in time."
+                        ),
+                        team=lead.sales_team,
+                        owner=_person(owner),
+                    ),
                 )
         for step in version.escalation_steps.all():
             if share * 100 < step.at_percent:
@@ -215,11 +232,19 @@ def _escalate(batch: _Batch, step, obj: str, lead, owner, team_managers, url: st
             recipient=owner,
             kind="lead_escalation",
             key=key,
-            title=_("Reminder: %(percent)s%% of the first-contact window for %(lead)s has passed")
-            % values,
+            title=Text(
+                gettext_noop(
+                    "Reminder: %(percent)s%% of the first-contact window for %(lead)s has passed"
+                ),
+                **values,
+            ),
             url=url,
-            reason=_("You own this lead; the agreement reminds the owner at %(percent)s%%.")
-            % values,
+            reason=Text(
+                gettext_noop(
+                    "You own this lead; the agreement reminds the owner at %(percent)s%%."
+                ),
+                **values,
+            ),
         )
     elif step.action == "notify_manager":
         for manager in team_managers:
@@ -227,11 +252,20 @@ def _escalate(batch: _Batch, step, obj: str, lead, owner, team_managers, url: st
                 recipient=manager,
                 kind="lead_escalation",
                 key=key,
-                title=_("%(lead)s: %(percent)s%% of the first-contact window passed, no contact")
-                % values,
+                title=Text(
+                    gettext_noop(
+                        "%(lead)s: %(percent)s%% of the first-contact window passed, no contact"
+                    ),
+                    **values,
+                ),
                 url=url,
-                reason=_("You manage %(team)s; the agreement tells the manager at %(percent)s%%.")
-                % {**values, "team": lead.sales_team},
+                reason=Text(
+                    gettext_noop(
+                        "You manage %(team)s; the agreement tells the manager at %(percent)s%%."
+                    ),
+                    **values,
+                    team=lead.sales_team,
+                ),
             )
     elif step.action == "allow_reassign":
         for manager in team_managers:
@@ -239,13 +273,16 @@ def _escalate(batch: _Batch, step, obj: str, lead, owner, team_managers, url: st
                 recipient=manager,
                 kind="lead_escalation",
                 key=key,
-                title=_("%(lead)s may now be reassigned") % values,
+                title=Text(gettext_noop("%(lead)s may now be reassigned"), **values),
                 url=url,
-                reason=_(
-                    "You manage %(team)s; the agreement allows reassignment at %(percent)s%% "
-                    "of the first-contact window."
-                )
-                % {**values, "team": lead.sales_team},
+                reason=Text(
+                    gettext_noop(
+                        "You manage %(team)s; the agreement allows reassignment at %(percent)s%% "
+                        "of the first-contact window."
+                    ),
+                    **values,
+                    team=lead.sales_team,
+                ),
             )
 
 
@@ -310,12 +347,21 @@ def agreement_dates_sweep(*, now: dt.datetime) -> int:
                 "days": days_left,
             }
             if kind == "agreement_review_due":
-                title = _("Review of %(version)s due on %(date)s (in %(days)s days)") % values
-                reason = _("You manage a party team; the agreement's review date is near.")
+                title = Text(
+                    gettext_noop("Review of %(version)s due on %(date)s (in %(days)s days)"),
+                    **values,
+                )
+                reason = Text(
+                    gettext_noop("You manage a party team; the agreement's review date is near.")
+                )
             else:
-                title = _("%(version)s ends on %(date)s (in %(days)s days)") % values
-                reason = _(
-                    "You manage a party team; prepare the next version before this one ends."
+                title = Text(
+                    gettext_noop("%(version)s ends on %(date)s (in %(days)s days)"), **values
+                )
+                reason = Text(
+                    gettext_noop(
+                        "You manage a party team; prepare the next version before this one ends."
+                    )
                 )
             for user in managers.get(version.agreement_id, []):
                 batch.add(
@@ -352,11 +398,13 @@ def version_expiry_sweep(*, now: dt.datetime) -> int:
                 recipient=user,
                 kind="version_expired",
                 key=f"version_expired:version{version.pk}",
-                title=_("%(version)s has expired") % {"version": version},
+                title=Text(gettext_noop("%(version)s has expired"), version=version),
                 url=version.get_absolute_url(),
-                reason=_(
-                    "You manage a party team; leads handed off from now on are not "
-                    "governed until a new version is in force."
+                reason=Text(
+                    gettext_noop(
+                        "You manage a party team; leads handed off from now on are not "
+                        "governed until a new version is in force."
+                    )
                 ),
             )
     return batch.write()
@@ -397,9 +445,12 @@ def monthly_report_sweep(*, now: dt.datetime) -> int:
                 recipient=user,
                 kind="monthly_report_ready",
                 key=f"monthly_report_ready:agreement{version.agreement_id}:{previous:%Y-%m}",
-                title=_("%(agreement)s: the %(month)s compliance report is ready") % values,
+                title=Text(
+                    gettext_noop("%(agreement)s: the %(month)s compliance report is ready"),
+                    **values,
+                ),
                 url=url,
-                reason=_("You are a member of a party team of this agreement."),
+                reason=PARTY_MEMBER,
             )
     return batch.write()
 
@@ -415,11 +466,16 @@ def action_items_sweep(*, now: dt.datetime) -> int:
             recipient=item.owner,
             kind="action_item_overdue",
             key=f"action_item_overdue:{item.pk}:{item.due_date.isoformat()}",
-            title=_("Action item overdue since %(due)s: %(item)s")
-            % {"item": item.title, "due": due},
+            title=Text(
+                gettext_noop("Action item overdue since %(due)s: %(item)s"),
+                item=item.title,
+                due=due,
+            ),
             url=item.get_absolute_url(),
-            reason=_(
-                "You are the owner of this action item from a lead review, and it is not done."
+            reason=Text(
+                gettext_noop(
+                    "You are the owner of this action item from a lead review, and it is not done."
+                )
             ),
         )
     return batch.write()

@@ -50,7 +50,7 @@ def notification_email_send(self, notification_id: int) -> bool:
             if notification is None:
                 return False
             send_mail(
-                notification.title,
+                notification.title_text,
                 email_text(notification),
                 settings.DEFAULT_FROM_EMAIL,
                 [notification.recipient.email],

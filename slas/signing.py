@@ -29,11 +29,12 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from portal import login_throttle, permissions
 from portal.models import Membership, Role
-from portal.notifications import notification_create, version_parties_notify
+from portal.notifications import SIGNATORY, notification_create, version_parties_notify
+from portal.text import Text
 from slas.canonical import canonical_json, content_hash
 from slas.models import Agreement, Version, VersionPart, VersionStatus
 from slas.signing_models import (
@@ -542,11 +543,13 @@ def _notify_open_requests(version: Version, rnd: SigningRound, requests, *, excl
             notification_create(
                 recipient=user,
                 kind="signing.requested",
-                title=_("Your signature is needed: %(version)s") % {"version": version},
-                body=_("Round %(round)s. For: %(for)s.")
-                % {"round": rnd.number, "for": request.label},
+                title=Text(gettext_noop("Your signature is needed: %(version)s"), version=version),
+                body=Text(
+                    gettext_noop("Round %(round)s. For: %(for)s."),
+                    **{"round": rnd.number, "for": request.label},
+                ),
                 url=_sign_url(version),
-                reason=_("You are a required signatory of this agreement."),
+                reason=SIGNATORY,
                 dedupe_key=f"signing:request:{request.pk}:open",
             )
 
@@ -560,7 +563,7 @@ def _tell_everyone(version, rnd, requests, *, kind, title, body, exclude=None, k
         body=body,
         url=_version_url(version),
         people=_round_people(rnd, requests) if rnd is not None else (),
-        people_reason=_("You sent, signed or were asked to sign this version."),
+        people_reason=Text(gettext_noop("You sent, signed or were asked to sign this version.")),
         dedupe_key=key,
         exclude=exclude,
     )
@@ -840,10 +843,13 @@ def signature_add(
         notification_create(
             recipient=rnd.sent_by,
             kind="signing.signed",
-            title=_("%(name)s signed %(version)s")
-            % {"name": _display_name(user), "version": version},
+            title=Text(
+                gettext_noop("%(name)s signed %(version)s"),
+                name=_display_name(user),
+                version=version,
+            ),
             url=_version_url(version),
-            reason=_("You sent this version for signature."),
+            reason=Text(gettext_noop("You sent this version for signature.")),
             dedupe_key=f"signing:round:{rnd.pk}:signed:{user.pk}",
             email=False,
         )
@@ -912,8 +918,11 @@ def _round_complete(
         rnd,
         requests,
         kind="signing.completed",
-        title=_("%(version)s is signed and takes effect on %(date)s")
-        % {"version": version, "date": version.effective_date.isoformat()},
+        title=Text(
+            gettext_noop("%(version)s is signed and takes effect on %(date)s"),
+            version=version,
+            date=version.effective_date.isoformat(),
+        ),
         body="",
         key=f"signing:round:{rnd.pk}:completed",
     )
@@ -971,9 +980,11 @@ def _version_activate(
         rnd,
         requests,
         kind="signing.activated",
-        title=_("%(version)s is now in force") % {"version": version},
-        body=_("Signed by every party; in force since %(at)s.")
-        % {"at": timezone.localtime(at).strftime("%Y-%m-%d %H:%M %Z")},
+        title=Text(gettext_noop("%(version)s is now in force"), version=version),
+        body=Text(
+            gettext_noop("Signed by every party; in force since %(at)s."),
+            at=timezone.localtime(at).strftime("%Y-%m-%d %H:%M %Z"),
+        ),
         key=f"signing:version:{version.pk}:activated",
     )
     if previous is not None and previous.status == VersionStatus.SUPERSEDED:
@@ -982,8 +993,9 @@ def _version_activate(
             None,
             [],
             kind="signing.superseded",
-            title=_("%(version)s was superseded by %(new)s")
-            % {"version": previous, "new": version},
+            title=Text(
+                gettext_noop("%(version)s was superseded by %(new)s"), version=previous, new=version
+            ),
             body="",
             key=f"signing:version:{previous.pk}:superseded",
         )
@@ -1116,8 +1128,9 @@ def signing_decline(
         rnd,
         requests,
         kind="signing.declined",
-        title=_("%(name)s declined %(version)s")
-        % {"name": _display_name(user), "version": version},
+        title=Text(
+            gettext_noop("%(name)s declined %(version)s"), name=_display_name(user), version=version
+        ),
         body=comment,
         exclude=user,
         key=f"signing:round:{rnd.pk}:declined",
@@ -1153,8 +1166,11 @@ def signing_withdraw(
         rnd,
         requests,
         kind="signing.withdrawn",
-        title=_("%(name)s withdrew %(version)s from signature")
-        % {"name": _display_name(user), "version": version},
+        title=Text(
+            gettext_noop("%(name)s withdrew %(version)s from signature"),
+            name=_display_name(user),
+            version=version,
+        ),
         body=comment,
         exclude=user,
         key=f"signing:round:{rnd.pk}:withdrawn",
@@ -1224,11 +1240,15 @@ def signing_requests_expire(*, now: datetime.datetime | None = None) -> int:
                 rnd,
                 requests,
                 kind="signing.expired",
-                title=_("Signature requests for %(version)s expired") % {"version": version},
-                body=_(
-                    "Not signed in time by %(who)s. The version is a draft again; send it again when ready."
-                )
-                % {"who": labels},
+                title=Text(
+                    gettext_noop("Signature requests for %(version)s expired"), version=version
+                ),
+                body=Text(
+                    gettext_noop(
+                        "Not signed in time by %(who)s. The version is a draft again; send it again when ready."
+                    ),
+                    who=labels,
+                ),
                 key=f"signing:round:{rnd.pk}:expired",
             )
             count += 1
@@ -1262,16 +1282,19 @@ def signing_reminders_send(*, now: datetime.datetime | None = None) -> int:
             notification_create(
                 recipient=user,
                 kind="signing.reminder",
-                title=_("Reminder: your signature is needed on %(version)s") % {"version": version},
-                body=_("Waiting since %(date)s; the request expires on %(deadline)s.")
-                % {
-                    "date": timezone.localtime(request.opened_at).date().isoformat(),
-                    "deadline": timezone.localtime(signature_request_deadline(request))
+                title=Text(
+                    gettext_noop("Reminder: your signature is needed on %(version)s"),
+                    version=version,
+                ),
+                body=Text(
+                    gettext_noop("Waiting since %(date)s; the request expires on %(deadline)s."),
+                    date=timezone.localtime(request.opened_at).date().isoformat(),
+                    deadline=timezone.localtime(signature_request_deadline(request))
                     .date()
                     .isoformat(),
-                },
+                ),
                 url=_sign_url(version),
-                reason=_("You are a required signatory of this agreement."),
+                reason=SIGNATORY,
                 dedupe_key=f"signing:request:{request.pk}:reminder:{due}",
             )
             sent += 1

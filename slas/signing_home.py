@@ -81,7 +81,10 @@ def sections(user) -> list[HomeSection]:
         result.append(
             HomeSection(
                 title=_("Signing news"),
-                items=[HomeItem(title=n.title, url=n.url, detail=n.body[:140]) for n in unread],
+                items=[
+                    HomeItem(title=n.title_text, url=n.url, detail=n.body_text[:140])
+                    for n in unread
+                ],
                 more_url=reverse("notifications"),
                 more_label=_("All notifications"),
                 order=15,

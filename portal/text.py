@@ -1,0 +1,67 @@
+"""Messages kept untranslated until they are read, so a stored message (a notification)
+shows in each reader's language, not in the language of whoever, or whatever task,
+wrote it.
+
+    Text(gettext_noop("Lead handed to you: %(lead)s"), lead=str(lead))
+
+The msgid is marked with `gettext_noop` so makemessages extracts it; `str()` translates
+it in the active language and fills in the parameters (which may be `Text` too). `spec()`
+gives a JSON-able form to store and `Text.from_spec` reads it back. Other parameter
+values are stored as they are (numbers) or as their text (names, dates), which is what
+they read as in every language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext
+
+
+class Text:
+    __slots__ = ("msgid", "params")
+
+    def __init__(self, msgid: str, /, **params: Any) -> None:
+        self.msgid = str(msgid)
+        self.params = {
+            key: value if isinstance(value, Text | int | float) else str(value)
+            for key, value in params.items()
+        }
+
+    def __str__(self) -> str:
+        translated = gettext(self.msgid)
+        if not self.params:
+            return translated
+        return translated % {
+            key: str(value) if isinstance(value, Text) else value
+            for key, value in self.params.items()
+        }
+
+    def __repr__(self) -> str:
+        return f"Text({self.msgid!r}, **{self.params!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Text) and (self.msgid, self.params) == (
+            other.msgid,
+            other.params,
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.msgid)
+
+    def spec(self) -> dict:
+        return {
+            "msgid": self.msgid,
+            "params": {
+                key: value.spec() if isinstance(value, Text) else value
+                for key, value in self.params.items()
+            },
+        }
+
+    @classmethod
+    def from_spec(cls, spec: dict) -> Text:
+        params = {
+            key: cls.from_spec(value) if isinstance(value, dict) else value
+            for key, value in (spec.get("params") or {}).items()
+        }
+        return cls(spec["msgid"], **params)
