@@ -30,6 +30,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
@@ -122,8 +124,9 @@ def check_move(
 # --------------------------------------------------------------------------- replay
 
 
-@dataclass(frozen=True)
-class EventIn:
+class EventIn(NamedTuple):
+    """One lead event as the replay reads it (a tuple: imports build one per event)."""
+
     id: int
     occurred_at: dt.datetime
     kind: str
@@ -152,6 +155,9 @@ class DerivedState:
         return bool(self.flags)
 
 
+_replay_order = attrgetter("occurred_at", "id")
+
+
 def derive_state(
     events: Iterable[EventIn],
     reason_codes_at: Callable[[dt.datetime, str, str], Iterable[str] | None] | None = None,
@@ -165,9 +171,12 @@ def derive_state(
     """
     state = DerivedState()
     handoff_at: dt.datetime | None = None
-    for e in sorted(events, key=lambda e: (e.occurred_at, e.id)):
+
+    def flag(e: EventIn, why: str) -> None:
+        state.flags.append(f"{e.occurred_at:%Y-%m-%d %H:%M}: {why}")
+
+    for e in sorted(events, key=_replay_order):
         state.last_event_at = e.occurred_at
-        when = e.occurred_at.strftime("%Y-%m-%d %H:%M")
         if e.kind == "stage_changed" and e.to_stage:
             problem = move_problem(state.stage, e.to_stage)
             if problem is None and e.to_stage in EXITS:
@@ -178,7 +187,7 @@ def derive_state(
                 )
                 problem = reason_problem(e.to_stage, e.reason_code, codes)
             if problem:
-                state.flags.append(f"{when}: {problem}")
+                flag(e, problem)
             state.stage = e.to_stage
             if e.to_stage == "mql":
                 state.nurture_track = ""
@@ -193,5 +202,5 @@ def derive_state(
             if e.nurture_track is not None:
                 state.nurture_track = e.nurture_track
             if e.flag:
-                state.flags.append(f"{when}: {e.flag}")
+                flag(e, e.flag)
     return state

@@ -32,6 +32,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import NamedTuple
 
 from reports.clock import BusinessCalendar, business_seconds
 
@@ -53,9 +55,9 @@ STAGE_RANK = {
 }
 
 
-@dataclass(frozen=True)
-class EventIn:
-    """One lead event as the engine needs it (already in UTC or any aware zone)."""
+class EventIn(NamedTuple):
+    """One lead event as the engine needs it (already in UTC or any aware zone; a tuple:
+    writers build one per event)."""
 
     id: int
     occurred_at: dt.datetime
@@ -136,8 +138,7 @@ class CycleFacts:
         return min(times, default=None)
 
 
-def _sort_key(e: EventIn) -> tuple[dt.datetime, int, int]:
-    return (e.occurred_at, e.seq, e.id)
+_sort_key = attrgetter("occurred_at", "seq", "id")
 
 
 def cycles_from_events(
