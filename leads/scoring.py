@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.utils.translation import gettext_lazy
@@ -81,6 +82,18 @@ class Rule:
         label = ATTRIBUTE_LABELS.get(self.attribute)
         return str(label) if label is not None else self.attribute.replace("_", " ")
 
+    @cached_property
+    def expected(self) -> Any:
+        """The value as `matches` compares it: a number (gte, lte), a set of texts (in)
+        or a text; read once per rule, not once per lead scored."""
+        if self.operator in ("gte", "lte"):
+            return _number(self.value)
+        if self.operator == "in":
+            return frozenset(
+                part.strip().casefold() for part in self.value.split(",") if part.strip()
+            )
+        return _text(self.value)
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -128,13 +141,13 @@ def _text(value: Any) -> str:
 def matches(rule: Rule, actual: Any) -> bool:
     if actual is None or (isinstance(actual, str) and not actual.strip()):
         return False
-    op = rule.operator
+    op, expected = rule.operator, rule.expected
     if op in ("gte", "lte"):
-        left, right = _number(actual), _number(rule.value)
-        if left is None or right is None:
+        left = _number(actual)
+        if left is None or expected is None:
             return False
-        return left >= right if op == "gte" else left <= right
-    text, expected = _text(actual), _text(rule.value)
+        return left >= expected if op == "gte" else left <= expected
+    text = _text(actual)
     if op == "equals":
         return text == expected
     if op == "not_equals":
@@ -142,7 +155,7 @@ def matches(rule: Rule, actual: Any) -> bool:
     if op == "contains":
         return expected in text
     if op == "in":
-        return text in {part.strip().casefold() for part in rule.value.split(",") if part.strip()}
+        return text in expected
     return False
 
 
