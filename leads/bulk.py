@@ -1,10 +1,11 @@
 """Bulk writes with PostgreSQL COPY (other databases: Django's bulk_create).
 
 Django's bulk_create renders every value into the SQL text; for the thousands of rows
-an import chunk writes, COPY is several times cheaper. `copy_insert` writes unsaved
-model instances (auto_now and defaults applied as bulk_create would), optionally
-skipping rows that hit a unique constraint (through a temporary staging table).
-Identifiers in the SQL come from model metadata only, never from input.
+an import chunk writes, COPY is several times cheaper. `copy_insert` writes plain rows
+(tuples of the values of the named columns: building a model instance per row costs
+more than copying it), the other columns taking their defaults (auto_now: the time of
+the call), optionally skipping rows that hit a unique constraint (through a temporary
+staging table). Identifiers in the SQL come from model metadata only, never from input.
 """
 
 from __future__ import annotations
@@ -13,40 +14,61 @@ import json
 from collections.abc import Sequence
 
 from django.db import connection, models
+from django.utils import timezone
 
 
-def _values(fields, obj) -> tuple:
-    out = []
-    for field in fields:
-        value = field.pre_save(obj, True)
-        if value is not None and field.get_internal_type() == "JSONField":
-            value = json.dumps(value, cls=field.encoder)
-        out.append(value)
-    return tuple(out)
+def _json(value, encoder) -> str | None:
+    """A JSON field's value as COPY takes it (empty containers need no encoding)."""
+    if value is None:
+        return None
+    if type(value) is dict and not value:
+        return "{}"
+    return json.dumps(value, cls=encoder)
+
+
+def _is_json(field: models.Field) -> bool:
+    return field.get_internal_type() == "JSONField"
+
+
+def _default(field: models.Field, now):
+    """What bulk_create would store in a column the rows do not give."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return now
+    value = field.get_default()
+    return _json(value, field.encoder) if _is_json(field) else value
 
 
 def copy_insert(
     model: type[models.Model],
-    objs: Sequence[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[tuple],
     *,
     ignore_conflicts: bool = False,
     order_by: Sequence[str] = (),
     returning: Sequence[str] = (),
 ) -> list[tuple] | None:
-    """Insert the objects (their pks are not set). With `ignore_conflicts`, rows that
-    violate a unique constraint are skipped, in `order_by` order (so concurrent writers
-    take index locks in one order and cannot deadlock).
+    """Insert the rows: tuples of values of `columns` (field attnames: `lead_id`), in
+    that order; the model's other columns but the pk take their defaults. With
+    `ignore_conflicts`, rows that violate a unique constraint are skipped, in `order_by`
+    order (so concurrent writers take index locks in one order and cannot deadlock).
 
     With `returning` (column names; PostgreSQL with `ignore_conflicts` only) the rows
     actually inserted are returned with those columns; otherwise None."""
-    if not objs:
+    if not rows:
         return [] if returning else None
     if connection.vendor != "postgresql":
+        objs = [model(**dict(zip(columns, row, strict=True))) for row in rows]
         model.objects.bulk_create(objs, batch_size=1000, ignore_conflicts=ignore_conflicts)
         return None
     if returning and not ignore_conflicts:
         raise ValueError("returning needs ignore_conflicts")
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    by_name = {f.attname: f for f in model._meta.concrete_fields}
+    given = [by_name[name] for name in columns]
+    rest = [f for f in by_name.values() if not f.primary_key and f.attname not in columns]
+    fields = [*given, *rest]
+    now = timezone.now()
+    defaults = tuple(_default(f, now) for f in rest)
+    encoders = [(i, f.encoder) for i, f in enumerate(given) if _is_json(f)]
     table = model._meta.db_table
     cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     target = table
@@ -59,8 +81,12 @@ def copy_insert(
             )
             cursor.execute(f"DELETE FROM {target}")  # noqa: S608 - empty unless nested
         with cursor.cursor.copy(f"COPY {target} ({cols}) FROM STDIN") as copy:
-            for obj in objs:
-                copy.write_row(_values(fields, obj))
+            for row in rows:
+                if encoders:
+                    row = list(row)
+                    for i, encoder in encoders:
+                        row[i] = _json(row[i], encoder)
+                copy.write_row((*row, *defaults))
         if ignore_conflicts:
             order = f" ORDER BY {', '.join(order_by)}" if order_by else ""
             back = ""

@@ -176,7 +176,7 @@ class IngestContext:
         return self._now or timezone.now()
 
     def users_by_email(self, emails: Iterable[str]) -> dict[str, int | None]:
-        wanted = {e.lower() for e in emails if e} - set(self._users)
+        wanted = {e.lower() for e in set(emails) if e} - self._users.keys()
         if wanted:
             found = {}
             for pk, email in (
@@ -229,13 +229,12 @@ class IngestResult:
 # --------------------------------------------------------------------------- ingest
 
 
-def _event_data(item: ParsedEvent, owner_id: int | None) -> dict[str, Any]:
+def _owner_change_data(item: ParsedEvent, owner_id: int | None) -> dict[str, Any]:
     data: dict[str, Any] = {}
-    if item.kind == "owner_changed":
-        if owner_id is not None:
-            data["owner_id"] = owner_id
-        if item.outcome:
-            data["owner_ref"] = item.outcome
+    if owner_id is not None:
+        data["owner_id"] = owner_id
+    if item.outcome:
+        data["owner_ref"] = item.outcome
     return data
 
 
@@ -271,10 +270,11 @@ def lead_events_ingest(*, items: Sequence[ParsedEvent], context: IngestContext) 
             result.duplicates += 1
             continue
         seen.add(key)
-        owner_id = None
+        data = {}
         if item.kind == "owner_changed":
             owner_id = users.get(item.outcome.lower()) if "@" in item.outcome else actor_id
-        valid.append((item, actor_id, _event_data(item, owner_id)))
+            data = _owner_change_data(item, owner_id)
+        valid.append((item, actor_id, data))
     if not valid:
         return result
 
@@ -282,19 +282,16 @@ def lead_events_ingest(*, items: Sequence[ParsedEvent], context: IngestContext) 
         leads, changed_attrs, fresh = _leads_resolve(valid, context, users)
         if context.mode == "live":
             valid = _live_moves_check(valid, leads, context, result)
-        stored: list[tuple[int, int, ParsedEvent, dict]] = []
-        created_by_lead = _events_insert(valid, leads, stored if fresh else None)
+        # The leads created by this batch: their events are the ones stored now.
+        stored: dict[int, list[StoredEvent]] = {pk: [] for pk in fresh}
+        created_by_lead = _events_insert(valid, leads, stored)
         created = sum(len(ids) for ids in created_by_lead.values())
         result.created += created
         result.duplicates += len(valid) - created
         touched = set(created_by_lead) | changed_attrs
         if touched:
             by_pk = {lead.pk: lead for lead in leads.values()}
-            # The leads created by this batch: their events are the ones just stored.
-            known: dict[int, list[StoredEvent]] = {pk: [] for pk in fresh & touched}
-            for event_id, lead_id, item, data in stored:
-                if lead_id in known:
-                    known[lead_id].append(_stored_event(event_id, item, data))
+            known = {pk: events for pk, events in stored.items() if pk in touched}
             _leads_derive(
                 sorted(touched), context, rescore=changed_attrs, loaded=by_pk, known=known
             )
@@ -321,18 +318,6 @@ class StoredEvent(NamedTuple):
     data: dict
 
 
-def _stored_event(event_id: int, item: ParsedEvent, data: dict) -> StoredEvent:
-    return StoredEvent(
-        event_id,
-        item.occurred_at.astimezone(dt.UTC),  # as the database gives it back
-        item.kind,
-        item.to_stage,
-        item.reason_code,
-        item.channel,
-        data,
-    )
-
-
 def _cycle_events(events: list[StoredEvent]) -> list[CycleEventIn]:
     return [
         CycleEventIn(e.id, e.occurred_at, e.kind, e.to_stage, e.reason_code, e.channel)
@@ -353,13 +338,22 @@ def _leads_resolve(
     call created (PostgreSQL only): their events are exactly the ones this batch
     inserts, so they need not be read back.
     """
-    by_source: dict[str, set[str]] = defaultdict(set)
     first_at: dict[tuple[str, str], dt.datetime] = {}
+    # The lead columns each lead's events carry, in event order. A repeat of the
+    # columns just applied is dropped: applying them again would change nothing.
+    columns: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for item, _a, _d in valid:
         key = (item.source, item.lead_external_id)
-        by_source[item.source].add(item.lead_external_id)
-        if key not in first_at or item.occurred_at < first_at[key]:
+        at = first_at.get(key)
+        if at is None or item.occurred_at < at:
             first_at[key] = item.occurred_at
+        if item.lead:
+            carried = columns[key]
+            if not carried or carried[-1] != item.lead:
+                carried.append(item.lead)
+    by_source: dict[str, set[str]] = defaultdict(set)
+    for source, external_id in first_at:
+        by_source[source].add(external_id)
 
     def load() -> dict[tuple[str, str], Lead]:
         cond = Q()
@@ -385,21 +379,22 @@ def _leads_resolve(
     }
     changed: dict[tuple[str, str], Lead] = {}
     changed_attrs: set[tuple[str, str]] = set(missing)
-    for item, _a, _d in valid:
-        key = (item.source, item.lead_external_id)
+    for key, at in first_at.items():
         lead = new_leads.get(key) or leads[key]
-        if item.occurred_at < lead.created_at:
-            lead.created_at = item.occurred_at
+        if at < lead.created_at:
+            lead.created_at = at
             changed[key] = lead
-        if item.lead and _lead_columns_apply(lead, item.lead, users):
-            changed[key] = lead
-            changed_attrs.add(key)
+        for values in columns.get(key, ()):
+            if _lead_columns_apply(lead, values, users):
+                changed[key] = lead
+                changed_attrs.add(key)
     fresh: set[int] = set()
     if new_leads:
         # Sorted keys: concurrent importers insert in one order and cannot deadlock.
         inserted = copy_insert(
             Lead,
-            [new_leads[key] for key in missing],
+            _LEAD_INSERT_COLUMNS,
+            [tuple(getattr(new_leads[key], c) for c in _LEAD_INSERT_COLUMNS) for key in missing],
             ignore_conflicts=True,
             order_by=("source", "external_id"),
             returning=("id", "source", "external_id") if connection.vendor == "postgresql" else (),
@@ -420,6 +415,20 @@ def _leads_resolve(
     if updates:
         rows_update(updates, ["created_at", "owner_id", "attributes", *LEAD_ATTRIBUTE_FIELDS])
     return leads, {leads[key].pk for key in changed_attrs if key in leads}, fresh
+
+
+# What a new lead has that is not a default (the rest: Lead's defaults, as new_leads).
+_LEAD_INSERT_COLUMNS = (
+    "source",
+    "external_id",
+    "marketing_team_id",
+    "sales_team_id",
+    "agreement_id",
+    "created_at",
+    "owner_id",
+    "attributes",
+    *LEAD_ATTRIBUTE_FIELDS,
+)
 
 
 def _lead_columns_apply(lead: Lead, values: dict, users: dict[str, int | None]) -> bool:
@@ -611,11 +620,20 @@ _COLUMNS = (
 )
 
 
+# The staging table's column types. Binary COPY (half the client time of text): `data`
+# arrives as JSON text and is cast when inserted.
+_STAGE_TYPES = ("int8", "text", "timestamptz", "int4", *["text"] * 8)
+
 # Constant identifiers only: nothing here comes from input.
+_STAGE_SQL = (
+    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE_TABLE} ("
+    + ", ".join(f"{c} {t}" for c, t in zip(_COLUMNS, _STAGE_TYPES, strict=True))
+    + ") ON COMMIT DELETE ROWS"
+)
 _INSERT_SQL = (
     f"INSERT INTO leads_leadevent ({', '.join(_COLUMNS)}, from_stage, recorded_at) "  # noqa: S608
-    f"SELECT {', '.join(_COLUMNS)}, '', now() FROM {_STAGE_TABLE} "
-    "ORDER BY source, source_event_id ON CONFLICT DO NOTHING "
+    f"SELECT {', '.join('data::jsonb' if c == 'data' else c for c in _COLUMNS)}, '', now() "
+    f"FROM {_STAGE_TABLE} ORDER BY source, source_event_id ON CONFLICT DO NOTHING "
     "RETURNING id, lead_id, source, source_event_id"
 )
 
@@ -623,60 +641,66 @@ _INSERT_SQL = (
 def _events_insert(
     valid: list[tuple[ParsedEvent, int | None, dict]],
     leads: dict[tuple[str, str], Lead],
-    stored: list[tuple[int, int, ParsedEvent, dict]] | None = None,
+    stored: dict[int, list[StoredEvent]] | None = None,
 ) -> dict[int, list[int]]:
     """Insert the events that are new; {lead id: [created event ids]}. On PostgreSQL,
-    `stored` (when given) receives (event id, lead id, item, data) of each one."""
-    rows = sorted(
+    each created event of a lead in `stored` (when given) is appended to its list."""
+    lead_ids = {key: lead.pk for key, lead in leads.items()}
+    rows = [
         (
-            (
-                leads[(item.source, item.lead_external_id)].pk,
-                item.kind,
-                item.occurred_at,
-                actor_id,
-                item.to_stage,
-                item.channel,
-                item.outcome,
-                item.reason_code,
-                item.note,
-                data,
-                item.source,
-                item.event_id,
-            )
-            for item, actor_id, data in valid
-        ),
-        key=lambda r: (r[10], r[11]),
-    )
+            lead_ids[(item.source, item.lead_external_id)],
+            item.kind,
+            item.occurred_at,
+            actor_id,
+            item.to_stage,
+            item.channel,
+            item.outcome,
+            item.reason_code,
+            item.note,
+            data,
+            item.source,
+            item.event_id,
+        )
+        for item, actor_id, data in valid
+    ]
     created: dict[int, list[int]] = defaultdict(list)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE_TABLE} ("
-                "lead_id bigint, kind text, occurred_at timestamptz, actor_id integer, "
-                "to_stage text, channel text, outcome text, reason_code text, note text, "
-                "data jsonb, source text, source_event_id text) ON COMMIT DELETE ROWS"
-            )
+            cursor.execute(_STAGE_SQL)
             cursor.execute(f"DELETE FROM {_STAGE_TABLE}")  # noqa: S608 - empty unless nested
+            # Any row order: the INSERT takes them in (source, source_event_id) order.
             with cursor.cursor.copy(
-                f"COPY {_STAGE_TABLE} ({', '.join(_COLUMNS)}) FROM STDIN"
+                f"COPY {_STAGE_TABLE} ({', '.join(_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
             ) as copy:
+                copy.set_types(_STAGE_TYPES)
                 for row in rows:
-                    copy.write_row(
-                        (*row[:9], json.dumps(row[9]) if row[9] else "{}", row[10], row[11])
-                    )
+                    copy.write_row((*row[:9], json.dumps(row[9]) if row[9] else "{}", *row[10:]))
             cursor.execute(_INSERT_SQL)
             returned = cursor.fetchall()
+        stored = stored if stored is not None else {}
         by_key = (
             {(item.source, item.event_id): (item, data) for item, _a, data in valid}
-            if stored is not None
+            if stored
             else {}
         )
         for event_id, lead_id, source, source_event_id in returned:
             created[lead_id].append(event_id)
-            if stored is not None:
+            events = stored.get(lead_id)
+            if events is not None:
                 item, data = by_key[(source, source_event_id)]
-                stored.append((event_id, lead_id, item, data))
+                events.append(
+                    StoredEvent(
+                        event_id,
+                        item.occurred_at.astimezone(dt.UTC),  # as the database gives it back
+                        item.kind,
+                        item.to_stage,
+                        item.reason_code,
+                        item.channel,
+                        data,
+                    )
+                )
         return created
+    rows.sort(key=lambda r: (r[10], r[11]))
     existing = _existing_keys([(r[10], r[11]) for r in rows])
     objs = [
         LeadEvent(**dict(zip(_COLUMNS, row, strict=True)))
@@ -693,19 +717,23 @@ def _events_insert(
 
 
 def _event_in(event_id, occurred_at, kind, to_stage, reason_code, data) -> EventIn:
-    data = data or {}
-    return EventIn(
-        id=event_id,
-        occurred_at=occurred_at,
-        kind=kind,
-        to_stage=to_stage,
-        reason_code=reason_code,
-        owner_id=data.get("owner_id") if kind == "owner_changed" else None,
-        fit=data.get("fit") if kind == "score_changed" else None,
-        interest=data.get("interest") if kind == "score_changed" else None,
-        nurture_track=data.get("nurture_track") if kind == "note" else None,
-        flag=str(data.get("flag") or "") if kind == "note" else "",
-    )
+    """The event as derive_state reads it: only the data of its own kind counts."""
+    if kind == "owner_changed":
+        owner_id = (data or {}).get("owner_id")
+        return EventIn(event_id, occurred_at, kind, to_stage, reason_code, owner_id=owner_id)
+    if kind == "score_changed":
+        data = data or {}
+        fit, interest = data.get("fit"), data.get("interest")
+        return EventIn(
+            event_id, occurred_at, kind, to_stage, reason_code, fit=fit, interest=interest
+        )
+    if kind == "note":
+        data = data or {}
+        track, flag = data.get("nurture_track"), str(data.get("flag") or "")
+        return EventIn(
+            event_id, occurred_at, kind, to_stage, reason_code, nurture_track=track, flag=flag
+        )
+    return EventIn(event_id, occurred_at, kind, to_stage, reason_code)
 
 
 def lead_score(lead: Lead, rules: VersionRules | None) -> Score:
@@ -756,7 +784,8 @@ def _leads_derive(
             add(*row)
 
     now = context.now
-    generated: list[LeadEvent] = []
+    score_changes: list[tuple] = []  # rows of lead_id, kind, occurred_at, data
+    handoffs: list[LeadEvent] = []
     states = {}
     for lead_id, lead in leads.items():
         # `at` is the handoff of the move's cycle (derive_state): its version governs.
@@ -771,18 +800,8 @@ def _leads_derive(
                 result = lead_score(lead, rules)
                 if (result.fit, result.interest) != (state.fit, state.interest):
                     state.fit, state.interest = result.fit, result.interest
-                    generated.append(
-                        LeadEvent(
-                            lead_id=lead_id,
-                            kind="score_changed",
-                            occurred_at=now,
-                            data={
-                                "fit": result.fit,
-                                "interest": result.interest,
-                                "version": rules.number,
-                            },
-                        )
-                    )
+                    data = {"fit": result.fit, "interest": result.interest, "version": rules.number}
+                    score_changes.append((lead_id, "score_changed", now, data))
                 threshold = rules.threshold
                 if (
                     context.handoff_on_score
@@ -799,29 +818,26 @@ def _leads_derive(
                         to_stage="mql",
                         data={"trigger": "score", "score": result.total, "threshold": threshold},
                     )
-                    generated.append(handoff)
+                    handoffs.append(handoff)
         states[lead_id] = state
 
-    if generated:
-        handoffs = [e for e in generated if e.kind == "stage_changed"]
-        copy_insert(LeadEvent, [e for e in generated if e.kind != "stage_changed"])
+    copy_insert(LeadEvent, ("lead_id", "kind", "occurred_at", "data"), score_changes)
+    if handoffs:
         LeadEvent.objects.bulk_create(handoffs, batch_size=1000)  # their ids name notifications
-        generated = handoffs
-        for event in generated:
-            if event.kind == "stage_changed":
-                last_handoff[event.lead_id] = (event.occurred_at, event.pk)
-                if event.lead_id in known:
-                    known[event.lead_id].append(
-                        StoredEvent(
-                            event.pk,
-                            event.occurred_at.astimezone(dt.UTC),
-                            event.kind,
-                            "mql",
-                            "",
-                            "",
-                            event.data,
-                        )
+        for event in handoffs:
+            last_handoff[event.lead_id] = (event.occurred_at, event.pk)
+            if event.lead_id in known:
+                known[event.lead_id].append(
+                    StoredEvent(
+                        event.pk,
+                        event.occurred_at.astimezone(dt.UTC),
+                        event.kind,
+                        "mql",
+                        "",
+                        "",
+                        event.data,
                     )
+                )
 
     # Assignment: a lead waiting in mql with nobody to work it gets a rep.
     assignments: list[tuple[Lead, int]] = []

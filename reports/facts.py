@@ -91,56 +91,78 @@ class VersionIndex:
         return None
 
 
-def _row(lead: Lead, facts: CycleFacts, version: GoverningVersion | None) -> Cycle:
-    row = Cycle(
-        lead_id=lead.pk,
-        number=facts.number,
-        handoff_event_id=facts.handoff_event_id,
-        handoff_at=facts.handoff_at,
-        ended_at=facts.ended_at,
-        agreement_id=lead.agreement_id,
-        version_id=version.id if version else None,
-        owner_id=lead.owner_id,
-        first_contact_at=facts.first_contact_at,
-        clock_stop_at=facts.clock_stop_at,
-        clock_stop_kind=facts.clock_stop_kind,
-        accepted_at=facts.accepted_at,
-        rejected_at=facts.rejected_at,
-        rejected_to=facts.rejected_to,
-        rejected_reason_code=facts.rejected_reason_code,
-        sales_recycle_at=facts.sales_recycle_at,
-        sales_recycle_from=facts.sales_recycle_from,
-        attempts_before_sales_recycle=facts.attempts_before_sales_recycle
-        if facts.sales_recycle_at
-        else None,
-        attempts=facts.contact_attempts,
-        exits=[[at.isoformat(), to, reason] for at, to, reason in facts.exits],
-    )
-    for stage, column in STAGE_COLUMNS.items():
-        setattr(row, column, facts.stage_entered.get(stage))
+# The columns of a Cycle row as `_cycle_values` gives them (all but the id).
+CYCLE_COLUMNS = (
+    "lead_id",
+    "number",
+    "handoff_event_id",
+    "handoff_at",
+    "ended_at",
+    "agreement_id",
+    "version_id",
+    "owner_id",
+    "first_contact_at",
+    "clock_stop_at",
+    "clock_stop_kind",
+    "accepted_at",
+    "rejected_at",
+    "rejected_to",
+    "rejected_reason_code",
+    "sales_recycle_at",
+    "sales_recycle_from",
+    "attempts_before_sales_recycle",
+    "attempts",
+    "exits",
+    *STAGE_COLUMNS.values(),
+    "deadline_at",
+    "clock_business_seconds",
+)
+_VERSION, _HANDOFF_AT = CYCLE_COLUMNS.index("version_id"), CYCLE_COLUMNS.index("handoff_at")
+
+
+def _cycle_values(lead: Lead, facts: CycleFacts, version: GoverningVersion | None) -> tuple:
+    """A Cycle row's values, in CYCLE_COLUMNS order."""
+    deadline_at = clock = None
     if version is not None:
-        row.deadline_at = business_deadline(
+        deadline_at = business_deadline(
             version.calendar, facts.handoff_at, version.first_contact_hours
         )
         if facts.clock_stop_at is not None:
-            row.clock_business_seconds = business_seconds(
-                version.calendar, facts.handoff_at, facts.clock_stop_at
-            )
-    return row
+            clock = business_seconds(version.calendar, facts.handoff_at, facts.clock_stop_at)
+    entered = facts.stage_entered
+    return (
+        lead.pk,
+        facts.number,
+        facts.handoff_event_id,
+        facts.handoff_at,
+        facts.ended_at,
+        lead.agreement_id,
+        version.id if version else None,
+        lead.owner_id,
+        facts.first_contact_at,
+        facts.clock_stop_at,
+        facts.clock_stop_kind,
+        facts.accepted_at,
+        facts.rejected_at,
+        facts.rejected_to,
+        facts.rejected_reason_code,
+        facts.sales_recycle_at,
+        facts.sales_recycle_from,
+        facts.attempts_before_sales_recycle if facts.sales_recycle_at else None,
+        facts.contact_attempts,
+        [[at.isoformat(), to, reason] for at, to, reason in facts.exits],
+        *(entered.get(stage) for stage in STAGE_COLUMNS),
+        deadline_at,
+        clock,
+    )
 
 
-def cycles_computed(
+def _cycles_values(
     lead_ids: Iterable[int],
-    index: VersionIndex | None = None,
-    *,
-    leads: dict[int, Lead] | None = None,
-    events: dict[int, list[EventIn]] | None = None,
-) -> list[Cycle]:
-    """The Cycle rows the events of these leads imply (unsaved).
-
-    A writer that holds some of the leads as they now are (`leads`: agreement and
-    owner are read) or all the stage changes and contact attempts of some of them
-    (`events`) passes them, and only the rest is read."""
+    index: VersionIndex | None,
+    leads: dict[int, Lead] | None,
+    events: dict[int, list[EventIn]] | None,
+) -> list[tuple]:
     index = index or VersionIndex()
     ids = list(lead_ids)
     given = leads or {}
@@ -164,7 +186,7 @@ def cycles_computed(
             events[lead_id].append(
                 EventIn(event_id, occurred_at, kind, to_stage, reason_code, channel)
             )
-    result: list[Cycle] = []
+    result: list[tuple] = []
     for lead_id, lead in leads.items():
         agreement_id = lead.agreement_id
         found: dict[int, GoverningVersion | None] = {}
@@ -177,9 +199,29 @@ def cycles_computed(
 
         for facts in cycles_from_events(events.get(lead_id, []), governing, lead_id=lead_id):
             result.append(
-                _row(lead, facts, found.get(facts.version_id) if facts.version_id else None)
+                _cycle_values(
+                    lead, facts, found.get(facts.version_id) if facts.version_id else None
+                )
             )
     return result
+
+
+def cycles_computed(
+    lead_ids: Iterable[int],
+    index: VersionIndex | None = None,
+    *,
+    leads: dict[int, Lead] | None = None,
+    events: dict[int, list[EventIn]] | None = None,
+) -> list[Cycle]:
+    """The Cycle rows the events of these leads imply (unsaved).
+
+    A writer that holds some of the leads as they now are (`leads`: agreement and
+    owner are read) or all the stage changes and contact attempts of some of them
+    (`events`) passes them, and only the rest is read."""
+    return [
+        Cycle(**dict(zip(CYCLE_COLUMNS, values, strict=True)))
+        for values in _cycles_values(lead_ids, index, leads, events)
+    ]
 
 
 def lead_cycles_refresh(
@@ -198,15 +240,15 @@ def lead_cycles_refresh(
     ids = sorted(set(lead_ids))
     if not ids:
         return 0
-    rows = cycles_computed(ids, index, leads=leads, events=events)
+    rows = _cycles_values(ids, index, leads, events)
     none_yet = set(without_cycles)
     stored = [pk for pk in ids if pk not in none_yet]
     with transaction.atomic():
         old = Cycle.objects.filter(lead_id__in=stored).values_list("version_id", "handoff_at")
-        touched = [*old, *((row.version_id, row.handoff_at) for row in rows)]
+        touched = [*old, *((row[_VERSION], row[_HANDOFF_AT]) for row in rows)]
         if stored:
             Cycle.objects.filter(lead_id__in=stored).delete()
-        copy_insert(Cycle, rows)  # COPY on PostgreSQL, bulk_create elsewhere
+        copy_insert(Cycle, CYCLE_COLUMNS, rows)  # COPY on PostgreSQL, bulk_create elsewhere
         results_invalidate(touched)
     return len(rows)
 
