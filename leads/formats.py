@@ -81,6 +81,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import operator
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -266,13 +267,16 @@ _FORMULA_RE = re.compile(
     )""",
     re.VERBOSE | re.DOTALL,
 )
+# The first characters a (trimmed) formula can start with: a value starting with none of
+# them is never one, which lets the events fast path skip ``_FORMULA_RE``.
+_FORMULA_FIRST = "=+-@\t\r"
 _EMAIL_RE = re.compile(r"^[^@\s,;:<>()\[\]\"'=+]+@[^@\s,;:<>()\[\]\"']+\.[A-Za-z0-9-]{2,}$")
 _DATETIME_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
 def looks_like_formula(value: str) -> bool:
     """True when a (trimmed) text value would be run as a formula by a spreadsheet."""
-    return bool(value) and value[0] in "=+-@\t\r" and bool(_FORMULA_RE.match(value.strip()))
+    return bool(value) and value[0] in _FORMULA_FIRST and bool(_FORMULA_RE.match(value.strip()))
 
 
 def neutralise(value: str) -> str:
@@ -373,6 +377,27 @@ class _Lines:
             % {"line": self.line_no + 1, "mb": MAX_LINE_BYTES // (1024 * 1024)}
         )
 
+    @staticmethod
+    def _clean_run(buf: bytes, pos: int, end: int) -> tuple[list[str], int]:
+        """The lines (without "\\n") of ``buf[pos:end]``, complete lines, that come
+        before the first one with a NUL or invalid UTF-8, and where they end. Each
+        search stops at the first problem, so problem lines cost no more than before."""
+        nul = buf.find(b"\x00", pos, end)
+        if nul >= 0:
+            end = buf.rfind(b"\n", pos, nul) + 1
+            if end <= pos:
+                return [], pos
+        try:
+            text = str(memoryview(buf)[pos:end], "utf-8")
+        except UnicodeDecodeError as exc:
+            end = buf.rfind(b"\n", pos, pos + exc.start) + 1
+            if end <= pos:
+                return [], pos
+            text = str(memoryview(buf)[pos:end], "utf-8")
+        lines = text.split("\n")
+        lines.pop()  # the "" after the last "\n"
+        return lines, end
+
     def __iter__(self) -> Iterator[str]:
         buf, pos = self._buf, 0
         self._buf = b""
@@ -390,6 +415,19 @@ class _Lines:
                 if not raw:
                     return
             else:
+                # Fast path: the complete lines from here on, up to the first one with
+                # invalid UTF-8 or a NUL, decoded in one go and split at "\n" (a b"\n"
+                # is never part of a UTF-8 sequence). Problem lines, and all lines
+                # when the run is longer than MAX_LINE_BYTES, go one at a time below.
+                end = buf.rfind(b"\n", idx) + 1
+                if end - pos <= MAX_LINE_BYTES:
+                    clean, clean_end = self._clean_run(buf, pos, end)
+                    if clean:
+                        pos = clean_end
+                        for text in clean:
+                            self.line_no += 1
+                            yield text + "\n"
+                        continue
                 raw, pos = buf[pos : idx + 1], idx + 1
             if len(raw) > MAX_LINE_BYTES:
                 raise self._too_long()
@@ -425,8 +463,20 @@ def _iter_rows(
     """Yield (row, values-by-known-column or None, issues) for each non-blank record.
 
     ``known`` names are matched case-insensitively; the returned dict is keyed
-    by the names as given in ``known``. Values are raw (untrimmed).
+    by the names as given in ``known`` (every one of them: "" for a column the
+    header lacks). Values are raw (untrimmed).
     """
+    known = tuple(known)
+    for row, values, issues in _iter_row_values(stream, required, known):
+        yield row, (None if values is None else dict(zip(known, values, strict=True))), issues
+
+
+def _iter_row_values(
+    stream: BinaryIO, required: Iterable[str], known: tuple[str, ...]
+) -> Iterator[tuple[int, tuple[str, ...] | None, list[RowIssue]]]:
+    """Yield (row, values or None, issues) for each non-blank record: the raw
+    (untrimmed) values in the order of ``known``, "" for a column the header
+    lacks or the row leaves out (a tuple is cheaper to make than a dict)."""
     _ensure_field_limit()
     lines = _Lines(stream)
     lines.sniff()
@@ -471,10 +521,17 @@ def _iter_rows(
                 "header": ", ".join(h.strip() for h in header)[:300],
             }
         )
+    # One C-level getter picks the known columns out of a row. A row shorter than
+    # ``need`` is padded with "" first; a known column the header lacks reads the ""
+    # appended after that (position -1).
+    positions = [index.get(name, -1) for name in known]
+    need = max(positions) + 1
+    pick = operator.itemgetter(*positions)
     width = len(header)
+    bad = lines.bad
     row = 1
     while True:
-        n_bad = len(lines.bad)
+        n_bad = len(bad)
         try:
             values = next(reader)
         except StopIteration:
@@ -488,11 +545,14 @@ def _iter_rows(
             )
             continue
         row += 1
-        issues = [RowIssue(row, "", msg) for _line, msg in lines.bad[n_bad:]]
-        del lines.bad[n_bad:]
-        if not any(v.strip() for v in values) and not issues:
+        if len(bad) > n_bad:
+            issues = [RowIssue(row, "", msg) for _line, msg in bad[n_bad:]]
+            del bad[n_bad:]
+        else:
+            issues = []
+        if not issues and not any(map(str.strip, values)):
             continue  # blank row
-        if len(values) > width and any(v.strip() for v in values[width:]):
+        if len(values) > width and any(map(str.strip, values[width:])):
             issues.append(
                 RowIssue(
                     row,
@@ -501,8 +561,10 @@ def _iter_rows(
                     % {"values": len(values), "columns": width},
                 )
             )
-        rec = {key: (values[i] if i < len(values) else "") for key, i in index.items()}
-        yield row, rec, issues
+        if len(values) < need:
+            values += [""] * (need - len(values))
+        values.append("")
+        yield row, pick(values), issues
 
 
 class _RowCheck:
@@ -605,9 +667,7 @@ def iter_events_csv(
     stream: BinaryIO, *, default_tz: str = "UTC"
 ) -> Iterator[ParsedEvent | RowIssue]:
     """Stream the portal's events CSV as ``ParsedEvent`` / ``RowIssue`` records."""
-    yield from iter_event_records(
-        _iter_rows(stream, EVENT_REQUIRED, EVENT_COLUMNS), default_tz=default_tz
-    )
+    yield from _event_records(_iter_row_values(stream, EVENT_REQUIRED, EVENT_COLUMNS), default_tz)
 
 
 def iter_event_records(
@@ -618,84 +678,266 @@ def iter_event_records(
     """Check records of the events format, (row, raw values by column, issues so far),
     as ``ParsedEvent`` / ``RowIssue``: the rows of a CSV file, or the items of a bulk
     API request (which need no CSV round trip)."""
-    tz = _zone(default_tz)
+    yield from _event_records(_event_values(records), default_tz)
+
+
+def _event_values(
+    records: Iterable[tuple[int, dict[str, str] | None, list[RowIssue]]],
+) -> Iterator[tuple[int, tuple[str, ...] | None, list[RowIssue]]]:
+    """Records with values by column as records with values in ``EVENT_COLUMNS`` order."""
     for row, rec, issues in records:
-        if rec is None:
+        yield row, (None if rec is None else tuple(map(rec.get, EVENT_COLUMNS, _NO_VALUES))), issues
+
+
+_NO_VALUES = ("",) * len(EVENT_COLUMNS)
+
+
+def _event_records(
+    rows: Iterable[tuple[int, tuple[str, ...] | None, list[RowIssue]]], default_tz: str
+) -> Iterator[ParsedEvent | RowIssue]:
+    """Rows with values in ``EVENT_COLUMNS`` order as ``ParsedEvent`` / ``RowIssue``."""
+    tz = _zone(default_tz)
+    clean_event = _CleanRows(tz).event
+    for row, values, issues in rows:
+        if values is None:
             yield from issues
             continue
-        chk = _RowCheck(row)
-        chk.issues.extend(issues)
-        source = chk.required("source", rec.get("source", ""))
-        event_id = chk.required("event_id", rec.get("event_id", ""))
-        lead_id = chk.required("lead_external_id", rec.get("lead_external_id", ""))
-        kind = chk.choice("kind", rec.get("kind", ""), KINDS)
-        if not kind and not rec.get("kind", "").strip():
-            chk.error(
-                "kind", _("kind is required (one of: %(allowed)s)") % {"allowed": ", ".join(KINDS)}
-            )
-        occurred_raw = rec.get("occurred_at", "")
-        occurred_at = None
-        if not occurred_raw.strip():
-            chk.error("occurred_at", _("%(column)s is required") % {"column": "occurred_at"})
+        if not issues:
+            event = clean_event(row, values)
+            if event is not None:
+                yield event
+                continue
+        yield from _check_event(row, dict(zip(EVENT_COLUMNS, values, strict=True)), issues, tz)
+
+
+# The fast path. Nearly every row of an upload is clean, and checking it column by
+# column with _RowCheck (a method call, a dict look-up and a few string operations
+# per value) cost about 7 µs a row, most of the parse. _CleanRows only recognises
+# rows that are obviously fine, mostly with C-level map/all/max over the values, and
+# returns exactly the event _check_event would make of them; anything else (a value
+# too long, a possible formula, a missing, unknown or unused value, a bad email or
+# timestamp, a value that is not a str) gets None and _check_event decides, and
+# words the issues. The rules stay in one place: the limits are LIMITS, formulas
+# are _FORMULA_FIRST (the full test is looks_like_formula), emails are _EMAIL_RE
+# and timestamps are parse_timestamp.
+_LEAD_START = EVENT_COLUMNS.index(LEAD_COLUMNS[0])
+assert EVENT_COLUMNS[_LEAD_START:] == LEAD_COLUMNS  # the lead columns come last
+
+
+def _free_text(names: tuple[str, ...]) -> operator.itemgetter:
+    return operator.itemgetter(*(i for i, name in enumerate(names) if name in TEXT_COLUMNS))
+
+
+_EVENT_LIMITS = tuple(LIMITS[name] for name in EVENT_COLUMNS[:_LEAD_START])
+_EVENT_SHORTEST = min(_EVENT_LIMITS)
+_EVENT_FREE_TEXT = _free_text(EVENT_COLUMNS[:_LEAD_START])
+_LEAD_LIMITS = tuple(LIMITS[name] for name in LEAD_COLUMNS)
+_LEAD_SHORTEST = min(_LEAD_LIMITS)
+_LEAD_FREE_TEXT = _free_text(LEAD_COLUMNS)
+_LEAD_EMAIL = LEAD_COLUMNS.index("email")
+_KIND_SET = frozenset(KINDS)
+_STAGE_SET = frozenset(STAGES)
+_CHANNEL_SET = frozenset(CHANNELS)
+_CACHE_SIZE = 4096  # entries in each cache of _CleanRows
+
+
+def _within_limits(values: tuple[str, ...], limits: tuple[int, ...], shortest: int) -> bool:
+    # One max() settles the usual case where every value is short.
+    return max(map(len, values)) <= shortest or all(map(operator.le, map(len, values), limits))
+
+
+def _no_formula_start(values: tuple[str, ...]) -> bool:
+    # A plain loop: most free-text values are empty, and the test is then one step.
+    for value in values:
+        if value and value[0] in _FORMULA_FIRST:
+            return False
+    return True
+
+
+class _CleanRows:
+    """The fast path for rows in ``EVENT_COLUMNS`` order (see above), with what it
+    remembers from row to row: parsed timestamps, actor emails found valid (a few
+    people do most of the work), and the lead columns of the last row whose lead
+    columns were fine (an export has a lead's events one after another, all with the
+    same lead columns). The caches are cleared when full, so memory stays bounded."""
+
+    __slots__ = ("tz", "timestamps", "actors", "lead_raw", "lead")
+
+    def __init__(self, tz: ZoneInfo):
+        self.tz = tz
+        self.timestamps: dict[str, datetime] = {}
+        self.actors: dict[str, str] = {}  # as given -> as stored (lower case)
+        self.lead_raw: tuple[str, ...] | None = None
+        self.lead: dict[str, str] = {}
+
+    def event(self, row: int, values: tuple[str, ...]) -> ParsedEvent | None:
+        """The event of a row that passes every check without an issue, else None."""
+        lead_raw = values[_LEAD_START:]
+        if lead_raw != self.lead_raw:
+            lead = self._lead(lead_raw)
+            if lead is None:
+                return None
+            self.lead_raw, self.lead = lead_raw, lead
+        try:
+            trimmed = tuple(map(str.strip, values[:_LEAD_START]))
+        except TypeError:  # not a str: _check_event fails the way it always did
+            return None
+        if not (
+            _within_limits(trimmed, _EVENT_LIMITS, _EVENT_SHORTEST)
+            and _no_formula_start(_EVENT_FREE_TEXT(trimmed))
+        ):
+            return None
+        (
+            source,
+            event_id,
+            lead_id,
+            kind,
+            occurred,
+            actor,
+            to_stage,
+            channel,
+            outcome,
+            reason,
+            note,
+        ) = trimmed
+        if not (source and event_id and lead_id and occurred):
+            return None
+        kind = kind.lower()
+        if kind not in _KIND_SET:
+            return None
+        # to_stage and channel: the one kind that uses each needs a known value, and
+        # any other kind none (given, it would be dropped with a warning).
+        if kind == "stage_changed":
+            to_stage = to_stage.lower()
+            if to_stage not in _STAGE_SET:
+                return None
+        elif to_stage:
+            return None
+        if kind == "contact_attempt":
+            channel = channel.lower()
+            if channel not in _CHANNEL_SET:
+                return None
+        elif channel:
+            return None
+        if actor:
+            known = self.actors.get(actor)
+            if known is None:
+                if not _EMAIL_RE.match(actor):
+                    return None
+                if len(self.actors) >= _CACHE_SIZE:
+                    self.actors.clear()
+                known = self.actors[actor] = actor.lower()
+            actor = known
+        occurred_at = self.timestamps.get(occurred)
+        if occurred_at is None:
+            try:
+                occurred_at = parse_timestamp(occurred, self.tz)
+            except (ValueError, OverflowError):
+                return None
+            if len(self.timestamps) >= _CACHE_SIZE:
+                self.timestamps.clear()
+            self.timestamps[occurred] = occurred_at
+        # Positional, in field order (row, source, ..., note, lead): keywords cost
+        # twice as much here.
+        return ParsedEvent(
+            row, source, event_id, lead_id, kind, occurred_at, actor, to_stage, channel,
+            outcome, reason, note, self.lead.copy(),
+        )  # fmt: skip
+
+    @staticmethod
+    def _lead(raw: tuple[str, ...]) -> dict[str, str] | None:
+        """The lead attributes of clean lead columns (``LEAD_COLUMNS`` order), else None."""
+        try:
+            trimmed = tuple(map(str.strip, raw))
+        except TypeError:
+            return None
+        if not (
+            _within_limits(trimmed, _LEAD_LIMITS, _LEAD_SHORTEST)
+            and _no_formula_start(_LEAD_FREE_TEXT(trimmed))
+        ):
+            return None
+        email = trimmed[_LEAD_EMAIL]
+        if email and not _EMAIL_RE.match(email):
+            return None
+        return {name: value for name, value in zip(LEAD_COLUMNS, trimmed, strict=True) if value}
+
+
+def _check_event(
+    row: int, rec: dict[str, str], issues: list[RowIssue], tz: ZoneInfo
+) -> Iterator[ParsedEvent | RowIssue]:
+    """Check one record value by value: its issues, then its event if it has no error."""
+    chk = _RowCheck(row)
+    chk.issues.extend(issues)
+    source = chk.required("source", rec.get("source", ""))
+    event_id = chk.required("event_id", rec.get("event_id", ""))
+    lead_id = chk.required("lead_external_id", rec.get("lead_external_id", ""))
+    kind = chk.choice("kind", rec.get("kind", ""), KINDS)
+    if not kind and not rec.get("kind", "").strip():
+        chk.error(
+            "kind", _("kind is required (one of: %(allowed)s)") % {"allowed": ", ".join(KINDS)}
+        )
+    occurred_raw = rec.get("occurred_at", "")
+    occurred_at = None
+    if not occurred_raw.strip():
+        chk.error("occurred_at", _("%(column)s is required") % {"column": "occurred_at"})
+    else:
+        occurred_at = chk.timestamp("occurred_at", occurred_raw, tz)
+    actor = chk.email("actor_email", rec.get("actor_email", ""), strict=True)
+    to_stage = chk.choice("to_stage", rec.get("to_stage", ""), STAGES)
+    channel = chk.choice("channel", rec.get("channel", ""), CHANNELS)
+    if kind == "stage_changed" and not to_stage and not rec.get("to_stage", "").strip():
+        chk.error(
+            "to_stage",
+            _("to_stage is required for stage_changed (one of: %(allowed)s)")
+            % {"allowed": ", ".join(STAGES)},
+        )
+    elif kind and kind != "stage_changed" and to_stage:
+        chk.warn(
+            "to_stage",
+            _("to_stage is only used for stage_changed; ignored for %(kind)s") % {"kind": kind},
+        )
+        to_stage = ""
+    if kind == "contact_attempt" and not channel and not rec.get("channel", "").strip():
+        chk.error(
+            "channel",
+            _("channel is required for contact_attempt (one of: %(allowed)s)")
+            % {"allowed": ", ".join(CHANNELS)},
+        )
+    elif kind and kind != "contact_attempt" and channel:
+        chk.warn(
+            "channel",
+            _("channel is only used for contact_attempt; ignored for %(kind)s") % {"kind": kind},
+        )
+        channel = ""
+    outcome = chk.text("outcome", rec.get("outcome", ""))
+    reason = chk.text("reason_code", rec.get("reason_code", ""))
+    note = chk.text("note", rec.get("note", ""))
+    lead: dict[str, str] = {}
+    for col in LEAD_COLUMNS:
+        raw = rec.get(col, "")
+        if col == "email":
+            value = chk.email(col, raw, strict=False)
         else:
-            occurred_at = chk.timestamp("occurred_at", occurred_raw, tz)
-        actor = chk.email("actor_email", rec.get("actor_email", ""), strict=True)
-        to_stage = chk.choice("to_stage", rec.get("to_stage", ""), STAGES)
-        channel = chk.choice("channel", rec.get("channel", ""), CHANNELS)
-        if kind == "stage_changed" and not to_stage and not rec.get("to_stage", "").strip():
-            chk.error(
-                "to_stage",
-                _("to_stage is required for stage_changed (one of: %(allowed)s)")
-                % {"allowed": ", ".join(STAGES)},
-            )
-        elif kind and kind != "stage_changed" and to_stage:
-            chk.warn(
-                "to_stage",
-                _("to_stage is only used for stage_changed; ignored for %(kind)s") % {"kind": kind},
-            )
-            to_stage = ""
-        if kind == "contact_attempt" and not channel and not rec.get("channel", "").strip():
-            chk.error(
-                "channel",
-                _("channel is required for contact_attempt (one of: %(allowed)s)")
-                % {"allowed": ", ".join(CHANNELS)},
-            )
-        elif kind and kind != "contact_attempt" and channel:
-            chk.warn(
-                "channel",
-                _("channel is only used for contact_attempt; ignored for %(kind)s")
-                % {"kind": kind},
-            )
-            channel = ""
-        outcome = chk.text("outcome", rec.get("outcome", ""))
-        reason = chk.text("reason_code", rec.get("reason_code", ""))
-        note = chk.text("note", rec.get("note", ""))
-        lead: dict[str, str] = {}
-        for col in LEAD_COLUMNS:
-            raw = rec.get(col, "")
-            if col == "email":
-                value = chk.email(col, raw, strict=False)
-            else:
-                value = chk.text(col, raw)
-            if value:
-                lead[col] = value
-        yield from chk.issues
-        if chk.ok and occurred_at is not None:
-            yield ParsedEvent(
-                row=row,
-                source=source,
-                event_id=event_id,
-                lead_external_id=lead_id,
-                kind=kind,
-                occurred_at=occurred_at,
-                actor_email=actor,
-                to_stage=to_stage,
-                channel=channel,
-                outcome=outcome,
-                reason_code=reason,
-                note=note,
-                lead=lead,
-            )
+            value = chk.text(col, raw)
+        if value:
+            lead[col] = value
+    yield from chk.issues
+    if chk.ok and occurred_at is not None:
+        yield ParsedEvent(
+            row=row,
+            source=source,
+            event_id=event_id,
+            lead_external_id=lead_id,
+            kind=kind,
+            occurred_at=occurred_at,
+            actor_email=actor,
+            to_stage=to_stage,
+            channel=channel,
+            outcome=outcome,
+            reason_code=reason,
+            note=note,
+            lead=lead,
+        )
 
 
 # --------------------------------------------------------------------------- HubSpot export
