@@ -370,8 +370,8 @@ def _leads_resolve(
         key: Lead(
             source=key[0],
             external_id=key[1],
-            marketing_team=context.marketing_team,
-            sales_team=context.sales_team,
+            marketing_team_id=context.marketing_team.pk,
+            sales_team_id=context.sales_team.pk,
             agreement_id=context.agreement_id,
             created_at=first_at[key],
         )
@@ -678,16 +678,12 @@ def _events_insert(
             cursor.execute(_INSERT_SQL)
             returned = cursor.fetchall()
         stored = stored if stored is not None else {}
-        by_key = (
-            {(item.source, item.event_id): (item, data) for item, _a, data in valid}
-            if stored
-            else {}
-        )
+        by_key = {(entry[0].source, entry[0].event_id): entry for entry in valid} if stored else {}
         for event_id, lead_id, source, source_event_id in returned:
             created[lead_id].append(event_id)
             events = stored.get(lead_id)
             if events is not None:
-                item, data = by_key[(source, source_event_id)]
+                item, _actor_id, data = by_key[(source, source_event_id)]
                 events.append(
                     StoredEvent(
                         event_id,
