@@ -426,7 +426,7 @@ def _refuse_unless_draft(version_id) -> None:
 class VersionPart(models.Model):
     """Base for every child row of a version's content. Only a draft's parts change."""
 
-    position = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(_("position"), default=0)
 
     objects = PartQuerySet.as_manager()
 
@@ -592,7 +592,9 @@ class Commitment(VersionPart):
     """
 
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="commitments")
-    owner_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="commitments")
+    owner_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="commitments", verbose_name=_("owner team")
+    )
     kind = models.CharField(_("kind"), max_length=32, choices=CommitmentKind.choices)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
     target = models.DecimalField(_("target"), max_digits=12, decimal_places=2)

@@ -377,7 +377,10 @@ def part_label(part_name: str, data: dict[str, Any]) -> str:
         params = data.get("params") or {}
         detail = ""
         if "from_stage" in params:
-            detail = f" {_stage_label(params.get('from_stage'))} → {_stage_label(params.get('to_stage'))}"
+            detail = " " + _("%(from)s → %(to)s") % {
+                "from": _stage_label(params.get("from_stage")),
+                "to": _stage_label(params.get("to_stage")),
+            }
         return f"{data['owner_team']['name']} · {kind}{detail}"
     if part_name == "holidays":
         return f"{data['date']} {data.get('name') or ''}".strip()

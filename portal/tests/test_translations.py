@@ -233,3 +233,29 @@ class TestCatalogs:
                     failures.append((lang, entry.msgid, text, str(error)))
         # then
         assert not failures, failures[:5]
+
+    @pytest.mark.parametrize("lang", [lang for lang in SHIPPED if DIRECTION[lang] == "rtl"])
+    def test_a_move_from_one_name_to_another_points_the_way_the_language_reads(self, lang):
+        # given the entries that show a move ("MQL → SAL", "Conversion %(from)s → %(to)s")
+        moves = [e for e in read_po(po_path(lang)) if "→" in e.msgid and e.translated]
+        assert moves
+        # then, read right to left, the arrow points left, and each name is isolated
+        # (FSI ... PDI) so a Latin name does not turn the phrase around
+        isolated = re.compile("\u2068[^\u2068\u2069]+\u2069 ?← ?\u2068[^\u2068\u2069]+\u2069")
+        wrong = [(e.msgid, e.msgstr[0]) for e in moves if not isolated.search(e.msgstr[0])]
+        assert not wrong, wrong
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", SHIPPED)
+def test_the_commitment_editor_labels_its_columns_in_the_language(lang, cast):
+    # given the commitments form of a draft's editor
+    from slas.forms import CommitmentForm
+
+    with translation.override(lang):
+        labels = {name: str(field.label) for name, field in CommitmentForm().fields.items()}
+    with translation.override("en"):
+        english = {name: str(field.label) for name, field in CommitmentForm().fields.items()}
+    # then the owner team and position columns are translated like the others
+    assert labels["owner_team"] != english["owner_team"] == "Owner team"
+    assert labels["position"] != english["position"] == "Position"
