@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from leads.bulk import copy_insert
 from leads.formats import ParsedEvent
@@ -218,6 +219,7 @@ class IngestResult:
     failed: int = 0
     failures: list[Failure] = field(default_factory=list)
     lead_ids: set[int] = field(default_factory=set)
+    created_lead_ids: set[int] = field(default_factory=set)  # leads this batch created
     # Live moves the lifecycle rules refused: stored as flagged notes instead (index, why).
     not_applied: list[Failure] = field(default_factory=list)
 
@@ -279,7 +281,7 @@ def lead_events_ingest(*, items: Sequence[ParsedEvent], context: IngestContext) 
         return result
 
     with transaction.atomic():
-        leads, changed_attrs, fresh = _leads_resolve(valid, context, users)
+        leads, changed_attrs, fresh, result.created_lead_ids = _leads_resolve(valid, context, users)
         if context.mode == "live":
             valid = _live_moves_check(valid, leads, context, result)
         # The leads created by this batch: their events are the ones stored now.
@@ -330,13 +332,14 @@ def _leads_resolve(
     valid: list[tuple[ParsedEvent, int | None, dict]],
     context: IngestContext,
     users: dict[str, int | None],
-) -> tuple[dict[tuple[str, str], Lead], set[int], set[int]]:
+) -> tuple[dict[tuple[str, str], Lead], set[int], set[int], set[int]]:
     """Find or create the batch's leads (locked, in pk order) and apply lead columns.
 
     Returns the leads by (source, external id), the ids of leads whose attributes
-    changed (or that are new): those are scored again, and the ids of the leads this
-    call created (PostgreSQL only): their events are exactly the ones this batch
-    inserts, so they need not be read back.
+    changed (or that are new): those are scored again, the ids of the leads this
+    call created as PostgreSQL reported them (`fresh`): their events are exactly the
+    ones this batch inserts, so they need not be read back, and the ids of the leads
+    this call created on any database.
     """
     first_at: dict[tuple[str, str], dt.datetime] = {}
     # The lead columns each lead's events carry, in event order. A repeat of the
@@ -389,6 +392,7 @@ def _leads_resolve(
                 changed[key] = lead
                 changed_attrs.add(key)
     fresh: set[int] = set()
+    created: set[int] = set()
     if new_leads:
         # Sorted keys: concurrent importers insert in one order and cannot deadlock.
         inserted = copy_insert(
@@ -399,8 +403,9 @@ def _leads_resolve(
             order_by=("source", "external_id"),
             returning=("id", "source", "external_id") if connection.vendor == "postgresql" else (),
         )
-        if inserted is None:
+        if inserted is None:  # SQLite: writers are serialised, the missing ones are ours
             leads = load()
+            created = {leads[key].pk for key in missing if key in leads}
         else:
             # Inserted here, by this transaction: nobody else has events of these yet.
             for pk, source, external_id in inserted:
@@ -414,7 +419,8 @@ def _leads_resolve(
     updates = [lead for key, lead in changed.items() if key not in new_leads]
     if updates:
         rows_update(updates, ["created_at", "owner_id", "attributes", *LEAD_ATTRIBUTE_FIELDS])
-    return leads, {leads[key].pk for key in changed_attrs if key in leads}, fresh
+    changed_ids = {leads[key].pk for key in changed_attrs if key in leads}
+    return leads, changed_ids, fresh, created or fresh
 
 
 # What a new lead has that is not a default (the rest: Lead's defaults, as new_leads).
@@ -913,6 +919,7 @@ def _round_robin(leads: list[Lead]) -> list[tuple[Lead, int]]:
 
 def _notify_assigned(lead: Lead, user_id: int, handoff_event_id: int) -> None:
     from portal.notifications import notification_create
+    from portal.text import Text
 
     user = get_user_model().objects.filter(pk=user_id).first()
     if user is None:
@@ -920,12 +927,14 @@ def _notify_assigned(lead: Lead, user_id: int, handoff_event_id: int) -> None:
     notification_create(
         recipient=user,
         kind="lead_assigned",
-        title=_("Lead handed to you: %(lead)s") % {"lead": lead},
+        title=Text(gettext_noop("Lead handed to you: %(lead)s"), lead=lead),
         dedupe_key=f"lead-assigned:{handoff_event_id}:{user_id}",
         url=lead.get_absolute_url(),
-        body=_("%(lead)s (%(company)s) is yours to contact within the agreed time.")
-        % {"lead": lead, "company": lead.company or "-"},
-        reason=_("You are the lead's owner."),
+        body=Text(
+            gettext_noop("%(lead)s (%(company)s) is yours to contact within the agreed time."),
+            lead=lead,
+            company=lead.company or "-",
+        ),
     )
 
 
@@ -1080,6 +1089,10 @@ def lead_reassign(*, lead: Lead, actor, owner) -> LeadEvent:
     return event
 
 
+class LeadExists(ValueError):
+    """`lead_create` found the lead already there."""
+
+
 def lead_create(
     *,
     marketing_team: Team,
@@ -1091,7 +1104,10 @@ def lead_create(
     occurred_at: dt.datetime | None = None,
     **fields: str,
 ) -> Lead:
-    """Create a lead (a `created` event), score it and hand it off when it qualifies."""
+    """Create a lead (a `created` event), score it and hand it off when it qualifies.
+
+    LeadExists when a lead with this source and external id exists (also when another
+    request created it between the caller's check and this write): nothing is stored."""
     item = ParsedEvent(
         row=0,
         source=source,
@@ -1106,10 +1122,14 @@ def lead_create(
         },
     )
     context = IngestContext(marketing_team=marketing_team, sales_team=sales_team, mode="live")
-    result = lead_events_ingest(items=[item], context=context)
-    if result.failures:
-        raise MoveRefused(result.failures[0].message)
-    return Lead.objects.get(source=source, external_id=external_id)
+    with transaction.atomic():
+        result = lead_events_ingest(items=[item], context=context)
+        if result.failures:
+            raise MoveRefused(result.failures[0].message)
+        if not result.created_lead_ids:
+            # It existed, or a concurrent request created it first: store nothing.
+            raise LeadExists(external_id)
+    return Lead.objects.get(pk=next(iter(result.created_lead_ids)))
 
 
 __all__ = [
@@ -1117,6 +1137,7 @@ __all__ = [
     "Failure",
     "IngestContext",
     "IngestResult",
+    "LeadExists",
     "MoveRefused",
     "lead_contact_attempt_log",
     "lead_create",

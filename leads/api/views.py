@@ -110,10 +110,12 @@ class LeadList(generics.ListCreateAPIView):
             )
         except MoveRefused as refused:
             raise ValidationError({"non_field_errors": [str(refused)]}) from None
-        if lead.created_at != occurred_at:
-            # Another request created the same (source, external_id) between our check
-            # and the write: the service then hands back the existing lead.
-            raise ValidationError({"external_id": [LeadCreateSerializer.duplicate_error()]})
+        except services.LeadExists:
+            # Another request created the same (source, external_id) between the
+            # serializer's check and the write.
+            raise ValidationError(
+                {"external_id": [LeadCreateSerializer.duplicate_error()]}
+            ) from None
         lead = _visible_leads(request.user).get(pk=lead.pk)
         url = reverse("api-lead-detail", args=[lead.pk])
         return Response(

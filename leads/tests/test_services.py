@@ -9,6 +9,7 @@ from leads.lifecycle import MoveRefused
 from leads.models import Cycle, Lead, LeadEvent
 from leads.services import (
     IngestContext,
+    LeadExists,
     lead_contact_attempt_log,
     lead_create,
     lead_events_ingest,
@@ -139,6 +140,24 @@ def test_a_lead_reaching_the_threshold_is_handed_off_to_the_next_rep_who_is_noti
     cycle = Cycle.objects.get(lead=lead)
     assert cycle.version.number == 2 and cycle.owner_id == lead.owner_id
     assert cycle.deadline_at > NOW
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_creating_a_lead_that_an_import_already_brought_stores_nothing(cast, sla):
+    # given an import brought lead W2 from the portal source, with its own event ids
+    context = IngestContext(marketing_team=cast.marketing, sales_team=cast.sales)
+    lead_events_ingest(
+        items=[parsed("W2", "created", NOW - dt.timedelta(days=1), source="portal")],
+        context=context,
+    )
+    events = LeadEvent.objects.count()
+    # when a manager creates W2 (say their check ran before the import committed)
+    with pytest.raises(LeadExists):
+        lead_create(marketing_team=cast.marketing, sales_team=cast.sales, external_id="W2")
+    # then nothing was added to the existing lead: no second `created` event
+    assert LeadEvent.objects.count() == events
+    assert Lead.objects.filter(external_id="W2").count() == 1
 
 
 @pytest.mark.django_db
