@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -279,33 +281,58 @@ def lead_events_ingest(*, items: Sequence[ParsedEvent], context: IngestContext) 
         valid.append((item, actor_id, data))
     if not valid:
         return result
+    # In its own transaction, a batch that PostgreSQL picks as a deadlock victim (writers
+    # lock a lead another one inserted while it waits for one of theirs) is run again.
+    attempts = 1 if connection.in_atomic_block else 1 + DEADLOCK_RETRIES
+    for attempt in range(attempts):
+        outcome = replace(result, failures=list(result.failures))
+        try:
+            with transaction.atomic():
+                _batch_store(valid, context, users, outcome)
+            return outcome
+        except OperationalError as exc:
+            if attempt + 1 == attempts or not _is_deadlock(exc):
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter
+    raise AssertionError("unreachable")  # pragma: no cover
 
-    with transaction.atomic():
-        leads, changed_attrs, fresh, result.created_lead_ids = _leads_resolve(valid, context, users)
-        if context.mode == "live":
-            valid = _live_moves_check(valid, leads, context, result)
-        # The leads created by this batch: their events are the ones stored now.
-        stored: dict[int, list[StoredEvent]] = {pk: [] for pk in fresh}
-        created_by_lead = _events_insert(valid, leads, stored)
-        created = sum(len(ids) for ids in created_by_lead.values())
-        result.created += created
-        result.duplicates += len(valid) - created
-        touched = set(created_by_lead) | changed_attrs
-        if touched:
-            by_pk = {lead.pk: lead for lead in leads.values()}
-            known = {pk: events for pk, events in stored.items() if pk in touched}
-            _leads_derive(
-                sorted(touched), context, rescore=changed_attrs, loaded=by_pk, known=known
-            )
-            lead_cycles_refresh(
-                touched,
-                context.index,
-                leads=by_pk,
-                events={pk: _cycle_events(events) for pk, events in known.items()},
-                without_cycles=set(known),
-            )
-        result.lead_ids = touched
-    return result
+
+DEADLOCK_RETRIES = 5
+
+
+def _is_deadlock(exc: OperationalError) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) in ("40P01", "40001")
+
+
+def _batch_store(
+    valid: list[tuple[ParsedEvent, int | None, dict]],
+    context: IngestContext,
+    users: dict[str, int | None],
+    result: IngestResult,
+) -> None:
+    """The writes of `lead_events_ingest`, in the caller's transaction."""
+    leads, changed_attrs, fresh, result.created_lead_ids = _leads_resolve(valid, context, users)
+    if context.mode == "live":
+        valid = _live_moves_check(valid, leads, context, result)
+    # The leads created by this batch: their events are the ones stored now.
+    stored: dict[int, list[StoredEvent]] = {pk: [] for pk in fresh}
+    created_by_lead = _events_insert(valid, leads, stored)
+    created = sum(len(ids) for ids in created_by_lead.values())
+    result.created += created
+    result.duplicates += len(valid) - created
+    touched = set(created_by_lead) | changed_attrs
+    if touched:
+        by_pk = {lead.pk: lead for lead in leads.values()}
+        known = {pk: events for pk, events in stored.items() if pk in touched}
+        _leads_derive(sorted(touched), context, rescore=changed_attrs, loaded=by_pk, known=known)
+        lead_cycles_refresh(
+            touched,
+            context.index,
+            leads=by_pk,
+            events={pk: _cycle_events(events) for pk, events in known.items()},
+            without_cycles=set(known),
+        )
+    result.lead_ids = touched
 
 
 class StoredEvent(NamedTuple):
@@ -382,15 +409,20 @@ def _leads_resolve(
     }
     changed: dict[tuple[str, str], Lead] = {}
     changed_attrs: set[tuple[str, str]] = set(missing)
-    for key, at in first_at.items():
-        lead = new_leads.get(key) or leads[key]
-        if at < lead.created_at:
-            lead.created_at = at
-            changed[key] = lead
-        for values in columns.get(key, ()):
-            if _lead_columns_apply(lead, values, users):
+
+    def apply(keys: Iterable[tuple[str, str]], found: dict[tuple[str, str], Lead]) -> None:
+        """The batch's earliest time and lead columns, onto each lead."""
+        for key in keys:
+            lead = found[key]
+            if first_at[key] < lead.created_at:
+                lead.created_at = first_at[key]
                 changed[key] = lead
-                changed_attrs.add(key)
+            for values in columns.get(key, ()):
+                if _lead_columns_apply(lead, values, users):
+                    changed[key] = lead
+                    changed_attrs.add(key)
+
+    apply(first_at, {**leads, **new_leads})
     fresh: set[int] = set()
     created: set[int] = set()
     if new_leads:
@@ -416,6 +448,13 @@ def _leads_resolve(
                 fresh.add(pk)
             if len(inserted) < len(new_leads):  # a concurrent import created the others
                 leads = {**load(), **{k: v for k, v in leads.items() if v.pk in fresh}}
+                # Their rows are the other writer's: this batch's earlier time and
+                # columns go onto those rows, as onto any existing lead.
+                taken = [key for key in missing if key in leads and leads[key].pk not in fresh]
+                for key in taken:
+                    changed.pop(key, None)
+                    del new_leads[key]
+                apply(taken, leads)
     updates = [lead for key, lead in changed.items() if key not in new_leads]
     if updates:
         rows_update(updates, ["created_at", "owner_id", "attributes", *LEAD_ATTRIBUTE_FIELDS])
