@@ -7,6 +7,7 @@ import os
 import random
 import resource
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,6 +116,31 @@ def write_events_csv(path: Path, n: int, seed: int = 7) -> None:
                 )
                 written += 1
             lead += 1
+
+
+STAGING = (
+    "CREATE TABLE bench_copy_staging (source text, event_id text, lead_external_id text, "
+    "kind text, occurred_at timestamptz, actor_email text, to_stage text, channel text, "
+    "outcome text, reason_code text, note text, email text, first_name text, last_name text, "
+    "company text, job_title text, industry text, company_size text, lead_source text)"
+)
+
+
+def copy_baseline(cursor, path: Path) -> float:
+    """Load the events CSV with COPY into an unindexed staging table `bench_copy_staging`
+    (left in place for the caller); the seconds it took."""
+    cursor.execute("DROP TABLE IF EXISTS bench_copy_staging")
+    cursor.execute(STAGING)
+    started = time.perf_counter()
+    with (
+        open(path, "rb") as stream,
+        cursor.cursor.copy(
+            "COPY bench_copy_staging FROM STDIN WITH (FORMAT csv, HEADER true)"
+        ) as copy,
+    ):
+        while block := stream.read(1 << 20):
+            copy.write(block)
+    return time.perf_counter() - started
 
 
 def peak_rss_mb() -> float:

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import django_setup, peak_rss_mb, store_reset, write_events_csv
+from _common import copy_baseline, django_setup, peak_rss_mb, store_reset, write_events_csv
 
 
 def main() -> None:
@@ -50,23 +50,7 @@ def main() -> None:
         rss = peak_rss_mb()
 
         with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE IF EXISTS bench_copy_staging")
-            cursor.execute(
-                "CREATE TABLE bench_copy_staging (source text, event_id text, lead_external_id text, "
-                "kind text, occurred_at timestamptz, actor_email text, to_stage text, channel text, "
-                "outcome text, reason_code text, note text, email text, first_name text, last_name text, "
-                "company text, job_title text, industry text, company_size text, lead_source text)"
-            )
-            started = time.perf_counter()
-            with (
-                open(path, "rb") as stream,
-                cursor.cursor.copy(
-                    "COPY bench_copy_staging FROM STDIN WITH (FORMAT csv, HEADER true)"
-                ) as copy,
-            ):
-                while block := stream.read(1 << 20):
-                    copy.write(block)
-            copy_elapsed = time.perf_counter() - started
+            copy_elapsed = copy_baseline(cursor, path)
             cursor.execute("DROP TABLE bench_copy_staging")
 
     events_per_s = args.events / elapsed

@@ -25,14 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import django_setup, store_reset, write_events_csv
+from _common import copy_baseline, django_setup, store_reset, write_events_csv
 
-STAGING = (
-    "CREATE TABLE bench_copy_staging (source text, event_id text, lead_external_id text, "
-    "kind text, occurred_at timestamptz, actor_email text, to_stage text, channel text, "
-    "outcome text, reason_code text, note text, email text, first_name text, last_name text, "
-    "company text, job_title text, industry text, company_size text, lead_source text)"
-)
 LEADS = (
     "INSERT INTO leads_lead (source, external_id, first_name, last_name, email, company, "
     "job_title, industry, company_size, lead_source, attributes, agreement_id, "
@@ -70,18 +64,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, connection.cursor() as cursor:
         path = Path(tmp) / "events.csv"
         write_events_csv(path, args.events)
-        cursor.execute("DROP TABLE IF EXISTS bench_copy_staging")
-        cursor.execute(STAGING)
-        started = time.perf_counter()
-        with (
-            open(path, "rb") as stream,
-            cursor.cursor.copy(
-                "COPY bench_copy_staging FROM STDIN WITH (FORMAT csv, HEADER true)"
-            ) as copy,
-        ):
-            while block := stream.read(1 << 20):
-                copy.write(block)
-        copy_s = time.perf_counter() - started
+        copy_s = copy_baseline(cursor, path)
         cursor.execute("ANALYZE bench_copy_staging")
         cursor.execute(LEADS, [marketing, sales])
         cursor.execute("ANALYZE leads_lead")

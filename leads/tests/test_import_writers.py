@@ -32,6 +32,18 @@ def context(cast):
     )
 
 
+def imported(cast, data: bytes, *, writers: int, chunk_events: int = 37, **options):
+    return events_import(
+        stream=io.BytesIO(data),
+        format="events",
+        tz="UTC",
+        context=context(cast),
+        chunk_events=chunk_events,
+        writers=writers,
+        **options,
+    )
+
+
 def shuffled_history(source: str, leads: int = 60, seed: int = 3) -> bytes:
     """Events of many leads, interleaved and out of time order, so that the chunks of
     every writer share leads with the others."""
@@ -90,22 +102,8 @@ def test_two_writers_store_what_one_writer_stores(cast, sla):
     # given the same interleaved history under two sources
     one, two = shuffled_history("one"), shuffled_history("two")
     # when one is imported by one writer and the other by two, in small chunks
-    first = events_import(
-        stream=io.BytesIO(one),
-        format="events",
-        tz="UTC",
-        context=context(cast),
-        chunk_events=37,
-        writers=1,
-    )
-    second = events_import(
-        stream=io.BytesIO(two),
-        format="events",
-        tz="UTC",
-        context=context(cast),
-        chunk_events=37,
-        writers=2,
-    )
+    first = imported(cast, one, writers=1)
+    second = imported(cast, two, writers=2)
     # then the counts, the leads' derived state and their cycles are the same, and
     # the cycles are what a full recomputation from the stored events gives
     from reports.services import cycles_verify
@@ -119,14 +117,7 @@ def test_two_writers_store_what_one_writer_stores(cast, sla):
     assert leads_one == leads_two and cycles_one == cycles_two and events_one == events_two
     assert any(stage == "won" for _, stage, *_ in leads_one)
     # and importing it again adds nothing
-    again = events_import(
-        stream=io.BytesIO(two),
-        format="events",
-        tz="UTC",
-        context=context(cast),
-        chunk_events=37,
-        writers=2,
-    )
+    again = imported(cast, two, writers=2)
     assert (again.created, again.duplicates) == (0, second.created)
 
 
@@ -147,14 +138,7 @@ def test_a_writer_failure_stops_the_import_in_the_caller_and_leaves_no_thread(
     before = threading.active_count()
     # when a file of many chunks is imported by two writers
     with pytest.raises(RuntimeError, match="went away"):
-        events_import(
-            stream=io.BytesIO(shuffled_history("boom")),
-            format="events",
-            tz="UTC",
-            context=context(cast),
-            chunk_events=20,
-            writers=2,
-        )
+        imported(cast, shuffled_history("boom"), writers=2, chunk_events=20)
     # then the failure reached the caller, the writers stopped, and the chunks queued
     # behind the failed one were not written
     assert threading.active_count() == before
@@ -169,14 +153,8 @@ def test_writer_messages_are_in_the_callers_language(cast, sla):
     )
     found = []
     with translation.override("ro"):
-        summary = events_import(
-            stream=io.BytesIO((HEADER + rows).encode()),
-            format="events",
-            tz="UTC",
-            context=context(cast),
-            on_issue=found.append,
-            chunk_events=10,
-            writers=2,
+        summary = imported(
+            cast, (HEADER + rows).encode(), writers=2, chunk_events=10, on_issue=found.append
         )
     # then each row is reported, in order of the chunks, in Romanian
     assert summary.failed == 30
