@@ -456,6 +456,8 @@ class Term(VersionPart):
     history = HistoricalRecords()
 
     class Meta(VersionPart.Meta):
+        verbose_name = _("term")
+        verbose_name_plural = _("terms")
         constraints = [
             models.UniqueConstraint(fields=["version", "term"], name="term_unique_per_version")
         ]
@@ -489,6 +491,10 @@ class ScoringRule(VersionPart):
     dimension = models.CharField(_("fit or interest"), max_length=16, choices=Dimension.choices)
     history = HistoricalRecords()
 
+    class Meta(VersionPart.Meta):
+        verbose_name = _("scoring rule")
+        verbose_name_plural = _("scoring rules")
+
     def __str__(self) -> str:
         return f"{self.attribute} {self.operator} {self.value}: {self.points}"
 
@@ -519,6 +525,8 @@ class ReasonCode(VersionPart):
     history = HistoricalRecords()
 
     class Meta(VersionPart.Meta):
+        verbose_name = _("reason code")
+        verbose_name_plural = _("reason codes")
         constraints = [
             models.UniqueConstraint(
                 fields=["version", "code"], name="reason_code_unique_per_version"
@@ -535,6 +543,10 @@ class NurtureTrack(VersionPart):
     description = models.TextField(_("description"), blank=True)
     duration_days = models.PositiveSmallIntegerField(_("duration (days)"), null=True, blank=True)
     history = HistoricalRecords()
+
+    class Meta(VersionPart.Meta):
+        verbose_name = _("nurture track")
+        verbose_name_plural = _("nurture tracks")
 
     def __str__(self) -> str:
         return self.name
@@ -605,6 +617,8 @@ class Commitment(VersionPart):
     history = HistoricalRecords()
 
     class Meta(VersionPart.Meta):
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
         constraints = [
             models.CheckConstraint(
                 condition=Q(target__gte=0), name="commitment_target_not_negative"
@@ -671,6 +685,8 @@ class Holiday(VersionPart):
     history = HistoricalRecords()
 
     class Meta(VersionPart.Meta):
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
         ordering = ["date"]
         constraints = [
             models.UniqueConstraint(fields=["version", "date"], name="holiday_unique_per_version")
@@ -687,6 +703,10 @@ class Section(VersionPart):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body (Markdown)"), blank=True)
     history = HistoricalRecords()
+
+    class Meta(VersionPart.Meta):
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
 
     def __str__(self) -> str:
         return self.title
@@ -708,6 +728,8 @@ class EscalationStep(VersionPart):
     history = HistoricalRecords()
 
     class Meta(VersionPart.Meta):
+        verbose_name = _("escalation step")
+        verbose_name_plural = _("escalation steps")
         ordering = ["at_percent", "id"]
         constraints = [
             models.UniqueConstraint(

@@ -259,3 +259,17 @@ def test_the_commitment_editor_labels_its_columns_in_the_language(lang, cast):
     # then the owner team and position columns are translated like the others
     assert labels["owner_team"] != english["owner_team"] == "Owner team"
     assert labels["position"] != english["position"] == "Position"
+
+
+@pytest.mark.parametrize("lang", SHIPPED)
+def test_the_editor_names_every_part_of_a_version_in_the_language(lang):
+    # given the parts of a version's content (the editor's section titles)
+    from slas.models import PART_MODELS
+
+    for name, model in PART_MODELS.items():
+        with translation.override("en"):
+            english = str(model._meta.verbose_name_plural)
+        with translation.override(lang):
+            shown = str(model._meta.verbose_name_plural)
+        # then each is translated (Japanese has no plural, so singular may equal plural)
+        assert shown != english, (lang, name, english)
