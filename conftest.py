@@ -22,6 +22,17 @@ def _celery_inline(settings):
     app.conf.task_always_eager, app.conf.task_eager_propagates = previous
 
 
+@pytest.fixture(autouse=True)
+def _site_language_after_each_test():
+    """A request made in another language (a cookie, Accept-Language) leaves it active
+    in the thread (LocaleMiddleware activates, nothing deactivates): the next test
+    starts in the site language again."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 class Cast:
     def __init__(self, seeded):
         self.teams = seeded["teams"]

@@ -249,6 +249,19 @@ class IssueReport:
         self.count += 1
 
 
+def issues_preview(report, limit: int) -> list[dict]:
+    """The first `limit` issues of a stored report (IssueReport's CSV), as dicts of
+    REPORT_HEADER; a row of 0 (the whole file) is read as None."""
+    with report.open("rb") as stream:
+        rows = csv.DictReader(io.TextIOWrapper(stream, encoding="utf-8", newline=""))
+        found = []
+        for entry in rows:
+            if len(found) == limit:
+                break
+            found.append({**entry, "row": int(entry["row"]) if entry.get("row") else None})
+    return found
+
+
 # --------------------------------------------------------------------------- import jobs
 
 
@@ -263,6 +276,7 @@ def import_job_create(*, user, upload, format: str, tz: str, marketing_team, sal
         original_name=getattr(upload, "name", "upload.csv")[:255],
         format=format,
         tz=tz,
+        language=translation.get_language() or "",
         marketing_team=marketing_team,
         sales_team=sales_team,
         created_by=user,
@@ -306,7 +320,10 @@ def import_job_run(*, job_id: int) -> bool:
             warnings=summary.warnings,
         )
 
-    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as report_file:
+    with (
+        translation.override(job.language or None),  # the report speaks the uploader's
+        tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as report_file,
+    ):
         report = IssueReport(report_file)
         try:
             with job.file.open("rb") as stream:

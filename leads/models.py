@@ -270,6 +270,8 @@ class ImportJob(models.Model):
     original_name = models.CharField(_("file name"), max_length=255)
     format = models.CharField(_("format"), max_length=16, choices=ImportFormat.choices)
     tz = models.CharField(_("time zone"), max_length=64, default="UTC")
+    # The uploader's language: the issues report is written in it (by the worker).
+    language = models.CharField(_("language"), max_length=16, blank=True)
     marketing_team = models.ForeignKey(
         Team, on_delete=models.PROTECT, related_name="+", verbose_name=_("marketing team")
     )

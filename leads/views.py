@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from leads import selectors, services
 from leads.forms import ContactAttemptForm, ImportForm, MoveForm, NurtureForm, ReassignForm
-from leads.importers import import_job_create
+from leads.importers import import_job_create, issues_preview
 from leads.lifecycle import MoveRefused, stage_label
 from leads.models import ImportJob
 from portal import permissions
@@ -277,10 +277,20 @@ def import_list(request):
     )
 
 
+ISSUES_SHOWN = 50  # on the import page; the downloadable report has them all
+
+
 @login_required
 def import_detail(request, pk: int):
     job = permissions.get_visible_or_404(_visible_imports(request.user), pk=pk)
-    return render(request, "leads/import_detail.html", {"job": job})
+    issues = []
+    if job.finished and job.issues_report:
+        issues = issues_preview(job.issues_report, ISSUES_SHOWN)
+    return render(
+        request,
+        "leads/import_detail.html",
+        {"job": job, "issues": issues, "more_issues": len(issues) == ISSUES_SHOWN},
+    )
 
 
 def _job_status(job: ImportJob) -> dict:

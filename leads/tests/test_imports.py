@@ -141,6 +141,17 @@ def test_a_web_upload_is_processed_in_the_background_with_progress_and_a_report(
     report = client.get(reverse("leads:import_issues", args=[job.pk]))
     body = b"".join(report.streaming_content).decode()
     assert body.startswith("row,column,severity,message") and "teleport" in body
+    # and the finished job's page lists the problems themselves, by row and column
+    page = client.get(job.get_absolute_url())
+    issues = page.context["issues"]
+    assert [(i["row"], i["column"], i["severity"]) for i in issues][:2] == [
+        (5, "kind", "error"),
+        (6, "to_stage", "error"),
+    ]
+    html = page.content.decode()
+    assert 'data-testid="import-issues"' in html and "Refused" in html
+    assert "Kept, with a warning" in html  # the =HYPERLINK note was kept, neutralised
+    assert not page.context["more_issues"]
     # while a job runs, the page polls with leads.js and offers a plain Refresh link
     ImportJob.objects.filter(pk=job.pk).update(status="running")
     page = client.get(job.get_absolute_url()).content.decode()
@@ -287,3 +298,25 @@ def test_an_empty_csv_upload_gets_a_clear_message_and_no_500(
     assert job.status == "failed" and "the file is empty" in job.error
     page = client.get(job.get_absolute_url())
     assert page.status_code == 200 and "the file is empty" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_issues_report_speaks_the_uploaders_language(
+    client, cast, sla, django_capture_on_commit_callbacks
+):
+    # given Alice uses the portal in Romanian
+    from django.conf import settings
+
+    client.force_login(cast.alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ro"
+    # when she uploads a file with a row naming somebody who is not a portal user
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(client, cast, (HEADER + BAD).encode())
+    job = ImportJob.objects.get()
+    # then the worker wrote the report in Romanian, and the page shows it so
+    assert job.language == "ro"
+    report = client.get(reverse("leads:import_issues", args=[job.pk]))
+    body = b"".join(report.streaming_content).decode()
+    assert "nu este utilizator al portalului" in body
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert "nu este utilizator al portalului" in page
