@@ -271,7 +271,9 @@ class ImportJob(models.Model):
     format = models.CharField(_("format"), max_length=16, choices=ImportFormat.choices)
     tz = models.CharField(_("time zone"), max_length=64, default="UTC")
     # The uploader's language: the issues report is written in it (by the worker).
-    language = models.CharField(_("language"), max_length=16, blank=True)
+    language = models.CharField(
+        _("language"), max_length=16, blank=True, choices=settings.LANGUAGES
+    )
     marketing_team = models.ForeignKey(
         Team, on_delete=models.PROTECT, related_name="+", verbose_name=_("marketing team")
     )
