@@ -273,3 +273,39 @@ def test_the_editor_names_every_part_of_a_version_in_the_language(lang):
             shown = str(model._meta.verbose_name_plural)
         # then each is translated (Japanese has no plural, so singular may equal plural)
         assert shown != english, (lang, name, english)
+
+
+@pytest.mark.parametrize(
+    ("lang", "when", "when_short"),
+    [
+        ("en", "25 Nov 2026, 14:05", "25 Nov, 14:05"),
+        ("ro", "25 Noi 2026, 14:05", "25 Noi, 14:05"),
+        ("ja", "2026年11月25日 14:05", "11月25日 14:05"),
+    ],
+)
+def test_dates_read_as_the_language_writes_them(lang, when, when_short, settings):
+    # given an instant, in the portal's time zone
+    import datetime as dt
+
+    from portal.templatetags import dates
+
+    settings.TIME_ZONE = "UTC"
+    at = dt.datetime(2026, 11, 25, 14, 5, tzinfo=dt.UTC)
+    # when it is shown in each language
+    with translation.override(lang):
+        shown = dates.when(at), dates.when_short(at)
+    # then day, month and time come in the language's order and words
+    assert shown == (when, when_short)
+
+
+@pytest.mark.parametrize("lang", ["ar", "fa"])
+def test_dates_in_right_to_left_languages_use_their_month_names(lang, settings):
+    import datetime as dt
+
+    from portal.templatetags import dates
+
+    settings.TIME_ZONE = "UTC"
+    at = dt.datetime(2026, 11, 25, 14, 5, tzinfo=dt.UTC)
+    with translation.override(lang):
+        shown = dates.when_short(at)
+    assert "Nov" not in shown and "14:05" in shown and "25" in shown
