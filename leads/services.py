@@ -281,20 +281,24 @@ def lead_events_ingest(*, items: Sequence[ParsedEvent], context: IngestContext) 
         valid.append((item, actor_id, data))
     if not valid:
         return result
+
     # In its own transaction, a batch that PostgreSQL picks as a deadlock victim (writers
     # lock a lead another one inserted while it waits for one of theirs) is run again.
-    attempts = 1 if connection.in_atomic_block else 1 + DEADLOCK_RETRIES
-    for attempt in range(attempts):
+    def attempt() -> IngestResult:
         outcome = replace(result, failures=list(result.failures))
+        with transaction.atomic():
+            _batch_store(valid, context, users, outcome)
+        return outcome
+
+    retries = 0 if connection.in_atomic_block else DEADLOCK_RETRIES
+    for retry in range(1, retries + 1):
         try:
-            with transaction.atomic():
-                _batch_store(valid, context, users, outcome)
-            return outcome
+            return attempt()
         except OperationalError as exc:
-            if attempt + 1 == attempts or not _is_deadlock(exc):
+            if not _is_deadlock(exc):
                 raise
-            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter
-    raise AssertionError("unreachable")  # pragma: no cover
+            time.sleep(random.uniform(0.01, 0.05) * retry)  # noqa: S311 - jitter
+    return attempt()
 
 
 DEADLOCK_RETRIES = 5
