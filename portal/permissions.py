@@ -21,7 +21,7 @@ from portal.models import Role, Team
 if TYPE_CHECKING:
     from leads.models import Lead
     from slas.models import Agreement, Version
-    from slas.signing_models import SignatureRequest
+    from slas.signing.models import SignatureRequest
 
 
 def _roles(user) -> dict[int, str]:
@@ -162,7 +162,7 @@ def can_sign_version(user, version: Version) -> bool:
     so. False when the version is not awaiting signatures.
     """
     from slas.models import VersionStatus
-    from slas.signing_models import RoundStatus
+    from slas.signing.models import RoundStatus
 
     if version.status != VersionStatus.PENDING_SIGNATURE:
         return False

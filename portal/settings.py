@@ -316,14 +316,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "CadenceEnum": "slas.models.Cadence",
     "VersionStatusEnum": "slas.models.VersionStatus",
-    "SigningRoundStatusEnum": "slas.signing_models.RoundStatus",
-    "SignatureRequestStatusEnum": "slas.signing_models.RequestStatus",
+    "SigningRoundStatusEnum": "slas.signing.models.RoundStatus",
+    "SignatureRequestStatusEnum": "slas.signing.models.RequestStatus",
     "ReviewSessionStatusEnum": "leads.feedback_models.SessionStatus",
     "ActionItemStatusEnum": "leads.feedback_models.ActionStatus",
     "EmailDeliveryEnum": "portal.models.EmailDelivery",
 }
 
-# Signing jobs (slas.signing_tasks): reminders, request expiry, version activation/expiry.
+# Signing jobs (slas.signing.tasks): reminders, request expiry, version activation/expiry.
 CELERY_BEAT_SCHEDULE.update(
     {
         "signing-reminders": {

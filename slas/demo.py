@@ -1,5 +1,5 @@
 """Demo agreements: Marketing-Sales with v1 superseded and v2 active (each drafted, sent,
-signed and in force in that order, months ago: see `slas.demo_signing`), v3 a draft
+signed and in force in that order, months ago: see `slas.signing.demo`), v3 a draft
 with real differences sent for signature today; Sales-Customer Success with a draft. Dates are relative to today so the
 demo stays alive. Idempotent: an agreement that exists is left as it is.
 
@@ -22,7 +22,7 @@ from portal.models import Team
 from slas import services
 from slas.history import Source
 from slas.models import Agreement, Version
-from slas.signing import audit_dated
+from slas.signing.audit import audit_dated
 
 MARKETING_SALES = "Marketing ⇄ Sales SLA"
 SALES_CS = "Sales ⇄ Customer Success handover"
@@ -215,7 +215,7 @@ def _at(day: datetime.date, days: int, hour: int, minute: int = 0) -> datetime.d
 
 def _signed_in_past(version: Version, start: datetime.date, *, alice, carol, marketing, sales):
     """Sent by Alice ten days before `start`, signed by both managers, in force at `start`."""
-    from slas.demo_signing import version_signed_in_past
+    from slas.signing.demo import version_signed_in_past
 
     version_signed_in_past(
         version,
@@ -382,6 +382,6 @@ def seed(stdout=None) -> None:
             source=Source.DEMO,
             what="first draft",
         )
-    from slas.demo_signing import seed as seed_signing  # v3 pending
+    from slas.signing.demo import seed as seed_signing
 
     seed_signing(stdout)

@@ -22,6 +22,16 @@ from simple_history.models import HistoricalRecords
 from portal.models import Team
 from slas.exceptions import EditConflict, VersionLocked
 
+# The signing area's models are this app's too. Django registers an app's models when it
+# imports `<app>.models`, so they are named here (their module imports nothing of this one).
+from slas.signing.models import (  # noqa: F401
+    AuditEntry,
+    AuditHead,
+    Signature,
+    SignatureRequest,
+    SigningRound,
+)
+
 __all__ = ["EditConflict", "VersionLocked"]  # re-exported: `from slas.models import VersionLocked`
 
 #: The only fields of a non-draft version that may still be written, and only by the
@@ -801,4 +811,3 @@ for _model in (Version, *PART_MODELS.values()):
     pre_delete.connect(
         _refuse_deleting_locked_content, sender=_model, dispatch_uid=f"slas_lock_{_model.__name__}"
     )
-from slas.signing_models import *  # noqa: E402,F401,F403

@@ -1,7 +1,3 @@
-"""Celery autodiscovers `<app>.tasks`; the slas tasks live in area modules imported here."""
+"""Celery autodiscovers `<app>.tasks`; the slas tasks live in their area's package."""
 
-from slas.signing_tasks import (  # noqa: F401
-    signing_reminders_send,
-    signing_requests_expire,
-    versions_lifecycle_run,
-)
+from slas.signing import tasks as signing_tasks  # noqa: F401  (registers the signing tasks)

@@ -20,5 +20,5 @@ urlpatterns = [
         views.version_planner_apply,
         name="version_planner_apply",
     ),
-    path("", include("slas.signing_urls")),
+    path("", include("slas.signing.urls")),
 ]

@@ -247,7 +247,7 @@ class World:
         from leads.tests.feedback_factories import handed_off_lead
         from portal.demo import DEMO_PASSWORD
         from slas.models import VersionStatus
-        from slas.signing import signature_add, version_send_for_signature
+        from slas.signing.services import signature_add, version_send_for_signature
         from slas.tests.signing_factories import (
             AgreementFactory,
             VersionFactory,

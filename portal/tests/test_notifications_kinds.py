@@ -13,16 +13,14 @@ from django.urls import reverse
 from portal import notifications as n
 from portal.models import Notification
 from slas.models import VersionStatus
-from slas.signing import (
-    signing_decline,
+from slas.signing.activation import version_end_instant
+from slas.signing.jobs import (
     signing_reminders_send,
     signing_requests_expire,
-    signing_withdraw,
-    version_end_instant,
-    version_send_for_signature,
     versions_activate_due,
     versions_expire_due,
 )
+from slas.signing.services import signing_decline, signing_withdraw, version_send_for_signature
 from slas.tests.signing_factories import local_midnight, marketing_sales
 from slas.tests.test_signing_services import sign
 

@@ -2,7 +2,7 @@ import pytest
 
 from portal import permissions
 from slas.models import Agreement
-from slas.signing import version_send_for_signature
+from slas.signing.services import version_send_for_signature
 from slas.tests.signing_factories import marketing_sales
 
 

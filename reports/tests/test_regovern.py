@@ -27,7 +27,8 @@ from reports.tests.factories import (
     story,
     two_versions,
 )
-from slas import signing
+from slas.signing.jobs import versions_activate_due, versions_expire_due
+from slas.signing.services import version_send_for_signature
 from slas.testing import version_take_effect
 from slas.tests.test_signing_services import sign
 
@@ -61,7 +62,7 @@ def version(agreement, cast, number, **fields):
 def signed(draft, cast, *, at):
     """Send the draft for signature and have both parties sign it at ``at``."""
     with time_machine.travel(at, tick=False):
-        signing.version_send_for_signature(version=draft, actor=cast.alice)
+        version_send_for_signature(version=draft, actor=cast.alice)
         sign(draft, cast.alice)
         sign(draft, cast.carol)
     draft.refresh_from_db()
@@ -99,7 +100,7 @@ def test_a_version_activated_late_governs_the_handoffs_since_its_effective_date(
     version_compliance(v1, now=local(3, 16, 11, 30))  # results stored meanwhile
 
     # when the job runs at noon
-    assert signing.versions_activate_due(now=local(3, 16, 12)) == 1
+    assert versions_activate_due(now=local(3, 16, 12)) == 1
 
     # then v2 is in force from its effective date and governs the two handoffs since,
     # with its own deadline; the facts match a full recomputation
@@ -133,7 +134,7 @@ def test_an_expired_version_no_longer_governs_handoffs_after_its_end(cast, agree
     )
 
     # when the job runs a few minutes later
-    assert signing.versions_expire_due(now=local(4, 1, 0, 5)) == 1
+    assert versions_expire_due(now=local(4, 1, 0, 5)) == 1
 
     # then the April handoff is ungoverned, as a full recomputation says
     v1.refresh_from_db()
@@ -162,7 +163,7 @@ def test_one_late_job_run_expires_the_old_version_then_activates_the_new_one(cas
     assert versions_of(*leads) == [[v1.pk]] * 3
 
     # when the activation job first runs on 2 April
-    assert signing.versions_activate_due(now=local(4, 2, 10)) == 1
+    assert versions_activate_due(now=local(4, 2, 10)) == 1
 
     # then v1 expired at its end, v2 is in force from its effective date, and each
     # handoff is governed by what was in force at that instant

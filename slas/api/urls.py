@@ -3,7 +3,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from slas.api import signing, views
+from slas.api import views
+from slas.signing import api as signing
 
 router = SimpleRouter()
 router.register("agreements", views.AgreementViewSet, basename="agreement")

@@ -2,7 +2,7 @@
 
 from django import template
 
-from slas.signing_selectors import version_signing_panel
+from slas.signing.selectors import version_signing_panel
 
 register = template.Library()
 

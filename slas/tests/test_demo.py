@@ -3,8 +3,8 @@ import pytest
 from slas import demo, selectors
 from slas.history import Source, split_reason
 from slas.models import PART_MODELS, Agreement, Version
-from slas.signing import audit_verify
-from slas.signing_models import AuditEntry
+from slas.signing.audit import audit_verify
+from slas.signing.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

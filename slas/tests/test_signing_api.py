@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from portal.demo import DEMO_PASSWORD
 from portal.tokens import api_token_create
 from slas.models import VersionStatus
-from slas.signing import version_export_bytes
+from slas.signing.seal import version_export_bytes
 from slas.tests.signing_factories import marketing_sales
 
 pytestmark = pytest.mark.django_db

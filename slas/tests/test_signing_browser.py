@@ -78,7 +78,7 @@ def test_alice_sends_carol_and_alice_sign_and_the_certificate_names_both(page, c
 
 
 def test_the_signing_page_and_verify_page_look_right(page, cast):
-    from slas.signing import version_send_for_signature
+    from slas.signing.services import version_send_for_signature
 
     _agreement, _v2, v3 = marketing_sales(cast)
     version_send_for_signature(version=v3, actor=cast.alice, signers=[cast.erin])

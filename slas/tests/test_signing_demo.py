@@ -4,9 +4,10 @@ import pytest
 
 from slas import demo
 from slas.models import Agreement, VersionStatus
-from slas.signing import audit_verify, signing_round_seal, version_content_hash
-from slas.signing_models import AuditEntry, Signature
-from slas.signing_selectors import certificate_for
+from slas.signing.audit import audit_verify
+from slas.signing.models import AuditEntry, Signature
+from slas.signing.seal import signing_round_seal, version_content_hash
+from slas.signing.selectors import certificate_for
 
 pytestmark = pytest.mark.django_db
 

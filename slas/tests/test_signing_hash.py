@@ -18,14 +18,14 @@ from slas.models import (
     Term,
     Version,
 )
-from slas.signing import (
+from slas.signing.seal import (
     PART_EXCLUDED,
     VERSION_EXCLUDED,
     version_content_hash,
     version_export_bytes,
     version_part_relations,
-    version_send_for_signature,
 )
+from slas.signing.services import version_send_for_signature
 from slas.tests.signing_factories import (
     AgreementFactory,
     VersionFactory,

@@ -8,9 +8,9 @@ from django.conf import settings
 
 from portal.models import Notification
 from slas.models import VersionStatus
-from slas.signing import signing_reminders_send, signing_requests_expire
-from slas.signing_models import AuditEntry, RoundStatus, SigningOrder
-from slas.signing_tasks import versions_lifecycle_run
+from slas.signing.jobs import signing_reminders_send, signing_requests_expire
+from slas.signing.models import AuditEntry, RoundStatus, SigningOrder
+from slas.signing.tasks import versions_lifecycle_run
 from slas.tests.signing_factories import local_midnight, marketing_sales
 from slas.tests.test_signing_services import sign
 
@@ -26,7 +26,7 @@ def reminders(user):
 
 @pytest.fixture
 def sent(cast):
-    from slas.signing import version_send_for_signature
+    from slas.signing.services import version_send_for_signature
 
     with time_machine.travel(SENT, tick=False):
         agreement, v2, v3 = marketing_sales(cast)
@@ -85,7 +85,7 @@ def test_the_agreement_sets_the_reminder_days(cast, sent):
 
 
 def test_sequential_requests_are_reminded_from_when_they_open(cast):
-    from slas.signing import version_send_for_signature
+    from slas.signing.services import version_send_for_signature
 
     with time_machine.travel(SENT, tick=False):
         _agreement, _v2, v3 = marketing_sales(cast)
@@ -124,7 +124,7 @@ def test_an_unsigned_request_expires_and_the_version_returns_to_draft(cast, sent
 
 def test_the_lifecycle_job_expires_then_activates(cast):
     # given v2 ends before a signed v3 starts
-    from slas.signing import version_send_for_signature
+    from slas.signing.services import version_send_for_signature
 
     start = datetime.date(2026, 6, 1)
     with time_machine.travel(SENT, tick=False):

@@ -13,14 +13,20 @@ from django.db import connection
 from django.urls import reverse
 
 from portal.pdf import KeyValues, Table
-from slas import signing, signing_views
-from slas.signing import (
+from slas.canonical import canonical_json
+from slas.signing import seal
+from slas.signing import views as signing_views
+from slas.signing.models import SigningRound
+from slas.signing.seal import (
+    VERSION_EXCLUDED,
+    _version_content,
     signing_round_seal,
     signing_round_snapshot,
+    version_content,
     version_export_bytes,
-    version_send_for_signature,
+    version_live_bytes,
 )
-from slas.signing_models import SigningRound
+from slas.signing.services import version_send_for_signature
 from slas.tests.signing_factories import marketing_sales
 from slas.tests.test_signing_api import api, client_for
 from slas.tests.test_signing_services import sign
@@ -53,7 +59,7 @@ def test_sending_stores_the_exact_bytes_that_were_hashed(signed):
     stored = bytes(SigningRound.objects.get(pk=rnd.pk).content_snapshot)
     # then
     assert hashlib.sha256(stored).hexdigest() == rnd.content_hash == v3.content_hash
-    assert stored == signing.version_live_bytes(v3)
+    assert stored == version_live_bytes(v3)
 
 
 def test_renaming_a_party_team_keeps_the_seal_intact_and_the_export_verifying(client, signed):
@@ -79,8 +85,8 @@ def test_a_field_added_to_the_models_later_does_not_break_the_seal(client, signe
     # given a signed version
     cast, v3, rnd = signed
     # when the live content grows a field that was not there when it was signed
-    monkeypatch.setattr(signing, "VERSION_EXCLUDED", signing.VERSION_EXCLUDED - {"edit_revision"})
-    assert "edit_revision" in signing.version_content(v3)["version"]
+    monkeypatch.setattr(seal, "VERSION_EXCLUDED", VERSION_EXCLUDED - {"edit_revision"})
+    assert "edit_revision" in version_content(v3)["version"]
     # then
     assert signing_round_seal(rnd).intact
     client.force_login(cast.alice)
@@ -160,7 +166,7 @@ def test_a_round_sealed_before_copies_were_stored_gets_its_copy_once(signed):
 def test_a_round_sealed_as_schema_1_is_reconstructed_as_schema_1(signed):
     # given a round sealed before the purpose was part of the content, copy not stored
     _cast, v3, rnd = signed
-    legacy = signing.canonical_json(signing._version_content(v3, schema="sla-portal/version/1"))
+    legacy = canonical_json(_version_content(v3, schema="sla-portal/version/1"))
     legacy_hash = hashlib.sha256(legacy).hexdigest()
     SigningRound.objects.filter(pk=rnd.pk).update(content_snapshot=None, content_hash=legacy_hash)
     rnd = SigningRound.objects.get(pk=rnd.pk)
@@ -207,7 +213,7 @@ def test_the_export_of_a_draft_is_its_current_content(cast):
     # given a draft never sent
     _agreement, _v2, v3 = marketing_sales(cast)
     # when / then
-    assert version_export_bytes(v3) == signing.version_live_bytes(v3)
+    assert version_export_bytes(v3) == version_live_bytes(v3)
 
 
 def test_the_document_pdf_names_teams_and_shows_labels_not_codes(client, signed, monkeypatch):

@@ -10,19 +10,18 @@ from django.utils import timezone
 from portal.demo import DEMO_PASSWORD
 from portal.models import Notification
 from slas.models import Version, VersionStatus
-from slas.signing import (
-    SigningError,
-    audit_verify,
+from slas.signing.activation import version_end_instant
+from slas.signing.audit import audit_verify
+from slas.signing.jobs import versions_activate_due, versions_expire_due
+from slas.signing.models import AuditEntry, RoundStatus, Signature, SigningOrder
+from slas.signing.rounds import SigningError
+from slas.signing.seal import version_content_hash
+from slas.signing.services import (
     signature_add,
     signing_decline,
     signing_withdraw,
-    version_content_hash,
-    version_end_instant,
     version_send_for_signature,
-    versions_activate_due,
-    versions_expire_due,
 )
-from slas.signing_models import AuditEntry, RoundStatus, Signature, SigningOrder
 from slas.tests.signing_factories import local_midnight, marketing_sales
 
 pytestmark = pytest.mark.django_db

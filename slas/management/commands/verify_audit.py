@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from slas.models import Agreement
-from slas.signing import audit_verify
+from slas.signing.audit import audit_verify
 
 
 class Command(BaseCommand):

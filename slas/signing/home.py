@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from portal import permissions
 from portal.home import HomeItem, HomeSection
-from slas.signing_models import RequestStatus, RoundStatus
-from slas.signing_selectors import awaiting_signature_of, versions_in_flight
+from slas.signing.models import RequestStatus, RoundStatus
+from slas.signing.selectors import awaiting_signature_of, versions_in_flight
 
 
 def sections(user) -> list[HomeSection]:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from slas import signing_views as views
+from slas.signing import views as views
 
 urlpatterns = [
     path("versions/<int:pk>/send/", views.version_send, name="signing_send"),

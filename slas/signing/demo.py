@@ -19,16 +19,8 @@ from django.db import transaction
 from portal.demo import DEMO_PASSWORD
 from portal.models import Team
 from slas.models import Agreement, Version, VersionStatus
-from slas.signing import (
-    CONSENT_STATEMENT,
-    _lifecycle_save,
-    audit_append,
-    bytes_hash,
-    signature_add,
-    version_live_bytes,
-    version_send_for_signature,
-)
-from slas.signing_models import (
+from slas.signing.audit import audit_append
+from slas.signing.models import (
     AuditAction,
     RequestStatus,
     RoundStatus,
@@ -37,6 +29,9 @@ from slas.signing_models import (
     SigningOrder,
     SigningRound,
 )
+from slas.signing.rounds import _lifecycle_save
+from slas.signing.seal import bytes_hash, version_live_bytes
+from slas.signing.services import CONSENT_STATEMENT, signature_add, version_send_for_signature
 
 DEMO_IP = "192.0.2.10"  # documentation range (RFC 5737)
 DEMO_AGENT = "Mozilla/5.0 (demo seed)"

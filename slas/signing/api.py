@@ -14,9 +14,17 @@ from rest_framework.views import APIView
 from portal import permissions
 from portal.api_fields import StrictCharField
 from portal.forms import client_address
-from slas import signing, signing_selectors
 from slas.models import VersionStatus
-from slas.signing_models import SigningOrder
+from slas.signing import selectors as signing_selectors
+from slas.signing.models import SigningOrder
+from slas.signing.rounds import SigningError
+from slas.signing.seal import bytes_hash, signing_round_seal, signing_round_snapshot
+from slas.signing.services import (
+    signature_add,
+    signing_decline,
+    signing_withdraw,
+    version_send_for_signature,
+)
 
 
 def _version(request, pk: int):
@@ -25,7 +33,7 @@ def _version(request, pk: int):
     )
 
 
-def _refused(error: signing.SigningError) -> Response:
+def _refused(error: SigningError) -> Response:
     return Response(
         {"code": error.code, "detail": error.message, "errors": error.field_errors},
         status=status.HTTP_409_CONFLICT if error.code != "invalid" else status.HTTP_400_BAD_REQUEST,
@@ -89,13 +97,13 @@ class VersionSendView(APIView):
                 {"code": "invalid", "detail": _("Unknown username in signers.")}, status=400
             )
         try:
-            rnd = signing.version_send_for_signature(
+            rnd = version_send_for_signature(
                 version=version,
                 actor=request.user,
                 signers=users,
                 order=serializer.validated_data["order"],
             )
-        except signing.SigningError as error:
+        except SigningError as error:
             return _refused(error)
         return Response(_round_data(rnd), status=status.HTTP_201_CREATED)
 
@@ -111,7 +119,7 @@ class VersionSignView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            signatures = signing.signature_add(
+            signatures = signature_add(
                 version=version,
                 user=request.user,
                 password=data["password"],
@@ -121,7 +129,7 @@ class VersionSignView(APIView):
                 ip_address=client_address(request) or None,
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
             )
-        except signing.SigningError as error:
+        except SigningError as error:
             return _refused(error)
         version.refresh_from_db()
         return Response(
@@ -140,10 +148,10 @@ class VersionDeclineView(APIView):
         serializer = CommentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            rnd = signing.signing_decline(
+            rnd = signing_decline(
                 version=version, user=request.user, comment=serializer.validated_data["comment"]
             )
-        except signing.SigningError as error:
+        except SigningError as error:
             return _refused(error)
         return Response(_round_data(rnd))
 
@@ -155,10 +163,10 @@ class VersionWithdrawView(APIView):
         serializer = CommentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            rnd = signing.signing_withdraw(
+            rnd = signing_withdraw(
                 version=version, user=request.user, comment=serializer.validated_data["comment"]
             )
-        except signing.SigningError as error:
+        except SigningError as error:
             return _refused(error)
         return Response(_round_data(rnd))
 
@@ -170,8 +178,8 @@ class VersionCertificateView(APIView):
         certificate = signing_selectors.certificate_for(version)
         if certificate is None:
             raise NotFound(_("This version has no completed signing round."))
-        seal = signing.signing_round_seal(certificate.round)
-        document = signing.signing_round_snapshot(certificate.round)
+        seal = signing_round_seal(certificate.round)
+        document = signing_round_snapshot(certificate.round)
         return Response(
             {
                 "agreement": {"id": version.agreement_id, "title": version.agreement.title},
@@ -221,7 +229,7 @@ class SigningVerifyView(APIView):
         serializer.is_valid(raise_exception=True)
         document = serializer.validated_data["document"]
         content_hash = (
-            signing.bytes_hash(document.encode("utf-8"))
+            bytes_hash(document.encode("utf-8"))
             if document
             else serializer.validated_data["content_hash"]
         )

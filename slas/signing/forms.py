@@ -1,4 +1,4 @@
-"""Forms for signing: shape only; the rules live in slas.signing."""
+"""Forms for signing: shape only; the rules live in slas.signing.services."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Role
-from slas.signing_models import SigningOrder
+from slas.signing.models import SigningOrder
 
 
 def possible_named_signers(agreement):

@@ -18,7 +18,6 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Team
-from slas.models import Agreement, Version
 
 __all__ = [
     "AuditAction",
@@ -47,7 +46,7 @@ class RoundStatus(models.TextChoices):
 
 
 class SigningRound(models.Model):
-    version = models.ForeignKey(Version, on_delete=models.PROTECT, related_name="signing_rounds")
+    version = models.ForeignKey("slas.Version", on_delete=models.PROTECT, related_name="signing_rounds")
     number = models.PositiveIntegerField(_("round"))
     order = models.CharField(
         _("signing order"), max_length=16, choices=SigningOrder.choices, default="parallel"
@@ -178,7 +177,7 @@ class Signature(models.Model):
     request = models.OneToOneField(
         SignatureRequest, on_delete=models.PROTECT, related_name="signature"
     )
-    version = models.ForeignKey(Version, on_delete=models.PROTECT, related_name="signatures")
+    version = models.ForeignKey("slas.Version", on_delete=models.PROTECT, related_name="signatures")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures"
     )
@@ -220,7 +219,7 @@ class AuditAction(models.TextChoices):
 class AuditEntry(models.Model):
     """One link of an agreement's audit chain. Written only by `slas.signing.audit_append`."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="audit_entries")
+    agreement = models.ForeignKey("slas.Agreement", on_delete=models.PROTECT, related_name="audit_entries")
     seq = models.PositiveIntegerField()
     action = models.CharField(_("action"), max_length=32, choices=AuditAction.choices)
     actor = models.ForeignKey(
@@ -229,7 +228,7 @@ class AuditEntry(models.Model):
     # Snapshots: the chain must verify even if the user or version row changes later.
     actor_name = models.CharField(max_length=200, blank=True)
     version = models.ForeignKey(
-        Version, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+        "slas.Version", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
     )
     version_number = models.PositiveIntegerField(null=True, blank=True)
     at = models.DateTimeField(_("when"))
@@ -266,7 +265,7 @@ class AuditHead(models.Model):
     """The newest link of an agreement's chain; appends lock this row."""
 
     agreement = models.OneToOneField(
-        Agreement, on_delete=models.PROTECT, related_name="audit_head", primary_key=True
+        "slas.Agreement", on_delete=models.PROTECT, related_name="audit_head", primary_key=True
     )
     seq = models.PositiveIntegerField(default=0)
     entry_hash = models.CharField(max_length=64, blank=True)

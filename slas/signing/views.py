@@ -20,10 +20,26 @@ from portal import permissions
 from portal.forms import client_address
 from portal.models import Team
 from portal.pdf import Heading, KeyValues, Paragraph, Spacer, Table, build_pdf
-from slas import signing, signing_selectors
 from slas.models import Agreement, Version, VersionStatus
-from slas.signing_forms import DeclineForm, SendForm, SignForm, VerifyForm, WithdrawForm
-from slas.signing_models import SigningOrder
+from slas.signing import selectors as signing_selectors
+from slas.signing.forms import DeclineForm, SendForm, SignForm, VerifyForm, WithdrawForm
+from slas.signing.models import SigningOrder
+from slas.signing.rounds import SigningError
+from slas.signing.seal import (
+    bytes_hash,
+    signing_round_seal,
+    signing_round_snapshot,
+    version_content,
+    version_part_relations,
+)
+from slas.signing.services import (
+    CONSENT_STATEMENT,
+    signature_add,
+    signing_decline,
+    signing_page_viewed,
+    signing_withdraw,
+    version_send_for_signature,
+)
 
 
 def _posted(request):
@@ -37,7 +53,7 @@ def _visible_version(request, pk: int) -> Version:
     )
 
 
-def _apply_errors(form, error: signing.SigningError) -> None:
+def _apply_errors(form, error: SigningError) -> None:
     for name, message in error.field_errors.items():
         form.add_error(name if name in form.fields else None, message)
     if not error.field_errors or not set(error.field_errors) & set(form.fields):
@@ -55,13 +71,13 @@ def version_send(request, pk: int):
     form = SendForm(_posted(request), agreement=version.agreement)
     if request.method == "POST" and form.is_valid():
         try:
-            signing.version_send_for_signature(
+            version_send_for_signature(
                 version=version,
                 actor=request.user,
                 signers=form.cleaned_data["signers"],
                 order=form.cleaned_data["order"],
             )
-        except signing.SigningError as error:
+        except SigningError as error:
             _apply_errors(form, error)
         else:
             messages.success(request, _("Sent for signature. Everyone who must sign was told."))
@@ -90,7 +106,7 @@ def version_sign(request, pk: int):
     if request.method == "POST":
         if form.is_valid():
             try:
-                signing.signature_add(
+                signature_add(
                     version=version,
                     user=request.user,
                     password=form.cleaned_data["password"],
@@ -100,7 +116,7 @@ def version_sign(request, pk: int):
                     ip_address=client_address(request) or None,
                     user_agent=request.META.get("HTTP_USER_AGENT", ""),
                 )
-            except signing.SigningError as error:
+            except SigningError as error:
                 if error.code == "already_signed":
                     messages.info(request, error.message)
                     return redirect(version)
@@ -113,7 +129,7 @@ def version_sign(request, pk: int):
                     messages.success(request, _("Signed. Thank you."))
                 return redirect(version)
     else:
-        signing.signing_page_viewed(version=version, user=request.user)
+        signing_page_viewed(version=version, user=request.user)
     return render(
         request,
         "slas/signing/sign.html",
@@ -121,7 +137,7 @@ def version_sign(request, pk: int):
             "version": version,
             "panel": panel,
             "form": form,
-            "consent_statement": signing.CONSENT_STATEMENT,
+            "consent_statement": CONSENT_STATEMENT,
             "expected_name": request.user.get_full_name(),
         },
     )
@@ -135,10 +151,10 @@ def version_decline(request, pk: int):
     form = DeclineForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            signing.signing_decline(
+            signing_decline(
                 version=version, user=request.user, comment=form.cleaned_data["comment"]
             )
-        except signing.SigningError as error:
+        except SigningError as error:
             _apply_errors(form, error)
         else:
             messages.success(request, _("You declined. The version is a draft again."))
@@ -156,10 +172,10 @@ def version_withdraw(request, pk: int):
     form = WithdrawForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            signing.signing_withdraw(
+            signing_withdraw(
                 version=version, user=request.user, comment=form.cleaned_data["comment"]
             )
-        except signing.SigningError as error:
+        except SigningError as error:
             _apply_errors(form, error)
         else:
             messages.success(request, _("Withdrawn. The version is a draft again."))
@@ -186,7 +202,7 @@ def _certificate_or_404(request, pk: int):
 @require_GET
 def version_certificate(request, pk: int):
     version, certificate = _certificate_or_404(request, pk)
-    seal = signing.signing_round_seal(certificate.round)
+    seal = signing_round_seal(certificate.round)
     return render(
         request,
         "slas/signing/certificate.html",
@@ -285,14 +301,14 @@ def version_export_json(request, pk: int):
 
     version, certificate = _certificate_or_404(request, pk)
     # The stored bytes that were hashed and signed, never rebuilt from live rows.
-    data = signing.signing_round_snapshot(certificate.round)
+    data = signing_round_snapshot(certificate.round)
     if data is None:
         raise Http404(_("The signed content of this version was not stored."))
     response = HttpResponse(data, content_type="application/json")
     response["Content-Disposition"] = (
         f'attachment; filename="agreement{version.agreement_id}-v{version.number}.json"'
     )
-    response["X-Content-Hash"] = signing.bytes_hash(data)
+    response["X-Content-Hash"] = bytes_hash(data)
     return response
 
 
@@ -346,8 +362,8 @@ def _document_pdf(version: Version, certificate) -> bytes:
     """The signed document, read from the sealed copy (not the live rows), made readable."""
     import json
 
-    snapshot = signing.signing_round_snapshot(certificate.round)
-    content = json.loads(snapshot) if snapshot is not None else signing.version_content(version)
+    snapshot = signing_round_snapshot(certificate.round)
+    content = json.loads(snapshot) if snapshot is not None else version_content(version)
     team_names = {party["id"]: party["name"] for party in content.get("parties", [])}
     version_fields = {f.name: f for f in Version._meta.concrete_fields}
     sealed_version = content.get("version", {})
@@ -373,7 +389,7 @@ def _document_pdf(version: Version, certificate) -> bytes:
             ]
         ),
     ]
-    for accessor, model in signing.version_part_relations():
+    for accessor, model in version_part_relations():
         rows = content.get(accessor) or []
         blocks.append(Heading(str(model._meta.verbose_name_plural).capitalize(), level=2))
         if not rows:
@@ -426,7 +442,7 @@ def signing_verify(request):
         upload = form.cleaned_data.get("document")
         if upload is not None:
             # The exact bytes: any altered byte gives another hash.
-            content_hash = signing.bytes_hash(upload.read())
+            content_hash = bytes_hash(upload.read())
         else:
             content_hash = form.cleaned_data["content_hash"]
         result = signing_selectors.version_verify(request.user, content_hash)

@@ -10,11 +10,9 @@ from django.db.models import Prefetch, Q, QuerySet
 from portal import permissions
 from portal.models import Membership, Role
 from slas.models import Agreement, Version, VersionStatus
-from slas.signing import (
-    audit_verify,
-    version_effective_instant,
-)
-from slas.signing_models import (
+from slas.signing.activation import version_effective_instant
+from slas.signing.audit import audit_verify
+from slas.signing.models import (
     AuditEntry,
     RequestStatus,
     RoundStatus,

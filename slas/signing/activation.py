@@ -1,0 +1,148 @@
+"""A version takes force, supersedes its predecessor, or expires: the transitions both the last signature and the scheduler make. Agreement dates are read in the version's calendar zone."""
+
+from __future__ import annotations
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from portal.text import Text
+from slas.models import Version, VersionStatus
+from slas.signing.audit import audit_append
+from slas.signing.models import AuditAction, RoundStatus, SigningRound
+from slas.signing.rounds import _lifecycle_save, _tell_everyone
+
+# Time --------------------------------------------------------------------------------
+
+
+def _local_midnight(day: datetime.date, tz_name: str) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(0, 0), tzinfo=ZoneInfo(tz_name))
+
+
+def version_effective_instant(version: Version) -> datetime.datetime:
+    """Start of the effective date in the calendar time zone."""
+    return _local_midnight(version.effective_date, version.calendar_timezone)
+
+
+def version_end_instant(version: Version) -> datetime.datetime:
+    """End of the end date in the calendar time zone (the next local midnight)."""
+    return _local_midnight(version.end_date + datetime.timedelta(days=1), version.calendar_timezone)
+
+
+# Activation, supersession, expiry ------------------------------------------------------
+
+
+def _round_complete(
+    rnd: SigningRound, *, version: Version, versions: dict, now, actor=None
+) -> None:
+    rnd.status = RoundStatus.COMPLETED
+    rnd.closed_at = now
+    rnd.activates_at = max(now, version_effective_instant(version))
+    rnd.save(update_fields=["status", "closed_at", "activates_at"])
+    if rnd.activates_at <= now:
+        _version_activate(version, versions=versions, at=now, actor=actor)
+        return
+    requests = list(rnd.requests.select_related("team", "user"))
+    _tell_everyone(
+        version,
+        rnd,
+        requests,
+        kind="signing.completed",
+        title=Text(
+            gettext_noop("%(version)s is signed and takes effect on %(date)s"),
+            version=version,
+            date=version.effective_date.isoformat(),
+        ),
+        body="",
+        key=f"signing:round:{rnd.pk}:completed",
+    )
+
+
+def _version_activate(
+    version: Version, *, versions: dict, at: datetime.datetime, actor=None
+) -> None:
+    """Make `version` the one in force from `at`; the previous active one ends at that instant.
+
+    Callers hold the locks of `versions` (every version of the agreement).
+    """
+    previous = next(
+        (v for v in versions.values() if v.status == VersionStatus.ACTIVE and v.pk != version.pk),
+        None,
+    )
+    if previous is not None:
+        previous_end = version_end_instant(previous)
+        if previous_end <= at:
+            # It ran out before this one starts: it expired, nothing is superseded.
+            _version_expire(previous, at=previous_end)
+        else:
+            at = max(at, previous.in_force_from or at)  # intervals stay ordered
+            previous.status = VersionStatus.SUPERSEDED
+            previous.in_force_until = at
+            _lifecycle_save(previous, ["status", "in_force_until"], actor=actor, what="superseded")
+            audit_append(
+                agreement=previous.agreement_id,
+                action=AuditAction.SUPERSEDED,
+                version=previous,
+                data={"by_version": version.number, "in_force_until": at},
+            )
+    version.status = VersionStatus.ACTIVE
+    version.in_force_from = at
+    _lifecycle_save(version, ["status", "in_force_from"], actor=actor, what="activated")
+    from reports.facts import cycles_regovern  # handoffs since `at` are governed anew
+
+    cycles_regovern(agreement_id=version.agreement_id, since=at)
+    audit_append(
+        agreement=version.agreement_id,
+        action=AuditAction.ACTIVATED,
+        version=version,
+        data={
+            "in_force_from": at,
+            "content_hash": version.content_hash,
+            "supersedes": previous.number
+            if previous is not None and previous.status == VersionStatus.SUPERSEDED
+            else None,
+        },
+    )
+    rnd = SigningRound.objects.filter(version=version, status=RoundStatus.COMPLETED).first()
+    requests = list(rnd.requests.select_related("team", "user")) if rnd is not None else []
+    _tell_everyone(
+        version,
+        rnd,
+        requests,
+        kind="signing.activated",
+        title=Text(gettext_noop("%(version)s is now in force"), version=version),
+        body=Text(
+            gettext_noop("Signed by every party; in force since %(at)s."),
+            at=timezone.localtime(at).strftime("%Y-%m-%d %H:%M %Z"),
+        ),
+        key=f"signing:version:{version.pk}:activated",
+    )
+    if previous is not None and previous.status == VersionStatus.SUPERSEDED:
+        _tell_everyone(
+            previous,
+            None,
+            [],
+            kind="signing.superseded",
+            title=Text(
+                gettext_noop("%(version)s was superseded by %(new)s"), version=previous, new=version
+            ),
+            body="",
+            key=f"signing:version:{previous.pk}:superseded",
+        )
+
+
+def _version_expire(version: Version, *, at: datetime.datetime) -> None:
+    version.status = VersionStatus.EXPIRED
+    version.in_force_until = at
+    _lifecycle_save(version, ["status", "in_force_until"], actor=None, what="expired")
+    from reports.facts import cycles_regovern  # handoffs since `at` are governed anew
+
+    cycles_regovern(agreement_id=version.agreement_id, since=at)
+    audit_append(
+        agreement=version.agreement_id,
+        action=AuditAction.EXPIRED,
+        version=version,
+        data={"in_force_until": at, "end_date": version.end_date},
+    )

@@ -1,0 +1,255 @@
+"""What is signed: a version's canonical content and its hash, the sealed copy a signing round keeps, and the seal check."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from slas.canonical import canonical_json, content_hash
+from slas.models import Version, VersionPart
+from slas.signing.models import AuditAction, AuditEntry, RoundStatus, Signature, SigningRound
+
+#: The form of the sealed content. /2 adds the agreement's purpose; rounds sealed as /1
+#: keep their stored /1 bytes (and are reconstructed as /1 if they predate storing them).
+CONTENT_SCHEMA = "sla-portal/version/2"
+CONTENT_SCHEMAS = ("sla-portal/version/2", "sla-portal/version/1")
+
+
+# Content and hash ------------------------------------------------------------------
+
+# Lifecycle and bookkeeping: not part of what is signed (status and in-force dates are
+# written by signing itself; the hash cannot contain itself).
+VERSION_EXCLUDED = {
+    "id",
+    "agreement",
+    "status",
+    "in_force_from",
+    "in_force_until",
+    "content_hash",
+    "edit_revision",
+    "created_by",
+    "created_at",
+    "updated_at",
+}
+PART_EXCLUDED = {"id", "version"}
+
+
+def _row(obj, excluded: set[str]) -> dict:
+    values = {}
+    for field in obj._meta.concrete_fields:
+        if field.name in excluded:
+            continue
+        if field.is_relation:
+            values[field.attname] = getattr(obj, field.attname)
+        else:
+            # to_python: an unsaved 24 and a stored Decimal("24.00") are the same content.
+            values[field.name] = field.to_python(field.value_from_object(obj))
+    return values
+
+
+def version_part_relations() -> list[tuple[str, type]]:
+    """(accessor, model) of every child model of a version's content, sorted by accessor."""
+    relations = [
+        (rel.get_accessor_name(), rel.related_model)
+        for rel in Version._meta.related_objects
+        if isinstance(rel.related_model, type) and issubclass(rel.related_model, VersionPart)
+    ]
+    return sorted(relations, key=lambda item: item[0])
+
+
+def _version_content(version: Version, *, schema: str = CONTENT_SCHEMA) -> dict:
+    """Everything in a version, deterministic: same content, same dict, whatever the pks.
+
+    Every concrete field of Version (but lifecycle bookkeeping) and of every part model
+    is included by introspection, so a field added later is covered without a change
+    here. Parts are sorted by their canonical form (their `position` is content too).
+    This is the sealed form; `slas.selectors.version_content` is the component-structured
+    view used to compare and display versions. Both read the same models, but the seal
+    must never miss a field, hence introspection here. The agreement's title and purpose
+    and its party teams (with their names at the time) are sealed with it.
+
+    Computed from the live rows: sending stores these bytes with the round, and what was
+    signed is read from that copy from then on (`signing_round_snapshot`).
+    """
+    # Always what is stored, never an instance's unsaved state.
+    version = Version.objects.select_related("agreement").get(pk=version.pk)
+    agreement = version.agreement
+    content = {
+        "schema": schema,
+        "agreement": {"id": agreement.pk, "title": agreement.title},
+        "parties": sorted(
+            ({"id": team.pk, "name": team.name} for team in agreement.parties.all()),
+            key=lambda party: party["id"],
+        ),
+        "version": _row(version, VERSION_EXCLUDED),
+    }
+    if schema != "sla-portal/version/1":
+        content["agreement"]["purpose"] = agreement.purpose
+    for accessor, model in version_part_relations():
+        rows = [_row(part, PART_EXCLUDED) for part in model.objects.filter(version=version)]
+        content[accessor] = sorted(rows, key=canonical_json)
+    return content
+
+
+def version_content(version: Version) -> dict:
+    """The version's current content, computed from the live rows (see `_version_content`)."""
+    return _version_content(version)
+
+
+def version_content_hash(version: Version) -> str:
+    """SHA-256 of the canonical JSON of the version's current content."""
+    return content_hash(_version_content(version))
+
+
+def version_live_bytes(version: Version) -> bytes:
+    """The canonical JSON of the version's current content (what sending would seal now)."""
+    return canonical_json(_version_content(version))
+
+
+def version_export_bytes(version: Version) -> bytes:
+    """The canonical JSON export of a version; its SHA-256 is the content hash.
+
+    A version awaiting signatures or signed exports the bytes sealed by its open or
+    completed round: exactly what was signed, whatever changed around it since (a party
+    team renamed, a field added to the models). A draft (never sent, or sent and taken back)
+    exports its current content.
+    """
+    rnd = SigningRound.objects.filter(
+        version_id=version.pk, status__in=[RoundStatus.OPEN, RoundStatus.COMPLETED]
+    ).first()
+    if rnd is not None:
+        data = signing_round_snapshot(rnd)
+        if data is not None:
+            return data
+    return version_live_bytes(version)
+
+
+def bytes_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# The sealed copy and the seal check ------------------------------------------------------
+
+
+def signing_round_snapshot(rnd: SigningRound) -> bytes | None:
+    """The exact canonical JSON bytes that were hashed when the round was sent.
+
+    Rounds sent before the bytes were stored get them lazily, once: the version's current
+    content is taken only if it still hashes to the round's `content_hash` (then it is,
+    byte for byte, what was sealed) and is stored for every later read. If it no longer
+    does (a party renamed before the copy was stored), the signed bytes cannot be
+    reconstructed: None.
+    """
+    if rnd.content_snapshot is not None:
+        return bytes(rnd.content_snapshot)
+    for schema in CONTENT_SCHEMAS:
+        data = canonical_json(_version_content(rnd.version, schema=schema))
+        if bytes_hash(data) == rnd.content_hash:
+            break
+    else:
+        return None
+    SigningRound.objects.filter(pk=rnd.pk, content_snapshot__isnull=True).update(
+        content_snapshot=data
+    )
+    rnd.content_snapshot = data
+    return data
+
+
+@dataclass(frozen=True)
+class SealCheck:
+    intact: bool
+    reason: str = ""
+
+
+# Sections of the sealed content that are context, not the version's own rows.
+_SEALED_CONTEXT = {"schema", "agreement", "parties"}
+
+
+def _project(row: dict, keys) -> dict:
+    return {key: row[key] for key in keys if key in row}
+
+
+def _sealed_rows_match(sealed: dict, live: dict) -> bool:
+    """Do the live rows still say what the sealed copy says, on the sealed copy's keys?
+
+    Both sides are compared as plain JSON values. Only the keys present in the sealed
+    copy count: a field (or part model) added to the code later is not part of what was
+    signed. A sealed key missing from the live rows (a field removed) is a mismatch.
+    """
+    live = json.loads(canonical_json(live))
+    sealed_agreement = sealed.get("agreement") or {}
+    if _project(live.get("agreement") or {}, sealed_agreement) != sealed_agreement:
+        return False
+    # Which teams are parties is content; their names are kept as they were when signed
+    # (a team renamed later has not changed what was signed).
+    sealed_party_ids = sorted(party.get("id") for party in sealed.get("parties") or [])
+    live_party_ids = sorted(party["id"] for party in live.get("parties") or [])
+    if sealed_party_ids != live_party_ids:
+        return False
+    for section, value in sealed.items():
+        if section in _SEALED_CONTEXT:
+            continue
+        if section not in live:
+            return False
+        if isinstance(value, dict):
+            if _project(live[section], value) != value:
+                return False
+            continue
+        keys = {key for row in value for key in row}
+        if not keys and live[section]:
+            return False
+        projected = sorted((_project(row, keys) for row in live[section]), key=canonical_json)
+        if projected != sorted(value, key=canonical_json):
+            return False
+    return True
+
+
+def signing_round_seal(rnd: SigningRound) -> SealCheck:
+    """Is the seal of this round intact? Intact exactly when all of these hold:
+
+    1. the round's stored copy exists and SHA-256(stored bytes) == `rnd.content_hash`
+       (the copy served as the export is byte for byte what was hashed and signed);
+    2. every signature of the round, the "sent" entry of the audit chain (when there is
+       one) and, for a completed round, the version itself carry that same hash;
+    3. the version's current rows (versions are immutable once sent) still say what the
+       stored copy says, on the copy's keys: same agreement id and title, same party
+       team ids, same version fields and parts.
+
+    Not part of the check, on purpose: a party team's current *name* (the copy keeps the
+    name as signed; renaming a team does not change what was signed) and fields or part
+    models added to the code after signing (they were not signed). So a rename or a new
+    field leaves the seal intact; a changed stored byte, a changed hash or a row altered
+    behind the portal's back breaks it.
+    """
+    snapshot = signing_round_snapshot(rnd)
+    if snapshot is None:
+        return SealCheck(
+            False,
+            _("The signed content was not stored, and the current content no longer matches it."),
+        )
+    if bytes_hash(snapshot) != rnd.content_hash:
+        return SealCheck(False, _("The stored copy of the signed content was altered."))
+    hashes = set(
+        Signature.objects.filter(request__round=rnd).values_list("content_hash", flat=True)
+    )
+    sent = AuditEntry.objects.filter(
+        version_id=rnd.version_id, action=AuditAction.SENT, data__round=rnd.number
+    ).values_list("data", flat=True)
+    hashes |= {data.get("content_hash") for data in sent}
+    version = Version.objects.select_related("agreement").get(pk=rnd.version_id)
+    if rnd.status == RoundStatus.COMPLETED:
+        hashes.add(version.content_hash)
+    if hashes - {rnd.content_hash}:
+        return SealCheck(
+            False, _("The signatures or the audit trail name another hash than the round.")
+        )
+    try:
+        sealed = json.loads(snapshot)
+    except ValueError:
+        return SealCheck(False, _("The stored copy of the signed content is not valid JSON."))
+    if not isinstance(sealed, dict) or not _sealed_rows_match(sealed, _version_content(version)):
+        return SealCheck(False, _("The version's content was changed after it was signed."))
+    return SealCheck(True)
