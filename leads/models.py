@@ -10,6 +10,15 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+# The reviews area's models are this app's too. Django registers an app's models when it
+# imports `<app>.models`, so they are named here (their module imports nothing of this one).
+from leads.reviews.models import (  # noqa: F401
+    ActionItem,
+    Feedback,
+    ReviewedLead,
+    ReviewSession,
+    SessionAttendee,
+)
 from portal.models import Team
 
 
@@ -220,37 +229,6 @@ class Cycle(models.Model):
         return f"{self.lead_id} · cycle {self.number}"
 
 
-class Feedback(models.Model):
-    """Lead-quality feedback: a rep's (or manager's) verdict on a lead they received."""
-
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="feedback")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lead_feedback"
-    )
-    rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
-    reason_codes = models.JSONField(_("reasons"), default=list, blank=True)
-    helped = models.TextField(_("what helped"), blank=True)
-    went_wrong = models.TextField(_("what went wrong"), blank=True)
-    note = models.TextField(_("note"), blank=True)
-    created_at = models.DateTimeField(_("created"), db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
-                name="feedback_rating_1_to_5",
-            ),
-        ]
-        indexes = [models.Index(fields=["lead", "created_at"])]
-        verbose_name = _("lead feedback")
-        verbose_name_plural = _("lead feedback")
-
-    def __str__(self) -> str:
-        return f"{self.lead_id} · {self.rating or '-'}"
-
-
 class ImportFormat(models.TextChoices):
     EVENTS = "events", _("Portal events CSV")
     HUBSPOT = "hubspot", _("HubSpot contacts export")
@@ -339,6 +317,3 @@ class AssignmentCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team} → {self.last_user_id}"
-
-
-from leads.feedback_models import *  # noqa: E402,F401,F403

@@ -185,7 +185,7 @@ def lead_move(request, pk: int):
                     if previous_stage == "mql"
                     else ("recycle" if to == "recycled" else "disqualify")
                 )
-                url = reverse("feedback:feedback_create", args=[lead.pk])
+                url = reverse("reviews:feedback_create", args=[lead.pk])
                 return redirect(
                     f"{url}?{urlencode({'after': after, 'next': lead.get_absolute_url()})}"
                 )

@@ -21,7 +21,7 @@ def navigation(request):
         "slas": "agreements",
         "leads": "leads",
         "reports": "reports",
-        "feedback": "reports",
+        "reviews": "reports",
     }.get(namespace, "")
     if match and match.url_name in {"people", "team_detail", "profile"}:
         current = "people"

@@ -264,14 +264,14 @@ def can_comment_on_lead(user, lead: Lead) -> bool:
 
 def can_edit_feedback(user, feedback, now) -> bool:
     """Only the author, and only within the edit window after writing it."""
-    from leads.feedback_models import FEEDBACK_EDIT_WINDOW
+    from leads.reviews.models import FEEDBACK_EDIT_WINDOW
 
     return feedback.author_id == user.pk and now < feedback.created_at + FEEDBACK_EDIT_WINDOW
 
 
 def visible_review_sessions(user) -> QuerySet:
     """Sessions of the user's teams (either party) or to which they are invited."""
-    from leads.feedback_models import ReviewSession
+    from leads.reviews.models import ReviewSession
 
     if not getattr(user, "is_authenticated", False):
         return ReviewSession.objects.none()

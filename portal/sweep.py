@@ -457,7 +457,7 @@ def monthly_report_sweep(*, now: dt.datetime) -> int:
 
 def action_items_sweep(*, now: dt.datetime) -> int:
     """Review-session action items past their due date: tell the owner once per due date."""
-    from leads.feedback_selectors import action_items_overdue
+    from leads.reviews.selectors import action_items_overdue
 
     batch = _Batch()
     for item in action_items_overdue(now):

@@ -36,7 +36,7 @@ urlpatterns = [
     path("agreements/", include("slas.urls")),
     path("leads/", include("leads.urls")),
     path("reports/", include("reports.urls")),
-    path("reviews/", include("leads.feedback_urls")),
+    path("reviews/", include("leads.reviews.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("api/v1/", include("slas.api.urls")),
     path("api/v1/", include("leads.api.urls")),

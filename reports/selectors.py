@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from leads.models import Cycle, Feedback
+from leads.models import Cycle
+from leads.reviews.models import Feedback
 from reports.clock import BusinessCalendar
 from reports.cycles import STAGE_RANK, CycleFacts
 from reports.engine import (

@@ -1,11 +1,12 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from leads.api import feedback, views
+from leads.api import views
+from leads.reviews import api as reviews_api
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
-feedback.register(router)
+reviews_api.register(router)
 
 urlpatterns = [
     path("leads/", views.LeadList.as_view(), name="api-lead-list"),

@@ -4,10 +4,10 @@ import datetime as dt
 
 import pytest
 
-from leads.feedback import feedback_create
-from leads.feedback_models import ActionItem, ReviewedLead, ReviewSession
 from leads.models import Lead
-from leads.tests.feedback_factories import agreement_in_force, attempt, lead_for, move
+from leads.reviews.models import ActionItem, ReviewedLead, ReviewSession
+from leads.reviews.services import feedback_create
+from leads.tests.review_factories import agreement_in_force, attempt, lead_for, move
 from portal.models import Team
 from portal.tests.api_lists_helpers import api, field_codes, ids
 

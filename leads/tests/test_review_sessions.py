@@ -6,7 +6,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from leads.feedback import (
+from leads.reviews.models import ActionItem, ReviewSession
+from leads.reviews.selectors import action_items_overdue, session_headline
+from leads.reviews.services import (
     action_item_create,
     action_item_update,
     default_review_period,
@@ -15,9 +17,7 @@ from leads.feedback import (
     review_session_schedule,
     reviewed_lead_record,
 )
-from leads.feedback_models import ActionItem, ReviewSession
-from leads.feedback_selectors import action_items_overdue, session_headline
-from leads.tests.feedback_factories import (
+from leads.tests.review_factories import (
     agreement_in_force,
     attempt,
     handed_off_lead,

@@ -127,24 +127,24 @@ MATRIX: dict[str, Rule] = {
     "reports:monthly_csv": r(MARKETING_SALES, kwargs="ms_month", **MS),
     "reports:monthly_pdf": r(MARKETING_SALES, kwargs="ms_month", **MS),
     # reviews
-    "feedback:index": r(EVERYONE),
-    "feedback:feedback_create": r(MARKETING_SALES - {"erin"}, kwargs="lead_pk", **MS),
-    "feedback:feedback_edit": r({"dan"}, kwargs="feedback", **MS),
-    "feedback:session_create": r(MS_MANAGERS),
-    "feedback:session_detail": r(MARKETING_SALES, kwargs="session", **MS),
-    "feedback:session_pick_leads": r(MS_MANAGERS, method="post", kwargs="session", **MS),
-    "feedback:reviewed_lead_outcome": r(MS_MANAGERS, method="post", kwargs="reviewed", **MS),
-    "feedback:reviewed_lead_remove": r(
+    "reviews:index": r(EVERYONE),
+    "reviews:feedback_create": r(MARKETING_SALES - {"erin"}, kwargs="lead_pk", **MS),
+    "reviews:feedback_edit": r({"dan"}, kwargs="feedback", **MS),
+    "reviews:session_create": r(MS_MANAGERS),
+    "reviews:session_detail": r(MARKETING_SALES, kwargs="session", **MS),
+    "reviews:session_pick_leads": r(MS_MANAGERS, method="post", kwargs="session", **MS),
+    "reviews:reviewed_lead_outcome": r(MS_MANAGERS, method="post", kwargs="reviewed", **MS),
+    "reviews:reviewed_lead_remove": r(
         MS_MANAGERS, method="post", kwargs="reviewed", fresh=True, **MS
     ),
-    "feedback:session_minutes": r(MS_MANAGERS, method="post", kwargs="session", **MS),
-    "feedback:action_item_create": r(MS_MANAGERS, method="post", kwargs="session", **MS),
-    "feedback:action_item_status": r(
+    "reviews:session_minutes": r(MS_MANAGERS, method="post", kwargs="session", **MS),
+    "reviews:action_item_create": r(MS_MANAGERS, method="post", kwargs="session", **MS),
+    "reviews:action_item_status": r(
         {"alice", "carol", "dan"}, method="post", kwargs="action", **MS
     ),
-    "feedback:analysis": r(EVERYONE),
-    "feedback:analysis_leads": r(EVERYONE),
-    "feedback:analysis_export": r(EVERYONE),
+    "reviews:analysis": r(EVERYONE),
+    "reviews:analysis_leads": r(EVERYONE),
+    "reviews:analysis_export": r(EVERYONE),
     # API
     "notification-list": r(EVERYONE),
     "notification-read-all": r(EVERYONE, method="post"),
@@ -241,10 +241,10 @@ class World:
     """The objects every URL is called on."""
 
     def __init__(self, cast):
-        from leads.feedback import feedback_create
-        from leads.feedback_models import ActionItem, ReviewedLead, ReviewSession
         from leads.models import ImportJob
-        from leads.tests.feedback_factories import handed_off_lead
+        from leads.reviews.models import ActionItem, ReviewedLead, ReviewSession
+        from leads.reviews.services import feedback_create
+        from leads.tests.review_factories import handed_off_lead
         from portal.demo import DEMO_PASSWORD
         from slas.models import VersionStatus
         from slas.signing.services import signature_add, version_send_for_signature

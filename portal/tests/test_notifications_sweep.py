@@ -277,9 +277,9 @@ def test_sweep_all_emails_each_due_notification_once(
 
 @pytest.mark.django_db
 def test_an_overdue_action_item_tells_its_owner_once(cast):
-    from leads.feedback import review_session_schedule
-    from leads.feedback_models import ActionItem
-    from leads.tests.feedback_factories import agreement_in_force
+    from leads.reviews.models import ActionItem
+    from leads.reviews.services import review_session_schedule
+    from leads.tests.review_factories import agreement_in_force
     from portal.sweep import action_items_sweep
     from reports.engine import period_containing
 

@@ -204,7 +204,7 @@ def pages() -> list[tuple[str, object]]:
 def xss_world(cast) -> World:
     """The matrix's world, plus a lead rejected just now with the agreement's first reason
     code, so reason labels reach the pages and the monthly report's rejection rows."""
-    from leads.tests.feedback_factories import rejected_lead
+    from leads.tests.review_factories import rejected_lead
 
     world = World(cast)
     reason = world.v2.reason_codes.first()
@@ -298,7 +298,7 @@ def test_a_formula_in_every_free_text_field_is_no_formula_in_any_csv(cast):
     # then no cell holding the text starts like a formula
     assert {name: cells for name, cells in found.items() if cells} == {}
     # monthly report, feedback analysis, import issues
-    assert {"reports:monthly_csv", "feedback:analysis_export", "leads:import_issues"} <= set(found)
+    assert {"reports:monthly_csv", "reviews:analysis_export", "leads:import_issues"} <= set(found)
 
 
 @pytest.mark.browser

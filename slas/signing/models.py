@@ -46,7 +46,9 @@ class RoundStatus(models.TextChoices):
 
 
 class SigningRound(models.Model):
-    version = models.ForeignKey("slas.Version", on_delete=models.PROTECT, related_name="signing_rounds")
+    version = models.ForeignKey(
+        "slas.Version", on_delete=models.PROTECT, related_name="signing_rounds"
+    )
     number = models.PositiveIntegerField(_("round"))
     order = models.CharField(
         _("signing order"), max_length=16, choices=SigningOrder.choices, default="parallel"
@@ -219,7 +221,9 @@ class AuditAction(models.TextChoices):
 class AuditEntry(models.Model):
     """One link of an agreement's audit chain. Written only by `slas.signing.audit_append`."""
 
-    agreement = models.ForeignKey("slas.Agreement", on_delete=models.PROTECT, related_name="audit_entries")
+    agreement = models.ForeignKey(
+        "slas.Agreement", on_delete=models.PROTECT, related_name="audit_entries"
+    )
     seq = models.PositiveIntegerField()
     action = models.CharField(_("action"), max_length=32, choices=AuditAction.choices)
     actor = models.ForeignKey(
@@ -228,7 +232,11 @@ class AuditEntry(models.Model):
     # Snapshots: the chain must verify even if the user or version row changes later.
     actor_name = models.CharField(max_length=200, blank=True)
     version = models.ForeignKey(
-        "slas.Version", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+        "slas.Version",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
     )
     version_number = models.PositiveIntegerField(null=True, blank=True)
     at = models.DateTimeField(_("when"))

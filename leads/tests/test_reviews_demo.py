@@ -3,10 +3,10 @@
 import pytest
 from django.utils import timezone
 
-from leads import demo_feedback
-from leads.feedback_models import ActionItem, ReviewSession
-from leads.feedback_selectors import action_items_overdue
-from leads.models import Cycle, Feedback
+from leads.models import Cycle
+from leads.reviews import demo as demo_feedback
+from leads.reviews.models import ActionItem, Feedback, ReviewSession
+from leads.reviews.selectors import action_items_overdue
 from slas import demo as slas_demo
 
 

@@ -16,14 +16,15 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
-from leads.feedback_models import (
+from leads.models import Cycle, Lead
+from leads.reviews.models import (
     ActionItem,
     ActionStatus,
+    Feedback,
     ReviewedLead,
     ReviewSession,
     SessionAttendee,
 )
-from leads.models import Cycle, Feedback, Lead
 from portal import permissions
 from reports.engine import CommitmentSpec, Period, period_containing
 from slas.models import Agreement, ReasonCode, Version

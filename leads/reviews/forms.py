@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leads.feedback_models import ActionStatus, PickReason, ReviewOutcome
+from leads.reviews.models import ActionStatus, PickReason, ReviewOutcome
 from slas.models import ReasonCode
 
 RATING_CHOICES = [

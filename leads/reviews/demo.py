@@ -16,9 +16,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from leads import feedback as services
-from leads.feedback_models import ActionStatus, ReviewOutcome, ReviewSession
-from leads.models import Cycle, Feedback, Lead, LeadEvent
+from leads.models import Cycle, Lead, LeadEvent
+from leads.reviews import services as services
+from leads.reviews.models import ActionStatus, Feedback, ReviewOutcome, ReviewSession
 from portal import permissions
 from portal.models import Team
 from reports.facts import lead_cycles_refresh

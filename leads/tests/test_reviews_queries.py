@@ -7,14 +7,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from leads.feedback import (
+from leads.reviews.services import (
     action_item_create,
     feedback_create,
     review_session_pick_leads,
     review_session_schedule,
     reviewed_lead_record,
 )
-from leads.tests.feedback_factories import agreement_in_force, rejected_lead
+from leads.tests.review_factories import agreement_in_force, rejected_lead
 from reports.engine import period_containing
 
 UTC = dt.UTC
@@ -80,13 +80,13 @@ def test_feedback_pages_query_counts_do_not_grow_with_rows(client, cast):
     lead = session.leads.first().lead
     agreement = version.agreement.pk
     pages = {
-        "index": reverse("feedback:index"),
+        "index": reverse("reviews:index"),
         "session": session.get_absolute_url(),
-        "feedback form": reverse("feedback:feedback_create", args=[lead.pk]),
-        "analysis": f"{reverse('feedback:analysis')}?agreement={agreement}",
-        "analysis by rep": f"{reverse('feedback:analysis')}?agreement={agreement}&by=rep",
-        "analysis leads": f"{reverse('feedback:analysis_leads')}?agreement={agreement}&reason=no_budget",
-        "export": f"{reverse('feedback:analysis_export')}?agreement={agreement}",
+        "feedback form": reverse("reviews:feedback_create", args=[lead.pk]),
+        "analysis": f"{reverse('reviews:analysis')}?agreement={agreement}",
+        "analysis by rep": f"{reverse('reviews:analysis')}?agreement={agreement}&by=rep",
+        "analysis leads": f"{reverse('reviews:analysis_leads')}?agreement={agreement}&reason=no_budget",
+        "export": f"{reverse('reviews:analysis_export')}?agreement={agreement}",
         "home": "/",
     }
     for user in (cast.alice, cast.carol):

@@ -1,4 +1,4 @@
-// Small progressive enhancements for the feedback pages; every page works without it.
+// Small progressive enhancements for the reviews pages; every page works without it.
 document.addEventListener("DOMContentLoaded", () => {
   // Scheduling a review: the sample size only means something when leads are picked.
   const pick = document.getElementById("id_pick");

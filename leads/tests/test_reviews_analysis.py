@@ -9,9 +9,9 @@ import time_machine
 from django.urls import reverse
 from django.utils.html import escape
 
-from leads.feedback import feedback_create
-from leads.feedback_selectors import NONE, AnalysisScope, analysis_leads, feedback_analysis
-from leads.tests.feedback_factories import agreement_in_force, handed_off_lead, move, rejected_lead
+from leads.reviews.selectors import NONE, AnalysisScope, analysis_leads, feedback_analysis
+from leads.reviews.services import feedback_create
+from leads.tests.review_factories import agreement_in_force, handed_off_lead, move, rejected_lead
 from reports.engine import periods_between
 
 UTC = dt.UTC
@@ -141,7 +141,7 @@ class TestAnalysisPages:
         client.force_login(cast.alice)
         agreement = fixture["version"].agreement.pk
         with time_machine.travel(NOW, tick=False):
-            response = client.get(reverse("feedback:analysis"), {"agreement": agreement})
+            response = client.get(reverse("reviews:analysis"), {"agreement": agreement})
             assert response.status_code == 200
             html = response.content.decode()
             assert "<svg" in html
@@ -156,7 +156,7 @@ class TestAnalysisPages:
         client.force_login(cast.alice)
         with time_machine.travel(NOW, tick=False):
             response = client.get(
-                reverse("feedback:analysis_export"),
+                reverse("reviews:analysis_export"),
                 {"agreement": fixture["version"].agreement.pk, "by": "source"},
             )
         assert response["Content-Type"].startswith("text/csv")
@@ -183,7 +183,7 @@ class TestAnalysisPages:
 
         with time_machine.travel(NOW, tick=False):
             # when Alice opens the analysis page
-            response = client.get(reverse("feedback:analysis"), {"agreement": version.agreement.pk})
+            response = client.get(reverse("reviews:analysis"), {"agreement": version.agreement.pk})
             context = response.context
             rows = {r["group"].value: r for r in context["rows"]}
             trend = {r["group"].value: r for r in context["trend_rows"]}
@@ -219,7 +219,7 @@ class TestAnalysisPages:
         with time_machine.travel(NOW, tick=False):
             # when the leads behind a number are listed
             response = client.get(
-                reverse("feedback:analysis_leads"),
+                reverse("reviews:analysis_leads"),
                 {"agreement": fixture["version"].agreement.pk, "from": "2025-01", "to": "2025-04"},
             )
         # then the header reads "2025-01 – 2025-04", not a Python repr

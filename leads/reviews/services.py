@@ -18,16 +18,17 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from leads.feedback_models import (
+from leads.models import Cycle, Lead, LeadEvent
+from leads.reviews.models import (
     ActionItem,
     ActionStatus,
+    Feedback,
     ReviewedLead,
     ReviewOutcome,
     ReviewSession,
     SessionAttendee,
     SessionStatus,
 )
-from leads.models import Cycle, Feedback, Lead, LeadEvent
 from portal import permissions
 from portal.models import Membership, Role
 from portal.notifications import notification_create
@@ -359,7 +360,7 @@ def review_session_pick_leads(
     seed: int | None = None,
 ) -> int:
     """Add the leads matching the filters (a random sample of N if given); returns how many were new."""
-    from leads.feedback_selectors import review_candidates
+    from leads.reviews.selectors import review_candidates
 
     _require_manage(user, session)
     candidates = review_candidates(

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from leads import feedback_views as views
+from leads.reviews import views as views
 
-app_name = "feedback"
+app_name = "reviews"
 
 urlpatterns = [
     path("", views.index, name="index"),

@@ -6,13 +6,8 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from leads.feedback import feedback_create, feedback_update, lead_governing_version
-from leads.tests.feedback_factories import (
-    agreement_in_force,
-    handed_off_lead,
-    lead_for,
-    move,
-)
+from leads.reviews.services import feedback_create, feedback_update, lead_governing_version
+from leads.tests.review_factories import agreement_in_force, handed_off_lead, lead_for, move
 from portal import permissions
 
 UTC = dt.UTC
@@ -78,7 +73,7 @@ class TestWhoMayGiveFeedback:
     def test_the_database_refuses_a_rating_outside_1_to_5(self, cast, lead):
         from django.db import IntegrityError, transaction
 
-        from leads.models import Feedback
+        from leads.reviews.models import Feedback
 
         with pytest.raises(IntegrityError), transaction.atomic():
             Feedback.objects.create(lead=lead, author=cast.dan, rating=9, created_at=T0)

@@ -1,4 +1,4 @@
-"""`{% load feedback %}`: data for the feedback include templates, so the lead page and
+"""`{% load reviews %}`: data for the feedback include templates, so the lead page and
 the queue show feedback without their views knowing about it."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from django import template
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.feedback_selectors import feedback_for_lead, reason_labels
+from leads.reviews.selectors import feedback_for_lead, reason_labels
 from portal import permissions
 
 register = template.Library()
@@ -30,7 +30,7 @@ def lead_feedback(lead, user) -> dict:
         "entries": entries,
         "may_comment": permissions.can_comment_on_lead(user, lead),
         "may_rate": permissions.can_rate_lead(user, lead),
-        "create_url": reverse("feedback:feedback_create", args=[lead.pk]),
+        "create_url": reverse("reviews:feedback_create", args=[lead.pk]),
     }
 
 

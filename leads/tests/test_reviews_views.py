@@ -10,10 +10,10 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import translation
 
-from leads import feedback_home
-from leads.feedback import action_item_create, feedback_create, review_session_schedule
-from leads.models import Feedback
-from leads.tests.feedback_factories import agreement_in_force, handed_off_lead, rejected_lead
+from leads.reviews import home as feedback_home
+from leads.reviews.models import Feedback
+from leads.reviews.services import action_item_create, feedback_create, review_session_schedule
+from leads.tests.review_factories import agreement_in_force, handed_off_lead, rejected_lead
 from portal.home import home_sections
 from reports.engine import period_containing
 
@@ -32,7 +32,7 @@ def lead(cast, version):
 
 
 def url(lead, after=""):
-    base = reverse("feedback:feedback_create", args=[lead.pk])
+    base = reverse("reviews:feedback_create", args=[lead.pk])
     return f"{base}?after={after}" if after else base
 
 
@@ -102,7 +102,7 @@ class TestFeedbackForm:
     def test_editing_is_offered_for_24_hours_then_refused(self, client, cast, lead):
         with time_machine.travel(T0, tick=False):
             entry = feedback_create(lead=lead, author=cast.dan, rating=2)
-        edit = reverse("feedback:feedback_edit", args=[entry.pk])
+        edit = reverse("reviews:feedback_edit", args=[entry.pk])
         client.force_login(cast.dan)
         with time_machine.travel(T0 + dt.timedelta(hours=5), tick=False):
             response = client.post(edit, {"rating": "3", "note": "better than I said"})
@@ -116,12 +116,12 @@ class TestFeedbackForm:
         feedback_create(lead=lead, author=cast.dan, rating=2, reason_codes=["no_budget"])
         request = RequestFactory().get("/leads/1/")
         request.user = cast.dan
-        html = Template('{% include "leads/feedback/_lead_panel.html" %}').render(
+        html = Template('{% include "leads/reviews/_lead_panel.html" %}').render(
             Context({"lead": lead, "user": cast.dan, "request": request})
         )
         assert "No budget this year" in html and "★★☆☆☆" in html
         assert "Give feedback" in html and url(lead) in html
-        queue = Template('{% include "leads/feedback/_queue_action.html" %}').render(
+        queue = Template('{% include "leads/reviews/_queue_action.html" %}').render(
             Context({"lead": lead})
         )
         assert url(lead) in queue
@@ -147,11 +147,11 @@ class TestSessionPages:
         self, client, cast, version, lead
     ):
         client.force_login(cast.carol)
-        page = client.get(reverse("feedback:session_create"))
+        page = client.get(reverse("reviews:session_create"))
         assert page.status_code == 200
         label = "2025-03"
         response = client.post(
-            reverse("feedback:session_create"),
+            reverse("reviews:session_create"),
             {
                 "agreement": version.agreement.pk,
                 "period": label,
@@ -166,7 +166,7 @@ class TestSessionPages:
         assert response.context["form"].errors["period"]
         current = page.context["form"].fields["period"].choices[1][0]
         response = client.post(
-            reverse("feedback:session_create"),
+            reverse("reviews:session_create"),
             {
                 "agreement": version.agreement.pk,
                 "period": current,
@@ -179,7 +179,7 @@ class TestSessionPages:
 
     def test_a_rep_cannot_open_the_scheduling_page(self, client, cast, version):
         client.force_login(cast.dan)
-        assert client.get(reverse("feedback:session_create")).status_code == 403
+        assert client.get(reverse("reviews:session_create")).status_code == 403
 
     def test_the_minutes_page_is_404_for_mallory_and_read_only_for_dan(self, client, cast, session):
         client.force_login(cast.mallory)
@@ -187,21 +187,21 @@ class TestSessionPages:
         client.force_login(cast.dan)
         response = client.get(session.get_absolute_url())
         assert response.status_code == 200 and not response.context["may_manage"]
-        pick = reverse("feedback:session_pick_leads", args=[session.pk])
+        pick = reverse("reviews:session_pick_leads", args=[session.pk])
         assert client.post(pick, {"kind": "rejected"}).status_code == 403
 
     def test_the_manager_picks_records_an_outcome_and_assigns_an_action(
         self, client, cast, session, lead
     ):
         client.force_login(cast.carol)
-        client.post(reverse("feedback:session_pick_leads", args=[session.pk]), {"kind": "rejected"})
+        client.post(reverse("reviews:session_pick_leads", args=[session.pk]), {"kind": "rejected"})
         reviewed = session.leads.get()
         client.post(
-            reverse("feedback:reviewed_lead_outcome", args=[session.pk, reviewed.pk]),
+            reverse("reviews:reviewed_lead_outcome", args=[session.pk, reviewed.pk]),
             {"outcome": "bad_timing", "note": "Budget in Q3"},
         )
         response = client.post(
-            reverse("feedback:action_item_create", args=[session.pk]),
+            reverse("reviews:action_item_create", args=[session.pk]),
             {
                 "title": "Add a budget question to the form",
                 "owner": cast.alice.pk,
@@ -218,7 +218,7 @@ class TestSessionPages:
     def test_an_action_form_error_keeps_the_input(self, client, cast, session):
         client.force_login(cast.carol)
         response = client.post(
-            reverse("feedback:action_item_create", args=[session.pk]),
+            reverse("reviews:action_item_create", args=[session.pk]),
             {"title": "Call the webinar vendor", "owner": cast.alice.pk, "due_date": "not a date"},
         )
         assert response.status_code == 400
@@ -233,7 +233,7 @@ class TestSessionPages:
             due_date=dt.date(2025, 4, 1),
         )
         client.force_login(cast.alice)
-        client.post(reverse("feedback:action_item_status", args=[item.pk]), {"status": "done"})
+        client.post(reverse("reviews:action_item_status", args=[item.pk]), {"status": "done"})
         item.refresh_from_db()
         assert item.status == "done"
 
@@ -269,7 +269,7 @@ class TestHome:
             assert tones == {"Late item": "danger", "Fresh item": ""}
             assert not any("action items" in str(s.title) for s in home_sections(cast.dan))
             # and once done, the item leaves her home page
-            from leads.feedback import action_item_update
+            from leads.reviews.services import action_item_update
 
             action_item_update(item=late, user=cast.alice, status="done")
             assert "Late item" not in client.get("/").content.decode()
@@ -317,7 +317,7 @@ class TestReturnPaths:
 
     def test_the_queue_link_keeps_the_query_of_the_page(self, cast, lead):
         request = RequestFactory().get("/leads/?sort=deadline&page=2")
-        html = Template('{% include "leads/feedback/_queue_action.html" %}').render(
+        html = Template('{% include "leads/reviews/_queue_action.html" %}').render(
             Context({"lead": lead, "request": request})
         )
         assert f"{url(lead)}?next=/leads/%3Fsort%3Ddeadline%26page%3D2" in html
@@ -351,10 +351,10 @@ class TestReviewsIndex:
     def test_schedule_a_review_shows_only_with_an_agreement_to_schedule_for(self, client, cast):
         # given Carol manages Sales but no agreement names her teams yet
         client.force_login(cast.carol)
-        assert "Schedule a review" not in client.get(reverse("feedback:index")).content.decode()
+        assert "Schedule a review" not in client.get(reverse("reviews:index")).content.decode()
         # when a Marketing-Sales agreement exists, then she is offered to schedule
         agreement_in_force(cast)
-        assert "Schedule a review" in client.get(reverse("feedback:index")).content.decode()
+        assert "Schedule a review" in client.get(reverse("reviews:index")).content.decode()
         # and Dan (a rep) never is
         client.force_login(cast.dan)
-        assert "Schedule a review" not in client.get(reverse("feedback:index")).content.decode()
+        assert "Schedule a review" not in client.get(reverse("reviews:index")).content.decode()

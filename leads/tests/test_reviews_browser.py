@@ -4,10 +4,9 @@ import datetime as dt
 
 import pytest
 
-from leads import demo_feedback
-from leads.feedback_models import ReviewSession
-from leads.models import Feedback
-from leads.tests.feedback_factories import agreement_in_force, handed_off_lead
+from leads.reviews import demo as demo_feedback
+from leads.reviews.models import Feedback, ReviewSession
+from leads.tests.review_factories import agreement_in_force, handed_off_lead
 from portal.demo import DEMO_PASSWORD
 from portal.tests.browser import login, screenshot
 from slas import demo as slas_demo

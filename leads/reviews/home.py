@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
-from leads.feedback_selectors import (
+from leads.reviews.selectors import (
     action_items_open_for,
     leads_awaiting_feedback,
     review_sessions_for,
@@ -52,7 +52,7 @@ def sections(user) -> list[HomeSection]:
             HomeSection(
                 title=_("Your action items from lead reviews"),
                 items=items,
-                more_url=reverse("feedback:index"),
+                more_url=reverse("reviews:index"),
                 more_label=_("All lead reviews"),
                 order=30,
             )
@@ -75,7 +75,7 @@ def sections(user) -> list[HomeSection]:
     waiting = [
         HomeItem(
             title=str(cycle.lead),
-            url=f"{reverse('feedback:feedback_create', args=[cycle.lead_id])}?after="
+            url=f"{reverse('reviews:feedback_create', args=[cycle.lead_id])}?after="
             + ("reject" if cycle.rejected_at else "recycle"),
             detail=cycle.lead.company,
             badge=_("Feedback needed"),

@@ -6,10 +6,13 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from leads.feedback import feedback_create, review_session_pick_leads, review_session_schedule
-from leads.feedback_models import ReviewedLead
-from leads.models import Feedback
-from leads.tests.feedback_factories import agreement_in_force, rejected_lead
+from leads.reviews.models import Feedback, ReviewedLead
+from leads.reviews.services import (
+    feedback_create,
+    review_session_pick_leads,
+    review_session_schedule,
+)
+from leads.tests.review_factories import agreement_in_force, rejected_lead
 from portal.tokens import api_token_create
 from reports.engine import period_containing
 

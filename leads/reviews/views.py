@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from leads import feedback as services
-from leads import feedback_selectors as selectors
-from leads.feedback_forms import (
+from leads.models import Cycle, Lead
+from leads.reviews import selectors as selectors
+from leads.reviews import services as services
+from leads.reviews.forms import (
     ActionItemForm,
     ActionStatusForm,
     FeedbackForm,
@@ -32,9 +33,8 @@ from leads.feedback_forms import (
     PickLeadsForm,
     SessionForm,
 )
-from leads.feedback_models import ActionItem, ReviewedLead
-from leads.models import Cycle, Lead
-from leads.templatetags.feedback import lead_feedback
+from leads.reviews.models import ActionItem, ReviewedLead
+from leads.templatetags.reviews import lead_feedback
 from portal import charts, permissions
 from portal.models import Role, TeamFunction
 from reports import presenters
@@ -103,7 +103,7 @@ def feedback_create(request, lead_pk: int):
             return redirect(_next_url(request, lead.get_absolute_url()))
     return render(
         request,
-        "leads/feedback/feedback_form.html",
+        "leads/reviews/feedback_form.html",
         {
             "lead": lead,
             "form": form,
@@ -143,7 +143,7 @@ def feedback_edit(request, pk: int):
             return redirect(_next_url(request, lead.get_absolute_url()))
     return render(
         request,
-        "leads/feedback/feedback_form.html",
+        "leads/reviews/feedback_form.html",
         {"lead": lead, "form": form, "editing": feedback, "entries": [], "next": ""},
     )
 
@@ -156,7 +156,7 @@ def index(request):
     sessions = selectors.review_sessions_for(request.user)[:50]
     return render(
         request,
-        "leads/feedback/index.html",
+        "leads/reviews/index.html",
         {
             "sessions": sessions,
             "actions": selectors.action_items_open_for(request.user),
@@ -243,7 +243,7 @@ def session_create(request):
             return redirect(session)
     return render(
         request,
-        "leads/feedback/session_form.html",
+        "leads/reviews/session_form.html",
         {
             "form": form,
             "agreement": agreement,
@@ -339,7 +339,7 @@ def _session_page(request, session, **forms):
         "status_choices": ActionStatusForm.base_fields["status"].choices,
     }
     status = 400 if forms else 200
-    return render(request, "leads/feedback/session_detail.html", context, status=status)
+    return render(request, "leads/reviews/session_detail.html", context, status=status)
 
 
 @login_required
@@ -549,7 +549,7 @@ def analysis(request):
     if dimension not in selectors.DIMENSIONS:
         dimension = "source"
     result = selectors.feedback_analysis(request.user, scope, dimension)
-    leads_url = reverse("feedback:analysis_leads")
+    leads_url = reverse("reviews:analysis_leads")
     rows = []
     for group in result.groups:
         query = {dimension: group.value}
@@ -613,7 +613,7 @@ def analysis(request):
     ]
     return render(
         request,
-        "leads/feedback/analysis.html",
+        "leads/reviews/analysis.html",
         {
             "scope": scope,
             "result": result,
@@ -622,7 +622,7 @@ def analysis(request):
             "available": available,
             "dimension": dimension,
             "dimension_links": [
-                (key, label, f"{reverse('feedback:analysis')}?{_scope_query(scope, by=key)}")
+                (key, label, f"{reverse('reviews:analysis')}?{_scope_query(scope, by=key)}")
                 for key, label in DIMENSION_LABELS.items()
             ],
             "dimension_label": DIMENSION_LABELS[dimension],
@@ -633,9 +633,9 @@ def analysis(request):
             "totals_rated_url": f"{leads_url}?{_scope_query(scope, rated=1)}",
             "trend_rows": trend_rows,
             "trend_reasons": result.reason_columns[:3],
-            "export_url": f"{reverse('feedback:analysis_export')}?{_scope_query(scope, by=dimension)}",
+            "export_url": f"{reverse('reviews:analysis_export')}?{_scope_query(scope, by=dimension)}",
             "filters": [(DIMENSION_LABELS[k], v) for k, v in scope.filters.items()],
-            "clear_url": f"{reverse('feedback:analysis')}?{urlencode({'agreement': scope.agreement.pk if scope.agreement else '', 'by': dimension})}",
+            "clear_url": f"{reverse('reviews:analysis')}?{urlencode({'agreement': scope.agreement.pk if scope.agreement else '', 'by': dimension})}",
         },
     )
 
@@ -659,12 +659,12 @@ def analysis_leads(request):
         described.append((_("Feedback"), _("with a rating")))
     return render(
         request,
-        "leads/feedback/analysis_leads.html",
+        "leads/reviews/analysis_leads.html",
         {
             "scope": scope,
             "leads": leads,
             "described": described,
-            "back_url": f"{reverse('feedback:analysis')}?{_scope_query(scope)}",
+            "back_url": f"{reverse('reviews:analysis')}?{_scope_query(scope)}",
         },
     )
 

@@ -1,6 +1,6 @@
 """API for lead feedback, review sessions and action items: the pages' services and rules.
 
-Writers call the same services as the pages (leads.feedback); rule violations come back
+Writers call the same services as the pages (leads.reviews.services); rule violations come back
 as 400 with messages per field, acting on something visible but not yours as 403, and
 anything outside your teams as 404.
 """
@@ -21,17 +21,18 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS
 
-from leads import feedback as services
-from leads import feedback_selectors as selectors
-from leads.feedback_models import (
+from leads.models import Lead
+from leads.reviews import selectors as selectors
+from leads.reviews import services as services
+from leads.reviews.models import (
     FEEDBACK_EDIT_WINDOW,
     ActionItem,
     ActionStatus,
+    Feedback,
     PickReason,
     ReviewedLead,
     ReviewSession,
 )
-from leads.models import Feedback, Lead
 from portal import permissions
 from portal.api_lists import IdFilter, TrueFalseFilter, is_true, since_until
 from portal.models import TeamFunction

@@ -1,8 +1,8 @@
-"""Lead reviews: sessions where managers of both parties review leads, and action items.
+"""Lead reviews: lead-quality feedback, and sessions where managers of both parties review leads, and action items.
 
-Lead-quality feedback itself is `leads.models.Feedback`; its history (the author may edit
-for `FEEDBACK_EDIT_WINDOW`) is kept by registering it with simple-history here, so the
-leads models module stays untouched.
+Lead-quality feedback (`Feedback`) is a rep's or manager's verdict on a lead they received;
+the author may edit it for `FEEDBACK_EDIT_WINDOW`, and simple-history keeps every version.
+These models belong to the `leads` app (its `models` module names them).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from leads.models import Cycle, Feedback, Lead
 from portal.models import Team
 
 __all__ = [
     "FEEDBACK_EDIT_WINDOW",
+    "Feedback",
     "ActionItem",
     "ActionStatus",
     "PickReason",
@@ -34,6 +34,39 @@ __all__ = [
 
 FEEDBACK_EDIT_WINDOW = datetime.timedelta(hours=24)
 
+
+class Feedback(models.Model):
+    """Lead-quality feedback: a rep's (or manager's) verdict on a lead they received."""
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="feedback")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lead_feedback"
+    )
+    rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
+    reason_codes = models.JSONField(_("reasons"), default=list, blank=True)
+    helped = models.TextField(_("what helped"), blank=True)
+    went_wrong = models.TextField(_("what went wrong"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created"), db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="feedback_rating_1_to_5",
+            ),
+        ]
+        indexes = [models.Index(fields=["lead", "created_at"])]
+        verbose_name = _("lead feedback")
+        verbose_name_plural = _("lead feedback")
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} · {self.rating or '-'}"
+
+
+# The author may edit for FEEDBACK_EDIT_WINDOW: simple-history keeps every version.
 simple_history.register(Feedback, app="leads", excluded_fields=["updated_at"])
 
 
@@ -86,7 +119,7 @@ class ReviewSession(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("feedback:session_detail", args=[self.pk])
+        return reverse("reviews:session_detail", args=[self.pk])
 
 
 class SessionAttendee(models.Model):
@@ -126,9 +159,9 @@ class ReviewedLead(models.Model):
     """A lead on a session's agenda; `outcome` is blank until the session decides."""
 
     session = models.ForeignKey(ReviewSession, on_delete=models.CASCADE, related_name="leads")
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="reviews")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="reviews")
     cycle = models.ForeignKey(
-        Cycle, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "leads.Cycle", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     picked_because = models.CharField(
         _("picked because"), max_length=16, choices=PickReason.choices
