@@ -4,7 +4,7 @@
 
 Uses the PostgreSQL database named by DATABASE_URL and EMPTIES its lead tables. Writes
 a synthetic events CSV (grouped by lead), imports it with the portal's importer
-(leads.importers.events_import: parse, resolve leads, insert events, derive state,
+(leads.ingest.importers.events_import: parse, resolve leads, insert events, derive state,
 refresh cycles), then loads the same file with COPY into an unindexed staging table,
 and prints one JSON line: events, events_per_s, copy_events_per_s, ratio, peak_rss_mb.
 """
@@ -29,8 +29,8 @@ def main() -> None:
 
     from django.db import connection
 
-    from leads.importers import events_import
-    from leads.services import IngestContext
+    from leads.derive import IngestContext
+    from leads.ingest.importers import events_import
     from portal.models import Team
 
     with tempfile.TemporaryDirectory() as tmp:

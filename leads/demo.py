@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from leads.formats import ParsedEvent
+from leads.ingest.formats import ParsedEvent
 from leads.models import Lead
 from portal.models import Team
 from reports.clock import business_seconds
@@ -340,7 +340,7 @@ def _live_clocks_reset() -> None:
 
 
 def seed(stdout=None) -> None:
-    from leads.services import IngestContext, lead_events_ingest
+    from leads.ingest.store import IngestContext, lead_events_ingest
 
     marketing = Team.objects.filter(name="Marketing").first()
     sales = Team.objects.filter(name="Sales").first()

@@ -8,7 +8,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from leads.models import Channel, ImportFormat
+from leads.ingest.models import ImportFormat
+from leads.models import Channel
 from portal.models import Role, Team, TeamFunction
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024

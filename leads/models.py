@@ -10,8 +10,10 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-# The reviews area's models are this app's too. Django registers an app's models when it
-# imports `<app>.models`, so they are named here (their module imports nothing of this one).
+# The ingest and reviews areas' models are this app's too. Django registers an app's models
+# when it imports `<app>.models`, so they are named here (their modules import nothing of
+# this one).
+from leads.ingest.models import ImportJob  # noqa: F401
 from leads.reviews.models import (  # noqa: F401
     ActionItem,
     Feedback,
@@ -227,84 +229,6 @@ class Cycle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id} · cycle {self.number}"
-
-
-class ImportFormat(models.TextChoices):
-    EVENTS = "events", _("Portal events CSV")
-    HUBSPOT = "hubspot", _("HubSpot contacts export")
-
-
-class ImportStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("Running")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
-
-
-class ImportJob(models.Model):
-    """One CSV upload and what became of it (processed by a Celery task, in chunks)."""
-
-    file = models.FileField(_("file"), upload_to="lead-imports/%Y/%m/")
-    original_name = models.CharField(_("file name"), max_length=255)
-    format = models.CharField(_("format"), max_length=16, choices=ImportFormat.choices)
-    tz = models.CharField(_("time zone"), max_length=64, default="UTC")
-    # The uploader's language: the issues report is written in it (by the worker).
-    language = models.CharField(
-        _("language"), max_length=16, blank=True, choices=settings.LANGUAGES
-    )
-    marketing_team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, related_name="+", verbose_name=_("marketing team")
-    )
-    sales_team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, related_name="+", verbose_name=_("sales team")
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    status = models.CharField(
-        _("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
-    )
-    total_bytes = models.BigIntegerField(default=0)
-    processed_bytes = models.BigIntegerField(default=0)
-    rows = models.PositiveIntegerField(_("rows read"), default=0)
-    created = models.PositiveIntegerField(_("events stored"), default=0)
-    duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
-    failed = models.PositiveIntegerField(_("rows refused"), default=0)
-    warnings = models.PositiveIntegerField(_("warnings"), default=0)
-    issues_report = models.FileField(upload_to="lead-imports/reports/%Y/%m/", blank=True)
-    error = models.TextField(_("why the file was refused"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(processed_bytes__lte=models.F("total_bytes")) | Q(total_bytes=0),
-                name="import_progress_within_file",
-            ),
-        ]
-        verbose_name = _("lead import")
-        verbose_name_plural = _("lead imports")
-
-    def __str__(self) -> str:
-        return f"{self.original_name} ({self.get_status_display()})"
-
-    def get_absolute_url(self) -> str:
-        return reverse("leads:import_detail", args=[self.pk])
-
-    @property
-    def percent(self) -> int:
-        if self.status == ImportStatus.DONE:
-            return 100
-        if not self.total_bytes:
-            return 0
-        return min(99, int(100 * self.processed_bytes / self.total_bytes))
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
 
 
 class AssignmentCursor(models.Model):

@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from leads.derive import VersionRules, lead_score, version_rules_load
 from leads.lifecycle import ACTIVE_STAGES, ALLOWED_MOVES
 from leads.models import Cycle, Lead, LeadEvent
 from leads.scoring import Score
-from leads.services import VersionRules, lead_score, version_rules_load
 from portal import permissions
 from reports.clock import business_remaining
 from reports.facts import VersionIndex

@@ -1,9 +1,3 @@
-from celery import shared_task
+"""Celery autodiscovers `<app>.tasks`; the leads tasks live in their area's package."""
 
-
-@shared_task(acks_late=True)
-def import_job_process(job_id: int) -> bool:
-    """Process one uploaded CSV import (see leads.importers.import_job_run)."""
-    from leads.importers import import_job_run
-
-    return import_job_run(job_id=job_id)
+from leads.ingest import tasks as ingest_tasks  # noqa: F401  (registers the ingest task)

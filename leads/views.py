@@ -20,9 +20,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from leads import selectors, services
 from leads.forms import ContactAttemptForm, ImportForm, MoveForm, NurtureForm, ReassignForm
-from leads.importers import import_job_create, issues_preview
+from leads.ingest.importers import issues_preview
+from leads.ingest.models import ImportJob
+from leads.ingest.uploads import import_job_create
 from leads.lifecycle import MoveRefused, stage_label
-from leads.models import ImportJob
 from portal import permissions
 
 PAGE_SIZE = 50

@@ -41,7 +41,7 @@ urlpatterns = [
     path("api/v1/", include("slas.api.urls")),
     path("api/v1/", include("leads.api.urls")),
     path("api/v1/", include("reports.api.urls")),
-    path("integrations/", include("leads.integration_urls")),
+    path("integrations/", include("leads.ingest.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

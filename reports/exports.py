@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from leads.formats import looks_like_formula, neutralise
+from leads.ingest.formats import looks_like_formula, neutralise
 from portal import pdf
 from reports.presenters import (
     commitment_title,

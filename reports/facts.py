@@ -29,7 +29,7 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from leads.bulk import copy_insert
+from leads.ingest.bulk import copy_insert
 from leads.models import Cycle, Lead, LeadEvent
 from reports.clock import BusinessCalendar, business_deadline, business_seconds
 from reports.cycles import CycleFacts, EventIn, cycles_from_events

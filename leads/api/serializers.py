@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from leads.formats import LIMITS, TEXT_COLUMNS, looks_like_formula, neutralise
+from leads.ingest.formats import LIMITS, TEXT_COLUMNS, looks_like_formula, neutralise
 from leads.models import Channel, Lead, LeadEvent
 from portal.api_fields import StrictCharField
 from portal.models import Team, TeamFunction

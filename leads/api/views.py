@@ -28,7 +28,9 @@ from leads.api.serializers import (
     LeadEventSerializer,
     LeadSerializer,
 )
-from leads.formats import EVENT_COLUMNS, ParsedEvent, iter_event_records
+from leads.derive import IngestContext
+from leads.ingest.formats import EVENT_COLUMNS, ParsedEvent, iter_event_records
+from leads.ingest.store import lead_events_ingest
 from leads.lifecycle import MoveRefused
 from leads.models import Lead, LeadEvent
 from portal import permissions
@@ -281,13 +283,13 @@ class BulkEvents(APIView):
                 _("Only a manager of the marketing or sales team can send events for them.")
             )
         events, failures = parse_bulk_items(body)
-        context = services.IngestContext(
+        context = IngestContext(
             marketing_team=marketing_team,
             sales_team=sales_team,
             mode="history",
             handoff_on_score=True,
         )
-        result = services.lead_events_ingest(items=events, context=context) if events else None
+        result = lead_events_ingest(items=events, context=context) if events else None
         all_failures = failures + (
             [(f.index, f.column, f.message) for f in result.failures] if result else []
         )

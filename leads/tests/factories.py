@@ -3,7 +3,7 @@
 import datetime as dt
 import itertools
 
-from leads.formats import ParsedEvent
+from leads.ingest.formats import ParsedEvent
 
 _counter = itertools.count(1)
 

@@ -5,8 +5,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from leads.derive import IngestContext
+from leads.ingest.store import lead_events_ingest
 from leads.models import Lead
-from leads.services import IngestContext, lead_events_ingest
 from leads.tests.factories import parsed
 from portal.demo import DEMO_PASSWORD
 from portal.tests.browser import login, screenshot

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from leads.formats import (
+from leads.ingest.formats import (
     CHANNELS,
     KINDS,
     STAGES,
@@ -584,7 +584,7 @@ def test_the_events_parser_refuses_a_hubspot_export_by_its_columns():
 
 def test_row_and_file_messages_go_through_the_translation_catalog(monkeypatch):
     # given a catalog that marks every message it translates
-    monkeypatch.setattr("leads.formats._", lambda message: f"«{message}»")
+    monkeypatch.setattr("leads.ingest.formats._", lambda message: f"«{message}»")
     header = b"source,event_id,lead_external_id,kind,occurred_at"
     # when an empty file, a file missing a column and a row with an unknown kind are read
     with pytest.raises(FormatError) as empty:

@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from leads import formats
-from leads.formats import (
+from leads.ingest import formats
+from leads.ingest.formats import (
     EVENT_COLUMNS,
     LEAD_COLUMNS,
     ParsedEvent,

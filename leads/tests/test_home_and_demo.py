@@ -5,8 +5,9 @@ import datetime as dt
 import pytest
 import time_machine
 
+from leads.derive import IngestContext
+from leads.ingest.store import lead_events_ingest
 from leads.models import Cycle, Lead
-from leads.services import IngestContext, lead_events_ingest
 from leads.tests.factories import parsed
 
 NOW = dt.datetime(2026, 11, 24, 11, tzinfo=dt.UTC)

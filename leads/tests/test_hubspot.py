@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from hubspot.utils.signature import Signature
 
-from leads.formats import FormatError, ParsedEvent, RowIssue
-from leads.hubspot import map_webhook_event, parse_webhook_body, signature_v3, verify_v3
+from leads.ingest.formats import FormatError, ParsedEvent, RowIssue
+from leads.ingest.hubspot import map_webhook_event, parse_webhook_body, signature_v3, verify_v3
 
 SECRET = "app-secret-1234"
 URI = "https://portal.example.com/integrations/hubspot/webhook?x=1&y=%20z"

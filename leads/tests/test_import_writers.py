@@ -9,10 +9,10 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
-import leads.importers as importers
-from leads.importers import ChunkWriters, events_import
+import leads.ingest.importers as importers
+from leads.derive import IngestContext
+from leads.ingest.importers import ChunkWriters, events_import
 from leads.models import Cycle, Lead, LeadEvent
-from leads.services import IngestContext
 from leads.tests.test_imports import HEADER
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -181,10 +181,10 @@ def test_a_batch_picked_as_deadlock_victim_is_written_again(cast, sla, monkeypat
     # given the database picks the first attempt of a batch as a deadlock victim
     from django.db import OperationalError
 
-    import leads.services as services
+    import leads.ingest.store as store
     from leads.tests.factories import parsed
 
-    real = services._batch_store
+    real = store._batch_store
     attempts = []
 
     def victim_once(*args):
@@ -194,10 +194,10 @@ def test_a_batch_picked_as_deadlock_victim_is_written_again(cast, sla, monkeypat
             raise OperationalError("deadlock detected") from _Deadlock()
         return real(*args)
 
-    monkeypatch.setattr(services, "_batch_store", victim_once)
+    monkeypatch.setattr(store, "_batch_store", victim_once)
     items = [parsed("D1", "created"), parsed("D1", "stage_changed", to_stage="mql")]
     # when the batch is stored in its own transaction
-    result = services.lead_events_ingest(items=items, context=context(cast))
+    result = store.lead_events_ingest(items=items, context=context(cast))
     # then it was run again, and stored once
     assert len(attempts) == 2
     assert result.created == 2 and LeadEvent.objects.filter(lead__external_id="D1").count() == 2

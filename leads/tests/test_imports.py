@@ -10,9 +10,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
-from leads.importers import IssueReport, events_import
-from leads.models import ImportJob, Lead, LeadEvent
-from leads.services import IngestContext
+from leads.derive import IngestContext
+from leads.ingest.importers import IssueReport, events_import
+from leads.ingest.models import ImportJob
+from leads.models import Lead, LeadEvent
 
 HEADER = "source,event_id,lead_external_id,kind,occurred_at,actor_email,to_stage,channel,outcome,reason_code,note,email,first_name,last_name,company,job_title,industry,company_size,lead_source\n"
 GOOD = (

@@ -5,9 +5,10 @@ import datetime as dt
 
 import pytest
 
-from leads.bulk import copy_insert
+from leads.derive import IngestContext
+from leads.ingest.bulk import copy_insert
+from leads.ingest.store import lead_events_ingest
 from leads.models import Cycle, Lead, LeadEvent
-from leads.services import IngestContext, lead_events_ingest
 from leads.tests.factories import parsed
 from reports.facts import cycles_computed
 

@@ -5,14 +5,14 @@ import datetime as dt
 import pytest
 import time_machine
 
+from leads.derive import IngestContext
+from leads.ingest.store import lead_events_ingest
 from leads.lifecycle import MoveRefused
 from leads.models import Cycle, Lead, LeadEvent
 from leads.services import (
-    IngestContext,
     LeadExists,
     lead_contact_attempt_log,
     lead_create,
-    lead_events_ingest,
     lead_nurture,
     lead_reassign,
     lead_stage_change,

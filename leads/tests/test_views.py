@@ -6,8 +6,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from leads.derive import IngestContext
+from leads.ingest.store import lead_events_ingest
 from leads.models import Cycle, Lead, LeadEvent
-from leads.services import IngestContext, lead_events_ingest
 from leads.tests.factories import parsed
 
 UTC = dt.UTC

@@ -223,7 +223,7 @@ def test_a_flagged_webhook_move_shows_on_the_lead_page_for_its_owner(client, sla
 @pytest.mark.django_db
 def test_a_body_that_is_not_a_json_array_is_a_400_not_a_500(client, sla):
     assert send(client, b'{"eventId": 1}').status_code == 400
-    from leads.hubspot import signature_v3
+    from leads.ingest.hubspot import signature_v3
 
     ts = str(int(time.time() * 1000))
     sig = signature_v3(SECRET, "POST", f"http://testserver{PATH}", b"\xff\xfe", ts)

@@ -241,7 +241,7 @@ class World:
     """The objects every URL is called on."""
 
     def __init__(self, cast):
-        from leads.models import ImportJob
+        from leads.ingest.models import ImportJob
         from leads.reviews.models import ActionItem, ReviewedLead, ReviewSession
         from leads.reviews.services import feedback_create
         from leads.tests.review_factories import handed_off_lead

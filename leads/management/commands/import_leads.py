@@ -5,8 +5,8 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from leads.importers import IssueReport, events_import
-from leads.services import IngestContext
+from leads.derive import IngestContext
+from leads.ingest.importers import IssueReport, events_import
 from portal.models import Team
 
 

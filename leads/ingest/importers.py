@@ -32,9 +32,9 @@ from typing import BinaryIO
 
 from django.db import connection, reset_queries
 from django.utils import translation
-from django.utils.translation import gettext as _
 
-from leads.formats import (
+from leads.derive import IngestContext
+from leads.ingest.formats import (
     FormatError,
     ParsedEvent,
     RowIssue,
@@ -43,7 +43,7 @@ from leads.formats import (
     looks_like_formula,
     neutralise,
 )
-from leads.services import IngestContext, IngestResult, lead_events_ingest
+from leads.ingest.store import IngestResult, lead_events_ingest
 
 CHUNK_EVENTS = 5000
 WRITERS = 2  # chunks written at once on PostgreSQL (see ChunkWriters)
@@ -260,97 +260,3 @@ def issues_preview(report, limit: int) -> list[dict]:
                 break
             found.append({**entry, "row": int(entry["row"]) if entry.get("row") else None})
     return found
-
-
-# --------------------------------------------------------------------------- import jobs
-
-
-def import_job_create(*, user, upload, format: str, tz: str, marketing_team, sales_team):
-    """Store the upload and queue its processing (after the transaction commits)."""
-    from django.db import transaction
-
-    from leads.models import ImportJob
-    from leads.tasks import import_job_process
-
-    job = ImportJob(
-        original_name=getattr(upload, "name", "upload.csv")[:255],
-        format=format,
-        tz=tz,
-        language=translation.get_language() or "",
-        marketing_team=marketing_team,
-        sales_team=sales_team,
-        created_by=user,
-        total_bytes=getattr(upload, "size", 0) or 0,
-    )
-    job.file.save(job.original_name, upload, save=False)
-    job.save()
-    transaction.on_commit(lambda: import_job_process.delay(job.pk))
-    return job
-
-
-def import_job_run(*, job_id: int) -> bool:
-    """Process a queued job; claimed with a conditional update so it runs once."""
-    import tempfile
-
-    from django.core.files import File
-    from django.utils import timezone
-
-    from leads.models import ImportJob, ImportStatus
-
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING, started_at=timezone.now()
-    )
-    if not claimed:
-        return False
-    job = ImportJob.objects.select_related("marketing_team", "sales_team").get(pk=job_id)
-    context = IngestContext(
-        marketing_team=job.marketing_team,
-        sales_team=job.sales_team,
-        mode="history",
-        handoff_on_score=False,
-    )
-
-    def progress(summary: ImportSummary) -> None:
-        ImportJob.objects.filter(pk=job_id).update(
-            processed_bytes=min(summary.bytes_read, job.total_bytes or summary.bytes_read),
-            rows=summary.rows,
-            created=summary.created,
-            duplicates=summary.duplicates,
-            failed=summary.failed,
-            warnings=summary.warnings,
-        )
-
-    with (
-        translation.override(job.language or None),  # the report speaks the uploader's
-        tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as report_file,
-    ):
-        report = IssueReport(report_file)
-        try:
-            with job.file.open("rb") as stream:
-                summary = events_import(
-                    stream=stream,
-                    format=job.format,
-                    tz=job.tz,
-                    context=context,
-                    on_issue=report,
-                    on_progress=progress,
-                )
-        except Exception as exc:
-            ImportJob.objects.filter(pk=job_id).update(
-                status=ImportStatus.FAILED,
-                error=_("The import stopped unexpectedly: %(error)s")
-                % {"error": type(exc).__name__},
-                finished_at=timezone.now(),
-            )
-            raise
-        progress(summary)
-        job.refresh_from_db()
-        if report.count:
-            report_file.seek(0)
-            job.issues_report.save(f"import-{job.pk}-issues.csv", File(report_file), save=False)
-        job.status = ImportStatus.FAILED if summary.error else ImportStatus.DONE
-        job.error = summary.error
-        job.processed_bytes = job.total_bytes
-        job.finished_at = timezone.now()
-        job.save()
-    return True

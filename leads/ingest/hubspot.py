@@ -41,7 +41,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from leads.formats import FormatError, ParsedEvent, RowIssue
+from leads.ingest.formats import FormatError, ParsedEvent, RowIssue
 
 SOURCE = "hubspot"
 CONTACT_OBJECT_TYPE = "0-1"

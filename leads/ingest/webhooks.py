@@ -27,9 +27,10 @@ from django.conf import settings
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from leads import hubspot
-from leads.formats import FormatError, ParsedEvent, RowIssue
-from leads.services import IngestContext, lead_events_ingest
+from leads.derive import IngestContext
+from leads.ingest import hubspot
+from leads.ingest.formats import FormatError, ParsedEvent, RowIssue
+from leads.ingest.store import lead_events_ingest
 from portal.models import Team
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads import webhooks
+from leads.ingest import webhooks
 
 urlpatterns = [
     path("hubspot/webhook", webhooks.hubspot_webhook, name="hubspot-webhook"),

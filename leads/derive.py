@@ -1,0 +1,459 @@
+"""A lead's state derived from its ordered events, in the writer's transaction: stage, flags, score, the handoff and the assignment when due, and the lead's cycles (leads.cycles).
+
+Events that arrive out of order still give the right stage: the whole history is replayed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from leads.ingest.bulk import copy_insert
+from leads.lifecycle import (
+    EventIn,
+    derive_state,
+)
+from leads.models import AssignmentCursor, Lead, LeadEvent
+from leads.scoring import LEAD_FIELDS, Rule, Score, score
+from portal.models import Membership, Role, Team
+from reports.facts import VersionIndex
+from slas.models import Agreement, NurtureTrack, ReasonCode, ScoringRule, Version
+
+LEAD_ATTRIBUTE_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "job_title",
+    "industry",
+    "company_size",
+    "lead_source",
+)
+DERIVED_FIELDS = (
+    "stage",
+    "owner_id",
+    "fit_score",
+    "interest_score",
+    "nurture_track",
+    "flagged",
+    "flag_note",
+)
+
+
+# --------------------------------------------------------------------------- version rules
+
+
+@dataclass(frozen=True)
+class VersionRules:
+    """What a version says about leads: qualification rules, reason codes, nurture tracks."""
+
+    version_id: int
+    number: int
+    threshold: int | None
+    rules: tuple[Rule, ...]
+    reasons: tuple[tuple[str, str, str], ...]  # (code, label, applies_to)
+    tracks: tuple[str, ...]
+
+    def codes_for_move(self, from_stage: str, to_stage: str) -> list[str]:
+        """Reason codes that fit a move: `any`, plus `reject` from mql, plus the exit's own."""
+        kinds = {"any", "recycle" if to_stage == "recycled" else "disqualify"}
+        if from_stage == "mql":
+            kinds.add("reject")
+        return [code for code, _label, applies in self.reasons if applies in kinds]
+
+    def reason_choices(self, from_stage: str, to_stage: str) -> list[tuple[str, str]]:
+        codes = set(self.codes_for_move(from_stage, to_stage))
+        return [(code, label) for code, label, _a in self.reasons if code in codes]
+
+
+def version_rules_load(version_ids: Iterable[int]) -> dict[int, VersionRules]:
+    ids = sorted(set(version_ids))
+    if not ids:
+        return {}
+    rules: dict[int, list[Rule]] = defaultdict(list)
+    for row in ScoringRule.objects.filter(version_id__in=ids).order_by("position", "id"):
+        rules[row.version_id].append(
+            Rule(row.attribute, row.operator, row.value, row.points, row.dimension)
+        )
+    reasons: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    for row in ReasonCode.objects.filter(version_id__in=ids).order_by("position", "id"):
+        reasons[row.version_id].append((row.code, row.label, row.applies_to))
+    tracks: dict[int, list[str]] = defaultdict(list)
+    for row in NurtureTrack.objects.filter(version_id__in=ids).order_by("position", "id"):
+        tracks[row.version_id].append(row.name)
+    return {
+        v.pk: VersionRules(
+            v.pk,
+            v.number,
+            v.mql_threshold,
+            tuple(rules[v.pk]),
+            tuple(reasons[v.pk]),
+            tuple(tracks[v.pk]),
+        )
+        for v in Version.objects.filter(pk__in=ids).only("id", "number", "mql_threshold")
+    }
+
+
+def lead_agreement_for(*, marketing_team_id: int, sales_team_id: int) -> int | None:
+    """The agreement whose parties include both teams (the oldest, if several)."""
+    return (
+        Agreement.objects.filter(parties=marketing_team_id)
+        .filter(parties=sales_team_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+# --------------------------------------------------------------------------- derived state
+
+
+def _event_in(event_id, occurred_at, kind, to_stage, reason_code, data) -> EventIn:
+    """The event as derive_state reads it: only the data of its own kind counts."""
+    if kind == "owner_changed":
+        owner_id = (data or {}).get("owner_id")
+        return EventIn(event_id, occurred_at, kind, to_stage, reason_code, owner_id=owner_id)
+    if kind == "score_changed":
+        data = data or {}
+        fit, interest = data.get("fit"), data.get("interest")
+        return EventIn(
+            event_id, occurred_at, kind, to_stage, reason_code, fit=fit, interest=interest
+        )
+    if kind == "note":
+        data = data or {}
+        track, flag = data.get("nurture_track"), str(data.get("flag") or "")
+        return EventIn(
+            event_id, occurred_at, kind, to_stage, reason_code, nurture_track=track, flag=flag
+        )
+    return EventIn(event_id, occurred_at, kind, to_stage, reason_code)
+
+
+def lead_score(lead: Lead, rules: VersionRules | None) -> Score:
+    """The lead's score under a version's rules (with the rules that gave points)."""
+    if rules is None:
+        return Score()
+    values = {name: getattr(lead, name) for name in LEAD_FIELDS}
+    return score(values, lead.attributes or {}, rules.rules)
+
+
+def _leads_derive(
+    lead_ids: list[int],
+    context: IngestContext,
+    *,
+    rescore: set[int],
+    loaded: dict[int, Lead] | None = None,
+    known: dict[int, list[StoredEvent]] | None = None,
+) -> None:
+    """Recompute stage, owner, scores, track and flags of these leads from their events,
+    score the leads in `rescore`, record due handoffs and assignments.
+
+    `known` holds all the stored events of some of the leads (leads created by the
+    calling batch): those are not read back; the handoffs recorded here are added."""
+    loaded = loaded or {}
+    known = known if known is not None else {}
+    missing = [pk for pk in lead_ids if pk not in loaded]
+    leads = {pk: loaded[pk] for pk in lead_ids if pk in loaded}
+    if missing:
+        leads.update({lead.pk: lead for lead in Lead.objects.filter(pk__in=missing)})
+    events: dict[int, list[EventIn]] = defaultdict(list)
+    last_handoff: dict[int, tuple[dt.datetime, int]] = {}
+
+    def add(event_id, lead_id, occurred_at, kind, to_stage, reason_code, data) -> None:
+        events[lead_id].append(_event_in(event_id, occurred_at, kind, to_stage, reason_code, data))
+        if kind == "stage_changed" and to_stage == "mql":
+            if lead_id not in last_handoff or (occurred_at, event_id) > last_handoff[lead_id]:
+                last_handoff[lead_id] = (occurred_at, event_id)
+
+    for lead_id, stored in known.items():
+        for e in stored:
+            add(e.id, lead_id, e.occurred_at, e.kind, e.to_stage, e.reason_code, e.data)
+    unknown = [pk for pk in lead_ids if pk not in known]
+    if unknown:
+        rows = LeadEvent.objects.filter(lead_id__in=unknown).values_list(
+            "id", "lead_id", "occurred_at", "kind", "to_stage", "reason_code", "data"
+        )
+        for row in rows.iterator(chunk_size=5000):
+            add(*row)
+
+    now = context.now
+    score_changes: list[tuple] = []  # rows of lead_id, kind, occurred_at, data
+    handoffs: list[LeadEvent] = []
+    states = {}
+    for lead_id, lead in leads.items():
+        # `at` is the handoff of the move's cycle (derive_state): its version governs.
+        def codes_at(at, from_stage, to_stage, agreement_id=lead.agreement_id):
+            rules = context.rules_at(agreement_id, at)
+            return None if rules is None else rules.codes_for_move(from_stage, to_stage)
+
+        state = derive_state(events.get(lead_id, []), codes_at)
+        if lead_id in rescore:
+            rules = context.rules_at(lead.agreement_id, now)
+            if rules is not None:
+                result = lead_score(lead, rules)
+                if (result.fit, result.interest) != (state.fit, state.interest):
+                    state.fit, state.interest = result.fit, result.interest
+                    data = {"fit": result.fit, "interest": result.interest, "version": rules.number}
+                    score_changes.append((lead_id, "score_changed", now, data))
+                threshold = rules.threshold
+                if (
+                    context.handoff_on_score
+                    and state.stage == "lead"
+                    and threshold is not None
+                    and result.total >= threshold
+                ):
+                    state.stage = "mql"
+                    handoff = LeadEvent(
+                        lead_id=lead_id,
+                        kind="stage_changed",
+                        occurred_at=now,
+                        from_stage="lead",
+                        to_stage="mql",
+                        data={"trigger": "score", "score": result.total, "threshold": threshold},
+                    )
+                    handoffs.append(handoff)
+        states[lead_id] = state
+
+    copy_insert(LeadEvent, ("lead_id", "kind", "occurred_at", "data"), score_changes)
+    if handoffs:
+        LeadEvent.objects.bulk_create(handoffs, batch_size=1000)  # their ids name notifications
+        for event in handoffs:
+            last_handoff[event.lead_id] = (event.occurred_at, event.pk)
+            if event.lead_id in known:
+                known[event.lead_id].append(
+                    StoredEvent(
+                        event.pk,
+                        event.occurred_at.astimezone(dt.UTC),
+                        event.kind,
+                        "mql",
+                        "",
+                        "",
+                        event.data,
+                    )
+                )
+
+    # Assignment: a lead waiting in mql with nobody to work it gets a rep.
+    assignments: list[tuple[Lead, int]] = []
+    waiting = [
+        leads[i]
+        for i, s in states.items()
+        if context.assign_owner
+        and s.stage == "mql"
+        and (s.owner_id if s.owner_known else leads[i].owner_id) is None
+    ]
+    if waiting:
+        for lead, rep_id in _round_robin(waiting):
+            states[lead.pk].owner_id = rep_id
+            states[lead.pk].owner_known = True
+            assignments.append((lead, rep_id))
+        assigned = [
+            LeadEvent(
+                lead_id=lead.pk,
+                kind="owner_changed",
+                occurred_at=last_handoff[lead.pk][0] if lead.pk in last_handoff else now,
+                data={"owner_id": rep_id, "rule": "round_robin"},
+            )
+            for lead, rep_id in assignments
+        ]
+        LeadEvent.objects.bulk_create(assigned, batch_size=1000)
+
+    to_update = []
+    for lead_id, lead in leads.items():
+        state = states[lead_id]
+        new = {
+            "stage": state.stage,
+            "owner_id": state.owner_id if state.owner_known else lead.owner_id,
+            "fit_score": state.fit,
+            "interest_score": state.interest,
+            "nurture_track": state.nurture_track,
+            "flagged": state.flagged,
+            "flag_note": "\n".join(state.flags),
+        }
+        if any(getattr(lead, name) != value for name, value in new.items()):
+            for name, value in new.items():
+                setattr(lead, name, value)
+            to_update.append(lead)
+    if to_update:
+        rows_update(to_update, list(DERIVED_FIELDS))
+    for lead, rep_id in assignments:
+        handoff = last_handoff.get(lead.pk)
+        _notify_assigned(lead, rep_id, handoff[1] if handoff else 0)
+
+
+def _round_robin(leads: list[Lead]) -> list[tuple[Lead, int]]:
+    """Next reps of each lead's sales team, in turn after the team's last assignee."""
+    by_team: dict[int, list[Lead]] = defaultdict(list)
+    for lead in leads:
+        by_team[lead.sales_team_id].append(lead)
+    out: list[tuple[Lead, int]] = []
+    for team_id, team_leads in sorted(by_team.items()):
+        reps = list(
+            Membership.objects.filter(team_id=team_id, role=Role.REP, user__is_active=True)
+            .order_by("user_id")
+            .values_list("user_id", flat=True)
+        )
+        if not reps:
+            continue
+        AssignmentCursor.objects.get_or_create(team_id=team_id)
+        cursor = AssignmentCursor.objects.select_for_update().get(team_id=team_id)
+        last = cursor.last_user_id
+        position = next((i for i, rep in enumerate(reps) if last is not None and rep > last), 0)
+        for lead in team_leads:
+            rep = reps[position % len(reps)]
+            out.append((lead, rep))
+            position += 1
+            last = rep
+        cursor.last_user_id = last
+        cursor.save(update_fields=["last_user"])
+    return out
+
+
+def _notify_assigned(lead: Lead, user_id: int, handoff_event_id: int) -> None:
+    from portal.notifications import notification_create
+    from portal.text import Text
+
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        return
+    notification_create(
+        recipient=user,
+        kind="lead_assigned",
+        title=Text(gettext_noop("Lead handed to you: %(lead)s"), lead=lead),
+        dedupe_key=f"lead-assigned:{handoff_event_id}:{user_id}",
+        url=lead.get_absolute_url(),
+        body=Text(
+            gettext_noop("%(lead)s (%(company)s) is yours to contact within the agreed time."),
+            lead=lead,
+            company=lead.company or "-",
+        ),
+    )
+
+
+class IngestContext:
+    """Settings and caches shared by the chunks of one import (or one request).
+
+    - `mode="history"` (CSV imports, the bulk API): what happened in the source system is
+      stored as it is; unusual moves are flagged on the lead, not refused.
+    - `mode="live"` (the webhook): moves the lifecycle rules refuse are not applied;
+      each is stored as a flagged note instead (`_live_moves_check`).
+    - `handoff_on_score`: a lead still in stage `lead` whose score reaches the threshold
+      is handed off (a `stage_changed` to mql) in this write. Off for CSV history
+      imports, where the source's own stage changes are the truth.
+    - `assign_owner` (default: as `handoff_on_score`): a lead waiting in mql without an
+      owner gets the sales team's next rep (round robin), by an `owner_changed` event
+      at the handoff instant, so an owner change the source sends later still wins.
+      History imports leave such leads unassigned for a manager to assign (a chunk
+      may end between a handoff and the source's own owner change).
+    """
+
+    def __init__(
+        self,
+        *,
+        marketing_team: Team,
+        sales_team: Team,
+        mode: str = "history",
+        handoff_on_score: bool = True,
+        assign_owner: bool | None = None,
+        index: VersionIndex | None = None,
+        now: dt.datetime | None = None,
+    ) -> None:
+        self.marketing_team = marketing_team
+        self.sales_team = sales_team
+        self.mode = mode
+        self.handoff_on_score = handoff_on_score
+        self.assign_owner = handoff_on_score if assign_owner is None else assign_owner
+        self.index = index or VersionIndex()
+        self._now = now
+        self.agreement_id = lead_agreement_for(
+            marketing_team_id=marketing_team.pk, sales_team_id=sales_team.pk
+        )
+        self._users: dict[str, int | None] = {}
+        self._rules: dict[int, VersionRules] = {}
+
+    @property
+    def now(self) -> dt.datetime:
+        return self._now or timezone.now()
+
+    def users_by_email(self, emails: Iterable[str]) -> dict[str, int | None]:
+        wanted = {e.lower() for e in set(emails) if e} - self._users.keys()
+        if wanted:
+            found = {}
+            for pk, email in (
+                get_user_model()
+                .objects.filter(email__in=wanted, is_active=True)
+                .values_list("pk", "email")
+            ):
+                found[email.lower()] = pk
+            for email in wanted:
+                self._users[email] = found.get(email)
+        return self._users
+
+    def rules(self, version_id: int | None) -> VersionRules | None:
+        if version_id is None:
+            return None
+        if version_id not in self._rules:
+            self._rules.update(version_rules_load([version_id]))
+        return self._rules.get(version_id)
+
+    def rules_at(self, agreement_id: int | None, at: dt.datetime) -> VersionRules | None:
+        version = self.index.governing(agreement_id, at)
+        return self.rules(version.id if version else None)
+
+
+class StoredEvent(NamedTuple):
+    """A stored event as derivation and cycles read it (see `_leads_derive`)."""
+
+    id: int
+    occurred_at: dt.datetime
+    kind: str
+    to_stage: str
+    reason_code: str
+    channel: str
+    data: dict
+
+
+_PG_TYPES = {
+    "created_at": "timestamptz",
+    "owner_id": "integer",
+    "attributes": "jsonb",
+    "fit_score": "integer",
+    "interest_score": "integer",
+    "flagged": "boolean",
+}
+
+
+def rows_update(leads: list[Lead], columns: list[str]) -> None:
+    """Write these columns of many leads in one statement (Django's bulk_update builds a
+    CASE per row and column, which costs more than the rest of an import chunk)."""
+    if connection.vendor != "postgresql":
+        fields = [c[:-3] if c.endswith("_id") else c for c in columns]
+        Lead.objects.bulk_update(leads, fields, batch_size=500)
+        return
+    arrays = [[lead.pk for lead in leads]]
+    casts = ["%s::bigint[]"]
+    for column in columns:
+        pg_type = _PG_TYPES.get(column, "text")
+        values = [getattr(lead, column) for lead in leads]
+        if pg_type == "jsonb":
+            values = [json.dumps(v) for v in values]
+            casts.append("%s::text[]")
+        else:
+            casts.append(f"%s::{pg_type}[]")
+        arrays.append(values)
+    sets = ", ".join(
+        f"{c} = v.{c}::jsonb" if _PG_TYPES.get(c) == "jsonb" else f"{c} = v.{c}" for c in columns
+    )
+    sql = (
+        f"UPDATE leads_lead SET {sets}, updated_at = now() "  # noqa: S608 - names are constants
+        f"FROM unnest({', '.join(casts)}) AS v(id, {', '.join(columns)}) "
+        "WHERE leads_lead.id = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)

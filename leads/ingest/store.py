@@ -1,0 +1,538 @@
+"""The write path of ingest: a batch of parsed events is stored in one transaction. Leads are found or created, events are COPYed (duplicates skipped by the unique (source, source_event_id) index), and every touched lead's state is derived again (leads.derive).
+
+Idempotency is the database's: (source, source_event_id) is unique, events are inserted with ON CONFLICT DO NOTHING (PostgreSQL) and only the rows actually inserted count as created, so two imports of one file running at once store every event once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.db import OperationalError, connection, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from leads.derive import (
+    LEAD_ATTRIBUTE_FIELDS,
+    IngestContext,
+    StoredEvent,
+    _leads_derive,
+    rows_update,
+)
+from leads.ingest.bulk import copy_insert
+from leads.ingest.formats import ParsedEvent
+from leads.lifecycle import (
+    EXITS,
+    move_problem,
+    reason_problem,
+    stage_label,
+)
+from leads.models import Lead, LeadEvent
+from reports.cycles import EventIn as CycleEventIn
+from reports.facts import lead_cycles_refresh
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Failure:
+    index: int
+    column: str
+    message: str
+
+
+@dataclass
+class IngestResult:
+    created: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    lead_ids: set[int] = field(default_factory=set)
+    created_lead_ids: set[int] = field(default_factory=set)  # leads this batch created
+    # Live moves the lifecycle rules refused: stored as flagged notes instead (index, why).
+    not_applied: list[Failure] = field(default_factory=list)
+
+    def fail(self, index: int, column: str, message: str) -> None:
+        self.failed += 1
+        self.failures.append(Failure(index, column, message))
+
+
+# --------------------------------------------------------------------------- ingest
+
+
+def _owner_change_data(item: ParsedEvent, owner_id: int | None) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if owner_id is not None:
+        data["owner_id"] = owner_id
+    if item.outcome:
+        data["owner_ref"] = item.outcome
+    return data
+
+
+def lead_events_ingest(*, items: Sequence[ParsedEvent], context: IngestContext) -> IngestResult:
+    """Store a batch of events (one transaction) and bring their leads up to date.
+
+    Items refer to leads by (source, lead_external_id); the first event of an unknown
+    lead creates it (in the context's teams, under their agreement). An item's `row` is
+    its index in failures. Owner changes name the new owner by email in `outcome`
+    (falling back to the actor); `lead` may carry lead columns and an `attributes` dict.
+    """
+    result = IngestResult()
+    users = context.users_by_email(
+        [i.actor_email for i in items]
+        + [i.outcome for i in items if i.kind == "owner_changed" and "@" in i.outcome]
+        + [i.lead.get("owner_email", "") for i in items if i.lead]
+    )
+    valid: list[tuple[ParsedEvent, int | None, dict]] = []
+    seen: set[tuple[str, str]] = set()
+    for item in items:
+        actor_id = None
+        if item.actor_email:
+            actor_id = users.get(item.actor_email.lower())
+            if actor_id is None:
+                result.fail(
+                    item.row,
+                    "actor_email",
+                    _("actor_email “%(email)s” is not a portal user") % {"email": item.actor_email},
+                )
+                continue
+        key = (item.source, item.event_id)
+        if key in seen:
+            result.duplicates += 1
+            continue
+        seen.add(key)
+        data = {}
+        if item.kind == "owner_changed":
+            owner_id = users.get(item.outcome.lower()) if "@" in item.outcome else actor_id
+            data = _owner_change_data(item, owner_id)
+        valid.append((item, actor_id, data))
+    if not valid:
+        return result
+
+    # In its own transaction, a batch that PostgreSQL picks as a deadlock victim (writers
+    # lock a lead another one inserted while it waits for one of theirs) is run again.
+    def attempt() -> IngestResult:
+        outcome = replace(result, failures=list(result.failures))
+        with transaction.atomic():
+            _batch_store(valid, context, users, outcome)
+        return outcome
+
+    retries = 0 if connection.in_atomic_block else DEADLOCK_RETRIES
+    for retry in range(1, retries + 1):
+        try:
+            return attempt()
+        except OperationalError as exc:
+            if not _is_deadlock(exc):
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * retry)  # noqa: S311 - jitter
+    return attempt()
+
+
+DEADLOCK_RETRIES = 5
+
+
+def _is_deadlock(exc: OperationalError) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) in ("40P01", "40001")
+
+
+def _batch_store(
+    valid: list[tuple[ParsedEvent, int | None, dict]],
+    context: IngestContext,
+    users: dict[str, int | None],
+    result: IngestResult,
+) -> None:
+    """The writes of `lead_events_ingest`, in the caller's transaction."""
+    leads, changed_attrs, fresh, result.created_lead_ids = _leads_resolve(valid, context, users)
+    if context.mode == "live":
+        valid = _live_moves_check(valid, leads, context, result)
+    # The leads created by this batch: their events are the ones stored now.
+    stored: dict[int, list[StoredEvent]] = {pk: [] for pk in fresh}
+    created_by_lead = _events_insert(valid, leads, stored)
+    created = sum(len(ids) for ids in created_by_lead.values())
+    result.created += created
+    result.duplicates += len(valid) - created
+    touched = set(created_by_lead) | changed_attrs
+    if touched:
+        by_pk = {lead.pk: lead for lead in leads.values()}
+        known = {pk: events for pk, events in stored.items() if pk in touched}
+        _leads_derive(sorted(touched), context, rescore=changed_attrs, loaded=by_pk, known=known)
+        lead_cycles_refresh(
+            touched,
+            context.index,
+            leads=by_pk,
+            events={pk: _cycle_events(events) for pk, events in known.items()},
+            without_cycles=set(known),
+        )
+    result.lead_ids = touched
+
+
+def _cycle_events(events: list[StoredEvent]) -> list[CycleEventIn]:
+    return [
+        CycleEventIn(e.id, e.occurred_at, e.kind, e.to_stage, e.reason_code, e.channel)
+        for e in events
+        if e.kind in ("stage_changed", "contact_attempt")
+    ]
+
+
+def _leads_resolve(
+    valid: list[tuple[ParsedEvent, int | None, dict]],
+    context: IngestContext,
+    users: dict[str, int | None],
+) -> tuple[dict[tuple[str, str], Lead], set[int], set[int], set[int]]:
+    """Find or create the batch's leads (locked, in pk order) and apply lead columns.
+
+    Returns the leads by (source, external id), the ids of leads whose attributes
+    changed (or that are new): those are scored again, the ids of the leads this
+    call created as PostgreSQL reported them (`fresh`): their events are exactly the
+    ones this batch inserts, so they need not be read back, and the ids of the leads
+    this call created on any database.
+    """
+    first_at: dict[tuple[str, str], dt.datetime] = {}
+    # The lead columns each lead's events carry, in event order. A repeat of the
+    # columns just applied is dropped: applying them again would change nothing.
+    columns: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for item, _a, _d in valid:
+        key = (item.source, item.lead_external_id)
+        at = first_at.get(key)
+        if at is None or item.occurred_at < at:
+            first_at[key] = item.occurred_at
+        if item.lead:
+            carried = columns[key]
+            if not carried or carried[-1] != item.lead:
+                carried.append(item.lead)
+    by_source: dict[str, set[str]] = defaultdict(set)
+    for source, external_id in first_at:
+        by_source[source].add(external_id)
+
+    def load() -> dict[tuple[str, str], Lead]:
+        cond = Q()
+        for source, ids in by_source.items():
+            cond |= Q(source=source, external_id__in=ids)
+        return {
+            (lead.source, lead.external_id): lead
+            for lead in Lead.objects.select_for_update().filter(cond).order_by("pk")
+        }
+
+    leads = load()
+    missing = sorted(set(first_at) - set(leads))
+    new_leads = {
+        key: Lead(
+            source=key[0],
+            external_id=key[1],
+            marketing_team_id=context.marketing_team.pk,
+            sales_team_id=context.sales_team.pk,
+            agreement_id=context.agreement_id,
+            created_at=first_at[key],
+        )
+        for key in missing
+    }
+    changed: dict[tuple[str, str], Lead] = {}
+    changed_attrs: set[tuple[str, str]] = set(missing)
+
+    def apply(keys: Iterable[tuple[str, str]], found: dict[tuple[str, str], Lead]) -> None:
+        """The batch's earliest time and lead columns, onto each lead."""
+        for key in keys:
+            lead = found[key]
+            if first_at[key] < lead.created_at:
+                lead.created_at = first_at[key]
+                changed[key] = lead
+            for values in columns.get(key, ()):
+                if _lead_columns_apply(lead, values, users):
+                    changed[key] = lead
+                    changed_attrs.add(key)
+
+    apply(first_at, {**leads, **new_leads})
+    fresh: set[int] = set()
+    created: set[int] = set()
+    if new_leads:
+        # Sorted keys: concurrent importers insert in one order and cannot deadlock.
+        inserted = copy_insert(
+            Lead,
+            _LEAD_INSERT_COLUMNS,
+            [tuple(getattr(new_leads[key], c) for c in _LEAD_INSERT_COLUMNS) for key in missing],
+            ignore_conflicts=True,
+            order_by=("source", "external_id"),
+            returning=("id", "source", "external_id") if connection.vendor == "postgresql" else (),
+        )
+        if inserted is None:  # SQLite: writers are serialised, the missing ones are ours
+            leads = load()
+            created = {leads[key].pk for key in missing if key in leads}
+        else:
+            # Inserted here, by this transaction: nobody else has events of these yet.
+            for pk, source, external_id in inserted:
+                lead = new_leads[(source, external_id)]
+                lead.pk = pk
+                lead._state.adding = False
+                leads[(source, external_id)] = lead
+                fresh.add(pk)
+            if len(inserted) < len(new_leads):  # a concurrent import created the others
+                leads = {**load(), **{k: v for k, v in leads.items() if v.pk in fresh}}
+                # Their rows are the other writer's: this batch's earlier time and
+                # columns go onto those rows, as onto any existing lead.
+                taken = [key for key in missing if key in leads and leads[key].pk not in fresh]
+                for key in taken:
+                    changed.pop(key, None)
+                    del new_leads[key]
+                apply(taken, leads)
+    updates = [lead for key, lead in changed.items() if key not in new_leads]
+    if updates:
+        rows_update(updates, ["created_at", "owner_id", "attributes", *LEAD_ATTRIBUTE_FIELDS])
+    changed_ids = {leads[key].pk for key in changed_attrs if key in leads}
+    return leads, changed_ids, fresh, created or fresh
+
+
+# What a new lead has that is not a default (the rest: Lead's defaults, as new_leads).
+_LEAD_INSERT_COLUMNS = (
+    "source",
+    "external_id",
+    "marketing_team_id",
+    "sales_team_id",
+    "agreement_id",
+    "created_at",
+    "owner_id",
+    "attributes",
+    *LEAD_ATTRIBUTE_FIELDS,
+)
+
+
+def _lead_columns_apply(lead: Lead, values: dict, users: dict[str, int | None]) -> bool:
+    """Set the lead columns an event carries; True when something changed."""
+    changed = False
+    for name, value in values.items():
+        if name in LEAD_ATTRIBUTE_FIELDS:
+            if value and getattr(lead, name) != value:
+                setattr(lead, name, value)
+                changed = True
+        elif name == "attributes" and isinstance(value, dict):
+            merged = {**lead.attributes, **value}
+            if merged != lead.attributes:
+                lead.attributes = merged
+                changed = True
+        elif name == "owner_email" and value:
+            owner_id = users.get(value.lower())
+            if owner_id and lead.owner_id != owner_id:
+                lead.owner_id = owner_id
+                changed = True
+    return changed
+
+
+SOURCE_LABELS = {"hubspot": "HubSpot"}
+
+
+def _live_moves_check(
+    valid: list[tuple[ParsedEvent, int | None, dict]],
+    leads: dict[tuple[str, str], Lead],
+    context: IngestContext,
+    result: IngestResult,
+) -> list[tuple[ParsedEvent, int | None, dict]]:
+    """Bind live moves (the webhook) by the lifecycle rules, in event order per lead.
+
+    A move the rules refuse (a forbidden move, or an exit without a reason code of the
+    version governing the lead's cycle) is not applied as a stage change: it is stored
+    as a `note` event under the same source event id (a retry stays a duplicate) saying
+    what the source asked for and why it was not applied, and its `data["flag"]` flags
+    the lead (derive_state) so the owner sees it. An exit sent without a reason takes
+    the first of its `reason_candidates` the governing version lists. Retries pass as
+    duplicates without being checked again.
+    """
+    existing = _existing_keys([(i.source, i.event_id) for i, _a, _d in valid])
+    stages = {key: lead.stage for key, lead in leads.items()}
+    handoffs = _handoff_instants([lead.pk for lead in leads.values()])
+    kept = []
+    for entry in sorted(valid, key=lambda v: (v[0].occurred_at, v[0].row)):
+        item = entry[0]
+        if (item.source, item.event_id) in existing or item.kind != "stage_changed":
+            kept.append(entry)
+            continue
+        key = (item.source, item.lead_external_id)
+        lead = leads[key]
+        from_stage = stages[key]
+        problem = move_problem(from_stage, item.to_stage)
+        if problem is None and item.to_stage in EXITS:
+            earlier = [at for at in handoffs[lead.pk] if at <= item.occurred_at]
+            rules = context.rules_at(lead.agreement_id, max(earlier, default=item.occurred_at))
+            codes = rules.codes_for_move(from_stage, item.to_stage) if rules else None
+            if not item.reason_code and item.reason_candidates:
+                item.reason_code = next(
+                    (c for c in item.reason_candidates if codes is None or c in codes), ""
+                )
+            problem = reason_problem(item.to_stage, item.reason_code, codes)
+        if problem:
+            kept.append(_move_not_applied(entry, from_stage, problem, result))
+            continue
+        stages[key] = item.to_stage
+        if item.to_stage == "mql":
+            handoffs[lead.pk].append(item.occurred_at)
+        kept.append(entry)
+    kept.sort(key=lambda v: v[0].row)
+    return kept
+
+
+def _handoff_instants(lead_ids: list[int]) -> dict[int, list[dt.datetime]]:
+    found: dict[int, list[dt.datetime]] = defaultdict(list)
+    for lead_id, at in LeadEvent.objects.filter(
+        lead_id__in=lead_ids, kind="stage_changed", to_stage="mql"
+    ).values_list("lead_id", "occurred_at"):
+        found[lead_id].append(at)
+    return found
+
+
+def _move_not_applied(
+    entry: tuple[ParsedEvent, int | None, dict],
+    from_stage: str,
+    problem: str,
+    result: IngestResult,
+) -> tuple[ParsedEvent, int | None, dict]:
+    """The note event that stands for a refused live move (same source event id)."""
+    item, actor_id, data = entry
+    values = {
+        "source": SOURCE_LABELS.get(item.source, item.source),
+        "from": stage_label(from_stage),
+        "to": stage_label(item.to_stage),
+        "request": item.requested,
+        "problem": problem,
+    }
+    if item.requested:
+        text = _(
+            "%(source)s asked to move this lead from %(from)s to %(to)s (%(request)s), "
+            "but the portal did not apply it: %(problem)s If the move should happen, "
+            "make it on the lead page."
+        )
+    else:
+        text = _(
+            "%(source)s asked to move this lead from %(from)s to %(to)s, but the portal "
+            "did not apply it: %(problem)s If the move should happen, make it on the lead page."
+        )
+    text %= values
+    result.not_applied.append(Failure(item.row, "to_stage", text))
+    note = replace(item, kind="note", to_stage="", reason_code="", note=text[:5000])
+    refused = {"to_stage": item.to_stage, "reason_code": item.reason_code}
+    if item.requested:
+        refused["requested"] = item.requested
+    return note, actor_id, {**data, "flag": text, "not_applied": refused}
+
+
+def _existing_keys(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for source, event_id in keys:
+        by_source[source].append(event_id)
+    found: set[tuple[str, str]] = set()
+    for source, ids in by_source.items():
+        for start in range(0, len(ids), 900):
+            found.update(
+                LeadEvent.objects.filter(
+                    source=source, source_event_id__in=ids[start : start + 900]
+                ).values_list("source", "source_event_id")
+            )
+    return found
+
+
+_STAGE_TABLE = "leads_event_stage"
+_COLUMNS = (
+    "lead_id",
+    "kind",
+    "occurred_at",
+    "actor_id",
+    "to_stage",
+    "channel",
+    "outcome",
+    "reason_code",
+    "note",
+    "data",
+    "source",
+    "source_event_id",
+)
+
+
+# The staging table's column types. Binary COPY (half the client time of text): `data`
+# arrives as JSON text and is cast when inserted.
+_STAGE_TYPES = ("int8", "text", "timestamptz", "int4", *["text"] * 8)
+
+# Constant identifiers only: nothing here comes from input.
+_STAGE_SQL = (
+    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE_TABLE} ("
+    + ", ".join(f"{c} {t}" for c, t in zip(_COLUMNS, _STAGE_TYPES, strict=True))
+    + ") ON COMMIT DELETE ROWS"
+)
+_INSERT_SQL = (
+    f"INSERT INTO leads_leadevent ({', '.join(_COLUMNS)}, from_stage, recorded_at) "  # noqa: S608
+    f"SELECT {', '.join('data::jsonb' if c == 'data' else c for c in _COLUMNS)}, '', now() "
+    f"FROM {_STAGE_TABLE} ORDER BY source, source_event_id ON CONFLICT DO NOTHING "
+    "RETURNING id, lead_id, source, source_event_id"
+)
+
+
+def _events_insert(
+    valid: list[tuple[ParsedEvent, int | None, dict]],
+    leads: dict[tuple[str, str], Lead],
+    stored: dict[int, list[StoredEvent]] | None = None,
+) -> dict[int, list[int]]:
+    """Insert the events that are new; {lead id: [created event ids]}. On PostgreSQL,
+    each created event of a lead in `stored` (when given) is appended to its list."""
+    lead_ids = {key: lead.pk for key, lead in leads.items()}
+    rows = [
+        (
+            lead_ids[(item.source, item.lead_external_id)],
+            item.kind,
+            item.occurred_at,
+            actor_id,
+            item.to_stage,
+            item.channel,
+            item.outcome,
+            item.reason_code,
+            item.note,
+            data,
+            item.source,
+            item.event_id,
+        )
+        for item, actor_id, data in valid
+    ]
+    created: dict[int, list[int]] = defaultdict(list)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_STAGE_SQL)
+            cursor.execute(f"DELETE FROM {_STAGE_TABLE}")  # noqa: S608 - empty unless nested
+            # Any row order: the INSERT takes them in (source, source_event_id) order.
+            with cursor.cursor.copy(
+                f"COPY {_STAGE_TABLE} ({', '.join(_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(_STAGE_TYPES)
+                for row in rows:
+                    copy.write_row((*row[:9], json.dumps(row[9]) if row[9] else "{}", *row[10:]))
+            cursor.execute(_INSERT_SQL)
+            returned = cursor.fetchall()
+        stored = stored if stored is not None else {}
+        by_key = {(entry[0].source, entry[0].event_id): entry for entry in valid} if stored else {}
+        for event_id, lead_id, source, source_event_id in returned:
+            created[lead_id].append(event_id)
+            events = stored.get(lead_id)
+            if events is not None:
+                item, _actor_id, data = by_key[(source, source_event_id)]
+                events.append(
+                    StoredEvent(
+                        event_id,
+                        item.occurred_at.astimezone(dt.UTC),  # as the database gives it back
+                        item.kind,
+                        item.to_stage,
+                        item.reason_code,
+                        item.channel,
+                        data,
+                    )
+                )
+        return created
+    rows.sort(key=lambda r: (r[10], r[11]))
+    existing = _existing_keys([(r[10], r[11]) for r in rows])
+    objs = [
+        LeadEvent(**dict(zip(_COLUMNS, row, strict=True)))
+        for row in rows
+        if (row[10], row[11]) not in existing
+    ]
+    LeadEvent.objects.bulk_create(objs, batch_size=1000)
+    for obj in objs:
+        created[obj.lead_id].append(obj.pk)
+    return created
