@@ -7,13 +7,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from leads import selectors
+from leads.reviews import home as reviews_home
 from portal import permissions
 from portal.home import HomeItem, HomeSection
 
 SHOWN = 5
 
 
-def sections(user) -> list[HomeSection]:
+def _own_sections(user) -> list[HomeSection]:
     out = []
     rows = selectors.queue_rows(selectors.my_queue(user).filter(clock_stop_at__isnull=True)[:SHOWN])
     if rows or user.memberships.filter(team__function="sales").exists():
@@ -58,3 +59,8 @@ def sections(user) -> list[HomeSection]:
                 )
             )
     return out
+
+
+def sections(user) -> list[HomeSection]:
+    """This app's home-page sections: the rep's and the team's lead clocks, then reviews (sessions, action items)."""
+    return _own_sections(user) + reviews_home.sections(user)

@@ -1,15 +1,18 @@
 """The home page: what this person should do today.
 
-Each app may provide `sections(user) -> list[HomeSection]` in `<app>/home.py` or any
-`<app>/*_home.py` (see portal.discovery); the home page collects them, so an area adds
-its to-do items without touching the portal.
+Each installed app may provide `sections(user) -> list[HomeSection]` in its module
+`<app>.home` (one fixed name, found the way Django's admin finds `<app>.admin`); an app's
+areas contribute through it (e.g. `slas.home` adds `slas.signing.home`). The home page
+collects them, so an app adds its to-do items without touching the portal.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 
-from portal.discovery import app_modules
+from django.apps import apps
+from django.utils.module_loading import module_has_submodule
 
 
 @dataclass
@@ -33,8 +36,17 @@ class HomeSection:
 
 def home_sections(user) -> list[HomeSection]:
     sections: list[HomeSection] = []
-    for module in app_modules("home"):
-        provider = getattr(module, "sections", None)
-        if provider is not None:
-            sections.extend(provider(user))
+    for module in _home_modules():
+        sections.extend(module.sections(user))
     return sorted(sections, key=lambda section: section.order)
+
+
+def _home_modules() -> list:
+    """`<app>.home` of every installed app that has one, in INSTALLED_APPS order."""
+    modules = []
+    for config in apps.get_app_configs():
+        if module_has_submodule(config.module, "home"):
+            module = importlib.import_module(f"{config.name}.home")
+            if hasattr(module, "sections"):
+                modules.append(module)
+    return modules

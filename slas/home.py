@@ -10,9 +10,10 @@ from portal import permissions
 from portal.home import HomeItem, HomeSection
 from slas import selectors
 from slas.models import VersionStatus
+from slas.signing import home as signing_home
 
 
-def sections(user) -> list[HomeSection]:
+def _own_sections(user) -> list[HomeSection]:
     result = []
     if permissions.is_manager(user):
         drafts = list(selectors.editable_drafts_for(user)[:10])
@@ -74,3 +75,8 @@ def sections(user) -> list[HomeSection]:
             )
         )
     return result
+
+
+def sections(user) -> list[HomeSection]:
+    """This app's home-page sections: drafts and reviews due, then signing (requests to sign, versions taking force)."""
+    return _own_sections(user) + signing_home.sections(user)
