@@ -7,4 +7,4 @@ class PortalConfig(AppConfig):
     verbose_name = _("People")
 
     def ready(self) -> None:
-        from portal import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from portal.api import schema  # noqa: F401  (registers the OpenAPI auth extension)

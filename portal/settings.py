@@ -241,13 +241,13 @@ REST_FRAMEWORK = {
         "portal.tokens.TokenScopeAllows",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "portal.api_errors.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "portal.api_lists.PageNumberPagination",
+    "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "portal.api.lists.PageNumberPagination",
     # Lists filter by the fields each view names (`filterset_fields`; a value of the wrong
     # type answers 400) and order by `?ordering=` on the view's `ordering_fields`.
     "DEFAULT_FILTER_BACKENDS": [
-        "portal.api_lists.StrictFilterBackend",
-        "portal.api_lists.DeclaredOrderingFilter",
+        "portal.api.lists.StrictFilterBackend",
+        "portal.api.lists.DeclaredOrderingFilter",
     ],
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
@@ -278,7 +278,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "portal.api_errors.add_error_responses",
+        "portal.api.errors.add_error_responses",
     ],
 }
 
@@ -318,8 +318,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "VersionStatusEnum": "slas.models.VersionStatus",
     "SigningRoundStatusEnum": "slas.signing.models.RoundStatus",
     "SignatureRequestStatusEnum": "slas.signing.models.RequestStatus",
-    "ReviewSessionStatusEnum": "leads.feedback_models.SessionStatus",
-    "ActionItemStatusEnum": "leads.feedback_models.ActionStatus",
+    "ReviewSessionStatusEnum": "leads.reviews.models.SessionStatus",
+    "ActionItemStatusEnum": "leads.reviews.models.ActionStatus",
     "EmailDeliveryEnum": "portal.models.EmailDelivery",
 }
 

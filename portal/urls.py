@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from portal import token_views, views
-from portal.api_docs import ApiDocsView
+from portal.api.docs import ApiDocsView
 
 handler404 = "portal.views.page_not_found"
 handler403 = "portal.views.permission_denied"
@@ -37,7 +37,7 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("reports/", include("reports.urls")),
     path("reviews/", include("leads.reviews.urls")),
-    path("api/v1/", include("portal.api_urls")),
+    path("api/v1/", include("portal.api.urls")),
     path("api/v1/", include("slas.api.urls")),
     path("api/v1/", include("leads.api.urls")),
     path("api/v1/", include("reports.api.urls")),

@@ -160,7 +160,7 @@ def notification_preferences(request):
 
 def _api_error(request, status: int, detail: str, code: str) -> JsonResponse | None:
     """Under /api/ and /integrations/ errors answer in the API's one error body
-    (portal.api_errors), never with an HTML page."""
+    (portal.api.errors), never with an HTML page."""
     if request.path.startswith(("/api/", "/integrations/")):
         return JsonResponse({"detail": detail, "code": code}, status=status)
     return None

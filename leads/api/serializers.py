@@ -4,7 +4,7 @@ from rest_framework.exceptions import ErrorDetail
 
 from leads.ingest.formats import LIMITS, TEXT_COLUMNS, looks_like_formula, neutralise
 from leads.models import Channel, Lead, LeadEvent
-from portal.api_fields import StrictCharField
+from portal.api.fields import StrictCharField
 from portal.models import Team, TeamFunction
 
 

@@ -34,7 +34,7 @@ from leads.ingest.store import lead_events_ingest
 from leads.lifecycle import MoveRefused
 from leads.models import Lead, LeadEvent
 from portal import permissions
-from portal.api_lists import IdFilter, TrueFalseFilter, is_true, since_until
+from portal.api.lists import IdFilter, TrueFalseFilter, is_true, since_until
 from portal.models import Team
 
 MAX_BULK_EVENTS = 10_000

@@ -34,7 +34,7 @@ from leads.reviews.models import (
     ReviewSession,
 )
 from portal import permissions
-from portal.api_lists import IdFilter, TrueFalseFilter, is_true, since_until
+from portal.api.lists import IdFilter, TrueFalseFilter, is_true, since_until
 from portal.models import TeamFunction
 from slas.models import Agreement
 

@@ -1,4 +1,4 @@
-"""The list conventions of portal/api_lists.py, on the notifications list."""
+"""The list conventions of portal/api/lists.py, on the notifications list."""
 
 import datetime as dt
 

@@ -9,7 +9,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
 from portal import permissions
-from portal.api_lists import IdFilter
+from portal.api.lists import IdFilter
 from reports import exports, selectors
 from slas.models import Version
 

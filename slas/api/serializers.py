@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from portal.api_fields import WallTimeField
+from portal.api.fields import WallTimeField
 from portal.models import Team
 from slas.models import PART_MODELS, Agreement, Version
 from slas.services import EDITABLE_VERSION_FIELDS

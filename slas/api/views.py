@@ -27,7 +27,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from portal import permissions
-from portal.api_lists import IdFilter, since_until
+from portal.api.lists import IdFilter, since_until
 from slas import selectors, services
 from slas.api import serializers
 from slas.exceptions import EditConflict, VersionLocked

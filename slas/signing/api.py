@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import permissions
-from portal.api_fields import StrictCharField
+from portal.api.fields import StrictCharField
 from portal.forms import client_address
 from slas.models import VersionStatus
 from slas.signing import selectors as signing_selectors

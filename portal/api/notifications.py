@@ -9,7 +9,7 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.api_lists import since_until
+from portal.api.lists import since_until
 from portal.models import EmailDelivery, Notification
 from portal.notifications import (
     KINDS,

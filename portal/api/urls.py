@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from portal.api import NotificationPreferencesView, NotificationViewSet
+from portal.api.notifications import NotificationPreferencesView, NotificationViewSet
 
 router = SimpleRouter()
 router.register("notifications", NotificationViewSet, basename="notification")

@@ -1,0 +1,1 @@
+"""The API's shared conventions (every app's API uses them): error bodies (`errors`), lists with strict filters, orderings and pages (`lists`), fields that document themselves (`fields`), the schema's token authentication (`schema`), the docs page (`docs`); and the people side's own endpoints (`notifications`, `urls`)."""
