@@ -380,9 +380,9 @@ def raw_first_contact(agreement, version, period, now, holidays):
 
 
 def run(size: int) -> dict:
-    from reports.engine import period_containing
     from reports.selectors import version_compliance
     from reports.services import cycles_rebuild
+    from slas.periods import period_containing
 
     people, agreement, (v1, v2), start, now = setup_world()
     users = people["users"]

@@ -2,6 +2,21 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def _version_in_force_changed(sender, agreement_id, since, **kwargs):
+    from leads.cycle_rows import cycles_regovern  # models are not ready at import time
+
+    cycles_regovern(agreement_id=agreement_id, since=since)
+
+
 class LeadsConfig(AppConfig):
     name = "leads"
     verbose_name = _("Leads")
+
+    def ready(self):
+        from slas.signals import version_in_force_changed
+
+        # A version took force, was superseded or expired: the cycles handed off since
+        # are governed anew, in the same transaction.
+        version_in_force_changed.connect(
+            _version_in_force_changed, dispatch_uid="leads-regovern-cycles"
+        )

@@ -27,9 +27,10 @@ from django.utils import timezone
 
 from leads.ingest.formats import ParsedEvent
 from leads.models import Lead
+from leads.signals import cycles_changed
 from portal.models import Team
-from reports.clock import business_seconds
-from reports.facts import VersionIndex
+from slas.clock import business_seconds
+from slas.governing import VersionIndex
 
 SOURCE = "demo"
 LEADS = 3000
@@ -331,12 +332,11 @@ def _live_clocks_reset() -> None:
     """Forget the live-clock leads' events (and so their cycles); the leads keep their
     ids, links and notifications, and get a fresh history relative to now."""
     from leads.models import Cycle, LeadEvent
-    from reports.facts import results_invalidate
 
     leads = Lead.objects.filter(source=SOURCE, external_id__in=_live_clock_keys())
     touched = list(Cycle.objects.filter(lead__in=leads).values_list("version_id", "handoff_at"))
     LeadEvent.objects.filter(lead__in=leads).delete()
-    results_invalidate(touched)
+    cycles_changed.send(sender=Cycle, touched=touched)
 
 
 def seed(stdout=None) -> None:

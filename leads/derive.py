@@ -24,7 +24,7 @@ from leads.lifecycle import (
 from leads.models import AssignmentCursor, Lead, LeadEvent
 from leads.scoring import LEAD_FIELDS, Rule, Score, score
 from portal.models import Membership, Role, Team
-from reports.facts import VersionIndex
+from slas.governing import VersionIndex
 from slas.models import Agreement, NurtureTrack, ReasonCode, ScoringRule, Version
 
 LEAD_ATTRIBUTE_FIELDS = (

@@ -19,8 +19,8 @@ from leads.lifecycle import ACTIVE_STAGES, ALLOWED_MOVES
 from leads.models import Cycle, Lead, LeadEvent
 from leads.scoring import Score
 from portal import permissions
-from reports.clock import business_remaining
-from reports.facts import VersionIndex
+from slas.clock import business_remaining
+from slas.governing import VersionIndex
 
 
 def duration_text(seconds: float) -> str:

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leads.cycle_rows import lead_cycles_refresh
 from leads.derive import (
     LEAD_ATTRIBUTE_FIELDS,
     IngestContext,
@@ -25,7 +26,7 @@ from leads.lifecycle import (
 )
 from leads.models import Lead, LeadEvent
 from portal.models import Membership, Team
-from reports.facts import VersionIndex, lead_cycles_refresh
+from slas.governing import VersionIndex
 
 # --------------------------------------------------------------------------- portal actions
 

@@ -45,8 +45,8 @@ from portal.notifications import (
     party_members,
 )
 from portal.text import Text
-from reports.clock import business_seconds
 from slas.calendars import version_calendar
+from slas.clock import business_seconds
 
 AT_RISK_SHARE = 0.25
 LOOKBACK = dt.timedelta(days=30)

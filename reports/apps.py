@@ -9,11 +9,22 @@ def _feedback_changed(sender, instance, **kwargs):
     feedback_changed(lead_id=instance.lead_id)
 
 
+def _cycles_changed(sender, touched, **kwargs):
+    from reports.facts import results_invalidate
+
+    results_invalidate(touched)
+
+
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("Reports")
 
     def ready(self):
+        from leads.signals import cycles_changed
+
+        # Cycles are maintained by the leads app; stored results they fed are dropped
+        # in the writer's transaction.
+        cycles_changed.connect(_cycles_changed, dispatch_uid="reports-cycles-changed")
         # Feedback is written by the leads app; stored feedback_coverage results
         # must not outlive a change of it (see reports.models).
         post_save.connect(

@@ -61,11 +61,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
-from typing import Literal
 from zoneinfo import ZoneInfo
 
-from reports.clock import BusinessCalendar, business_deadline
-from reports.cycles import CycleFacts, clock_business_seconds, clock_stopped
+from leads.cycles import CycleFacts, clock_business_seconds, clock_stopped
+from slas.clock import BusinessCalendar, business_deadline
+from slas.periods import Period, PeriodKind
 
 UTC = dt.UTC
 
@@ -83,59 +83,7 @@ RATE_KINDS = frozenset(
 KINDS = COUNT_KINDS | RATE_KINDS
 AT_RISK_SHARE = 0.25  # an open clock is at risk with at most this share of H left
 
-PeriodKind = Literal["month", "quarter"]
 FeedbackSource = Mapping[int, Iterable[dt.datetime]] | Callable[[CycleFacts], Iterable[dt.datetime]]
-
-
-@dataclass(frozen=True)
-class Period:
-    """A reporting period ``[start, end)``; bounds are local midnights of the
-    calendar time zone, stored as aware UTC datetimes. Label: ``2026-03`` or
-    ``2026-Q1``."""
-
-    start: dt.datetime
-    end: dt.datetime
-    label: str
-
-    def contains(self, instant: dt.datetime) -> bool:
-        return self.start <= instant < self.end
-
-
-def _local_midnight(zone: ZoneInfo, year: int, month: int) -> dt.datetime:
-    return dt.datetime(year, month, 1, tzinfo=zone).astimezone(UTC)
-
-
-def period_containing(tz: str, kind: PeriodKind, instant: dt.datetime) -> Period:
-    """The month or quarter (in ``tz``) that contains ``instant``."""
-    zone = ZoneInfo(tz)
-    local = instant.astimezone(zone)
-    if kind == "month":
-        first, months, label = local.month, 1, f"{local.year}-{local.month:02d}"
-    elif kind == "quarter":
-        q = (local.month - 1) // 3
-        first, months, label = 3 * q + 1, 3, f"{local.year}-Q{q + 1}"
-    else:
-        raise ValueError(f"period kind must be 'month' or 'quarter', got {kind!r}")
-    end_month = first + months
-    end_year = local.year + (end_month - 1) // 12
-    end_month = (end_month - 1) % 12 + 1
-    return Period(
-        _local_midnight(zone, local.year, first), _local_midnight(zone, end_year, end_month), label
-    )
-
-
-def periods_between(
-    tz: str, kind: PeriodKind, start: dt.datetime, end: dt.datetime
-) -> list[Period]:
-    """Consecutive periods (in ``tz``) overlapping ``[start, end)``; empty if end <= start."""
-    periods: list[Period] = []
-    if end <= start:
-        return periods
-    p = period_containing(tz, kind, start)
-    while p.start < end:
-        periods.append(p)
-        p = period_containing(tz, kind, p.end)
-    return periods
 
 
 @dataclass(frozen=True)
@@ -439,9 +387,6 @@ __all__ = [
     "RATE_KINDS",
     "CommitmentSpec",
     "MetricResult",
-    "Period",
     "evaluate",
-    "period_containing",
-    "periods_between",
     "prorated_target",
 ]

@@ -24,22 +24,15 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from leads.cycles import STAGE_RANK, CycleFacts
 from leads.models import Cycle
 from leads.reviews.models import Feedback
-from reports.clock import BusinessCalendar
-from reports.cycles import STAGE_RANK, CycleFacts
-from reports.engine import (
-    KINDS,
-    CommitmentSpec,
-    MetricResult,
-    Period,
-    evaluate,
-    period_containing,
-    periods_between,
-)
+from reports.engine import KINDS, CommitmentSpec, MetricResult, evaluate
 from reports.models import ComplianceResult, FactsRevision
 from slas.calendars import version_calendar
+from slas.clock import BusinessCalendar
 from slas.models import Commitment, Holiday, ReasonCode, Version
+from slas.periods import Period, period_containing, periods_between
 
 # Bump when the engine's meaning changes, so stored results are recomputed.
 ENGINE_REVISION = "1"

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import Q
 
+from leads.cycle_rows import cycles_computed
 from leads.models import Cycle, Lead
-from reports.facts import VersionIndex, cycles_computed, facts_revision_bump, results_invalidate
+from reports.facts import facts_revision_bump, results_invalidate
 from reports.models import ComplianceResult, FactsRevision
+from slas.governing import VersionIndex
 from slas.models import Version
 
 CHUNK = 5000

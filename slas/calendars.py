@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reports.clock import BusinessCalendar
+from slas.clock import BusinessCalendar
 from slas.models import Version
 
 

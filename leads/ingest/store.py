@@ -17,6 +17,8 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from leads.cycle_rows import lead_cycles_refresh
+from leads.cycles import EventIn as CycleEventIn
 from leads.derive import (
     LEAD_ATTRIBUTE_FIELDS,
     IngestContext,
@@ -33,8 +35,6 @@ from leads.lifecycle import (
     stage_label,
 )
 from leads.models import Lead, LeadEvent
-from reports.cycles import EventIn as CycleEventIn
-from reports.facts import lead_cycles_refresh
 
 # --------------------------------------------------------------------------- results
 

@@ -16,12 +16,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from leads.cycle_rows import lead_cycles_refresh
 from leads.models import Cycle, Lead, LeadEvent
 from leads.reviews import services as services
 from leads.reviews.models import ActionStatus, Feedback, ReviewOutcome, ReviewSession
 from portal import permissions
 from portal.models import Team
-from reports.facts import lead_cycles_refresh
 from slas.models import Agreement
 
 AGREEMENT_TITLE = "Marketing ⇄ Sales SLA"  # slas.demo.MARKETING_SALES

@@ -26,8 +26,9 @@ from leads.reviews.models import (
     SessionAttendee,
 )
 from portal import permissions
-from reports.engine import CommitmentSpec, Period, period_containing
+from reports.engine import CommitmentSpec
 from slas.models import Agreement, ReasonCode, Version
+from slas.periods import Period, period_containing
 
 NONE = "__none__"  # a filter value meaning "not set" (empty source, no campaign...)
 

@@ -33,8 +33,8 @@ from portal import permissions
 from portal.models import Membership, Role
 from portal.notifications import notification_create
 from portal.text import Text
-from reports.engine import Period, period_containing
 from slas.models import Agreement, ReasonCode, Version
+from slas.periods import Period, period_containing
 from slas.selectors import version_in_force
 
 EXIT_STAGES = ("recycled", "disqualified")

@@ -38,9 +38,9 @@ from leads.templatetags.reviews import lead_feedback
 from portal import charts, permissions
 from portal.models import Role, TeamFunction
 from reports import presenters
-from reports.engine import Period
 from reports.selectors import BUCKETS
 from slas.models import Cadence
+from slas.periods import Period
 
 # Helpers -------------------------------------------------------------------------------
 

@@ -8,8 +8,8 @@ import itertools
 
 import factory
 
+from leads.cycle_rows import lead_cycles_refresh
 from leads.models import Lead, LeadEvent
-from reports.facts import lead_cycles_refresh
 from slas.models import Agreement, Commitment, ReasonCode, Version
 
 UTC = dt.UTC

@@ -5,12 +5,12 @@ import datetime as dt
 
 import pytest
 
+from leads.cycle_rows import cycles_computed
 from leads.derive import IngestContext
 from leads.ingest.bulk import copy_insert
 from leads.ingest.store import lead_events_ingest
 from leads.models import Cycle, Lead, LeadEvent
 from leads.tests.factories import parsed
-from reports.facts import cycles_computed
 
 UTC = dt.UTC
 T0 = dt.datetime(2026, 1, 5, 10, tzinfo=UTC)

@@ -25,8 +25,8 @@ from leads.tests.review_factories import (
     rejected_lead,
 )
 from portal.models import Notification
-from reports.engine import period_containing
 from reports.selectors import version_compliance
+from slas.periods import period_containing
 
 UTC = dt.UTC
 MARCH = period_containing("UTC", "month", dt.datetime(2025, 3, 15, tzinfo=UTC))

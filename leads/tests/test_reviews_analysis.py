@@ -12,7 +12,7 @@ from django.utils.html import escape
 from leads.reviews.selectors import NONE, AnalysisScope, analysis_leads, feedback_analysis
 from leads.reviews.services import feedback_create
 from leads.tests.review_factories import agreement_in_force, handed_off_lead, move, rejected_lead
-from reports.engine import periods_between
+from slas.periods import periods_between
 
 UTC = dt.UTC
 NOW = dt.datetime(2025, 4, 15, 12, tzinfo=UTC)

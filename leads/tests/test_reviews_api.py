@@ -14,7 +14,7 @@ from leads.reviews.services import (
 )
 from leads.tests.review_factories import agreement_in_force, rejected_lead
 from portal.tokens import api_token_create
-from reports.engine import period_containing
+from slas.periods import period_containing
 
 UTC = dt.UTC
 T0 = dt.datetime(2025, 3, 10, 10, tzinfo=UTC)

@@ -15,7 +15,7 @@ from leads.reviews.services import (
     reviewed_lead_record,
 )
 from leads.tests.review_factories import agreement_in_force, rejected_lead
-from reports.engine import period_containing
+from slas.periods import period_containing
 
 UTC = dt.UTC
 

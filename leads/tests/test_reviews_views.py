@@ -15,7 +15,7 @@ from leads.reviews.models import Feedback
 from leads.reviews.services import action_item_create, feedback_create, review_session_schedule
 from leads.tests.review_factories import agreement_in_force, handed_off_lead, rejected_lead
 from portal.home import home_sections
-from reports.engine import period_containing
+from slas.periods import period_containing
 
 UTC = dt.UTC
 T0 = dt.datetime(2025, 3, 10, 10, tzinfo=UTC)

@@ -10,8 +10,8 @@ import datetime as dt
 import itertools
 from zoneinfo import ZoneInfo
 
+from leads.cycle_rows import lead_cycles_refresh
 from leads.models import Lead, LeadEvent
-from reports.facts import lead_cycles_refresh
 from slas.models import Agreement, EscalationStep, Holiday, Version
 
 UTC = dt.UTC

@@ -128,8 +128,8 @@ class TestLeadClocks:
         assert sweep(at(15, day=4)) == 0
 
     def test_a_recycled_lead_that_is_handed_again_is_a_new_clock(self, cast, version):
+        from leads.cycle_rows import lead_cycles_refresh
         from leads.models import LeadEvent
-        from reports.facts import lead_cycles_refresh
 
         lead = handed_lead(cast, version, at=HANDOFF)
         sweep(at(10, day=3))
@@ -281,7 +281,7 @@ def test_an_overdue_action_item_tells_its_owner_once(cast):
     from leads.reviews.services import review_session_schedule
     from leads.tests.review_factories import agreement_in_force
     from portal.sweep import action_items_sweep
-    from reports.engine import period_containing
+    from slas.periods import period_containing
 
     # given an action item of Alice's, due on 10 March
     version = agreement_in_force(cast)

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 import factory
 
+from leads.cycle_rows import lead_cycles_refresh
 from leads.models import Lead, LeadEvent
 from leads.reviews.models import Feedback
-from reports.facts import lead_cycles_refresh
 from slas.models import Agreement, Commitment, ReasonCode, Version
 from slas.testing import version_take_effect
 

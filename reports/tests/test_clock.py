@@ -7,12 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports.clock import (
-    BusinessCalendar,
-    business_deadline,
-    business_remaining,
-    business_seconds,
-)
+from slas.clock import BusinessCalendar, business_deadline, business_remaining, business_seconds
 
 BUC = ZoneInfo("Europe/Bucharest")
 NYC = ZoneInfo("America/New_York")

@@ -3,8 +3,8 @@
 import datetime as dt
 import random
 
-from reports.clock import BusinessCalendar
-from reports.cycles import EventIn, clock_business_seconds, clock_stopped, cycles_from_events
+from leads.cycles import EventIn, clock_business_seconds, clock_stopped, cycles_from_events
+from slas.clock import BusinessCalendar
 
 UTC = dt.UTC
 T0 = dt.datetime(2026, 3, 2, 8, tzinfo=UTC)  # Monday 10:00 in Bucharest

@@ -10,16 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reports.clock import BusinessCalendar
-from reports.cycles import CycleFacts, EventIn, cycles_from_events
-from reports.engine import (
-    CommitmentSpec,
-    Period,
-    evaluate,
-    period_containing,
-    periods_between,
-    prorated_target,
-)
+from leads.cycles import CycleFacts, EventIn, cycles_from_events
+from reports.engine import CommitmentSpec, evaluate, prorated_target
+from slas.clock import BusinessCalendar
+from slas.periods import Period, period_containing, periods_between
 
 TZ = "Europe/Bucharest"
 BUC = ZoneInfo(TZ)

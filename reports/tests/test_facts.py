@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
+from leads.cycle_rows import cycles_computed, lead_cycles_refresh
 from leads.models import Cycle, Lead, LeadEvent
-from reports.facts import cycles_computed, lead_cycles_refresh
 from slas.models import Agreement, Version
 
 UTC = dt.UTC

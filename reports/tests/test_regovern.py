@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 import time_machine
 
+from leads.cycle_rows import cycles_regovern
 from leads.models import Cycle
 from reports import selectors
-from reports.facts import cycles_regovern
 from reports.models import ComplianceResult, FactsRevision
 from reports.selectors import facts_revisions, version_compliance
 from reports.services import cycles_rebuild, cycles_verify

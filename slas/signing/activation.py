@@ -10,6 +10,7 @@ from django.utils.translation import gettext_noop
 
 from portal.text import Text
 from slas.models import Version, VersionStatus
+from slas.signals import version_in_force_changed
 from slas.signing.audit import audit_append
 from slas.signing.models import AuditAction, RoundStatus, SigningRound
 from slas.signing.rounds import _lifecycle_save, _tell_everyone
@@ -90,9 +91,8 @@ def _version_activate(
     version.status = VersionStatus.ACTIVE
     version.in_force_from = at
     _lifecycle_save(version, ["status", "in_force_from"], actor=actor, what="activated")
-    from reports.facts import cycles_regovern  # handoffs since `at` are governed anew
-
-    cycles_regovern(agreement_id=version.agreement_id, since=at)
+    # handoffs since `at` are governed anew (leads re-governs its cycles)
+    version_in_force_changed.send(sender=Version, agreement_id=version.agreement_id, since=at)
     audit_append(
         agreement=version.agreement_id,
         action=AuditAction.ACTIVATED,
@@ -137,9 +137,8 @@ def _version_expire(version: Version, *, at: datetime.datetime) -> None:
     version.status = VersionStatus.EXPIRED
     version.in_force_until = at
     _lifecycle_save(version, ["status", "in_force_until"], actor=None, what="expired")
-    from reports.facts import cycles_regovern  # handoffs since `at` are governed anew
-
-    cycles_regovern(agreement_id=version.agreement_id, since=at)
+    # handoffs since `at` are governed anew (leads re-governs its cycles)
+    version_in_force_changed.send(sender=Version, agreement_id=version.agreement_id, since=at)
     audit_append(
         agreement=version.agreement_id,
         action=AuditAction.EXPIRED,

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import NamedTuple
 
-from reports.clock import BusinessCalendar, business_seconds
+from slas.clock import BusinessCalendar, business_seconds
 
 STAGES = ("lead", "mql", "sal", "sql", "opportunity", "won", "lost")
 EXITS = frozenset({"recycled", "disqualified"})

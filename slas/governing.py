@@ -1,0 +1,57 @@
+"""Which version governs an agreement at an instant: the in-force intervals of every activated version, per agreement, loaded once (`VersionIndex`). A cycle keeps the version that governed its handoff for life (docs/compliance.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from slas.calendars import version_calendar
+from slas.clock import BusinessCalendar
+from slas.models import Holiday, Version
+
+
+@dataclass(frozen=True)
+class GoverningVersion:
+    id: int
+    starts: dt.datetime
+    ends: dt.datetime | None
+    calendar: BusinessCalendar
+    first_contact_hours: float
+
+
+class VersionIndex:
+    """In-force intervals of every activated version, per agreement, loaded once."""
+
+    def __init__(self) -> None:
+        self._by_agreement: dict[int, list[GoverningVersion]] | None = None
+
+    def _load(self) -> dict[int, list[GoverningVersion]]:
+        holidays: dict[int, list[dt.date]] = defaultdict(list)
+        for version_id, day in Holiday.objects.values_list("version_id", "date"):
+            holidays[version_id].append(day)
+        index: dict[int, list[GoverningVersion]] = defaultdict(list)
+        for version in Version.objects.filter(in_force_from__isnull=False).order_by(
+            "in_force_from"
+        ):
+            index[version.agreement_id].append(
+                GoverningVersion(
+                    id=version.pk,
+                    starts=version.in_force_from,
+                    ends=version.in_force_until,
+                    calendar=version_calendar(version, holidays[version.pk]),
+                    first_contact_hours=float(version.first_contact_hours),
+                )
+            )
+        return index
+
+    def versions(self, agreement_id: int | None) -> list[GoverningVersion]:
+        if self._by_agreement is None:
+            self._by_agreement = self._load()
+        return self._by_agreement.get(agreement_id, []) if agreement_id else []
+
+    def governing(self, agreement_id: int | None, at: dt.datetime) -> GoverningVersion | None:
+        for version in self.versions(agreement_id):
+            if version.starts <= at and (version.ends is None or at < version.ends):
+                return version
+        return None
