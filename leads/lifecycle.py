@@ -35,6 +35,8 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
+from slas.stages import stage_label
+
 EXITS = frozenset({"recycled", "disqualified"})
 ACTIVE_STAGES = ("mql", "sal", "sql", "opportunity")
 
@@ -53,15 +55,6 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
 
 class MoveRefused(ValueError):
     """A portal move the lifecycle does not allow; ``str()`` is meant for the person."""
-
-
-def stage_label(stage: str) -> str:
-    from leads.models import Stage
-
-    try:
-        return str(Stage(stage).label)
-    except ValueError:
-        return stage
 
 
 def move_problem(from_stage: str, to_stage: str) -> str | None:

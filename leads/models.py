@@ -22,18 +22,7 @@ from leads.reviews.models import (  # noqa: F401
     SessionAttendee,
 )
 from portal.models import Team
-
-
-class Stage(models.TextChoices):
-    LEAD = "lead", _("Lead")
-    MQL = "mql", _("MQL")
-    SAL = "sal", _("SAL")
-    SQL = "sql", _("SQL")
-    OPPORTUNITY = "opportunity", _("Opportunity")
-    WON = "won", _("Won")
-    LOST = "lost", _("Lost")
-    RECYCLED = "recycled", _("Recycled")
-    DISQUALIFIED = "disqualified", _("Disqualified")
+from slas.stages import Stage
 
 
 class EventKind(models.TextChoices):

@@ -19,14 +19,11 @@ from leads.derive import (
 )
 from leads.ingest.formats import ParsedEvent
 from leads.ingest.store import lead_events_ingest
-from leads.lifecycle import (
-    MoveRefused,
-    check_move,
-    stage_label,
-)
+from leads.lifecycle import MoveRefused, check_move
 from leads.models import Lead, LeadEvent
 from portal.models import Membership, Team
 from slas.governing import VersionIndex
+from slas.stages import stage_label
 
 # --------------------------------------------------------------------------- portal actions
 

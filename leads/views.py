@@ -23,8 +23,9 @@ from leads.forms import ContactAttemptForm, ImportForm, MoveForm, NurtureForm, R
 from leads.ingest.importers import issues_preview
 from leads.ingest.models import ImportJob
 from leads.ingest.uploads import import_job_create
-from leads.lifecycle import MoveRefused, stage_label
+from leads.lifecycle import MoveRefused
 from portal import permissions
+from slas.stages import stage_label
 
 PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 100

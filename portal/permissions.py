@@ -7,16 +7,23 @@ HTML views, the API and selectors all ask here. Rules:
 - only managers of a party team (or staff) edit agreements, and only drafts;
 - a signature request is signed by the person it names or a manager of its party team;
 - reps and managers of a lead's sales team work the lead.
+
+The rules span the apps above this one (slas, leads), which all ask here: their models are
+named by label (`apps.get_model`), never imported, so no app imports one above it
+(docs/architecture.md).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from portal.models import Role, Team
+from portal.models import Membership, Role, Team
 
 if TYPE_CHECKING:
     from leads.models import Lead
@@ -86,16 +93,14 @@ def can_view_team(user, team: Team) -> bool:
 
 
 def visible_agreements(user) -> QuerySet[Agreement]:
-    from slas.models import Agreement
-
+    Agreement = apps.get_model("slas", "Agreement")
     if is_exec(user):
         return Agreement.objects.all()
     return Agreement.objects.filter(parties__in=team_ids(user)).distinct()
 
 
 def visible_versions(user) -> QuerySet[Version]:
-    from slas.models import Version
-
+    Version = apps.get_model("slas", "Version")
     if is_exec(user):
         return Version.objects.all()
     return Version.objects.filter(agreement__in=visible_agreements(user))
@@ -144,10 +149,6 @@ def can_sign_request(user, request: SignatureRequest) -> bool:
 
 def request_signers(request: SignatureRequest) -> list:
     """Everyone `can_sign_request` says yes to, by pk: who is told and reminded."""
-    from django.contrib.auth import get_user_model
-
-    from portal.models import Membership
-
     users = get_user_model().objects.filter(is_active=True).order_by("pk")
     if request.user_id:
         return list(users.filter(pk=request.user_id))
@@ -161,12 +162,9 @@ def can_sign_version(user, version: Version) -> bool:
     True also once they have signed or while it is not yet their turn: the page then says
     so. False when the version is not awaiting signatures.
     """
-    from slas.models import VersionStatus
-    from slas.signing.models import RoundStatus
-
-    if version.status != VersionStatus.PENDING_SIGNATURE:
+    if not version.is_awaiting_signatures:
         return False
-    rnd = version.signing_rounds.filter(status=RoundStatus.OPEN).first()
+    rnd = version.open_signing_round()
     if rnd is None:
         return False
     return any(can_sign_request(user, request) for request in rnd.requests.all())
@@ -181,8 +179,7 @@ def can_send_for_signature(user, version: Version) -> bool:
 
 
 def visible_leads(user) -> QuerySet[Lead]:
-    from leads.models import Lead
-
+    Lead = apps.get_model("leads", "Lead")
     if is_exec(user):
         return Lead.objects.all()
     ids = team_ids(user)
@@ -232,8 +229,6 @@ def get_visible_or_404(queryset: QuerySet, **lookup):
 
 def require(allowed: bool) -> None:
     """Refuse an action on an object the user can see but may not change (403)."""
-    from django.core.exceptions import PermissionDenied
-
     if not allowed:
         raise PermissionDenied
 
@@ -264,15 +259,12 @@ def can_comment_on_lead(user, lead: Lead) -> bool:
 
 def can_edit_feedback(user, feedback, now) -> bool:
     """Only the author, and only within the edit window after writing it."""
-    from leads.reviews.models import FEEDBACK_EDIT_WINDOW
-
-    return feedback.author_id == user.pk and now < feedback.created_at + FEEDBACK_EDIT_WINDOW
+    return feedback.author_id == user.pk and now < feedback.editable_until()
 
 
 def visible_review_sessions(user) -> QuerySet:
     """Sessions of the user's teams (either party) or to which they are invited."""
-    from leads.reviews.models import ReviewSession
-
+    ReviewSession = apps.get_model("leads", "ReviewSession")
     if not getattr(user, "is_authenticated", False):
         return ReviewSession.objects.none()
     if is_exec(user):

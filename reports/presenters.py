@@ -11,8 +11,8 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from leads.models import Stage
 from reports.engine import COUNT_KINDS
+from slas.stages import Stage
 
 STATUS_LABELS = {
     "met": gettext_lazy("Met"),

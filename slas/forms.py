@@ -23,6 +23,7 @@ from slas.models import (
     Version,
 )
 from slas.selectors import COMPONENTS
+from slas.stages import stage_label
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -162,8 +163,6 @@ class PartyChoiceField(forms.ModelChoiceField):
 def _stage_choices() -> list[tuple[str, str]]:
     """The funnel stages with the leads area's translated labels (read per form, so in the
     language of the request)."""
-    from leads.lifecycle import stage_label
-
     return [("", "—"), *((stage, stage_label(stage)) for stage in FUNNEL_STAGES)]
 
 

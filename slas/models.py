@@ -27,6 +27,7 @@ from slas.exceptions import EditConflict, VersionLocked
 from slas.signing.models import (  # noqa: F401
     AuditEntry,
     AuditHead,
+    RoundStatus,
     Signature,
     SignatureRequest,
     SigningRound,
@@ -396,6 +397,14 @@ class Version(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == VersionStatus.DRAFT
+
+    @property
+    def is_awaiting_signatures(self) -> bool:
+        return self.status == VersionStatus.PENDING_SIGNATURE
+
+    def open_signing_round(self) -> SigningRound | None:
+        """The round collecting signatures now, if any."""
+        return self.signing_rounds.filter(status=RoundStatus.OPEN).first()
 
 
 class PartQuerySet(models.QuerySet):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -29,6 +30,7 @@ from slas.models import (
     VersionStatus,
 )
 from slas.redline import redline_html
+from slas.stages import stage_label
 
 # Lists -----------------------------------------------------------------------------------
 
@@ -421,8 +423,6 @@ def _match_rows(key, old: list[dict], new: list[dict]) -> tuple[dict[int, dict],
 
 
 def _stage_label(stage: Any) -> str:
-    from leads.lifecycle import stage_label
-
     return stage_label(str(stage)) if stage else "—"
 
 
@@ -777,7 +777,9 @@ def funnel_rates_for(agreement: Agreement) -> MeasuredRates:
     A rate is measured when its denominator has at least MIN_SAMPLE observations and
     the result is above zero; otherwise it is funnel.DEFAULT_RATES' editable default.
     """
-    from leads.models import Cycle, Lead
+    # The leads app's tables, named by label: slas sits below leads and does not import
+    # it (docs/architecture.md); the planner only counts rows.
+    Cycle, Lead = apps.get_model("leads", "Cycle"), apps.get_model("leads", "Lead")
 
     cycles = Cycle.objects.filter(agreement=agreement).aggregate(
         mqls=Count("id"),

@@ -28,13 +28,9 @@ from leads.derive import (
 )
 from leads.ingest.bulk import copy_insert
 from leads.ingest.formats import ParsedEvent
-from leads.lifecycle import (
-    EXITS,
-    move_problem,
-    reason_problem,
-    stage_label,
-)
+from leads.lifecycle import EXITS, move_problem, reason_problem
 from leads.models import Lead, LeadEvent
+from slas.stages import stage_label
 
 # --------------------------------------------------------------------------- results
 

@@ -65,6 +65,10 @@ class Feedback(models.Model):
     def __str__(self) -> str:
         return f"{self.lead_id} · {self.rating or '-'}"
 
+    def editable_until(self) -> datetime.datetime:
+        """The author may edit it until then (FEEDBACK_EDIT_WINDOW after writing it)."""
+        return self.created_at + FEEDBACK_EDIT_WINDOW
+
 
 # The author may edit for FEEDBACK_EDIT_WINDOW: simple-history keeps every version.
 simple_history.register(Feedback, app="leads", excluded_fields=["updated_at"])
