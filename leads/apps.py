@@ -13,7 +13,13 @@ class LeadsConfig(AppConfig):
     verbose_name = _("Leads")
 
     def ready(self):
+        from leads.reviews.sweep import action_items_sweep
+        from leads.sweep import lead_clocks_sweep
+        from portal.sweep import sweep_register
         from slas.signals import version_in_force_changed
+
+        sweep_register("leads", lead_clocks_sweep)
+        sweep_register("actions", action_items_sweep)
 
         # A version took force, was superseded or expired: the cycles handed off since
         # are governed anew, in the same transaction.

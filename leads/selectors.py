@@ -19,7 +19,7 @@ from leads.lifecycle import ACTIVE_STAGES, ALLOWED_MOVES
 from leads.models import Cycle, Lead, LeadEvent
 from leads.scoring import Score
 from portal import permissions
-from slas.clock import business_remaining
+from slas.clock import AT_RISK_SHARE, business_remaining
 from slas.governing import VersionIndex
 
 
@@ -72,7 +72,7 @@ def cycle_clock(cycle: Cycle, index: VersionIndex, now: dt.datetime) -> Clock:
     left = business_remaining(version.calendar, cycle.handoff_at, version.first_contact_hours, now)
     if left < 0:
         return Clock("overdue", _("overdue by %(t)s") % {"t": duration_text(-left)}, left)
-    state = "at_risk" if left <= 0.25 * allowance else "ok"
+    state = "at_risk" if left <= AT_RISK_SHARE * allowance else "ok"
     return Clock(state, _("%(t)s left") % {"t": duration_text(left)}, left)
 
 

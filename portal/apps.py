@@ -8,3 +8,6 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.api import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from portal.sweep import pending_emails_requeue, sweep_register
+
+        sweep_register("emails", pending_emails_requeue)

@@ -21,6 +21,10 @@ class ReportsConfig(AppConfig):
 
     def ready(self):
         from leads.signals import cycles_changed
+        from portal.sweep import sweep_register
+        from reports.sweep import monthly_report_sweep
+
+        sweep_register("monthly", monthly_report_sweep)
 
         # Cycles are maintained by the leads app; stored results they fed are dropped
         # in the writer's transaction.

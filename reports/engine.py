@@ -64,7 +64,7 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from leads.cycles import CycleFacts, clock_business_seconds, clock_stopped
-from slas.clock import BusinessCalendar, business_deadline
+from slas.clock import AT_RISK_SHARE, BusinessCalendar, business_deadline
 from slas.periods import Period, PeriodKind
 
 UTC = dt.UTC
@@ -81,7 +81,6 @@ RATE_KINDS = frozenset(
     }
 )
 KINDS = COUNT_KINDS | RATE_KINDS
-AT_RISK_SHARE = 0.25  # an open clock is at risk with at most this share of H left
 
 FeedbackSource = Mapping[int, Iterable[dt.datetime]] | Callable[[CycleFacts], Iterable[dt.datetime]]
 

@@ -30,6 +30,10 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UTC = dt.UTC
+
+#: An open clock is at risk with at most this share of its H left, and not yet breached
+#: (docs/compliance.md#at-risk-rule). The one place this share is written.
+AT_RISK_SHARE = 0.25
 _ONE_DAY = dt.timedelta(days=1)
 
 

@@ -26,8 +26,7 @@ from leads.reviews.models import (
     SessionAttendee,
 )
 from portal import permissions
-from reports.engine import CommitmentSpec
-from slas.models import Agreement, ReasonCode, Version
+from slas.models import Agreement, ReasonCode
 from slas.periods import Period, period_containing
 
 NONE = "__none__"  # a filter value meaning "not set" (empty source, no campaign...)
@@ -151,78 +150,6 @@ def review_candidates(
     else:
         raise ValueError(f"unknown selection {kind!r}")
     return sorted(found.values(), key=lambda c: (c.at, c.lead_id))
-
-
-@dataclass
-class HeadlineLine:
-    """One commitment of a version that governed the session's period, and its result."""
-
-    version: Version
-    commitment: object  # slas.models.Commitment
-    spec: CommitmentSpec
-    result: object | None  # reports.models.ComplianceResult of that period; None if not scored
-
-
-@dataclass
-class HeadlineTeam:
-    team: object  # portal.models.Team owning the commitments
-    lines: list[HeadlineLine] = field(default_factory=list)
-
-
-@dataclass
-class SessionHeadline:
-    period_label: str
-    versions: list[Version]  # in force during the period, oldest first
-    teams: list[HeadlineTeam]  # in the order the versions list their commitments
-
-
-def _result_for(line, session: ReviewSession):
-    """The line's result for the session's period: the same period, else the one of the
-    commitment's (longer) period that covers it. A commitment measured over shorter
-    periods than the session has no single number here: the compliance page has them."""
-    exact = line.result(session.period_label)
-    if exact is not None:
-        return exact
-    return next(
-        (
-            r
-            for r in line.results
-            if r.period_start <= session.period_start and r.period_end >= session.period_end
-        ),
-        None,
-    )
-
-
-def session_headline(session: ReviewSession, *, now: dt.datetime | None = None) -> SessionHeadline:
-    """The compliance numbers of the session's period, as the compliance pages show them.
-
-    Every commitment of every version of the agreement in force during the period, with
-    actual, target and status from reports.selectors.compliance_for_versions (stored
-    results; a fixed number of queries whatever the data size), grouped by owner team.
-    """
-    from reports.selectors import compliance_for_versions
-
-    versions = list(
-        Version.objects.filter(
-            agreement_id=session.agreement_id,
-            in_force_from__isnull=False,
-            in_force_from__lt=session.period_end,
-        )
-        .filter(Q(in_force_until__isnull=True) | Q(in_force_until__gt=session.period_start))
-        .order_by("in_force_from", "number")
-    )
-    comps = compliance_for_versions(versions, now=now) if versions else {}
-    teams: dict[int, HeadlineTeam] = {}
-    for version in versions:
-        for card in comps[version.pk].scorecards:
-            team = teams.setdefault(card.team.pk, HeadlineTeam(team=card.team))
-            team.lines.extend(
-                HeadlineLine(version, line.commitment, line.spec, _result_for(line, session))
-                for line in card.lines
-            )
-    return SessionHeadline(
-        period_label=session.period_label, versions=versions, teams=list(teams.values())
-    )
 
 
 # Action items ----------------------------------------------------------------------------

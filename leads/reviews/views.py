@@ -37,8 +37,6 @@ from leads.reviews.models import ActionItem, ReviewedLead
 from leads.templatetags.reviews import lead_feedback
 from portal import charts, permissions
 from portal.models import Role, TeamFunction
-from reports import presenters
-from reports.selectors import BUCKETS
 from slas.models import Cadence
 from slas.periods import Period
 
@@ -253,47 +251,6 @@ def session_create(request):
     )
 
 
-def _headline(session) -> dict:
-    """The session's compliance headline, worded as on the compliance pages."""
-    headline = selectors.session_headline(session)
-    several = len(headline.versions) > 1
-    teams = []
-    for team in headline.teams:
-        rows = []
-        for line in team.lines:
-            kind, result = line.spec.kind, line.result
-            title = presenters.commitment_title(kind, dict(line.spec.params))
-            row = {
-                "kind": kind,
-                "title": f"{title} (v{line.version.number})" if several else title,
-                "target": presenters.format_target(kind, line.commitment.target),
-                "result": result,
-            }
-            if result is not None:
-                bucket = BUCKETS[kind][0]
-                row.update(
-                    actual=presenters.format_actual(kind, result.actual),
-                    fraction=presenters.format_fraction(kind, result.numerator, result.denominator),
-                    status_label=presenters.status_label(result.status),
-                    url=reverse(
-                        "reports:breakdown",
-                        args=[line.version.pk, line.commitment.pk, result.label],
-                    )
-                    + f"?list={bucket}",
-                )
-            rows.append(row)
-        teams.append({"team": team.team, "rows": rows})
-    versions = [
-        {
-            "version": version,
-            "url": f"{reverse('reports:version', args=[version.pk])}?"
-            + urlencode({"period": session.period_label}),
-        }
-        for version in headline.versions
-    ]
-    return {"teams": teams, "versions": versions}
-
-
 def _session_page(request, session, **forms):
     may_manage = permissions.can_manage_review_session(request.user, session)
     people = _party_people([session.marketing_team_id, session.sales_team_id])
@@ -322,7 +279,6 @@ def _session_page(request, session, **forms):
     context = {
         "session": session,
         "may_manage": may_manage,
-        "headline": _headline(session),
         "pick_form": forms.get("pick_form") or PickLeadsForm(sources=sources, reps=reps),
         "action_form": forms.get("action_form")
         or ActionItemForm(people=people, reviewed=session.reviewed),

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from leads.reviews.models import ActionItem, ReviewSession
-from leads.reviews.selectors import action_items_overdue, session_headline
+from leads.reviews.selectors import action_items_overdue
 from leads.reviews.services import (
     action_item_create,
     action_item_update,
@@ -26,6 +26,7 @@ from leads.tests.review_factories import (
 )
 from portal.models import Notification
 from reports.selectors import version_compliance
+from reports.sessions import session_headline
 from slas.periods import period_containing
 
 UTC = dt.UTC

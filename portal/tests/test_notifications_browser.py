@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
+from leads.sweep import lead_clocks_sweep
 from portal.demo import DEMO_PASSWORD
-from portal.sweep import lead_clocks_sweep
 from portal.tests.browser import login, screenshot
 from portal.tests.leadclocks import handed_lead, round_the_clock_version
 

@@ -223,7 +223,7 @@ class TestRoundEndings:
 
 @pytest.mark.django_db
 def test_an_expired_version_is_announced_once_per_person(cast, django_capture_on_commit_callbacks):
-    from portal.sweep import version_expiry_sweep
+    from slas.sweep import version_expiry_sweep
 
     # given v3 signed by both parties (a completed round) and in force until its end date
     with time_machine.travel(SENT, tick=False):
@@ -288,7 +288,7 @@ DEMO_NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 def test_the_demo_clocks_give_dan_at_risk_and_breach_notifications_within_minutes(cast):
     from leads import demo as leads_demo
     from leads.models import Cycle, Lead
-    from portal.sweep import lead_clocks_sweep
+    from leads.sweep import lead_clocks_sweep
     from slas import demo as slas_demo
 
     def sweep_at(now):

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_noop
 
+from leads.sweep import lead_clocks_sweep
 from portal.models import Notification
 from portal.notifications import notification_create
-from portal.sweep import lead_clocks_sweep
 from portal.tests.leadclocks import active_agreement, handed_lead
 from portal.text import Text
 

@@ -5,15 +5,12 @@ import datetime as dt
 import pytest
 import time_machine
 
+from leads.sweep import lead_clocks_sweep
 from portal.models import Notification
-from portal.sweep import (
-    agreement_dates_sweep,
-    lead_clocks_sweep,
-    monthly_report_sweep,
-    sweep_all,
-    version_expiry_sweep,
-)
+from portal.sweep import sweep_all
 from portal.tests.leadclocks import active_agreement, contact, handed_lead
+from reports.sweep import monthly_report_sweep
+from slas.sweep import agreement_dates_sweep, version_expiry_sweep
 
 UTC = dt.UTC
 # Monday 2 March 2026, 09:00 UTC; 8 business hours (09-17 UTC) -> deadline 17:00 that day.
@@ -279,8 +276,8 @@ def test_sweep_all_emails_each_due_notification_once(
 def test_an_overdue_action_item_tells_its_owner_once(cast):
     from leads.reviews.models import ActionItem
     from leads.reviews.services import review_session_schedule
+    from leads.reviews.sweep import action_items_sweep
     from leads.tests.review_factories import agreement_in_force
-    from portal.sweep import action_items_sweep
     from slas.periods import period_containing
 
     # given an action item of Alice's, due on 10 March
