@@ -1,3 +1,5 @@
+import importlib
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +13,14 @@ def _version_in_force_changed(sender, agreement_id, since, **kwargs):
 class LeadsConfig(AppConfig):
     name = "leads"
     verbose_name = _("Leads")
+    #: Areas with models of this app: Django imports `<app>.models` only, so these are
+    #: imported with it (they name this app's models by label and import nothing of it).
+    area_models = ("leads.ingest.models", "leads.reviews.models")
+
+    def import_models(self):
+        super().import_models()
+        for name in self.area_models:
+            importlib.import_module(name)
 
     def ready(self):
         from leads.reviews.sweep import action_items_sweep

@@ -26,8 +26,8 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from leads.bulk import copy_insert
 from leads.cycles import CycleFacts, EventIn, cycles_from_events
-from leads.ingest.bulk import copy_insert
 from leads.models import Cycle, Lead, LeadEvent
 from leads.signals import cycles_changed
 from slas.clock import business_deadline, business_seconds

@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from leads.ingest.bulk import copy_insert
+from leads.bulk import copy_insert
 from leads.lifecycle import EventIn, derive_state
 from leads.models import AssignmentCursor, Lead, LeadEvent
 from leads.scoring import LEAD_FIELDS, Rule, Score, score

@@ -10,17 +10,6 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-# The ingest and reviews areas' models are this app's too. Django registers an app's models
-# when it imports `<app>.models`, so they are named here (their modules import nothing of
-# this one).
-from leads.ingest.models import ImportJob  # noqa: F401
-from leads.reviews.models import (  # noqa: F401
-    ActionItem,
-    Feedback,
-    ReviewedLead,
-    ReviewSession,
-    SessionAttendee,
-)
 from portal.models import Team
 from slas.stages import Stage
 

@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from leads import selectors, services
-from leads.forms import ContactAttemptForm, ImportForm, MoveForm, NurtureForm, ReassignForm
+from leads.forms import ContactAttemptForm, MoveForm, NurtureForm, ReassignForm
+from leads.ingest.forms import ImportForm
 from leads.ingest.importers import issues_preview
 from leads.ingest.models import ImportJob
 from leads.ingest.uploads import import_job_create

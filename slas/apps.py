@@ -1,3 +1,5 @@
+import importlib
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -5,6 +7,14 @@ from django.utils.translation import gettext_lazy as _
 class SlasConfig(AppConfig):
     name = "slas"
     verbose_name = _("Agreements")
+    #: Areas with models of this app: Django imports `<app>.models` only, so these are
+    #: imported with it (they name this app's models by label and import nothing of it).
+    area_models = ("slas.audit.models", "slas.signing.models")
+
+    def import_models(self):
+        super().import_models()
+        for name in self.area_models:
+            importlib.import_module(name)
 
     def ready(self):
         from portal.sweep import sweep_register

@@ -20,9 +20,11 @@ from django.utils import timezone
 
 from portal.models import Team
 from slas import services
+from slas.audit.chain import audit_dated
 from slas.history import Source
 from slas.models import Agreement, Version
-from slas.signing.audit import audit_dated
+from slas.signing.demo import seed as seed_signing
+from slas.signing.demo import version_signed_in_past
 
 MARKETING_SALES = "Marketing ⇄ Sales SLA"
 SALES_CS = "Sales ⇄ Customer Success handover"
@@ -215,8 +217,6 @@ def _at(day: datetime.date, days: int, hour: int, minute: int = 0) -> datetime.d
 
 def _signed_in_past(version: Version, start: datetime.date, *, alice, carol, marketing, sales):
     """Sent by Alice ten days before `start`, signed by both managers, in force at `start`."""
-    from slas.signing.demo import version_signed_in_past
-
     version_signed_in_past(
         version,
         sent_by=alice,
@@ -382,6 +382,4 @@ def seed(stdout=None) -> None:
             source=Source.DEMO,
             what="first draft",
         )
-    from slas.signing.demo import seed as seed_signing
-
-    seed_signing(stdout)
+    seed_signing(stdout, agreement_title=MARKETING_SALES)

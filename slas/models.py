@@ -8,6 +8,7 @@ history with django-simple-history.
 
 import datetime
 import zoneinfo
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,16 +23,8 @@ from simple_history.models import HistoricalRecords
 from portal.models import Team
 from slas.exceptions import EditConflict, VersionLocked
 
-# The signing area's models are this app's too. Django registers an app's models when it
-# imports `<app>.models`, so they are named here (their module imports nothing of this one).
-from slas.signing.models import (  # noqa: F401
-    AuditEntry,
-    AuditHead,
-    RoundStatus,
-    Signature,
-    SignatureRequest,
-    SigningRound,
-)
+if TYPE_CHECKING:
+    from slas.signing.models import SigningRound
 
 __all__ = ["EditConflict", "VersionLocked"]  # re-exported: `from slas.models import VersionLocked`
 
@@ -402,9 +395,9 @@ class Version(models.Model):
     def is_awaiting_signatures(self) -> bool:
         return self.status == VersionStatus.PENDING_SIGNATURE
 
-    def open_signing_round(self) -> SigningRound | None:
+    def open_signing_round(self) -> "SigningRound | None":
         """The round collecting signatures now, if any."""
-        return self.signing_rounds.filter(status=RoundStatus.OPEN).first()
+        return self.signing_rounds.open().first()
 
 
 class PartQuerySet(models.QuerySet):

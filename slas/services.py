@@ -174,7 +174,7 @@ def agreement_create(
 
 def _audit(agreement, action: str, *, actor, version=None, data=None) -> None:
     """Append to the agreement's hash-chained audit log (after the version row locks)."""
-    from slas.signing.audit import audit_append
+    from slas.audit.chain import audit_append
 
     audit_append(agreement=agreement, action=action, actor=actor, version=version, data=data)
 

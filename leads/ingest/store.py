@@ -17,6 +17,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from leads.bulk import copy_insert
 from leads.cycle_rows import lead_cycles_refresh
 from leads.cycles import EventIn as CycleEventIn
 from leads.derive import (
@@ -26,7 +27,6 @@ from leads.derive import (
     _leads_derive,
     rows_update,
 )
-from leads.ingest.bulk import copy_insert
 from leads.ingest.formats import ParsedEvent
 from leads.lifecycle import EXITS, move_problem, reason_problem
 from leads.models import Lead, LeadEvent

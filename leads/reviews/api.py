@@ -22,8 +22,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS
 
 from leads.models import Lead
-from leads.reviews import selectors as selectors
-from leads.reviews import services as services
+from leads.reviews import selectors, services
 from leads.reviews.models import (
     FEEDBACK_EDIT_WINDOW,
     ActionItem,

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from leads.cycle_rows import lead_cycles_refresh
 from leads.models import Cycle, Lead, LeadEvent
-from leads.reviews import services as services
+from leads.reviews import services
 from leads.reviews.models import ActionStatus, Feedback, ReviewOutcome, ReviewSession
 from portal import permissions
 from portal.models import Team

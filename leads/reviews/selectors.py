@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
+from django.urls import reverse
 from django.utils import timezone
 
 from leads.models import Cycle, Lead
@@ -434,3 +435,23 @@ def analysis_leads(user, scope: AnalysisScope) -> QuerySet[Lead]:
         .annotate(feedback_count=Count("feedback"))
         .order_by("-created_at", "-id")
     )
+
+
+def lead_feedback_panel(lead, user) -> dict:
+    """Entries of `lead` (newest first) with what `user` may do with them.
+
+    The `{% lead_feedback lead user as fb %}` tag gives it to templates: `fb.entries`, `fb.may_comment`,
+    `fb.may_rate`, `fb.create_url`. Each entry carries `.may_edit` and `.reason_labels`.
+    """
+    entries = list(feedback_for_lead(lead))
+    labels = reason_labels(lead.agreement) if lead.agreement_id and entries else {}
+    now = timezone.now()
+    for entry in entries:
+        entry.may_edit = permissions.can_edit_feedback(user, entry, now)
+        entry.reason_labels = [labels.get(code, code) for code in entry.reason_codes]
+    return {
+        "entries": entries,
+        "may_comment": permissions.can_comment_on_lead(user, lead),
+        "may_rate": permissions.can_rate_lead(user, lead),
+        "create_url": reverse("reviews:feedback_create", args=[lead.pk]),
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads.reviews import views as views
+from leads.reviews import views
 
 app_name = "reviews"
 

@@ -22,8 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from leads.models import Cycle, Lead
-from leads.reviews import selectors as selectors
-from leads.reviews import services as services
+from leads.reviews import selectors, services
 from leads.reviews.forms import (
     ActionItemForm,
     ActionStatusForm,
@@ -34,7 +33,6 @@ from leads.reviews.forms import (
     SessionForm,
 )
 from leads.reviews.models import ActionItem, ReviewedLead
-from leads.templatetags.reviews import lead_feedback
 from portal import charts, permissions
 from portal.models import Role, TeamFunction
 from slas.models import Cadence
@@ -108,7 +106,7 @@ def feedback_create(request, lead_pk: int):
             "prompt": prompt,
             "after": after,
             "version": version,
-            "entries": lead_feedback(lead, request.user)["entries"],
+            "entries": selectors.lead_feedback_panel(lead, request.user)["entries"],
             "next": _next_url(request, ""),
         },
     )

@@ -5,9 +5,9 @@ import datetime as dt
 
 import pytest
 
+from leads.bulk import copy_insert
 from leads.cycle_rows import cycles_computed
 from leads.derive import IngestContext
-from leads.ingest.bulk import copy_insert
 from leads.ingest.store import lead_events_ingest
 from leads.models import Cycle, Lead, LeadEvent
 from leads.tests.factories import parsed

@@ -9,10 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from portal.text import Text
+from slas.audit.chain import audit_append
+from slas.audit.models import AuditAction
 from slas.models import Version, VersionStatus
 from slas.signals import version_in_force_changed
-from slas.signing.audit import audit_append
-from slas.signing.models import AuditAction, RoundStatus, SigningRound
+from slas.signing.models import RoundStatus, SigningRound
 from slas.signing.rounds import _lifecycle_save, _tell_everyone
 
 # Time --------------------------------------------------------------------------------

@@ -18,10 +18,10 @@ from django.db import transaction
 
 from portal.demo import DEMO_PASSWORD
 from portal.models import Team
+from slas.audit.chain import audit_append
+from slas.audit.models import AuditAction
 from slas.models import Agreement, Version, VersionStatus
-from slas.signing.audit import audit_append
 from slas.signing.models import (
-    AuditAction,
     RequestStatus,
     RoundStatus,
     Signature,
@@ -173,13 +173,12 @@ def _v3_sent_with_alice(v3, *, alice, stdout) -> None:
 
 
 @transaction.atomic
-def seed(stdout=None) -> None:
-    from slas.demo import MARKETING_SALES
-
+def seed(stdout=None, *, agreement_title: str) -> None:
+    """Signing's part of the demo, on the agreement slas.demo built (it calls this)."""
     users = {
         u.username: u for u in get_user_model().objects.filter(username__in=["alice", "carol"])
     }
-    agreement = Agreement.objects.filter(title=MARKETING_SALES).first()
+    agreement = Agreement.objects.filter(title=agreement_title).first()
     if agreement is None or len(users) < 2:
         return
     v3 = agreement.versions.filter(number=3).first()

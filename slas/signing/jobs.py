@@ -12,16 +12,11 @@ from django.utils.translation import gettext_noop
 from portal import permissions
 from portal.notifications import SIGNATORY, notification_create
 from portal.text import Text
+from slas.audit.chain import audit_append
+from slas.audit.models import AuditAction
 from slas.models import Version, VersionStatus
 from slas.signing.activation import _version_activate, _version_expire, version_end_instant
-from slas.signing.audit import audit_append
-from slas.signing.models import (
-    AuditAction,
-    RequestStatus,
-    RoundStatus,
-    SignatureRequest,
-    SigningRound,
-)
+from slas.signing.models import RequestStatus, RoundStatus, SignatureRequest, SigningRound
 from slas.signing.rounds import _lock_versions, _round_void, _sign_url, _tell_everyone
 
 

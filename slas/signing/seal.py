@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from slas.audit.models import AuditAction, AuditEntry
 from slas.canonical import canonical_json, content_hash
 from slas.models import Version, VersionPart
-from slas.signing.models import AuditAction, AuditEntry, RoundStatus, Signature, SigningRound
+from slas.signing.models import RoundStatus, Signature, SigningRound
 
 #: The form of the sealed content. /2 adds the agreement's purpose; rounds sealed as /1
 #: keep their stored /1 bytes (and are reconstructed as /1 if they predate storing them).

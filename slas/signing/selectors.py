@@ -9,11 +9,11 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from portal import permissions
 from portal.models import Membership, Role
+from slas.audit.chain import audit_verify
+from slas.audit.models import AuditEntry
 from slas.models import Agreement, Version, VersionStatus
 from slas.signing.activation import version_effective_instant
-from slas.signing.audit import audit_verify
 from slas.signing.models import (
-    AuditEntry,
     RequestStatus,
     RoundStatus,
     Signature,

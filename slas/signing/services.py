@@ -29,12 +29,11 @@ from portal import login_throttle, permissions
 from portal.models import Membership, Role
 from portal.notifications import notification_create
 from portal.text import Text
+from slas.audit.chain import _display_name, audit_append
+from slas.audit.models import AuditAction, AuditEntry
 from slas.models import Version, VersionStatus
 from slas.signing.activation import _round_complete
-from slas.signing.audit import _display_name, audit_append
 from slas.signing.models import (
-    AuditAction,
-    AuditEntry,
     RequestStatus,
     RoundStatus,
     Signature,

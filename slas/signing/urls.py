@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from slas.signing import views as views
+from slas.signing import views
 
 urlpatterns = [
     path("versions/<int:pk>/send/", views.version_send, name="signing_send"),

@@ -1,8 +1,8 @@
 import pytest
 
+from slas.audit.chain import audit_verify
+from slas.audit.models import AuditEntry
 from slas.services import agreement_create, version_amend, version_update
-from slas.signing.audit import audit_verify
-from slas.signing.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

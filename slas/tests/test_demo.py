@@ -1,10 +1,10 @@
 import pytest
 
 from slas import demo, selectors
+from slas.audit.chain import audit_verify
+from slas.audit.models import AuditEntry
 from slas.history import Source, split_reason
 from slas.models import PART_MODELS, Agreement, Version
-from slas.signing.audit import audit_verify
-from slas.signing.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

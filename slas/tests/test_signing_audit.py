@@ -4,8 +4,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from slas.signing.audit import audit_append, audit_verify
-from slas.signing.models import AuditEntry, AuditHead
+from slas.audit.chain import audit_append, audit_verify
+from slas.audit.models import AuditEntry, AuditHead
 from slas.tests.signing_factories import AgreementFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def test_an_edited_entry_breaks_the_chain_at_that_entry(chain):
 
 
 def test_an_edited_entry_with_a_recomputed_hash_breaks_the_next_link(chain):
-    from slas.signing.audit import _entry_hash
+    from slas.audit.chain import _entry_hash
 
     entry = AuditEntry.objects.get(agreement=chain, seq=2)
     entry.actor_name = "Mallory Moss"

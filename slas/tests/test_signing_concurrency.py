@@ -5,9 +5,10 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from slas.audit.chain import audit_verify
+from slas.audit.models import AuditEntry
 from slas.models import Version, VersionStatus
-from slas.signing.audit import audit_verify
-from slas.signing.models import AuditEntry, Signature
+from slas.signing.models import Signature
 from slas.signing.rounds import SigningError
 from slas.signing.services import version_send_for_signature
 from slas.tests.signing_factories import marketing_sales
@@ -80,7 +81,7 @@ def test_a_double_submitted_signature_is_stored_once(cast):
 
 
 def test_concurrent_audit_appends_keep_the_chain_linear(cast):
-    from slas.signing.audit import audit_append
+    from slas.audit.chain import audit_append
     from slas.tests.signing_factories import AgreementFactory
 
     agreement = AgreementFactory(parties=[cast.marketing])

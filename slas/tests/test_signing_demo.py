@@ -3,9 +3,10 @@
 import pytest
 
 from slas import demo
+from slas.audit.chain import audit_verify
+from slas.audit.models import AuditEntry
 from slas.models import Agreement, VersionStatus
-from slas.signing.audit import audit_verify
-from slas.signing.models import AuditEntry, Signature
+from slas.signing.models import Signature
 from slas.signing.seal import signing_round_seal, version_content_hash
 from slas.signing.selectors import certificate_for
 

@@ -7,9 +7,10 @@ import time_machine
 from django.conf import settings
 
 from portal.models import Notification
+from slas.audit.models import AuditEntry
 from slas.models import VersionStatus
 from slas.signing.jobs import signing_reminders_send, signing_requests_expire
-from slas.signing.models import AuditEntry, RoundStatus, SigningOrder
+from slas.signing.models import RoundStatus, SigningOrder
 from slas.signing.tasks import versions_lifecycle_run
 from slas.tests.signing_factories import local_midnight, marketing_sales
 from slas.tests.test_signing_services import sign

@@ -9,11 +9,12 @@ from django.utils import timezone
 
 from portal.demo import DEMO_PASSWORD
 from portal.models import Notification
+from slas.audit.chain import audit_verify
+from slas.audit.models import AuditEntry
 from slas.models import Version, VersionStatus
 from slas.signing.activation import version_end_instant
-from slas.signing.audit import audit_verify
 from slas.signing.jobs import versions_activate_due, versions_expire_due
-from slas.signing.models import AuditEntry, RoundStatus, Signature, SigningOrder
+from slas.signing.models import RoundStatus, Signature, SigningOrder
 from slas.signing.rounds import SigningError
 from slas.signing.seal import version_content_hash
 from slas.signing.services import (

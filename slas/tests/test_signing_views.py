@@ -8,10 +8,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from portal.demo import DEMO_PASSWORD
+from slas.audit.chain import audit_verify
+from slas.audit.models import AuditEntry
 from slas.models import VersionStatus
 from slas.signing import home as signing_home
-from slas.signing.audit import audit_verify
-from slas.signing.models import AuditEntry, SigningOrder
+from slas.signing.models import SigningOrder
 from slas.signing.seal import version_export_bytes
 from slas.signing.services import version_send_for_signature
 from slas.tests.signing_factories import marketing_sales
@@ -303,7 +304,7 @@ class TestAuditPage:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
-        from slas.signing.audit import audit_append
+        from slas.audit.chain import audit_append
 
         cast, agreement, v3 = signed
         client.force_login(cast.erin)

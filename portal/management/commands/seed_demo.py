@@ -1,8 +1,8 @@
 """Build (or rebuild) the demo company. Running it twice gives the same result.
 
 The seed steps run in the order of `SEED_STEPS`, each a module with `seed(stdout=...)`;
-later ones build on earlier ones (people, agreements, then signatures, then leads, then
-reviews). A new area adds its step here.
+later ones build on earlier ones (people, agreements with their signatures, then leads,
+then reviews). A new area adds its step here.
 """
 
 import importlib
@@ -14,7 +14,6 @@ from portal.demo import DEMO_PASSWORD, PEOPLE
 SEED_STEPS = (
     "portal.demo",
     "slas.demo",
-    "slas.signing.demo",
     "leads.demo",
     "leads.reviews.demo",
 )

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from slas.audit.chain import audit_verify
 from slas.models import Agreement
-from slas.signing.audit import audit_verify
 
 
 class Command(BaseCommand):

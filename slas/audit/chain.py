@@ -13,9 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from slas.audit.models import AuditEntry, AuditHead
 from slas.canonical import canonical_json, content_hash
 from slas.models import Agreement, Version
-from slas.signing.models import AuditEntry, AuditHead
 
 GENESIS_HASH = "0" * 64
 

@@ -1,0 +1,1 @@
+"""The audit chain of an agreement: an append-only, hash-linked list of entries (drafting, signing, lifecycle), its head, and its verification. Below both drafting (slas.services) and signing (slas.signing), which append to it."""
