@@ -25,7 +25,7 @@ class LeadsConfig(AppConfig):
     def ready(self):
         from leads.reviews.sweep import action_items_sweep
         from leads.sweep import lead_clocks_sweep
-        from portal.sweep import sweep_register
+        from portal.schedule import sweep_register
         from slas.signals import version_in_force_changed
 
         sweep_register("leads", lead_clocks_sweep)

@@ -8,6 +8,7 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.api import schema  # noqa: F401  (registers the OpenAPI auth extension)
-        from portal.sweep import pending_emails_requeue, sweep_register
+        from portal.schedule import sweep_register
+        from portal.sweep import pending_emails_requeue
 
         sweep_register("emails", pending_emails_requeue)

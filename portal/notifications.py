@@ -18,15 +18,12 @@ agreement (signing: activated, superseded, declined, withdrawn, expired).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -34,12 +31,12 @@ from django.utils.translation import gettext_noop
 
 from portal.models import (
     EmailDelivery,
-    EmailDigest,
     Membership,
     Notification,
     NotificationPreference,
     Role,
 )
+from portal.tasks import notification_email_send
 from portal.text import Text
 
 logger = logging.getLogger(__name__)
@@ -280,8 +277,6 @@ def notification_create(
 
 def notification_email_enqueue(notification_id: int) -> None:
     """Hand the email to the broker. If it is down, the sweep enqueues it again later."""
-    from portal.tasks import notification_email_send
-
     try:
         notification_email_send.delay(notification_id)
     except Exception:  # the broker is unreachable: the row stays pending, nothing is lost
@@ -349,75 +344,3 @@ def version_parties_notify(
         if notification is not None:
             created.append(notification)
     return created
-
-
-# Email text ----------------------------------------------------------------------------
-
-
-def absolute_url(path: str) -> str:
-    if not path:
-        return ""
-    return urljoin(settings.PORTAL_BASE_URL.rstrip("/") + "/", path.lstrip("/"))
-
-
-def email_text(notification: Notification) -> str:
-    """Plain text: the title, the reason, the body, and an absolute link."""
-    parts = [notification.title_text]
-    if notification.body_text:
-        parts.append(notification.body_text)
-    if notification.reason_text:
-        parts.append(str(_("Why you get this: %(reason)s") % {"reason": notification.reason_text}))
-    if notification.url:
-        parts.append(absolute_url(notification.url))
-    return "\n\n".join(parts)
-
-
-def _digest_pending(user_id: int):
-    return Notification.objects.filter(
-        recipient_id=user_id,
-        email_delivery=EmailDelivery.DIGEST,
-        emailed_at__isnull=True,
-    )
-
-
-def digest_recipients() -> list[int]:
-    """Ids of the people with notifications waiting for their digest."""
-    return list(
-        Notification.objects.filter(email_delivery=EmailDelivery.DIGEST, emailed_at__isnull=True)
-        .order_by("recipient_id")
-        .values_list("recipient_id", flat=True)
-        .distinct()
-    )
-
-
-def digest_send(*, user_id: int, day: str | dt.date) -> bool:
-    """Send the person's digest of `day` once: True if this call sent it.
-
-    The EmailDigest row (unique per person and day) is locked while the email goes out
-    and marked sent in the same transaction, like single emails (see portal.tasks).
-    """
-    if isinstance(day, str):
-        day = dt.date.fromisoformat(day)
-    EmailDigest.objects.get_or_create(recipient_id=user_id, day=day)
-    with transaction.atomic():
-        digest = (
-            EmailDigest.objects.select_for_update(skip_locked=True)
-            .select_related("recipient")
-            .filter(recipient_id=user_id, day=day, sent_at__isnull=True)
-            .first()
-        )
-        if digest is None:
-            return False
-        items = list(_digest_pending(user_id).order_by("created_at", "id"))
-        if not items or not digest.recipient.email:
-            return False
-        subject = _("Your SLA portal digest: %(count)s notifications") % {"count": len(items)}
-        body = "\n\n---\n\n".join(email_text(item) for item in items)
-        send_mail(str(subject), body, settings.DEFAULT_FROM_EMAIL, [digest.recipient.email])
-        now = timezone.now()
-        Notification.objects.filter(pk__in=[item.pk for item in items]).update(
-            emailed_at=now, digest=digest
-        )
-        digest.sent_at = now
-        digest.save(update_fields=["sent_at"])
-    return True

@@ -1,10 +1,6 @@
-"""What is due, computed from the database: the sweeps the scheduler runs.
-
-Each app owns its sweeps and registers them here by part name in its `AppConfig.ready`
-(`sweep_register`): lead clocks (leads.sweep), action items (leads.reviews.sweep),
-agreement dates and version expiry (slas.sweep), the monthly report (reports.sweep). The
-portal's own part requeues emails that never reached the broker. The periodic tasks
-(portal.tasks) run parts by name, so the schedule does not change when a sweep moves.
+"""What the sweeps share: a batch of notifications written once each, the managers of
+teams, names and durations as notification texts; and the portal's own sweep, which
+requeues emails that never reached the broker. The registry of sweeps is portal.schedule.
 
 Each sweep looks at the facts as of `now` and writes every notification that is due and
 not yet written. Because "due" is recomputed every time from the database and every
@@ -16,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from django.db.models import Q
 from django.utils.translation import gettext_noop
@@ -29,23 +25,6 @@ from portal.text import Text
 LOOKBACK = dt.timedelta(days=30)
 EMAIL_RETRY_GRACE = dt.timedelta(minutes=2)
 EMAIL_LOST_AFTER = dt.timedelta(minutes=65)  # longer than the task's longest backoff
-
-#: Every part the scheduler runs, in the order a whole sweep runs them.
-ALL_PARTS = ("leads", "emails", "reminders", "expiry", "monthly", "actions")
-
-Sweep = Callable[..., int]
-_SWEEPS: dict[str, Sweep] = {}
-
-
-def sweep_register(part: str, sweep: Sweep) -> None:
-    """Register an app's sweep under one of ALL_PARTS (from its AppConfig.ready)."""
-    if part not in ALL_PARTS:
-        raise ValueError(f"unknown sweep part {part!r}")
-    _SWEEPS[part] = sweep
-
-
-def sweep_all(*, now: dt.datetime, parts: Iterable[str] = ALL_PARTS) -> dict[str, int]:
-    return {part: _SWEEPS[part](now=now) for part in parts}
 
 
 class NotificationBatch:

@@ -15,8 +15,9 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from portal import schedule
+from portal.emails import digest_recipients, digest_send, email_text
 from portal.models import EmailDelivery, Notification
-from portal.notifications import email_text
 
 logger = logging.getLogger(__name__)
 
@@ -67,47 +68,35 @@ def notification_email_send(self, notification_id: int) -> bool:
 @shared_task(**RELIABLE)
 def notifications_sweep() -> dict[str, int]:
     """Every minute: lead clocks (at risk, breached, escalation), and unsent emails."""
-    from portal import sweep
-
-    return sweep.sweep_all(now=timezone.now(), parts=("leads", "emails"))
+    return schedule.sweep_all(now=timezone.now(), parts=("leads", "emails"))
 
 
 @shared_task(**RELIABLE)
 def agreement_reminders_sweep() -> dict[str, int]:
     """Review due and end date approaching (30, 7 and 1 days before)."""
-    from portal import sweep
-
-    return sweep.sweep_all(now=timezone.now(), parts=("reminders",))
+    return schedule.sweep_all(now=timezone.now(), parts=("reminders",))
 
 
 @shared_task(**RELIABLE)
 def version_expiry_sweep() -> dict[str, int]:
-    from portal import sweep
-
-    return sweep.sweep_all(now=timezone.now(), parts=("expiry",))
+    return schedule.sweep_all(now=timezone.now(), parts=("expiry",))
 
 
 @shared_task(**RELIABLE)
 def monthly_report_sweep() -> dict[str, int]:
     """On the first business day of the month (each version's calendar)."""
-    from portal import sweep
-
-    return sweep.sweep_all(now=timezone.now(), parts=("monthly",))
+    return schedule.sweep_all(now=timezone.now(), parts=("monthly",))
 
 
 @shared_task(**RELIABLE)
 def action_items_overdue_sweep() -> dict[str, int]:
     """Hourly: review-session action items past their due date (once per item and due date)."""
-    from portal import sweep
-
-    return sweep.sweep_all(now=timezone.now(), parts=("actions",))
+    return schedule.sweep_all(now=timezone.now(), parts=("actions",))
 
 
 @shared_task(**RELIABLE)
 def notification_digests_send() -> int:
     """Once a day (from NOTIFICATION_DIGEST_HOUR): one digest email per person."""
-    from portal.notifications import digest_recipients
-
     now = timezone.now()
     if timezone.localtime(now).hour < settings.NOTIFICATION_DIGEST_HOUR:
         return 0
@@ -119,8 +108,6 @@ def notification_digests_send() -> int:
 
 @shared_task(bind=True, max_retries=8, **RELIABLE)
 def digest_send_one(self, user_id: int, day: str) -> bool:
-    from portal.notifications import digest_send
-
     try:
         return digest_send(user_id=user_id, day=day)
     except Exception as exc:

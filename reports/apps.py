@@ -21,7 +21,7 @@ class ReportsConfig(AppConfig):
 
     def ready(self):
         from leads.signals import cycles_changed
-        from portal.sweep import sweep_register
+        from portal.schedule import sweep_register
         from reports.sweep import monthly_report_sweep
 
         sweep_register("monthly", monthly_report_sweep)

@@ -8,10 +8,7 @@ from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext_noop
 
-from portal.notifications import (
-    PARTY_MEMBER,
-    party_members,
-)
+from portal.notifications import PARTY_MEMBER, party_members
 from portal.sweep import NotificationBatch
 from portal.text import Text
 from slas.calendars import version_calendar

@@ -17,7 +17,7 @@ class SlasConfig(AppConfig):
             importlib.import_module(name)
 
     def ready(self):
-        from portal.sweep import sweep_register
+        from portal.schedule import sweep_register
         from slas.sweep import agreement_dates_sweep, version_expiry_sweep
 
         sweep_register("reminders", agreement_dates_sweep)

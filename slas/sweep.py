@@ -8,9 +8,7 @@ from zoneinfo import ZoneInfo
 from django.utils import formats
 from django.utils.translation import gettext_noop
 
-from portal.notifications import (
-    party_members,
-)
+from portal.notifications import party_members
 from portal.sweep import LOOKBACK, NotificationBatch
 from portal.text import Text
 

@@ -259,23 +259,23 @@ def test_an_expired_version_is_announced_once_per_person(cast, django_capture_on
 
 
 def test_celery_beat_runs_every_part_of_the_sweep():
-    from portal import sweep, tasks
+    from portal import schedule, tasks
 
     # given every scheduled portal task, with the sweep recorded instead of run
     ran: set[str] = set()
 
-    def record(*, now, parts=sweep.ALL_PARTS):
+    def record(*, now, parts=schedule.ALL_PARTS):
         ran.update(parts)
         return {}
 
-    with mock.patch.object(sweep, "sweep_all", side_effect=record):
+    with mock.patch.object(schedule, "sweep_all", side_effect=record):
         for entry in settings.CELERY_BEAT_SCHEDULE.values():
             module, _, name = entry["task"].rpartition(".")
             if module == "portal.tasks":
                 getattr(tasks, name)()
     # then each part of the sweep is run by one of them, overdue action items included
     assert "actions" in ran
-    assert set(sweep.ALL_PARTS) <= ran
+    assert set(schedule.ALL_PARTS) <= ran
 
 
 # The demo --------------------------------------------------------------------------------

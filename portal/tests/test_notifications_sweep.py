@@ -7,7 +7,7 @@ import time_machine
 
 from leads.sweep import lead_clocks_sweep
 from portal.models import Notification
-from portal.sweep import sweep_all
+from portal.schedule import sweep_all
 from portal.tests.leadclocks import active_agreement, contact, handed_lead
 from reports.sweep import monthly_report_sweep
 from slas.sweep import agreement_dates_sweep, version_expiry_sweep

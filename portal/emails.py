@@ -1,0 +1,89 @@
+"""Notification emails: the text of one notification's email, and the daily digest (who gets one, and sending it, marked sent in the same transaction as single emails are). The Celery tasks (portal.tasks) send them; the writer (portal.notifications) enqueues."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import (
+    EmailDelivery,
+    EmailDigest,
+    Notification,
+)
+
+# Email text ----------------------------------------------------------------------------
+
+
+def absolute_url(path: str) -> str:
+    if not path:
+        return ""
+    return urljoin(settings.PORTAL_BASE_URL.rstrip("/") + "/", path.lstrip("/"))
+
+
+def email_text(notification: Notification) -> str:
+    """Plain text: the title, the reason, the body, and an absolute link."""
+    parts = [notification.title_text]
+    if notification.body_text:
+        parts.append(notification.body_text)
+    if notification.reason_text:
+        parts.append(str(_("Why you get this: %(reason)s") % {"reason": notification.reason_text}))
+    if notification.url:
+        parts.append(absolute_url(notification.url))
+    return "\n\n".join(parts)
+
+
+def _digest_pending(user_id: int):
+    return Notification.objects.filter(
+        recipient_id=user_id,
+        email_delivery=EmailDelivery.DIGEST,
+        emailed_at__isnull=True,
+    )
+
+
+def digest_recipients() -> list[int]:
+    """Ids of the people with notifications waiting for their digest."""
+    return list(
+        Notification.objects.filter(email_delivery=EmailDelivery.DIGEST, emailed_at__isnull=True)
+        .order_by("recipient_id")
+        .values_list("recipient_id", flat=True)
+        .distinct()
+    )
+
+
+def digest_send(*, user_id: int, day: str | dt.date) -> bool:
+    """Send the person's digest of `day` once: True if this call sent it.
+
+    The EmailDigest row (unique per person and day) is locked while the email goes out
+    and marked sent in the same transaction, like single emails (see portal.tasks).
+    """
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day)
+    EmailDigest.objects.get_or_create(recipient_id=user_id, day=day)
+    with transaction.atomic():
+        digest = (
+            EmailDigest.objects.select_for_update(skip_locked=True)
+            .select_related("recipient")
+            .filter(recipient_id=user_id, day=day, sent_at__isnull=True)
+            .first()
+        )
+        if digest is None:
+            return False
+        items = list(_digest_pending(user_id).order_by("created_at", "id"))
+        if not items or not digest.recipient.email:
+            return False
+        subject = _("Your SLA portal digest: %(count)s notifications") % {"count": len(items)}
+        body = "\n\n---\n\n".join(email_text(item) for item in items)
+        send_mail(str(subject), body, settings.DEFAULT_FROM_EMAIL, [digest.recipient.email])
+        now = timezone.now()
+        Notification.objects.filter(pk__in=[item.pk for item in items]).update(
+            emailed_at=now, digest=digest
+        )
+        digest.sent_at = now
+        digest.save(update_fields=["sent_at"])
+    return True
