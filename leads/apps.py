@@ -1,3 +1,11 @@
+"""The app's configuration: area models loaded with the app's, and in `ready()` its sweeps
+registered and its signal receivers connected.
+
+Imports inside functions here are deliberate: Django imports this module before any model
+is loaded, so whatever needs models is imported in `ready()` or in a receiver, as the
+Django documentation asks (AppConfig.ready).
+"""
+
 import importlib
 
 from django.apps import AppConfig
@@ -5,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _version_in_force_changed(sender, agreement_id, since, **kwargs):
-    from leads.cycle_rows import cycles_regovern  # models are not ready at import time
+    from leads.cycle_rows import cycles_regovern
 
     cycles_regovern(agreement_id=agreement_id, since=since)
 

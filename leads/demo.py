@@ -26,11 +26,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from leads.ingest.formats import ParsedEvent
-from leads.models import Lead
+from leads.ingest.store import IngestContext, lead_events_ingest
+from leads.models import Cycle, Lead, LeadEvent
 from leads.signals import cycles_changed
 from portal.models import Team
 from slas.clock import business_seconds
+from slas.demo import MARKETING_SALES
 from slas.governing import VersionIndex
+from slas.models import Agreement
 
 SOURCE = "demo"
 LEADS = 3000
@@ -296,8 +299,6 @@ def _live_clock_keys() -> list[str]:
 
 def _open_clocks(now: dt.datetime) -> list[list[ParsedEvent]]:
     """Histories of the live-clock leads: created, handed off and owned, never contacted."""
-    from slas.demo import MARKETING_SALES
-    from slas.models import Agreement
 
     agreement = Agreement.objects.filter(title=MARKETING_SALES).first()
     version = VersionIndex().governing(agreement.pk if agreement else None, now)
@@ -331,8 +332,6 @@ def _open_clocks(now: dt.datetime) -> list[list[ParsedEvent]]:
 def _live_clocks_reset() -> None:
     """Forget the live-clock leads' events (and so their cycles); the leads keep their
     ids, links and notifications, and get a fresh history relative to now."""
-    from leads.models import Cycle, LeadEvent
-
     leads = Lead.objects.filter(source=SOURCE, external_id__in=_live_clock_keys())
     touched = list(Cycle.objects.filter(lead__in=leads).values_list("version_id", "handoff_at"))
     LeadEvent.objects.filter(lead__in=leads).delete()
@@ -340,8 +339,6 @@ def _live_clocks_reset() -> None:
 
 
 def seed(stdout=None) -> None:
-    from leads.ingest.store import IngestContext, lead_events_ingest
-
     marketing = Team.objects.filter(name="Marketing").first()
     sales = Team.objects.filter(name="Sales").first()
     if marketing is None or sales is None:

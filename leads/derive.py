@@ -21,6 +21,8 @@ from leads.lifecycle import EventIn, derive_state
 from leads.models import AssignmentCursor, Lead, LeadEvent
 from leads.scoring import LEAD_FIELDS, Rule, Score, score
 from portal.models import Membership, Role, Team
+from portal.notifications import notification_create
+from portal.text import Text
 from slas.governing import VersionIndex
 from slas.models import Agreement, NurtureTrack, ReasonCode, ScoringRule, Version
 
@@ -313,8 +315,6 @@ def _round_robin(leads: list[Lead]) -> list[tuple[Lead, int]]:
 
 
 def _notify_assigned(lead: Lead, user_id: int, handoff_event_id: int) -> None:
-    from portal.notifications import notification_create
-    from portal.text import Text
 
     user = get_user_model().objects.filter(pk=user_id).first()
     if user is None:

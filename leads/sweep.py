@@ -19,6 +19,7 @@ import datetime as dt
 from django.db.models import Q
 from django.utils.translation import gettext_noop
 
+from leads.models import Cycle
 from portal.sweep import LOOKBACK, NotificationBatch, hours_text, managers_by_team, person_name
 from portal.text import Text
 from slas.calendars import version_calendar
@@ -29,8 +30,6 @@ from slas.clock import AT_RISK_SHARE, business_seconds
 
 def lead_clocks_sweep(*, now: dt.datetime) -> int:
     """At risk, breached and escalation notifications for every open first-contact clock."""
-    from leads.models import Cycle
-
     cycles = list(
         Cycle.objects.filter(
             clock_stop_at__isnull=True,

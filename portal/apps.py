@@ -1,3 +1,11 @@
+"""The app's configuration: area models loaded with the app's, and in `ready()` its sweeps
+registered and its signal receivers connected.
+
+Imports inside functions here are deliberate: Django imports this module before any model
+is loaded, so whatever needs models is imported in `ready()` or in a receiver, as the
+Django documentation asks (AppConfig.ready).
+"""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

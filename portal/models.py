@@ -5,6 +5,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from portal.text import Text
+
 
 class TeamFunction(models.TextChoices):
     MARKETING = "marketing", _("Marketing")
@@ -125,8 +127,6 @@ class Notification(models.Model):
         return self.title
 
     def _in_reader_language(self, part: str, stored: str) -> str:
-        from portal.text import Text
-
         spec = (self.message or {}).get(part)
         return str(Text.from_spec(spec)) if spec else stored
 

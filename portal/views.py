@@ -20,6 +20,7 @@ from portal.notifications import (
     notification_preferences_update,
     preferences_for,
 )
+from portal.notifications import notifications_mark_all_read as mark_all_read
 
 
 class LoginView(auth_views.LoginView):
@@ -135,8 +136,6 @@ def notification_read(request, pk: int):
 @login_required
 @require_POST
 def notifications_mark_all_read(request):
-    from portal.notifications import notifications_mark_all_read as mark_all_read
-
     mark_all_read(user=request.user)
     messages.success(request, _("All notifications are marked as read."))
     return redirect("notifications")

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 
 from django.db.models import F, Q
 
+from reports.models import ComplianceResult, FactsRevision
+
 
 def facts_revision_bump(version_ids: Iterable[int]) -> None:
     """Count one more change of the facts behind these versions' stored results. Call
@@ -14,8 +16,6 @@ def facts_revision_bump(version_ids: Iterable[int]) -> None:
     holds the revision rows' locks until commit, so a reader storing results from the
     old facts either sees the new revision (and stores nothing) or stores first and
     has its rows dropped (see reports.models)."""
-    from reports.models import FactsRevision
-
     ids = sorted({version_id for version_id in version_ids if version_id is not None})
     if not ids:
         return
@@ -31,8 +31,6 @@ def results_invalidate(touched: Iterable[tuple[int | None, dt.datetime]]) -> Non
     handoff onwards: a cycle counts in the period of its handoff, or (conversion
     rates) of a later stage entry, never earlier. Bumps the versions' facts revision
     first."""
-    from reports.models import ComplianceResult
-
     earliest: dict[int, dt.datetime] = {}
     for version_id, handoff_at in touched:
         if version_id is not None and (

@@ -29,10 +29,12 @@ from leads.models import Cycle
 from leads.reviews.models import Feedback
 from reports.engine import KINDS, CommitmentSpec, MetricResult, evaluate
 from reports.models import ComplianceResult, FactsRevision
+from reports.services import results_store
 from slas.calendars import version_calendar
 from slas.clock import BusinessCalendar
 from slas.models import Commitment, Holiday, ReasonCode, Version
 from slas.periods import Period, period_containing, periods_between
+from slas.selectors import agreement_list_for as agreements
 
 # Bump when the engine's meaning changes, so stored results are recomputed.
 ENGINE_REVISION = "1"
@@ -386,8 +388,6 @@ def results_for(
     facts revisions of the versions to recompute are read before their cycles, and a
     recomputed row is stored only if its version's revision has not moved since
     (reports.services.results_store)."""
-    from reports.services import results_store
-
     stored = {
         (row.commitment_id, row.period_start): row
         for row in ComplianceResult.objects.filter(version_id__in=list(contexts))
@@ -530,8 +530,6 @@ def version_compliance(version: Version, *, now: dt.datetime | None = None) -> V
 
 def agreement_list_for(user):
     """Visible agreements with their versions (newest first): two queries."""
-    from slas.selectors import agreement_list_for as agreements
-
     return agreements(user)
 
 

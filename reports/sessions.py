@@ -14,7 +14,7 @@ from leads.reviews.models import (
 )
 from reports import presenters
 from reports.engine import CommitmentSpec
-from reports.selectors import BUCKETS
+from reports.selectors import BUCKETS, compliance_for_versions
 from slas.models import Version
 
 
@@ -65,8 +65,6 @@ def session_headline(session: ReviewSession, *, now: dt.datetime | None = None) 
     actual, target and status from reports.selectors.compliance_for_versions (stored
     results; a fixed number of queries whatever the data size), grouped by owner team.
     """
-    from reports.selectors import compliance_for_versions
-
     versions = list(
         Version.objects.filter(
             agreement_id=session.agreement_id,

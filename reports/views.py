@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leads.cycles import clock_business_seconds
 from portal import charts, permissions
 from reports import exports, presenters, selectors
 from reports.engine import COUNT_KINDS
@@ -210,7 +211,6 @@ def _detail(kind: str, bucket: str, cycle, breakdown, reasons, feedback) -> str:
         if cycle.handoff_event_id in breakdown.result.time_left:
             left = breakdown.result.time_left[cycle.handoff_event_id]
             return _("%(left)s of business time left") % {"left": presenters.format_duration(left)}
-        from leads.cycles import clock_business_seconds
 
         used = clock_business_seconds(
             selectors.facts_from_row({f: getattr(cycle, f) for f in selectors.CYCLE_FIELDS}),

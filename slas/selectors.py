@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from portal import permissions
+from portal.models import Team
 from slas import funnel
 from slas.history import Source, split_reason
 from slas.models import (
@@ -701,8 +702,6 @@ def _group(changes: list[HistoryChange]) -> list[HistoryEntry]:
 
 
 def _history_rows(agreement_id: int, version_ids: set[int] | None = None, since=None):
-    from portal.models import Team
-
     version_rows = Version.history.filter(agreement_id=agreement_id)
     if version_ids is not None:
         version_rows = version_rows.filter(id__in=version_ids)

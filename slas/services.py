@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from portal import permissions
 from portal.models import Team, TeamFunction
+from slas.audit.chain import audit_append
 from slas.exceptions import EditConflict, VersionLocked
 from slas.history import Source, change_reason, stamp, unstamp
 from slas.models import (
@@ -34,6 +35,7 @@ from slas.models import (
     VersionPart,
     VersionStatus,
 )
+from slas.selectors import version_changes_since
 
 #: Definitions every new agreement starts with (edited freely in the draft).
 DEFAULT_TERMS = [
@@ -174,8 +176,6 @@ def agreement_create(
 
 def _audit(agreement, action: str, *, actor, version=None, data=None) -> None:
     """Append to the agreement's hash-chained audit log (after the version row locks)."""
-    from slas.audit.chain import audit_append
-
     audit_append(agreement=agreement, action=action, actor=actor, version=version, data=data)
 
 
@@ -288,8 +288,6 @@ def version_edit(
     if locked.status != VersionStatus.DRAFT:
         raise VersionLocked(locked)
     if expected_revision is not None and int(expected_revision) != locked.edit_revision:
-        from slas.selectors import version_changes_since
-
         raise EditConflict(
             version=locked,
             expected_revision=int(expected_revision),

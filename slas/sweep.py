@@ -11,6 +11,7 @@ from django.utils.translation import gettext_noop
 from portal.notifications import party_members
 from portal.sweep import LOOKBACK, NotificationBatch
 from portal.text import Text
+from slas.models import Version, VersionStatus
 
 DATE_STEPS = (30, 7, 1)
 
@@ -19,8 +20,6 @@ DATE_STEPS = (30, 7, 1)
 
 
 def active_versions():
-    from slas.models import Version, VersionStatus
-
     return (
         Version.objects.filter(status=VersionStatus.ACTIVE, in_force_from__isnull=False)
         .select_related("agreement")
@@ -83,8 +82,6 @@ def agreement_dates_sweep(*, now: dt.datetime) -> int:
 
 def version_expiry_sweep(*, now: dt.datetime) -> int:
     """A version whose end date has come (within LOOKBACK) is announced as expired."""
-    from slas.models import Version, VersionStatus
-
     versions = list(
         Version.objects.filter(
             status__in=[VersionStatus.ACTIVE, VersionStatus.EXPIRED],

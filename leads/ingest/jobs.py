@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from leads.derive import IngestContext
 from leads.ingest.importers import ImportSummary, IssueReport, events_import
+from leads.ingest.models import ImportJob, ImportStatus
 
 
 def import_job_run(*, job_id: int) -> bool:
@@ -18,8 +19,6 @@ def import_job_run(*, job_id: int) -> bool:
 
     from django.core.files import File
     from django.utils import timezone
-
-    from leads.ingest.models import ImportJob, ImportStatus
 
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
         status=ImportStatus.RUNNING, started_at=timezone.now()

@@ -27,6 +27,7 @@ from leads.reviews.models import (
     SessionAttendee,
 )
 from portal import permissions
+from portal.models import Membership, Role
 from slas.models import Agreement, ReasonCode
 from slas.periods import Period, period_containing
 
@@ -53,8 +54,6 @@ def feedback_for_lead(lead: Lead) -> QuerySet[Feedback]:
 
 def party_people(team_ids: Iterable[int]) -> QuerySet:
     """Reps and managers of the given teams: who may be invited, own an action, be picked."""
-    from portal.models import Membership, Role
-
     ids = Membership.objects.filter(
         team_id__in=list(team_ids), role__in=[Role.REP, Role.MANAGER]
     ).values("user_id")

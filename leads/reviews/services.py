@@ -29,6 +29,7 @@ from leads.reviews.models import (
     SessionAttendee,
     SessionStatus,
 )
+from leads.reviews.selectors import review_candidates
 from portal import permissions
 from portal.models import Membership, Role
 from portal.notifications import notification_create
@@ -360,8 +361,6 @@ def review_session_pick_leads(
     seed: int | None = None,
 ) -> int:
     """Add the leads matching the filters (a random sample of N if given); returns how many were new."""
-    from leads.reviews.selectors import review_candidates
-
     _require_manage(user, session)
     candidates = review_candidates(
         session=session, kind=kind, lead_source=lead_source, owner_id=owner_id

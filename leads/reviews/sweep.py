@@ -7,14 +7,13 @@ import datetime as dt
 from django.utils import formats
 from django.utils.translation import gettext_noop
 
+from leads.reviews.selectors import action_items_overdue
 from portal.sweep import NotificationBatch
 from portal.text import Text
 
 
 def action_items_sweep(*, now: dt.datetime) -> int:
     """Review-session action items past their due date: tell the owner once per due date."""
-    from leads.reviews.selectors import action_items_overdue
-
     batch = NotificationBatch()
     for item in action_items_overdue(now):
         due = formats.date_format(item.due_date, "SHORT_DATE_FORMAT")

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_noop
 from portal import permissions
 from portal.notifications import SIGNATORY, notification_create, version_parties_notify
 from portal.text import Text
+from slas.history import Source, change_reason, stamp, unstamp
 from slas.models import Version, VersionStatus
 from slas.signing.models import (
     RequestStatus,
@@ -125,8 +126,6 @@ def _require_open_round(version: Version) -> SigningRound:
 
 def _lifecycle_save(version: Version, fields: list[str], *, actor, what: str) -> None:
     """A lifecycle-only save whose history row says who (None: the scheduler) and why."""
-    from slas.history import Source, change_reason, stamp, unstamp
-
     stamp(version, user=actor, reason=change_reason(Source.SIGNING, what))
     try:
         version.save(update_fields=fields)

@@ -20,7 +20,7 @@ from portal import permissions
 from portal.forms import client_address
 from portal.models import Team
 from portal.pdf import Heading, KeyValues, Paragraph, Spacer, Table, build_pdf
-from slas.models import Agreement, Version, VersionStatus
+from slas.models import CHANNELS, WEEKDAYS, Agreement, Version, VersionStatus
 from slas.signing import selectors as signing_selectors
 from slas.signing.forms import DeclineForm, SendForm, SignForm, VerifyForm, WithdrawForm
 from slas.signing.models import SigningOrder
@@ -324,8 +324,6 @@ def _cell(value) -> str:
 
 def _readable(field, value, team_names: dict[int, str]) -> str:
     """A sealed JSON value as a reader expects it: names, labels, weekdays, not codes."""
-    from slas.models import CHANNELS, WEEKDAYS
-
     if value is None or value == "" or value == []:
         return "—"
     if field is None:
