@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 
 from leads.ingest.formats import looks_like_formula, neutralise
 from portal import pdf
+from reports.monthly import MonthlyReport
 from reports.presenters import (
     commitment_title,
     format_actual,
@@ -28,7 +29,7 @@ from reports.presenters import (
     status_label,
     volume_bars,
 )
-from reports.selectors import MonthlyReport, VersionCompliance
+from reports.selectors import VersionCompliance
 
 
 def version_compliance_json(comp: VersionCompliance) -> dict:

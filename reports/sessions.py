@@ -14,7 +14,8 @@ from leads.reviews.models import (
 )
 from reports import presenters
 from reports.engine import CommitmentSpec
-from reports.selectors import BUCKETS, compliance_for_versions
+from reports.selectors import compliance_for_versions
+from reports.specs import BUCKETS
 from slas.models import Version
 
 

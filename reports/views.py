@@ -19,7 +19,9 @@ from django.utils.translation import gettext as _
 
 from leads.cycles import clock_business_seconds
 from portal import charts, permissions
-from reports import exports, presenters, selectors
+from reports import exports, presenters, selectors, specs
+from reports import monthly as monthly_module
+from reports import whatif as whatif_module
 from reports.engine import COUNT_KINDS
 from slas.periods import Period, periods_between
 
@@ -43,7 +45,7 @@ def _cell(version, line, result):
     if result is None:
         return None
     kind = line.spec.kind
-    bucket = selectors.BUCKETS[kind][0]
+    bucket = specs.BUCKETS[kind][0]
     return {
         "result": result,
         "status_label": presenters.status_label(result.status),
@@ -213,7 +215,7 @@ def _detail(kind: str, bucket: str, cycle, breakdown, reasons, feedback) -> str:
             return _("%(left)s of business time left") % {"left": presenters.format_duration(left)}
 
         used = clock_business_seconds(
-            selectors.facts_from_row({f: getattr(cycle, f) for f in selectors.CYCLE_FIELDS}),
+            specs.facts_from_row({f: getattr(cycle, f) for f in specs.CYCLE_FIELDS}),
             calendar,
             breakdown.now,
         )
@@ -273,7 +275,7 @@ def breakdown(request, pk: int, commitment_pk: int, label: str):
     if data is None:
         raise Http404
     kind = data.spec.kind
-    buckets = selectors.BUCKETS[kind]
+    buckets = specs.BUCKETS[kind]
     bucket = request.GET.get("list")
     if bucket not in buckets:
         bucket = buckets[0]
@@ -335,7 +337,11 @@ def ungoverned(request, pk: int):
     return render(
         request,
         "reports/ungoverned.html",
-        {"agreement": agreement, "page": page, "tz": selectors.agreement_timezone(agreement.pk)},
+        {
+            "agreement": agreement,
+            "page": page,
+            "tz": monthly_module.agreement_timezone(agreement.pk),
+        },
     )
 
 
@@ -412,7 +418,7 @@ def whatif(request, pk: int):
         return render(request, "reports/whatif.html", {"version": version, "periods": []})
     label = request.GET.get("period")
     period = next((p for p in periods if p.label == label), periods[0])
-    data = selectors.whatif(version, period, now=now)
+    data = whatif_module.whatif(version, period, now=now)
     lines = []
     for line in data.lines:
         kind = line.spec.kind
@@ -457,7 +463,7 @@ def whatif(request, pk: int):
 
 def _months(agreement, now) -> list[Period]:
     """Months (latest first) of the last two years, in the agreement's time zone."""
-    tz = selectors.agreement_timezone(agreement.pk)
+    tz = monthly_module.agreement_timezone(agreement.pk)
     start = now - dt.timedelta(days=730)
     return list(reversed(periods_between(tz, "month", start, now)))
 
@@ -479,7 +485,7 @@ def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
         raise Http404
     if label is None:
         return redirect("reports:monthly", pk=agreement.pk, label=period.label)
-    report = selectors.monthly_report(agreement, period, now=now)
+    report = monthly_module.monthly_report(agreement, period, now=now)
     filename = f"sla-report-{agreement.pk}-{period.label}"
     if fmt == "csv":
         response = HttpResponse(exports.monthly_csv(report), content_type="text/csv; charset=utf-8")

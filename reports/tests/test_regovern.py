@@ -13,9 +13,10 @@ import time_machine
 
 from leads.cycle_rows import cycles_regovern
 from leads.models import Cycle
-from reports import selectors
+from reports import selectors, specs
 from reports.models import ComplianceResult, FactsRevision
-from reports.selectors import facts_revisions, version_compliance
+from reports.results import facts_revisions
+from reports.selectors import version_compliance
 from reports.services import cycles_rebuild, cycles_verify
 from reports.tests.factories import (
     AgreementFactory,
@@ -224,7 +225,7 @@ def test_an_event_committed_while_results_are_computed_leaves_no_stale_result(ca
     # a finished period never expire)
     agreement, _v1, v2 = two_versions(cast)
     story(lead(agreement, cast), ("mql", local(3, 20, 10)))
-    original = selectors.load_facts
+    original = specs.load_facts
     arrived = []
 
     def load_facts_then_an_event_arrives(qs, **kwargs):
