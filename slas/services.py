@@ -35,7 +35,7 @@ from slas.models import (
     VersionPart,
     VersionStatus,
 )
-from slas.selectors import version_changes_since
+from slas.timeline import version_changes_since
 
 #: Definitions every new agreement starts with (edited freely in the draft).
 DEFAULT_TERMS = [

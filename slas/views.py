@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal import permissions
-from slas import forms, selectors, services
+from slas import compare, forms, selectors, services, timeline
 from slas.exceptions import EditConflict, VersionLocked
 from slas.history import Source
 from slas.markdown_render import render_markdown
@@ -147,7 +147,7 @@ def agreement_compare(request, pk: int):
     comparison = None
     if form.is_bound and form.is_valid():
         old, new = form.cleaned_data["a"], form.cleaned_data["b"]
-        comparison = selectors.version_compare(old, new)
+        comparison = compare.version_compare(old, new)
     elif not form.is_bound:
         versions = list(agreement.versions.order_by("-number")[:2])
         if len(versions) == 2:
@@ -173,7 +173,7 @@ def agreement_history(request, pk: int):
             "agreement": agreement,
             "versions": versions,
             "pairs": pairs,
-            "timeline": selectors.agreement_timeline(agreement),
+            "timeline": timeline.agreement_timeline(agreement),
         },
     )
 
@@ -192,7 +192,7 @@ def version_detail(request, pk: int):
         for section in version.sections.all()
     ]
     commitments = [
-        {"commitment": c, "terms": selectors.commitment_terms(c.kind, c.params)}
+        {"commitment": c, "terms": compare.commitment_terms(c.kind, c.params)}
         for c in version.commitments.all()
     ]
     siblings = list(agreement.versions.order_by("-number"))
@@ -210,7 +210,7 @@ def version_detail(request, pk: int):
             "can_manage": permissions.can_manage_agreement(request.user, agreement),
             "previous": previous,
             "open_draft": next((v for v in siblings if v.status == VersionStatus.DRAFT), None),
-            "working_days_label": selectors.display_value(
+            "working_days_label": compare.display_value(
                 Version, "working_days", version.working_days
             ),
             "channels_label": ", ".join(

@@ -28,7 +28,7 @@ from rest_framework.response import Response
 
 from portal import permissions
 from portal.api.lists import IdFilter, since_until
-from slas import selectors, services
+from slas import compare, selectors, services
 from slas.api import serializers
 from slas.exceptions import EditConflict, VersionLocked
 from slas.history import Source
@@ -229,7 +229,7 @@ class AgreementViewSet(
         versions = {v.pk: v for v in agreement.versions.filter(pk__in=ids)}
         if len({*ids} - set(versions)):
             raise exceptions.NotFound(_("Both versions must belong to this agreement."))
-        comparison = selectors.version_compare(versions[ids[0]], versions[ids[1]])
+        comparison = compare.version_compare(versions[ids[0]], versions[ids[1]])
         return Response(comparison.as_dict())
 
 

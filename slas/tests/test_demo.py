@@ -1,6 +1,6 @@
 import pytest
 
-from slas import demo, selectors
+from slas import compare, demo
 from slas.audit.chain import audit_verify
 from slas.audit.models import AuditEntry
 from slas.history import Source, split_reason
@@ -38,7 +38,7 @@ def test_the_demo_agreements_are_built_once_with_users_and_reasons_on_every_hist
 def test_the_demo_draft_differs_from_the_active_version(cast):
     demo.seed()
     ms = Agreement.objects.get(title=demo.MARKETING_SALES)
-    comparison = selectors.version_compare(ms.versions.get(number=2), ms.versions.get(number=3))
+    comparison = compare.version_compare(ms.versions.get(number=2), ms.versions.get(number=3))
     changed = {c.key for c in comparison.components if c.has_changes}
     assert {"definitions", "handoff", "kpis"} <= changed
 

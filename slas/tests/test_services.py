@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from slas import selectors, services
+from slas import compare, selectors, services, timeline
 from slas.exceptions import EditConflict
 from slas.history import Source, split_reason
 from slas.models import PART_MODELS, Version, VersionStatus
@@ -122,13 +122,13 @@ class TestHistory:
             source=Source.API,
         )
         activate(draft)
-        timeline = selectors.agreement_timeline(draft.agreement)
-        edit = next(e for e in timeline if e.user == cast.carol)
+        entries = timeline.agreement_timeline(draft.agreement)
+        edit = next(e for e in entries if e.user == cast.carol)
         assert edit.source == "API" and "term changed" in edit.reason
         change = edit.items[0].changes[0]
         assert change.label == "Definition" and change.new == "A lead with 60 points."
         assert "<ins>60</ins>" in str(change.redline)
-        assert timeline[-1].is_status_change
+        assert entries[-1].is_status_change
 
     def test_the_timeline_costs_the_same_queries_for_more_history(
         self, cast, draft, django_assert_num_queries
@@ -137,7 +137,7 @@ class TestHistory:
         from django.test.utils import CaptureQueriesContext
 
         with CaptureQueriesContext(connection) as small:
-            selectors.agreement_timeline(draft.agreement)
+            timeline.agreement_timeline(draft.agreement)
         for n in range(5):
             services.version_part_create(
                 actor=cast.alice,
@@ -146,7 +146,7 @@ class TestHistory:
                 data={"term": f"T{n}", "definition": "d"},
             )
         with CaptureQueriesContext(connection) as large:
-            selectors.agreement_timeline(draft.agreement)
+            timeline.agreement_timeline(draft.agreement)
         assert len(large) == len(small)
 
 
@@ -219,7 +219,7 @@ class TestCompare:
             delete=[v2.reason_codes.get(code="no_budget"), v2.sections.get()],
         )
         # when
-        comparison = selectors.version_compare(draft, v2)
+        comparison = compare.version_compare(draft, v2)
         # then
         by_key = {c.key: c for c in comparison.components}
         goals = {f.name: f for f in by_key["goals"].fields}
@@ -460,7 +460,7 @@ class TestCompare:
     def test_a_version_compared_with_its_copy_has_no_changes_but_dates(self, cast, draft):
         activate(draft)
         v2 = services.version_amend(actor=cast.alice, agreement=draft.agreement)
-        comparison = selectors.version_compare(draft, v2)
+        comparison = compare.version_compare(draft, v2)
         changed = [c.key for c in comparison.components if c.has_changes]
         assert changed == ["frame"]
 
@@ -472,7 +472,7 @@ def _amended(cast, draft) -> Version:
 
 
 def _compare(old: Version, new: Version) -> dict:
-    return {c.key: c for c in selectors.version_compare(old, new).components}
+    return {c.key: c for c in compare.version_compare(old, new).components}
 
 
 class TestContent:

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from slas import services
+from slas import services, timeline
 from slas.history import Source
 from slas.models import Version
 from slas.tests.factories import activate
@@ -377,13 +377,12 @@ class TestLabels:
         self, client, cast, draft, monkeypatch
     ):
         # given an edit through the API, and a label that differs from the stored value
-        from slas import selectors
 
         services.version_update(
             actor=cast.carol, version=draft, data={"goal_statements": "x"}, source=Source.API
         )
         monkeypatch.setattr(
-            selectors.HistoryEntry,
+            timeline.HistoryEntry,
             "source_label",
             property(lambda entry: f"label of {entry.source}"),
         )
@@ -395,7 +394,7 @@ class TestLabels:
         assert '<span class="pill">API</span>' not in html
 
     def test_the_source_label_is_the_translated_choice(self):
-        from slas.selectors import HistoryEntry
+        from slas.timeline import HistoryEntry
 
         entry = HistoryEntry(
             when=None,
