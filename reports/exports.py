@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from leads.ingest.formats import looks_like_formula, neutralise
+from leads.ingest.csvread import looks_like_formula, neutralise
 from portal import pdf
 from reports.monthly import MonthlyReport
 from reports.presenters import (

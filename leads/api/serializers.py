@@ -2,7 +2,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from leads.ingest.formats import LIMITS, TEXT_COLUMNS, looks_like_formula, neutralise
+from leads.ingest.csvread import looks_like_formula, neutralise
+from leads.ingest.formats import LIMITS, TEXT_COLUMNS
 from leads.models import Channel, Lead, LeadEvent
 from portal.api.fields import StrictCharField
 from portal.models import Team, TeamFunction

@@ -29,7 +29,8 @@ from leads.api.serializers import (
     LeadSerializer,
 )
 from leads.derive import IngestContext
-from leads.ingest.formats import EVENT_COLUMNS, ParsedEvent, iter_event_records
+from leads.ingest.events_csv import iter_event_records
+from leads.ingest.formats import EVENT_COLUMNS, ParsedEvent
 from leads.ingest.store import lead_events_ingest
 from leads.lifecycle import MoveRefused
 from leads.models import Lead, LeadEvent

@@ -34,15 +34,10 @@ from django.db import connection, reset_queries
 from django.utils import translation
 
 from leads.derive import IngestContext
-from leads.ingest.formats import (
-    FormatError,
-    ParsedEvent,
-    RowIssue,
-    iter_events_csv,
-    iter_hubspot_csv,
-    looks_like_formula,
-    neutralise,
-)
+from leads.ingest.csvread import looks_like_formula, neutralise
+from leads.ingest.events_csv import iter_events_csv
+from leads.ingest.formats import FormatError, ParsedEvent, RowIssue
+from leads.ingest.hubspot_csv import iter_hubspot_csv
 from leads.ingest.store import IngestResult, lead_events_ingest
 
 CHUNK_EVENTS = 5000

@@ -7,16 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from leads.ingest.formats import (
-    CHANNELS,
-    KINDS,
-    STAGES,
-    FormatError,
-    ParsedEvent,
-    RowIssue,
-    iter_events_csv,
-    iter_hubspot_csv,
-)
+from leads.ingest.events_csv import iter_events_csv
+from leads.ingest.formats import CHANNELS, KINDS, STAGES, FormatError, ParsedEvent, RowIssue
+from leads.ingest.hubspot_csv import iter_hubspot_csv
 
 HEADER = (
     "source,event_id,lead_external_id,kind,occurred_at,actor_email,to_stage,channel,outcome,"
@@ -584,7 +577,8 @@ def test_the_events_parser_refuses_a_hubspot_export_by_its_columns():
 
 def test_row_and_file_messages_go_through_the_translation_catalog(monkeypatch):
     # given a catalog that marks every message it translates
-    monkeypatch.setattr("leads.ingest.formats._", lambda message: f"«{message}»")
+    for module in ("csvread", "events_csv"):
+        monkeypatch.setattr(f"leads.ingest.{module}._", lambda message: f"«{message}»")
     header = b"source,event_id,lead_external_id,kind,occurred_at"
     # when an empty file, a file missing a column and a row with an unknown kind are read
     with pytest.raises(FormatError) as empty:

@@ -7,15 +7,9 @@ import random
 
 import pytest
 
-from leads.ingest import formats
-from leads.ingest.formats import (
-    EVENT_COLUMNS,
-    LEAD_COLUMNS,
-    ParsedEvent,
-    RowIssue,
-    iter_event_records,
-    iter_events_csv,
-)
+from leads.ingest import csvread, events_csv
+from leads.ingest.events_csv import iter_event_records, iter_events_csv
+from leads.ingest.formats import EVENT_COLUMNS, LEAD_COLUMNS, ParsedEvent, RowIssue
 
 HEADER = ",".join(EVENT_COLUMNS)
 GOOD = {
@@ -99,14 +93,14 @@ KIND_OF = {
 
 def detailed(records, tz="UTC"):
     """What the value-by-value checks alone make of records (the reference)."""
-    zone = formats._zone(tz)
+    zone = csvread._zone(tz)
     out = []
     for row, rec, issues in records:
         if rec is None:
             out.extend(issues)
         else:
             values = {name: rec.get(name, "") for name in EVENT_COLUMNS}
-            out.extend(formats._check_event(row, values, issues, zone))
+            out.extend(events_csv._check_event(row, values, issues, zone))
     return out
 
 
@@ -204,7 +198,7 @@ def test_values_that_are_not_text_fail_as_before():
 
 def test_problem_lines_after_the_sniffed_start_are_reported_on_their_rows():
     good = csv_bytes([dict(GOOD, event_id=f"p{i}") for i in range(900)])  # > 64 KB
-    assert len(good) > formats.SNIFF_BYTES
+    assert len(good) > csvread.SNIFF_BYTES
     tail = [
         b"crm,bad1,L1,created,2026-03-02 10:00,,,,,,,,Ana\xff,,,,,,",
         b"crm,ok1,L1,created,2026-03-02 10:00,,,,,,,,,,,,,,",
@@ -229,18 +223,18 @@ def test_lines_are_the_same_whatever_the_chunks(monkeypatch, chunk):
     # Runs of lines are cut at chunk ends and at problem lines (beyond the sniffed start).
     rows = [dict(GOOD, event_id=f"p{i}") for i in range(900)] + nasty_rows(seed=3, n=300)
     data = csv_bytes(rows)
-    head, tail = data[: formats.SNIFF_BYTES], data[formats.SNIFF_BYTES :]
+    head, tail = data[: csvread.SNIFF_BYTES], data[csvread.SNIFF_BYTES :]
     data = head + tail.replace(b"Acme", b"Ac\xffme", 5).replace(b"Ana", b"A\x00na", 3)
     whole = as_tuples(iter_events_csv(io.BytesIO(data)))
-    monkeypatch.setattr(formats, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(csvread, "CHUNK_BYTES", chunk)
     small = as_tuples(iter_events_csv(io.BytesIO(data)))
     assert small == whole
     assert sum(1 for r in whole if len(r) == 4 and r[1] == "" and r[3] == "error") == 8
 
 
 def test_the_caches_stay_bounded(monkeypatch):
-    monkeypatch.setattr(formats, "_CACHE_SIZE", 8)
-    clean = formats._CleanRows(formats._zone("UTC"))
+    monkeypatch.setattr(events_csv, "_CACHE_SIZE", 8)
+    clean = events_csv._CleanRows(csvread._zone("UTC"))
     for i, minute in zip(range(100), itertools.cycle(range(60)), strict=False):
         values = {**GOOD, "event_id": f"e{i}", "actor_email": f"a{i}@example.org"}
         values["occurred_at"] = f"2026-03-02 10:{minute:02d}"

@@ -13,7 +13,8 @@ import time_machine
 
 from leads.cycle_rows import cycles_regovern
 from leads.models import Cycle
-from reports import selectors, specs
+from reports import results as results_module
+from reports import specs
 from reports.models import ComplianceResult, FactsRevision
 from reports.results import facts_revisions
 from reports.selectors import version_compliance
@@ -234,7 +235,7 @@ def test_an_event_committed_while_results_are_computed_leaves_no_stale_result(ca
             arrived.append(story(lead(agreement, cast), ("mql", local(3, 25, 10))))
         return loaded
 
-    monkeypatch.setattr(selectors, "load_facts", load_facts_then_an_event_arrives)
+    monkeypatch.setattr(results_module, "load_facts", load_facts_then_an_event_arrives)
 
     # when v2's compliance is computed from the facts read before the event
     racing = results(version_compliance(v2, now=AFTER_MARCH), "2026-03")
@@ -243,7 +244,7 @@ def test_an_event_committed_while_results_are_computed_leaves_no_stale_result(ca
     assert racing["mql_volume"].numerator == 1
     assert not ComplianceResult.objects.filter(version=v2).exists()
     # and the next read counts the new handoff and stores it at the current revision
-    monkeypatch.setattr(selectors, "load_facts", original)
+    monkeypatch.setattr(results_module, "load_facts", original)
     assert results(version_compliance(v2, now=AFTER_MARCH), "2026-03")["mql_volume"].numerator == 2
     revision = facts_revisions([v2.pk])[v2.pk]
     rows = ComplianceResult.objects.filter(version=v2)
