@@ -11,7 +11,6 @@ import datetime as dt
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
@@ -34,7 +33,6 @@ from leads.reviews.models import (
 )
 from portal import permissions
 from portal.api.lists import IdFilter, TrueFalseFilter, is_true, since_until
-from portal.models import TeamFunction
 from slas.models import Agreement
 
 
@@ -351,38 +349,28 @@ class ReviewSessionSerializer(serializers.ModelSerializer):
     def get_attended(self, obj) -> list[int]:
         return [a.user_id for a in obj.attendees.all() if a.attended]
 
-    @transaction.atomic
     def create(self, data):
         user = self.context["request"].user
         agreement = data["agreement"]
-        parties = list(agreement.parties.all())
-        marketing = next((t for t in parties if t.function == TeamFunction.MARKETING), None)
-        sales = next((t for t in parties if t.function == TeamFunction.SALES), None)
-        if marketing is None or sales is None:
-            raise ValidationError(
-                {"agreement": [_("Review sessions need a marketing and a sales party.")]}
-            )
-        self._check_owner(sales.pk, data)
-        tz, cadence = services.agreement_reporting_frame(agreement)
         try:
-            period = (
-                services.period_from_label(tz, cadence, data["period_label"])
-                if data.get("period_label")
-                else services.default_review_period(agreement)
-            )
-            session = services.review_session_schedule(
+            _marketing, sales = services.review_parties(agreement)
+            self._check_owner(sales.pk, data)
+            period = None
+            if data.get("period_label"):
+                tz, cadence = services.agreement_reporting_frame(agreement)
+                period = services.period_from_label(tz, cadence, data["period_label"])
+            session, _added = services.review_session_create(
                 organizer=user,
                 agreement=agreement,
-                marketing_team_id=marketing.pk,
-                sales_team_id=sales.pk,
                 period=period,
-                cadence=cadence,
                 scheduled_for=data["scheduled_for"],
                 attendee_ids=data.get("attendee_ids", []),
                 title=data.get("title", ""),
+                pick=data.get("pick", ""),
+                sample_size=data.get("sample_size"),
+                lead_source=data.get("lead_source", ""),
+                owner_id=data.get("owner"),
             )
-            if data.get("pick"):
-                self._pick(session, user, data)
         except DjangoValidationError as error:
             raise _drf(error) from None
         return session

@@ -31,7 +31,7 @@ from leads.reviews.models import (
 )
 from leads.reviews.selectors import review_candidates
 from portal import permissions
-from portal.models import Membership, Role
+from portal.models import Membership, Role, TeamFunction
 from portal.notifications import notification_create
 from portal.text import Text
 from slas.models import Agreement, ReasonCode, Version
@@ -347,6 +347,63 @@ def review_session_schedule(
 def _require_manage(user, session: ReviewSession) -> None:
     if not permissions.can_manage_review_session(user, session):
         raise PermissionDenied(_("Only the organizer or a manager of either team may do this."))
+
+
+def review_parties(agreement: Agreement) -> tuple:
+    """The marketing and the sales party of an agreement under review (both must exist)."""
+    parties = list(agreement.parties.all())
+    marketing = next((t for t in parties if t.function == TeamFunction.MARKETING), None)
+    sales = next((t for t in parties if t.function == TeamFunction.SALES), None)
+    if marketing is None or sales is None:
+        raise ValidationError(
+            {"agreement": [_("Review sessions need a marketing and a sales party.")]}
+        )
+    return marketing, sales
+
+
+@transaction.atomic
+def review_session_create(
+    *,
+    organizer,
+    agreement: Agreement,
+    scheduled_for: dt.datetime,
+    period: Period | None = None,
+    attendee_ids: Iterable[int] = (),
+    title: str = "",
+    pick: str = "",
+    sample_size: int | None = None,
+    lead_source: str = "",
+    owner_id: int | None = None,
+) -> tuple[ReviewSession, int]:
+    """Schedule a lead review of an agreement's marketing and sales parties and put the
+    leads it reviews on its agenda (`pick`, see review_session_pick_leads), all or
+    nothing. The page and the API both create sessions through this. `period`: the
+    reporting period under review (default: default_review_period). Returns the session
+    and how many leads were put on its agenda."""
+    marketing, sales = review_parties(agreement)
+    _tz, cadence = agreement_reporting_frame(agreement)
+    session = review_session_schedule(
+        organizer=organizer,
+        agreement=agreement,
+        marketing_team_id=marketing.pk,
+        sales_team_id=sales.pk,
+        period=period or default_review_period(agreement),
+        cadence=cadence,
+        scheduled_for=scheduled_for,
+        attendee_ids=attendee_ids,
+        title=title,
+    )
+    added = 0
+    if pick:
+        added = review_session_pick_leads(
+            session=session,
+            user=organizer,
+            kind=pick,
+            sample_size=sample_size,
+            lead_source=lead_source,
+            owner_id=owner_id,
+        )
+    return session, added
 
 
 @transaction.atomic

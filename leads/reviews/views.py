@@ -207,25 +207,16 @@ def session_create(request):
         data = form.cleaned_data
         period = next(p for p in periods if p.label == data["period"])
         try:
-            session = services.review_session_schedule(
+            session, added = services.review_session_create(
                 organizer=request.user,
                 agreement=agreement,
-                marketing_team_id=marketing.pk,
-                sales_team_id=sales.pk,
                 period=period,
-                cadence=cadence,
                 scheduled_for=data["scheduled_for"],
                 attendee_ids=[u.pk for u in data["attendees"]],
                 title=data["title"],
+                pick=data["pick"],
+                sample_size=data["sample_size"],
             )
-            added = 0
-            if data["pick"]:
-                added = services.review_session_pick_leads(
-                    session=session,
-                    user=request.user,
-                    kind=data["pick"],
-                    sample_size=data["sample_size"],
-                )
         except ValidationError as error:
             _apply_errors(form, error)
         else:

@@ -177,6 +177,39 @@ class TestSessionPages:
         )
         assert response.status_code == 302
 
+    def test_scheduling_from_the_page_is_all_or_nothing(
+        self, client, cast, version, lead, monkeypatch
+    ):
+        # given picking the agenda fails after the session was written
+        from django.core.exceptions import ValidationError
+
+        from leads.reviews import services
+        from leads.reviews.models import ReviewSession
+
+        def failing_pick(**kwargs):
+            raise ValidationError({"pick": ["No leads can be picked right now."]})
+
+        monkeypatch.setattr(services, "review_session_pick_leads", failing_pick)
+        client.force_login(cast.carol)
+        page = client.get(reverse("reviews:session_create"))
+        current = page.context["form"].fields["period"].choices[1][0]
+        # when Carol schedules a session with an agenda
+        response = client.post(
+            reverse("reviews:session_create"),
+            {
+                "agreement": version.agreement.pk,
+                "period": current,
+                "scheduled_for": "2030-04-02T10:00",
+                "attendees": [cast.alice.pk, cast.dan.pk],
+                "pick": "rejected",
+            },
+        )
+        # then the form says why, and no half-made session (nor its invitations) remains
+        assert response.status_code == 200
+        assert response.context["form"].errors["pick"]
+        assert not ReviewSession.objects.exists()
+        assert not cast.alice.notifications.filter(kind="review_session_scheduled").exists()
+
     def test_a_rep_cannot_open_the_scheduling_page(self, client, cast, version):
         client.force_login(cast.dan)
         assert client.get(reverse("reviews:session_create")).status_code == 403
