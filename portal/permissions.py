@@ -114,6 +114,15 @@ def party_team_ids(agreement: Agreement) -> set[int]:
     return cached
 
 
+def editable_drafts(user) -> QuerySet[Version]:
+    """Drafts this user may edit: of agreements where they manage a party team (or staff);
+    the rule of `can_edit_version`, as a query."""
+    drafts = apps.get_model("slas", "Version").objects.drafts()
+    if getattr(user, "is_staff", False):
+        return drafts
+    return drafts.filter(agreement__parties__in=manager_team_ids(user)).distinct()
+
+
 def can_view_agreement(user, agreement: Agreement) -> bool:
     return is_exec(user) or bool(party_team_ids(agreement) & team_ids(user))
 
@@ -241,6 +250,12 @@ def require(allowed: bool) -> None:
 
 def _member_as(user, team_id: int | None, roles: tuple[str, ...]) -> bool:
     return team_id is not None and _roles(user).get(team_id) in roles
+
+
+def visible_feedback(user) -> QuerySet:
+    """Feedback on the leads this user sees (`visible_leads`)."""
+    Feedback = apps.get_model("leads", "Feedback")
+    return Feedback.objects.filter(lead__in=visible_leads(user))
 
 
 def can_rate_lead(user, lead: Lead) -> bool:

@@ -16,7 +16,11 @@ from slas.signing import home as signing_home
 def _own_sections(user) -> list[HomeSection]:
     result = []
     if permissions.is_manager(user):
-        drafts = list(selectors.editable_drafts_for(user)[:10])
+        drafts = list(
+            permissions.editable_drafts(user)
+            .select_related("agreement")
+            .order_by("agreement__title")[:10]
+        )
         result.append(
             HomeSection(
                 title=_("Drafts you can edit"),

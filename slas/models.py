@@ -32,6 +32,18 @@ __all__ = ["EditConflict", "VersionLocked"]  # re-exported: `from slas.models im
 #: signing services, with `version.save(update_fields=[...])` naming a subset of them.
 LIFECYCLE_FIELDS = frozenset({"status", "in_force_from", "in_force_until", "content_hash"})
 
+#: Bookkeeping of a version row: which row, which edit, who and when. Never content.
+VERSION_BOOKKEEPING_FIELDS = frozenset(
+    {"id", "edit_revision", "created_by", "created_at", "updated_at"}
+)
+#: The one list of what is not a version's content: identity, bookkeeping and lifecycle.
+#: Content is every other field: copied by "new version", edited in drafts (forms and
+#: API), sealed when signed (slas.signing.seal adds the number, which names what was
+#: signed).
+VERSION_NON_CONTENT_FIELDS = (
+    VERSION_BOOKKEEPING_FIELDS | LIFECYCLE_FIELDS | frozenset({"agreement", "number"})
+)
+
 #: Fields of an agreement sealed with every version (with its parties): once any version
 #: has left draft they are the record of what was agreed, and no longer change.
 AGREEMENT_SEALED_FIELDS = ("title", "purpose")

@@ -22,7 +22,6 @@ from slas.models import (
     Agreement,
     Commitment,
     Version,
-    VersionStatus,
 )
 
 # Lists -----------------------------------------------------------------------------------
@@ -59,18 +58,6 @@ def versions_with_parts(queryset: QuerySet[Version] | None = None) -> QuerySet[V
     ]
     return queryset.select_related("agreement", "created_by").prefetch_related(
         "agreement__parties", *prefetches
-    )
-
-
-def editable_drafts_for(user) -> QuerySet[Version]:
-    """Drafts this user may edit: of agreements where they manage a party team (or staff)."""
-    drafts = Version.objects.filter(status=VersionStatus.DRAFT).select_related("agreement")
-    if getattr(user, "is_staff", False):
-        return drafts.order_by("agreement__title")
-    return (
-        drafts.filter(agreement__parties__in=permissions.manager_team_ids(user))
-        .distinct()
-        .order_by("agreement__title")
     )
 
 

@@ -27,6 +27,7 @@ from slas.exceptions import EditConflict, VersionLocked
 from slas.history import Source, change_reason, stamp, unstamp
 from slas.models import (
     PART_MODELS,
+    VERSION_NON_CONTENT_FIELDS,
     Agreement,
     Commitment,
     CommitmentKind,
@@ -63,26 +64,11 @@ DEFAULT_ESCALATION = [
     (150, EscalationAction.ALLOW_REASSIGN),
 ]
 
-#: Fields of a version that belong to its content (copied by amend, edited in drafts).
-#: Everything else is identity, bookkeeping or lifecycle.
-NON_CONTENT_FIELDS = frozenset(
-    {
-        "id",
-        "agreement",
-        "number",
-        "status",
-        "in_force_from",
-        "in_force_until",
-        "content_hash",
-        "edit_revision",
-        "created_by",
-        "created_at",
-        "updated_at",
-    }
-)
 #: Fields of a draft that people edit (forms and API).
 EDITABLE_VERSION_FIELDS = frozenset(
-    field.name for field in Version._meta.concrete_fields if field.name not in NON_CONTENT_FIELDS
+    field.name
+    for field in Version._meta.concrete_fields
+    if field.name not in VERSION_NON_CONTENT_FIELDS
 )
 
 

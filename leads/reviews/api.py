@@ -150,7 +150,7 @@ class FeedbackViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Feedback.objects.none()
-        return selectors.visible_feedback(self.request.user).select_related("author")
+        return permissions.visible_feedback(self.request.user).select_related("author")
 
 
 # Review sessions -----------------------------------------------------------------------

@@ -39,10 +39,6 @@ DIMENSIONS = ("source", "campaign", "industry", "company_size", "rep", "period")
 # Feedback --------------------------------------------------------------------------------
 
 
-def visible_feedback(user) -> QuerySet[Feedback]:
-    return Feedback.objects.filter(lead__in=permissions.visible_leads(user))
-
-
 def feedback_for_lead(lead: Lead) -> QuerySet[Feedback]:
     return (
         Feedback.objects.filter(lead=lead).select_related("author").order_by("-created_at", "-id")
@@ -230,7 +226,9 @@ class FeedbackRow:
 
 def _feedback_rows(user, scope: AnalysisScope) -> list[FeedbackRow]:
     """Feedback in scope with the lead attributes the analysis groups by (one query)."""
-    queryset = visible_feedback(user).filter(created_at__gte=scope.start, created_at__lt=scope.end)
+    queryset = permissions.visible_feedback(user).filter(
+        created_at__gte=scope.start, created_at__lt=scope.end
+    )
     if scope.agreement is not None:
         queryset = queryset.filter(lead__agreement=scope.agreement)
     rows = queryset.annotate(campaign=KeyTextTransform("campaign", "lead__attributes")).values_list(

@@ -115,7 +115,7 @@ def feedback_create(request, lead_pk: int):
 @login_required
 def feedback_edit(request, pk: int):
     feedback = permissions.get_visible_or_404(
-        selectors.visible_feedback(request.user).select_related("lead"), pk=pk
+        permissions.visible_feedback(request.user).select_related("lead"), pk=pk
     )
     permissions.require(permissions.can_edit_feedback(request.user, feedback, timezone.now()))
     lead = feedback.lead

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from slas.audit.models import AuditAction, AuditEntry
 from slas.canonical import canonical_json, content_hash
-from slas.models import Version, VersionPart
+from slas.models import VERSION_NON_CONTENT_FIELDS, Version, VersionPart
 from slas.signing.models import RoundStatus, Signature, SigningRound
 
 #: The form of the sealed content. /2 adds the agreement's purpose; rounds sealed as /1
@@ -23,18 +23,7 @@ CONTENT_SCHEMAS = ("sla-portal/version/2", "sla-portal/version/1")
 
 # Lifecycle and bookkeeping: not part of what is signed (status and in-force dates are
 # written by signing itself; the hash cannot contain itself).
-VERSION_EXCLUDED = {
-    "id",
-    "agreement",
-    "status",
-    "in_force_from",
-    "in_force_until",
-    "content_hash",
-    "edit_revision",
-    "created_by",
-    "created_at",
-    "updated_at",
-}
+VERSION_EXCLUDED = VERSION_NON_CONTENT_FIELDS - {"number"}  # the number names what was signed
 PART_EXCLUDED = {"id", "version"}
 
 

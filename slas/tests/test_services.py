@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from slas import compare, selectors, services, timeline
 from slas.exceptions import EditConflict
 from slas.history import Source, split_reason
-from slas.models import PART_MODELS, Version, VersionStatus
+from slas.models import PART_MODELS, VERSION_NON_CONTENT_FIELDS, Version, VersionStatus
 from slas.tests.factories import activate
 
 pytestmark = pytest.mark.django_db
@@ -485,7 +485,7 @@ class TestContent:
         content = selectors.version_content(draft)
         listed = {name for component in content["components"].values() for name in component}
         for model_field in Version._meta.concrete_fields:
-            assert model_field.name in listed or model_field.name in services.NON_CONTENT_FIELDS | {
+            assert model_field.name in listed or model_field.name in VERSION_NON_CONTENT_FIELDS | {
                 "number"
             }, model_field.name
         assert {p["name"] for p in content["parties"]} == {"Marketing", "Sales"}
