@@ -168,6 +168,169 @@ def _feedback_times(source: FeedbackSource | None, cycle: CycleFacts) -> Iterabl
     return source.get(cycle.lead_id, ()) if cycle.lead_id is not None else ()
 
 
+@dataclass
+class _Scope:
+    """What one evaluation reads: the commitment, the period, the cycles it governs (all,
+    and those handed off in the period by `now`), and the lists it fills."""
+
+    spec: CommitmentSpec
+    period: Period
+    calendar: BusinessCalendar
+    now: dt.datetime
+    feedback_at: FeedbackSource | None
+    mine: list[CycleFacts]
+    in_period: list[CycleFacts]
+    lists: dict[str, list[int]] = field(default_factory=dict)
+    time_left: dict[int, float] = field(default_factory=dict)
+
+
+def _mql_volume(s: _Scope) -> tuple[int, int]:
+    s.lists["counted"] = [c.key for c in s.in_period]
+    return len(s.in_period), 0
+
+
+def _first_contact_within(s: _Scope) -> tuple[int, int]:
+    return _first_contact(s.spec, s.in_period, s.calendar, s.now, s.lists, s.time_left)
+
+
+def _acceptance_rate(s: _Scope) -> tuple[int, int]:
+    s.lists["accepted"] = [c.key for c in s.in_period if _happened(c.accepted_at, s.now)]
+    s.lists["rejected"] = [c.key for c in s.in_period if _happened(c.rejected_at, s.now)]
+    done = set(s.lists["accepted"]) | set(s.lists["rejected"])
+    s.lists["undecided"] = [c.key for c in s.in_period if c.key not in done]
+    return len(s.lists["accepted"]), len(done)
+
+
+def _attempts_before_recycle(s: _Scope) -> tuple[int, int]:
+    k = int(_param(s.spec, "attempts"))
+    recycled = [c for c in s.in_period if _happened(c.sales_recycle_at, s.now)]
+    s.lists["met"] = [c.key for c in recycled if c.attempts_before_sales_recycle >= k]
+    s.lists["short"] = [c.key for c in recycled if c.attempts_before_sales_recycle < k]
+    return len(s.lists["met"]), len(recycled)
+
+
+def _reason_documented(s: _Scope) -> tuple[int, int]:
+    codes = set(_param(s.spec, "reason_codes"))
+    s.lists["documented"], s.lists["undocumented"] = [], []
+    for c in s.in_period:
+        for at, _to, reason in c.exits:
+            if at <= s.now:
+                s.lists["documented" if reason in codes else "undocumented"].append(c.key)
+    num = len(s.lists["documented"])
+    return num, num + len(s.lists["undocumented"])
+
+
+def _feedback_coverage(s: _Scope) -> tuple[int, int]:
+    s.lists["covered"], s.lists["uncovered"] = [], []
+    for c in s.in_period:
+        rejected = _happened(c.rejected_at, s.now)
+        recycled = any(to == "recycled" and at <= s.now for at, to, _r in c.exits)
+        if not (rejected or recycled):
+            continue
+        times = _feedback_times(s.feedback_at, c)
+        covered = any(c.handoff_at < t <= s.now for t in times)
+        s.lists["covered" if covered else "uncovered"].append(c.key)
+    num = len(s.lists["covered"])
+    return num, num + len(s.lists["uncovered"])
+
+
+def _conversion_rate(s: _Scope) -> tuple[int, int]:
+    a, b = str(_param(s.spec, "from_stage")), str(_param(s.spec, "to_stage"))
+    entered = []
+    for c in s.mine:  # counted in the period it entered stage A, not of its handoff
+        t = c.reached_at(a)
+        if t is not None and t <= s.now and s.period.contains(t):
+            entered.append(c)
+    converted = [c for c in entered if _happened(c.reached_at(b), s.now)]
+    s.lists["converted"] = [c.key for c in converted]
+    done = {c.key for c in converted}
+    s.lists["not_converted"] = [c.key for c in entered if c.key not in done]
+    return len(s.lists["converted"]), len(entered)
+
+
+#: One function per commitment kind: it fills the scope's lists and returns the
+#: numerator and the denominator (0 for counts). docs/compliance.md#commitment-kinds.
+_COUNTERS: dict[str, Callable[[_Scope], tuple[int, int]]] = {
+    "mql_volume": _mql_volume,
+    "first_contact_within": _first_contact_within,
+    "acceptance_rate": _acceptance_rate,
+    "attempts_before_recycle": _attempts_before_recycle,
+    "reason_documented": _reason_documented,
+    "feedback_coverage": _feedback_coverage,
+    "conversion_rate": _conversion_rate,
+}
+assert set(_COUNTERS) == KINDS
+
+
+def _governed(spec: CommitmentSpec, in_force, cycles: Iterable[CycleFacts]) -> list[CycleFacts]:
+    """The cycles this commitment scores: its version's, or (no version) every governed
+    cycle handed off while `in_force`."""
+    if spec.version_id is not None:
+        return [c for c in cycles if c.version_id == spec.version_id]
+    start, end = in_force
+    return [
+        c
+        for c in cycles
+        if c.version_id is not None
+        and c.handoff_at >= start
+        and (end is None or c.handoff_at < end)
+    ]
+
+
+def _changes_by_time(s: _Scope, eff_start: dt.datetime) -> _Soonest:
+    """The instants at which the result could change by the passing of time alone."""
+    soon = _Soonest(s.now)
+    for c in s.mine:
+        soon.facts_of(c)
+    if s.spec.kind == "feedback_coverage":
+        for c in s.in_period:
+            for at in _feedback_times(s.feedback_at, c):
+                soon.add(at)
+    if s.spec.kind == "first_contact_within":
+        hours = float(_as_decimal(_param(s.spec, "hours")))  # type: ignore[arg-type]
+        by_key = {c.key: c for c in s.mine}
+        for key in s.lists["open"]:
+            c = by_key[key]
+            if key not in s.lists["at_risk"]:
+                soon.add(business_deadline(s.calendar, c.handoff_at, hours * (1 - AT_RISK_SHARE)))
+            soon.add(business_deadline(s.calendar, c.handoff_at, hours + _EPSILON_HOURS))
+    return soon
+
+
+def _count_status(result: MetricResult, soon: _Soonest, window, *, now, over: bool) -> None:
+    """A count is met once it reaches the target; else missed when the period is over,
+    at risk when the straight-line projection over the in-force part misses it."""
+    eff_start, eff_end = window
+    num, target = result.numerator, result.target
+    elapsed = (min(now, eff_end) - eff_start).total_seconds()
+    total = (eff_end - eff_start).total_seconds()
+    result.projected = num * total / elapsed if elapsed > 0 else None
+    if num >= target:
+        result.status = "met"
+    elif over:
+        result.status = "missed"
+    elif result.projected is not None and result.projected < target:
+        result.status = "at_risk"
+    else:
+        result.status = "on_track"
+        if num and target:
+            # the projection num * total / elapsed falls below target after this
+            flip = float(num) * total / float(target)
+            soon.add(eff_start + dt.timedelta(seconds=flip, microseconds=1))
+
+
+def _rate_status(result: MetricResult, *, over: bool) -> None:
+    """A rate is on track or at risk while the period runs, met or missed once it is over
+    (compared exactly: 9 of 10 meets 90); with nothing to divide it stays no_data."""
+    if not result.denominator:
+        return
+    reached = Fraction(100 * result.numerator, result.denominator) >= Fraction(result.target)
+    if over:
+        result.status = "met" if reached else "missed"
+    else:
+        result.status = "on_track" if reached else "at_risk"
+
+
 def evaluate(
     spec: CommitmentSpec,
     period: Period,
@@ -183,72 +346,10 @@ def evaluate(
         raise ValueError(f"unknown commitment kind {spec.kind!r}")
     target = prorated_target(spec, period, in_force, calendar.tz)
     eff_start, eff_end = _effective_window(period, in_force)
-
-    def governed(c: CycleFacts) -> bool:
-        if spec.version_id is not None:
-            return c.version_id == spec.version_id
-        return (
-            c.version_id is not None
-            and c.handoff_at >= in_force[0]
-            and (in_force[1] is None or c.handoff_at < in_force[1])
-        )
-
-    mine = [c for c in cycles if governed(c)]
-    by_key = {c.key: c for c in mine}
+    mine = _governed(spec, in_force, cycles)
     in_period = [c for c in mine if period.contains(c.handoff_at) and c.handoff_at <= now]
-    lists: dict[str, list[int]] = {}
-    time_left: dict[int, float] = {}
-
-    if spec.kind == "mql_volume":
-        lists["counted"] = [c.key for c in in_period]
-        num, den = len(in_period), 0
-    elif spec.kind == "first_contact_within":
-        num, den = _first_contact(spec, in_period, calendar, now, lists, time_left)
-    elif spec.kind == "acceptance_rate":
-        lists["accepted"] = [c.key for c in in_period if _happened(c.accepted_at, now)]
-        lists["rejected"] = [c.key for c in in_period if _happened(c.rejected_at, now)]
-        done = set(lists["accepted"]) | set(lists["rejected"])
-        lists["undecided"] = [c.key for c in in_period if c.key not in done]
-        num, den = len(lists["accepted"]), len(done)
-    elif spec.kind == "attempts_before_recycle":
-        k = int(_param(spec, "attempts"))
-        recycled = [c for c in in_period if _happened(c.sales_recycle_at, now)]
-        lists["met"] = [c.key for c in recycled if c.attempts_before_sales_recycle >= k]
-        lists["short"] = [c.key for c in recycled if c.attempts_before_sales_recycle < k]
-        num, den = len(lists["met"]), len(recycled)
-    elif spec.kind == "reason_documented":
-        codes = set(_param(spec, "reason_codes"))
-        lists["documented"], lists["undocumented"] = [], []
-        for c in in_period:
-            for at, _to, reason in c.exits:
-                if at <= now:
-                    lists["documented" if reason in codes else "undocumented"].append(c.key)
-        num = len(lists["documented"])
-        den = num + len(lists["undocumented"])
-    elif spec.kind == "feedback_coverage":
-        lists["covered"], lists["uncovered"] = [], []
-        for c in in_period:
-            rejected = _happened(c.rejected_at, now)
-            recycled = any(to == "recycled" and at <= now for at, to, _r in c.exits)
-            if not (rejected or recycled):
-                continue
-            times = _feedback_times(feedback_at, c)
-            covered = any(c.handoff_at < t <= now for t in times)
-            lists["covered" if covered else "uncovered"].append(c.key)
-        num = len(lists["covered"])
-        den = num + len(lists["uncovered"])
-    else:  # conversion_rate
-        a, b = str(_param(spec, "from_stage")), str(_param(spec, "to_stage"))
-        entered = []
-        for c in mine:
-            t = c.reached_at(a)
-            if t is not None and t <= now and period.contains(t):
-                entered.append(c)
-        converted = [c for c in entered if _happened(c.reached_at(b), now)]
-        lists["converted"] = [c.key for c in converted]
-        done = {c.key for c in converted}
-        lists["not_converted"] = [c.key for c in entered if c.key not in done]
-        num, den = len(lists["converted"]), len(entered)
+    scope = _Scope(spec, period, calendar, now, feedback_at, mine, in_period)
+    num, den = _COUNTERS[spec.kind](scope)
 
     result = MetricResult(
         commitment_id=spec.id,
@@ -259,58 +360,26 @@ def evaluate(
         denominator=den,
         target=target,
         status="no_data",
-        cycles=lists,
-        time_left=time_left,
+        cycles=scope.lists,
+        time_left=scope.time_left,
     )
     if spec.kind in COUNT_KINDS:
         result.actual = float(num)
     elif den:
         result.actual = 100.0 * num / den
 
-    soon = _Soonest(now)
-    for c in mine:
-        soon.facts_of(c)
-    if spec.kind == "feedback_coverage":
-        for c in in_period:
-            for at in _feedback_times(feedback_at, c):
-                soon.add(at)
-    if spec.kind == "first_contact_within":
-        hours = float(_as_decimal(_param(spec, "hours")))  # type: ignore[arg-type]
-        for key in lists["open"]:
-            c = by_key[key]
-            if key not in lists["at_risk"]:
-                soon.add(business_deadline(calendar, c.handoff_at, hours * (1 - AT_RISK_SHARE)))
-            soon.add(business_deadline(calendar, c.handoff_at, hours + _EPSILON_HOURS))
+    soon = _changes_by_time(scope, eff_start)
     if eff_end > eff_start:
         soon.add(eff_start)
     soon.add(period.end)
-
     if eff_end <= eff_start or now < eff_start:
         result.valid_until = soon.value
         return result  # no_data: outside the version's in-force part, or not started
     over = now >= period.end
     if spec.kind in COUNT_KINDS:
-        elapsed = (min(now, eff_end) - eff_start).total_seconds()
-        total = (eff_end - eff_start).total_seconds()
-        result.projected = num * total / elapsed if elapsed > 0 else None
-        if num >= target:
-            result.status = "met"
-        elif over:
-            result.status = "missed"
-        elif result.projected is not None and result.projected < target:
-            result.status = "at_risk"
-        else:
-            result.status = "on_track"
-            if num and target:
-                # the projection num * total / elapsed falls below target after this
-                flip = float(num) * total / float(target)
-                soon.add(eff_start + dt.timedelta(seconds=flip, microseconds=1))
-    elif den:
-        reached = Fraction(100 * num, den) >= Fraction(target)
-        if over:
-            result.status = "met" if reached else "missed"
-        else:
-            result.status = "on_track" if reached else "at_risk"
+        _count_status(result, soon, (eff_start, eff_end), now=now, over=over)
+    else:
+        _rate_status(result, over=over)
     result.valid_until = soon.value
     return result
 
