@@ -156,12 +156,32 @@ def _leads_derive(
 
     `known` holds all the stored events of some of the leads (leads created by the
     calling batch): those are not read back; the handoffs recorded here are added."""
-    loaded = loaded or {}
     known = known if known is not None else {}
+    leads = _leads_load(lead_ids, loaded or {})
+    events, last_handoff = _events_gather(lead_ids, known)
+    states, score_changes, handoffs = _states_derive(leads, events, context, rescore)
+    _derived_events_store(score_changes, handoffs, last_handoff, known)
+    assignments = _owners_assign(leads, states, context, last_handoff)
+    _lead_columns_store(leads, states)
+    for lead, rep_id in assignments:
+        handoff = last_handoff.get(lead.pk)
+        _notify_assigned(lead, rep_id, handoff[1] if handoff else 0)
+
+
+def _leads_load(lead_ids: list[int], loaded: dict[int, Lead]) -> dict[int, Lead]:
+    """The leads, those the caller holds as they are and the rest read."""
     missing = [pk for pk in lead_ids if pk not in loaded]
     leads = {pk: loaded[pk] for pk in lead_ids if pk in loaded}
     if missing:
         leads.update({lead.pk: lead for lead in Lead.objects.filter(pk__in=missing)})
+    return leads
+
+
+def _events_gather(
+    lead_ids: list[int], known: dict[int, list[StoredEvent]]
+) -> tuple[dict[int, list[EventIn]], dict[int, tuple[dt.datetime, int]]]:
+    """Every event of the leads as derive_state reads it, and each lead's latest handoff
+    (time, event id); the events in `known` are not read back."""
     events: dict[int, list[EventIn]] = defaultdict(list)
     last_handoff: dict[int, tuple[dt.datetime, int]] = {}
 
@@ -181,7 +201,13 @@ def _leads_derive(
         )
         for row in rows.iterator(chunk_size=5000):
             add(*row)
+    return events, last_handoff
 
+
+def _states_derive(leads: dict[int, Lead], events, context: IngestContext, rescore: set[int]):
+    """Each lead's state replayed from its events; the leads in `rescore` scored by the
+    version in force now, with a `score_changed` row when the score moved and a handoff
+    when the score reaches the threshold (where the context hands off on score)."""
     now = context.now
     score_changes: list[tuple] = []  # rows of lead_id, kind, occurred_at, data
     handoffs: list[LeadEvent] = []
@@ -193,23 +219,23 @@ def _leads_derive(
             return None if rules is None else rules.codes_for_move(from_stage, to_stage)
 
         state = derive_state(events.get(lead_id, []), codes_at)
-        if lead_id in rescore:
-            rules = context.rules_at(lead.agreement_id, now)
-            if rules is not None:
-                result = lead_score(lead, rules)
-                if (result.fit, result.interest) != (state.fit, state.interest):
-                    state.fit, state.interest = result.fit, result.interest
-                    data = {"fit": result.fit, "interest": result.interest, "version": rules.number}
-                    score_changes.append((lead_id, "score_changed", now, data))
-                threshold = rules.threshold
-                if (
-                    context.handoff_on_score
-                    and state.stage == "lead"
-                    and threshold is not None
-                    and result.total >= threshold
-                ):
-                    state.stage = "mql"
-                    handoff = LeadEvent(
+        rules = context.rules_at(lead.agreement_id, now) if lead_id in rescore else None
+        if rules is not None:
+            result = lead_score(lead, rules)
+            if (result.fit, result.interest) != (state.fit, state.interest):
+                state.fit, state.interest = result.fit, result.interest
+                data = {"fit": result.fit, "interest": result.interest, "version": rules.number}
+                score_changes.append((lead_id, "score_changed", now, data))
+            threshold = rules.threshold
+            if (
+                context.handoff_on_score
+                and state.stage == "lead"
+                and threshold is not None
+                and result.total >= threshold
+            ):
+                state.stage = "mql"
+                handoffs.append(
+                    LeadEvent(
                         lead_id=lead_id,
                         kind="stage_changed",
                         occurred_at=now,
@@ -217,29 +243,37 @@ def _leads_derive(
                         to_stage="mql",
                         data={"trigger": "score", "score": result.total, "threshold": threshold},
                     )
-                    handoffs.append(handoff)
-        states[lead_id] = state
-
-    copy_insert(LeadEvent, ("lead_id", "kind", "occurred_at", "data"), score_changes)
-    if handoffs:
-        LeadEvent.objects.bulk_create(handoffs, batch_size=1000)  # their ids name notifications
-        for event in handoffs:
-            last_handoff[event.lead_id] = (event.occurred_at, event.pk)
-            if event.lead_id in known:
-                known[event.lead_id].append(
-                    StoredEvent(
-                        event.pk,
-                        event.occurred_at.astimezone(dt.UTC),
-                        event.kind,
-                        "mql",
-                        "",
-                        "",
-                        event.data,
-                    )
                 )
+        states[lead_id] = state
+    return states, score_changes, handoffs
 
-    # Assignment: a lead waiting in mql with nobody to work it gets a rep.
-    assignments: list[tuple[Lead, int]] = []
+
+def _derived_events_store(score_changes, handoffs, last_handoff, known) -> None:
+    """Write the score changes (COPY) and the score handoffs (their ids name
+    notifications), which become the leads' latest handoffs."""
+    copy_insert(LeadEvent, ("lead_id", "kind", "occurred_at", "data"), score_changes)
+    if not handoffs:
+        return
+    LeadEvent.objects.bulk_create(handoffs, batch_size=1000)
+    for event in handoffs:
+        last_handoff[event.lead_id] = (event.occurred_at, event.pk)
+        if event.lead_id in known:
+            known[event.lead_id].append(
+                StoredEvent(
+                    event.pk,
+                    event.occurred_at.astimezone(dt.UTC),
+                    event.kind,
+                    "mql",
+                    "",
+                    "",
+                    event.data,
+                )
+            )
+
+
+def _owners_assign(leads, states, context: IngestContext, last_handoff) -> list[tuple[Lead, int]]:
+    """A lead waiting in mql with nobody to work it gets a rep (round robin in its sales
+    team), recorded as an `owner_changed` event at its handoff."""
     waiting = [
         leads[i]
         for i, s in states.items()
@@ -247,22 +281,29 @@ def _leads_derive(
         and s.stage == "mql"
         and (s.owner_id if s.owner_known else leads[i].owner_id) is None
     ]
-    if waiting:
-        for lead, rep_id in _round_robin(waiting):
-            states[lead.pk].owner_id = rep_id
-            states[lead.pk].owner_known = True
-            assignments.append((lead, rep_id))
-        assigned = [
-            LeadEvent(
-                lead_id=lead.pk,
-                kind="owner_changed",
-                occurred_at=last_handoff[lead.pk][0] if lead.pk in last_handoff else now,
-                data={"owner_id": rep_id, "rule": "round_robin"},
-            )
-            for lead, rep_id in assignments
-        ]
-        LeadEvent.objects.bulk_create(assigned, batch_size=1000)
+    if not waiting:
+        return []
+    assignments: list[tuple[Lead, int]] = []
+    for lead, rep_id in _round_robin(waiting):
+        states[lead.pk].owner_id = rep_id
+        states[lead.pk].owner_known = True
+        assignments.append((lead, rep_id))
+    now = context.now
+    assigned = [
+        LeadEvent(
+            lead_id=lead.pk,
+            kind="owner_changed",
+            occurred_at=last_handoff[lead.pk][0] if lead.pk in last_handoff else now,
+            data={"owner_id": rep_id, "rule": "round_robin"},
+        )
+        for lead, rep_id in assignments
+    ]
+    LeadEvent.objects.bulk_create(assigned, batch_size=1000)
+    return assignments
 
+
+def _lead_columns_store(leads: dict[int, Lead], states) -> None:
+    """Write the derived columns of the leads whose values changed (one UPDATE)."""
     to_update = []
     for lead_id, lead in leads.items():
         state = states[lead_id]
@@ -281,9 +322,6 @@ def _leads_derive(
             to_update.append(lead)
     if to_update:
         rows_update(to_update, list(DERIVED_FIELDS))
-    for lead, rep_id in assignments:
-        handoff = last_handoff.get(lead.pk)
-        _notify_assigned(lead, rep_id, handoff[1] if handoff else 0)
 
 
 def _round_robin(leads: list[Lead]) -> list[tuple[Lead, int]]:
