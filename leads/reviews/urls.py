@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads.reviews import views
+from leads.reviews import analysis_views, session_views, views
 
 app_name = "reviews"
 
@@ -8,23 +8,29 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("leads/<int:lead_pk>/feedback/new/", views.feedback_create, name="feedback_create"),
     path("feedback/<int:pk>/edit/", views.feedback_edit, name="feedback_edit"),
-    path("sessions/new/", views.session_create, name="session_create"),
-    path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
-    path("sessions/<int:pk>/leads/pick/", views.session_pick_leads, name="session_pick_leads"),
+    path("sessions/new/", session_views.session_create, name="session_create"),
+    path("sessions/<int:pk>/", session_views.session_detail, name="session_detail"),
+    path(
+        "sessions/<int:pk>/leads/pick/", session_views.session_pick_leads, name="session_pick_leads"
+    ),
     path(
         "sessions/<int:pk>/leads/<int:reviewed_pk>/outcome/",
-        views.reviewed_lead_outcome,
+        session_views.reviewed_lead_outcome,
         name="reviewed_lead_outcome",
     ),
     path(
         "sessions/<int:pk>/leads/<int:reviewed_pk>/remove/",
-        views.reviewed_lead_remove,
+        session_views.reviewed_lead_remove,
         name="reviewed_lead_remove",
     ),
-    path("sessions/<int:pk>/minutes/", views.session_minutes, name="session_minutes"),
-    path("sessions/<int:pk>/actions/new/", views.action_item_create, name="action_item_create"),
-    path("actions/<int:pk>/status/", views.action_item_status, name="action_item_status"),
-    path("analysis/", views.analysis, name="analysis"),
-    path("analysis/leads/", views.analysis_leads, name="analysis_leads"),
-    path("analysis/export.csv", views.analysis_export, name="analysis_export"),
+    path("sessions/<int:pk>/minutes/", session_views.session_minutes, name="session_minutes"),
+    path(
+        "sessions/<int:pk>/actions/new/",
+        session_views.action_item_create,
+        name="action_item_create",
+    ),
+    path("actions/<int:pk>/status/", session_views.action_item_status, name="action_item_status"),
+    path("analysis/", analysis_views.analysis, name="analysis"),
+    path("analysis/leads/", analysis_views.analysis_leads, name="analysis_leads"),
+    path("analysis/export.csv", analysis_views.analysis_export, name="analysis_export"),
 ]
