@@ -1,6 +1,6 @@
 """Handoff cycles of one lead, computed from its events (pure Python, no Django).
 
-Contract (COMPLIANCE.md, "Handoff cycles and the governing version"): every
+Contract (docs/compliance.md#handoff-cycles): every
 ``stage_changed`` event into ``mql`` is a handoff and opens a cycle that lasts
 until the lead's next handoff. The cycle is governed by the version in force
 at the handoff instant for its whole life. The lead's stage is tracked by

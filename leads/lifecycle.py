@@ -1,6 +1,6 @@
 """Lead lifecycle rules and the replay that derives a lead's state from its events (pure).
 
-Contract (COMPLIANCE.md "The lead lifecycle"): stages move
+Contract (docs/compliance.md#stages-and-events): stages move
 ``lead -> mql -> sal -> sql -> opportunity -> won | lost``; sales may reject a handed-off
 lead (``mql -> recycled | disqualified``) or recycle one that does not advance; recycled
 leads may come back as ``mql``. ``won`` and ``disqualified`` are final.
@@ -16,7 +16,7 @@ Choices:
 - A move to ``recycled`` or ``disqualified`` needs a reason code from the governing
   version's list; with no version in force any non-empty code is accepted. The
   governing version is the one in force at the handoff that opened the move's cycle
-  (COMPLIANCE.md: a cycle keeps its version for its whole life, so a v1 cycle recycled
+  (docs/compliance.md#governing-version: a cycle keeps its version for its whole life, so a v1 cycle recycled
   after v2 took effect is checked against v1's codes, as ``reason_documented`` counts
   it); a move before any handoff is checked against the version in force at the move.
 - A move the portal refused to apply on behalf of an integration (the webhook) is kept

@@ -138,7 +138,7 @@ class Cycle(models.Model):
     """Facts of one handoff cycle (from a handoff into `mql` until the lead's next one).
 
     Maintained from the lead's events whenever they change; compliance reads only this
-    table. Meanings follow ../shared/COMPLIANCE.md.
+    table. Meanings: docs/compliance.md#what-a-cycle-records.
     """
 
     # db_index=False on lead, agreement, version and owner: the unique (lead, number)

@@ -30,7 +30,7 @@ from slas.stages import stage_label
 
 def lead_cycle_instant(*, lead: Lead, at: dt.datetime) -> dt.datetime:
     """The instant whose version governs a move made at `at`: the lead's latest handoff
-    up to then (its cycle keeps that version for life, COMPLIANCE.md), or `at` itself
+    up to then (its cycle keeps that version for life, docs/compliance.md#governing-version), or `at` itself
     when the lead was never handed off."""
     handoff = (
         LeadEvent.objects.filter(

@@ -2,7 +2,7 @@
 
 ``evaluate`` turns one commitment, one period and a list of ``CycleFacts``
 into a ``MetricResult``: actual vs target, status, and the cycle ids behind
-the number, following COMPLIANCE.md ("Commitments", status rules).
+the number, following docs/compliance.md (#commitment-kinds, #status-of-a-result).
 
 Choices
 -------

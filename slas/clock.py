@@ -1,6 +1,6 @@
 """Business-hours clock (pure Python, no Django).
 
-Contract (COMPLIANCE.md, "Business calendar"): business time between two
+Contract (docs/compliance.md#business-clock): business time between two
 instants is the total overlap of ``[start, end)`` with the working intervals.
 Each working day has one interval, read in *local wall time* of the calendar's
 time zone, so a daylight-saving change never moves it: 09:00-17:00 is 8 real

@@ -4,6 +4,11 @@ A version's content is the version row (goals, qualification threshold, handoff,
 lead management, calendar frame) plus its child rows (terms, scoring rules, reason
 codes, nurture tracks, commitments, holidays, free sections). Every row keeps its
 history with django-simple-history.
+
+Why one module of about 800 lines: the version and its parts are one record. The rules
+that freeze a signed version (its lifecycle-only saves, the part querysets that refuse
+bulk writes, the signals that refuse deletes and party changes at the end of this file)
+guard all of them together, and splitting them would spread one lock over several files.
 """
 
 import datetime
@@ -586,7 +591,7 @@ class CommitmentKind(models.TextChoices):
     CONVERSION_RATE = "conversion_rate", _("Conversion rate")
 
 
-#: Parameters each commitment kind needs (COMPLIANCE.md).
+#: Parameters each commitment kind needs (docs/compliance.md#commitment-kinds).
 COMMITMENT_PARAMS: dict[str, tuple[str, ...]] = {
     "mql_volume": (),
     "first_contact_within": ("hours",),

@@ -13,7 +13,7 @@ imports do, so they wait for one another where chunks share leads and never dead
 Every problem is reported as a row issue (row number, column, message) to `on_issue`;
 whole-file problems (empty, not CSV, wrong encoding, a required column missing) end the
 import with `ImportSummary.error`. The mappings of both formats are documented in
-leads/formats.py and shared/FORMATS.md; imports are history (see IngestContext):
+leads.ingest.formats and docs/formats.md; imports are history (see IngestContext):
 unusual moves are stored and flagged, scores are computed but no handoff is invented.
 """
 

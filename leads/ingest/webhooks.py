@@ -1,4 +1,4 @@
-"""HubSpot webhook (shared/FORMATS.md §3): POST /integrations/hubspot/webhook.
+"""HubSpot webhook (docs/formats.md#hubspot-webhook): POST /integrations/hubspot/webhook.
 
 - Authenticated by signature v3 keyed with settings.HUBSPOT_CLIENT_SECRET; a wrong,
   missing or stale (> 5 minutes) signature answers 401 and stores nothing.

@@ -46,7 +46,7 @@ AFTER_KINDS = ("reject", "recycle", "disqualify")
 
 
 def lead_governing_version(lead: Lead, *, now: dt.datetime | None = None) -> Version | None:
-    """The version in force at the lead's latest handoff (COMPLIANCE.md).
+    """The version in force at the lead's latest handoff (docs/compliance.md#governing-version).
 
     A lead never handed off (or handed off while no version was in force) falls back to
     the version of its agreement in force now, so marketing can still comment with the
