@@ -6,10 +6,13 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-# Debug is on for the local portal and the tests (never in production).
+# Debug is on for the local portal and the tests (never in production). `make serve` takes
+# DJANGO_DEBUG from the environment as it is (unset means off), and refuses it on.
+ifeq ($(filter serve serve-check,$(MAKECMDGOALS)),)
 export DJANGO_DEBUG ?= 1
+endif
 
-.PHONY: run test install install-runtime demo-reset lint format clean bench
+.PHONY: run test install install-runtime demo-reset serve serve-check lint format clean bench
 
 # Two stamps: `make run` needs only the runtime requirements, `make test` adds the test tools.
 $(BIN)/.runtime-installed: requirements.txt
@@ -40,6 +43,15 @@ run: install-runtime
 demo-reset: install-runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --reset
+
+## make serve: production. Settings from the environment (docs/deploy.md); refuses debug on
+## or a missing DJANGO_SECRET_KEY; migrate, collectstatic, then gunicorn on HOST:PORT, a
+## Celery worker and one beat under supervisord, which restarts whichever crashes.
+serve: serve-check install-runtime
+	HOST=$(HOST) PORT=$(PORT) VENV_BIN=$(BIN) deploy/run serve
+
+serve-check:
+	@deploy/run check
 
 ## make test: install if needed, then run the whole suite
 test: install

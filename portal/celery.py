@@ -1,15 +1,16 @@
 """The one Celery app. Tasks live in each app's `tasks.py` and are autodiscovered.
 
-The periodic jobs (CELERY_BEAT_SCHEDULE in settings) run with `celery -A portal worker
---beat` (what `make run` starts).
+The periodic jobs (CELERY_BEAT_SCHEDULE in settings) are sent by beat: `celery -A portal
+worker --beat` under `make run`, a `celery -A portal beat` of its own under `make serve`.
+Beat's scheduler (`portal.beat.SingleBeatScheduler`) sends only while it holds a Redis
+lock, so a second beat sends nothing twice; it also sends the notification sweep at once
+when it takes over, to catch up after downtime.
 """
 
-import logging
 import os
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -22,12 +23,3 @@ for _option in ("data_folder_in", "data_folder_out", "processed_folder", "contro
     _folder = (app.conf.broker_transport_options or {}).get(_option)
     if _folder and str(app.conf.broker_url).startswith("filesystem"):
         Path(_folder).mkdir(parents=True, exist_ok=True)
-
-
-@beat_init.connect
-def _sweep_when_the_scheduler_starts(sender=None, **kwargs):
-    """Catch up at once after downtime instead of waiting for the first interval."""
-    try:
-        app.send_task("portal.tasks.notifications_sweep")
-    except Exception:  # the broker is down: the schedule will try again
-        logging.getLogger(__name__).warning("Could not enqueue the start-up sweep")

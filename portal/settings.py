@@ -32,6 +32,12 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105
 
+# Behind a reverse proxy (make serve, docs/deploy.md): only with DJANGO_TRUST_PROXY=1 does the
+# portal believe X-Forwarded-Proto (https) and X-Forwarded-For (the client's address, as
+# DJANGO_PROXY_COUNT proxies in front of it wrote it). Without it anyone could send those.
+TRUST_PROXY = env_bool("DJANGO_TRUST_PROXY", False)
+PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 1)
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
@@ -55,6 +61,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.proxy.ForwardedForMiddleware",  # only with DJANGO_TRUST_PROXY=1
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -137,7 +144,19 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
+if not DEBUG:
+    # Production (make serve): collectstatic writes hashed, compressed copies that
+    # WhiteNoise serves with far-future caching. Debug (dev, tests) needs no collectstatic:
+    # runserver and the test servers serve the files as they are.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
 MEDIA_ROOT = VAR_DIR / "media"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
@@ -188,7 +207,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = env_str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", str(VAR_DIR / "celerybeat-schedule")
+)
+# Beat sends only while it holds a lock in Redis (portal/beat.py), so a second beat
+# started by mistake sends nothing twice. Without Redis (dev on the file-system broker)
+# there is no lock: `make run` starts one beat.
+CELERY_BEAT_SCHEDULER = "portal.beat:SingleBeatScheduler"
+BEAT_LOCK_URL = env_str("BEAT_LOCK_URL") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else REDIS_URL
+)
+BEAT_LOCK_KEY = env_str("BEAT_LOCK_KEY", "sla-portal:beat-lock")
+BEAT_LOCK_SECONDS = env_int("BEAT_LOCK_SECONDS", 60)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE: dict = {}
 
@@ -250,6 +280,9 @@ REST_FRAMEWORK = {
         "portal.api_lists.DeclaredOrderingFilter",
     ],
     "PAGE_SIZE": 50,
+    # Rate limits count per REMOTE_ADDR, which portal.proxy sets from X-Forwarded-For only
+    # when DJANGO_TRUST_PROXY=1 (DRF would otherwise believe the header from anyone).
+    "NUM_PROXIES": 0,
     "DEFAULT_THROTTLE_CLASSES": [
         "portal.throttling.PerTokenRateThrottle",
         "rest_framework.throttling.AnonRateThrottle",
@@ -292,12 +325,13 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+if TRUST_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,
