@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before anything else (host check, https redirect)
+    "portal.health.HealthCheckMiddleware",
     "portal.proxy.ForwardedForMiddleware",  # only with DJANGO_TRUST_PROXY=1
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",

@@ -8,6 +8,7 @@ virtualenv the tests run in (`-o` tells make not to reinstall it).
 
 import functools
 import http.client
+import json
 import os
 import re
 import secrets
@@ -147,6 +148,18 @@ def test_make_serve_runs_the_web_a_worker_and_one_beat_and_restarts_what_crashes
         code, headers, _ = get(port, "/accounts/login/")
         assert code == 301
         assert headers["Location"].startswith("https://")
+
+        # health for the load balancer: plain http, called by address
+        code, _, body = get(port, "/healthz", Host="10.0.0.7")
+        assert (code, json.loads(body)) == (200, {"status": "ok"})
+        code, _, body = get(port, "/readyz", Host="10.0.0.7")
+        assert code == 200, body
+        assert json.loads(body)["checks"] == {
+            "database": "ok",
+            "cache": "ok",
+            "broker": "ok",
+            "migrations": "ok",
+        }
 
         # static files: hashed names, compressed, cached for ever
         _, _, page = get(port, "/accounts/login/", **https)
