@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from portal.env import env_bool, env_int, env_list, env_str
+from portal.logging_config import log_format_default, logging_settings, sentry_init
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz, answered before anything else (host check, https redirect)
     "portal.health.HealthCheckMiddleware",
+    "portal.logging_config.RequestLogMiddleware",  # one log line per request
     "portal.proxy.ForwardedForMiddleware",  # only with DJANGO_TRUST_PROXY=1
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
@@ -219,9 +221,11 @@ CELERY_BEAT_SCHEDULER = "portal.beat:SingleBeatScheduler"
 BEAT_LOCK_URL = env_str("BEAT_LOCK_URL") or (
     CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else REDIS_URL
 )
-BEAT_LOCK_KEY = env_str("BEAT_LOCK_KEY", "sla-portal:beat-lock")
 BEAT_LOCK_SECONDS = env_int("BEAT_LOCK_SECONDS", 60)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# One beat per queue: deployments (or test runs) that share a Redis but not a queue don't
+# wait for each other's beat.
+BEAT_LOCK_KEY = env_str("BEAT_LOCK_KEY", f"sla-portal:beat-lock:{CELERY_TASK_DEFAULT_QUEUE}")
 CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- Notifications (portal.tasks) ---------------------------------------------------
@@ -335,12 +339,14 @@ if not DEBUG:
 if TRUST_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# Logs (portal/logging_config.py): one JSON line per request, task and error with
+# LOG_FORMAT=json, the default with debug off; plain text in development.
+LOG_FORMAT = env_str("LOG_FORMAT") or log_format_default(debug=DEBUG)
+LOGGING = logging_settings(log_format=LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"))
+# Errors also to Sentry when a DSN is given (sentry-sdk is imported only then).
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    sentry_init(SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"))
 
 if TESTING:
     # Fast hashing in tests only; production keeps Django's default (PBKDF2).

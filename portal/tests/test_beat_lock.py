@@ -16,7 +16,7 @@ from portal.tests.processes import ROOT, VENV_BIN, portal_env, wait_for
 pytestmark = pytest.mark.celery_worker
 
 SENT = "Sending due task notifications-sweep"
-TAKEN = "Beat lock sla-portal:beat-lock taken"
+TAKEN = "Beat lock sla-portal:beat-lock:celery taken"
 STANDING_BY = "this beat stands by"
 
 
@@ -88,7 +88,7 @@ def test_a_second_beat_sends_nothing_until_the_first_is_gone(redis_server, tmp_p
     assert all(SENT not in line for line in lines[:taken_at])
     assert any("given back" in line for line in lines[taken_at:])
     client = redis.Redis.from_url(broker)
-    assert client.get("sla-portal:beat-lock") is None
+    assert client.get("sla-portal:beat-lock:celery") is None
     # Every message in the queue is one that a beat said it sent, plus one start-up sweep
     # per beat that took the lock: none was sent twice. (The first may have been killed
     # between saying and sending.)

@@ -97,6 +97,16 @@ class Supervised:
         return state == "RUNNING" and pid not in (None, old_pid) and pid
 
 
+def json_lines(log, logger, **fields) -> list[dict]:
+    found = []
+    for line in log.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            entry = json.loads(line)
+            if entry["logger"] == logger and fields.items() <= entry.items():
+                found.append(entry)
+    return found
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -171,6 +181,20 @@ def test_make_serve_runs_the_web_a_worker_and_one_beat_and_restarts_what_crashes
         assert code == 200
         assert headers.get("Content-Encoding") == "gzip"
         assert "immutable" in headers["Cache-Control"]
+
+        # logs: one JSON line per request and per task (JSON is the default, debug off)
+        requests = wait_for(
+            lambda: json_lines(log, "portal.request", path="/accounts/login/"),
+            timeout=30,
+            what="a request log line",
+        )
+        assert {"request_id", "user_id", "status", "duration_ms"} <= set(requests[0])
+        tasks = wait_for(
+            lambda: json_lines(log, "portal.task", task_name="portal.tasks.notifications_sweep"),
+            timeout=60,
+            what="a task log line",
+        )
+        assert {"task_id", "state", "duration_ms"} <= set(tasks[0])
 
         # when the worker and the beat crash, then supervisord starts them again
         for name in ("worker", "beat"):
