@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # 503 "sign-in is briefly unavailable" where the cache's outage escapes (signing)
+    "portal.login_throttle.SignInUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -111,8 +113,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    # portal.cache.RedisCache: a Redis outage is a miss, not a 500 (see its docstring).
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "portal.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -291,8 +298,8 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": 0,
     "DEFAULT_THROTTLE_CLASSES": [
         "portal.throttling.PerTokenRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "portal.throttling.AnonRateThrottle",
+        "portal.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         # Per token (or per signed-in user for the browser session).
