@@ -25,7 +25,8 @@ class Beat:
         self.log = tmp_path / f"beat-{name}.log"
         env = portal_env(
             VENV_BIN=VENV_BIN,
-            DJANGO_DEBUG="1",
+            DJANGO_DEBUG="0",  # deploy/run refuses debug on
+            DJANGO_SECRET_KEY="beat-lock-test-" + "x" * 40,
             LOG_FORMAT="text",
             CELERY_BROKER_URL=broker_url,
             CELERY_BEAT_SCHEDULE_FILENAME=str(tmp_path / f"schedule-{name}"),
