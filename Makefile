@@ -6,27 +6,52 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-# Debug is on for the local portal and the tests (never in production).
+# Debug is on for the local portal and the tests (never in production). `make serve` takes
+# DJANGO_DEBUG from the environment as it is (unset means off), and refuses it on.
+ifeq ($(filter serve serve-check,$(MAKECMDGOALS)),)
 export DJANGO_DEBUG ?= 1
+endif
 
-.PHONY: run test install lint format clean bench
+.PHONY: run test install install-runtime demo-reset serve serve-check lint format clean bench
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
+# Two stamps: `make run` needs only the runtime requirements, `make test` adds the test tools.
+$(BIN)/.runtime-installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(BIN)/.installed: $(BIN)/.runtime-installed requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+install-runtime: $(BIN)/.runtime-installed
+
 install: $(BIN)/.installed
 
-## make run: install, migrate, seed the demo, and serve the portal with its worker and scheduler
-run: install
+## make run: install, migrate, seed the demo into an empty database (a database with data
+## is kept), and serve the portal with its worker and scheduler
+run: install-runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Starting the worker and scheduler (Celery) and the web server on http://$(HOST):$(PORT)/"
 	@$(BIN)/celery -A portal worker --beat --pool=solo --loglevel=INFO --logfile=var/celery.log & \
 	  CELERY_PID=$$!; trap 'kill $$CELERY_PID 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## make demo-reset: erase the database (it lists what, and asks) and build the demo anew
+demo-reset: install-runtime
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --reset
+
+## make serve: production. Settings from the environment (docs/deploy.md); refuses debug on
+## or a missing DJANGO_SECRET_KEY; migrate, collectstatic, then gunicorn on HOST:PORT, a
+## Celery worker and one beat under supervisord, which restarts whichever crashes.
+serve: serve-check install-runtime
+	HOST=$(HOST) PORT=$(PORT) VENV_BIN=$(BIN) deploy/run serve
+
+serve-check:
+	@deploy/run check
 
 ## make test: install if needed, then run the whole suite
 test: install

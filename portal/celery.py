@@ -1,7 +1,10 @@
 """The one Celery app. Tasks live in each app's `tasks.py` and are autodiscovered.
 
-The periodic jobs (CELERY_BEAT_SCHEDULE in settings) run with `celery -A portal worker
---beat` (what `make run` starts).
+The periodic jobs (CELERY_BEAT_SCHEDULE in settings) are sent by beat: `celery -A portal
+worker --beat` under `make run`, a `celery -A portal beat` of its own under `make serve`.
+Beat's scheduler (`portal.beat.SingleBeatScheduler`) sends only while it holds a Redis
+lock, so a second beat sends nothing twice; it also sends the notification sweep at once
+when it takes over, to catch up after downtime.
 """
 
 import logging
@@ -9,7 +12,10 @@ import os
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import beat_init
+from celery.signals import after_setup_logger, after_setup_task_logger, task_postrun, task_prerun
+from django.conf import settings
+
+from portal.logging_config import ContextFilter, JsonFormatter, task_finished, task_started
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -24,10 +30,22 @@ for _option in ("data_folder_in", "data_folder_out", "processed_folder", "contro
         Path(_folder).mkdir(parents=True, exist_ok=True)
 
 
-@beat_init.connect
-def _sweep_when_the_scheduler_starts(sender=None, **kwargs):
-    """Catch up at once after downtime instead of waiting for the first interval."""
-    try:
-        app.send_task("portal.tasks.notifications_sweep")
-    except Exception:  # the broker is down: the schedule will try again
-        logging.getLogger(__name__).warning("Could not enqueue the start-up sweep")
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _json_lines_in_production(logger=None, **kwargs):
+    """With LOG_FORMAT=json, workers and beat write JSON lines as the web does: the
+    handlers Celery just set up (stderr, or --logfile) get the portal's formatter."""
+    if settings.LOG_FORMAT != "json" or logger is None:
+        return
+    for handler in logger.handlers:
+        handler.setFormatter(JsonFormatter())
+        handler.addFilter(ContextFilter())
+    for name, config in settings.LOGGING["loggers"].items():
+        if "level" in config:
+            logging.getLogger(name).setLevel(config["level"])
+
+
+# One log line per task run (name, id, state, duration); records written while it runs
+# carry its id.
+task_prerun.connect(task_started, weak=False)
+task_postrun.connect(task_finished, weak=False)

@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from portal.env import env_bool, env_int, env_list, env_str
+from portal.logging_config import log_format_default, logging_settings, sentry_init
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -31,6 +32,12 @@ if not SECRET_KEY:
             "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')."
         )
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105
+
+# Behind a reverse proxy (make serve, docs/deploy.md): only with DJANGO_TRUST_PROXY=1 does the
+# portal believe X-Forwarded-Proto (https) and X-Forwarded-For (the client's address, as
+# DJANGO_PROXY_COUNT proxies in front of it wrote it). Without it anyone could send those.
+TRUST_PROXY = env_bool("DJANGO_TRUST_PROXY", False)
+PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 1)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -55,6 +62,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before anything else (host check, https redirect)
+    "portal.health.HealthCheckMiddleware",
+    "portal.logging_config.RequestLogMiddleware",  # one log line per request
+    "portal.proxy.ForwardedForMiddleware",  # only with DJANGO_TRUST_PROXY=1
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -65,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # 503 "sign-in is briefly unavailable" where the cache's outage escapes (signing)
+    "portal.login_throttle.SignInUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -100,8 +113,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    # portal.cache.RedisCache: a Redis outage is a miss, not a 500 (see its docstring).
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "portal.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -137,8 +155,22 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
-MEDIA_ROOT = VAR_DIR / "media"
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
+if not DEBUG:
+    # Production (make serve): collectstatic writes hashed, compressed copies that
+    # WhiteNoise serves with far-future caching. Debug (dev, tests) needs no collectstatic:
+    # runserver and the test servers serve the files as they are.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+# Uploaded import files and their reports: the web writes them, a worker reads them, so
+# with several servers this must be shared storage (docs/deploy.md).
+MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT") or VAR_DIR / "media")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
@@ -188,8 +220,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = env_str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", str(VAR_DIR / "celerybeat-schedule")
+)
+# Beat sends only while it holds a lock in Redis (portal/beat.py), so a second beat
+# started by mistake sends nothing twice. Without Redis (dev on the file-system broker)
+# there is no lock: `make run` starts one beat.
+CELERY_BEAT_SCHEDULER = "portal.beat:SingleBeatScheduler"
+BEAT_LOCK_URL = env_str("BEAT_LOCK_URL") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else REDIS_URL
+)
+BEAT_LOCK_SECONDS = env_int("BEAT_LOCK_SECONDS", 60)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# One beat per queue: deployments (or test runs) that share a Redis but not a queue don't
+# wait for each other's beat.
+BEAT_LOCK_KEY = env_str("BEAT_LOCK_KEY", f"sla-portal:beat-lock:{CELERY_TASK_DEFAULT_QUEUE}")
 CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- Notifications (portal.tasks) ---------------------------------------------------
@@ -250,10 +295,13 @@ REST_FRAMEWORK = {
         "portal.api.lists.DeclaredOrderingFilter",
     ],
     "PAGE_SIZE": 50,
+    # Rate limits count per REMOTE_ADDR, which portal.proxy sets from X-Forwarded-For only
+    # when DJANGO_TRUST_PROXY=1 (DRF would otherwise believe the header from anyone).
+    "NUM_PROXIES": 0,
     "DEFAULT_THROTTLE_CLASSES": [
         "portal.throttling.PerTokenRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "portal.throttling.AnonRateThrottle",
+        "portal.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         # Per token (or per signed-in user for the browser session).
@@ -292,19 +340,22 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+if TRUST_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# Logs (portal/logging_config.py): one JSON line per request, task and error with
+# LOG_FORMAT=json, the default with debug off; plain text in development.
+LOG_FORMAT = env_str("LOG_FORMAT") or log_format_default(debug=DEBUG)
+LOGGING = logging_settings(log_format=LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"))
+# Errors also to Sentry when a DSN is given (sentry-sdk is imported only then).
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    sentry_init(SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"))
 
 if TESTING:
     # Fast hashing in tests only; production keeps Django's default (PBKDF2).

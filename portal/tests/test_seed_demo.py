@@ -1,0 +1,86 @@
+"""`seed_demo` (what `make run` calls every time) never destroys anyone's work.
+
+It seeds only an empty database; a database holding anything is kept as it is. Erasing is
+`seed_demo --reset` (`make demo-reset`), which lists what it erases and asks first.
+"""
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from portal.models import Team
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def seed_demo(*args, answer=None, monkeypatch=None) -> str:
+    out = io.StringIO()
+    if answer is not None:
+        monkeypatch.setattr("builtins.input", lambda prompt: answer)
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_seeding_twice_keeps_a_change_someone_made_in_between():
+    # given the demo, in which Alice renamed her team and changed her password
+    seed_demo()
+    marketing = Team.objects.get(name="Marketing")
+    marketing.name = "Growth"
+    marketing.save()
+    alice = get_user_model().objects.get(username="alice")
+    alice.set_password("alice-own-password-2026")
+    alice.save()
+    teams_before = Team.objects.count()
+
+    # when `make run` seeds again
+    output = seed_demo()
+
+    # then nothing was touched, and it says so
+    assert "already holds data" in output
+    assert "make demo-reset" in output
+    assert Team.objects.filter(name="Growth").exists()
+    assert not Team.objects.filter(name="Marketing").exists()
+    assert Team.objects.count() == teams_before
+    alice.refresh_from_db()
+    assert alice.check_password("alice-own-password-2026")
+
+
+def test_reset_says_what_it_erases_then_builds_the_demo_anew():
+    # given the demo with a change
+    seed_demo()
+    Team.objects.filter(name="Marketing").update(name="Growth")
+
+    # when it is reset without questions
+    output = seed_demo("--reset", "--noinput")
+
+    # then it listed what it erased, and the change is gone
+    assert "This erases everything in the database" in output
+    assert "teams" in output
+    assert "Erased." in output
+    assert "Demo ready" in output
+    assert Team.objects.filter(name="Marketing").exists()
+    assert not Team.objects.filter(name="Growth").exists()
+
+
+def test_reset_asks_first_and_an_answer_other_than_yes_erases_nothing(monkeypatch):
+    get_user_model().objects.create_user(username="zoe", password="zoe-own-password-2026")
+
+    with pytest.raises(CommandError, match="nothing was erased"):
+        seed_demo("--reset", answer="no", monkeypatch=monkeypatch)
+
+    assert get_user_model().objects.filter(username="zoe").exists()
+    assert not Team.objects.exists()  # and no demo was seeded over it
+
+
+def test_a_database_with_only_someone_elses_data_gets_no_demo():
+    # a real company's first person, made with createsuperuser
+    get_user_model().objects.create_superuser(username="boss", password="boss-password-2026")
+
+    output = seed_demo()
+
+    assert "already holds data" in output
+    assert "Demo sign-ins" not in output  # no demo people to sign in as
+    assert not Team.objects.exists()
