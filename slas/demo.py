@@ -5,8 +5,9 @@ demo stays alive. Idempotent: an agreement that exists is left as it is.
 
 Everything is written through the services (change reason "demo: ..."), so the history
 timeline shows who wrote what; the status changes are what the signing services do
-(lifecycle-only saves). Audit entries are dated when each step happened
-(`slas.signing.audit_dated`), so the audit log reads in time order.
+(lifecycle-only saves). Audit entries and history rows are dated when each step happened
+(`slas.audit.chain.audit_dated`), so the audit log and the history page read in time
+order and agree.
 """
 
 from __future__ import annotations
