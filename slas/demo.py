@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from portal.models import Team
 from slas import services
@@ -283,7 +284,7 @@ def seed(stdout=None) -> None:
                 },
                 create=_body(v1, marketing=marketing, sales=sales, hours=24, volume=100),
                 source=Source.DEMO,
-                what="first agreement",
+                what=gettext_noop("first agreement"),
             )
         v1.refresh_from_db()
         _signed_in_past(v1, v1_start, alice=alice, carol=carol, marketing=marketing, sales=sales)
@@ -304,7 +305,7 @@ def seed(stdout=None) -> None:
                 },
                 update=[(volume, {"target": Decimal(120)})],
                 source=Source.DEMO,
-                what="raise the MQL target",
+                what=gettext_noop("raise the MQL target"),
             )
         v2.refresh_from_db()
         _signed_in_past(v2, v2_start, alice=alice, carol=carol, marketing=marketing, sales=sales)
@@ -343,7 +344,7 @@ def seed(stdout=None) -> None:
                 (volume, {"target": Decimal(130)}),
             ],
             source=Source.DEMO,
-            what="faster first contact",
+            what=gettext_noop("faster first contact"),
         )
 
     if not Agreement.objects.filter(title=SALES_CS).exists():
@@ -381,6 +382,6 @@ def seed(stdout=None) -> None:
                 )
             ],
             source=Source.DEMO,
-            what="first draft",
+            what=gettext_noop("first draft"),
         )
     seed_signing(stdout, agreement_title=MARKETING_SALES)

@@ -15,6 +15,7 @@ import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from portal.demo import DEMO_PASSWORD
 from portal.models import Team
@@ -65,7 +66,7 @@ def version_signed_in_past(
     content_hash = bytes_hash(snapshot)
     version.status, version.content_hash = VersionStatus.PENDING_SIGNATURE, content_hash
     with history_dated(sent_at):
-        what = "sent for signature"
+        what = gettext_noop("sent for signature")
         _lifecycle_save(version, ["status", "content_hash"], actor=sent_by, what=what)
     rnd = SigningRound.objects.create(
         version=version,
@@ -134,7 +135,9 @@ def version_signed_in_past(
     if previous is not None:
         previous.status, previous.in_force_until = VersionStatus.SUPERSEDED, in_force_from
         with history_dated(in_force_from):
-            _lifecycle_save(previous, ["status", "in_force_until"], actor=last, what="superseded")
+            _lifecycle_save(
+                previous, ["status", "in_force_until"], actor=last, what=gettext_noop("superseded")
+            )
         audit_append(
             agreement=agreement,
             action=AuditAction.SUPERSEDED,
@@ -144,7 +147,9 @@ def version_signed_in_past(
         )
     version.status, version.in_force_from = VersionStatus.ACTIVE, in_force_from
     with history_dated(in_force_from):
-        _lifecycle_save(version, ["status", "in_force_from"], actor=last, what="activated")
+        _lifecycle_save(
+            version, ["status", "in_force_from"], actor=last, what=gettext_noop("activated")
+        )
     audit_append(
         agreement=agreement,
         action=AuditAction.ACTIVATED,

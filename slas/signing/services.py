@@ -129,7 +129,9 @@ def version_send_for_signature(
     hash_ = bytes_hash(snapshot)
     version.status = VersionStatus.PENDING_SIGNATURE
     version.content_hash = hash_
-    _lifecycle_save(version, ["status", "content_hash"], actor=actor, what="sent for signature")
+    _lifecycle_save(
+        version, ["status", "content_hash"], actor=actor, what=gettext_noop("sent for signature")
+    )
 
     number = (
         SigningRound.objects.filter(version=version).aggregate(top=Max("number"))["top"] or 0

@@ -20,6 +20,7 @@ from portal import permissions
 from portal.forms import client_address
 from portal.models import Team
 from portal.pdf import Heading, KeyValues, Paragraph, Spacer, Table, build_pdf
+from slas.history import Source
 from slas.models import CHANNELS, WEEKDAYS, Agreement, Version, VersionStatus
 from slas.signing import selectors as signing_selectors
 from slas.signing.forms import DeclineForm, SendForm, SignForm, VerifyForm, WithdrawForm
@@ -42,6 +43,7 @@ from slas.signing.services import (
     signing_withdraw,
     version_send_for_signature,
 )
+from slas.timeline import what_label
 
 
 def _posted(request):
@@ -477,6 +479,7 @@ AUDIT_DETAIL_LABELS = {
     "end_date": gettext_lazy("End date"),
     "source": gettext_lazy("Written from"),
     "what": gettext_lazy("What changed"),
+    "why": gettext_lazy("Reason given"),
     "revision": gettext_lazy("Revision"),
     "copied_from": gettext_lazy("Copied from version"),
 }
@@ -489,6 +492,10 @@ def _audit_details(entry) -> list[tuple[str, str]]:
             continue
         if key == "order" and value in SigningOrder.values:
             value = SigningOrder(value).label
+        elif key == "source" and value in Source.values:
+            value = Source(value).label
+        elif key == "what" and isinstance(value, str):
+            value = what_label(value)  # stored untranslated, read in the reader's language
         elif isinstance(value, list):
             value = ", ".join(str(item) for item in value)
         details.append((str(AUDIT_DETAIL_LABELS.get(key, key)), value))
