@@ -3,6 +3,7 @@ refuse the write anyway), and so are an agreement's title, purpose and parties o
 version has left draft. Every admin save stamps "admin: ..." and bumps the revision."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_noop
 from simple_history.admin import SimpleHistoryAdmin
 
 from slas.history import Source, change_reason, stamp, unstamp
@@ -25,7 +26,7 @@ class AgreementAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
-        stamp(obj, user=request.user, reason=change_reason(Source.ADMIN, "agreement"))
+        stamp(obj, user=request.user, reason=change_reason(Source.ADMIN, gettext_noop("agreement")))
         super().save_model(request, obj, form, change)
         unstamp(obj)
 
@@ -85,12 +86,14 @@ class VersionAdmin(SimpleHistoryAdmin):
             obj.edit_revision += 1
         else:
             obj.created_by = request.user
-        stamp(obj, user=request.user, reason=change_reason(Source.ADMIN, "version"))
+        stamp(obj, user=request.user, reason=change_reason(Source.ADMIN, gettext_noop("version")))
         super().save_model(request, obj, form, change)
         unstamp(obj)
 
     def save_formset(self, request, form, formset, change):
-        reason = change_reason(Source.ADMIN, str(formset.model._meta.verbose_name_plural))
+        # The part's key, untranslated: the timeline names it in the reader's language.
+        part = next(name for name, model in PART_MODELS.items() if model is formset.model)
+        reason = change_reason(Source.ADMIN, part)
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
             stamp(obj, user=request.user, reason=reason)

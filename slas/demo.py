@@ -5,8 +5,9 @@ demo stays alive. Idempotent: an agreement that exists is left as it is.
 
 Everything is written through the services (change reason "demo: ..."), so the history
 timeline shows who wrote what; the status changes are what the signing services do
-(lifecycle-only saves). Audit entries are dated when each step happened
-(`slas.signing.audit_dated`), so the audit log reads in time order.
+(lifecycle-only saves). Audit entries and history rows are dated when each step happened
+(`slas.audit.chain.audit_dated`), so the audit log and the history page read in time
+order and agree.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from portal.models import Team
 from slas import services
@@ -282,7 +284,7 @@ def seed(stdout=None) -> None:
                 },
                 create=_body(v1, marketing=marketing, sales=sales, hours=24, volume=100),
                 source=Source.DEMO,
-                what="first agreement",
+                what=gettext_noop("first agreement"),
             )
         v1.refresh_from_db()
         _signed_in_past(v1, v1_start, alice=alice, carol=carol, marketing=marketing, sales=sales)
@@ -303,7 +305,7 @@ def seed(stdout=None) -> None:
                 },
                 update=[(volume, {"target": Decimal(120)})],
                 source=Source.DEMO,
-                what="raise the MQL target",
+                what=gettext_noop("raise the MQL target"),
             )
         v2.refresh_from_db()
         _signed_in_past(v2, v2_start, alice=alice, carol=carol, marketing=marketing, sales=sales)
@@ -342,7 +344,7 @@ def seed(stdout=None) -> None:
                 (volume, {"target": Decimal(130)}),
             ],
             source=Source.DEMO,
-            what="faster first contact",
+            what=gettext_noop("faster first contact"),
         )
 
     if not Agreement.objects.filter(title=SALES_CS).exists():
@@ -380,6 +382,6 @@ def seed(stdout=None) -> None:
                 )
             ],
             source=Source.DEMO,
-            what="first draft",
+            what=gettext_noop("first draft"),
         )
     seed_signing(stdout, agreement_title=MARKETING_SALES)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from portal.models import Team
 from slas import funnel
+from slas.history import WHY_MAX_LENGTH
 from slas.models import (
     CHANNELS,
     COMMITMENT_PARAMS,
@@ -56,9 +57,35 @@ class AgreementForm(forms.ModelForm):
 
 
 class RevisionMixin(forms.Form):
-    """The `edit_revision` the editor loaded, posted back for optimistic locking."""
+    """What every save of a draft posts with it: the `edit_revision` the editor loaded
+    (optimistic locking) and the short reason for the change, which the history and the
+    compare page show. The reason is required once the draft was sent for signature and
+    taken back (`reason_required`, from `Version.was_sent_before`); the service checks
+    the same."""
 
     edit_revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    edit_reason = forms.CharField(
+        label=gettext_lazy("Why this change (optional)"),
+        required=False,
+        max_length=WHY_MAX_LENGTH,
+        help_text=gettext_lazy(
+            "One short line, shown in the history and when versions are compared."
+        ),
+    )
+
+    def __init__(self, *args, reason_required: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if reason_required:
+            field = self.fields["edit_reason"]
+            field.required = True
+            field.label = _("Why this change")
+            field.help_text = _(
+                "Required: this draft was sent for signature before and taken back. One short "
+                "line, shown in the history and when versions are compared."
+            )
+            field.error_messages["required"] = _(
+                "Say why you change this draft: it was sent for signature before and taken back."
+            )
 
 
 def component_form_class(component: str) -> type[forms.ModelForm] | None:

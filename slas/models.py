@@ -416,6 +416,11 @@ class Version(models.Model):
         """The round collecting signatures now, if any."""
         return self.signing_rounds.open().first()
 
+    def was_sent_before(self) -> bool:
+        """A draft that went out for signature and came back (withdrawn, declined or
+        expired): its signers saw other content, so every edit of it says why."""
+        return self.is_draft and self.signing_rounds.exists()
+
 
 class PartQuerySet(models.QuerySet):
     """Bulk writes skip save(): refuse them when any row belongs to a non-draft version."""

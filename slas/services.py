@@ -19,12 +19,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from portal import permissions
 from portal.models import Team, TeamFunction
 from slas.audit.chain import audit_append
 from slas.exceptions import EditConflict, VersionLocked
-from slas.history import Source, change_reason, stamp, unstamp
+from slas.history import WHY_MAX_LENGTH, Source, change_reason, stamp, unstamp, why_clean
 from slas.models import (
     PART_MODELS,
     VERSION_NON_CONTENT_FIELDS,
@@ -126,7 +127,7 @@ def agreement_create(
     title = (title or "").strip()
     agreement = Agreement(title=title, purpose=purpose, created_by=actor)
     agreement.full_clean()
-    reason = change_reason(source, _("agreement created"))
+    reason = change_reason(source, gettext_noop("agreement created"))
     _stamped_save(agreement, actor=actor, reason=reason)
     agreement.parties.set(parties)
     start = effective_date or timezone.localdate()
@@ -192,7 +193,7 @@ def version_amend(*, actor, agreement: Agreement, source: str = Source.WEB) -> V
             % {"number": open_draft.number}
         )
     latest = agreement.versions.order_by("-number").first()
-    reason = change_reason(source, _("new version"))
+    reason = change_reason(source, gettext_noop("new version"))
     today = timezone.localdate()
     if latest is None:
         start = today
@@ -261,13 +262,18 @@ def version_edit(
     delete: Iterable[VersionPart] = (),
     source: str = Source.WEB,
     what: str = "",
+    why: str = "",
 ) -> tuple[Version, list[VersionPart]]:
     """The one writer of a draft's content: version fields and parts in one edit.
 
     `expected_revision` is the `edit_revision` the editor loaded (None: API callers that
-    do not ask for the check). Every saved edit bumps the revision once. Returns the
-    version and the created parts. Raises PermissionDenied, VersionLocked, EditConflict
-    or ValidationError (and then nothing is saved).
+    do not ask for the check). Every saved edit bumps the revision once. `what` says what
+    was edited, untranslated (a component or part key, or a `gettext_noop` message: see
+    `slas.history`); `why` is the short reason the person gave, required once the draft
+    was sent for signature and taken back (`Version.was_sent_before`). Both go on every
+    history row of the edit and in the audit log. Returns the version and the created
+    parts. Raises PermissionDenied, VersionLocked, EditConflict or ValidationError (and
+    then nothing is saved).
     """
     locked = Version.objects.select_for_update().select_related("agreement").get(pk=version.pk)
     _require_manager(actor, locked.agreement)
@@ -279,7 +285,24 @@ def version_edit(
             expected_revision=int(expected_revision),
             changes=version_changes_since(locked, int(expected_revision)),
         )
-    reason = change_reason(source, what)
+    why = why_clean(why)
+    if len(why) > WHY_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "edit_reason": _("Keep the reason short: at most %(limit)s characters.")
+                % {"limit": WHY_MAX_LENGTH}
+            }
+        )
+    if not why and locked.was_sent_before():
+        raise ValidationError(
+            {
+                "edit_reason": _(
+                    "Say why you change this draft: it was sent for signature before and "
+                    "taken back."
+                )
+            }
+        )
+    reason = change_reason(source, what, why)
     unknown = set(fields or {}) - EDITABLE_VERSION_FIELDS
     if unknown:
         raise ValidationError(
@@ -324,7 +347,12 @@ def version_edit(
         "edited",
         actor=actor,
         version=locked,
-        data={"source": str(source), "what": str(what), "revision": locked.edit_revision},
+        data={
+            "source": str(source),
+            "what": str(what),
+            "revision": locked.edit_revision,
+            **({"why": why} if why else {}),
+        },
     )
     # The caller's instance now shows what was saved.
     for model_field in Version._meta.concrete_fields:
@@ -340,6 +368,7 @@ def version_update(
     expected_revision: int | None = None,
     source: str = Source.WEB,
     what: str = "",
+    why: str = "",
 ) -> Version:
     updated, _created = version_edit(
         actor=actor,
@@ -347,9 +376,15 @@ def version_update(
         expected_revision=expected_revision,
         fields=data,
         source=source,
-        what=what or _("version details"),
+        what=what or gettext_noop("version details"),
+        why=why,
     )
     return updated
+
+
+def _part_name(instance: VersionPart) -> str:
+    """The key of a part row's kind ("terms"): what its history rows say was edited."""
+    return next(name for name, model in PART_MODELS.items() if isinstance(instance, model))
 
 
 def version_part_create(
@@ -360,15 +395,16 @@ def version_part_create(
     data: PartData,
     expected_revision: int | None = None,
     source: str = Source.WEB,
+    why: str = "",
 ) -> VersionPart:
-    model = PART_MODELS[part]
     _version, created = version_edit(
         actor=actor,
         version=version,
         expected_revision=expected_revision,
         create=[(part, data)],
         source=source,
-        what=_("%(part)s added") % {"part": model._meta.verbose_name},
+        what=part,
+        why=why,
     )
     return created[0]
 
@@ -380,6 +416,7 @@ def version_part_update(
     data: PartData,
     expected_revision: int | None = None,
     source: str = Source.WEB,
+    why: str = "",
 ) -> VersionPart:
     version_edit(
         actor=actor,
@@ -387,7 +424,8 @@ def version_part_update(
         expected_revision=expected_revision,
         update=[(instance, data)],
         source=source,
-        what=_("%(part)s changed") % {"part": instance._meta.verbose_name},
+        what=_part_name(instance),
+        why=why,
     )
     return instance
 
@@ -398,6 +436,7 @@ def version_part_delete(
     instance: VersionPart,
     expected_revision: int | None = None,
     source: str = Source.WEB,
+    why: str = "",
 ) -> None:
     version_edit(
         actor=actor,
@@ -405,7 +444,8 @@ def version_part_delete(
         expected_revision=expected_revision,
         delete=[instance],
         source=source,
-        what=_("%(part)s removed") % {"part": instance._meta.verbose_name},
+        what=_part_name(instance),
+        why=why,
     )
 
 
@@ -417,6 +457,7 @@ def version_commitment_set_mql_volume(
     period: str | None = None,
     expected_revision: int | None = None,
     source: str = Source.WEB,
+    why: str = "",
 ) -> Commitment:
     """Write the funnel planner's MQL volume into the draft's commitments.
 
@@ -430,7 +471,7 @@ def version_commitment_set_mql_volume(
         .order_by("position", "id")
         .first()
     )
-    what = _("MQL volume target from the funnel planner")
+    what = gettext_noop("MQL volume target from the funnel planner")
     data: dict[str, Any] = {"target": Decimal(int(target))}
     if period:
         data["period"] = period
@@ -442,6 +483,7 @@ def version_commitment_set_mql_volume(
             update=[(existing, data)],
             source=source,
             what=what,
+            why=why,
         )
         return existing
     parties = list(version.agreement.parties.all())
@@ -467,5 +509,6 @@ def version_commitment_set_mql_volume(
         ],
         source=source,
         what=what,
+        why=why,
     )
     return created[0]

@@ -17,6 +17,32 @@ from slas.models import (
     Agreement,
     Version,
 )
+from slas.selectors import COMPONENTS
+
+# What an edit changed, in the reader's language -------------------------------------------
+
+
+def what_label(what: str) -> str:
+    """What an edit changed (`slas.history`: a component or part key, or an English message
+    id), in the reader's language: translated here, when read, never when stored."""
+    if not what:
+        return ""
+    for key, title, _fields, _parts in COMPONENTS:
+        if what == key:
+            return str(title)
+    if what in PART_MODELS:
+        return str(PART_MODELS[what]._meta.verbose_name_plural).capitalize()
+    return _(what)
+
+
+def what_component(what: str) -> str | None:
+    """The component an edit was about (a component saved in the editor, or one of its
+    parts written through the API), else None."""
+    for key, _title, _fields, parts in COMPONENTS:
+        if what == key or what in parts:
+            return key
+    return None
+
 
 # History ---------------------------------------------------------------------------------
 
@@ -53,7 +79,8 @@ class HistoryChange:
     when: datetime.datetime
     user: Any
     source: str
-    reason: str
+    what: str
+    why: str
     version_number: int | None
     version_id: int | None
     kind: str  # "created" | "changed" | "removed" | "status"
@@ -67,12 +94,17 @@ class HistoryChange:
 
 @dataclass
 class HistoryEntry:
-    """Rows saved together by one action (same user, reason and version, within seconds)."""
+    """Rows saved together by one action (same user, reason and version, within seconds).
+
+    `what`: what the action changed (see `slas.history`); `why`: the reason the person
+    gave, or "".
+    """
 
     when: datetime.datetime
     user: Any
     source: str
-    reason: str
+    what: str
+    why: str
     version_number: int | None
     version_id: int | None
     items: list[HistoryChange]
@@ -80,6 +112,19 @@ class HistoryEntry:
     @property
     def is_status_change(self) -> bool:
         return any(item.kind == "status" for item in self.items)
+
+    @property
+    def what_label(self) -> str:
+        return what_label(self.what)
+
+    @property
+    def reason(self) -> str:
+        """Why, in a word: the reason the person gave, else what was changed."""
+        return self.why or self.what_label
+
+    @property
+    def component(self) -> str | None:
+        return what_component(self.what)
 
     @property
     def source_label(self) -> str:
@@ -113,7 +158,7 @@ def _history_changes(
         previous: dict[int, dict[str, Any]] = {}
         for row in rows:
             values = _row_values(row, model)
-            source, reason = split_reason(row.history_change_reason)
+            source, what, why = split_reason(row.history_change_reason)
             version_id = row.id if model is Version else getattr(row, "version_id", None)
             if model is Agreement:
                 version_id = None
@@ -135,7 +180,8 @@ def _history_changes(
                 "when": row.history_date,
                 "user": row.history_user,
                 "source": source,
-                "reason": reason,
+                "what": what,
+                "why": why,
                 "version_number": version_numbers.get(version_id),
                 "version_id": version_id,
                 "subject": subject,
@@ -181,7 +227,8 @@ def _group(changes: list[HistoryChange]) -> list[HistoryEntry]:
         if (
             last is not None
             and last.user == change.user
-            and last.reason == change.reason
+            and last.what == change.what
+            and last.why == change.why
             and last.source == change.source
             and last.version_id == change.version_id
             and change.kind != "status"
@@ -195,7 +242,8 @@ def _group(changes: list[HistoryChange]) -> list[HistoryEntry]:
                 when=change.when,
                 user=change.user,
                 source=change.source,
-                reason=change.reason,
+                what=change.what,
+                why=change.why,
                 version_number=change.version_number,
                 version_id=change.version_id,
                 items=[change],
@@ -254,3 +302,19 @@ def version_changes_since(version: Version, revision: int) -> list[HistoryEntry]
         .first()
     )
     return _group(_history_rows(version.agreement_id, {version.pk}, since=base))
+
+
+def version_edit_reasons(old: Version, new: Version) -> list[HistoryEntry]:
+    """The reasons people gave for the edits that lead from one version to the other: the
+    saves, with a reason, of the versions after the older up to the newer, oldest first.
+    """
+    low, high = sorted((old.number, new.number))
+    version_ids = set(
+        Version.objects.filter(
+            agreement_id=old.agreement_id, number__gt=low, number__lte=high
+        ).values_list("pk", flat=True)
+    )
+    if not version_ids:
+        return []
+    entries = _group(_history_rows(old.agreement_id, version_ids))
+    return [entry for entry in entries if entry.why]

@@ -145,9 +145,11 @@ def agreement_compare(request, pk: int):
     agreement = _agreement_or_404(request.user, pk)
     form = forms.CompareForm(request.GET or None, agreement=agreement)
     comparison = None
+    reasons = []
     if form.is_bound and form.is_valid():
         old, new = form.cleaned_data["a"], form.cleaned_data["b"]
         comparison = compare.version_compare(old, new)
+        reasons = timeline.version_edit_reasons(old, new)
     elif not form.is_bound:
         versions = list(agreement.versions.order_by("-number")[:2])
         if len(versions) == 2:
@@ -157,7 +159,7 @@ def agreement_compare(request, pk: int):
     return render(
         request,
         "slas/compare.html",
-        {"agreement": agreement, "form": form, "comparison": comparison},
+        {"agreement": agreement, "form": form, "comparison": comparison, "reasons": reasons},
     )
 
 
@@ -249,7 +251,10 @@ def version_edit(request, pk: int, component: str = "frame"):
         )
         for name in part_names
     ]
-    revision_form = forms.RevisionMixin(data, initial={"edit_revision": version.edit_revision})
+    reason_required = version.was_sent_before()
+    revision_form = forms.RevisionMixin(
+        data, initial={"edit_revision": version.edit_revision}, reason_required=reason_required
+    )
     conflict = None
     if request.method == "POST":
         all_valid = revision_form.is_valid()
@@ -275,7 +280,8 @@ def version_edit(request, pk: int, component: str = "frame"):
                     update=update,
                     delete=delete,
                     source=Source.WEB,
-                    what=str(known[component]).lower(),
+                    what=component,  # the key: history shows its title in the reader's language
+                    why=revision_form.cleaned_data["edit_reason"],
                 )
             except VersionLocked as error:
                 messages.error(request, str(error))
@@ -284,7 +290,11 @@ def version_edit(request, pk: int, component: str = "frame"):
                 conflict = error
                 # Keep the person's input; a second save after reading applies it.
                 revision_form = forms.RevisionMixin(
-                    initial={"edit_revision": error.current_revision}
+                    initial={
+                        "edit_revision": error.current_revision,
+                        "edit_reason": revision_form.cleaned_data["edit_reason"],
+                    },
+                    reason_required=reason_required,
                 )
                 revision_form.fields["edit_revision"].widget.attrs["value"] = error.current_revision
             except ValidationError as error:
@@ -345,7 +355,8 @@ def version_planner(request, pk: int):
             "edit_revision": version.edit_revision,
             "mql_target": plan.per_period.mqls if plan else None,
             "period": version.reporting_cadence,
-        }
+        },
+        reason_required=version.was_sent_before(),
     )
     return render(
         request,
@@ -377,9 +388,13 @@ def version_planner(request, pk: int):
 @require_POST
 def version_planner_apply(request, pk: int):
     version = _editable_version(request, pk)
-    form = forms.ApplyMqlVolumeForm(request.POST)
+    form = forms.ApplyMqlVolumeForm(request.POST, reason_required=version.was_sent_before())
     if not form.is_valid():
-        messages.error(request, _("The MQL target must be a whole number of at least zero."))
+        if "edit_reason" in form.errors:
+            for message in form.errors["edit_reason"]:
+                messages.error(request, message)
+        else:
+            messages.error(request, _("The MQL target must be a whole number of at least zero."))
         return redirect("slas:version_planner", version.pk)
     try:
         services.version_commitment_set_mql_volume(
@@ -389,6 +404,7 @@ def version_planner_apply(request, pk: int):
             period=form.cleaned_data["period"],
             expected_revision=form.cleaned_data["edit_revision"],
             source=Source.WEB,
+            why=form.cleaned_data["edit_reason"],
         )
     except VersionLocked as error:
         messages.error(request, str(error))

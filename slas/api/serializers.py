@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from portal.api.fields import WallTimeField
 from portal.models import Team
+from slas.history import WHY_MAX_LENGTH
 from slas.models import PART_MODELS, Agreement, Version
 from slas.services import EDITABLE_VERSION_FIELDS
 
@@ -52,6 +53,14 @@ class VersionSerializer(serializers.ModelSerializer):
         "here or in the If-Match header (one of them is required, else 428); a stale one is "
         "refused with 409 instead of overwriting someone's changes.",
     )
+    edit_reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=WHY_MAX_LENGTH,
+        help_text="Write: why, in one short line (shown in the history and on the compare "
+        "page). Required once the draft was sent for signature and taken back.",
+    )
     created_by = serializers.CharField(
         source="created_by.username", read_only=True, default=None, allow_null=True
     )
@@ -68,6 +77,7 @@ class VersionSerializer(serializers.ModelSerializer):
             "in_force_until",
             "content_hash",
             "edit_revision",
+            "edit_reason",
             "created_by",
             "created_at",
             "updated_at",

@@ -5,7 +5,9 @@ Every write to a draft or one of its parts must say which `edit_revision` of the
 it was based on (`If-Match` header, or an `edit_revision` field in the body): without
 one it is refused with 428 `revision_required`, with a stale one with 409
 `edit_conflict`, so two managers never overwrite each other silently. Answers about a
-version carry its current revision in the `ETag` header.
+version carry its current revision in the `ETag` header. A write may say why in an
+`edit_reason` field of the body (one short line, shown in the history and on the compare
+page); once the draft was sent for signature and taken back it must (400 otherwise).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Mapping
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -47,7 +50,9 @@ IF_MATCH = OpenApiParameter(
     description="The draft's edit_revision you based this change on (the `edit_revision` "
     "of GET /api/v1/versions/{id}/, also sent as the ETag of answers about the version). "
     "Required: a stale one gets 409 edit_conflict, none 428 revision_required. "
-    "An `edit_revision` field in the body is accepted instead of the header.",
+    "An `edit_revision` field in the body is accepted instead of the header. "
+    "Say why in an `edit_reason` field of the body (one short line): required, else 400, "
+    "once the draft was sent for signature and taken back.",
 )
 REVISION_REQUIRED = OpenApiResponse(
     description="No revision given (code revision_required): send the draft's "
@@ -129,6 +134,12 @@ class AgreementAreaErrors:
             )
             exc = exceptions.ValidationError(detail)
         return super().handle_exception(exc)
+
+    def edit_reason(self, request) -> str:
+        """The short reason this write gives (`edit_reason` in the body), or ""."""
+        if isinstance(request.data, Mapping):
+            return str(request.data.get("edit_reason") or "")
+        return ""
 
     def required_revision(self, request, version) -> int:
         """The draft's `edit_revision` this write was based on: the `If-Match` header
@@ -304,13 +315,15 @@ class VersionViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop("edit_revision", None)
+        data.pop("edit_reason", None)
         version = services.version_update(
             actor=request.user,
             version=version,
             data=data,
             expected_revision=revision,
             source=Source.API,
-            what=_("version fields"),
+            what=gettext_noop("version fields"),
+            why=self.edit_reason(request),
         )
         response = Response(self.get_serializer(version).data)
         response["ETag"] = _etag(version.edit_revision)
@@ -390,6 +403,7 @@ class PartViewSet(
             data=serializer.validated_data,
             expected_revision=self._revision,
             source=Source.API,
+            why=self.edit_reason(self.request),
         )
 
     def perform_update(self, serializer):
@@ -399,6 +413,7 @@ class PartViewSet(
             data=serializer.validated_data,
             expected_revision=self._revision,
             source=Source.API,
+            why=self.edit_reason(self.request),
         )
         self.get_version().edit_revision = serializer.instance.version.edit_revision
 
@@ -408,6 +423,7 @@ class PartViewSet(
             instance=instance,
             expected_revision=self._revision,
             source=Source.API,
+            why=self.edit_reason(self.request),
         )
         self.get_version().edit_revision = instance.version.edit_revision
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from slas.audit.models import AuditEntry, AuditHead
 from slas.canonical import canonical_json, content_hash
+from slas.history import history_dated
 from slas.models import Agreement, Version
 
 GENESIS_HASH = "0" * 64
@@ -72,14 +73,17 @@ _AUDIT_CLOCK: ContextVar[datetime.datetime | None] = ContextVar("audit_clock", d
 
 @contextmanager
 def audit_dated(at: datetime.datetime) -> Iterator[None]:
-    """Date the audit entries appended inside at `at` unless they name their own `at`.
+    """Date the audit entries appended inside at `at` unless they name their own `at`,
+    and the history rows stamped inside too (`slas.history.history_dated`): the history
+    page and the audit log tell one story.
 
     For writing history after the fact (the demo seeds months of it through the same
     services): entries stay in the order they are appended, so callers go forward in time.
     """
     token = _AUDIT_CLOCK.set(at)
     try:
-        yield
+        with history_dated(at):
+            yield
     finally:
         _AUDIT_CLOCK.reset(token)
 

@@ -82,7 +82,9 @@ def _version_activate(
             at = max(at, previous.in_force_from or at)  # intervals stay ordered
             previous.status = VersionStatus.SUPERSEDED
             previous.in_force_until = at
-            _lifecycle_save(previous, ["status", "in_force_until"], actor=actor, what="superseded")
+            _lifecycle_save(
+                previous, ["status", "in_force_until"], actor=actor, what=gettext_noop("superseded")
+            )
             audit_append(
                 agreement=previous.agreement_id,
                 action=AuditAction.SUPERSEDED,
@@ -91,7 +93,9 @@ def _version_activate(
             )
     version.status = VersionStatus.ACTIVE
     version.in_force_from = at
-    _lifecycle_save(version, ["status", "in_force_from"], actor=actor, what="activated")
+    _lifecycle_save(
+        version, ["status", "in_force_from"], actor=actor, what=gettext_noop("activated")
+    )
     # handoffs since `at` are governed anew (leads re-governs its cycles)
     version_in_force_changed.send(sender=Version, agreement_id=version.agreement_id, since=at)
     audit_append(
@@ -137,7 +141,7 @@ def _version_activate(
 def _version_expire(version: Version, *, at: datetime.datetime) -> None:
     version.status = VersionStatus.EXPIRED
     version.in_force_until = at
-    _lifecycle_save(version, ["status", "in_force_until"], actor=None, what="expired")
+    _lifecycle_save(version, ["status", "in_force_until"], actor=None, what=gettext_noop("expired"))
     # handoffs since `at` are governed anew (leads re-governs its cycles)
     version_in_force_changed.send(sender=Version, agreement_id=version.agreement_id, since=at)
     audit_append(

@@ -18,7 +18,12 @@ from slas.models import VersionStatus
 from slas.signing import selectors as signing_selectors
 from slas.signing.models import SigningOrder
 from slas.signing.rounds import SigningError
-from slas.signing.seal import bytes_hash, signing_round_seal, signing_round_snapshot
+from slas.signing.seal import (
+    bytes_hash,
+    chunks_hash,
+    signing_round_seal,
+    signing_round_snapshot,
+)
 from slas.signing.services import (
     signature_add,
     signing_decline,
@@ -68,10 +73,20 @@ class VerifySerializer(serializers.Serializer):
         trim_whitespace=False,
         help_text="The exported JSON, verbatim.",
     )
+    file = serializers.FileField(
+        required=False,
+        help_text="A file the portal handed out for a signed version, as downloaded "
+        "(multipart/form-data): the document PDF, the certificate PDF or the JSON export. "
+        "Checked first, then document, then content_hash.",
+    )
 
     def validate(self, attrs):
-        if not attrs["content_hash"].strip() and not attrs["document"]:
-            raise serializers.ValidationError(_("Give content_hash or document."))
+        if (
+            attrs.get("file") is None
+            and not attrs["content_hash"].strip()
+            and not attrs["document"]
+        ):
+            raise serializers.ValidationError(_("Give file, document or content_hash."))
         return attrs
 
 
@@ -227,12 +242,14 @@ class SigningVerifyView(APIView):
     def post(self, request):
         serializer = VerifySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data.get("file")
         document = serializer.validated_data["document"]
-        content_hash = (
-            bytes_hash(document.encode("utf-8"))
-            if document
-            else serializer.validated_data["content_hash"]
-        )
+        if upload is not None:
+            content_hash = chunks_hash(upload.chunks())
+        elif document:
+            content_hash = bytes_hash(document.encode("utf-8"))
+        else:
+            content_hash = serializer.validated_data["content_hash"]
         result = signing_selectors.version_verify(request.user, content_hash)
         return Response(
             {
@@ -245,6 +262,13 @@ class SigningVerifyView(APIView):
                     "number": result.version.number,
                 }
                 if result.version
+                else None,
+                # The PDF the hash belongs to (None: the signed JSON or its content hash).
+                "copy": {
+                    "kind": result.copy.kind,
+                    "first_issued_at": result.copy.first_issued_at,
+                }
+                if result.copy
                 else None,
                 "signers": [
                     {

@@ -3,10 +3,10 @@ and Carol, sent and signed in the days before each takes effect), with their sea
 copies, audit entries and certificates; v3 is sent for signature with Alice's signature in.
 
 The past rounds are written the way the signing services write them, dated in the past
-and without notifying anybody (nobody needs telling today about a signature of months
-ago). `slas.demo` calls `version_signed_in_past` between building one version and
-amending the next, so the audit chain reads in time order. Idempotent: what exists is
-left as it is.
+(audit entries and history rows alike) and without notifying anybody (nobody needs
+telling today about a signature of months ago). `slas.demo` calls
+`version_signed_in_past` between building one version and amending the next, so the
+audit chain and the history read in time order. Idempotent: what exists is left as it is.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from portal.demo import DEMO_PASSWORD
 from portal.models import Team
 from slas.audit.chain import audit_append
 from slas.audit.models import AuditAction
+from slas.history import history_dated
 from slas.models import Agreement, Version, VersionStatus
 from slas.signing.models import (
     RequestStatus,
@@ -63,7 +65,9 @@ def version_signed_in_past(
     snapshot = version_live_bytes(version)
     content_hash = bytes_hash(snapshot)
     version.status, version.content_hash = VersionStatus.PENDING_SIGNATURE, content_hash
-    _lifecycle_save(version, ["status", "content_hash"], actor=sent_by, what="sent for signature")
+    with history_dated(sent_at):
+        what = gettext_noop("sent for signature")
+        _lifecycle_save(version, ["status", "content_hash"], actor=sent_by, what=what)
     rnd = SigningRound.objects.create(
         version=version,
         number=1,
@@ -130,7 +134,10 @@ def version_signed_in_past(
     previous = agreement.versions.filter(status=VersionStatus.ACTIVE).first()
     if previous is not None:
         previous.status, previous.in_force_until = VersionStatus.SUPERSEDED, in_force_from
-        _lifecycle_save(previous, ["status", "in_force_until"], actor=last, what="superseded")
+        with history_dated(in_force_from):
+            _lifecycle_save(
+                previous, ["status", "in_force_until"], actor=last, what=gettext_noop("superseded")
+            )
         audit_append(
             agreement=agreement,
             action=AuditAction.SUPERSEDED,
@@ -139,7 +146,10 @@ def version_signed_in_past(
             data={"by_version": version.number, "in_force_until": in_force_from},
         )
     version.status, version.in_force_from = VersionStatus.ACTIVE, in_force_from
-    _lifecycle_save(version, ["status", "in_force_from"], actor=last, what="activated")
+    with history_dated(in_force_from):
+        _lifecycle_save(
+            version, ["status", "in_force_from"], actor=last, what=gettext_noop("activated")
+        )
     audit_append(
         agreement=agreement,
         action=AuditAction.ACTIVATED,

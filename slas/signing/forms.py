@@ -92,15 +92,21 @@ class WithdrawForm(forms.Form):
 
 class VerifyForm(forms.Form):
     document = forms.FileField(
-        label=_("Exported JSON file"),
+        label=_("A file from the portal"),
         required=False,
-        help_text=_("The file downloaded with “Export signed JSON”."),
+        help_text=_(
+            "The document PDF, the certificate PDF or the signed JSON export of a version, "
+            "exactly as downloaded."
+        ),
     )
     content_hash = forms.CharField(
-        label=_("…or a content hash"),
+        label=_("…or a hash"),
         required=False,
         max_length=200,
-        help_text=_("64 hexadecimal characters, as printed on the certificate."),
+        help_text=_(
+            "64 hexadecimal characters: the content hash printed on the certificate, or the "
+            "SHA-256 of a downloaded file."
+        ),
     )
 
     def clean(self):

@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from portal.models import Team
 
 __all__ = [
+    "CopyKind",
+    "IssuedCopy",
     "RequestStatus",
     "RoundStatus",
     "Signature",
@@ -203,3 +205,38 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.full_name} · {self.version}"
+
+
+class CopyKind(models.TextChoices):
+    DOCUMENT_PDF = "document_pdf", _("document PDF")
+    CERTIFICATE_PDF = "certificate_pdf", _("certificate PDF")
+
+
+class IssuedCopy(models.Model):
+    """A PDF the portal handed out for a signed version, known by its own SHA-256.
+
+    The canonical JSON export needs no row: its SHA-256 is the round's content hash. A PDF
+    is made for people (labels, the reader's language and time zone, the certificate's
+    current status), so its bytes are not the signed bytes; the verify page recognises it
+    by the hash recorded here when the portal first produced it. Same content, same bytes
+    (the PDFs are deterministic), so one row per distinct file.
+    """
+
+    round = models.ForeignKey(SigningRound, on_delete=models.PROTECT, related_name="copies")
+    kind = models.CharField(_("file"), max_length=32, choices=CopyKind.choices)
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, unique=True)
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    first_issued_at = models.DateTimeField(_("first handed out at"))
+
+    class Meta:
+        ordering = ["round", "first_issued_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="issued_copy_sha256_hex"
+            ),
+        ]
+        verbose_name = _("issued copy")
+        verbose_name_plural = _("issued copies")
+
+    def __str__(self) -> str:
+        return f"{self.round} · {self.get_kind_display()} · {self.sha256[:12]}"

@@ -136,6 +136,14 @@ def _lifecycle_save(version: Version, fields: list[str], *, actor, what: str) ->
 # Decline, withdraw, request expiry -----------------------------------------------------
 
 
+#: What a voided round's history row says (untranslated: the timeline translates it).
+_VOIDED = {
+    RoundStatus.DECLINED: gettext_noop("round declined"),
+    RoundStatus.WITHDRAWN: gettext_noop("round withdrawn"),
+    RoundStatus.EXPIRED: gettext_noop("round expired"),
+}
+
+
 def _round_void(
     rnd: SigningRound, *, version: Version, status: str, actor, comment: str, now
 ) -> list[SignatureRequest]:
@@ -152,5 +160,5 @@ def _round_void(
     )
     version.status = VersionStatus.DRAFT
     version.content_hash = ""
-    _lifecycle_save(version, ["status", "content_hash"], actor=actor, what=f"round {status}")
+    _lifecycle_save(version, ["status", "content_hash"], actor=actor, what=_VOIDED[status])
     return requests

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -119,6 +120,14 @@ def version_export_bytes(version: Version) -> bytes:
 
 def bytes_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def chunks_hash(chunks: Iterable[bytes]) -> str:
+    """SHA-256 of a file read in chunks (an upload is never read into memory whole)."""
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 # The sealed copy and the seal check ------------------------------------------------------

@@ -14,6 +14,7 @@ from slas.audit.models import AuditEntry
 from slas.models import Agreement, Version, VersionStatus
 from slas.signing.activation import version_effective_instant
 from slas.signing.models import (
+    IssuedCopy,
     RequestStatus,
     RoundStatus,
     Signature,
@@ -216,22 +217,38 @@ class VerifyResult:
     version: Version | None = None
     signed: bool = False
     signatures: list[Signature] = field(default_factory=list)
+    # Set when the hash is that of a PDF the portal handed out (not of the signed JSON).
+    copy: IssuedCopy | None = None
 
 
 def version_verify(user, content_hash: str) -> VerifyResult:
-    """Which version (visible to the user) carries this content hash, and who signed it."""
+    """Which version (visible to the user) this hash names, and who signed it.
+
+    The one check behind the verify page and API. A hash matches when it is a version's
+    content hash (the canonical JSON export, or the hash printed on the certificate) or
+    the SHA-256 of a PDF the portal handed out for a signed version (`IssuedCopy`). Any
+    other hash, one changed byte included, is no match; so is a version the user cannot
+    see (it is not revealed).
+    """
     content_hash = content_hash.strip().lower()
-    versions = permissions.visible_versions(user).select_related("agreement")
-    version = (
-        versions.filter(content_hash=content_hash).order_by("-pk").first()
-        if HASH_RE.match(content_hash)
-        else None
-    )
-    if version is None:
+    if not HASH_RE.match(content_hash):
         return VerifyResult(matched=False, content_hash=content_hash)
+    versions = permissions.visible_versions(user).select_related("agreement")
+    version = versions.filter(content_hash=content_hash).order_by("-pk").first()
+    copy = None
+    if version is None:
+        copy = (
+            IssuedCopy.objects.filter(sha256=content_hash, round__version__in=versions)
+            .select_related("round__version__agreement")
+            .first()
+        )
+        if copy is None:
+            return VerifyResult(matched=False, content_hash=content_hash)
+        version = copy.round.version
     rnd = signing_round_completed(version)
     signatures = []
-    if rnd is not None and rnd.content_hash == content_hash:
+    signed_hash = copy.round.content_hash if copy is not None else content_hash
+    if rnd is not None and rnd.content_hash == signed_hash:
         signatures = list(
             Signature.objects.filter(request__round=rnd)
             .select_related("user", "team")
@@ -243,4 +260,5 @@ def version_verify(user, content_hash: str) -> VerifyResult:
         version=version,
         signed=rnd is not None,
         signatures=signatures,
+        copy=copy,
     )

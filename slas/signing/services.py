@@ -1,4 +1,4 @@
-"""Signing services: send, view, sign, decline, withdraw.
+"""Signing services: send, view, sign, decline, withdraw; the record of the PDFs handed out.
 
 Contract with the drafting side: a version's `status`, `in_force_from`,
 `in_force_until` and `content_hash` are written only by the signing package (these
@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -34,6 +34,7 @@ from slas.audit.models import AuditAction, AuditEntry
 from slas.models import Version, VersionStatus
 from slas.signing.activation import _round_complete
 from slas.signing.models import (
+    IssuedCopy,
     RequestStatus,
     RoundStatus,
     Signature,
@@ -128,7 +129,9 @@ def version_send_for_signature(
     hash_ = bytes_hash(snapshot)
     version.status = VersionStatus.PENDING_SIGNATURE
     version.content_hash = hash_
-    _lifecycle_save(version, ["status", "content_hash"], actor=actor, what="sent for signature")
+    _lifecycle_save(
+        version, ["status", "content_hash"], actor=actor, what=gettext_noop("sent for signature")
+    )
 
     number = (
         SigningRound.objects.filter(version=version).aggregate(top=Max("number"))["top"] or 0
@@ -456,3 +459,25 @@ def signing_withdraw(
         key=f"signing:round:{rnd.pk}:withdrawn",
     )
     return rnd
+
+
+# Copies handed out ------------------------------------------------------------------------
+
+
+def issued_copy_record(*, rnd: SigningRound, kind: str, data: bytes) -> IssuedCopy:
+    """Remember a PDF of a signed version by its SHA-256 as the portal hands it out, so the
+    verify page recognises it later (and nothing else: one changed byte, another hash).
+
+    Idempotent and safe under concurrency: the hash is unique, and a second download of
+    the same file (the PDFs are deterministic) finds the first row.
+    """
+    copy, _created = IssuedCopy.objects.get_or_create(
+        sha256=bytes_hash(data),
+        defaults={
+            "round": rnd,
+            "kind": kind,
+            "language": translation.get_language() or "",
+            "first_issued_at": timezone.now(),
+        },
+    )
+    return copy

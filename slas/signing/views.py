@@ -20,13 +20,15 @@ from portal import permissions
 from portal.forms import client_address
 from portal.models import Team
 from portal.pdf import Heading, KeyValues, Paragraph, Spacer, Table, build_pdf
+from slas.history import Source
 from slas.models import CHANNELS, WEEKDAYS, Agreement, Version, VersionStatus
 from slas.signing import selectors as signing_selectors
 from slas.signing.forms import DeclineForm, SendForm, SignForm, VerifyForm, WithdrawForm
-from slas.signing.models import SigningOrder
+from slas.signing.models import CopyKind, SigningOrder
 from slas.signing.rounds import SigningError
 from slas.signing.seal import (
     bytes_hash,
+    chunks_hash,
     signing_round_seal,
     signing_round_snapshot,
     version_content,
@@ -34,12 +36,14 @@ from slas.signing.seal import (
 )
 from slas.signing.services import (
     CONSENT_STATEMENT,
+    issued_copy_record,
     signature_add,
     signing_decline,
     signing_page_viewed,
     signing_withdraw,
     version_send_for_signature,
 )
+from slas.timeline import what_label
 
 
 def _posted(request):
@@ -267,7 +271,8 @@ def _certificate_pdf(version: Version, certificate) -> bytes:
         Paragraph(
             _(
                 "The content hash is the SHA-256 of the version's canonical JSON export. "
-                "Anyone can check an export against it on the portal's Verify page."
+                "This PDF, the document PDF and the JSON export can each be checked on the "
+                "portal's Verify page: upload the file unchanged."
             )
         ),
     ]
@@ -287,7 +292,10 @@ def _certificate_pdf(version: Version, certificate) -> bytes:
 @require_GET
 def version_certificate_pdf(request, pk: int):
     version, certificate = _certificate_or_404(request, pk)
-    response = HttpResponse(_certificate_pdf(version, certificate), content_type="application/pdf")
+    data = _certificate_pdf(version, certificate)
+    # Recorded as it is handed out: the verify page knows this file by its own hash.
+    issued_copy_record(rnd=certificate.round, kind=CopyKind.CERTIFICATE_PDF, data=data)
+    response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="certificate-agreement{version.agreement_id}-v{version.number}.pdf"'
     )
@@ -422,7 +430,10 @@ def _document_pdf(version: Version, certificate) -> bytes:
 @require_GET
 def version_document_pdf(request, pk: int):
     version, certificate = _certificate_or_404(request, pk)
-    response = HttpResponse(_document_pdf(version, certificate), content_type="application/pdf")
+    data = _document_pdf(version, certificate)
+    # Recorded as it is handed out: the verify page knows this file by its own hash.
+    issued_copy_record(rnd=certificate.round, kind=CopyKind.DOCUMENT_PDF, data=data)
+    response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="agreement{version.agreement_id}-v{version.number}.pdf"'
     )
@@ -440,7 +451,7 @@ def signing_verify(request):
         upload = form.cleaned_data.get("document")
         if upload is not None:
             # The exact bytes: any altered byte gives another hash.
-            content_hash = bytes_hash(upload.read())
+            content_hash = chunks_hash(upload.chunks())
         else:
             content_hash = form.cleaned_data["content_hash"]
         result = signing_selectors.version_verify(request.user, content_hash)
@@ -468,6 +479,7 @@ AUDIT_DETAIL_LABELS = {
     "end_date": gettext_lazy("End date"),
     "source": gettext_lazy("Written from"),
     "what": gettext_lazy("What changed"),
+    "why": gettext_lazy("Reason given"),
     "revision": gettext_lazy("Revision"),
     "copied_from": gettext_lazy("Copied from version"),
 }
@@ -480,6 +492,10 @@ def _audit_details(entry) -> list[tuple[str, str]]:
             continue
         if key == "order" and value in SigningOrder.values:
             value = SigningOrder(value).label
+        elif key == "source" and value in Source.values:
+            value = Source(value).label
+        elif key == "what" and isinstance(value, str):
+            value = what_label(value)  # stored untranslated, read in the reader's language
         elif isinstance(value, list):
             value = ", ".join(str(item) for item in value)
         details.append((str(AUDIT_DETAIL_LABELS.get(key, key)), value))

@@ -180,7 +180,10 @@ class TestParts:
         reasons = set(
             draft.terms.model.history.filter(id=pk).values_list("history_change_reason", flat=True)
         )
-        assert reasons == {"API: term added", "API: term changed", "API: term removed"}
+        # what was edited is stored untranslated (the part's key); the row's type says how
+        assert reasons == {"API: terms"}
+        kinds = set(draft.terms.model.history.filter(id=pk).values_list("history_type", flat=True))
+        assert kinds == {"+", "~", "-"}
 
     def test_commitment_rules_apply_through_the_api(self, client, cast, draft):
         client.force_login(cast.alice)
@@ -364,3 +367,33 @@ def test_the_schema_describes_the_agreement_api(client, cast):
         if_match = next(p for p in operation["parameters"] if p["name"] == "If-Match")
         assert if_match["in"] == "header" and if_match["required"] is True
         assert {"409", "428"} <= set(operation["responses"])
+
+
+def test_an_api_edit_of_a_draft_taken_back_from_signature_needs_an_edit_reason(client, cast, draft):
+    # given a draft that was sent for signature and withdrawn
+    from slas.history import split_reason
+    from slas.signing.services import signing_withdraw, version_send_for_signature
+
+    version_send_for_signature(version=draft, actor=cast.alice)
+    signing_withdraw(version=draft, user=cast.alice, comment="One more change.")
+    draft.refresh_from_db()
+    client.force_login(cast.alice)
+    # when a write comes without a reason
+    refused = client.patch(
+        f"/api/v1/versions/{draft.pk}/",
+        {"goal_statements": "From the API"},
+        content_type=JSON,
+        HTTP_IF_MATCH=str(draft.edit_revision),
+    )
+    # then it is a 400 on edit_reason, and with one it is saved
+    assert refused.status_code == 400, refused.content
+    assert "edit_reason" in refused.json()["errors"]
+    saved = client.post(
+        f"/api/v1/versions/{draft.pk}/terms/",
+        {"term": "Nurture", "definition": "Follow-up", "edit_reason": "Sales asked for it."},
+        content_type=JSON,
+        HTTP_IF_MATCH=str(draft.edit_revision),
+    )
+    assert saved.status_code == 201, saved.content
+    row = draft.terms.model.history.get(id=saved.json()["id"])
+    assert split_reason(row.history_change_reason).why == "Sales asked for it."

@@ -31,6 +31,7 @@ def test_alice_drafts_a_new_version_edits_a_term_and_a_commitment_and_sees_both_
     page.click("nav.editor-nav >> text=Definitions")
     row = page.locator("tr.formset-row", has=page.locator("input[value='MQL']"))
     row.locator("textarea").fill("A lead with at least 60 points of fit and interest.")
+    page.fill("#id_edit_reason", "Sales asked for a number they can check.")
     page.click("[data-testid=save]")
     assert "Definitions saved." in page.locator(".messages").inner_text()
 
@@ -56,8 +57,12 @@ def test_alice_drafts_a_new_version_edits_a_term_and_a_commitment_and_sees_both_
     )
     assert "150" in comparison.locator("#cmp-kpis ins").all_inner_texts().__str__()
     assert "100" in comparison.locator("#cmp-kpis del").all_inner_texts().__str__()
+    reasons = page.locator("[data-testid=edit-reasons]").inner_text()
+    assert "Sales asked for a number they can check." in reasons
     screenshot(page, "compare-v1-v2")
 
     page.goto(f"/agreements/{agreement.pk}/history/")
-    assert "Alice Anders" in page.locator("[data-testid=timeline]").inner_text()
+    history = page.locator("[data-testid=timeline]").inner_text()
+    assert "Alice Anders" in history
+    assert "Sales asked for a number they can check." in history
     screenshot(page, "agreement-history")

@@ -68,3 +68,33 @@ def test_the_demo_versions_are_drafted_then_sent_signed_and_activated_in_order(c
             .values_list("action", flat=True)
         )
         assert actions == ["created", "edited", "sent", "signed", "signed", "activated"]
+
+
+def test_the_seeded_history_carries_the_times_the_audit_log_shows(cast):
+    # given / when
+    demo.seed()
+    # then every history row of v1 and v2 (drafted, sent, put in force months ago) is dated
+    # at an instant the audit log shows for that version, not at the time the demo ran
+    ms = Agreement.objects.get(title=demo.MARKETING_SALES)
+    for number in (1, 2):
+        version = ms.versions.get(number=number)
+        audit_times = set(
+            AuditEntry.objects.filter(agreement=ms, version_number=number).values_list(
+                "at", flat=True
+            )
+        )
+        rows = list(Version.history.filter(id=version.pk))
+        for model in PART_MODELS.values():
+            rows += list(model.history.filter(version_id=version.pk))
+        assert {row.history_date for row in rows} <= audit_times, number
+        # and the version's own rows carry each step: created, edited, sent, in force
+        version_times = {row.history_date for row in rows if isinstance(row, Version.history.model)}
+        signed = {
+            entry.at
+            for entry in AuditEntry.objects.filter(agreement=ms, version_number=number)
+            if entry.action == "signed"
+        }
+        assert version_times == audit_times - signed, number
+    agreement_rows = ms.history.all()
+    created = AuditEntry.objects.get(agreement=ms, seq=1)
+    assert {row.history_date for row in agreement_rows} == {created.at}

@@ -111,7 +111,7 @@ class TestHistory:
         assert len(rows) > 20
         for row in rows:
             assert row.history_user is not None, row
-            source, _what = split_reason(row.history_change_reason)
+            source, _what, _why = split_reason(row.history_change_reason)
             assert source in Source.values, row.history_change_reason
 
     def test_the_timeline_shows_who_changed_what_and_why(self, cast, draft):
@@ -124,7 +124,7 @@ class TestHistory:
         activate(draft)
         entries = timeline.agreement_timeline(draft.agreement)
         edit = next(e for e in entries if e.user == cast.carol)
-        assert edit.source == "API" and "term changed" in edit.reason
+        assert edit.source == "API" and edit.what == "terms" and edit.reason == "Terms"
         change = edit.items[0].changes[0]
         assert change.label == "Definition" and change.new == "A lead with 60 points."
         assert "<ins>60</ins>" in str(change.redline)
@@ -554,3 +554,51 @@ class TestFunnel:
         from slas.funnel import DEFAULT_RATES
 
         assert rates.rates["sal_to_sql"] == DEFAULT_RATES["sal_to_sql"]
+
+
+class TestEditReasons:
+    @pytest.fixture
+    def withdrawn(self, cast, draft):
+        from slas.signing.services import signing_withdraw, version_send_for_signature
+
+        version_send_for_signature(version=draft, actor=cast.alice)
+        signing_withdraw(version=draft, user=cast.alice, comment="One more change.")
+        draft.refresh_from_db()
+        return draft
+
+    def test_an_edit_of_a_draft_taken_back_from_signature_needs_a_reason(self, cast, withdrawn):
+        # when an edit comes without a reason
+        with pytest.raises(ValidationError) as refused:
+            services.version_update(
+                actor=cast.alice, version=withdrawn, data={"goal_statements": "New"}
+            )
+        # then it is refused on the reason, and nothing is saved
+        assert "edit_reason" in refused.value.message_dict
+        withdrawn.refresh_from_db()
+        assert withdrawn.goal_statements != "New"
+        # and with one it is saved, the reason on the history row and in the audit log
+        services.version_update(
+            actor=cast.alice,
+            version=withdrawn,
+            data={"goal_statements": "New"},
+            why="Sales asked   for\n a yearly goal.",
+        )
+        row = Version.history.filter(id=withdrawn.pk).latest("history_date")
+        assert split_reason(row.history_change_reason).why == "Sales asked for a yearly goal."
+        edited = withdrawn.agreement.audit_entries.filter(action="edited").latest("seq")
+        assert edited.data["why"] == "Sales asked for a yearly goal."
+
+    def test_a_draft_never_sent_needs_no_reason(self, cast, draft):
+        # when / then
+        services.version_update(actor=cast.alice, version=draft, data={"goal_statements": "New"})
+        row = Version.history.filter(id=draft.pk).latest("history_date")
+        assert split_reason(row.history_change_reason).why == ""
+
+    def test_a_reason_is_short(self, cast, draft):
+        # when
+        with pytest.raises(ValidationError) as refused:
+            services.version_update(
+                actor=cast.alice, version=draft, data={"goal_statements": "New"}, why="x" * 201
+            )
+        # then
+        assert "edit_reason" in refused.value.message_dict

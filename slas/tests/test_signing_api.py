@@ -102,3 +102,43 @@ def test_decline_and_withdraw_over_the_api(cast):
     alice.post(api("api_signing_send", v3), {}, format="json")
     assert carol.post(api("api_signing_withdraw", v3), {}).status_code == 403
     assert alice.post(api("api_signing_withdraw", v3), {}).json()["status"] == "withdrawn"
+
+
+@pytest.mark.parametrize(
+    "download", ["signing_document_pdf", "signing_certificate_pdf", "signing_export_json"]
+)
+def test_every_handed_out_file_verifies_over_the_api_and_fails_with_one_byte_changed(
+    cast, client, download
+):
+    # given a signed version and a file downloaded from its certificate page
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from slas.signing.services import version_send_for_signature
+    from slas.tests.test_signing_services import sign
+
+    _agreement, _v2, v3 = marketing_sales(cast)
+    version_send_for_signature(version=v3, actor=cast.alice)
+    sign(v3, cast.carol)
+    sign(v3, cast.alice)
+    client.force_login(cast.bob)
+    data = client.get(reverse(f"slas:{download}", args=[v3.pk])).content
+    changed = bytearray(data)
+    changed[len(changed) // 2] ^= 0x01
+    verify = client_for(cast.erin, "read")
+    # when
+    unchanged = verify.post(
+        reverse("api_signing_verify"),
+        {"file": SimpleUploadedFile("copy", data)},
+        format="multipart",
+    )
+    altered = verify.post(
+        reverse("api_signing_verify"),
+        {"file": SimpleUploadedFile("copy", bytes(changed))},
+        format="multipart",
+    )
+    # then
+    assert unchanged.status_code == 200, unchanged.content
+    assert unchanged.json()["matched"] and unchanged.json()["signed"]
+    assert {s["name"] for s in unchanged.json()["signers"]} == {"Alice Anders", "Carol Cruz"}
+    assert altered.status_code == 200, altered.content
+    assert not altered.json()["matched"]

@@ -72,6 +72,15 @@ def test_alice_sends_carol_and_alice_sign_and_the_certificate_names_both(page, c
     pdf = open(download_info.value.path(), "rb").read()  # noqa: SIM115
     assert pdf.startswith(b"%PDF")
     assert b"Alice Anders" in pdf and b"Carol Cruz" in pdf
+    # and the document PDF, downloaded from the certificate page, verifies as a match
+    with page.expect_download() as download_info:
+        page.click("[data-testid=document-pdf]")
+    page.goto("/agreements/verify/")
+    page.set_input_files("#id_document", download_info.value.path())
+    page.click("button:has-text('Verify')")
+    assert "Match: this is exactly" in page.inner_text("[data-testid=verdict]")
+    assert page.locator("[data-testid=verified-copy]").count() == 1
+    screenshot(page, "signing-verify-document-pdf")
     page.goto(f"/agreements/{v3.agreement_id}/audit/")
     assert "Chain intact" in page.inner_text("[data-testid=chain]")
     screenshot(page, "signing-audit")

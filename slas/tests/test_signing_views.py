@@ -247,6 +247,65 @@ class TestVerifyPage:
         page = client.post(reverse("slas:signing_verify"), {"document": spaced}).content.decode()
         assert "No match" in page
 
+    @pytest.mark.parametrize(
+        "download", ["signing_document_pdf", "signing_certificate_pdf", "signing_export_json"]
+    )
+    def test_every_file_handed_out_for_a_signed_version_verifies_as_a_match(
+        self, client, signed, download
+    ):
+        # given a file downloaded from the certificate page, unchanged
+        cast, _agreement, v3 = signed
+        client.force_login(cast.bob)
+        data = client.get(url(download, v3)).content
+        # when it is uploaded to the verify page
+        upload = SimpleUploadedFile("copy", data)
+        page = client.post(reverse("slas:signing_verify"), {"document": upload}).content.decode()
+        # then
+        assert "Match: this is exactly" in page
+        assert "Alice Anders" in page and "Carol Cruz" in page
+        assert ('data-testid="verified-copy"' in page) == download.endswith("_pdf")
+
+    @pytest.mark.parametrize(
+        "download", ["signing_document_pdf", "signing_certificate_pdf", "signing_export_json"]
+    )
+    def test_one_changed_byte_in_a_handed_out_file_is_no_match(self, client, signed, download):
+        # given a downloaded file with one byte changed (in the middle, where the text is)
+        cast, _agreement, v3 = signed
+        client.force_login(cast.bob)
+        data = bytearray(client.get(url(download, v3)).content)
+        data[len(data) // 2] ^= 0x01
+        # when
+        upload = SimpleUploadedFile("copy", bytes(data))
+        page = client.post(reverse("slas:signing_verify"), {"document": upload}).content.decode()
+        # then
+        assert "No match" in page
+
+    def test_a_pdf_of_a_version_the_user_cannot_see_is_not_revealed(self, client, signed):
+        # given bob downloads the document PDF, and mallory (no access) gets hold of it
+        cast, _agreement, v3 = signed
+        client.force_login(cast.bob)
+        data = client.get(url("signing_document_pdf", v3)).content
+        client.force_login(cast.mallory)
+        # when
+        upload = SimpleUploadedFile("copy.pdf", data)
+        by_file = client.post(reverse("slas:signing_verify"), {"document": upload})
+        by_hash = client.post(
+            reverse("slas:signing_verify"), {"content_hash": hashlib.sha256(data).hexdigest()}
+        )
+        # then
+        assert "No match" in by_file.content.decode()
+        assert "No match" in by_hash.content.decode()
+
+    def test_downloading_a_pdf_twice_gives_the_same_file(self, client, signed):
+        # given
+        cast, _agreement, v3 = signed
+        client.force_login(cast.erin)
+        # when
+        first = client.get(url("signing_document_pdf", v3)).content
+        second = client.get(url("signing_document_pdf", v3)).content
+        # then
+        assert first == second
+
     def test_a_pasted_hash_matches(self, client, signed):
         cast, _agreement, v3 = signed
         client.force_login(cast.erin)

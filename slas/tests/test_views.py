@@ -400,7 +400,8 @@ class TestLabels:
             when=None,
             user=None,
             source="web form",
-            reason="",
+            what="",
+            why="",
             version_number=None,
             version_id=None,
             items=[],
@@ -573,3 +574,138 @@ class TestQueryCounts:
         v3 = services.version_amend(actor=cast.alice, agreement=draft.agreement)
         # then the draft's page costs the same
         assert _count(client, f"/agreements/versions/{v3.pk}/") == small
+
+
+def _goals_post(version, *, statements: str, **extra) -> dict:
+    return {
+        "edit_revision": version.edit_revision,
+        "v-revenue_goal_amount": "1000000",
+        "v-revenue_goal_currency": "USD",
+        "v-revenue_goal_period_months": "12",
+        "v-avg_deal_size": "25000",
+        "v-goal_statements": statements,
+        **extra,
+    }
+
+
+@pytest.fixture
+def withdrawn(cast, draft):
+    """Draft v1, sent for signature by Alice and withdrawn: a draft to be sent again."""
+    from slas.signing.services import signing_withdraw, version_send_for_signature
+
+    version_send_for_signature(version=draft, actor=cast.alice)
+    signing_withdraw(version=draft, user=cast.alice, comment="One more change.")
+    draft.refresh_from_db()
+    return draft
+
+
+class TestEditReasons:
+    def test_a_reason_given_in_the_editor_is_the_why_in_history_and_compare(
+        self, client, cast, versions
+    ):
+        # given
+        v1, v2 = versions
+        client.force_login(cast.alice)
+        # when Alice saves the goals and says why
+        response = client.post(
+            f"/agreements/versions/{v2.pk}/edit/goals/",
+            _goals_post(v2, statements="Two million.", edit_reason="The board doubled the goal."),
+        )
+        # then
+        assert response.status_code == 302
+        client.force_login(cast.erin)
+        agreement = v1.agreement
+        history = client.get(f"/agreements/{agreement.pk}/history/").content.decode()
+        assert "The board doubled the goal." in history
+        compared = client.get(
+            f"/agreements/{agreement.pk}/compare/?a={v1.pk}&b={v2.pk}"
+        ).content.decode()
+        assert 'data-testid="edit-reasons"' in compared
+        assert "The board doubled the goal." in compared
+        assert "Alice Anders" in compared[compared.index('data-testid="edit-reasons"') :]
+        audit = client.get(f"/agreements/{agreement.pk}/audit/").content.decode()
+        assert "The board doubled the goal." in audit
+
+    def test_a_draft_taken_back_from_signature_asks_why_and_keeps_the_input(
+        self, client, cast, withdrawn
+    ):
+        # given a draft that was sent and withdrawn
+        client.force_login(cast.alice)
+        url = f"/agreements/versions/{withdrawn.pk}/edit/goals/"
+        page = client.get(url).content.decode()
+        assert "this draft was sent for signature before" in page
+        revision = withdrawn.edit_revision
+        # when Alice saves without a reason
+        refused = client.post(url, _goals_post(withdrawn, statements="Alice's new goals"))
+        # then nothing is saved, the page says why and keeps what she typed
+        assert refused.status_code == 200
+        html = refused.content.decode()
+        assert "Say why you change this draft" in html
+        assert "Alice&#x27;s new goals" in html
+        withdrawn.refresh_from_db()
+        assert withdrawn.edit_revision == revision
+        # and with a reason it is saved
+        saved = client.post(
+            url,
+            _goals_post(
+                withdrawn, statements="Alice's new goals", edit_reason="Carol asked for it."
+            ),
+        )
+        assert saved.status_code == 302
+        withdrawn.refresh_from_db()
+        assert withdrawn.goal_statements == "Alice's new goals"
+
+    def test_the_history_reads_in_the_readers_language_whatever_language_it_was_written_in(
+        self, client, cast
+    ):
+        # given an agreement started, and its definitions saved, by a manager reading Arabic
+        from slas.tests.factories import agreement_with_draft
+
+        client.force_login(cast.alice)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ar"
+        with translation.override("ar"):
+            agreement = agreement_with_draft(cast)
+        draft = agreement.versions.get()
+        page = client.get(f"/agreements/versions/{draft.pk}/edit/definitions/")
+        formset = page.context["formsets"][0][1]
+        data = _formset_post(formset, "terms", draft.edit_revision)
+        mql = next(form for form in formset.forms if form.initial.get("term") == "MQL")
+        data[f"{mql.prefix}-definition"] = "A lead with at least 60 points."
+        assert (
+            client.post(f"/agreements/versions/{draft.pk}/edit/definitions/", data).status_code
+            == 302
+        )
+        # when Erin reads the history in English, then in Arabic
+        client.force_login(cast.erin)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        english = client.get(f"/agreements/{agreement.pk}/history/").content.decode()
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ar"
+        arabic = client.get(f"/agreements/{agreement.pk}/history/").content.decode()
+        # then each page is in its reader's language
+        with translation.override("ar"):
+            created_ar = translation.gettext("agreement created")
+            definitions_ar = translation.gettext("Definitions")
+        assert created_ar != "agreement created" and definitions_ar != "Definitions"
+        timeline_en = english[english.index('data-testid="timeline"') :]
+        timeline_ar = arabic[arabic.index('data-testid="timeline"') :]
+        assert "agreement created" in timeline_en and "Definitions" in timeline_en
+        assert created_ar not in timeline_en and definitions_ar not in timeline_en
+        assert created_ar in timeline_ar and definitions_ar in timeline_ar
+        assert "agreement created" not in timeline_ar
+
+    def test_the_planner_asks_why_too_on_a_draft_taken_back_from_signature(
+        self, client, cast, withdrawn
+    ):
+        # given
+        client.force_login(cast.alice)
+        url = f"/agreements/versions/{withdrawn.pk}/planner/apply/"
+        data = {"edit_revision": withdrawn.edit_revision, "mql_target": 321, "period": "month"}
+        # when the MQL target is applied without a reason
+        refused = client.post(url, data, follow=True)
+        # then it is refused with the reason's message
+        assert "Say why you change this draft" in refused.content.decode()
+        assert withdrawn.commitments.get(kind="mql_volume").target != 321
+        # and with a reason it is written
+        saved = client.post(url, {**data, "edit_reason": "The funnel says so."}, follow=True)
+        assert "MQL volume commitment" in saved.content.decode()
+        assert withdrawn.commitments.get(kind="mql_volume").target == 321
