@@ -375,7 +375,7 @@ class IngestContext:
     """Settings and caches shared by the chunks of one import (or one request).
 
     - `mode="history"` (CSV imports, the bulk API): what happened in the source system is
-      stored as it is; unusual moves are flagged on the lead, not refused.
+      stored as it is; moves that break a rule are flagged on the lead, not refused.
     - `mode="live"` (the webhook): moves the lifecycle rules refuse are not applied;
       each is stored as a flagged note instead (`_live_moves_check`).
     - `handoff_on_score`: a lead still in stage `lead` whose score reaches the threshold

@@ -8,8 +8,14 @@ leads may come back as ``mql``. ``won`` and ``disqualified`` are final.
 Two uses, one table:
 - moves made in the portal (pages, API actions, webhook) are *checked* with
   ``check_move`` before they are recorded, and refused with a message;
-- imported history is *replayed* with ``derive_state``: a move the table does not allow
-  (a skipped stage, a reopened deal) is kept, and the lead is flagged with why.
+- imported history is *replayed* with ``derive_state``: a recorded move that breaks a
+  rule (``history_problem``: a reopened deal, a step back, a sales stage reached without
+  a handoff, an exit without an agreed reason) is kept, and the lead is flagged with why.
+  A flag means a real rule break: a source recording the path it knows is not one. The
+  lead's entry into ``lead`` (HubSpot's "Became a Lead Date") and a handed-off lead
+  advancing more than one step at once (``mql -> sql``: HubSpot has no SAL; ``sql ->
+  won`` with no opportunity recorded) are not flagged; compliance reads such a path as
+  reaching the stages between (docs/compliance.md#stages-and-events).
 
 Choices:
 - Moving into the stage the lead is already in is refused (nothing would change).
@@ -35,6 +41,7 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
+from leads.cycles import SALES_STAGES, STAGE_RANK
 from slas.stages import stage_label
 
 EXITS = frozenset({"recycled", "disqualified"})
@@ -78,6 +85,41 @@ def move_problem(from_stage: str, to_stage: str) -> str | None:
             "allowed": ", ".join(stage_label(s) for s in allowed),
         }
     return None
+
+
+def lead_entry(from_stage: str, to_stage: str) -> bool:
+    """A move into ``lead`` of a lead that is in ``lead``: a source saying the contact
+    became a lead (HubSpot's "Became a Lead Date", ``lifecyclestage = lead``). A lead
+    starts there, so nothing changes and no rule is broken; the portal offers no such
+    move, but a source's is stored as it came, unflagged."""
+    return to_stage == "lead" and (from_stage or "lead") == "lead"
+
+
+def history_problem(from_stage: str, to_stage: str) -> str | None:
+    """Why a recorded move (imported history, the replay) breaks the lifecycle, or None.
+
+    Looser than the portal's own moves (``move_problem``), because a source records the
+    path it knows: entering ``lead`` while in ``lead`` (how a lead starts) and a
+    handed-off lead advancing to any later sales stage (``mql -> sql``, ``sal -> won``)
+    are not breaks. Everything else the table does not allow is: leaving a final stage,
+    a step back, the stage the lead is already in (``mql`` twice is two cycles), and a
+    sales stage reached from ``lead`` or ``recycled`` without a handoff (no SLA clock ran).
+    """
+    if lead_entry(from_stage, to_stage):
+        return None
+    from_stage = from_stage or "lead"
+    problem = move_problem(from_stage, to_stage)
+    if problem is None:
+        return None
+    if to_stage in SALES_STAGES:
+        if from_stage in ACTIVE_STAGES and STAGE_RANK[to_stage] > STAGE_RANK[from_stage]:
+            return None
+        if from_stage in ("lead", "recycled"):
+            return _(
+                "The lead went from %(from)s to %(to)s without a handoff (MQL): no SLA "
+                "clock ran for it, and compliance does not count it."
+            ) % {"from": stage_label(from_stage), "to": stage_label(to_stage)}
+    return problem
 
 
 def reason_problem(
@@ -171,7 +213,7 @@ def derive_state(
     for e in sorted(events, key=_replay_order):
         state.last_event_at = e.occurred_at
         if e.kind == "stage_changed" and e.to_stage:
-            problem = move_problem(state.stage, e.to_stage)
+            problem = history_problem(state.stage, e.to_stage)
             if problem is None and e.to_stage in EXITS:
                 codes = (
                     reason_codes_at(handoff_at or e.occurred_at, state.stage, e.to_stage)

@@ -111,11 +111,15 @@ def test_a_hubspot_export_becomes_stage_changes_with_owner_and_re_imports_add_on
     assert summary.created == 3
     lead = Lead.objects.get(source="hubspot", external_id="101")
     assert lead.stage == "mql" and lead.owner_id == cast.dan.pk
+    # a contact created a lead (Create Date = Became a Lead Date) broke no rule
+    assert not lead.flagged, lead.flag_note
     later = row1.replace("2026-03-02 10:00,,", "2026-03-02 10:00,2026-03-05 11:00,")
     summary, _ = run(cast, header + later, fmt="hubspot", tz="Europe/Bucharest")
     assert (summary.created, summary.duplicates) == (1, 3)
     lead.refresh_from_db()
-    assert lead.stage == "sql" and lead.flagged  # mql -> sql skips acceptance: kept, flagged
+    # mql -> sql (HubSpot has no SAL) is kept, unflagged, and counts as the acceptance
+    assert lead.stage == "sql" and not lead.flagged, lead.flag_note
+    assert lead.cycles.get().accepted_at is not None
 
 
 @pytest.mark.django_db

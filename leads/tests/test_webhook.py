@@ -228,3 +228,21 @@ def test_a_body_that_is_not_a_json_array_is_a_400_not_a_500(client, sla):
     ts = str(int(time.time() * 1000))
     sig = signature_v3(SECRET, "POST", f"http://testserver{PATH}", b"\xff\xfe", ts)
     assert send(client, b"\xff\xfe", timestamp=int(ts), signature=sig).status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_new_contact_that_becomes_a_lead_is_not_flagged(client, sla):
+    # given HubSpot creating a contact and setting its lifecycle stage to lead, as it does
+    now = int(time.time() * 1000)
+    body = events(
+        now,
+        {"eventId": 51, "subscriptionType": "contact.creation", "objectId": 601},
+        change(52, 601, "lifecyclestage", "lead", now - 500),
+    )
+    # when HubSpot sends them
+    response = send(client, body)
+    # then both are stored, nothing is reported as not applied, and the lead is not flagged
+    assert response.status_code == 200
+    assert response.json()["created"] == 2 and response.json()["not_applied"] == []
+    lead = Lead.objects.get(source="hubspot", external_id="601")
+    assert lead.stage == "lead" and not lead.flagged, lead.flag_note
