@@ -169,7 +169,15 @@ def _batch_store(
 
 def _cycle_events(events: list[StoredEvent]) -> list[CycleEventIn]:
     return [
-        CycleEventIn(e.id, e.occurred_at, e.kind, e.to_stage, e.reason_code, e.channel)
+        CycleEventIn(
+            e.id,
+            e.occurred_at,
+            e.kind,
+            e.to_stage,
+            e.reason_code,
+            e.channel,
+            override=(e.data or {}).get("override") if e.kind == "stage_changed" else None,
+        )
         for e in events
         if e.kind in ("stage_changed", "contact_attempt")
     ]

@@ -216,7 +216,7 @@ def test_a_flagged_webhook_move_shows_on_the_lead_page_for_its_owner(client, sla
     page = client.get(lead.get_absolute_url()).content.decode()
     # then the flag says what HubSpot asked for and why it was not applied
     assert 'data-testid="flag"' in page
-    assert "some moves on this lead broke the lifecycle rules" in page
+    assert "moves on this lead broke an agreed rule" in page
     assert "HubSpot asked to move this lead from MQL to Disqualified" in page
 
 
