@@ -219,7 +219,8 @@ def lead_contact_attempt_log(
 def lead_nurture(*, lead: Lead, actor, track: str, note: str = "") -> LeadEvent:
     """Put the lead into a nurture track (a note event the derived state reads).
 
-    Refused on closed leads: nurturing is for leads that may still buy."""
+    Refused on closed leads (nurturing is for leads that may still buy), and for a track
+    the version in force now does not list (the tracks the lead page offers)."""
     if lead.stage in ("won", "lost", "disqualified"):
         raise MoveRefused(
             _(
@@ -227,6 +228,24 @@ def lead_nurture(*, lead: Lead, actor, track: str, note: str = "") -> LeadEvent:
                 "into a nurture track."
             )
             % {"stage": stage_label(lead.stage)}
+        )
+    version = VersionIndex().governing(lead.agreement_id, timezone.now())
+    rules = version_rules_load([version.id]).get(version.id) if version else None
+    if rules is None:
+        raise MoveRefused(
+            _("No version of the lead's agreement is in force: no nurture track is agreed.")
+        )
+    if track not in rules.tracks:
+        raise MoveRefused(
+            _(
+                "“%(track)s” is not a nurture track of version %(n)s of the agreement (its "
+                "tracks: %(tracks)s)."
+            )
+            % {
+                "track": track,
+                "n": rules.number,
+                "tracks": ", ".join(f"“{t}”" for t in rules.tracks) or "-",
+            }
         )
     return lead_event_record(
         lead=lead,

@@ -13,7 +13,7 @@ from leads.derive import IngestContext
 from leads.ingest.store import lead_events_ingest
 from leads.lifecycle import MoveRefused
 from leads.models import Cycle, Lead, LeadEvent
-from leads.services import lead_contact_attempt_log, lead_stage_change
+from leads.services import lead_contact_attempt_log, lead_nurture, lead_stage_change
 from leads.tests.factories import parsed
 
 UTC = dt.UTC
@@ -302,6 +302,29 @@ def test_the_api_action_applies_the_same_rule_and_override(client, cast, sla, fr
     assert response.json()["override"]["reason"] == "Duplicate of a customer."
     events = client.get(reverse("api-lead-events", args=[lead.pk])).json()["results"]
     assert events[-1]["override"]["required"] == 6
+
+
+# --------------------------------------------------------------------------- nurture tracks
+
+
+@pytest.mark.django_db
+def test_a_nurture_track_the_version_does_not_list_is_refused(client, cast, sla, frozen):
+    lead = accepted_lead(cast, stage="mql")
+    lead_stage_change(lead=lead, actor=cast.dan, to_stage="recycled", reason_code="wrong_data")
+    # when the service is asked for a track the version in force does not list
+    with pytest.raises(MoveRefused, match="not a nurture track"):
+        lead_nurture(lead=lead, actor=cast.dan, track="Made-up track")
+    # and through the API, then it is a 400 naming the version's tracks
+    client.force_login(cast.dan)
+    response = client.post(
+        reverse("api-lead-actions", args=[lead.pk]),
+        {"action": "nurture", "track": "Made-up track"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "Education track" in response.json()["detail"]
+    # and a listed track is taken
+    lead_nurture(lead=lead, actor=cast.dan, track="Education track")
+    assert Lead.objects.get(pk=lead.pk).nurture_track == "Education track"
 
 
 # --------------------------------------------------------------------------- compliance
