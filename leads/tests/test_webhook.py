@@ -246,3 +246,23 @@ def test_a_new_contact_that_becomes_a_lead_is_not_flagged(client, sla):
     assert response.json()["created"] == 2 and response.json()["not_applied"] == []
     lead = Lead.objects.get(source="hubspot", external_id="601")
     assert lead.stage == "lead" and not lead.flagged, lead.flag_note
+
+
+@pytest.mark.django_db
+def test_a_short_sales_recycle_from_hubspot_is_applied_and_flags_the_lead(client, sla):
+    # given a handoff, one attempt, an acceptance, then BAD_TIMING (a sales recycle)
+    now = int(time.time() * 1000)
+    body = events(
+        now,
+        change(61, 77, "lifecyclestage", "marketingqualifiedlead", now - 5000),
+        change(62, 77, "hs_lead_status", "ATTEMPTED_TO_CONTACT", now - 4000),
+        change(63, 77, "hs_lead_status", "IN_PROGRESS", now - 3000),
+        change(64, 77, "hs_lead_status", "BAD_TIMING", now - 2000),
+    )
+    # when HubSpot sends them
+    response = send(client, body)
+    # then the recycle is applied, and the lead is flagged with one attempt of the six
+    assert response.status_code == 200 and response.json()["not_applied"] == []
+    lead = Lead.objects.get(external_id="77")
+    assert lead.stage == "recycled"
+    assert lead.flagged and "1 of the 6 contact attempts" in lead.flag_note
