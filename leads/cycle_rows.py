@@ -63,6 +63,7 @@ CYCLE_COLUMNS = (
     "sales_recycle_at",
     "sales_recycle_from",
     "attempts_before_sales_recycle",
+    "sales_recycle_override",
     "attempts",
     "exits",
     *STAGE_COLUMNS.values(),
@@ -101,6 +102,7 @@ def _cycle_values(lead: Lead, facts: CycleFacts, version: GoverningVersion | Non
         facts.sales_recycle_at,
         facts.sales_recycle_from,
         facts.attempts_before_sales_recycle if facts.sales_recycle_at else None,
+        facts.sales_recycle_override,
         facts.contact_attempts,
         [[at.isoformat(), to, reason] for at, to, reason in facts.exits],
         *(entered.get(stage) for stage in STAGE_COLUMNS),
@@ -131,12 +133,28 @@ def _cycles_values(
     if unknown:
         rows = LeadEvent.objects.filter(
             lead_id__in=unknown, kind__in=["stage_changed", "contact_attempt"]
-        ).values_list("id", "lead_id", "occurred_at", "kind", "to_stage", "reason_code", "channel")
-        for event_id, lead_id, occurred_at, kind, to_stage, reason_code, channel in rows.iterator(
-            chunk_size=5000
-        ):
+        ).values_list(
+            "id",
+            "lead_id",
+            "occurred_at",
+            "kind",
+            "to_stage",
+            "reason_code",
+            "channel",
+            "data__override",
+        )
+        for row in rows.iterator(chunk_size=5000):
+            event_id, lead_id, occurred_at, kind, to_stage, reason_code, channel, override = row
             events[lead_id].append(
-                EventIn(event_id, occurred_at, kind, to_stage, reason_code, channel)
+                EventIn(
+                    event_id,
+                    occurred_at,
+                    kind,
+                    to_stage,
+                    reason_code,
+                    channel,
+                    override=override if isinstance(override, dict) else None,
+                )
             )
     result: list[tuple] = []
     for lead_id, lead in leads.items():

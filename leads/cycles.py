@@ -25,6 +25,9 @@ Choices
   rejection comes first in event order (same instant: event order decides).
 - Cycles are identified by ``handoff_event_id`` (event ids are unique across
   leads, so the key is global).
+- A sales recycle a manager let through below the attempts rule carries the override
+  (who, their name then, why) as ``sales_recycle_override``: compliance still counts it
+  short, and lists it as overridden.
 """
 
 from __future__ import annotations
@@ -66,6 +69,9 @@ class EventIn(NamedTuple):
     reason_code: str = ""
     channel: str = ""
     seq: int = 0
+    # stage_changed: a manager's override of the attempts rule ({"by", "by_name",
+    # "reason", ...}, the event's data["override"]); None: none
+    override: dict | None = None
 
 
 @dataclass
@@ -89,6 +95,8 @@ class CycleFacts:
     sales_recycle_at: dt.datetime | None = None
     sales_recycle_from: str = ""
     attempts_before_sales_recycle: int = 0
+    # the override recorded on that recycle (who, their name then, why), or None
+    sales_recycle_override: dict | None = None
     contact_attempts: int = 0
     exits: list[tuple[dt.datetime, str, str]] = field(default_factory=list)
 
@@ -200,6 +208,10 @@ def _apply_stage_change(cycle: CycleFacts, e: EventIn, previous: str) -> None:
             cycle.sales_recycle_at = e.occurred_at
             cycle.sales_recycle_from = previous
             cycle.attempts_before_sales_recycle = cycle.contact_attempts
+            if e.override:
+                cycle.sales_recycle_override = {
+                    key: e.override.get(key) for key in ("by", "by_name", "reason")
+                }
     elif to in SALES_STAGES and cycle.accepted_at is None and cycle.rejected_at is None:
         cycle.accepted_at = e.occurred_at
 

@@ -17,14 +17,22 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from leads.bulk import copy_insert
-from leads.lifecycle import EventIn, derive_state
+from leads.lifecycle import EventIn, RecycleRule, derive_state
 from leads.models import AssignmentCursor, Lead, LeadEvent
 from leads.scoring import LEAD_FIELDS, Rule, Score, score
 from portal.models import Membership, Role, Team
 from portal.notifications import notification_create
 from portal.text import Text
 from slas.governing import VersionIndex
-from slas.models import Agreement, NurtureTrack, ReasonCode, ScoringRule, Version
+from slas.models import (
+    Agreement,
+    Commitment,
+    CommitmentKind,
+    NurtureTrack,
+    ReasonCode,
+    ScoringRule,
+    Version,
+)
 
 LEAD_ATTRIBUTE_FIELDS = (
     "email",
@@ -52,7 +60,8 @@ DERIVED_FIELDS = (
 
 @dataclass(frozen=True)
 class VersionRules:
-    """What a version says about leads: qualification rules, reason codes, nurture tracks."""
+    """What a version says about leads: qualification rules, reason codes, nurture tracks,
+    and the contact attempts a sales recycle needs (None: the version sets none)."""
 
     version_id: int
     number: int
@@ -60,6 +69,7 @@ class VersionRules:
     rules: tuple[Rule, ...]
     reasons: tuple[tuple[str, str, str], ...]  # (code, label, applies_to)
     tracks: tuple[str, ...]
+    recycle_rule: RecycleRule | None = None
 
     def codes_for_move(self, from_stage: str, to_stage: str) -> list[str]:
         """Reason codes that fit a move: `any`, plus `reject` from mql, plus the exit's own."""
@@ -88,6 +98,15 @@ def version_rules_load(version_ids: Iterable[int]) -> dict[int, VersionRules]:
     tracks: dict[int, list[str]] = defaultdict(list)
     for row in NurtureTrack.objects.filter(version_id__in=ids).order_by("position", "id"):
         tracks[row.version_id].append(row.name)
+    recycle: dict[int, tuple[int, str]] = {}  # the largest K of each version, its words
+    commitments = Commitment.objects.filter(
+        version_id__in=ids, kind=CommitmentKind.ATTEMPTS_BEFORE_RECYCLE
+    ).order_by("position", "id")
+    for row in commitments.values_list("version_id", "params", "description"):
+        version_id, params, description = row
+        k = (params or {}).get("attempts")
+        if isinstance(k, int) and not isinstance(k, bool) and k > recycle.get(version_id, (0,))[0]:
+            recycle[version_id] = (k, description)
     return {
         v.pk: VersionRules(
             v.pk,
@@ -96,6 +115,7 @@ def version_rules_load(version_ids: Iterable[int]) -> dict[int, VersionRules]:
             tuple(rules[v.pk]),
             tuple(reasons[v.pk]),
             tuple(tracks[v.pk]),
+            RecycleRule(recycle[v.pk][0], recycle[v.pk][1], v.number) if v.pk in recycle else None,
         )
         for v in Version.objects.filter(pk__in=ids).only("id", "number", "mql_threshold")
     }
@@ -132,6 +152,8 @@ def _event_in(event_id, occurred_at, kind, to_stage, reason_code, data) -> Event
         return EventIn(
             event_id, occurred_at, kind, to_stage, reason_code, nurture_track=track, flag=flag
         )
+    if kind == "stage_changed" and data and data.get("override"):
+        return EventIn(event_id, occurred_at, kind, to_stage, reason_code, overridden=True)
     return EventIn(event_id, occurred_at, kind, to_stage, reason_code)
 
 
@@ -218,7 +240,11 @@ def _states_derive(leads: dict[int, Lead], events, context: IngestContext, resco
             rules = context.rules_at(agreement_id, at)
             return None if rules is None else rules.codes_for_move(from_stage, to_stage)
 
-        state = derive_state(events.get(lead_id, []), codes_at)
+        def recycle_rule_at(at, agreement_id=lead.agreement_id):
+            rules = context.rules_at(agreement_id, at)
+            return None if rules is None else rules.recycle_rule
+
+        state = derive_state(events.get(lead_id, []), codes_at, recycle_rule_at)
         rules = context.rules_at(lead.agreement_id, now) if lead_id in rescore else None
         if rules is not None:
             result = lead_score(lead, rules)
@@ -375,7 +401,7 @@ class IngestContext:
     """Settings and caches shared by the chunks of one import (or one request).
 
     - `mode="history"` (CSV imports, the bulk API): what happened in the source system is
-      stored as it is; unusual moves are flagged on the lead, not refused.
+      stored as it is; moves that break a rule are flagged on the lead, not refused.
     - `mode="live"` (the webhook): moves the lifecycle rules refuse are not applied;
       each is stored as a flagged note instead (`_live_moves_check`).
     - `handoff_on_score`: a lead still in stage `lead` whose score reaches the threshold

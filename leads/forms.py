@@ -29,6 +29,16 @@ class MoveForm(forms.Form):
     note = forms.CharField(
         label=_("Note"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    override_reason = forms.CharField(
+        label=_("Why recycle it anyway"),
+        help_text=_(
+            "Managers of the lead's sales team only: recorded on the lead's timeline and "
+            "counted as an override in compliance."
+        ),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args, reasons: list[tuple[str, str]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)

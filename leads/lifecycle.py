@@ -8,8 +8,14 @@ leads may come back as ``mql``. ``won`` and ``disqualified`` are final.
 Two uses, one table:
 - moves made in the portal (pages, API actions, webhook) are *checked* with
   ``check_move`` before they are recorded, and refused with a message;
-- imported history is *replayed* with ``derive_state``: a move the table does not allow
-  (a skipped stage, a reopened deal) is kept, and the lead is flagged with why.
+- imported history is *replayed* with ``derive_state``: a recorded move that breaks a
+  rule (``history_problem``: a reopened deal, a step back, a sales stage reached without
+  a handoff, an exit without an agreed reason) is kept, and the lead is flagged with why.
+  A flag means a real rule break: a source recording the path it knows is not one. The
+  lead's entry into ``lead`` (HubSpot's "Became a Lead Date") and a handed-off lead
+  advancing more than one step at once (``mql -> sql``: HubSpot has no SAL; ``sql ->
+  won`` with no opportunity recorded) are not flagged; compliance reads such a path as
+  reaching the stages between (docs/compliance.md#stages-and-events).
 
 Choices:
 - Moving into the stage the lead is already in is refused (nothing would change).
@@ -19,6 +25,12 @@ Choices:
   (docs/compliance.md#governing-version: a cycle keeps its version for its whole life, so a v1 cycle recycled
   after v2 took effect is checked against v1's codes, as ``reason_documented`` counts
   it); a move before any handoff is checked against the version in force at the move.
+- A sales recycle (``sal``/``sql``/``opportunity -> recycled``) needs the contact
+  attempts the governing version asks for (its ``attempts_before_recycle`` commitment,
+  ``RecycleRule``), counted in the cycle before the recycle as compliance counts them.
+  The portal refuses a short recycle unless a manager of the lead's sales team overrides
+  with a reason (recorded in the event's ``data["override"]``); the replay flags a short
+  recycle that was not overridden.
 - A move the portal refused to apply on behalf of an integration (the webhook) is kept
   as a ``note`` event whose ``data["flag"]`` says why; the replay flags the lead with it.
 - The replay orders events by ``(occurred_at, id)`` like ``reports.cycles``, so the
@@ -35,6 +47,7 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
+from leads.cycles import SALES_RECYCLE_FROM, SALES_STAGES, STAGE_RANK
 from slas.stages import stage_label
 
 EXITS = frozenset({"recycled", "disqualified"})
@@ -80,6 +93,41 @@ def move_problem(from_stage: str, to_stage: str) -> str | None:
     return None
 
 
+def lead_entry(from_stage: str, to_stage: str) -> bool:
+    """A move into ``lead`` of a lead that is in ``lead``: a source saying the contact
+    became a lead (HubSpot's "Became a Lead Date", ``lifecyclestage = lead``). A lead
+    starts there, so nothing changes and no rule is broken; the portal offers no such
+    move, but a source's is stored as it came, unflagged."""
+    return to_stage == "lead" and (from_stage or "lead") == "lead"
+
+
+def history_problem(from_stage: str, to_stage: str) -> str | None:
+    """Why a recorded move (imported history, the replay) breaks the lifecycle, or None.
+
+    Looser than the portal's own moves (``move_problem``), because a source records the
+    path it knows: entering ``lead`` while in ``lead`` (how a lead starts) and a
+    handed-off lead advancing to any later sales stage (``mql -> sql``, ``sal -> won``)
+    are not breaks. Everything else the table does not allow is: leaving a final stage,
+    a step back, the stage the lead is already in (``mql`` twice is two cycles), and a
+    sales stage reached from ``lead`` or ``recycled`` without a handoff (no SLA clock ran).
+    """
+    if lead_entry(from_stage, to_stage):
+        return None
+    from_stage = from_stage or "lead"
+    problem = move_problem(from_stage, to_stage)
+    if problem is None:
+        return None
+    if to_stage in SALES_STAGES:
+        if from_stage in ACTIVE_STAGES and STAGE_RANK[to_stage] > STAGE_RANK[from_stage]:
+            return None
+        if from_stage in ("lead", "recycled"):
+            return _(
+                "The lead went from %(from)s to %(to)s without a handoff (MQL): no SLA "
+                "clock ran for it, and compliance does not count it."
+            ) % {"from": stage_label(from_stage), "to": stage_label(to_stage)}
+    return problem
+
+
 def reason_problem(
     to_stage: str, reason_code: str, allowed_codes: Iterable[str] | None
 ) -> str | None:
@@ -98,6 +146,46 @@ def reason_problem(
                 "codes": ", ".join(codes) or "-",
             }
     return None
+
+
+@dataclass(frozen=True)
+class RecycleRule:
+    """What a version asks before a sales recycle: at least ``attempts`` contact attempts
+    in the cycle (its ``attempts_before_recycle`` commitment with the largest K), in its
+    own words (the commitment's description)."""
+
+    attempts: int
+    wording: str
+    version_number: int
+
+    def text(self) -> str:
+        """The rule as the version states it, for messages."""
+        words = self.wording or _("at least %(k)s contact attempts before a recycle") % {
+            "k": self.attempts
+        }
+        return _("version %(n)s of the agreement asks: “%(words)s”") % {
+            "n": self.version_number,
+            "words": words,
+        }
+
+
+def is_sales_recycle(from_stage: str, to_stage: str) -> bool:
+    """A recycle that compliance holds to the attempts rule (not a rejection from mql,
+    not ``lost -> recycled``: docs/compliance.md#attempts_before_recycle)."""
+    return to_stage == "recycled" and from_stage in SALES_RECYCLE_FROM
+
+
+def recycle_attempts_problem(
+    from_stage: str, to_stage: str, attempts: int, rule: RecycleRule | None
+) -> str | None:
+    """Why a sales recycle after ``attempts`` contact attempts in its cycle falls short of
+    the governing version's rule, or None (not a sales recycle, no rule, enough)."""
+    if rule is None or not is_sales_recycle(from_stage, to_stage) or attempts >= rule.attempts:
+        return None
+    return _(
+        "Recycled from %(from)s after %(n)s of the %(k)s contact attempts the agreement "
+        "asks for in a cycle (%(rule)s)."
+    ) % {"from": stage_label(from_stage), "n": attempts, "k": rule.attempts, "rule": rule.text()}
 
 
 def check_move(
@@ -130,6 +218,7 @@ class EventIn(NamedTuple):
     interest: int | None = None
     nurture_track: str | None = None  # note events that put the lead into a track
     flag: str = ""  # note events recording a move that was not applied, and why
+    overridden: bool = False  # stage_changed: a manager overrode the attempts rule
 
 
 @dataclass
@@ -154,6 +243,7 @@ _replay_order = attrgetter("occurred_at", "id")
 def derive_state(
     events: Iterable[EventIn],
     reason_codes_at: Callable[[dt.datetime, str, str], Iterable[str] | None] | None = None,
+    recycle_rule_at: Callable[[dt.datetime], RecycleRule | None] | None = None,
 ) -> DerivedState:
     """Replay a lead's events (any order) into its current state and flags.
 
@@ -161,9 +251,13 @@ def derive_state(
     force at ``instant`` allows for that move (None: no version in force, any code will
     do). ``instant`` is the handoff that opened the move's cycle (the move's own instant
     when no handoff came before it): the cycle's governing version decides.
+    ``recycle_rule_at(handoff)`` returns the attempts rule of the version governing the
+    cycle opened at ``handoff`` (None: no rule); a short sales recycle not overridden
+    is flagged.
     """
     state = DerivedState()
     handoff_at: dt.datetime | None = None
+    attempts = 0  # contact attempts in the current cycle, so far
 
     def flag(e: EventIn, why: str) -> None:
         state.flags.append(f"{e.occurred_at:%Y-%m-%d %H:%M}: {why}")
@@ -171,7 +265,7 @@ def derive_state(
     for e in sorted(events, key=_replay_order):
         state.last_event_at = e.occurred_at
         if e.kind == "stage_changed" and e.to_stage:
-            problem = move_problem(state.stage, e.to_stage)
+            problem = history_problem(state.stage, e.to_stage)
             if problem is None and e.to_stage in EXITS:
                 codes = (
                     reason_codes_at(handoff_at or e.occurred_at, state.stage, e.to_stage)
@@ -179,12 +273,20 @@ def derive_state(
                     else None
                 )
                 problem = reason_problem(e.to_stage, e.reason_code, codes)
+            sales_recycle = is_sales_recycle(state.stage, e.to_stage) and handoff_at is not None
+            if problem is None and sales_recycle and recycle_rule_at and not e.overridden:
+                rule = recycle_rule_at(handoff_at)
+                problem = recycle_attempts_problem(state.stage, e.to_stage, attempts, rule)
             if problem:
                 flag(e, problem)
             state.stage = e.to_stage
             if e.to_stage == "mql":
                 state.nurture_track = ""
                 handoff_at = e.occurred_at
+                attempts = 0
+        elif e.kind == "contact_attempt":
+            if handoff_at is not None:
+                attempts += 1
         elif e.kind == "owner_changed" and e.owner_id is not None:
             state.owner_id = e.owner_id
             state.owner_known = True

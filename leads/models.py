@@ -190,6 +190,8 @@ class Cycle(models.Model):
     sales_recycle_at = models.DateTimeField(null=True, blank=True)
     sales_recycle_from = models.CharField(max_length=16, blank=True)
     attempts_before_sales_recycle = models.PositiveIntegerField(null=True, blank=True)
+    # A manager's override of the attempts rule on that recycle: {"by", "by_name", "reason"}.
+    sales_recycle_override = models.JSONField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     # Every move to recycled/disqualified in the cycle: [[iso time, to_stage, reason_code], ...]
     exits = models.JSONField(default=list, blank=True)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from leads.derive import VersionRules, lead_score, version_rules_load
-from leads.lifecycle import ACTIVE_STAGES, ALLOWED_MOVES
+from leads.lifecycle import ACTIVE_STAGES, ALLOWED_MOVES, RecycleRule, is_sales_recycle
 from leads.models import Cycle, Lead, LeadEvent
 from leads.scoring import Score
 from portal import permissions
@@ -179,6 +179,41 @@ def lead_timeline_page(lead: Lead, *, before: str | None, size: int) -> Timeline
     return TimelinePage(rows[:size], older, anchor is not None)
 
 
+def lead_cycle_attempts(*, lead: Lead, at: dt.datetime) -> int | None:
+    """Contact attempts in the lead's cycle open at `at` (since its latest handoff up to
+    then, by event order) and up to `at`: what compliance counts before a recycle made
+    at `at` (docs/compliance.md#attempts_before_recycle). None: no cycle (no handoff)."""
+    handoff = (
+        LeadEvent.objects.filter(
+            lead_id=lead.pk, kind="stage_changed", to_stage="mql", occurred_at__lte=at
+        )
+        .order_by("-occurred_at", "-id")
+        .values_list("occurred_at", "id")
+        .first()
+    )
+    if handoff is None:
+        return None
+    handoff_at, handoff_id = handoff
+    return (
+        LeadEvent.objects.filter(lead_id=lead.pk, kind="contact_attempt", occurred_at__lte=at)
+        .filter(Q(occurred_at__gt=handoff_at) | Q(occurred_at=handoff_at, id__gt=handoff_id))
+        .count()
+    )
+
+
+@dataclass
+class RecycleCheck:
+    """A sales recycle's attempts rule as the lead page shows it: attempts so far in the
+    cycle against the K of the version governing it."""
+
+    attempts: int
+    rule: RecycleRule
+
+    @property
+    def short(self) -> bool:
+        return self.attempts < self.rule.attempts
+
+
 @dataclass
 class LeadPage:
     lead: Lead
@@ -189,6 +224,7 @@ class LeadPage:
     moves: list[str]
     reasons: dict[str, list[tuple[str, str]]]
     cycle_rules: VersionRules | None = None  # the version governing the current cycle
+    recycle: RecycleCheck | None = None  # a sales recycle's attempts rule (None: no rule)
 
 
 def lead_page(lead: Lead, *, now: dt.datetime | None = None) -> LeadPage:
@@ -211,7 +247,16 @@ def lead_page(lead: Lead, *, now: dt.datetime | None = None) -> LeadPage:
         for to in moves
         if to in ("recycled", "disqualified")
     }
-    return LeadPage(lead, cycle, clock, lead_score(lead, rules), rules, moves, reasons, cycle_rules)
+    # The attempts rule is the governing version's (an ungoverned cycle has none), as
+    # services.lead_event_record applies it.
+    recycle = None
+    governing = cache.of(cycle.version_id) if cycle is not None else None
+    rule = governing.recycle_rule if governing else None
+    if rule is not None and "recycled" in moves and is_sales_recycle(lead.stage, "recycled"):
+        recycle = RecycleCheck(lead_cycle_attempts(lead=lead, at=now) or 0, rule)
+    return LeadPage(
+        lead, cycle, clock, lead_score(lead, rules), rules, moves, reasons, cycle_rules, recycle
+    )
 
 
 def _move_order(stage: str) -> int:

@@ -19,8 +19,10 @@ from leads.derive import (
 )
 from leads.ingest.formats import ParsedEvent
 from leads.ingest.store import lead_events_ingest
-from leads.lifecycle import MoveRefused, check_move
+from leads.lifecycle import MoveRefused, RecycleRule, check_move, is_sales_recycle
 from leads.models import Lead, LeadEvent
+from leads.selectors import lead_cycle_attempts
+from portal import permissions
 from portal.models import Membership, Team
 from slas.governing import VersionIndex
 from slas.stages import stage_label
@@ -52,6 +54,65 @@ def lead_cycle_rules(
     return version_rules_load([version.id]).get(version.id) if version else None
 
 
+OVERRIDE_REASON_MAX = 1000
+
+
+def _recycle_attempts_check(
+    *,
+    lead: Lead,
+    actor,
+    at: dt.datetime,
+    from_stage: str,
+    to_stage: str,
+    rule: RecycleRule | None,
+    override_reason: str,
+) -> dict | None:
+    """The governing version's attempts rule on a sales recycle made at `at`: None when
+    it holds (or does not apply); the override to record when a manager of the lead's
+    sales team lets a short recycle through with a reason; MoveRefused otherwise, with
+    the count against K in the version's words."""
+    if rule is None or not is_sales_recycle(from_stage, to_stage):
+        return None
+    attempts = lead_cycle_attempts(lead=lead, at=at)
+    if attempts is None or attempts >= rule.attempts:
+        return None  # no cycle (never handed off): compliance counts nothing
+    values = {
+        "n": attempts,
+        "k": rule.attempts,
+        "from": stage_label(from_stage),
+        "rule": rule.text(),
+    }
+    reason = (override_reason or "").strip()
+    if not reason:
+        raise MoveRefused(
+            _(
+                "This lead has %(n)s of the %(k)s contact attempts the agreement asks for in "
+                "a cycle before a recycle from %(from)s (%(rule)s). Log the attempts first, "
+                "or ask a manager of the lead's sales team to recycle it with a reason for "
+                "the override."
+            )
+            % values
+        )
+    if not permissions.can_override_lead_rules(actor, lead):
+        raise MoveRefused(
+            _(
+                "Only a manager of the lead's sales team can override the agreed rules. This "
+                "lead has %(n)s of the %(k)s contact attempts the agreement asks for before a "
+                "recycle from %(from)s (%(rule)s)."
+            )
+            % values
+        )
+    return {
+        "rule": "attempts_before_recycle",
+        "by": actor.pk,
+        "by_name": actor.get_full_name() or actor.get_username(),
+        "reason": reason[:OVERRIDE_REASON_MAX],
+        "attempts": attempts,
+        "required": rule.attempts,
+        "version": rule.version_number,
+    }
+
+
 def lead_event_record(
     *,
     lead: Lead,
@@ -67,8 +128,12 @@ def lead_event_record(
     source: str = "portal",
     source_event_id: str = "",
     index: VersionIndex | None = None,
+    override_reason: str = "",
 ) -> LeadEvent:
-    """Record one event made in the portal; lifecycle rules bind it (MoveRefused)."""
+    """Record one event made in the portal; the lifecycle and the rules of the version
+    governing the lead's cycle bind it (MoveRefused): the move, its reason code, and a
+    sales recycle's contact attempts, which a manager of the lead's sales team may
+    override with `override_reason` (recorded as `data["override"]`)."""
     index = index or VersionIndex()
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
@@ -79,6 +144,17 @@ def lead_event_record(
             rules = lead_cycle_rules(lead=lead, at=at, index=index)
             codes = rules.codes_for_move(from_stage, to_stage) if rules else None
             check_move(from_stage, to_stage, reason_code, codes)
+            override = _recycle_attempts_check(
+                lead=lead,
+                actor=actor,
+                at=at,
+                from_stage=from_stage,
+                to_stage=to_stage,
+                rule=rules.recycle_rule if rules else None,
+                override_reason=override_reason,
+            )
+            if override:
+                data = {**(data or {}), "override": override}
         event = LeadEvent.objects.create(
             lead=lead,
             kind=kind,
@@ -108,8 +184,17 @@ def lead_event_record(
 
 
 def lead_stage_change(
-    *, lead: Lead, actor, to_stage: str, reason_code: str = "", note: str = ""
+    *,
+    lead: Lead,
+    actor,
+    to_stage: str,
+    reason_code: str = "",
+    note: str = "",
+    override_reason: str = "",
 ) -> LeadEvent:
+    """Move the lead (pages and API). `override_reason`: a manager of the lead's sales
+    team letting a recycle through below the agreed contact attempts, and why; ignored
+    when no rule is short."""
     return lead_event_record(
         lead=lead,
         kind="stage_changed",
@@ -117,6 +202,7 @@ def lead_stage_change(
         to_stage=to_stage,
         reason_code=reason_code,
         note=note,
+        override_reason=override_reason,
     )
 
 
@@ -133,7 +219,8 @@ def lead_contact_attempt_log(
 def lead_nurture(*, lead: Lead, actor, track: str, note: str = "") -> LeadEvent:
     """Put the lead into a nurture track (a note event the derived state reads).
 
-    Refused on closed leads: nurturing is for leads that may still buy."""
+    Refused on closed leads (nurturing is for leads that may still buy), and for a track
+    the version in force now does not list (the tracks the lead page offers)."""
     if lead.stage in ("won", "lost", "disqualified"):
         raise MoveRefused(
             _(
@@ -141,6 +228,24 @@ def lead_nurture(*, lead: Lead, actor, track: str, note: str = "") -> LeadEvent:
                 "into a nurture track."
             )
             % {"stage": stage_label(lead.stage)}
+        )
+    version = VersionIndex().governing(lead.agreement_id, timezone.now())
+    rules = version_rules_load([version.id]).get(version.id) if version else None
+    if rules is None:
+        raise MoveRefused(
+            _("No version of the lead's agreement is in force: no nurture track is agreed.")
+        )
+    if track not in rules.tracks:
+        raise MoveRefused(
+            _(
+                "“%(track)s” is not a nurture track of version %(n)s of the agreement (its "
+                "tracks: %(tracks)s)."
+            )
+            % {
+                "track": track,
+                "n": rules.number,
+                "tracks": ", ".join(f"“{t}”" for t in rules.tracks) or "-",
+            }
         )
     return lead_event_record(
         lead=lead,

@@ -126,6 +126,7 @@ def _render_lead(request, lead, *, status: int = 200, bound: dict | None = None)
         "events": timeline.events,
         "can_work": can_work,
         "can_reassign": permissions.can_reassign_lead(request.user, lead),
+        "can_override": permissions.can_override_lead_rules(request.user, lead),
         "contact_form": bound.get("contact") or ContactAttemptForm(),
         "move_forms": move_forms,
         "nurture_form": bound.get("nurture") or (NurtureForm(tracks=tracks) if tracks else None),
@@ -174,6 +175,7 @@ def lead_move(request, pk: int):
                 to_stage=form.cleaned_data["to_stage"],
                 reason_code=form.cleaned_data["reason_code"],
                 note=form.cleaned_data["note"],
+                override_reason=form.cleaned_data["override_reason"],
             )
         except MoveRefused as refused:
             form.add_error(None, str(refused))

@@ -213,6 +213,13 @@ def can_reassign_lead(user, lead: Lead) -> bool:
     return getattr(user, "is_staff", False) or lead.sales_team_id in manager_team_ids(user)
 
 
+def can_override_lead_rules(user, lead: Lead) -> bool:
+    """Let a move through that an agreed rule would refuse (a recycle short of the agreed
+    contact attempts), with a reason that is recorded and counted: a manager of the
+    lead's sales team, who answers for that team's compliance (not staff as such)."""
+    return lead.sales_team_id in manager_team_ids(user)
+
+
 def can_see_team_queue(user) -> bool:
     """Managers see their sales teams' queues; execs and staff see every team's."""
     return is_exec(user) or bool(manager_team_ids(user))

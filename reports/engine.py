@@ -26,6 +26,8 @@ Choices
 - ``first_contact_within``: ``cycles["open"]`` lists every running clock within
   H, ``cycles["at_risk"]`` the subset with at most 25 % of H left;
   ``time_left`` maps open cycles to business seconds left.
+- ``attempts_before_recycle``: a short recycle a manager overrode (with a reason) stays
+  in ``short`` and is also listed in ``overridden``; the ratio does not change.
 - ``reason_documented`` counts moves, not cycles: a cycle with two exits
   contributes two entries (its id may appear twice in the lists). The
   version's reason codes come from ``params["reason_codes"]``.
@@ -205,7 +207,10 @@ def _attempts_before_recycle(s: _Scope) -> tuple[int, int]:
     k = int(_param(s.spec, "attempts"))
     recycled = [c for c in s.in_period if _happened(c.sales_recycle_at, s.now)]
     s.lists["met"] = [c.key for c in recycled if c.attempts_before_sales_recycle >= k]
-    s.lists["short"] = [c.key for c in recycled if c.attempts_before_sales_recycle < k]
+    short = [c for c in recycled if c.attempts_before_sales_recycle < k]
+    s.lists["short"] = [c.key for c in short]
+    # A manager let it through with a reason: still short, and counted as overridden.
+    s.lists["overridden"] = [c.key for c in short if c.sales_recycle_override]
     return len(s.lists["met"]), len(recycled)
 
 

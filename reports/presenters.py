@@ -32,6 +32,7 @@ BUCKET_LABELS = {
     "accepted": gettext_lazy("Accepted"),
     "undecided": gettext_lazy("Undecided"),
     "short": gettext_lazy("Too few attempts"),
+    "overridden": gettext_lazy("Too few, overridden by a manager"),
     "documented": gettext_lazy("Reason documented"),
     "undocumented": gettext_lazy("No agreed reason"),
     "uncovered": gettext_lazy("No feedback"),

@@ -21,7 +21,7 @@ from slas.models import Commitment, Holiday, ReasonCode, Version
 from slas.periods import Period, periods_between
 
 # Bump when the engine's meaning changes, so stored results are recomputed.
-ENGINE_REVISION = "1"
+ENGINE_REVISION = "2"  # 2: attempts_before_recycle lists "overridden"
 
 STAGE_COLUMNS = {
     "sal": "sal_at",
@@ -49,6 +49,7 @@ CYCLE_FIELDS = (
     "sales_recycle_at",
     "sales_recycle_from",
     "attempts_before_sales_recycle",
+    "sales_recycle_override",
     "attempts",
     "exits",
 )
@@ -58,7 +59,7 @@ BUCKETS = {
     "mql_volume": ("counted",),
     "first_contact_within": ("breached", "at_risk", "open", "met"),
     "acceptance_rate": ("rejected", "accepted", "undecided"),
-    "attempts_before_recycle": ("short", "met"),
+    "attempts_before_recycle": ("short", "overridden", "met"),
     "reason_documented": ("undocumented", "documented"),
     "feedback_coverage": ("uncovered", "covered"),
     "conversion_rate": ("not_converted", "converted"),
@@ -99,6 +100,7 @@ def facts_from_row(row: dict) -> CycleFacts:
         sales_recycle_at=row["sales_recycle_at"],
         sales_recycle_from=row["sales_recycle_from"],
         attempts_before_sales_recycle=row["attempts_before_sales_recycle"] or 0,
+        sales_recycle_override=row["sales_recycle_override"],
         contact_attempts=row["attempts"],
         exits=exits,
     )

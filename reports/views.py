@@ -256,10 +256,17 @@ def _detail(kind: str, bucket: str, cycle, breakdown, reasons, feedback) -> str:
             )
         return " · ".join(parts)
     if kind == "attempts_before_recycle":
-        return _("%(n)s attempts before the recycle from %(stage)s") % {
+        line = _("%(n)s attempts before the recycle from %(stage)s") % {
             "n": cycle.attempts_before_sales_recycle or 0,
             "stage": presenters.stage_label(cycle.sales_recycle_from),
         }
+        override = cycle.sales_recycle_override
+        if override and cycle.handoff_event_id in breakdown.result.cycles.get("overridden", ()):
+            line += " · " + _("short, overridden by %(who)s: %(reason)s") % {
+                "who": override.get("by_name") or "?",
+                "reason": override.get("reason") or "",
+            }
+        return line
     if kind == "conversion_rate":
         return _("%(n)s contact attempts") % {"n": cycle.attempts}
     return ""

@@ -14,6 +14,10 @@ class LeadEventSerializer(serializers.ModelSerializer):
     # Stage names as plain strings (one enum per field would give the schema many names).
     from_stage = serializers.CharField(read_only=True)
     to_stage = serializers.CharField(read_only=True)
+    override = serializers.SerializerMethodField(
+        help_text="A manager's override of an agreed rule on this move (null: none): rule, "
+        "by (user id), by_name, reason, attempts, required, version."
+    )
 
     class Meta:
         model = LeadEvent
@@ -30,7 +34,11 @@ class LeadEventSerializer(serializers.ModelSerializer):
             "note",
             "source",
             "source_event_id",
+            "override",
         ]
+
+    def get_override(self, event) -> dict | None:
+        return (event.data or {}).get("override") if event.kind == "stage_changed" else None
 
 
 class LeadSerializer(serializers.ModelSerializer):
@@ -77,6 +85,17 @@ class LeadActionSerializer(serializers.Serializer):
     outcome = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     track = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=1000,
+        help_text=_(
+            "move to recycled below the contact attempts the governing version asks for: a "
+            "manager of the lead's sales team lets it through with this reason (recorded, "
+            "and counted as an override in compliance)"
+        ),
+    )
 
     def validate(self, data):
         if data["action"] == "contact_attempt" and not data.get("channel"):

@@ -161,7 +161,10 @@ class LeadEvents(generics.ListAPIView):
 
 
 class LeadActions(APIView):
-    """POST an action on a lead: contact_attempt, move (to_stage, reason_code) or nurture."""
+    """POST an action on a lead: contact_attempt, move (to_stage, reason_code; and
+    override_reason: a manager of the lead's sales team recycling it below the agreed
+    contact attempts) or nurture (a track of the version in force). The pages' rules and
+    messages: leads.services."""
 
     @extend_schema(request=LeadActionSerializer, responses={201: LeadEventSerializer})
     def post(self, request, pk: int):
@@ -189,6 +192,7 @@ class LeadActions(APIView):
                     to_stage=data["to_stage"],
                     reason_code=data["reason_code"],
                     note=data["note"],
+                    override_reason=data["override_reason"],
                 )
             else:
                 event = services.lead_nurture(

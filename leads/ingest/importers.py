@@ -14,7 +14,7 @@ Every problem is reported as a row issue (row number, column, message) to `on_is
 whole-file problems (empty, not CSV, wrong encoding, a required column missing) end the
 import with `ImportSummary.error`. The mappings of both formats are documented in
 leads.ingest.formats and docs/formats.md; imports are history (see IngestContext):
-unusual moves are stored and flagged, scores are computed but no handoff is invented.
+moves that break a rule are stored and flagged, scores are computed but no handoff is invented.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from leads.derive import (
     rows_update,
 )
 from leads.ingest.formats import ParsedEvent
-from leads.lifecycle import EXITS, move_problem, reason_problem
+from leads.lifecycle import EXITS, lead_entry, move_problem, reason_problem
 from leads.models import Lead, LeadEvent
 from slas.stages import stage_label
 
@@ -169,7 +169,15 @@ def _batch_store(
 
 def _cycle_events(events: list[StoredEvent]) -> list[CycleEventIn]:
     return [
-        CycleEventIn(e.id, e.occurred_at, e.kind, e.to_stage, e.reason_code, e.channel)
+        CycleEventIn(
+            e.id,
+            e.occurred_at,
+            e.kind,
+            e.to_stage,
+            e.reason_code,
+            e.channel,
+            override=(e.data or {}).get("override") if e.kind == "stage_changed" else None,
+        )
         for e in events
         if e.kind in ("stage_changed", "contact_attempt")
     ]
@@ -329,7 +337,8 @@ def _live_moves_check(
     """Bind live moves (the webhook) by the lifecycle rules, in event order per lead.
 
     A move the rules refuse (a forbidden move, or an exit without a reason code of the
-    version governing the lead's cycle) is not applied as a stage change: it is stored
+    version governing the lead's cycle) is not applied (a contact "becoming a lead" while
+    it is one is stored as it came: `lifecycle.lead_entry`) as a stage change: it is stored
     as a `note` event under the same source event id (a retry stays a duplicate) saying
     what the source asked for and why it was not applied, and its `data["flag"]` flags
     the lead (derive_state) so the owner sees it. An exit sent without a reason takes
@@ -348,7 +357,11 @@ def _live_moves_check(
         key = (item.source, item.lead_external_id)
         lead = leads[key]
         from_stage = stages[key]
-        problem = move_problem(from_stage, item.to_stage)
+        problem = (
+            None
+            if lead_entry(from_stage, item.to_stage)
+            else move_problem(from_stage, item.to_stage)
+        )
         if problem is None and item.to_stage in EXITS:
             earlier = [at for at in handoffs[lead.pk] if at <= item.occurred_at]
             rules = context.rules_at(lead.agreement_id, max(earlier, default=item.occurred_at))

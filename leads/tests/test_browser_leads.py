@@ -96,3 +96,55 @@ def test_carol_sees_the_team_queue_and_the_import_page(page, queue):
     page.goto("/leads/imports/")
     assert page.locator("[data-testid=import-form]").is_visible()
     screenshot(page, "leads-imports-carol")
+
+
+@pytest.fixture
+def accepted(cast, sla):
+    """Ana's lead, handed off to Dan this morning, called once and accepted (under v2,
+    which asks for six attempts before a recycle)."""
+    now = timezone.now()
+    handoff = now - dt.timedelta(hours=3)
+    lead_events_ingest(
+        items=[
+            parsed("R0", "created", handoff - dt.timedelta(hours=1), lead={"first_name": "Ana"}),
+            parsed("R0", "stage_changed", handoff, to_stage="mql"),
+            parsed("R0", "owner_changed", handoff, outcome="dan@example.com"),
+            parsed("R0", "contact_attempt", handoff + dt.timedelta(minutes=5), channel="phone"),
+            parsed("R0", "stage_changed", handoff + dt.timedelta(minutes=30), to_stage="sal"),
+        ],
+        context=IngestContext(
+            marketing_team=cast.marketing, sales_team=cast.sales, handoff_on_score=False
+        ),
+    )
+    return Lead.objects.get(external_id="R0")
+
+
+def test_carol_recycles_below_the_agreed_attempts_with_a_reason_right_to_left(page, accepted):
+    # given Carol, a sales manager, reading the portal in Arabic (right to left)
+    login(page, "carol", DEMO_PASSWORD)
+    page.context.add_cookies(
+        [{"name": "django_language", "value": "ar", "url": "/".join(page.url.split("/")[:3]) + "/"}]
+    )
+    page.goto(accepted.get_absolute_url())
+    assert page.get_attribute("html", "dir") == "rtl"
+    # when she opens the recycle action
+    page.click("[data-testid=open-move-recycled]")
+    check = page.locator("[data-testid=recycle-attempts]")
+    # then it shows one attempt of the six, on the side the language starts from
+    assert "1 / 6" in check.inner_text()
+    style = check.evaluate(
+        "e => [getComputedStyle(e).borderRightWidth, getComputedStyle(e).borderLeftWidth]"
+    )
+    assert style == ["3px", "0px"], style
+    screenshot(page, "leads-recycle-override-carol-rtl")
+    # when she recycles it with a reason for the override
+    form = page.locator("details[open] form")
+    form.locator("select[name=reason_code]").select_option("no_need")
+    form.locator("textarea[name=override_reason]").fill("Asked us to stop calling.")
+    page.click("[data-testid=move-recycled]")
+    # then the lead is recycled and its timeline says who overrode the rule and why
+    page.goto(accepted.get_absolute_url())
+    override = page.locator("[data-testid=override]")
+    assert "Asked us to stop calling." in override.inner_text()
+    accepted.refresh_from_db()
+    assert accepted.stage == "recycled"

@@ -48,7 +48,17 @@ def test_the_demo_seeds_history_under_both_versions_with_live_queues_and_is_idem
     assert {1, 2} <= versions
     assert Cycle.objects.filter(clock_business_seconds__gt=24 * 3600).exists()
     assert Cycle.objects.exclude(rejected_reason_code="").exists()
-    assert Lead.objects.filter(flagged=True).exists()
+    # and what is flagged is a real rule break: exactly the sales recycles short of the six
+    # attempts versions 1 and 2 ask for, the short list of compliance
+    flagged = Lead.objects.filter(flagged=True)
+    lines = [
+        line for note in flagged.values_list("flag_note", flat=True) for line in note.split("\n")
+    ]
+    assert lines and all("contact attempts the agreement asks for" in line for line in lines)
+    short = Cycle.objects.filter(
+        sales_recycle_at__isnull=False, attempts_before_sales_recycle__lt=6
+    ).values_list("lead_id", flat=True)
+    assert set(flagged.values_list("pk", flat=True)) == set(short)
     # and dan and sara have clocks at risk right now
     from leads import selectors
 

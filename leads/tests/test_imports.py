@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.urls import reverse
 
@@ -110,11 +111,15 @@ def test_a_hubspot_export_becomes_stage_changes_with_owner_and_re_imports_add_on
     assert summary.created == 3
     lead = Lead.objects.get(source="hubspot", external_id="101")
     assert lead.stage == "mql" and lead.owner_id == cast.dan.pk
+    # a contact created a lead (Create Date = Became a Lead Date) broke no rule
+    assert not lead.flagged, lead.flag_note
     later = row1.replace("2026-03-02 10:00,,", "2026-03-02 10:00,2026-03-05 11:00,")
     summary, _ = run(cast, header + later, fmt="hubspot", tz="Europe/Bucharest")
     assert (summary.created, summary.duplicates) == (1, 3)
     lead.refresh_from_db()
-    assert lead.stage == "sql" and lead.flagged  # mql -> sql skips acceptance: kept, flagged
+    # mql -> sql (HubSpot has no SAL) is kept, unflagged, and counts as the acceptance
+    assert lead.stage == "sql" and not lead.flagged, lead.flag_note
+    assert lead.cycles.get().accepted_at is not None
 
 
 @pytest.mark.django_db
@@ -321,3 +326,73 @@ def test_the_issues_report_speaks_the_uploaders_language(
     assert "nu este utilizator al portalului" in body
     page = client.get(job.get_absolute_url()).content.decode()
     assert "nu este utilizator al portalului" in page
+
+
+@pytest.mark.django_db
+def test_the_import_command_names_the_missing_default_team_and_the_option_that_sets_it(
+    cast, sla, tmp_path
+):
+    # given a portal whose marketing team is not called "Marketing" (the default)
+    cast.marketing.name = "Growth"
+    cast.marketing.save()
+    path = tmp_path / "events.csv"
+    path.write_text(HEADER + GOOD)
+    # when the command runs with the default teams
+    with pytest.raises(CommandError) as refused:
+        call_command("import_leads", str(path))
+    # then it names the team it looked for, the option that sets it and the teams there are
+    message = str(refused.value)
+    assert "Team matching query" not in message
+    assert "“Marketing”" in message and "--marketing-team" in message
+    assert "Growth" in message
+    # and the sales team, which exists, is not blamed
+    assert "--sales-team" not in message
+    assert not LeadEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_import_command_names_both_missing_teams_at_once(cast, sla, tmp_path):
+    # given a portal without either default team
+    cast.marketing.name, cast.sales.name = "Growth", "Revenue"
+    cast.marketing.save()
+    cast.sales.save()
+    path = tmp_path / "events.csv"
+    path.write_text(HEADER + GOOD)
+    # when the command runs with the default teams
+    with pytest.raises(CommandError) as refused:
+        call_command("import_leads", str(path))
+    # then both missing teams and both options are named in one message
+    message = str(refused.value)
+    assert "“Marketing”" in message and "--marketing-team" in message
+    assert "“Sales”" in message and "--sales-team" in message
+
+
+@pytest.mark.django_db
+def test_the_import_command_refuses_a_team_of_the_wrong_function(cast, sla, tmp_path):
+    # given a sales team named as the marketing team
+    path = tmp_path / "events.csv"
+    path.write_text(HEADER + GOOD)
+    # when the command runs
+    with pytest.raises(CommandError) as refused:
+        call_command("import_leads", str(path), "--marketing-team", "Sales")
+    # then it says the team is not a marketing team, and stores nothing
+    message = str(refused.value)
+    assert "“Sales”" in message and "--marketing-team" in message
+    assert "not a marketing team" in message
+    assert not LeadEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_import_command_with_the_teams_named_imports(cast, sla, tmp_path, capsys):
+    # given teams that are not called by the defaults
+    cast.marketing.name, cast.sales.name = "Growth", "Revenue"
+    cast.marketing.save()
+    cast.sales.save()
+    path = tmp_path / "events.csv"
+    path.write_text(HEADER + GOOD)
+    # when the command names them
+    call_command("import_leads", str(path), "--marketing-team", "Growth", "--sales-team", "Revenue")
+    # then the events are stored for those teams
+    assert "3 events stored" in capsys.readouterr().out
+    lead = Lead.objects.get(external_id="L1")
+    assert (lead.marketing_team, lead.sales_team) == (cast.marketing, cast.sales)

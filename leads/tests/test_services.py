@@ -84,14 +84,19 @@ def test_an_unknown_actor_fails_only_its_own_item(cast, sla):
 
 @pytest.mark.django_db
 def test_an_imported_forbidden_move_is_stored_and_flagged(cast, sla):
+    # given a deal won, then reopened (won is final)
     items = [
         parsed("L9", "stage_changed", NOW - dt.timedelta(days=3), to_stage="mql"),
         parsed("L9", "stage_changed", NOW - dt.timedelta(days=2), to_stage="won"),
+        parsed("L9", "stage_changed", NOW - dt.timedelta(days=1), to_stage="opportunity"),
     ]
+    # when it is imported as history
     result = lead_events_ingest(items=items, context=history_context(cast))
+    # then every move is stored, and only the move out of won is flagged
     lead = Lead.objects.get(external_id="L9")
-    assert result.created == 2
-    assert lead.stage == "won" and lead.flagged and "MQL to Won" in lead.flag_note
+    assert result.created == 3
+    assert lead.stage == "opportunity" and lead.flagged
+    assert "Won cannot move" in lead.flag_note and "MQL" not in lead.flag_note
 
 
 @pytest.mark.django_db

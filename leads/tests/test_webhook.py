@@ -216,7 +216,7 @@ def test_a_flagged_webhook_move_shows_on_the_lead_page_for_its_owner(client, sla
     page = client.get(lead.get_absolute_url()).content.decode()
     # then the flag says what HubSpot asked for and why it was not applied
     assert 'data-testid="flag"' in page
-    assert "some moves on this lead broke the lifecycle rules" in page
+    assert "moves on this lead broke an agreed rule" in page
     assert "HubSpot asked to move this lead from MQL to Disqualified" in page
 
 
@@ -228,3 +228,41 @@ def test_a_body_that_is_not_a_json_array_is_a_400_not_a_500(client, sla):
     ts = str(int(time.time() * 1000))
     sig = signature_v3(SECRET, "POST", f"http://testserver{PATH}", b"\xff\xfe", ts)
     assert send(client, b"\xff\xfe", timestamp=int(ts), signature=sig).status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_new_contact_that_becomes_a_lead_is_not_flagged(client, sla):
+    # given HubSpot creating a contact and setting its lifecycle stage to lead, as it does
+    now = int(time.time() * 1000)
+    body = events(
+        now,
+        {"eventId": 51, "subscriptionType": "contact.creation", "objectId": 601},
+        change(52, 601, "lifecyclestage", "lead", now - 500),
+    )
+    # when HubSpot sends them
+    response = send(client, body)
+    # then both are stored, nothing is reported as not applied, and the lead is not flagged
+    assert response.status_code == 200
+    assert response.json()["created"] == 2 and response.json()["not_applied"] == []
+    lead = Lead.objects.get(source="hubspot", external_id="601")
+    assert lead.stage == "lead" and not lead.flagged, lead.flag_note
+
+
+@pytest.mark.django_db
+def test_a_short_sales_recycle_from_hubspot_is_applied_and_flags_the_lead(client, sla):
+    # given a handoff, one attempt, an acceptance, then BAD_TIMING (a sales recycle)
+    now = int(time.time() * 1000)
+    body = events(
+        now,
+        change(61, 77, "lifecyclestage", "marketingqualifiedlead", now - 5000),
+        change(62, 77, "hs_lead_status", "ATTEMPTED_TO_CONTACT", now - 4000),
+        change(63, 77, "hs_lead_status", "IN_PROGRESS", now - 3000),
+        change(64, 77, "hs_lead_status", "BAD_TIMING", now - 2000),
+    )
+    # when HubSpot sends them
+    response = send(client, body)
+    # then the recycle is applied, and the lead is flagged with one attempt of the six
+    assert response.status_code == 200 and response.json()["not_applied"] == []
+    lead = Lead.objects.get(external_id="77")
+    assert lead.stage == "recycled"
+    assert lead.flagged and "1 of the 6 contact attempts" in lead.flag_note

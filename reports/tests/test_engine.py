@@ -271,8 +271,29 @@ def test_it_counts_sales_recycles_with_at_least_k_attempts():
         cycle(4, t(2), accepted_at=t(3)),  # not recycled
     ]
     result = run("attempts_before_recycle", cycles, params={"attempts": 2}, target=60)
-    assert result.cycles == {"met": [2, 3], "short": [1]}
+    assert result.cycles == {"met": [2, 3], "short": [1], "overridden": []}
     assert (round(result.actual, 2), result.status) == (66.67, "met")
+
+
+def test_a_short_recycle_a_manager_overrode_stays_short_and_is_listed_as_overridden():
+    # given two short recycles, one let through by a manager with a reason
+    override = {"by": 7, "by_name": "Carol", "reason": "Office closed."}
+    cycles = [
+        cycle(1, t(2), sales_recycle_at=t(9), attempts_before_sales_recycle=1),
+        cycle(
+            2,
+            t(2),
+            sales_recycle_at=t(9),
+            attempts_before_sales_recycle=0,
+            sales_recycle_override=override,
+        ),
+        cycle(3, t(2), sales_recycle_at=t(9), attempts_before_sales_recycle=6),
+    ]
+    # when the commitment (K = 6) is evaluated
+    result = run("attempts_before_recycle", cycles, params={"attempts": 6}, target=60)
+    # then the override does not make it met: it is short, and counted as overridden
+    assert result.cycles == {"met": [3], "short": [1, 2], "overridden": [2]}
+    assert (result.numerator, result.denominator) == (1, 3)
 
 
 # --- reason_documented ----------------------------------------------------------
