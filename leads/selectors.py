@@ -14,12 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from leads.cycles import clock_business_us, clock_stopped
 from leads.derive import VersionRules, lead_score, version_rules_load
 from leads.lifecycle import ACTIVE_STAGES, ALLOWED_MOVES
 from leads.models import Cycle, Lead, LeadEvent
 from leads.scoring import Score
 from portal import permissions
-from slas.clock import AT_RISK_SHARE, business_remaining
+from slas.clock import US_PER_SECOND, Allowance
 from slas.governing import VersionIndex
 
 
@@ -58,22 +59,29 @@ class Clock:
 
 
 def cycle_clock(cycle: Cycle, index: VersionIndex, now: dt.datetime) -> Clock:
+    """The clock as of ``now``, judged by the compliance pages' rule (slas.clock.Allowance,
+    compared exactly) on the governing version's window and calendar."""
     version = next(
         (v for v in index.versions(cycle.agreement_id) if v.id == cycle.version_id), None
     )
     if version is None:
         return Clock("ungoverned", _("no SLA clock (no version in force at handoff)"))
-    allowance = version.first_contact_hours * 3600
-    if cycle.clock_stop_at is not None and cycle.clock_stop_at <= now:
-        used = cycle.clock_business_seconds or 0
-        if used <= allowance:
-            return Clock("met", _("stopped after %(t)s") % {"t": duration_text(used)})
-        return Clock("breached", _("stopped %(t)s late") % {"t": duration_text(used - allowance)})
-    left = business_remaining(version.calendar, cycle.handoff_at, version.first_contact_hours, now)
-    if left < 0:
+    allowance = Allowance.of(version.first_contact_hours)
+    used = clock_business_us(cycle, version.calendar, now)
+    stopped = clock_stopped(cycle, now)
+    state = allowance.state(used, stopped=stopped)
+    left = allowance.left_us(used) / US_PER_SECOND
+    if stopped and state == "met":
+        return Clock("met", _("stopped after %(t)s") % {"t": duration_text(used / US_PER_SECOND)})
+    if stopped:
+        return Clock("breached", _("stopped %(t)s late") % {"t": duration_text(-left)})
+    if state == "breached":
         return Clock("overdue", _("overdue by %(t)s") % {"t": duration_text(-left)}, left)
-    state = "at_risk" if left <= AT_RISK_SHARE * allowance else "ok"
-    return Clock(state, _("%(t)s left") % {"t": duration_text(left)}, left)
+    return Clock(
+        "at_risk" if state == "at_risk" else "ok",
+        _("%(t)s left") % {"t": duration_text(left)},
+        left,
+    )
 
 
 @dataclass

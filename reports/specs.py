@@ -21,7 +21,7 @@ from slas.models import Commitment, Holiday, ReasonCode, Version
 from slas.periods import Period, periods_between
 
 # Bump when the engine's meaning changes, so stored results are recomputed.
-ENGINE_REVISION = "1"
+ENGINE_REVISION = "2"
 
 STAGE_COLUMNS = {
     "sal": "sal_at",

@@ -17,12 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leads.cycles import clock_business_seconds
+from leads.cycles import clock_business_us
 from portal import charts, permissions
 from reports import exports, presenters, selectors, specs
 from reports import monthly as monthly_module
 from reports import whatif as whatif_module
 from reports.engine import COUNT_KINDS
+from slas.clock import US_PER_SECOND
 from slas.periods import Period, periods_between
 
 RECENT_PERIODS = 6
@@ -214,11 +215,7 @@ def _detail(kind: str, bucket: str, cycle, breakdown, reasons, feedback) -> str:
             left = breakdown.result.time_left[cycle.handoff_event_id]
             return _("%(left)s of business time left") % {"left": presenters.format_duration(left)}
 
-        used = clock_business_seconds(
-            specs.facts_from_row({f: getattr(cycle, f) for f in specs.CYCLE_FIELDS}),
-            calendar,
-            breakdown.now,
-        )
+        used = clock_business_us(cycle, calendar, breakdown.now) / US_PER_SECOND
         how = _("contacted") if cycle.clock_stop_kind == "contact" else _("rejected")
         if cycle.clock_stop_at is None:
             how = _("still waiting")
