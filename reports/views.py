@@ -329,7 +329,7 @@ def breakdown(request, pk: int, commitment_pk: int, label: str):
 @login_required
 def ungoverned(request, pk: int):
     agreement = _agreement_or_404(request.user, pk)
-    qs = selectors.ungoverned_cycles(agreement.pk)
+    qs = selectors.ungoverned_cycles(agreement.pk, now=timezone.now())
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -346,9 +346,10 @@ def ungoverned(request, pk: int):
 def agreement_compliance(request, pk: int):
     """The exec view: every version of one agreement, period after period."""
     agreement = _agreement_or_404(request.user, pk)
+    now = timezone.now()
     versions = list(agreement.versions.select_related("agreement").order_by("number"))
     in_force = [v for v in versions if v.in_force_from is not None]
-    comps = selectors.compliance_for_versions(in_force) if in_force else {}
+    comps = selectors.compliance_for_versions(in_force, now=now) if in_force else {}
     rows = []
     first_contact: dict[str, float | None] = {}
     acceptance: dict[str, float | None] = {}
@@ -396,7 +397,7 @@ def agreement_compliance(request, pk: int):
             "agreement": agreement,
             "rows": rows,
             "chart": chart,
-            "ungoverned": selectors.ungoverned_counts([agreement.pk]).get(agreement.pk, 0),
+            "ungoverned": selectors.ungoverned_counts([agreement.pk], now=now).get(agreement.pk, 0),
         },
     )
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from leads.models import Cycle
 from reports.tests.factories import (
+    AgreementFactory,
     VersionFactory,
     commitments,
     feedback,
@@ -23,6 +24,7 @@ from reports.tests.factories import (
     story,
     two_versions,
 )
+from slas.testing import version_take_effect
 
 NOW = local(4, 8, 12)
 
@@ -475,3 +477,37 @@ def test_stage_labels_and_problem_phrases_read_as_words():
         "Conversion SAL → Won"
     )
     assert problem_text("undocumented", 2) == "2 without an agreed reason"
+
+
+# --- facts stamped after now, and leads without an owner (issue 16, section 8) --------
+
+
+@pytest.mark.django_db
+def test_a_handoff_stamped_in_the_future_is_not_counted_or_listed_as_ungoverned(client, cast):
+    # given an agreement whose only version expired on 1 March, a lead handed off on
+    # 20 March (ungoverned) and one whose handoff is stamped tomorrow
+    agreement = AgreementFactory()
+    agreement.parties.set([cast.marketing, cast.sales])
+    v1 = VersionFactory(agreement=agreement, number=1)
+    commitments(v1, marketing=cast.marketing, sales=cast.sales)
+    version_take_effect(
+        v1, in_force_from=local(1, 1, 0), in_force_until=local(3, 1, 0), status="expired"
+    )
+    story(lead(agreement, cast, first_name="Past", last_name="Paula"), ("mql", local(3, 20, 10)))
+    story(lead(agreement, cast, first_name="Future", last_name="Fred"), ("mql", local(4, 9, 10)))
+    # when the version page, its API answer, the agreement page and the list are read today
+    page = get(client, cast.erin, reverse("reports:version", args=[v1.pk]))
+    api = get(client, cast.erin, reverse("reports-api:compliance-version-detail", args=[v1.pk]))
+    agreement_page = get(client, cast.erin, reverse("reports:agreement", args=[agreement.pk]))
+    listing = get(client, cast.erin, reverse("reports:ungoverned", args=[agreement.pk]))
+    # then only the handoff that has happened is ungoverned
+    assert page.context["comp"].ungoverned == 1
+    assert api.json()["ungoverned_handoffs"] == 1
+    assert agreement_page.context["ungoverned"] == 1
+    html = listing.content.decode()
+    assert "Past Paula" in html and "Future Fred" not in html
+    # and once its time has come, it is
+    client.force_login(cast.erin)
+    with time_machine.travel(local(4, 9, 11), tick=False):
+        later = client.get(reverse("reports:ungoverned", args=[agreement.pk]))
+    assert "Future Fred" in later.content.decode()
