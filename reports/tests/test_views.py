@@ -13,7 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from leads.derive import IngestContext
+from leads.ingest.importers import events_import
 from leads.models import Cycle
+from reports.specs import BUCKETS
 from reports.tests.factories import (
     AgreementFactory,
     VersionFactory,
@@ -511,3 +514,34 @@ def test_a_handoff_stamped_in_the_future_is_not_counted_or_listed_as_ungoverned(
     with time_machine.travel(local(4, 9, 11), tick=False):
         later = client.get(reverse("reports:ungoverned", args=[agreement.pk]))
     assert "Future Fred" in later.content.decode()
+
+
+IMPORTED = (
+    "source,event_id,lead_external_id,kind,occurred_at,to_stage,first_name,last_name,company\n"
+    "crm,i1,X1,created,2026-03-16T07:00:00Z,,Imre,Imported,Acme\n"
+    "crm,i2,X1,stage_changed,2026-03-16T08:00:00Z,mql,,,\n"
+    "crm,i3,X1,stage_changed,2026-03-17T08:00:00Z,disqualified,,,\n"
+)
+
+
+@pytest.mark.django_db
+def test_every_drill_down_lists_an_imported_lead_without_an_owner(client, cast, world):
+    # given a lead imported from a CSV file (imports never assign owners), handed off
+    # under v2 and disqualified
+    _, _, v2, _, _ = world
+    context = IngestContext(
+        marketing_team=cast.marketing, sales_team=cast.sales, handoff_on_score=False
+    )
+    summary = events_import(
+        stream=io.BytesIO(IMPORTED.encode()), format="events", tz="UTC", context=context
+    )
+    assert summary.created == 3 and Cycle.objects.get(lead__external_id="X1").owner is None
+    # when every list of every commitment of March is opened
+    for commitment in v2.commitments.all():
+        for bucket in BUCKETS[commitment.kind]:
+            url = reverse("reports:breakdown", args=[v2.pk, commitment.pk, "2026-03"])
+            response = get(client, cast.carol, f"{url}?list={bucket}")
+            # then each answers, and lists the lead as unassigned where it belongs
+            assert response.status_code == 200, (commitment.kind, bucket)
+            if any(row["cycle"].lead.external_id == "X1" for row in response.context["rows"]):
+                assert "unassigned" in response.content.decode()
