@@ -545,3 +545,61 @@ def test_every_drill_down_lists_an_imported_lead_without_an_owner(client, cast, 
             assert response.status_code == 200, (commitment.kind, bucket)
             if any(row["cycle"].lead.external_id == "X1" for row in response.context["rows"]):
                 assert "unassigned" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_drill_down_describes_a_contact_stamped_in_the_future_as_still_waiting(
+    client, cast, world
+):
+    # given a lead handed off on Monday 6 April 10:00 whose first call is stamped for
+    # Friday 10 April, read on Wednesday 8 April 12:00 (a 4-hour window)
+    agreement, _, v2, _, _ = world
+    story(
+        lead(agreement, cast, first_name="Tom", last_name="Tomorrow"),
+        ("mql", local(4, 6, 10)),
+        ("attempt", local(4, 10, 10)),
+    )
+    fc = v2.commitments.get(kind="first_contact_within")
+    url = reverse("reports:breakdown", args=[v2.pk, fc.pk, "2026-04"]) + "?list=breached"
+    # when the breaches are listed
+    html = get(client, cast.carol, url).content.decode()
+    # then the clock has not stopped: the lead is still waiting, not contacted
+    assert "Tom Tomorrow" in html
+    assert "still waiting after 18 h 0 min of business time" in html
+    assert "contacted after" not in html
+
+
+@pytest.mark.django_db
+def test_a_drill_down_describes_a_rejection_stamped_in_the_future_as_undecided(client, cast, world):
+    # given a lead handed off on Monday 6 April whose rejection is stamped for Friday
+    agreement, _, v2, _, _ = world
+    story(
+        lead(agreement, cast, first_name="Ursula", last_name="Undecided"),
+        ("mql", local(4, 6, 10)),
+        ("disqualified", local(4, 10, 10), "no_need"),
+    )
+    acceptance = v2.commitments.get(kind="acceptance_rate")
+    url = reverse("reports:breakdown", args=[v2.pk, acceptance.pk, "2026-04"]) + "?list=undecided"
+    # when the undecided leads are listed on Wednesday
+    html = get(client, cast.alice, url).content.decode()
+    # then the lead is there, and not described as rejected
+    assert "Ursula Undecided" in html
+    assert "rejected to" not in html
+
+
+@pytest.mark.django_db
+def test_a_drill_down_shows_the_exact_time_left_on_a_fractional_window(client, cast):
+    # given a commitment of first contact within 4.1 business hours, and a lead handed off
+    # on Wednesday 8 April at 09:00, read at 12:00 (3 h used)
+    agreement = AgreementFactory()
+    agreement.parties.set([cast.marketing, cast.sales])
+    v1 = VersionFactory(agreement=agreement, number=1)
+    commitments(v1, marketing=cast.marketing, sales=cast.sales, hours=4.1)
+    version_take_effect(v1, in_force_from=local(1, 1, 0))
+    story(lead(agreement, cast, first_name="Fiona", last_name="Fraction"), ("mql", local(4, 8, 9)))
+    fc = v1.commitments.get(kind="first_contact_within")
+    url = reverse("reports:breakdown", args=[v1.pk, fc.pk, "2026-04"]) + "?list=open"
+    # when the open clocks are listed
+    html = get(client, cast.carol, url).content.decode()
+    # then 1 h 6 min are left (not 1 h 5 min, as 4.1 x 3600 in floating point gave)
+    assert "Fiona Fraction" in html and "1 h 6 min of business time left" in html
