@@ -112,13 +112,19 @@ class RulesCache:
         return self._rules.get(version_id)
 
 
-def _queue_cycles(queryset: QuerySet[Cycle]) -> QuerySet[Cycle]:
+def clock_running(now: dt.datetime) -> Q:
+    """Cycles whose first-contact clock has not stopped by ``now``: a stop stamped later
+    has not happened yet (docs/compliance.md, facts stamped after now)."""
+    return Q(clock_stop_at__isnull=True) | Q(clock_stop_at__gt=now)
+
+
+def _queue_cycles(queryset: QuerySet[Cycle], now: dt.datetime | None) -> QuerySet[Cycle]:
     return (
         queryset.filter(ended_at__isnull=True, lead__stage__in=ACTIVE_STAGES)
         .select_related("lead", "lead__owner")
         .annotate(
             running=Case(
-                When(clock_stop_at__isnull=True, then=Value(0)),
+                When(clock_running(now or timezone.now()), then=Value(0)),
                 default=Value(1),
                 output_field=IntegerField(),
             )
@@ -145,19 +151,20 @@ def queue_rows(cycles, *, now: dt.datetime | None = None) -> list[QueueRow]:
     return rows
 
 
-def my_queue(user) -> QuerySet[Cycle]:
-    """Open cycles of handed-off leads I own, running clocks first, nearest deadline first."""
+def my_queue(user, *, now: dt.datetime | None = None) -> QuerySet[Cycle]:
+    """Open cycles of handed-off leads I own, clocks running at ``now`` first, nearest
+    deadline first."""
     return _queue_cycles(
-        Cycle.objects.filter(lead__in=permissions.visible_leads(user), lead__owner=user)
+        Cycle.objects.filter(lead__in=permissions.visible_leads(user), lead__owner=user), now
     )
 
 
-def team_queue(user) -> QuerySet[Cycle]:
+def team_queue(user, *, now: dt.datetime | None = None) -> QuerySet[Cycle]:
     """Open cycles of the sales teams I manage (all teams for execs and staff)."""
     leads = permissions.visible_leads(user)
     if not (permissions.is_exec(user)):
         leads = leads.filter(sales_team__in=permissions.manager_team_ids(user))
-    return _queue_cycles(Cycle.objects.filter(lead__in=leads))
+    return _queue_cycles(Cycle.objects.filter(lead__in=leads), now)
 
 
 def lead_timeline(lead: Lead) -> QuerySet[LeadEvent]:

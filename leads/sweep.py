@@ -23,6 +23,7 @@ from django.utils.translation import gettext_noop
 
 from leads.cycles import clock_business_us
 from leads.models import Cycle
+from leads.selectors import clock_running
 from portal.sweep import LOOKBACK, NotificationBatch, hours_text, managers_by_team, person_name
 from portal.text import Text
 from slas.calendars import version_calendar
@@ -35,7 +36,7 @@ def lead_clocks_sweep(*, now: dt.datetime) -> int:
     """At risk, breached and escalation notifications for every open first-contact clock."""
     cycles = list(
         Cycle.objects.filter(
-            Q(clock_stop_at__isnull=True) | Q(clock_stop_at__gt=now),
+            clock_running(now),
             ended_at__isnull=True,
             version__isnull=False,
             handoff_at__lte=now,

@@ -10,8 +10,9 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.urls import reverse
 
-from leads.models import Cycle
+from leads.models import Cycle, Lead
 from leads.selectors import cycle_clock
 from leads.sweep import lead_clocks_sweep
 from portal.models import Notification
@@ -117,3 +118,24 @@ def test_the_sweep_tells_a_clock_whose_contact_is_stamped_in_the_future(cast):
     sweep(dt.datetime(2026, 3, 3, 10, tzinfo=UTC))
     # then the clock, which has not stopped yet, is breached for the owner and the manager
     assert kinds() == ["lead_breached", "lead_breached"]
+
+
+def test_a_lead_whose_call_is_stamped_in_the_future_is_still_waiting_in_the_queue(client, cast):
+    # given, on Monday, a lead called at 10:00 and one handed off at 10:00 whose call is
+    # logged for Wednesday
+    version = active_agreement(cast, hours=8)
+    called = handed_lead(cast, version, at=HANDOFF, name="Cal")
+    contact(called, at=at(10))
+    later = handed_lead(cast, version, at=at(10), name="Bea")
+    contact(later, at=dt.datetime(2026, 3, 4, 10, tzinfo=UTC))
+    Lead.objects.filter(pk__in=[called.pk, later.pk]).update(stage="mql")
+    client.force_login(cast.dan)
+    with time_machine.travel(at(12), tick=False):
+        # when Dan reads his queue and his home page at noon
+        queue = client.get(reverse("leads:queue"))
+        home = client.get(reverse("home")).content.decode()
+    # then the lead still waiting comes first, with its clock running, and is on his to-do list
+    rows = queue.context["rows"]
+    assert [row.lead for row in rows] == [later, called]
+    assert (rows[0].clock.state, rows[1].clock.state) == ("ok", "met")
+    assert str(later) in home and str(called) not in home
