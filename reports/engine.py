@@ -41,11 +41,12 @@ Choices
 - **Status**: a count is ``met`` as soon as it reaches the target (counts only
   grow); otherwise ``missed`` once ``now >= period.end``, else ``at_risk`` if
   the straight-line projection over the in-force part of the period misses
-  the target (compared exactly, in microseconds), else ``on_track``. A rate is ``on_track``/``at_risk`` while the
-  period runs and becomes ``met``/``missed`` only when the period is over, so
-  a rate never flips from met back to missed. A rate with nothing to divide is
-  ``no_data`` (actual None). Any kind is ``no_data`` before the period (or the
-  version's part of it) starts, and when the period lies outside ``in_force``.
+  the target (compared exactly, in microseconds), else ``on_track``. A rate is
+  ``on_track``/``at_risk`` while the period runs and becomes ``met``/``missed``
+  only when the period is over, so a rate never flips from met back to missed.
+  A rate with nothing to divide is ``no_data`` (actual None). Any kind is
+  ``no_data`` before the period (or the version's part of it) starts, and when
+  the period lies outside ``in_force``.
 - For counts ``numerator`` is the count and ``denominator`` is 0.
 - **valid_until**: the earliest instant after ``now`` at which the result could
   change by the mere passing of time, with the same facts: a fact stamped in

@@ -24,10 +24,10 @@ Choices
   and its latest occurrence for the interval end.
 - ``business_deadline(cal, t, 0)`` is ``t`` itself (the earliest instant with
   zero business time elapsed), even when ``t`` is outside working hours.
-- A window H that is not a whole number of microseconds (more than ten decimals
-  of an hour) keeps its exact value in every comparison: a clock is within H
-  while it has used at most floor(H) microseconds, and the deadline is the first
-  instant with at least H elapsed.
+- A window H that is not a whole number of microseconds (possible only with more
+  than eight decimals of an hour) keeps its exact value in every comparison: a
+  clock is within H while it has used at most floor(H) microseconds, and the
+  deadline is the first instant with at least H elapsed.
 - Cost is O(days spanned); per-day intervals are cached (LRU), so a year is
   a few hundred cheap steps. Whole-week skipping was not needed: ten years of
   New York business time take ~50 ms cold and ~4 ms warm.
