@@ -23,6 +23,23 @@ def _celery_inline(settings):
 
 
 @pytest.fixture(autouse=True)
+def _hypothesis_prints_failing_examples(request):
+    """Schemathesis's pytest plugin swaps Hypothesis's printer for a no-op when it loads
+    (its coverage phase is faster without it), so every other property test would
+    report its failing example blank (`hours=,`). Outside the Schemathesis test the
+    printer is Hypothesis's own, so a failure names the example that reproduces it."""
+    from hypothesis import core
+    from hypothesis.vendor import pretty
+
+    if "schemathesis" in request.module.__name__:
+        yield
+        return
+    patched, core.RepresentationPrinter = core.RepresentationPrinter, pretty.RepresentationPrinter
+    yield
+    core.RepresentationPrinter = patched
+
+
+@pytest.fixture(autouse=True)
 def _site_language_after_each_test():
     """A request made in another language (a cookie, Accept-Language) leaves it active
     in the thread (LocaleMiddleware activates, nothing deactivates): the next test

@@ -36,9 +36,9 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
-from slas.clock import BusinessCalendar, business_seconds
+from slas.clock import BusinessCalendar, business_us
 
 STAGES = ("lead", "mql", "sal", "sql", "opportunity", "won", "lost")
 EXITS = frozenset({"recycled", "disqualified"})
@@ -216,15 +216,21 @@ def _apply_stage_change(cycle: CycleFacts, e: EventIn, previous: str) -> None:
         cycle.accepted_at = e.occurred_at
 
 
-def clock_business_seconds(cycle: CycleFacts, cal: BusinessCalendar, now: dt.datetime) -> float:
-    """Business time on the cycle's first-contact clock: from handoff to the
-    clock stop, or to ``now`` while it is still running (a stop after ``now``
-    has not happened yet as of ``now``)."""
-    stop = cycle.clock_stop_at
-    end = stop if stop is not None and stop <= now else now
-    return business_seconds(cal, cycle.handoff_at, end)
+class ClockFacts(Protocol):
+    """What a first-contact clock reads: a ``CycleFacts`` or a stored ``leads.Cycle``."""
+
+    handoff_at: dt.datetime
+    clock_stop_at: dt.datetime | None
 
 
-def clock_stopped(cycle: CycleFacts, now: dt.datetime) -> bool:
+def clock_business_us(cycle: ClockFacts, cal: BusinessCalendar, now: dt.datetime) -> int:
+    """Business time, in whole microseconds, on the cycle's first-contact clock: from
+    handoff to the clock stop, or to ``now`` while it is still running (a stop after
+    ``now`` has not happened yet as of ``now``)."""
+    end = cycle.clock_stop_at if clock_stopped(cycle, now) else now
+    return business_us(cal, cycle.handoff_at, end)
+
+
+def clock_stopped(cycle: ClockFacts, now: dt.datetime) -> bool:
     """Whether the first-contact clock had stopped by ``now``."""
     return cycle.clock_stop_at is not None and cycle.clock_stop_at <= now

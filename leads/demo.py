@@ -282,7 +282,7 @@ def _handoff_leaving(version, left: float, now: dt.datetime) -> dt.datetime:
     """The handoff instant whose first-contact clock has `left` business seconds to go at
     `now` (negative: overdue by that much). Elapsed business time only shrinks as the
     handoff moves later, so a bisection finds it (to well under a second)."""
-    elapsed = version.first_contact_hours * 3600 - left
+    elapsed = float(version.first_contact_hours) * 3600 - left
     early, late = now - dt.timedelta(days=60), now
     for _ in range(40):
         middle = early + (late - early) / 2
@@ -304,7 +304,7 @@ def _open_clocks(now: dt.datetime) -> list[list[ParsedEvent]]:
     version = VersionIndex().governing(agreement.pk if agreement else None, now)
     if version is None:
         return []
-    window = version.first_contact_hours * 3600
+    window = float(version.first_contact_hours) * 3600
     out = []
     for n, ((rep, share, seconds), key) in enumerate(
         zip(LIVE_CLOCKS, _live_clock_keys(), strict=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -16,7 +17,9 @@ SHOWN = 5
 
 def _own_sections(user) -> list[HomeSection]:
     out = []
-    rows = selectors.queue_rows(selectors.my_queue(user).filter(clock_stop_at__isnull=True)[:SHOWN])
+    now = timezone.now()
+    waiting = selectors.my_queue(user, now=now).filter(selectors.clock_running(now))
+    rows = selectors.queue_rows(waiting[:SHOWN], now=now)
     if rows or user.memberships.filter(team__function="sales").exists():
         out.append(
             HomeSection(

@@ -14,12 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from leads.cycles import clock_business_us, clock_stopped
 from leads.derive import VersionRules, lead_score, version_rules_load
 from leads.lifecycle import ACTIVE_STAGES, ALLOWED_MOVES, RecycleRule, is_sales_recycle
 from leads.models import Cycle, Lead, LeadEvent
 from leads.scoring import Score
 from portal import permissions
-from slas.clock import AT_RISK_SHARE, business_remaining
+from slas.clock import US_PER_SECOND, Allowance
 from slas.governing import VersionIndex
 
 
@@ -58,22 +59,29 @@ class Clock:
 
 
 def cycle_clock(cycle: Cycle, index: VersionIndex, now: dt.datetime) -> Clock:
+    """The clock as of ``now``, judged by the compliance pages' rule (slas.clock.Allowance,
+    compared exactly) on the governing version's window and calendar."""
     version = next(
         (v for v in index.versions(cycle.agreement_id) if v.id == cycle.version_id), None
     )
     if version is None:
         return Clock("ungoverned", _("no SLA clock (no version in force at handoff)"))
-    allowance = version.first_contact_hours * 3600
-    if cycle.clock_stop_at is not None and cycle.clock_stop_at <= now:
-        used = cycle.clock_business_seconds or 0
-        if used <= allowance:
-            return Clock("met", _("stopped after %(t)s") % {"t": duration_text(used)})
-        return Clock("breached", _("stopped %(t)s late") % {"t": duration_text(used - allowance)})
-    left = business_remaining(version.calendar, cycle.handoff_at, version.first_contact_hours, now)
-    if left < 0:
+    allowance = Allowance.of(version.first_contact_hours)
+    used = clock_business_us(cycle, version.calendar, now)
+    stopped = clock_stopped(cycle, now)
+    state = allowance.state(used, stopped=stopped)
+    left = allowance.left_us(used) / US_PER_SECOND
+    if stopped and state == "met":
+        return Clock("met", _("stopped after %(t)s") % {"t": duration_text(used / US_PER_SECOND)})
+    if stopped:
+        return Clock("breached", _("stopped %(t)s late") % {"t": duration_text(-left)})
+    if state == "breached":
         return Clock("overdue", _("overdue by %(t)s") % {"t": duration_text(-left)}, left)
-    state = "at_risk" if left <= AT_RISK_SHARE * allowance else "ok"
-    return Clock(state, _("%(t)s left") % {"t": duration_text(left)}, left)
+    return Clock(
+        "at_risk" if state == "at_risk" else "ok",
+        _("%(t)s left") % {"t": duration_text(left)},
+        left,
+    )
 
 
 @dataclass
@@ -104,13 +112,19 @@ class RulesCache:
         return self._rules.get(version_id)
 
 
-def _queue_cycles(queryset: QuerySet[Cycle]) -> QuerySet[Cycle]:
+def clock_running(now: dt.datetime) -> Q:
+    """Cycles whose first-contact clock has not stopped by ``now``: a stop stamped later
+    has not happened yet (docs/compliance.md, facts stamped after now)."""
+    return Q(clock_stop_at__isnull=True) | Q(clock_stop_at__gt=now)
+
+
+def _queue_cycles(queryset: QuerySet[Cycle], now: dt.datetime | None) -> QuerySet[Cycle]:
     return (
         queryset.filter(ended_at__isnull=True, lead__stage__in=ACTIVE_STAGES)
         .select_related("lead", "lead__owner")
         .annotate(
             running=Case(
-                When(clock_stop_at__isnull=True, then=Value(0)),
+                When(clock_running(now or timezone.now()), then=Value(0)),
                 default=Value(1),
                 output_field=IntegerField(),
             )
@@ -137,19 +151,20 @@ def queue_rows(cycles, *, now: dt.datetime | None = None) -> list[QueueRow]:
     return rows
 
 
-def my_queue(user) -> QuerySet[Cycle]:
-    """Open cycles of handed-off leads I own, running clocks first, nearest deadline first."""
+def my_queue(user, *, now: dt.datetime | None = None) -> QuerySet[Cycle]:
+    """Open cycles of handed-off leads I own, clocks running at ``now`` first, nearest
+    deadline first."""
     return _queue_cycles(
-        Cycle.objects.filter(lead__in=permissions.visible_leads(user), lead__owner=user)
+        Cycle.objects.filter(lead__in=permissions.visible_leads(user), lead__owner=user), now
     )
 
 
-def team_queue(user) -> QuerySet[Cycle]:
+def team_queue(user, *, now: dt.datetime | None = None) -> QuerySet[Cycle]:
     """Open cycles of the sales teams I manage (all teams for execs and staff)."""
     leads = permissions.visible_leads(user)
     if not (permissions.is_exec(user)):
         leads = leads.filter(sales_team__in=permissions.manager_team_ids(user))
-    return _queue_cycles(Cycle.objects.filter(lead__in=leads))
+    return _queue_cycles(Cycle.objects.filter(lead__in=leads), now)
 
 
 def lead_timeline(lead: Lead) -> QuerySet[LeadEvent]:

@@ -2,13 +2,15 @@
 
 Choices
 -------
-- A clock is open while its cycle has no clock stop and no later handoff, and belongs
-  to a governing version. Its elapsed share is business time since the handoff over the
-  version's first-contact window, on the version's calendar.
+- A clock is open while its cycle has no clock stop by now (a stop stamped later has not
+  happened yet) and no later handoff, and belongs to a governing version. It is judged
+  by the compliance pages' rule, `slas.clock.Allowance`: business time since the
+  handoff on the version's calendar, in whole microseconds, against the version's
+  first-contact window, compared exactly.
 - At risk: at most AT_RISK_SHARE of the window left and not yet breached (docs/compliance.md#at-risk-rule).
   A clock first seen already breached (e.g. after an outage) gets the breach, not a stale "at risk".
 - Breached: business time > the window; the owner and the managers of the lead's sales
-  team are told. Escalation steps fire once their percentage is reached.
+  team are told. Escalation steps fire once their percentage is reached (exactly).
 - Clocks whose deadline passed more than LOOKBACK ago are left alone (nothing useful to
   say a month later)."""
 
@@ -19,11 +21,13 @@ import datetime as dt
 from django.db.models import Q
 from django.utils.translation import gettext_noop
 
+from leads.cycles import clock_business_us
 from leads.models import Cycle
+from leads.selectors import clock_running
 from portal.sweep import LOOKBACK, NotificationBatch, hours_text, managers_by_team, person_name
 from portal.text import Text
 from slas.calendars import version_calendar
-from slas.clock import AT_RISK_SHARE, business_seconds
+from slas.clock import US_PER_SECOND, Allowance
 
 # Lead clocks ------------------------------------------------------------------------------
 
@@ -32,7 +36,7 @@ def lead_clocks_sweep(*, now: dt.datetime) -> int:
     """At risk, breached and escalation notifications for every open first-contact clock."""
     cycles = list(
         Cycle.objects.filter(
-            clock_stop_at__isnull=True,
+            clock_running(now),
             ended_at__isnull=True,
             version__isnull=False,
             handoff_at__lte=now,
@@ -50,17 +54,17 @@ def lead_clocks_sweep(*, now: dt.datetime) -> int:
             calendars[version.pk] = version_calendar(
                 version, [h.date for h in version.holidays.all()]
             )
-        window = float(version.first_contact_hours) * 3600
-        if window <= 0:
+        allowance = Allowance.of(version.first_contact_hours)
+        if allowance.hours <= 0:
             continue
-        elapsed = business_seconds(calendars[version.pk], cycle.handoff_at, now)
-        share = elapsed / window
+        used = clock_business_us(cycle, calendars[version.pk], now)
+        state = allowance.state(used, stopped=False)
         owner = lead.owner
         team_managers = [m for m in managers.get(lead.sales_team_id, []) if m != owner]
         obj = f"lead{lead.pk}.h{cycle.handoff_event_id}"
         url = lead.get_absolute_url()
-        window_text = hours_text(window)
-        if owner is not None and 1 - AT_RISK_SHARE <= share <= 1:
+        window_text = hours_text(float(allowance.hours) * 3600)
+        if owner is not None and state == "at_risk":
             batch.add(
                 recipient=owner,
                 kind="lead_at_risk",
@@ -68,7 +72,7 @@ def lead_clocks_sweep(*, now: dt.datetime) -> int:
                 title=Text(
                     gettext_noop("At risk: first contact with %(lead)s due in %(left)s"),
                     lead=lead,
-                    left=hours_text(max(window - elapsed, 60)),
+                    left=hours_text(max(allowance.left_us(used) / US_PER_SECOND, 60)),
                 ),
                 url=url,
                 reason=Text(
@@ -79,7 +83,7 @@ def lead_clocks_sweep(*, now: dt.datetime) -> int:
                     window=window_text,
                 ),
             )
-        if share > 1:
+        if state == "breached":
             title = Text(
                 gettext_noop("Breached: no first contact with %(lead)s within %(window)s"),
                 lead=lead,
@@ -112,7 +116,7 @@ def lead_clocks_sweep(*, now: dt.datetime) -> int:
                     ),
                 )
         for step in version.escalation_steps.all():
-            if share * 100 < step.at_percent:
+            if not allowance.reached(used, step.at_percent):
                 continue
             _escalate(batch, step, obj, lead, owner, team_managers, url)
     return batch.write()

@@ -25,7 +25,9 @@ Choices
   other). Exits (recycled, disqualified) count only literally.
 - ``first_contact_within``: ``cycles["open"]`` lists every running clock within
   H, ``cycles["at_risk"]`` the subset with at most 25 % of H left;
-  ``time_left`` maps open cycles to business seconds left.
+  ``time_left`` maps open cycles to business seconds left. Clocks are judged by
+  ``slas.clock.Allowance``: business time in whole microseconds against H read as
+  the decimal it is written as, compared exactly (4.1 hours is 14,760 seconds).
 - ``attempts_before_recycle``: a short recycle a manager overrode (with a reason) stays
   in ``short`` and is also listed in ``overridden``; the ratio does not change.
 - ``reason_documented`` counts moves, not cycles: a cycle with two exits
@@ -41,11 +43,12 @@ Choices
 - **Status**: a count is ``met`` as soon as it reaches the target (counts only
   grow); otherwise ``missed`` once ``now >= period.end``, else ``at_risk`` if
   the straight-line projection over the in-force part of the period misses
-  the target, else ``on_track``. A rate is ``on_track``/``at_risk`` while the
-  period runs and becomes ``met``/``missed`` only when the period is over, so
-  a rate never flips from met back to missed. A rate with nothing to divide is
-  ``no_data`` (actual None). Any kind is ``no_data`` before the period (or the
-  version's part of it) starts, and when the period lies outside ``in_force``.
+  the target (compared exactly, in microseconds), else ``on_track``. A rate is
+  ``on_track``/``at_risk`` while the period runs and becomes ``met``/``missed``
+  only when the period is over, so a rate never flips from met back to missed.
+  A rate with nothing to divide is ``no_data`` (actual None). Any kind is
+  ``no_data`` before the period (or the version's part of it) starts, and when
+  the period lies outside ``in_force``.
 - For counts ``numerator`` is the count and ``denominator`` is 0.
 - **valid_until**: the earliest instant after ``now`` at which the result could
   change by the mere passing of time, with the same facts: a fact stamped in
@@ -59,17 +62,19 @@ Choices
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from leads.cycles import CycleFacts, clock_business_seconds, clock_stopped
-from slas.clock import AT_RISK_SHARE, BusinessCalendar, business_deadline
+from leads.cycles import CycleFacts, clock_business_us, clock_stopped
+from slas.clock import US_PER_SECOND, Allowance, BusinessCalendar
 from slas.periods import Period, PeriodKind
 
 UTC = dt.UTC
+_ONE_US = dt.timedelta(microseconds=1)
 
 COUNT_KINDS = frozenset({"mql_volume"})
 RATE_KINDS = frozenset(
@@ -292,13 +297,14 @@ def _changes_by_time(s: _Scope, eff_start: dt.datetime) -> _Soonest:
             for at in _feedback_times(s.feedback_at, c):
                 soon.add(at)
     if s.spec.kind == "first_contact_within":
-        hours = float(_as_decimal(_param(s.spec, "hours")))  # type: ignore[arg-type]
+        allowance = _allowance(s.spec)
         by_key = {c.key: c for c in s.mine}
+        at_risk = set(s.lists["at_risk"])
         for key in s.lists["open"]:
             c = by_key[key]
-            if key not in s.lists["at_risk"]:
-                soon.add(business_deadline(s.calendar, c.handoff_at, hours * (1 - AT_RISK_SHARE)))
-            soon.add(business_deadline(s.calendar, c.handoff_at, hours + _EPSILON_HOURS))
+            if key not in at_risk:
+                soon.add(allowance.at_risk_instant(s.calendar, c.handoff_at))
+            soon.add(allowance.breach_instant(s.calendar, c.handoff_at))
     return soon
 
 
@@ -306,22 +312,23 @@ def _count_status(result: MetricResult, soon: _Soonest, window, *, now, over: bo
     """A count is met once it reaches the target; else missed when the period is over,
     at risk when the straight-line projection over the in-force part misses it."""
     eff_start, eff_end = window
-    num, target = result.numerator, result.target
-    elapsed = (min(now, eff_end) - eff_start).total_seconds()
-    total = (eff_end - eff_start).total_seconds()
+    num, target = result.numerator, Fraction(result.target)
+    elapsed = (min(now, eff_end) - eff_start) // _ONE_US
+    total = (eff_end - eff_start) // _ONE_US
     result.projected = num * total / elapsed if elapsed > 0 else None
     if num >= target:
         result.status = "met"
     elif over:
         result.status = "missed"
-    elif result.projected is not None and result.projected < target:
+    elif elapsed > 0 and num * total < target * elapsed:  # the projection misses, exactly
         result.status = "at_risk"
     else:
         result.status = "on_track"
         if num and target:
-            # the projection num * total / elapsed falls below target after this
-            flip = float(num) * total / float(target)
-            soon.add(eff_start + dt.timedelta(seconds=flip, microseconds=1))
+            # the projection num * total / elapsed falls below target once more than
+            # num * total / target microseconds have elapsed
+            flip = math.floor(num * total / target) + 1
+            soon.add(eff_start + dt.timedelta(microseconds=flip))
 
 
 def _rate_status(result: MetricResult, *, over: bool) -> None:
@@ -389,9 +396,6 @@ def evaluate(
     return result
 
 
-_EPSILON_HOURS = 1e-6 / 3600  # one microsecond of business time
-
-
 class _Soonest:
     """The earliest instant strictly after ``now`` among those offered."""
 
@@ -420,6 +424,10 @@ class _Soonest:
             self.add(at)
 
 
+def _allowance(spec: CommitmentSpec) -> Allowance:
+    return Allowance.of(_param(spec, "hours"))  # type: ignore[arg-type]
+
+
 def _param(spec: CommitmentSpec, name: str) -> object:
     try:
         return spec.params[name]
@@ -435,21 +443,19 @@ def _first_contact(
     lists: dict[str, list[int]],
     time_left: dict[int, float],
 ) -> tuple[int, int]:
-    allowed = float(_as_decimal(_param(spec, "hours"))) * 3600  # type: ignore[arg-type]
+    allowance = _allowance(spec)
     for key in ("met", "breached", "open", "at_risk"):
         lists[key] = []
     for c in cycles:
-        used = clock_business_seconds(c, cal, now)
-        if clock_stopped(c, now):
-            lists["met" if used <= allowed else "breached"].append(c.key)
-        elif used > allowed:
-            lists["breached"].append(c.key)
-        else:
-            left = allowed - used
-            lists["open"].append(c.key)
-            time_left[c.key] = left
-            if left <= AT_RISK_SHARE * allowed:
-                lists["at_risk"].append(c.key)
+        used = clock_business_us(c, cal, now)
+        state = allowance.state(used, stopped=clock_stopped(c, now))
+        if state in ("met", "breached"):
+            lists[state].append(c.key)
+            continue
+        lists["open"].append(c.key)  # at_risk lists the open clocks at risk again
+        time_left[c.key] = allowance.left_us(used) / US_PER_SECOND
+        if state == "at_risk":
+            lists["at_risk"].append(c.key)
     met, breached = len(lists["met"]), len(lists["breached"])
     return met, met + breached
 

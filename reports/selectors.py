@@ -83,10 +83,17 @@ class VersionCompliance:
         return self.current
 
 
-def ungoverned_counts(agreement_ids: Iterable[int]) -> dict[int, int]:
-    """Handoffs of each agreement made while no version was in force."""
+def _ungoverned(now: dt.datetime):
+    """Handoffs made while no version of their agreement was in force, by ``now``: one
+    stamped later has not happened yet (docs/compliance.md, "Facts stamped after now")."""
+    return Cycle.objects.filter(version__isnull=True, handoff_at__lte=now)
+
+
+def ungoverned_counts(agreement_ids: Iterable[int], *, now: dt.datetime) -> dict[int, int]:
+    """Handoffs of each agreement made while no version was in force (by ``now``)."""
     return dict(
-        Cycle.objects.filter(agreement_id__in=list(agreement_ids), version__isnull=True)
+        _ungoverned(now)
+        .filter(agreement_id__in=list(agreement_ids))
         .values_list("agreement_id")
         .annotate(n=Count("id"))
         .values_list("agreement_id", "n")
@@ -100,7 +107,7 @@ def compliance_for_versions(
     now = now or timezone.now()
     contexts = version_contexts(versions, now)
     results = results_for(contexts, now)
-    ungoverned = ungoverned_counts({v.agreement_id for v in versions})
+    ungoverned = ungoverned_counts({v.agreement_id for v in versions}, now=now)
     out = {}
     for version in versions:
         ctx = contexts[version.pk]
@@ -203,9 +210,11 @@ def reason_labels(version_ids: Iterable[int]) -> dict[tuple[int, str], str]:
     }
 
 
-def ungoverned_cycles(agreement_id: int):
+def ungoverned_cycles(agreement_id: int, *, now: dt.datetime):
+    """The agreement's ungoverned handoffs by ``now``, newest first."""
     return (
-        Cycle.objects.filter(agreement_id=agreement_id, version__isnull=True)
+        _ungoverned(now)
+        .filter(agreement_id=agreement_id)
         .select_related("lead")
         .order_by("-handoff_at")
     )

@@ -21,7 +21,7 @@ from slas.models import Commitment, Holiday, ReasonCode, Version
 from slas.periods import Period, periods_between
 
 # Bump when the engine's meaning changes, so stored results are recomputed.
-ENGINE_REVISION = "2"  # 2: attempts_before_recycle lists "overridden"
+ENGINE_REVISION = "3"  # 2: exact clocks; 3: attempts_before_recycle lists "overridden"
 
 STAGE_COLUMNS = {
     "sal": "sal_at",

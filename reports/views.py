@@ -17,12 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leads.cycles import clock_business_seconds
+from leads.cycles import clock_business_us, clock_stopped
 from portal import charts, permissions
 from reports import exports, presenters, selectors, specs
 from reports import monthly as monthly_module
 from reports import whatif as whatif_module
 from reports.engine import COUNT_KINDS
+from slas.clock import US_PER_SECOND
 from slas.periods import Period, periods_between
 
 RECENT_PERIODS = 6
@@ -207,28 +208,24 @@ def version_compliance(request, pk: int):
 
 
 def _detail(kind: str, bucket: str, cycle, breakdown, reasons, feedback) -> str:
-    """One line of text saying why a cycle is in this list."""
-    calendar = breakdown.calendar
+    """One line of text saying why a cycle is in this list, as of the breakdown's now: a
+    fact stamped later has not happened yet (docs/compliance.md), as the engine reads it."""
+    now = breakdown.now
     if kind == "first_contact_within":
         if cycle.handoff_event_id in breakdown.result.time_left:
             left = breakdown.result.time_left[cycle.handoff_event_id]
             return _("%(left)s of business time left") % {"left": presenters.format_duration(left)}
-
-        used = clock_business_seconds(
-            specs.facts_from_row({f: getattr(cycle, f) for f in specs.CYCLE_FIELDS}),
-            calendar,
-            breakdown.now,
-        )
-        how = _("contacted") if cycle.clock_stop_kind == "contact" else _("rejected")
-        if cycle.clock_stop_at is None:
-            how = _("still waiting")
-        return _("%(how)s after %(used)s of business time") % {
-            "how": how,
-            "used": presenters.format_duration(used),
-        }
+        used = clock_business_us(cycle, breakdown.calendar, now) / US_PER_SECOND
+        values = {"used": presenters.format_duration(used)}
+        if not clock_stopped(cycle, now):
+            return _("still waiting after %(used)s of business time") % values
+        if cycle.clock_stop_kind == "contact":
+            return _("contacted after %(used)s of business time") % values
+        return _("rejected after %(used)s of business time") % values
     if kind in ("acceptance_rate", "reason_documented", "feedback_coverage"):
         parts = []
-        if cycle.rejected_at:
+        exits = [(to, code) for at, to, code in cycle.exits if dt.datetime.fromisoformat(at) <= now]
+        if cycle.rejected_at and cycle.rejected_at <= now:
             code = cycle.rejected_reason_code
             parts.append(
                 _("rejected to %(to)s: %(reason)s")
@@ -237,8 +234,8 @@ def _detail(kind: str, bucket: str, cycle, breakdown, reasons, feedback) -> str:
                     "reason": reasons.get((cycle.version_id, code), code or _("no reason given")),
                 }
             )
-        elif cycle.exits:
-            at, to, code = cycle.exits[-1]
+        elif exits:
+            to, code = exits[-1]
             parts.append(
                 _("moved to %(to)s: %(reason)s")
                 % {
@@ -246,7 +243,7 @@ def _detail(kind: str, bucket: str, cycle, breakdown, reasons, feedback) -> str:
                     "reason": reasons.get((cycle.version_id, code), code or _("no reason given")),
                 }
             )
-        items = feedback.get(cycle.lead_id, [])
+        items = [item for item in feedback.get(cycle.lead_id, []) if item.created_at <= now]
         if items:
             latest = items[0]
             text = latest.went_wrong or latest.helped or latest.note
@@ -339,7 +336,7 @@ def breakdown(request, pk: int, commitment_pk: int, label: str):
 @login_required
 def ungoverned(request, pk: int):
     agreement = _agreement_or_404(request.user, pk)
-    qs = selectors.ungoverned_cycles(agreement.pk)
+    qs = selectors.ungoverned_cycles(agreement.pk, now=timezone.now())
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -356,9 +353,10 @@ def ungoverned(request, pk: int):
 def agreement_compliance(request, pk: int):
     """The exec view: every version of one agreement, period after period."""
     agreement = _agreement_or_404(request.user, pk)
+    now = timezone.now()
     versions = list(agreement.versions.select_related("agreement").order_by("number"))
     in_force = [v for v in versions if v.in_force_from is not None]
-    comps = selectors.compliance_for_versions(in_force) if in_force else {}
+    comps = selectors.compliance_for_versions(in_force, now=now) if in_force else {}
     rows = []
     first_contact: dict[str, float | None] = {}
     acceptance: dict[str, float | None] = {}
@@ -406,7 +404,7 @@ def agreement_compliance(request, pk: int):
             "agreement": agreement,
             "rows": rows,
             "chart": chart,
-            "ungoverned": selectors.ungoverned_counts([agreement.pk]).get(agreement.pk, 0),
+            "ungoverned": selectors.ungoverned_counts([agreement.pk], now=now).get(agreement.pk, 0),
         },
     )
 

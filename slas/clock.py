@@ -8,6 +8,13 @@ hours on a DST day unless the jump itself falls inside the interval.
 
 All functions take aware datetimes (any zone) and return aware UTC datetimes.
 
+Exactness: business time is counted in whole microseconds (the resolution of a
+datetime, ``business_us``) and every rule that compares a clock with its window
+(``Allowance``) does so in integers: H is read as the decimal it is written as
+(``exact_hours``: 4.1 hours is 14,760 seconds, never 4.1 x 3600 = 14759.999999999998),
+and the thresholds are rounded the one way that keeps each comparison exact. Float
+seconds (``business_seconds``) are for display and the stored column only.
+
 Choices
 -------
 - Each day's local interval is converted to UTC separately. A boundary that
@@ -17,6 +24,10 @@ Choices
   and its latest occurrence for the interval end.
 - ``business_deadline(cal, t, 0)`` is ``t`` itself (the earliest instant with
   zero business time elapsed), even when ``t`` is outside working hours.
+- A window H that is not a whole number of microseconds (possible only with more
+  than eight decimals of an hour) keeps its exact value in every comparison: a
+  clock is within H while it has used at most floor(H) microseconds, and the
+  deadline is the first instant with at least H elapsed.
 - Cost is O(days spanned); per-day intervals are cached (LRU), so a year is
   a few hundred cheap steps. Whole-week skipping was not needed: ten years of
   New York business time take ~50 ms cold and ~4 ms warm.
@@ -25,16 +36,28 @@ Choices
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UTC = dt.UTC
 
 #: An open clock is at risk with at most this share of its H left, and not yet breached
-#: (docs/compliance.md#at-risk-rule). The one place this share is written.
-AT_RISK_SHARE = 0.25
+#: (docs/compliance.md#at-risk-rule). The one place this share is written; exact.
+AT_RISK_SHARE = Fraction(1, 4)
+US_PER_SECOND = 1_000_000
+US_PER_HOUR = 3600 * US_PER_SECOND
 _ONE_DAY = dt.timedelta(days=1)
+_ONE_US = dt.timedelta(microseconds=1)
+
+#: A number of hours as commitments and versions hold it: an int or a float (JSON
+#: parameters), a Decimal (``Version.first_contact_hours``), a string of one, or exact.
+Hours = int | float | Decimal | Fraction | str
+ClockState = Literal["met", "breached", "open", "at_risk"]
 
 
 @dataclass(frozen=True)
@@ -128,12 +151,28 @@ def _local_date(value: dt.datetime, cal: BusinessCalendar) -> dt.date:
     return value.astimezone(cal.zone).date()
 
 
-def business_seconds(cal: BusinessCalendar, start: dt.datetime, end: dt.datetime) -> float:
-    """Seconds of ``[start, end)`` that fall inside working intervals; 0 if end <= start."""
+def exact_hours(hours: Hours) -> Fraction:
+    """``hours`` as an exact number. A float is read as the shortest decimal that prints as
+    it (4.1 is 41/10, not the binary 4.0999999999999996447...): a window typed as 4.1
+    means 4.1 hours."""
+    if isinstance(hours, bool):
+        raise TypeError("hours must be a number, not a bool")
+    if isinstance(hours, float):
+        if not math.isfinite(hours):
+            raise ValueError(f"hours must be finite, got {hours}")
+        return Fraction(Decimal(repr(hours)))
+    if isinstance(hours, str):
+        return Fraction(Decimal(hours))
+    return Fraction(hours)
+
+
+def business_us(cal: BusinessCalendar, start: dt.datetime, end: dt.datetime) -> int:
+    """Microseconds of ``[start, end)`` that fall inside working intervals; 0 if end <= start.
+    Exact: the unit every clock comparison uses."""
     _require_aware("start", start)
     _require_aware("end", end)
     if end <= start:
-        return 0.0
+        return 0
     total = dt.timedelta(0)
     day = _local_date(start, cal)
     last = _local_date(end, cal)
@@ -145,21 +184,35 @@ def business_seconds(cal: BusinessCalendar, start: dt.datetime, end: dt.datetime
             if hi > lo:
                 total += hi - lo
         day += _ONE_DAY
-    return total.total_seconds()
+    return total // _ONE_US
 
 
-def business_deadline(cal: BusinessCalendar, start: dt.datetime, hours: float) -> dt.datetime:
-    """Earliest UTC instant d with ``business_seconds(cal, start, d) == hours * 3600``.
+def business_seconds(cal: BusinessCalendar, start: dt.datetime, end: dt.datetime) -> float:
+    """``business_us`` in seconds, for display and the stored ``clock_business_seconds``;
+    compare clocks with ``business_us`` and ``Allowance``."""
+    return business_us(cal, start, end) / US_PER_SECOND
+
+
+def business_deadline(cal: BusinessCalendar, start: dt.datetime, hours: Hours) -> dt.datetime:
+    """Earliest UTC instant d with ``business_us(cal, start, d) >= hours`` (exactly).
 
     If ``start`` is outside working hours the clock effectively starts at the
     next working interval. Always terminates: the calendar has working time
     and finitely many holidays.
     """
-    _require_aware("start", start)
-    if hours < 0:
+    exact = exact_hours(hours)
+    if exact < 0:
         raise ValueError(f"hours must be >= 0, got {hours}")
+    return business_instant(cal, start, math.ceil(exact * US_PER_HOUR))
+
+
+def business_instant(cal: BusinessCalendar, start: dt.datetime, us: int) -> dt.datetime:
+    """Earliest UTC instant d with ``business_us(cal, start, d) == us`` (``us`` >= 0)."""
+    _require_aware("start", start)
+    if us < 0:
+        raise ValueError(f"business time must be >= 0, got {us} microseconds")
     start = start.astimezone(UTC)
-    remaining = dt.timedelta(seconds=hours * 3600)
+    remaining = dt.timedelta(microseconds=us)
     if remaining <= dt.timedelta(0):
         return start
     day = _local_date(start, cal)
@@ -176,9 +229,48 @@ def business_deadline(cal: BusinessCalendar, start: dt.datetime, hours: float) -
         day += _ONE_DAY
 
 
-def business_remaining(
-    cal: BusinessCalendar, start: dt.datetime, hours: float, now: dt.datetime
-) -> float:
-    """Business seconds left of an ``hours`` allowance started at ``start``,
-    as of ``now``; negative once overdue (by the business time overrun)."""
-    return hours * 3600 - business_seconds(cal, start, now)
+@dataclass(frozen=True)
+class Allowance:
+    """A first-contact window of H business hours, and the one rule that judges a clock
+    against it (docs/compliance.md#first_contact_within): stopped within H is met, past
+    H breached; running past H is breached, else open, and at risk with at most
+    ``AT_RISK_SHARE`` of H left. Thresholds are whole microseconds of business time,
+    rounded so that each integer comparison equals the exact one."""
+
+    hours: Fraction
+    within_us: int  # floor(H): a clock that used at most this much is within H
+    at_risk_from_us: int  # ceil((1 - share) H): a running clock that used this much is at risk
+
+    @classmethod
+    def of(cls, hours: Hours) -> Allowance:
+        exact = exact_hours(hours)
+        if exact < 0:
+            raise ValueError(f"hours must be >= 0, got {hours}")
+        window = exact * US_PER_HOUR
+        return cls(exact, math.floor(window), math.ceil((1 - AT_RISK_SHARE) * window))
+
+    def state(self, used_us: int, *, stopped: bool) -> ClockState:
+        """How a clock that used ``used_us`` of business time reads, stopped or running."""
+        if used_us > self.within_us:
+            return "breached"
+        if stopped:
+            return "met"
+        return "at_risk" if used_us >= self.at_risk_from_us else "open"
+
+    def left_us(self, used_us: int) -> int:
+        """Business time left before the clock breaches (H - used, to the microsecond
+        below); 0 at exactly H, negative once overrun."""
+        return self.within_us - used_us
+
+    def reached(self, used_us: int, percent: int | Decimal) -> bool:
+        """Whether ``percent`` % of H has been used (escalation steps)."""
+        return used_us * 100 >= Fraction(percent) * self.hours * US_PER_HOUR
+
+    def at_risk_instant(self, cal: BusinessCalendar, start: dt.datetime) -> dt.datetime:
+        """The instant a clock started at ``start`` and still running turns at risk."""
+        return business_instant(cal, start, self.at_risk_from_us)
+
+    def breach_instant(self, cal: BusinessCalendar, start: dt.datetime) -> dt.datetime:
+        """The instant a clock started at ``start`` and still running breaches: one
+        microsecond of business time past H."""
+        return business_instant(cal, start, self.within_us + 1)

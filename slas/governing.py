@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
 from slas.calendars import version_calendar
 from slas.clock import BusinessCalendar
@@ -17,7 +18,7 @@ class GoverningVersion:
     starts: dt.datetime
     ends: dt.datetime | None
     calendar: BusinessCalendar
-    first_contact_hours: float
+    first_contact_hours: Decimal  # exact, as the version holds it (slas.clock.Allowance)
 
 
 class VersionIndex:
@@ -40,7 +41,7 @@ class VersionIndex:
                     starts=version.in_force_from,
                     ends=version.in_force_until,
                     calendar=version_calendar(version, holidays[version.pk]),
-                    first_contact_hours=float(version.first_contact_hours),
+                    first_contact_hours=version.first_contact_hours,
                 )
             )
         return index

@@ -256,6 +256,20 @@ class TestMinutes:
         breakdown = reverse("reports:breakdown", args=[version.pk, acceptance.pk, "2025-03"])
         assert f'href="{breakdown}?list=rejected"' in html
 
+    def test_the_minutes_page_lists_a_lead_without_an_owner(self, client, cast, version):
+        # given a March session whose rejected lead has no owner (as imports leave them)
+        lead = rejected_lead(cast, version, IN_MARCH)
+        lead.owner = None
+        lead.save(update_fields=["owner"])
+        session = schedule(cast, version)
+        assert review_session_pick_leads(session=session, user=cast.carol, kind="rejected") == 1
+        # when Dan opens the minutes
+        client.force_login(cast.dan)
+        response = client.get(session.get_absolute_url())
+        # then the page answers and lists the lead
+        assert response.status_code == 200
+        assert str(lead) in response.content.decode()
+
 
 @pytest.mark.django_db
 class TestActionItems:

@@ -226,3 +226,18 @@ class TestAnalysisPages:
         html = response.content.decode()
         assert "Period(" not in html
         assert "2025-01 – 2025-04" in html
+
+    def test_the_leads_page_lists_a_lead_without_an_owner(self, client, cast, fixture):
+        # given a lead with feedback and no owner (as imports leave them)
+        fixture["l2"].owner = None
+        fixture["l2"].save(update_fields=["owner"])
+        client.force_login(cast.alice)
+        with time_machine.travel(NOW, tick=False):
+            # when the leads behind the numbers are listed
+            response = client.get(
+                reverse("reviews:analysis_leads"),
+                {"agreement": fixture["version"].agreement.pk, "from": "2025-01", "to": "2025-04"},
+            )
+        # then the page answers, with the lead and no rep
+        assert response.status_code == 200
+        assert fixture["l2"] in response.context["leads"]

@@ -1,18 +1,29 @@
 """Business-hours clock: hand-computed cases plus property tests."""
 
 import datetime as dt
+from decimal import Decimal
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slas.clock import BusinessCalendar, business_deadline, business_remaining, business_seconds
+from slas.clock import (
+    Allowance,
+    BusinessCalendar,
+    business_deadline,
+    business_instant,
+    business_seconds,
+    business_us,
+    exact_hours,
+)
 
 BUC = ZoneInfo("Europe/Bucharest")
 NYC = ZoneInfo("America/New_York")
 UTC = dt.UTC
 HOUR = 3600.0
+US = 1_000_000
 
 bucharest = BusinessCalendar(tz="Europe/Bucharest")
 new_york = BusinessCalendar(tz="America/New_York")
@@ -85,8 +96,9 @@ def test_it_accepts_instants_in_any_zone():
 
 def test_it_reports_remaining_time_negative_once_overdue():
     start = local(BUC, 2026, 3, 3, 9)
-    assert business_remaining(bucharest, start, 4, local(BUC, 2026, 3, 3, 12)) == 1 * HOUR
-    assert business_remaining(bucharest, start, 4, local(BUC, 2026, 3, 4, 10)) == -5 * HOUR
+    four = Allowance.of(4)
+    assert four.left_us(business_us(bucharest, start, local(BUC, 2026, 3, 3, 12))) == 3600 * US
+    assert four.left_us(business_us(bucharest, start, local(BUC, 2026, 3, 4, 10))) == -5 * 3600 * US
 
 
 def test_it_handles_a_year_long_span_quickly():
@@ -246,3 +258,104 @@ def test_it_is_monotonic(cal, start, e1, e2, h1, h2):
     assert business_seconds(cal, start, e1) <= business_seconds(cal, start, e2)
     assert business_deadline(cal, start, h1) <= business_deadline(cal, start, h2)
     assert business_seconds(cal, start, e1) >= 0
+
+
+# --- exact comparison (issue 16, section 8) -------------------------------------------
+
+
+def test_it_counts_business_time_in_whole_microseconds():
+    start = local(BUC, 2026, 3, 2, 9)
+    assert business_us(bucharest, start, start + dt.timedelta(microseconds=7)) == 7
+    assert business_us(bucharest, start, local(BUC, 2026, 3, 2, 13, 6)) == 14_760 * US
+
+
+def test_it_reads_a_window_as_the_decimal_it_is_written_as():
+    # 4.1 x 3600 is 14759.999999999998 in binary floating point; 4.1 hours are 14,760 s
+    assert exact_hours(4.1) * 3600 == 14_760
+    assert exact_hours(Decimal("4.10")) == exact_hours("4.1") == exact_hours(4.1)
+    with pytest.raises(TypeError):
+        exact_hours(True)
+
+
+def test_it_lands_a_fractional_deadline_on_the_exact_instant():
+    # given a handoff on Monday 09:00 and a window of 4.1 business hours
+    start = local(BUC, 2026, 3, 2, 9)
+    # then the deadline is 13:06:00 sharp, and 16.5 minutes before it 25 % are left
+    assert business_deadline(bucharest, start, 4.1) == local(BUC, 2026, 3, 2, 13, 6)
+    risk = Allowance.of(1.1).at_risk_instant(bucharest, start)
+    assert risk == local(BUC, 2026, 3, 2, 9, 49) + dt.timedelta(seconds=30)
+
+
+@pytest.mark.parametrize(
+    ("hours", "used_s", "state"),
+    [
+        (4.1, 14_760, "at_risk"),  # exactly H, still running: at risk, not breached
+        (1.1, 2970, "at_risk"),  # exactly 25 % of 1.1 h left
+        (4.4, 11_880, "at_risk"),  # exactly 25 % of 4.4 h left
+        (1.1, 2969, "open"),
+        (4.4, 11_879, "open"),
+    ],
+)
+def test_it_judges_a_running_clock_at_the_boundaries_exactly(hours, used_s, state):
+    assert Allowance.of(hours).state(used_s * US, stopped=False) == state
+
+
+def test_it_breaches_a_running_clock_one_microsecond_past_h():
+    assert Allowance.of(4.1).state(14_760 * US + 1, stopped=False) == "breached"
+
+
+def test_it_judges_a_stopped_clock_met_at_exactly_h():
+    allowance = Allowance.of(4.1)
+    assert allowance.state(14_760 * US, stopped=True) == "met"
+    assert allowance.state(14_760 * US + 1, stopped=True) == "breached"
+
+
+def test_a_window_finer_than_a_microsecond_keeps_its_exact_value():
+    # H = 1e-10 h = 0.36 us: a clock is within H only at 0 us, and the deadline is 1 us
+    allowance = Allowance.of(Fraction(1, 10**10))
+    assert (allowance.within_us, allowance.at_risk_from_us) == (0, 1)
+    start = local(BUC, 2026, 3, 2, 9)
+    assert business_deadline(bucharest, start, Fraction(1, 10**10)) == start + dt.timedelta(
+        microseconds=1
+    )
+
+
+fractional_hours = st.integers(min_value=1, max_value=40_000).map(lambda n: n / 1000)
+
+
+@settings(max_examples=200, deadline=None)
+@given(calendars, instants, fractional_hours)
+def test_a_deadline_of_fractional_hours_holds_exactly_h_and_nothing_earlier_does(cal, start, h):
+    h_us = round(Decimal(repr(h)) * 3600 * US)
+    deadline = business_deadline(cal, start, h)
+    assert business_us(cal, start, deadline) == h_us
+    assert business_us(cal, start, deadline - dt.timedelta(microseconds=1)) < h_us
+    assert business_instant(cal, start, h_us) == deadline
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(fractional_hours, st.decimals(min_value="0.01", max_value="400", places=2)))
+def test_a_clock_at_exactly_h_is_within_and_a_quarter_left_is_at_risk(h):
+    # given any window with fractional hours, in whole microseconds
+    allowance = Allowance.of(h)
+    h_us = Fraction(Decimal(str(h))) * 3600 * US
+    # then exactly H used is met when stopped and open (at risk) when running; one
+    # microsecond more is breached either way
+    assert allowance.state(int(h_us), stopped=True) == "met"
+    assert allowance.state(int(h_us), stopped=False) == "at_risk"
+    assert allowance.left_us(int(h_us)) == 0
+    assert allowance.state(int(h_us) + 1, stopped=True) == "breached"
+    assert allowance.state(int(h_us) + 1, stopped=False) == "breached"
+    # and exactly 25 % of H left is at risk, a microsecond more left is not
+    turn = h_us * 3 / 4
+    assert turn.denominator == 1
+    assert allowance.state(int(turn), stopped=False) == "at_risk"
+    assert allowance.left_us(int(turn)) == h_us / 4
+    assert allowance.state(int(turn) - 1, stopped=False) == "open"
+
+
+@settings(max_examples=200, deadline=None)
+@given(calendars, instants, instants, instants)
+def test_it_is_exactly_additive_over_any_split_point(cal, a, b, c):
+    a, b, c = sorted([a, b, c])
+    assert business_us(cal, a, c) == business_us(cal, a, b) + business_us(cal, b, c)

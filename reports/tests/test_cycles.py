@@ -3,7 +3,7 @@
 import datetime as dt
 import random
 
-from leads.cycles import EventIn, clock_business_seconds, clock_stopped, cycles_from_events
+from leads.cycles import EventIn, clock_business_us, clock_stopped, cycles_from_events
 from slas.clock import BusinessCalendar
 
 UTC = dt.UTC
@@ -183,11 +183,11 @@ def test_it_measures_the_clock_in_business_time_until_stop_or_now():
     cal = BusinessCalendar(tz="Europe/Bucharest")
     # handoff Monday 10:00 local, contact Monday 13:00 local
     (stopped,) = cycles_from_events(Events().stage(0, "mql").contact(3).items, version_7)
-    assert clock_business_seconds(stopped, cal, now=at(100)) == 3 * 3600
+    assert clock_business_us(stopped, cal, now=at(100)) == 3 * 3600 * 10**6
     assert clock_stopped(stopped, now=at(100))
     # before the contact happened (as of hour 1) the clock was still running
-    assert clock_business_seconds(stopped, cal, now=at(1)) == 3600
+    assert clock_business_us(stopped, cal, now=at(1)) == 3600 * 10**6
     assert not clock_stopped(stopped, now=at(1))
     # a running clock counts business time to now: Mon 10-17 + Tue 9-10 = 8 h
     (running,) = cycles_from_events(Events().stage(0, "mql").items, version_7)
-    assert clock_business_seconds(running, cal, now=at(24)) == 8 * 3600
+    assert clock_business_us(running, cal, now=at(24)) == 8 * 3600 * 10**6

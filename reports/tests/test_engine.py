@@ -6,13 +6,16 @@ Sunday 29 March, so local 10:00 is 08:00 UTC in the weeks used here.
 
 import datetime as dt
 from decimal import Decimal
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leads.cycles import CycleFacts, EventIn, cycles_from_events
 from reports.engine import CommitmentSpec, evaluate, prorated_target
-from slas.clock import BusinessCalendar
+from slas.clock import BusinessCalendar, business_deadline
 from slas.periods import Period, period_containing, periods_between
 
 TZ = "Europe/Bucharest"
@@ -413,3 +416,155 @@ def test_a_count_on_track_expires_when_its_projection_drops_below_target():
     half = MARCH.start + (MARCH.end - MARCH.start) / 2
     assert half < flip <= half + dt.timedelta(microseconds=2)
     assert run("mql_volume", handoffs, now=flip, target=20).status == "at_risk"
+
+
+# --- clocks compared exactly (issue 16, section 8) ------------------------------------
+# Business time is compared in whole microseconds against H read as the decimal it is
+# written as: 4.1 hours is 14,760 seconds, not 4.1 x 3600 = 14759.999999999998.
+
+
+def first_contact(cycles, now, hours):
+    return run("first_contact_within", cycles, now=now, params={"hours": hours})
+
+
+def test_a_first_contact_exactly_h_fractional_hours_after_the_handoff_is_met():
+    # given a handoff on Monday 09:00:00 and a first contact at 13:06:00 (4.1 business hours)
+    contacted = cycle(
+        1,
+        t(2, 9),
+        first_contact_at=t(2, 13, 6),
+        clock_stop_at=t(2, 13, 6),
+        clock_stop_kind="contact",
+    )
+    # when first contact within 4.1 business hours is evaluated
+    result = first_contact([contacted], t(2, 14), 4.1)
+    # then the clock is met, not breached
+    assert result.cycles["met"] == [1] and result.cycles["breached"] == []
+
+
+def test_an_open_clock_at_exactly_h_fractional_hours_is_not_breached():
+    # given a handoff on Monday 09:00:00, not contacted
+    waiting = cycle(1, t(2, 9))
+    # when it is read at 13:06:00, exactly 4.1 business hours later
+    result = first_contact([waiting], t(2, 13, 6), 4.1)
+    # then it is still open (and at risk, with nothing left), not breached
+    assert result.cycles == {"met": [], "breached": [], "open": [1], "at_risk": [1]}
+    assert result.time_left == {1: 0}
+
+
+@pytest.mark.parametrize(
+    ("hours", "now", "left"),
+    [
+        (1.1, t(2, 9, 49) + dt.timedelta(seconds=30), 990),  # 49.5 min used, 16.5 min left
+        (4.4, t(2, 12, 18), 3960),  # 198 min used, 66 min left
+    ],
+)
+def test_an_open_clock_with_exactly_a_quarter_of_h_left_is_at_risk(hours, now, left):
+    # given a handoff on Monday 09:00:00, not contacted
+    waiting = cycle(1, t(2, 9))
+    # when it is read with exactly 25 % of H left
+    result = first_contact([waiting], now, hours)
+    # then it is at risk, with that much left
+    assert result.cycles["at_risk"] == [1]
+    assert result.time_left[1] == left
+
+
+def test_the_time_left_on_an_open_clock_with_fractional_hours_is_exact():
+    # given a handoff on Monday 09:00:00 and a window of 4.1 business hours
+    waiting = cycle(1, t(2, 9))
+    # when it is read at 09:06:00
+    result = first_contact([waiting], t(2, 9, 6), 4.1)
+    # then exactly four hours are left (not a hair less, which reads a minute less)
+    assert result.time_left == {1: 4 * 3600}
+
+
+def test_an_open_clock_with_fractional_hours_expires_exactly_when_it_turns():
+    # given a handoff on Monday 09:00:00 and a window of 1.1 business hours (66 min)
+    waiting = [cycle(1, t(2, 9))]
+    # then the result holds until exactly 49.5 minutes are used (25 % left) ...
+    at_risk = t(2, 9, 49) + dt.timedelta(seconds=30)
+    assert first_contact(waiting, t(2, 9, 1), 1.1).valid_until == at_risk
+    # ... then until one microsecond of business time past 66 minutes
+    breach = t(2, 10, 6) + dt.timedelta(microseconds=1)
+    assert first_contact(waiting, at_risk, 1.1).valid_until == breach
+    assert first_contact(waiting, breach, 1.1).cycles["breached"] == [1]
+
+
+def test_a_count_projection_exactly_on_target_is_on_track():
+    # given 10 handoffs and a target of 20, read exactly half-way through March
+    handoffs = [cycle(i, t(2)) for i in range(10)]
+    half = MARCH.start + (MARCH.end - MARCH.start) / 2
+    # then the projection is exactly 20: on track, and at risk one microsecond later
+    assert run("mql_volume", handoffs, now=half, target=20).status == "on_track"
+    result = run("mql_volume", handoffs, now=half - dt.timedelta(days=1), target=20)
+    assert result.valid_until == half + dt.timedelta(microseconds=1)
+
+
+# Fractional windows as commitments store them (JSON numbers: floats), 0.01 h to 40 h.
+fractional_hours = st.integers(min_value=1, max_value=4000).map(lambda n: n / 100)
+handoffs = st.datetimes(min_value=dt.datetime(2026, 1, 5), max_value=dt.datetime(2026, 12, 20)).map(
+    lambda d: d.replace(tzinfo=UTC)
+)
+calendars = st.sampled_from(
+    [
+        CAL,
+        BusinessCalendar(tz="America/New_York", holidays=frozenset({dt.date(2026, 11, 26)})),
+        BusinessCalendar(
+            tz="Asia/Jerusalem",
+            working_days=frozenset({6, 0, 1, 2, 3}),
+            start=dt.time(8),
+            end=dt.time(16, 30),
+        ),
+        BusinessCalendar(tz="Australia/Sydney", start=dt.time(8, 30), end=dt.time(17, 15)),
+    ]
+)
+
+
+def _after_business(cal, start, microseconds):
+    """The instant `microseconds` of business time after `start` (slas.clock's deadline)."""
+    return business_deadline(cal, start, Fraction(microseconds, 3_600_000_000))
+
+
+def _clock(cal, handoff, hours, now, stop=None):
+    c = cycle(1, handoff, clock_stop_at=stop, clock_stop_kind="contact" if stop else "")
+    spec = CommitmentSpec(
+        id=1, kind="first_contact_within", target=90, params={"hours": hours}, version_id=1
+    )
+    period = period_containing(cal.tz, "month", handoff)
+    result = evaluate(spec, period, [c], calendar=cal, in_force=ALWAYS, now=now)
+    return {name for name, keys in result.cycles.items() if keys}, result
+
+
+@settings(max_examples=200, deadline=None)
+@given(calendars, handoffs, fractional_hours)
+def test_a_clock_compared_at_exactly_h_is_met_or_open_and_breached_just_after(cal, handoff, hours):
+    # given the instant exactly H business hours after the handoff
+    h_us = round(Decimal(str(hours)) * 3_600_000_000)
+    at_h = _after_business(cal, handoff, h_us)
+    just_after = _after_business(cal, handoff, h_us + 1)
+    # then a contact at that instant is met, and one a microsecond of business time later breached
+    assert _clock(cal, handoff, hours, just_after, stop=at_h)[0] == {"met"}
+    assert _clock(cal, handoff, hours, just_after, stop=just_after)[0] == {"breached"}
+    # and a clock still running then is open and at risk, with no time left; a microsecond
+    # of business time later it is breached
+    buckets, result = _clock(cal, handoff, hours, at_h)
+    assert buckets == {"open", "at_risk"} and result.time_left == {1: 0}
+    assert _clock(cal, handoff, hours, just_after)[0] == {"breached"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(calendars, handoffs, fractional_hours)
+def test_a_clock_with_exactly_a_quarter_of_h_left_is_at_risk_and_not_a_microsecond_before(
+    cal, handoff, hours
+):
+    # given the instant at which exactly 25 % of H is left
+    h_us = round(Decimal(str(hours)) * 3_600_000_000)
+    turn = _after_business(cal, handoff, h_us * 3 // 4)
+    before = _after_business(cal, handoff, h_us * 3 // 4 - 1)
+    # then the running clock is at risk then, and only open a microsecond of business time before
+    buckets, result = _clock(cal, handoff, hours, turn)
+    assert buckets == {"open", "at_risk"}
+    assert result.time_left == {1: h_us / 4 / 1_000_000}
+    assert _clock(cal, handoff, hours, before)[0] == {"open"}
+    # and the result computed before says it expires exactly at the turn
+    assert _clock(cal, handoff, hours, before)[1].valid_until == turn

@@ -13,8 +13,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from leads.derive import IngestContext
+from leads.ingest.importers import events_import
 from leads.models import Cycle
+from reports.specs import BUCKETS
 from reports.tests.factories import (
+    AgreementFactory,
     VersionFactory,
     commitments,
     feedback,
@@ -23,6 +27,7 @@ from reports.tests.factories import (
     story,
     two_versions,
 )
+from slas.testing import version_take_effect
 
 NOW = local(4, 8, 12)
 
@@ -475,3 +480,126 @@ def test_stage_labels_and_problem_phrases_read_as_words():
         "Conversion SAL → Won"
     )
     assert problem_text("undocumented", 2) == "2 without an agreed reason"
+
+
+# --- facts stamped after now, and leads without an owner (issue 16, section 8) --------
+
+
+@pytest.mark.django_db
+def test_a_handoff_stamped_in_the_future_is_not_counted_or_listed_as_ungoverned(client, cast):
+    # given an agreement whose only version expired on 1 March, a lead handed off on
+    # 20 March (ungoverned) and one whose handoff is stamped tomorrow
+    agreement = AgreementFactory()
+    agreement.parties.set([cast.marketing, cast.sales])
+    v1 = VersionFactory(agreement=agreement, number=1)
+    commitments(v1, marketing=cast.marketing, sales=cast.sales)
+    version_take_effect(
+        v1, in_force_from=local(1, 1, 0), in_force_until=local(3, 1, 0), status="expired"
+    )
+    story(lead(agreement, cast, first_name="Past", last_name="Paula"), ("mql", local(3, 20, 10)))
+    story(lead(agreement, cast, first_name="Future", last_name="Fred"), ("mql", local(4, 9, 10)))
+    # when the version page, its API answer, the agreement page and the list are read today
+    page = get(client, cast.erin, reverse("reports:version", args=[v1.pk]))
+    api = get(client, cast.erin, reverse("reports-api:compliance-version-detail", args=[v1.pk]))
+    agreement_page = get(client, cast.erin, reverse("reports:agreement", args=[agreement.pk]))
+    listing = get(client, cast.erin, reverse("reports:ungoverned", args=[agreement.pk]))
+    # then only the handoff that has happened is ungoverned
+    assert page.context["comp"].ungoverned == 1
+    assert api.json()["ungoverned_handoffs"] == 1
+    assert agreement_page.context["ungoverned"] == 1
+    html = listing.content.decode()
+    assert "Past Paula" in html and "Future Fred" not in html
+    # and once its time has come, it is
+    client.force_login(cast.erin)
+    with time_machine.travel(local(4, 9, 11), tick=False):
+        later = client.get(reverse("reports:ungoverned", args=[agreement.pk]))
+    assert "Future Fred" in later.content.decode()
+
+
+IMPORTED = (
+    "source,event_id,lead_external_id,kind,occurred_at,to_stage,first_name,last_name,company\n"
+    "crm,i1,X1,created,2026-03-16T07:00:00Z,,Imre,Imported,Acme\n"
+    "crm,i2,X1,stage_changed,2026-03-16T08:00:00Z,mql,,,\n"
+    "crm,i3,X1,stage_changed,2026-03-17T08:00:00Z,disqualified,,,\n"
+)
+
+
+@pytest.mark.django_db
+def test_every_drill_down_lists_an_imported_lead_without_an_owner(client, cast, world):
+    # given a lead imported from a CSV file (imports never assign owners), handed off
+    # under v2 and disqualified
+    _, _, v2, _, _ = world
+    context = IngestContext(
+        marketing_team=cast.marketing, sales_team=cast.sales, handoff_on_score=False
+    )
+    summary = events_import(
+        stream=io.BytesIO(IMPORTED.encode()), format="events", tz="UTC", context=context
+    )
+    assert summary.created == 3 and Cycle.objects.get(lead__external_id="X1").owner is None
+    # when every list of every commitment of March is opened
+    for commitment in v2.commitments.all():
+        for bucket in BUCKETS[commitment.kind]:
+            url = reverse("reports:breakdown", args=[v2.pk, commitment.pk, "2026-03"])
+            response = get(client, cast.carol, f"{url}?list={bucket}")
+            # then each answers, and lists the lead as unassigned where it belongs
+            assert response.status_code == 200, (commitment.kind, bucket)
+            if any(row["cycle"].lead.external_id == "X1" for row in response.context["rows"]):
+                assert "unassigned" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_drill_down_describes_a_contact_stamped_in_the_future_as_still_waiting(
+    client, cast, world
+):
+    # given a lead handed off on Monday 6 April 10:00 whose first call is stamped for
+    # Friday 10 April, read on Wednesday 8 April 12:00 (a 4-hour window)
+    agreement, _, v2, _, _ = world
+    story(
+        lead(agreement, cast, first_name="Tom", last_name="Tomorrow"),
+        ("mql", local(4, 6, 10)),
+        ("attempt", local(4, 10, 10)),
+    )
+    fc = v2.commitments.get(kind="first_contact_within")
+    url = reverse("reports:breakdown", args=[v2.pk, fc.pk, "2026-04"]) + "?list=breached"
+    # when the breaches are listed
+    html = get(client, cast.carol, url).content.decode()
+    # then the clock has not stopped: the lead is still waiting, not contacted
+    assert "Tom Tomorrow" in html
+    assert "still waiting after 18 h 0 min of business time" in html
+    assert "contacted after" not in html
+
+
+@pytest.mark.django_db
+def test_a_drill_down_describes_a_rejection_stamped_in_the_future_as_undecided(client, cast, world):
+    # given a lead handed off on Monday 6 April whose rejection is stamped for Friday
+    agreement, _, v2, _, _ = world
+    story(
+        lead(agreement, cast, first_name="Ursula", last_name="Undecided"),
+        ("mql", local(4, 6, 10)),
+        ("disqualified", local(4, 10, 10), "no_need"),
+    )
+    acceptance = v2.commitments.get(kind="acceptance_rate")
+    url = reverse("reports:breakdown", args=[v2.pk, acceptance.pk, "2026-04"]) + "?list=undecided"
+    # when the undecided leads are listed on Wednesday
+    html = get(client, cast.alice, url).content.decode()
+    # then the lead is there, and not described as rejected
+    assert "Ursula Undecided" in html
+    assert "rejected to" not in html
+
+
+@pytest.mark.django_db
+def test_a_drill_down_shows_the_exact_time_left_on_a_fractional_window(client, cast):
+    # given a commitment of first contact within 4.1 business hours, and a lead handed off
+    # on Wednesday 8 April at 09:00, read at 12:00 (3 h used)
+    agreement = AgreementFactory()
+    agreement.parties.set([cast.marketing, cast.sales])
+    v1 = VersionFactory(agreement=agreement, number=1)
+    commitments(v1, marketing=cast.marketing, sales=cast.sales, hours=4.1)
+    version_take_effect(v1, in_force_from=local(1, 1, 0))
+    story(lead(agreement, cast, first_name="Fiona", last_name="Fraction"), ("mql", local(4, 8, 9)))
+    fc = v1.commitments.get(kind="first_contact_within")
+    url = reverse("reports:breakdown", args=[v1.pk, fc.pk, "2026-04"]) + "?list=open"
+    # when the open clocks are listed
+    html = get(client, cast.carol, url).content.decode()
+    # then 1 h 6 min are left (not 1 h 5 min, as 4.1 x 3600 in floating point gave)
+    assert "Fiona Fraction" in html and "1 h 6 min of business time left" in html
