@@ -236,6 +236,11 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 # wait for each other's beat.
 BEAT_LOCK_KEY = env_str("BEAT_LOCK_KEY", f"sla-portal:beat-lock:{CELERY_TASK_DEFAULT_QUEUE}")
 CELERY_BEAT_SCHEDULE: dict = {}
+# Lead imports (leads.ingest.jobs): a worker holds a job under a lease it renews every
+# third of this while it lives; once expired, the imports sweep resumes the job elsewhere.
+IMPORT_LEASE_SECONDS = env_int("IMPORT_LEASE_SECONDS", 60)
+# A queued job whose message was sent this long ago and never claimed is sent again.
+IMPORT_REQUEUE_SECONDS = env_int("IMPORT_REQUEUE_SECONDS", 600)
 
 # --- Notifications (portal.tasks) ---------------------------------------------------
 # Each job recomputes what is due from the database, so a run missed while the broker
