@@ -32,7 +32,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from leads.derive import IngestContext
-from leads.ingest import importers
 from leads.ingest.importers import ImportSummary, IssueReport, events_import
 from leads.ingest.models import ImportChunk, ImportJob, ImportStatus
 from leads.ingest.store import Failure, IngestResult
@@ -194,8 +193,7 @@ def _run(job_id: int, lease: Lease) -> bool:
                     on_progress=progress,
                     on_stored=on_stored,
                     stored=stored,
-                    # read now: chunks must fall where the earlier runs' fell
-                    chunk_events=importers.CHUNK_EVENTS,
+                    chunk_events=settings.IMPORT_CHUNK_EVENTS,
                 )
         except LeaseLost:
             raise

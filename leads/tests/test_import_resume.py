@@ -85,9 +85,9 @@ def expire_lease(job: ImportJob) -> None:
 
 
 @pytest.fixture
-def small_chunks(monkeypatch):
-    """Chunks of 10 events (the import's own default is thousands)."""
-    monkeypatch.setattr(importers, "CHUNK_EVENTS", 10)
+def small_chunks(settings):
+    """Chunks of 10 events (the default is thousands)."""
+    settings.IMPORT_CHUNK_EVENTS = 10
 
 
 def test_a_job_whose_worker_died_is_resumed_by_the_sweep_and_stores_every_event_once(
