@@ -5,12 +5,15 @@ a test can SIGKILL one whole worker (its main process and its pool) as a crash w
 
 from __future__ import annotations
 
+import http.client
 import os
+import re
 import secrets
 import signal
 import subprocess
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import connection
@@ -40,7 +43,7 @@ class Fleet:
     def __init__(self, *, redis_url: str, tmp_path: Path, **env: str):
         self.queue = f"test-{uuid.uuid4().hex[:10]}"
         self.tmp_path = tmp_path
-        self.env = portal_env(
+        defaults = dict(
             DJANGO_DEBUG="0",
             DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
             DJANGO_ALLOWED_HOSTS="127.0.0.1",
@@ -54,8 +57,8 @@ class Fleet:
             EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
             LOG_FORMAT="text",
             VENV_BIN=VENV_BIN,
-            **env,
         )
+        self.env = portal_env(**{**defaults, **env})
         self.processes: list[subprocess.Popen] = []
         self.logs: list[Path] = []
 
@@ -91,5 +94,71 @@ class Fleet:
                 except (ProcessLookupError, subprocess.TimeoutExpired):
                     self.kill(process)
 
+    def log_of(self, process: subprocess.Popen) -> str:
+        return self.logs[self.processes.index(process)].read_text(errors="replace")
+
     def output(self) -> str:
         return "\n".join(log.read_text(errors="replace") for log in self.logs)
+
+
+class WebSession:
+    """A browser for `deploy/run web` on loopback: keeps cookies, sends the CSRF token,
+    says it came through a TLS proxy (DJANGO_TRUST_PROXY=1 believes it)."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, content_type: str = ""
+    ) -> tuple[int, str]:
+        host = f"127.0.0.1:{self.port}"
+        headers = {"Host": host, "X-Forwarded-Proto": "https"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if body is not None:
+            headers |= {
+                "Content-Type": content_type or "application/x-www-form-urlencoded",
+                "Referer": f"https://{host}{path}",
+                "X-CSRFToken": self.cookies.get("csrftoken", ""),
+            }
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            text = response.read().decode(errors="replace")
+        finally:
+            conn.close()
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key.strip()] = rest.split(";", 1)[0]
+        return response.status, text
+
+    def csrf(self, path: str) -> str:
+        _status, page = self.request("GET", path)
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        return found.group(1) if found else ""
+
+    def sign_in(self, username: str, password: str) -> int:
+        token = self.csrf("/accounts/login/")
+        body = urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token})
+        return self.request("POST", "/accounts/login/", body.encode())[0]
+
+    def upload(self, path: str, fields: dict[str, str], filename: str, data: bytes) -> int:
+        token = self.csrf(path)
+        boundary = uuid.uuid4().hex
+        parts = []
+        for name, value in {**fields, "csrfmiddlewaretoken": token}.items():
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                f"{value}\r\n".encode()
+            )
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{filename}"\r\nContent-Type: text/csv\r\n\r\n'.encode()
+            + data
+            + b"\r\n"
+        )
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        return self.request("POST", path, body, f"multipart/form-data; boundary={boundary}")[0]
