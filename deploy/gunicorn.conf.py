@@ -11,6 +11,9 @@ from portal.logging_config import log_format_default, logging_settings  # noqa: 
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threads per process (gthread when more than one): requests waiting on the database
+# leave the CPU to others.
+threads = int(os.environ.get("WEB_THREADS", "1"))
 timeout = int(os.environ.get("WEB_TIMEOUT", "60"))  # PDFs and reports take a few seconds
 graceful_timeout = 30
 # No gunicornc control socket: it lives in $HOME by default, shared by every gunicorn of

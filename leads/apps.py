@@ -31,6 +31,7 @@ class LeadsConfig(AppConfig):
             importlib.import_module(name)
 
     def ready(self):
+        from leads.ingest.uploads import import_jobs_requeue
         from leads.reviews.sweep import action_items_sweep
         from leads.sweep import lead_clocks_sweep
         from portal.schedule import sweep_register
@@ -38,6 +39,7 @@ class LeadsConfig(AppConfig):
 
         sweep_register("leads", lead_clocks_sweep)
         sweep_register("actions", action_items_sweep)
+        sweep_register("imports", import_jobs_requeue)
 
         # A version took force, was superseded or expired: the cycles handed off since
         # are governed anew, in the same transaction.

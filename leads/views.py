@@ -269,7 +269,16 @@ def import_list(request):
                     marketing_team=data["marketing_team"],
                     sales_team=data["sales_team"],
                 )
-                messages.success(request, _("File received; the import is running."))
+                if job.waiting_for_worker:
+                    messages.warning(
+                        request,
+                        _(
+                            "File received and kept. The background worker cannot be reached "
+                            "right now: the import is queued and will start when it is back."
+                        ),
+                    )
+                else:
+                    messages.success(request, _("File received; the import is running."))
                 return redirect(job)
         return render(
             request,
@@ -310,6 +319,7 @@ def _job_status(job: ImportJob) -> dict:
         "failed": job.failed,
         "warnings": job.warnings,
         "error": job.error,
+        "waiting_for_worker": job.waiting_for_worker,
         "report_url": job.issues_report and f"{job.get_absolute_url()}issues.csv" or "",
     }
 

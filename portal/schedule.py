@@ -2,9 +2,10 @@
 
 Each app owns its sweeps and registers them here in its `AppConfig.ready`
 (`sweep_register`): lead clocks (leads.sweep), action items (leads.reviews.sweep),
-agreement dates and version expiry (slas.sweep), the monthly report (reports.sweep), and
-the portal's email requeue (portal.sweep). The periodic tasks (portal.tasks) run parts by
-name, so the schedule does not change when a sweep moves.
+agreement dates and version expiry (slas.sweep), the monthly report (reports.sweep), the
+portal's email requeue (portal.sweep), and lead imports no worker is running
+(leads.ingest.uploads: never sent, or their worker died). The periodic tasks
+(portal.tasks) run parts by name, so the schedule does not change when a sweep moves.
 
 Each sweep looks at the facts as of `now` and writes every notification that is due and
 not yet written. Because "due" is recomputed every time from the database and every
@@ -18,7 +19,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 
 #: Every part the scheduler runs, in the order a whole sweep runs them.
-ALL_PARTS = ("leads", "emails", "reminders", "expiry", "monthly", "actions")
+ALL_PARTS = ("leads", "emails", "imports", "reminders", "expiry", "monthly", "actions")
 
 Sweep = Callable[..., int]
 _SWEEPS: dict[str, Sweep] = {}

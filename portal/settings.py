@@ -205,9 +205,13 @@ if not CELERY_BROKER_URL:
     }
     CELERY_BROKER_LOCAL = True
 else:
-    # With late acks, a task whose worker died is delivered again after this many seconds.
+    # With late acks, a task whose worker died is delivered again after this many seconds
+    # (Redis's default is an hour). Five minutes is longer than every task but an import,
+    # and an import does not rely on it: a redelivered import whose worker still lives
+    # finds the job leased and stops at once; one whose worker died is resumed by the
+    # imports sweep when its lease expires (IMPORT_LEASE_SECONDS), not by redelivery.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
         # How often a worker looks for such tasks (seconds; a scan on every look).
         "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
         "unacked_restore_throttle": 1,
@@ -217,6 +221,17 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A broker outage must not end the worker. It reconnects for as long as it takes, also
+# when it starts while the broker is down. Tasks running when the connection drops are
+# left to finish (their late ack then fails and the message comes back after the
+# visibility timeout, to find the work done): cancelling them would cut imports short.
+# The worker also runs without gossip and mingle (deploy/run worker): Celery's Gossip
+# step crashed the worker on reconnection (kombu issue #582, "Error on restarting Gossip",
+# AttributeError 'NoneType' object has no attribute 'hostname'); see docs/deploy.md.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
@@ -236,6 +251,13 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 # wait for each other's beat.
 BEAT_LOCK_KEY = env_str("BEAT_LOCK_KEY", f"sla-portal:beat-lock:{CELERY_TASK_DEFAULT_QUEUE}")
 CELERY_BEAT_SCHEDULE: dict = {}
+# Lead imports (leads.ingest.jobs): a worker holds a job under a lease it renews every
+# third of this while it lives; once expired, the imports sweep resumes the job elsewhere.
+IMPORT_LEASE_SECONDS = env_int("IMPORT_LEASE_SECONDS", 60)
+# A queued job whose message was sent this long ago and never claimed is sent again.
+IMPORT_REQUEUE_SECONDS = env_int("IMPORT_REQUEUE_SECONDS", 600)
+# Events per chunk (one transaction, one progress step, what a resumed job may redo).
+IMPORT_CHUNK_EVENTS = env_int("IMPORT_CHUNK_EVENTS", 5000)
 
 # --- Notifications (portal.tasks) ---------------------------------------------------
 # Each job recomputes what is due from the database, so a run missed while the broker

@@ -4,8 +4,11 @@ The file is parsed lazily (leads.formats), good events are collected into chunks
 `CHUNK_EVENTS` and each chunk is written by `lead_events_ingest` in its own transaction:
 memory stays flat whatever the file size, a crash loses at most the chunks being written
 (which a re-import then adds, since events are idempotent), and two imports of one file
-running at once store each event once. On PostgreSQL, outside a caller's transaction,
-`WRITERS` chunks are written at once, each by a thread with its own connection, while
+running at once store each event once. With `on_stored`, each chunk is also recorded in
+its own transaction (a job's progress, leads.ingest.jobs), and `stored` gives the chunks a
+previous run recorded: they are not written again and count as recorded, so a job resumed
+after a crash stores and counts every event once. On PostgreSQL, outside a caller's
+transaction, `WRITERS` chunks are written at once, each by a thread with its own connection, while
 the file is parsed on (`ChunkWriters`): the server works on one chunk while Python works
 on another. Writers lock leads and insert rows in one sorted order, as concurrent
 imports do, so they wait for one another where chunks share leads and never deadlock.
@@ -25,12 +28,12 @@ import io
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from django.db import connection, reset_queries
+from django.db import connection, reset_queries, transaction
 from django.utils import translation
 
 from leads.derive import IngestContext
@@ -70,6 +73,10 @@ class CountingReader:
         return data
 
 
+#: Called with (chunk number, its last row, its result) inside the chunk's transaction.
+OnStored = Callable[[int, int, IngestResult], None]
+
+
 class ChunkWriters:
     """Writes chunks of events with `lead_events_ingest`, `count` at once.
 
@@ -79,11 +86,15 @@ class ChunkWriters:
     results of the chunks that are due, oldest first, so results come back in the order
     the chunks were given and at most `count` + 1 chunks are held at a time. With
     `count` 1, chunks are written in the caller's thread (and within its transaction).
+    With `on_stored`, each chunk's transaction also runs `on_stored(seq, last_row, result)`.
     """
 
-    def __init__(self, context: IngestContext, count: int) -> None:
+    def __init__(
+        self, context: IngestContext, count: int, on_stored: OnStored | None = None
+    ) -> None:
         self.context = context
         self.count = count
+        self.on_stored = on_stored
         self.pending: deque[Future] = deque()
         self.jobs: queue.Queue = queue.Queue()
         self.language = translation.get_language()
@@ -98,11 +109,11 @@ class ChunkWriters:
         try:
             with translation.override(self.language):
                 while (job := self.jobs.get()) is not None:
-                    chunk, future = job
+                    chunk, seq, future = job
                     if not future.set_running_or_notify_cancel():
                         continue  # cancelled: an earlier chunk failed
                     try:
-                        future.set_result(lead_events_ingest(items=chunk, context=self.context))
+                        future.set_result(self._write(chunk, seq))
                     except BaseException as exc:  # raised in the caller's thread
                         future.set_exception(exc)
                     finally:
@@ -110,12 +121,27 @@ class ChunkWriters:
         finally:
             connection.close()  # this thread's own connection
 
-    def submit(self, chunk: list[ParsedEvent]) -> list[IngestResult]:
-        """Write a chunk (a copy: the caller may reuse its list); return what is due."""
+    def _write(self, chunk: list[ParsedEvent], seq: int) -> IngestResult:
+        if self.on_stored is None:
+            return lead_events_ingest(items=chunk, context=self.context)
+        with transaction.atomic():
+            result = lead_events_ingest(items=chunk, context=self.context)
+            self.on_stored(seq, chunk[-1].row, result)
+        return result
+
+    def submit(
+        self, chunk: list[ParsedEvent], seq: int = 0, stored: IngestResult | None = None
+    ) -> list[IngestResult]:
+        """Write a chunk (a copy: the caller may reuse its list); return what is due.
+        A chunk `stored` before (by an earlier run of the job) is not written again:
+        its recorded result comes back in its turn."""
         if not self.threads:
-            return [lead_events_ingest(items=chunk, context=self.context)]
+            return [stored if stored is not None else self._write(chunk, seq)]
         future: Future = Future()
-        self.jobs.put((list(chunk), future))
+        if stored is not None:
+            future.set_result(stored)
+        else:
+            self.jobs.put((list(chunk), seq, future))
         self.pending.append(future)
         done = []
         while self.pending and (len(self.pending) > self.count or self.pending[0].done()):
@@ -149,11 +175,14 @@ def events_import(
     on_progress: Callable[[ImportSummary], None] | None = None,
     chunk_events: int = CHUNK_EVENTS,
     writers: int | None = None,
+    on_stored: OnStored | None = None,
+    stored: Mapping[tuple[int, int], IngestResult] | None = None,
 ) -> ImportSummary:
     """Import one CSV file of the given format; return the counts.
 
     `writers`: chunks written at once; by default `WRITERS` on PostgreSQL when the
-    caller holds no transaction (each chunk has its own), else 1."""
+    caller holds no transaction (each chunk has its own), else 1. `on_stored` and
+    `stored` (by chunk number and last row) resume a job: see the module docstring."""
     if writers is None:
         own_transactions = connection.vendor == "postgresql" and not connection.in_atomic_block
         writers = WRITERS if own_transactions else 1
@@ -162,6 +191,7 @@ def events_import(
     last_row = 0
     last_failed_row = 0
     chunk: list[ParsedEvent] = []
+    seq = 0
 
     def issue(found: RowIssue) -> None:
         if on_issue is not None:
@@ -180,11 +210,14 @@ def events_import(
                 on_progress(summary)
 
     def flush() -> None:
+        nonlocal seq
         if chunk:
-            count(pool.submit(chunk))
+            seq += 1
+            done = (stored or {}).get((seq, chunk[-1].row))
+            count(pool.submit(chunk, seq, done))
             chunk.clear()
 
-    pool = ChunkWriters(context, writers)
+    pool = ChunkWriters(context, writers, on_stored)
     # The objects alive now (Django, caches) are left out of the collector's full
     # passes, which an import triggers often: about a tenth of its time otherwise.
     gc.freeze()
@@ -198,10 +231,15 @@ def events_import(
                 # A full chunk ends where the next lead starts (exports list a lead's
                 # events together), so writers working at once rarely share a lead
                 # and wait for one another; a lead with a huge history still splits.
-                if len(chunk) >= chunk_events and (
-                    len(chunk) >= 2 * chunk_events
-                    or chunk[-1].lead_external_id != record.lead_external_id
-                    or chunk[-1].source != record.source
+                # A chunk never ends inside a row, so a resumed job's chunks are whole rows.
+                if (
+                    len(chunk) >= chunk_events
+                    and record.row != chunk[-1].row
+                    and (
+                        len(chunk) >= 2 * chunk_events
+                        or chunk[-1].lead_external_id != record.lead_external_id
+                        or chunk[-1].source != record.source
+                    )
                 ):
                     flush()
                 chunk.append(record)

@@ -56,6 +56,14 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When its task was last sent to the broker: None while the broker was down at upload
+    # (the imports sweep sends it when the broker is back; leads.ingest.uploads).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # The lease of the worker running it (leads.ingest.jobs): claimed with a conditional
+    # update, renewed while the worker lives; once expired, the sweep resumes the job.
+    lease_token = models.CharField(max_length=32, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -85,3 +93,30 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+    @property
+    def waiting_for_worker(self) -> bool:
+        """Queued, but its task could not be sent yet (the broker was down at upload)."""
+        return self.status == ImportStatus.QUEUED and self.enqueued_at is None
+
+
+class ImportChunk(models.Model):
+    """One chunk of an import's events, stored: written in the same transaction as the
+    events themselves, so a resumed job knows exactly which chunks are done (it writes
+    them not again) and what they counted (its totals stay exact)."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="chunks")
+    seq = models.PositiveIntegerField()  # 1, 2, ... in the order of the file
+    last_row = models.PositiveIntegerField()  # the spreadsheet row of its last event
+    created = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    # Events the store refused: [[row, column, message], ...], for the issues report.
+    failures = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "seq"], name="import_chunk_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.seq}"

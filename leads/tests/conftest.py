@@ -2,6 +2,8 @@
 
 import pytest
 
+from portal.tests.processes import redis_server  # noqa: F401 (a Redis of the test's own)
+
 
 @pytest.fixture
 def sla(cast):
