@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0005_importjob_language'),
+        ('leads', '0006_cycle_sales_recycle_override'),
     ]
 
     operations = [
