@@ -103,3 +103,10 @@ def pytest_runtest_makereport(item, call):
     ):
         report.outcome = "failed"
         report.longrepr = f"skipped, but REQUIRE_REAL_SERVICES=1: {report.longrepr}"
+
+
+@pytest.fixture(autouse=True)
+def _seal_checkpoints_of_this_test(settings, tmp_path):
+    """Audit checkpoints (slas.signing.checkpoints) in a folder of the test: pks are reused
+    between tests, so another test's checkpoint would read as a rolled-back chain."""
+    settings.SEAL_CHECKPOINT_DIR = str(tmp_path / "seal-checkpoints")

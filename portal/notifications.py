@@ -72,8 +72,8 @@ PARTY_MEMBER = Text(gettext_noop("You are a member of a party team of this agree
 PARTY_MANAGER = Text(gettext_noop("You manage a party team of this agreement."))
 SIGNATORY = Text(gettext_noop("You are a required signatory of this agreement."))
 
-# Exactly the kinds the code sends (leads.services, leads.feedback, slas.signing,
-# portal.sweep); the writer refuses any other.
+# Exactly the kinds the code sends (leads.services, leads.feedback, slas.signing (its
+# integrity check: signing.seal_broken), portal.sweep); the writer refuses any other.
 KIND_LIST = [
     Kind(
         "lead_assigned",
@@ -129,6 +129,12 @@ KIND_LIST = [
     Kind("signing.activated", _("A version took effect"), _SIGNING, PARTY_MEMBER),
     Kind("signing.superseded", _("A version was superseded"), _SIGNING, PARTY_MEMBER),
     Kind("signing.expired", _("A signature request expired"), _SIGNING, PARTY_MEMBER),
+    Kind(
+        "signing.seal_broken",
+        _("A signed agreement's seal or audit trail is broken"),
+        _SIGNING,
+        PARTY_MANAGER,
+    ),
     Kind(
         "agreement_review_due",
         _("An agreement review is due"),

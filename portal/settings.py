@@ -33,6 +33,29 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105
 
+# The seal key (slas/signing/keys.py, docs/security.md): an Ed25519 private key held outside
+# the database, which signs the seal of every signing round and the audit chain's
+# checkpoints. SEAL_PRIVATE_KEY is the PEM or the base64 of its 32 raw bytes;
+# SEAL_PRIVATE_KEY_FILE a PEM file. After a rotation the old public keys stay in
+# SEAL_PUBLIC_KEYS (comma-separated: base64, PEM or a PEM file's path) so old seals verify.
+SEAL_PRIVATE_KEY = env_str("SEAL_PRIVATE_KEY")
+SEAL_PRIVATE_KEY_FILE = env_str("SEAL_PRIVATE_KEY_FILE")
+SEAL_PUBLIC_KEYS = env_list("SEAL_PUBLIC_KEYS")
+SEAL_DEV_KEY = False
+if not SEAL_PRIVATE_KEY and not SEAL_PRIVATE_KEY_FILE:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SEAL_PRIVATE_KEY is not set. With DJANGO_DEBUG off the portal refuses to start "
+            "without the key that seals signed agreements: set SEAL_PRIVATE_KEY (or "
+            "SEAL_PRIVATE_KEY_FILE), e.g. python manage.py seal_key generate (docs/security.md)."
+        )
+    # Development: a key of this checkout, generated into var/ on first use.
+    SEAL_PRIVATE_KEY_FILE = str(VAR_DIR / "seal-dev-key.pem")
+    SEAL_DEV_KEY = True
+# Signed checkpoints of each agreement's audit chain head, outside the database: a
+# rollback of the chain (newest entries deleted, head moved back) is detected against them.
+SEAL_CHECKPOINT_DIR = env_str("SEAL_CHECKPOINT_DIR") or str(VAR_DIR / "seal-checkpoints")
+
 # Behind a reverse proxy (make serve, docs/deploy.md): only with DJANGO_TRUST_PROXY=1 does the
 # portal believe X-Forwarded-Proto (https) and X-Forwarded-For (the client's address, as
 # DJANGO_PROXY_COUNT proxies in front of it wrote it). Without it anyone could send those.

@@ -26,7 +26,11 @@ class SlasConfig(AppConfig):
 
     def ready(self):
         from portal.schedule import sweep_register
+        from slas.signals import audit_appended
+        from slas.signing.checkpoints import checkpoint_on_append
         from slas.sweep import agreement_dates_sweep, version_expiry_sweep
+
+        audit_appended.connect(checkpoint_on_append, dispatch_uid="slas.audit_checkpoint")
 
         sweep_register("reminders", agreement_dates_sweep)
         sweep_register("expiry", version_expiry_sweep)

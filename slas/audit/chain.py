@@ -17,6 +17,7 @@ from slas.audit.models import AuditEntry, AuditHead
 from slas.canonical import canonical_json, content_hash
 from slas.history import history_dated
 from slas.models import Agreement, Version
+from slas.signals import audit_appended
 
 GENESIS_HASH = "0" * 64
 
@@ -132,6 +133,7 @@ def audit_append(
         entry_hash = _audit_hash(**fields)
         entry = AuditEntry.objects.create(**fields, entry_hash=entry_hash)
         AuditHead.objects.filter(pk=head.pk).update(seq=seq, entry_hash=entry_hash)
+        audit_appended.send(sender=AuditEntry, agreement_id=agreement_id)
     return entry
 
 

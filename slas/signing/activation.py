@@ -15,6 +15,7 @@ from slas.models import Version, VersionStatus
 from slas.signals import version_in_force_changed
 from slas.signing.models import RoundStatus, SigningRound
 from slas.signing.rounds import _lifecycle_save, _tell_everyone
+from slas.signing.seal import SealState, signing_round_seal_write
 
 # Time --------------------------------------------------------------------------------
 
@@ -43,6 +44,8 @@ def _round_complete(
     rnd.closed_at = now
     rnd.activates_at = max(now, version_effective_instant(version))
     rnd.save(update_fields=["status", "closed_at", "activates_at"])
+    # Sealed again with every signature, before activation appends to the chain.
+    signing_round_seal_write(rnd=rnd, state=SealState.COMPLETED)
     if rnd.activates_at <= now:
         _version_activate(version, versions=versions, at=now, actor=actor)
         return

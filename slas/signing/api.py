@@ -16,14 +16,10 @@ from portal.api.fields import StrictCharField
 from portal.forms import client_address
 from slas.models import VersionStatus
 from slas.signing import selectors as signing_selectors
+from slas.signing.integrity import seal_file, signing_round_seal_check
 from slas.signing.models import SigningOrder
 from slas.signing.rounds import SigningError
-from slas.signing.seal import (
-    bytes_hash,
-    chunks_hash,
-    signing_round_seal,
-    signing_round_snapshot,
-)
+from slas.signing.seal import SealCheck, bytes_hash, chunks_hash, signing_round_snapshot
 from slas.signing.services import (
     signature_add,
     signing_decline,
@@ -36,6 +32,17 @@ def _version(request, pk: int):
     return permissions.get_visible_or_404(
         permissions.visible_versions(request.user).select_related("agreement"), pk=pk
     )
+
+
+def _seal_data(seal: SealCheck | None) -> dict | None:
+    if seal is None:
+        return None
+    return {
+        "intact": seal.intact,
+        "reason": seal.reason,
+        "signed": seal.signed,
+        "key_id": seal.key_id,
+    }
 
 
 def _refused(error: SigningError) -> Response:
@@ -193,7 +200,7 @@ class VersionCertificateView(APIView):
         certificate = signing_selectors.certificate_for(version)
         if certificate is None:
             raise NotFound(_("This version has no completed signing round."))
-        seal = signing_round_seal(certificate.round)
+        seal = signing_round_seal_check(rnd=certificate.round)
         document = signing_round_snapshot(certificate.round)
         return Response(
             {
@@ -201,7 +208,10 @@ class VersionCertificateView(APIView):
                 "version": version.number,
                 "status": version.status,
                 "content_hash": certificate.round.content_hash,
-                "seal": {"intact": seal.intact, "reason": seal.reason},
+                "seal": _seal_data(seal),
+                # The signed seal and a signed checkpoint of the audit chain head, to keep
+                # with the document: they verify with the portal's public key alone.
+                "seal_file": seal_file(certificate.round),
                 # The canonical JSON export, verbatim (the bytes that were hashed and signed):
                 # post it as `document` to signing/verify/.
                 "document": document.decode("utf-8") if document is not None else None,
@@ -255,6 +265,9 @@ class SigningVerifyView(APIView):
             {
                 "matched": result.matched,
                 "signed": result.signed,
+                # Whether the signed record still holds (None: no signed version matched).
+                # A match with a broken seal is not a proof of what was signed.
+                "seal": _seal_data(result.seal),
                 "content_hash": result.content_hash,
                 "version": {
                     "id": result.version.pk,

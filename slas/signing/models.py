@@ -62,6 +62,15 @@ class SigningRound(models.Model):
     # signed. `content_hash` is their SHA-256; exports are served from them, never rebuilt.
     # Empty only on rounds sent before it was stored (see `slas.signing.signing_round_snapshot`).
     content_snapshot = models.BinaryField(_("signed content (canonical JSON)"), null=True)
+    # The seal (slas.signing.seal): a canonical JSON statement of what the round is (its
+    # content hash, its signatures once complete, the audit chain head when sealed), signed
+    # with the portal's Ed25519 key (slas.signing.keys), which is not in the database.
+    # Empty on rounds sealed before signatures existed: they are checked by hash only.
+    seal_statement = models.BinaryField(_("seal statement (canonical JSON)"), null=True)
+    seal_key_id = models.CharField(_("seal key id"), max_length=16, blank=True)
+    seal_signature = models.CharField(
+        _("seal signature (Ed25519, base64)"), max_length=100, blank=True
+    )
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

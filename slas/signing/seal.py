@@ -1,4 +1,4 @@
-"""What is signed: a version's canonical content and its hash, the sealed copy a signing round keeps, and the seal check."""
+"""What is signed: a version's canonical content and its hash, the sealed copy a signing round keeps, the signed seal of each round, and the seal check."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from slas.audit.models import AuditAction, AuditEntry
+from slas.audit.models import AuditAction, AuditEntry, AuditHead
 from slas.canonical import canonical_json, content_hash
 from slas.models import VERSION_NON_CONTENT_FIELDS, Version, VersionPart
+from slas.signing.keys import seal_sign, seal_signature_valid
 from slas.signing.models import RoundStatus, Signature, SigningRound
 
 #: The form of the sealed content. /2 adds the agreement's purpose; rounds sealed as /1
@@ -157,10 +158,137 @@ def signing_round_snapshot(rnd: SigningRound) -> bytes | None:
     return data
 
 
+# The signed seal -----------------------------------------------------------------------
+
+#: The form of a seal statement (the bytes the portal's key signs).
+SEAL_SCHEMA = "sla-portal/seal/1"
+
+
+class SealState:
+    SENT = "sent"  # sealed at sending: the content hash
+    COMPLETED = "completed"  # sealed again when the last party signed: and who signed
+
+
+def _signature_facts(rnd: SigningRound) -> list[dict]:
+    rows = (
+        Signature.objects.filter(request__round=rnd)
+        .select_related("request")
+        .order_by("request__position", "pk")
+    )
+    return [
+        {
+            "request": signature.request.position,
+            "user": signature.user_id,
+            "team": signature.team_id,
+            "role": signature.role,
+            "full_name": signature.full_name,
+            "signed_at": signature.signed_at,
+            "content_hash": signature.content_hash,
+        }
+        for signature in rows
+    ]
+
+
+def seal_statement(rnd: SigningRound, *, state: str) -> bytes:
+    """The canonical JSON the key signs: which round of which version, the content hash it
+    sealed, (completed) every signature, and the agreement's audit chain head at sealing
+    (its seq and entry hash), so a chain cut back below it is detected."""
+    version = Version.objects.get(pk=rnd.version_id)
+    head = AuditHead.objects.filter(agreement_id=version.agreement_id).first()
+    statement = {
+        "schema": SEAL_SCHEMA,
+        "state": state,
+        "agreement": version.agreement_id,
+        "version": version.pk,
+        "version_number": version.number,
+        "round": rnd.number,
+        "content_hash": rnd.content_hash,
+        "signatures": _signature_facts(rnd) if state == SealState.COMPLETED else [],
+        "chain": {
+            "seq": head.seq if head else 0,
+            "entry_hash": head.entry_hash if head else "",
+        },
+    }
+    return canonical_json(statement)
+
+
+def signing_round_seal_write(*, rnd: SigningRound, state: str) -> None:
+    """Sign the round's seal statement with the current key and store both.
+
+    Called inside the transaction that sends (state "sent") or completes ("completed") the
+    round: a round the portal sealed always carries a signature it alone could make.
+    """
+    statement = seal_statement(rnd, state=state)
+    key, signature = seal_sign(statement)
+    SigningRound.objects.filter(pk=rnd.pk).update(
+        seal_statement=statement, seal_key_id=key, seal_signature=signature
+    )
+    rnd.seal_statement, rnd.seal_key_id, rnd.seal_signature = statement, key, signature
+
+
 @dataclass(frozen=True)
 class SealCheck:
     intact: bool
     reason: str = ""
+    #: True: the seal carries the portal's signature and it verified. False with `intact`:
+    #: a round sealed before signatures existed, checked by its hashes only.
+    signed: bool = False
+    key_id: str = ""
+
+
+def _signed_seal_check(rnd: SigningRound, *, seal_promised: bool) -> SealCheck | None:
+    """The signature part of the check: None when it holds (or the round predates it)."""
+    if rnd.seal_statement is None:
+        if seal_promised:
+            # The "sent" entry of the chain says a signed seal was made: it was removed.
+            return SealCheck(False, _("The signed seal of this round was removed."))
+        return None
+    statement = bytes(rnd.seal_statement)
+    valid = seal_signature_valid(statement, key=rnd.seal_key_id, signature=rnd.seal_signature)
+    if valid is None:
+        return SealCheck(
+            False,
+            _("The seal is signed with a key this portal does not know (%(key)s).")
+            % {"key": rnd.seal_key_id or "?"},
+        )
+    if not valid:
+        return SealCheck(False, _("The seal's signature does not match it: the seal was altered."))
+    sealed = json.loads(statement)
+    version = Version.objects.get(pk=rnd.version_id)
+    names = (
+        sealed.get("agreement") == version.agreement_id
+        and sealed.get("version") == version.pk
+        and sealed.get("version_number") == version.number
+        and sealed.get("round") == rnd.number
+    )
+    if not names:
+        return SealCheck(False, _("The seal belongs to another round or version."))
+    if sealed.get("content_hash") != rnd.content_hash:
+        return SealCheck(
+            False,
+            _(
+                "The signed seal names another content hash than the round: the content or "
+                "its hashes were rewritten."
+            ),
+        )
+    if rnd.status == RoundStatus.COMPLETED:
+        if sealed.get("state") != SealState.COMPLETED:
+            return SealCheck(False, _("The round is complete but its seal was never completed."))
+        live = json.loads(canonical_json(_signature_facts(rnd)))
+        if live != sealed.get("signatures"):
+            return SealCheck(False, _("The signatures differ from those the seal records."))
+    chain = sealed.get("chain") or {}
+    if chain.get("seq"):
+        held = AuditEntry.objects.filter(
+            agreement_id=version.agreement_id, seq=chain["seq"], entry_hash=chain.get("entry_hash")
+        ).exists()
+        if not held:
+            return SealCheck(
+                False,
+                _("The audit trail no longer holds entry %(seq)s that the seal names.")
+                % {"seq": chain["seq"]},
+            )
+    return None
 
 
 # Sections of the sealed content that are context, not the version's own rows.
@@ -215,7 +343,14 @@ def signing_round_seal(rnd: SigningRound) -> SealCheck:
        one) and, for a completed round, the version itself carry that same hash;
     3. the version's current rows (versions are immutable once sent) still say what the
        stored copy says, on the copy's keys: same agreement id and title, same party
-       team ids, same version fields and parts.
+       team ids, same version fields and parts;
+    4. the round's seal statement carries a valid signature of a key the portal trusts
+       (slas.signing.keys), names this round and its content hash, and, once complete,
+       the round's signatures as they are; the audit entry it names is still in the chain.
+       Someone who rewrites content, snapshot, hashes and chain cannot re-sign the seal.
+       A round sealed before signatures existed has no statement: it is checked by 1-3
+       only and says so ("sealed before signatures"), unless its "sent" audit entry
+       names a seal key (then the signed seal was removed: broken).
 
     Not part of the check, on purpose: a party team's current *name* (the copy keeps the
     name as signed; renaming a team does not change what was signed) and fields or part
@@ -234,9 +369,11 @@ def signing_round_seal(rnd: SigningRound) -> SealCheck:
     hashes = set(
         Signature.objects.filter(request__round=rnd).values_list("content_hash", flat=True)
     )
-    sent = AuditEntry.objects.filter(
-        version_id=rnd.version_id, action=AuditAction.SENT, data__round=rnd.number
-    ).values_list("data", flat=True)
+    sent = list(
+        AuditEntry.objects.filter(
+            version_id=rnd.version_id, action=AuditAction.SENT, data__round=rnd.number
+        ).values_list("data", flat=True)
+    )
     hashes |= {data.get("content_hash") for data in sent}
     version = Version.objects.select_related("agreement").get(pk=rnd.version_id)
     if rnd.status == RoundStatus.COMPLETED:
@@ -251,4 +388,9 @@ def signing_round_seal(rnd: SigningRound) -> SealCheck:
         return SealCheck(False, _("The stored copy of the signed content is not valid JSON."))
     if not isinstance(sealed, dict) or not _sealed_rows_match(sealed, _version_content(version)):
         return SealCheck(False, _("The version's content was changed after it was signed."))
-    return SealCheck(True)
+    broken = _signed_seal_check(rnd, seal_promised=any(data.get("seal_key") for data in sent))
+    if broken is not None:
+        return broken
+    if rnd.seal_statement is None:
+        return SealCheck(True, _("Sealed before signatures: checked by its hashes only."))
+    return SealCheck(True, signed=True, key_id=rnd.seal_key_id)

@@ -9,10 +9,10 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from portal import permissions
 from portal.models import Membership, Role
-from slas.audit.chain import audit_verify
 from slas.audit.models import AuditEntry
 from slas.models import Agreement, Version, VersionStatus
 from slas.signing.activation import version_effective_instant
+from slas.signing.integrity import Integrity, agreement_integrity_check, signing_round_seal_check
 from slas.signing.models import (
     IssuedCopy,
     RequestStatus,
@@ -21,6 +21,7 @@ from slas.signing.models import (
     SignatureRequest,
     SigningRound,
 )
+from slas.signing.seal import SealCheck
 
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -48,6 +49,8 @@ class SigningPanel:
     is_signatory: bool = False
     scheduled_for: object = None
     has_certificate: bool = False
+    #: The seal of the open or completed round (None: no live round).
+    seal: SealCheck | None = None
 
     @property
     def waiting_for(self) -> list[RequestRow]:
@@ -107,12 +110,18 @@ def signing_round_completed(version: Version) -> SigningRound | None:
 
 
 def version_signing_panel(version: Version, user) -> SigningPanel:
-    """Everything the version page shows about signing, for this user."""
+    """Everything the version page shows about signing, for this user.
+
+    The live round's seal is checked as the page is shown (a broken one tells the
+    agreement's managers: `slas.signing.integrity.signing_round_seal_check`).
+    """
     rnd = signing_round_latest(version)
     panel = SigningPanel(version=version, round=rnd)
     panel.can_send = permissions.can_send_for_signature(user, version)
     if rnd is None:
         return panel
+    if rnd.status in (RoundStatus.OPEN, RoundStatus.COMPLETED):
+        panel.seal = signing_round_seal_check(rnd=rnd)
     panel.rows = _rows(rnd, user)
     mine = [row for row in panel.rows if row.is_mine]
     panel.is_signatory = bool(mine)
@@ -203,8 +212,10 @@ def audit_log(agreement: Agreement) -> list[AuditEntry]:
     )
 
 
-def audit_summary(agreement: Agreement):
-    return audit_verify(agreement=agreement)
+def audit_summary(agreement: Agreement) -> Integrity:
+    """The chain, its signed checkpoint and the seals of the live rounds (a break tells
+    the managers)."""
+    return agreement_integrity_check(agreement=agreement)
 
 
 # Verification --------------------------------------------------------------------------
@@ -219,6 +230,8 @@ class VerifyResult:
     signatures: list[Signature] = field(default_factory=list)
     # Set when the hash is that of a PDF the portal handed out (not of the signed JSON).
     copy: IssuedCopy | None = None
+    #: The seal of the signed round the hash names (None: not a signed version's hash).
+    seal: SealCheck | None = None
 
 
 def version_verify(user, content_hash: str) -> VerifyResult:
@@ -247,8 +260,11 @@ def version_verify(user, content_hash: str) -> VerifyResult:
         version = copy.round.version
     rnd = signing_round_completed(version)
     signatures = []
+    seal = None
     signed_hash = copy.round.content_hash if copy is not None else content_hash
     if rnd is not None and rnd.content_hash == signed_hash:
+        # A match on stored hashes proves nothing if the store was rewritten: the seal says.
+        seal = signing_round_seal_check(rnd=rnd)
         signatures = list(
             Signature.objects.filter(request__round=rnd)
             .select_related("user", "team")
@@ -261,4 +277,5 @@ def version_verify(user, content_hash: str) -> VerifyResult:
         signed=rnd is not None,
         signatures=signatures,
         copy=copy,
+        seal=seal,
     )

@@ -33,6 +33,7 @@ from slas.audit.chain import _display_name, audit_append
 from slas.audit.models import AuditAction, AuditEntry
 from slas.models import Version, VersionStatus
 from slas.signing.activation import _round_complete
+from slas.signing.keys import seal_key_id
 from slas.signing.models import (
     IssuedCopy,
     RequestStatus,
@@ -54,7 +55,7 @@ from slas.signing.rounds import (
     _tell_everyone,
     _version_url,
 )
-from slas.signing.seal import bytes_hash, version_live_bytes
+from slas.signing.seal import SealState, bytes_hash, signing_round_seal_write, version_live_bytes
 
 CONSENT_STATEMENT = gettext_lazy(
     "I have read this version of the agreement. I sign it for the team or role shown, and "
@@ -167,8 +168,12 @@ def version_send_for_signature(
             "order": order,
             "content_hash": hash_,
             "signatories": [request.label for request in requests],
+            # A signed seal follows: its removal later is told from a round sealed before
+            # seals were signed (slas.signing.seal.signing_round_seal).
+            "seal_key": seal_key_id(),
         },
     )
+    signing_round_seal_write(rnd=rnd, state=SealState.SENT)
     _notify_open_requests(version, rnd, _current_requests(rnd, requests), exclude=actor)
     return rnd
 

@@ -16,6 +16,11 @@ urlpatterns = [
         name="signing_certificate_pdf",
     ),
     path("versions/<int:pk>/signed.json", views.version_export_json, name="signing_export_json"),
+    path(
+        "versions/<int:pk>/signed.json.seal.json",
+        views.version_export_seal,
+        name="signing_export_seal",
+    ),
     path("versions/<int:pk>/signed.pdf", views.version_document_pdf, name="signing_document_pdf"),
     path("verify/", views.signing_verify, name="signing_verify"),
     path("<int:pk>/audit/", views.agreement_audit, name="signing_audit"),

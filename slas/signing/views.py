@@ -6,10 +6,12 @@ do), validate with a form, call a service in slas.signing, render or redirect.
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,13 +25,14 @@ from portal.pdf import Heading, KeyValues, Paragraph, Spacer, Table, build_pdf
 from slas.history import Source
 from slas.models import CHANNELS, WEEKDAYS, Agreement, Version, VersionStatus
 from slas.signing import selectors as signing_selectors
+from slas.signing.checkpoints import checkpoint_statement
 from slas.signing.forms import DeclineForm, SendForm, SignForm, VerifyForm, WithdrawForm
+from slas.signing.integrity import seal_file, signing_round_seal_check
 from slas.signing.models import CopyKind, SigningOrder
 from slas.signing.rounds import SigningError
 from slas.signing.seal import (
     bytes_hash,
     chunks_hash,
-    signing_round_seal,
     signing_round_snapshot,
     version_content,
     version_part_relations,
@@ -206,17 +209,26 @@ def _certificate_or_404(request, pk: int):
 @require_GET
 def version_certificate(request, pk: int):
     version, certificate = _certificate_or_404(request, pk)
-    seal = signing_round_seal(certificate.round)
+    seal = signing_round_seal_check(rnd=certificate.round)
     return render(
         request,
         "slas/signing/certificate.html",
         {
             "version": version,
             "certificate": certificate,
+            "seal": seal,
             "seal_intact": seal.intact,
             "seal_reason": seal.reason,
+            "chain_head": _chain_head(version),
         },
     )
+
+
+def _chain_head(version: Version) -> dict:
+    """The audit chain head, signed now, as printed on the certificate (the anchor a holder
+    keeps: a chain later cut back below it was rolled back)."""
+    signed = checkpoint_statement(version.agreement_id)
+    return {**json.loads(signed["statement"]), **signed}
 
 
 def _certificate_pdf(version: Version, certificate) -> bytes:
@@ -267,6 +279,8 @@ def _certificate_pdf(version: Version, certificate) -> bytes:
                 for e in certificate.audit
             ],
         ),
+        Heading(_("Seal")),
+        KeyValues(_seal_lines(certificate.round, _chain_head(version))),
         Spacer(),
         Paragraph(
             _(
@@ -286,6 +300,24 @@ def _certificate_pdf(version: Version, certificate) -> bytes:
             "creator": "SLA portal",
         },
     )
+
+
+def _seal_lines(rnd, chain_head: dict) -> list[tuple[str, str]]:
+    if rnd.seal_statement is None:
+        lines = [(_("Seal"), _("Sealed before signatures: checked by its hashes only."))]
+    else:
+        lines = [
+            (_("Seal key"), rnd.seal_key_id),
+            (_("Seal signature (Ed25519)"), rnd.seal_signature),
+        ]
+    return lines + [
+        (
+            _("Audit chain head"),
+            _("entry %(seq)s, %(hash)s")
+            % {"seq": chain_head["seq"], "hash": chain_head["entry_hash"]},
+        ),
+        (_("Chain head signature"), f"{chain_head['key_id']} {chain_head['signature']}"),
+    ]
 
 
 @login_required
@@ -317,6 +349,27 @@ def version_export_json(request, pk: int):
         f'attachment; filename="agreement{version.agreement_id}-v{version.number}.json"'
     )
     response["X-Content-Hash"] = bytes_hash(data)
+    if certificate.round.seal_statement is not None:
+        response["X-Seal-Key-Id"] = certificate.round.seal_key_id
+        response["X-Seal-Signature"] = certificate.round.seal_signature
+    return response
+
+
+@login_required
+@require_GET
+def version_export_seal(request, pk: int):
+    """The signature that goes with the JSON export (`<export>.seal.json`): the signed seal
+    statement and a signed checkpoint of the chain head, verifiable with the public key."""
+    version, certificate = _certificate_or_404(request, pk)
+    data = seal_file(certificate.round)
+    if data is None:
+        raise Http404(_("This version was sealed before seals were signed."))
+    response = HttpResponse(
+        json.dumps(data, indent=1, ensure_ascii=False), content_type="application/json"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="agreement{version.agreement_id}-v{version.number}.json.seal.json"'
+    )
     return response
 
 
@@ -482,6 +535,7 @@ AUDIT_DETAIL_LABELS = {
     "why": gettext_lazy("Reason given"),
     "revision": gettext_lazy("Revision"),
     "copied_from": gettext_lazy("Copied from version"),
+    "seal_key": gettext_lazy("Seal key"),
 }
 
 
@@ -516,6 +570,7 @@ def agreement_audit(request, pk: int):
         {
             "agreement": agreement,
             "entries": entries,
-            "verification": signing_selectors.audit_summary(agreement),
+            "integrity": (integrity := signing_selectors.audit_summary(agreement)),
+            "verification": integrity.chain,
         },
     )

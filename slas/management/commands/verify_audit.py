@@ -1,13 +1,18 @@
-"""Check every agreement's audit hash chain: prints "intact" or the first broken link."""
+"""Check every agreement's record: the audit hash chain, its signed checkpoint kept outside
+the database, and the signed seal of each open or completed signing round. Prints
+"intact" or what is broken; a break tells the agreement's managers (once)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from slas.audit.chain import audit_verify
 from slas.models import Agreement
+from slas.signing.integrity import agreement_integrity_check
 
 
 class Command(BaseCommand):
-    help = "Verify the hash chain of each agreement's audit log (exit status 1 if any is broken)."
+    help = (
+        "Verify each agreement's audit chain, its signed checkpoint and the signed seals of "
+        "its signing rounds (exit status 1 if anything is broken)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--agreement", type=int, help="Only this agreement id.")
@@ -20,16 +25,27 @@ class Command(BaseCommand):
                 raise CommandError(f"No agreement with id {agreement}.")
         broken = 0
         for item in agreements:
-            result = audit_verify(agreement=item)
-            if result.intact:
-                self.stdout.write(f"{item.pk} {item.title}: intact ({result.checked} entries)")
-            else:
-                broken += 1
-                self.stdout.write(
-                    self.style.ERROR(
-                        f"{item.pk} {item.title}: BROKEN at entry {result.broken_seq}: "
-                        f"{result.reason}"
-                    )
+            result = agreement_integrity_check(agreement=item)
+            problems = []
+            if not result.chain.intact:
+                problems.append(f"BROKEN at entry {result.chain.broken_seq}: {result.chain.reason}")
+            if not result.checkpoint.intact:
+                problems.append(f"ROLLED BACK: {result.checkpoint.reason}")
+            for rnd, seal in result.broken_seals:
+                problems.append(
+                    f"SEAL BROKEN of v{rnd.version.number} round {rnd.number}: {seal.reason}"
                 )
+            if problems:
+                broken += 1
+                for problem in problems:
+                    self.stdout.write(self.style.ERROR(f"{item.pk} {item.title}: {problem}"))
+                continue
+            unsigned = sum(1 for _rnd, seal in result.seals if not seal.signed)
+            note = f", {len(result.seals)} seal(s) verified" if result.seals else ""
+            if unsigned:
+                note += f" ({unsigned} sealed before signatures: hashes only)"
+            self.stdout.write(
+                f"{item.pk} {item.title}: intact ({result.chain.checked} entries{note})"
+            )
         if broken:
-            raise CommandError(f"{broken} audit chain(s) broken.", returncode=1)
+            raise CommandError(f"{broken} agreement record(s) broken.", returncode=1)
