@@ -17,7 +17,8 @@ RUN python -m venv .venv && .venv/bin/pip install --no-cache-dir -r requirements
 
 COPY . .
 # Hashed, compressed static files go into the image; settings need a key to load, not this one.
-RUN DJANGO_SECRET_KEY=collectstatic-only-not-used-at-runtime deploy/run static \
+RUN DJANGO_SECRET_KEY=collectstatic-only-not-used-at-runtime SEAL_PRIVATE_KEY=collectstatic-only \
+    deploy/run static \
     && mkdir -p var/media && chown -R portal:portal var
 
 USER portal

@@ -22,6 +22,7 @@ by itself after its duration.
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
 import json
 import os
@@ -296,6 +297,8 @@ def start_server(port: int) -> subprocess.Popen:
         **os.environ,
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
+        "SEAL_PRIVATE_KEY": os.environ.get("SEAL_PRIVATE_KEY")
+        or base64.b64encode(secrets.token_bytes(32)).decode(),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_TRUST_PROXY": "1",
         "HOST": "127.0.0.1",

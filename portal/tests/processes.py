@@ -7,7 +7,9 @@ test, so a test may stop Redis, or fill it, without touching anyone else's.
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -21,6 +23,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = str(Path(sys.executable).parent)
+#: One seal key for every production process of the test run (web, workers and beat must
+#: share it, as they would share it in production): the base64 of 32 random bytes.
+TEST_SEAL_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def free_port() -> int:
@@ -42,10 +47,21 @@ def wait_for(condition: Callable[[], object], *, timeout: float, what: str) -> o
 
 
 def portal_env(**overrides: str) -> dict[str, str]:
-    """The test run's environment without the portal's own settings, plus `overrides`."""
-    ours = ("DJANGO_", "CELERY_", "REDIS_URL", "DATABASE_URL", "BEAT_LOCK", "LOG_", "SENTRY_")
+    """The test run's environment without the portal's own settings, plus the run's seal
+    key (production refuses to start without one) and `overrides`."""
+    ours = (
+        "DJANGO_",
+        "CELERY_",
+        "REDIS_URL",
+        "DATABASE_URL",
+        "BEAT_LOCK",
+        "LOG_",
+        "SENTRY_",
+        "SEAL_",
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     env.pop("PYTEST_CURRENT_TEST", None)
+    env["SEAL_PRIVATE_KEY"] = TEST_SEAL_KEY
     env.update(overrides)
     return env
 

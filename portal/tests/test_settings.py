@@ -4,11 +4,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from portal.tests.processes import TEST_SEAL_KEY
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_manage(*args, **env):
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SEAL_"))}
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -26,6 +28,15 @@ def test_a_missing_production_secret_key_stops_the_start_with_a_clear_message():
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
 
 
+def test_a_missing_production_seal_key_stops_the_start_with_a_clear_message():
+    # given production settings with a secret key but no seal key
+    # when
+    result = run_manage("check", DJANGO_DEBUG="0", DJANGO_SECRET_KEY=secrets.token_urlsafe(50))
+    # then
+    assert result.returncode != 0
+    assert "SEAL_PRIVATE_KEY is not set" in result.stderr
+
+
 def test_production_settings_pass_the_deployment_checklist():
     result = run_manage(
         "check",
@@ -35,6 +46,7 @@ def test_production_settings_pass_the_deployment_checklist():
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="portal.example.com",
+        SEAL_PRIVATE_KEY=TEST_SEAL_KEY,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

@@ -7,7 +7,13 @@ page, the verify API, the version page, and the managers are told.
 
 import base64
 import hashlib
+import io
 import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -29,6 +35,7 @@ from slas.tests.test_signing_api import client_for
 from slas.tests.test_signing_services import sign
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -225,7 +232,7 @@ def test_the_newest_audit_entry_deleted_and_the_head_rolled_back_is_detected(
 def test_a_checkpoint_file_edited_to_match_a_rollback_is_not_the_portals(settings, capsys, signed):
     # given
     _cast, agreement, _v3, _rnd = signed
-    files = list((__import__("pathlib").Path(settings.SEAL_CHECKPOINT_DIR)).rglob("*.json"))
+    files = list(Path(settings.SEAL_CHECKPOINT_DIR).rglob("*.json"))
     assert len(files) == 1
     stored = json.loads(files[0].read_text())
     facts = json.loads(stored["statement"])
@@ -309,3 +316,76 @@ def test_the_seal_file_verifies_with_the_public_key_alone(client, signed, tmp_pa
     facts = json.loads(statement)
     assert facts["content_hash"] == hashlib.sha256(export).hexdigest() == rnd.content_hash
     assert [s["full_name"] for s in facts["signatures"]] == ["Alice Anders", "Carol Cruz"]
+
+
+def third_party_files(client, cast, v3, tmp_path):
+    client.force_login(cast.bob)
+    export = tmp_path / "export.json"
+    export.write_bytes(client.get(reverse("slas:signing_export_json", args=[v3.pk])).content)
+    seal = tmp_path / "export.json.seal.json"
+    seal.write_bytes(client.get(reverse("slas:signing_export_seal", args=[v3.pk])).content)
+    public = tmp_path / "seal-public.pem"
+    call_command("seal_key", "public", stdout=(out := io.StringIO()))
+    public.write_text(out.getvalue().split("\n", 1)[1])  # after the "# key id" line
+    return export, seal, public
+
+
+def run_verify_seal(*paths) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "verify_seal.py"), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.environ.get("PATH", "")},  # no portal settings: a stranger's machine
+        cwd=tmp_dir(),
+    )
+
+
+def tmp_dir() -> str:
+    return str(Path(tempfile.gettempdir()))
+
+
+def test_a_third_party_verifies_the_export_with_the_command_line_and_the_public_key(
+    client, signed, tmp_path
+):
+    # given the export, its seal file and the published public key
+    cast, _agreement, v3, _rnd = signed
+    export, seal, public = third_party_files(client, cast, v3, tmp_path)
+    # when
+    result = run_verify_seal(export, seal, public)
+    # then
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK: sealed by key" in result.stdout
+    assert "signed by Alice Anders" in result.stdout
+
+
+def test_the_command_line_rejects_an_export_changed_by_one_byte(client, signed, tmp_path):
+    # given
+    cast, _agreement, v3, _rnd = signed
+    export, seal, public = third_party_files(client, cast, v3, tmp_path)
+    # when one byte of the export is changed
+    data = bytearray(export.read_bytes())
+    data[data.index(b'"hours":24') + len(b'"hours":')] = ord("4")
+    export.write_bytes(bytes(data))
+    # then
+    result = run_verify_seal(export, seal, public)
+    assert result.returncode == 1
+    assert "the export was changed" in result.stdout
+
+
+def test_the_command_line_rejects_another_key(client, signed, tmp_path):
+    # given
+    cast, _agreement, v3, _rnd = signed
+    export, seal, public = third_party_files(client, cast, v3, tmp_path)
+    # when the verifier is handed a key that is not the portal's
+    from cryptography.hazmat.primitives import serialization
+
+    public.write_bytes(
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    # then
+    result = run_verify_seal(export, seal, public)
+    assert result.returncode == 1
+    assert "not this public key's" in result.stdout
