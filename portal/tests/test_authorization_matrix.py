@@ -100,6 +100,7 @@ MATRIX: dict[str, Rule] = {
     "slas:signing_certificate": r(MARKETING_SALES, kwargs="signed", **MS),
     "slas:signing_certificate_pdf": r(MARKETING_SALES, kwargs="signed", **MS),
     "slas:signing_export_json": r(MARKETING_SALES, kwargs="signed", **MS),
+    "slas:signing_export_seal": r(MARKETING_SALES, kwargs="signed", **MS),
     "slas:signing_document_pdf": r(MARKETING_SALES, kwargs="signed", **MS),
     "slas:signing_verify": r(EVERYONE),
     # leads

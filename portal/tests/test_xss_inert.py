@@ -78,6 +78,8 @@ NOT_FREE_TEXT = {
     "key_hash": "ApiToken: the secret's digest",
     "prefix": "ApiToken: the generated secret's first characters",
     "dedupe_key": "Notification: an idempotency key of the program",
+    "seal_key_id": "SigningRound: the seal key's id, hex digits of a SHA-256",
+    "seal_signature": "SigningRound: an Ed25519 signature in base64, made by the program",
     # links built with reverse() by the program; javascript: links are checked by markup
     "portal.Notification.url": "built with reverse(), never typed",
 }
