@@ -218,6 +218,16 @@ def can_see_team_queue(user) -> bool:
     return is_exec(user) or bool(manager_team_ids(user))
 
 
+def lead_owner_ids(sales_team_id: int) -> set[int]:
+    """Who may own a lead of this sales team: its active members. Ingest refuses an
+    owner change naming anybody else (docs/security.md#who-can-write-what)."""
+    return set(
+        Membership.objects.filter(team_id=sales_team_id, user__is_active=True).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
 def can_import_leads(user, marketing_team: Team, sales_team: Team) -> bool:
     """Upload lead files or send events through the API: a manager of either team, or staff."""
     if getattr(user, "is_staff", False):
