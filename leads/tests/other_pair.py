@@ -1,7 +1,7 @@
 """Another team pair, APAC Marketing ⇄ APAC Sales, with its own people and leads: the
 objects the cast's managers must not be able to write through ingest (docs/security.md).
 
-Hana manages APAC Marketing, Priya manages APAC Sales and Kenji is her rep. Nobody of
+Hana manages APAC Marketing, Priya manages APAC Sales, Kenji and Ravi are her reps. Nobody of
 the cast belongs to either team, so for all of them but Erin (exec) these leads answer
 404.
 """
@@ -17,6 +17,7 @@ from leads.derive import IngestContext
 from leads.ingest.formats import ParsedEvent
 from leads.ingest.store import lead_events_ingest
 from leads.models import Lead
+from portal.demo import DEMO_PASSWORD
 from portal.models import Membership, Role, Team, TeamFunction
 
 T0 = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
@@ -29,6 +30,7 @@ class OtherPair:
     hana: object  # APAC Marketing manager
     priya: object  # APAC Sales manager
     kenji: object  # APAC Sales rep
+    ravi: object  # APAC Sales rep
     lead: Lead  # crm / A-1: handed off to Kenji
 
     def context(self) -> IngestContext:
@@ -38,10 +40,14 @@ class OtherPair:
 
 
 def _person(username: str, team: Team, role: str):
-    user = get_user_model().objects.create_user(
-        username=username, email=f"{username}@example.com", first_name=username.title()
+    user, created = get_user_model().objects.get_or_create(
+        username=username,
+        defaults={"email": f"{username}@example.com", "first_name": username.title()},
     )
-    Membership.objects.create(user=user, team=team, role=role)
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    Membership.objects.get_or_create(user=user, team=team, defaults={"role": role})
     return user
 
 
@@ -87,18 +93,24 @@ def other_pair_lead(pair: OtherPair, source: str, external_id: str) -> Lead:
     )
 
 
-def other_pair(cast) -> OtherPair:
-    marketing = Team.objects.create(name="APAC Marketing", function=TeamFunction.MARKETING)
-    sales = Team.objects.create(name="APAC Sales", function=TeamFunction.SALES)
+def other_pair(cast, lead_external_id: str = "A-1") -> OtherPair:
+    """The APAC pair (made once, found after) and a new lead of it, `crm` / the id."""
+    marketing, _ = Team.objects.get_or_create(
+        name="APAC Marketing", defaults={"function": TeamFunction.MARKETING}
+    )
+    sales, _ = Team.objects.get_or_create(
+        name="APAC Sales", defaults={"function": TeamFunction.SALES}
+    )
     pair = OtherPair(
         marketing=marketing,
         sales=sales,
         hana=_person("hana", marketing, Role.MANAGER),
         priya=_person("priya", sales, Role.MANAGER),
         kenji=_person("kenji", sales, Role.REP),
+        ravi=_person("ravi", sales, Role.REP),
         lead=None,  # type: ignore[arg-type]
     )
-    pair.lead = other_pair_lead(pair, "crm", "A-1")
+    pair.lead = other_pair_lead(pair, "crm", lead_external_id)
     return pair
 
 
