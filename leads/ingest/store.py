@@ -233,11 +233,10 @@ def _leads_resolve(
     """Find or create the batch's leads (locked, in pk order) and apply lead columns.
 
     Returns the leads of the context's team pair by (source, external id), the ids of
-    leads whose attributes
-    changed (or that are new): those are scored again, the ids of the leads this
-    call created as PostgreSQL reported them (`fresh`): their events are exactly the
-    ones this batch inserts, so they need not be read back, and the ids of the leads
-    this call created on any database.
+    leads whose attributes changed (or that are new): those are scored again, the ids
+    of the leads this call created as PostgreSQL reported them (`fresh`): their events
+    are exactly the ones this batch inserts, so they need not be read back, and the ids
+    of the leads this call created on any database.
     """
     first_at: dict[tuple[str, str], dt.datetime] = {}
     # The lead columns each lead's events carry, in event order. A repeat of the
