@@ -20,6 +20,7 @@ from leads.bulk import copy_insert
 from leads.lifecycle import EventIn, RecycleRule, derive_state
 from leads.models import AssignmentCursor, Lead, LeadEvent
 from leads.scoring import LEAD_FIELDS, Rule, Score, score
+from portal import permissions
 from portal.models import Membership, Role, Team
 from portal.notifications import notification_create
 from portal.text import Text
@@ -437,6 +438,7 @@ class IngestContext:
         )
         self._users: dict[str, int | None] = {}
         self._rules: dict[int, VersionRules] = {}
+        self._owners: frozenset[int] | None = None
 
     @property
     def now(self) -> dt.datetime:
@@ -455,6 +457,12 @@ class IngestContext:
             for email in wanted:
                 self._users[email] = found.get(email)
         return self._users
+
+    def possible_owner_ids(self) -> frozenset[int]:
+        """Who may own the leads written in this context (portal.permissions)."""
+        if self._owners is None:
+            self._owners = frozenset(permissions.lead_owner_ids(self.sales_team.pk))
+        return self._owners
 
     def rules(self, version_id: int | None) -> VersionRules | None:
         if version_id is None:

@@ -48,11 +48,12 @@ class Lead(models.Model):
     agreement = models.ForeignKey(
         "slas.Agreement", null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
     )
+    # db_index=False on the teams and the owner: the unique (teams, source, external id)
+    # and the (team, stage) and (owner, stage) indexes below start with them, a second
+    # index would only slow imports down.
     marketing_team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, related_name="marketing_leads"
+        Team, on_delete=models.PROTECT, related_name="marketing_leads", db_index=False
     )
-    # db_index=False on sales_team and owner: the (team, stage) and (owner, stage)
-    # indexes below start with them, a second index would only slow imports down.
     sales_team = models.ForeignKey(
         Team, on_delete=models.PROTECT, related_name="sales_leads", db_index=False
     )
@@ -79,8 +80,12 @@ class Lead(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
+            # A lead is its team pair plus (source, external id): the same id sent for
+            # another pair is another lead, so ingest for one pair can never reach a
+            # lead of another, nor tell whether the id exists there (docs/security.md).
             models.UniqueConstraint(
-                fields=["source", "external_id"], name="lead_unique_per_source"
+                fields=["marketing_team", "sales_team", "source", "external_id"],
+                name="lead_unique_per_team_pair_and_source",
             ),
         ]
         indexes = [
@@ -120,10 +125,13 @@ class LeadEvent(models.Model):
     class Meta:
         ordering = ["occurred_at", "id"]
         constraints = [
+            # Idempotency per lead: a re-sent event of this lead is a duplicate, while an
+            # event id another lead (of another team pair) holds is not, and so says
+            # nothing about that lead (docs/formats.md#leads-and-event-identity).
             models.UniqueConstraint(
-                fields=["source", "source_event_id"],
+                fields=["lead", "source", "source_event_id"],
                 condition=~Q(source_event_id=""),
-                name="lead_event_unique_per_source",
+                name="lead_event_unique_per_lead_and_source",
             ),
         ]
         indexes = [models.Index(fields=["lead", "occurred_at"])]

@@ -298,8 +298,9 @@ def lead_create(
 ) -> Lead:
     """Create a lead (a `created` event), score it and hand it off when it qualifies.
 
-    LeadExists when a lead with this source and external id exists (also when another
-    request created it between the caller's check and this write): nothing is stored."""
+    LeadExists when these two teams already have a lead with this source and external id
+    (also when another request created it at the same time): nothing is stored. A lead
+    of another team pair with the same ids is another lead (docs/security.md)."""
     item = ParsedEvent(
         row=0,
         source=source,

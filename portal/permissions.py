@@ -4,7 +4,8 @@ HTML views, the API and selectors all ask here. Rules:
 - a user sees objects of the teams they belong to; execs (and staff) read everything;
 - objects a user may not see answer 404, not 403 (existence is not leaked): use
   `get_visible_or_404` in views;
-- only managers of a party team (or staff) edit agreements, and only drafts;
+- only managers of a party team (or staff) edit agreements, and only drafts; a new
+  agreement's parties are teams its creator can see (`agreement_party_teams`);
 - a signature request is signed by the person it names or a manager of its party team;
 - reps and managers of a lead's sales team work the lead.
 
@@ -23,7 +24,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from portal.models import Membership, Role, Team
+from portal.models import Membership, Role, Team, TeamFunction
 
 if TYPE_CHECKING:
     from leads.models import Lead
@@ -138,6 +139,14 @@ def can_create_agreement(user) -> bool:
     return is_manager(user)
 
 
+def agreement_party_teams(user) -> QuerySet[Team]:
+    """The teams this user may name as parties of a new agreement, on the page and in
+    the API alike: teams they can see, of a function that takes part in agreements (not
+    "other"). Anything else answers as a team that does not exist. The agreement service
+    adds that the user manages one of the parties (or is staff)."""
+    return visible_teams(user).exclude(function=TeamFunction.OTHER)
+
+
 def can_edit_version(user, version: Version) -> bool:
     return version.is_draft and can_manage_agreement(user, version.agreement)
 
@@ -223,6 +232,16 @@ def can_override_lead_rules(user, lead: Lead) -> bool:
 def can_see_team_queue(user) -> bool:
     """Managers see their sales teams' queues; execs and staff see every team's."""
     return is_exec(user) or bool(manager_team_ids(user))
+
+
+def lead_owner_ids(sales_team_id: int) -> set[int]:
+    """Who may own a lead of this sales team: its active members. Ingest refuses an
+    owner change naming anybody else (docs/security.md#who-can-write-what)."""
+    return set(
+        Membership.objects.filter(team_id=sales_team_id, user__is_active=True).values_list(
+            "user_id", flat=True
+        )
+    )
 
 
 def can_import_leads(user, marketing_team: Team, sales_team: Team) -> bool:

@@ -71,9 +71,7 @@ def agreement_list(request):
 def agreement_create(request):
     permissions.require(permissions.can_create_agreement(request.user))
     form = forms.AgreementForm(request.POST or None)
-    form.fields["parties"].queryset = permissions.visible_teams(request.user).exclude(
-        function="other"
-    )
+    form.fields["parties"].queryset = permissions.agreement_party_teams(request.user)
     if request.method == "POST" and form.is_valid():
         try:
             agreement = services.agreement_create(

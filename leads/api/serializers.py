@@ -175,7 +175,9 @@ class LeadCreateSerializer(serializers.Serializer):
     )
     external_id = StrictCharField(
         max_length=LIMITS["lead_external_id"],
-        help_text=_("The lead's id in its source system (unique per source)."),
+        help_text=_(
+            "The lead's id in its source system (unique per source within the lead's teams)."
+        ),
     )
     first_name = _text("first_name")
     last_name = _text("last_name")
@@ -235,6 +237,7 @@ class LeadCreateSerializer(serializers.Serializer):
                     ]
         if too_long:
             raise serializers.ValidationError(too_long)
-        if Lead.objects.filter(source=data["source"], external_id=data["external_id"]).exists():
-            raise serializers.ValidationError({"external_id": [self.duplicate_error()]})
+        # Whether the lead exists is not checked here: only for a team pair the caller
+        # may write, by `lead_create` (LeadExists), so the answer says nothing about
+        # leads of other pairs (docs/security.md#who-can-write-what).
         return data

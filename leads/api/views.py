@@ -1,10 +1,12 @@
 """Leads API: read leads, act on one lead, and the bulk events endpoint for integrations.
 
 The bulk endpoint takes up to 10,000 events per request in the events format (JSON
-objects with the CSV's columns, plus an optional `attributes` object). Items are checked
-by the very parser the CSV import uses, so both give the same messages. Valid items are
-stored even when others fail; the response counts created, duplicate and failed items
-with each failure's index (0-based) and message. Idempotent by (source, event_id).
+objects with the CSV's columns, plus an optional `attributes` object), for one team pair
+(a marketing and a sales team the caller manages one of). Items are checked by the very
+parser the CSV import uses, so both give the same messages. Valid items are stored even
+when others fail; the response counts created, duplicate and failed items with each
+failure's index (0-based) and message. Items name leads of that pair only, and are
+idempotent per lead by (source, event_id) (docs/security.md#who-can-write-what).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from leads.lifecycle import MoveRefused
 from leads.models import Lead, LeadEvent
 from portal import permissions
 from portal.api.lists import IdFilter, TrueFalseFilter, is_true, since_until
-from portal.models import Team
+from portal.models import Team, TeamFunction
 
 MAX_BULK_EVENTS = 10_000
 
@@ -71,7 +73,8 @@ def _visible_leads(user):
             201: LeadSerializer,
             400: OpenApiResponse(
                 description="Invalid input; a lead with this source and external_id "
-                "already exists (code duplicate); a field the portal sets (code read_only)."
+                "already exists for these two teams (code duplicate); a field the portal "
+                "sets (code read_only)."
             ),
         },
     ),
@@ -114,8 +117,8 @@ class LeadList(generics.ListCreateAPIView):
         except MoveRefused as refused:
             raise ValidationError({"non_field_errors": [str(refused)]}) from None
         except services.LeadExists:
-            # Another request created the same (source, external_id) between the
-            # serializer's check and the write.
+            # The pair already has this (source, external_id); asked only once the
+            # caller may write the pair, so it tells nothing about other pairs' leads.
             raise ValidationError(
                 {"external_id": [LeadCreateSerializer.duplicate_error()]}
             ) from None
@@ -203,10 +206,18 @@ class LeadActions(APIView):
         return Response(LeadEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
 
-def _team(name: str) -> Team:
+def _team(name: str, function: str) -> Team:
+    """The team of this name, which must have this function (as the upload form and the
+    lead API ask: a marketing team and a sales team)."""
     team = Team.objects.filter(name=name).first()
     if team is None:
         raise ValidationError({"detail": _("Unknown team “%(name)s”.") % {"name": name}})
+    if team.function != function:
+        if function == TeamFunction.MARKETING:
+            message = _("“%(name)s” is not a marketing team.")
+        else:
+            message = _("“%(name)s” is not a sales team.")
+        raise ValidationError({"detail": message % {"name": name}})
     return team
 
 
@@ -282,7 +293,8 @@ class BulkEvents(APIView):
                     % {"n": MAX_BULK_EVENTS, "m": len(body)}
                 }
             )
-        marketing_team, sales_team = _team(str(marketing)), _team(str(sales))
+        marketing_team = _team(str(marketing), TeamFunction.MARKETING)
+        sales_team = _team(str(sales), TeamFunction.SALES)
         if not permissions.can_import_leads(request.user, marketing_team, sales_team):
             raise PermissionDenied(
                 _("Only a manager of the marketing or sales team can send events for them.")

@@ -39,7 +39,7 @@ from django.utils import translation
 from leads.derive import IngestContext
 from leads.ingest.csvread import looks_like_formula, neutralise
 from leads.ingest.events_csv import iter_events_csv
-from leads.ingest.formats import FormatError, ParsedEvent, RowIssue
+from leads.ingest.formats import HUBSPOT_LEAD_COLUMNS, FormatError, ParsedEvent, RowIssue
 from leads.ingest.hubspot_csv import iter_hubspot_csv
 from leads.ingest.store import IngestResult, lead_events_ingest
 
@@ -47,6 +47,8 @@ CHUNK_EVENTS = 5000
 WRITERS = 2  # chunks written at once on PostgreSQL (see ChunkWriters)
 PARSERS = {"events": iter_events_csv, "hubspot": iter_hubspot_csv}
 REPORT_HEADER = ("row", "column", "severity", "message")
+# The store names lead columns as the portal does; a report names them as the file does.
+COLUMN_LABELS = {"hubspot": {name: label for label, name in HUBSPOT_LEAD_COLUMNS.items()}}
 
 
 @dataclass
@@ -187,6 +189,7 @@ def events_import(
         own_transactions = connection.vendor == "postgresql" and not connection.in_atomic_block
         writers = WRITERS if own_transactions else 1
     summary = ImportSummary()
+    labels = COLUMN_LABELS.get(format, {})
     reader = CountingReader(stream)
     last_row = 0
     last_failed_row = 0
@@ -204,6 +207,10 @@ def events_import(
             summary.failed += len({f.index for f in result.failures})
             for failure in result.failures:
                 issue(RowIssue(failure.index, failure.column, failure.message))
+            summary.warnings += len(result.warnings)
+            for warning in result.warnings:
+                column = labels.get(warning.column, warning.column)
+                issue(RowIssue(warning.index, column, warning.message, "warning"))
             summary.bytes_read = reader.count
             reset_queries()  # DEBUG keeps every query; a long import must not
             if on_progress is not None:

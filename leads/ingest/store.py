@@ -1,6 +1,11 @@
-"""The write path of ingest: a batch of parsed events is stored in one transaction. Leads are found or created, events are COPYed (duplicates skipped by the unique (source, source_event_id) index), and every touched lead's state is derived again (leads.derive).
+"""The write path of ingest: a batch of parsed events is stored in one transaction. Leads are found or created in the batch's team pair only, events are COPYed (duplicates skipped by the unique (lead, source, source_event_id) index), and every touched lead's state is derived again (leads.derive).
 
-Idempotency is the database's: (source, source_event_id) is unique, events are inserted with ON CONFLICT DO NOTHING (PostgreSQL) and only the rows actually inserted count as created, so two imports of one file running at once store every event once."""
+A lead is its team pair plus (source, external id) and an event is unique per lead
+(docs/formats.md#leads-and-event-identity, docs/security.md): a batch for one pair never
+reads, changes or counts as a duplicate anything of another pair's leads, so what it
+answers is the same whether or not another pair uses an id.
+
+Idempotency is the database's: events are inserted with ON CONFLICT DO NOTHING (PostgreSQL) and only the rows actually inserted count as created, so two imports of one file running at once store every event once."""
 
 from __future__ import annotations
 
@@ -48,6 +53,8 @@ class IngestResult:
     duplicates: int = 0
     failed: int = 0
     failures: list[Failure] = field(default_factory=list)
+    # Rows stored without one of their values, and why (an owner outside the sales team).
+    warnings: list[Failure] = field(default_factory=list)
     lead_ids: set[int] = field(default_factory=set)
     created_lead_ids: set[int] = field(default_factory=set)  # leads this batch created
     # Live moves the lifecycle rules refused: stored as flagged notes instead (index, why).
@@ -73,10 +80,11 @@ def _owner_change_data(item: ParsedEvent, owner_id: int | None) -> dict[str, Any
 def lead_events_ingest(*, items: Sequence[ParsedEvent], context: IngestContext) -> IngestResult:
     """Store a batch of events (one transaction) and bring their leads up to date.
 
-    Items refer to leads by (source, lead_external_id); the first event of an unknown
-    lead creates it (in the context's teams, under their agreement). An item's `row` is
-    its index in failures. Owner changes name the new owner by email in `outcome`
-    (falling back to the actor); `lead` may carry lead columns and an `attributes` dict.
+    Items refer to leads of the context's team pair by (source, lead_external_id); the
+    first event of an unknown lead creates it (in those teams, under their agreement).
+    An item's `row` is its index in failures. Owner changes name the new owner by email
+    in `outcome` (falling back to the actor), who must be a member of the sales team;
+    `lead` may carry lead columns and an `attributes` dict.
     """
     result = IngestResult()
     users = context.users_by_email(
@@ -85,7 +93,7 @@ def lead_events_ingest(*, items: Sequence[ParsedEvent], context: IngestContext) 
         + [i.lead.get("owner_email", "") for i in items if i.lead]
     )
     valid: list[tuple[ParsedEvent, int | None, dict]] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     for item in items:
         actor_id = None
         if item.actor_email:
@@ -97,15 +105,28 @@ def lead_events_ingest(*, items: Sequence[ParsedEvent], context: IngestContext) 
                     _("actor_email “%(email)s” is not a portal user") % {"email": item.actor_email},
                 )
                 continue
-        key = (item.source, item.event_id)
+        data = {}
+        if item.kind == "owner_changed":
+            # The new owner is named by email in outcome, or else is the actor.
+            if "@" in item.outcome:
+                named, column = item.outcome, "outcome"
+            else:
+                named, column = item.actor_email, "actor_email"
+            owner_id = users.get(named.lower()) if named else None
+            if named and owner_id not in context.possible_owner_ids():
+                result.fail(item.row, column, _not_an_owner(named, context))
+                continue
+            data = _owner_change_data(item, owner_id)
+        if (
+            item.lead.get("owner_email")
+            and users.get(item.lead["owner_email"].lower()) not in context.possible_owner_ids()
+        ):
+            item = _owner_column_dropped(item, context, result)
+        key = (item.source, item.lead_external_id, item.event_id)
         if key in seen:
             result.duplicates += 1
             continue
         seen.add(key)
-        data = {}
-        if item.kind == "owner_changed":
-            owner_id = users.get(item.outcome.lower()) if "@" in item.outcome else actor_id
-            data = _owner_change_data(item, owner_id)
         valid.append((item, actor_id, data))
     if not valid:
         return result
@@ -113,7 +134,12 @@ def lead_events_ingest(*, items: Sequence[ParsedEvent], context: IngestContext) 
     # In its own transaction, a batch that PostgreSQL picks as a deadlock victim (writers
     # lock a lead another one inserted while it waits for one of theirs) is run again.
     def attempt() -> IngestResult:
-        outcome = replace(result, failures=list(result.failures))
+        outcome = replace(
+            result,
+            failures=list(result.failures),
+            warnings=list(result.warnings),
+            not_applied=list(result.not_applied),
+        )
         with transaction.atomic():
             _batch_store(valid, context, users, outcome)
         return outcome
@@ -127,6 +153,30 @@ def lead_events_ingest(*, items: Sequence[ParsedEvent], context: IngestContext) 
                 raise
             time.sleep(random.uniform(0.01, 0.05) * retry)  # noqa: S311 - jitter
     return attempt()
+
+
+def _not_an_owner(email: str, context: IngestContext) -> str:
+    # The same words for an unknown address and for someone of another team: the
+    # answer tells nobody who else uses the portal.
+    return _(
+        "“%(email)s” is not a member of the lead's sales team (%(team)s); "
+        "only its members can own the lead."
+    ) % {"email": email, "team": context.sales_team.name}
+
+
+def _owner_column_dropped(
+    item: ParsedEvent, context: IngestContext, result: IngestResult
+) -> ParsedEvent:
+    """The item without an owner column naming someone outside the sales team; the
+    row's other values are kept, and a warning (once a row) says why."""
+    message = _(
+        "“%(email)s” is not a member of the lead's sales team (%(team)s); "
+        "the lead was stored without this owner."
+    ) % {"email": item.lead["owner_email"], "team": context.sales_team.name}
+    warning = Failure(item.row, "owner_email", message)
+    if not result.warnings or result.warnings[-1] != warning:
+        result.warnings.append(warning)
+    return replace(item, lead={k: v for k, v in item.lead.items() if k != "owner_email"})
 
 
 DEADLOCK_RETRIES = 5
@@ -190,11 +240,11 @@ def _leads_resolve(
 ) -> tuple[dict[tuple[str, str], Lead], set[int], set[int], set[int]]:
     """Find or create the batch's leads (locked, in pk order) and apply lead columns.
 
-    Returns the leads by (source, external id), the ids of leads whose attributes
-    changed (or that are new): those are scored again, the ids of the leads this
-    call created as PostgreSQL reported them (`fresh`): their events are exactly the
-    ones this batch inserts, so they need not be read back, and the ids of the leads
-    this call created on any database.
+    Returns the leads of the context's team pair by (source, external id), the ids of
+    leads whose attributes changed (or that are new): those are scored again, the ids
+    of the leads this call created as PostgreSQL reported them (`fresh`): their events
+    are exactly the ones this batch inserts, so they need not be read back, and the ids
+    of the leads this call created on any database.
     """
     first_at: dict[tuple[str, str], dt.datetime] = {}
     # The lead columns each lead's events carry, in event order. A repeat of the
@@ -217,9 +267,14 @@ def _leads_resolve(
         cond = Q()
         for source, ids in by_source.items():
             cond |= Q(source=source, external_id__in=ids)
+        # Only the context's team pair: a lead of another pair with the same ids is
+        # another lead, never found, changed or reported here.
+        pair = Lead.objects.filter(
+            marketing_team_id=context.marketing_team.pk, sales_team_id=context.sales_team.pk
+        )
         return {
             (lead.source, lead.external_id): lead
-            for lead in Lead.objects.select_for_update().filter(cond).order_by("pk")
+            for lead in pair.select_for_update().filter(cond).order_by("pk")
         }
 
     leads = load()
@@ -345,17 +400,19 @@ def _live_moves_check(
     the first of its `reason_candidates` the governing version lists. Retries pass as
     duplicates without being checked again.
     """
-    existing = _existing_keys([(i.source, i.event_id) for i, _a, _d in valid])
+    existing = _existing_keys(
+        [(leads[(i.source, i.lead_external_id)].pk, i.source, i.event_id) for i, _a, _d in valid]
+    )
     stages = {key: lead.stage for key, lead in leads.items()}
     handoffs = _handoff_instants([lead.pk for lead in leads.values()])
     kept = []
     for entry in sorted(valid, key=lambda v: (v[0].occurred_at, v[0].row)):
         item = entry[0]
-        if (item.source, item.event_id) in existing or item.kind != "stage_changed":
-            kept.append(entry)
-            continue
         key = (item.source, item.lead_external_id)
         lead = leads[key]
+        if (lead.pk, item.source, item.event_id) in existing or item.kind != "stage_changed":
+            kept.append(entry)
+            continue
         from_stage = stages[key]
         problem = (
             None
@@ -426,19 +483,24 @@ def _move_not_applied(
     return note, actor_id, {**data, "flag": text, "not_applied": refused}
 
 
-def _existing_keys(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+def _existing_keys(keys: list[tuple[int, str, str]]) -> set[tuple[int, str, str]]:
+    """Which of these (lead id, source, event id) are stored."""
+    wanted = set(keys)
     by_source: dict[str, list[str]] = defaultdict(list)
-    for source, event_id in keys:
+    for _lead_id, source, event_id in wanted:
         by_source[source].append(event_id)
-    found: set[tuple[str, str]] = set()
+    lead_ids = sorted({lead_id for lead_id, _s, _e in wanted})
+    found: set[tuple[int, str, str]] = set()
     for source, ids in by_source.items():
         for start in range(0, len(ids), 900):
             found.update(
                 LeadEvent.objects.filter(
-                    source=source, source_event_id__in=ids[start : start + 900]
-                ).values_list("source", "source_event_id")
+                    lead_id__in=lead_ids,
+                    source=source,
+                    source_event_id__in=ids[start : start + 900],
+                ).values_list("lead_id", "source", "source_event_id")
             )
-    return found
+    return found & wanted
 
 
 _STAGE_TABLE = "leads_event_stage"
@@ -471,7 +533,7 @@ _STAGE_SQL = (
 _INSERT_SQL = (
     f"INSERT INTO leads_leadevent ({', '.join(_COLUMNS)}, from_stage, recorded_at) "  # noqa: S608
     f"SELECT {', '.join('data::jsonb' if c == 'data' else c for c in _COLUMNS)}, '', now() "
-    f"FROM {_STAGE_TABLE} ORDER BY source, source_event_id ON CONFLICT DO NOTHING "
+    f"FROM {_STAGE_TABLE} ORDER BY lead_id, source, source_event_id ON CONFLICT DO NOTHING "
     "RETURNING id, lead_id, source, source_event_id"
 )
 
@@ -506,7 +568,7 @@ def _events_insert(
         with connection.cursor() as cursor:
             cursor.execute(_STAGE_SQL)
             cursor.execute(f"DELETE FROM {_STAGE_TABLE}")  # noqa: S608 - empty unless nested
-            # Any row order: the INSERT takes them in (source, source_event_id) order.
+            # Any row order: the INSERT takes them in the unique index's order.
             with cursor.cursor.copy(
                 f"COPY {_STAGE_TABLE} ({', '.join(_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
             ) as copy:
@@ -516,12 +578,16 @@ def _events_insert(
             cursor.execute(_INSERT_SQL)
             returned = cursor.fetchall()
         stored = stored if stored is not None else {}
-        by_key = {(entry[0].source, entry[0].event_id): entry for entry in valid} if stored else {}
+        by_key = (
+            {(row[0], row[10], row[11]): entry for row, entry in zip(rows, valid, strict=True)}
+            if stored
+            else {}
+        )
         for event_id, lead_id, source, source_event_id in returned:
             created[lead_id].append(event_id)
             events = stored.get(lead_id)
             if events is not None:
-                item, _actor_id, data = by_key[(source, source_event_id)]
+                item, _actor_id, data = by_key[(lead_id, source, source_event_id)]
                 events.append(
                     StoredEvent(
                         event_id,
@@ -534,12 +600,12 @@ def _events_insert(
                     )
                 )
         return created
-    rows.sort(key=lambda r: (r[10], r[11]))
-    existing = _existing_keys([(r[10], r[11]) for r in rows])
+    rows.sort(key=lambda r: (r[0], r[10], r[11]))
+    existing = _existing_keys([(r[0], r[10], r[11]) for r in rows])
     objs = [
         LeadEvent(**dict(zip(_COLUMNS, row, strict=True)))
         for row in rows
-        if (row[10], row[11]) not in existing
+        if (row[0], row[10], row[11]) not in existing
     ]
     LeadEvent.objects.bulk_create(objs, batch_size=1000)
     for obj in objs:

@@ -11,9 +11,11 @@
   applied, the lead is flagged for its owner, and the response lists it under
   `not_applied`. HubSpot sends exits without a reason: UNQUALIFIED and BAD_TIMING take
   a reason code the governing version lists, when one fits (hubspot.LEAD_STATUS_REASONS).
-- New contacts belong to the teams named by settings.HUBSPOT_MARKETING_TEAM and
-  HUBSPOT_SALES_TEAM (defaults "Marketing" and "Sales") and to their agreement; they
-  are scored, and handed off and assigned when they reach the MQL threshold.
+- Contacts are leads of the team pair named by settings.HUBSPOT_MARKETING_TEAM and
+  HUBSPOT_SALES_TEAM (defaults "Marketing" and "Sales"): a lead of another pair with
+  the same HubSpot id is another lead and is never touched (docs/security.md). New
+  contacts belong to that pair's agreement; they are scored, and handed off and
+  assigned when they reach the MQL threshold.
 - The answer is 200 with counts whenever the signature is right, so HubSpot does not
   retry items that can never succeed; a body that is not a JSON array answers 400.
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from portal import permissions
 from portal.api.fields import WallTimeField
 from portal.models import Team
 from slas.history import WHY_MAX_LENGTH
@@ -38,10 +39,27 @@ class AgreementSerializer(serializers.ModelSerializer):
 
 
 class AgreementCreateSerializer(serializers.Serializer):
+    """A new agreement. Its parties are ids of the teams the page offers the requesting
+    user (`permissions.agreement_party_teams`); any other id is refused as one that does
+    not exist, so the answer tells nothing about teams the user cannot see."""
+
     title = serializers.CharField(max_length=200)
     purpose = serializers.CharField(required=False, allow_blank=True, default="")
-    parties = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), many=True)
+    parties = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(),
+        many=True,
+        help_text="Ids of two or more teams you can see (not of function other); you "
+        "must manage one of them.",
+    )
     effective_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["parties"].child_relation.queryset = permissions.agreement_party_teams(
+                request.user
+            )
 
 
 class VersionSerializer(serializers.ModelSerializer):

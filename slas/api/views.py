@@ -211,7 +211,9 @@ class AgreementViewSet(
     def create(self, request):
         if not permissions.can_create_agreement(request.user):
             raise exceptions.PermissionDenied(_("Only managers start agreements."))
-        payload = serializers.AgreementCreateSerializer(data=request.data)
+        payload = serializers.AgreementCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
         payload.is_valid(raise_exception=True)
         agreement = services.agreement_create(
             actor=request.user, source=Source.API, **payload.validated_data

@@ -28,21 +28,22 @@ class TestAgreements:
         assert client.get(f"/api/v1/versions/{version.pk}/terms/").status_code == 404
 
     def test_the_server_sets_the_creator_whatever_the_payload_says(self, client, cast):
-        client.force_login(cast.alice)
+        # Carol sees both parties (the API offers what the page offers: test_agreement_parties)
+        client.force_login(cast.carol)
         response = client.post(
             "/api/v1/agreements/",
             {
                 "title": "Via API",
-                "parties": [cast.marketing.pk, cast.sales.pk],
+                "parties": [cast.sales.pk, cast.customer_success.pk],
                 "created_by": cast.bob.pk,
             },
             content_type=JSON,
         )
         assert response.status_code == 201, response.content
         agreement = Agreement.objects.get(title="Via API")
-        assert agreement.created_by == cast.alice
+        assert agreement.created_by == cast.carol
         row = Version.history.filter(agreement_id=agreement.pk).first()
-        assert row.history_user == cast.alice and row.history_change_reason.startswith("API")
+        assert row.history_user == cast.carol and row.history_change_reason.startswith("API")
 
     def test_a_rep_cannot_create_an_agreement(self, client, cast):
         client.force_login(cast.bob)
