@@ -124,6 +124,15 @@ class ComponentDiff:
         return bool(self.fields) or any(p.has_changes for p in self.parts)
 
 
+def _side(version: Version) -> dict[str, Any]:
+    return {
+        "id": version.pk,
+        "number": version.number,
+        "status": str(version.status),
+        "state": str(version.state),
+    }
+
+
 @dataclass
 class Comparison:
     old: Version
@@ -136,8 +145,8 @@ class Comparison:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "old": {"id": self.old.pk, "number": self.old.number, "status": str(self.old.status)},
-            "new": {"id": self.new.pk, "number": self.new.number, "status": str(self.new.status)},
+            "old": _side(self.old),
+            "new": _side(self.new),
             "has_changes": self.has_changes,
             "components": [
                 {

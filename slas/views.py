@@ -52,11 +52,7 @@ def agreement_list(request):
             {
                 "agreement": agreement,
                 "active": next((v for v in versions if v.status == VersionStatus.ACTIVE), None),
-                "in_flight": [
-                    v
-                    for v in versions
-                    if v.status in (VersionStatus.DRAFT, VersionStatus.PENDING_SIGNATURE)
-                ],
+                "in_flight": [v for v in versions if v.is_upcoming],
                 "count": len(versions),
             }
         )

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from portal.api.fields import WallTimeField
 from portal.models import Team
-from slas.models import PART_MODELS, Agreement, Version
+from slas.models import PART_MODELS, Agreement, Version, VersionState
 from slas.services import EDITABLE_VERSION_FIELDS
 
 
@@ -17,10 +17,26 @@ class TeamRefSerializer(serializers.ModelSerializer):
         fields = ["id", "name"]
 
 
+def _state_field():
+    return serializers.ChoiceField(
+        choices=VersionState.choices,
+        read_only=True,
+        help_text="What the version is, as every page says it (one vocabulary). `status` is "
+        "the stored value, kept for compatibility.",
+    )
+
+
+def _state_label_field():
+    return serializers.CharField(read_only=True, help_text="The state in the reader's language.")
+
+
 class VersionRefSerializer(serializers.ModelSerializer):
+    state = _state_field()
+    state_label = _state_label_field()
+
     class Meta:
         model = Version
-        fields = ["id", "number", "status", "effective_date", "end_date"]
+        fields = ["id", "number", "status", "state", "state_label", "effective_date", "end_date"]
 
 
 class AgreementSerializer(serializers.ModelSerializer):
@@ -55,6 +71,11 @@ class VersionSerializer(serializers.ModelSerializer):
     created_by = serializers.CharField(
         source="created_by.username", read_only=True, default=None, allow_null=True
     )
+    state = _state_field()
+    state_label = _state_label_field()
+    state_explanation = serializers.CharField(
+        read_only=True, help_text="The state in one line, as shown on hover of its badge."
+    )
 
     class Meta:
         model = Version
@@ -63,6 +84,9 @@ class VersionSerializer(serializers.ModelSerializer):
             "agreement",
             "number",
             "status",
+            "state",
+            "state_label",
+            "state_explanation",
             *sorted(EDITABLE_VERSION_FIELDS),
             "in_force_from",
             "in_force_until",
@@ -139,6 +163,7 @@ class VersionSideSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.IntegerField()
     status = serializers.CharField()
+    state = serializers.ChoiceField(choices=VersionState.choices)
 
 
 class ComparisonSerializer(serializers.Serializer):

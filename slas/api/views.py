@@ -32,7 +32,15 @@ from slas import compare, selectors, services
 from slas.api import serializers
 from slas.exceptions import EditConflict, VersionLocked
 from slas.history import Source
-from slas.models import PART_MODELS, Agreement, Commitment, Version
+from slas.models import (
+    PART_MODELS,
+    Agreement,
+    Commitment,
+    Version,
+    VersionState,
+    VersionStatus,
+    version_state,
+)
 
 LOCKED = OpenApiResponse(
     serializers.ErrorSerializer,
@@ -167,6 +175,14 @@ class AgreementFilter(django_filters.FilterSet):
 
 class VersionFilter(django_filters.FilterSet):
     agreement = IdFilter(field_name="agreement", label="Only this agreement's versions")
+    state = django_filters.ChoiceFilter(
+        choices=VersionState.choices, method="filter_state", label="Only versions in this state"
+    )
+
+    def filter_state(self, queryset, name, value):
+        return queryset.filter(
+            status__in=[status for status in VersionStatus.values if version_state(status) == value]
+        )
 
     class Meta:
         model = Version

@@ -46,6 +46,9 @@ def _round_complete(
     if rnd.activates_at <= now:
         _version_activate(version, versions=versions, at=now, actor=actor)
         return
+    # Signed by everyone, in force on its date: scheduled (versions_activate_due takes it on).
+    version.status = VersionStatus.SCHEDULED
+    _lifecycle_save(version, ["status"], actor=actor, what="scheduled")
     requests = list(rnd.requests.select_related("team", "user"))
     _tell_everyone(
         version,

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from portal import permissions
 from portal.api.fields import StrictCharField
 from portal.forms import client_address
-from slas.models import VersionStatus
+from slas.models import VersionState, VersionStatus
 from slas.signing import selectors as signing_selectors
 from slas.signing.models import RoundStatus, SigningOrder
 from slas.signing.rounds import SigningError
@@ -114,6 +114,8 @@ class SignAnswerSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="The teams or people you signed for."
     )
     version_status = serializers.ChoiceField(choices=VersionStatus.choices)
+    version_state = serializers.ChoiceField(choices=VersionState.choices)
+    version_state_label = serializers.CharField()
 
 
 class SignerSerializer(serializers.Serializer):
@@ -149,6 +151,8 @@ class CertificateSerializer(serializers.Serializer):
     agreement = AgreementRefSerializer()
     version = serializers.IntegerField(help_text="The version's number.")
     status = serializers.ChoiceField(choices=VersionStatus.choices)
+    state = serializers.ChoiceField(choices=VersionState.choices)
+    state_label = serializers.CharField()
     content_hash = serializers.CharField()
     seal = SealSerializer()
     document = serializers.CharField(
@@ -274,6 +278,8 @@ class VersionSignView(APIView):
             {
                 "signed_for": [s.request.label for s in signatures],
                 "version_status": version.status,
+                "version_state": version.state,
+                "version_state_label": version.state_label,
             },
             status=status.HTTP_201_CREATED,
         )
@@ -343,6 +349,8 @@ class VersionCertificateView(APIView):
                 "agreement": {"id": version.agreement_id, "title": version.agreement.title},
                 "version": version.number,
                 "status": version.status,
+                "state": version.state,
+                "state_label": version.state_label,
                 "content_hash": certificate.round.content_hash,
                 "seal": {"intact": seal.intact, "reason": seal.reason},
                 # The canonical JSON export, verbatim (the bytes that were hashed and signed):

@@ -26,7 +26,7 @@ def versions_activate_due(*, now: datetime.datetime | None = None) -> int:
     due = SigningRound.objects.filter(
         status=RoundStatus.COMPLETED,
         activates_at__lte=now,
-        version__status=VersionStatus.PENDING_SIGNATURE,
+        version__status=VersionStatus.SCHEDULED,
     ).values_list("version__agreement_id", "version_id")
     count = 0
     for agreement_id, version_id in due:
@@ -37,7 +37,7 @@ def versions_activate_due(*, now: datetime.datetime | None = None) -> int:
                 version_id=version_id, status=RoundStatus.COMPLETED
             ).first()
             # Re-check under the lock: another worker may have done it.
-            if version is None or version.status != VersionStatus.PENDING_SIGNATURE or rnd is None:
+            if version is None or version.status != VersionStatus.SCHEDULED or rnd is None:
                 continue
             _version_activate(version, versions=versions, at=rnd.activates_at)
             count += 1

@@ -136,6 +136,15 @@ def _lifecycle_save(version: Version, fields: list[str], *, actor, what: str) ->
 # Decline, withdraw, request expiry -----------------------------------------------------
 
 
+def _round_signatures_void(rnd: SigningRound, *, now) -> None:
+    """Void every signature of the round and every request, signed or not: a voided
+    round leaves no request reading "signed" (the signature stays, with `voided_at`)."""
+    Signature.objects.filter(request__round=rnd, voided_at__isnull=True).update(voided_at=now)
+    SignatureRequest.objects.filter(round=rnd).exclude(status=RequestStatus.VOIDED).update(
+        status=RequestStatus.VOIDED
+    )
+
+
 def _round_void(
     rnd: SigningRound, *, version: Version, status: str, actor, comment: str, now
 ) -> list[SignatureRequest]:
@@ -146,10 +155,7 @@ def _round_void(
     rnd.closed_by = actor
     rnd.close_comment = comment
     rnd.save(update_fields=["status", "closed_at", "closed_by", "close_comment"])
-    Signature.objects.filter(request__round=rnd, voided_at__isnull=True).update(voided_at=now)
-    SignatureRequest.objects.filter(round=rnd, status=RequestStatus.PENDING).update(
-        status=RequestStatus.VOIDED
-    )
+    _round_signatures_void(rnd, now=now)
     version.status = VersionStatus.DRAFT
     version.content_hash = ""
     _lifecycle_save(version, ["status", "content_hash"], actor=actor, what=f"round {status}")

@@ -124,7 +124,7 @@ def version_signing_panel(version: Version, user) -> SigningPanel:
         panel.can_withdraw = rnd.sent_by_id == user.pk
     if rnd.status == RoundStatus.COMPLETED:
         panel.has_certificate = True
-        if version.status == VersionStatus.PENDING_SIGNATURE:
+        if version.status == VersionStatus.SCHEDULED:
             panel.scheduled_for = rnd.activates_at or version_effective_instant(version)
     return panel
 
@@ -150,7 +150,7 @@ def versions_in_flight(user) -> QuerySet[Version]:
     """Versions awaiting signatures or signed and waiting for their date, visible to the user."""
     return (
         permissions.visible_versions(user)
-        .filter(status=VersionStatus.PENDING_SIGNATURE)
+        .filter(status__in=[VersionStatus.PENDING_SIGNATURE, VersionStatus.SCHEDULED])
         .select_related("agreement")
         .prefetch_related(
             Prefetch(

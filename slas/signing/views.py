@@ -125,6 +125,12 @@ def version_sign(request, pk: int):
                 version.refresh_from_db()
                 if version.status == VersionStatus.ACTIVE:
                     messages.success(request, _("Signed. Every party has signed: it is in force."))
+                elif version.status == VersionStatus.SCHEDULED:
+                    messages.success(
+                        request,
+                        _("Signed. Every party has signed: it takes force on %(date)s.")
+                        % {"date": version.effective_date.isoformat()},
+                    )
                 else:
                     messages.success(request, _("Signed. Thank you."))
                 return redirect(version)
@@ -224,7 +230,7 @@ def _certificate_pdf(version: Version, certificate) -> bytes:
             [
                 (_("Agreement"), version.agreement.title),
                 (_("Version"), f"v{version.number}"),
-                (_("Status"), str(version.get_status_display())),
+                (_("Status"), f"{version.state_label}: {version.state_explanation}"),
                 (_("Content hash (SHA-256)"), certificate.round.content_hash),
                 (_("Sent by"), certificate.round.sent_by.get_full_name()),
                 (_("Sent at"), _when(certificate.round.sent_at)),
