@@ -130,6 +130,12 @@ KIND_LIST = [
     Kind("signing.superseded", _("A version was superseded"), _SIGNING, PARTY_MEMBER),
     Kind("signing.expired", _("A signature request expired"), _SIGNING, PARTY_MEMBER),
     Kind(
+        "signing.voided",
+        _("A version will not take force: a newer one took force first"),
+        _SIGNING,
+        PARTY_MEMBER,
+    ),
+    Kind(
         "agreement_review_due",
         _("An agreement review is due"),
         _AGREEMENTS,

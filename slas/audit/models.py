@@ -19,6 +19,7 @@ class AuditAction(models.TextChoices):
     ACTIVATED = "activated", _("Activated")
     SUPERSEDED = "superseded", _("Superseded")
     EXPIRED = "expired", _("Expired")
+    VOIDED = "voided", _("Voided: a newer version took force first")
 
 
 class AuditEntry(models.Model):

@@ -20,7 +20,7 @@ from portal import permissions
 from portal.forms import client_address
 from portal.models import Team
 from portal.pdf import Heading, KeyValues, Paragraph, Spacer, Table, build_pdf
-from slas.models import CHANNELS, WEEKDAYS, Agreement, Version, VersionStatus
+from slas.models import CHANNELS, WEEKDAYS, Agreement, Version, VersionStatus, version_state
 from slas.signing import selectors as signing_selectors
 from slas.signing.forms import DeclineForm, SendForm, SignForm, VerifyForm, WithdrawForm
 from slas.signing.models import SigningOrder
@@ -468,6 +468,8 @@ AUDIT_DETAIL_LABELS = {
     "comment": gettext_lazy("Comment"),
     "unsigned": gettext_lazy("Not signed by"),
     "by_version": gettext_lazy("Superseded by version"),
+    "voided_by": gettext_lazy("Voided by version, which took force first"),
+    "was": gettext_lazy("State before"),
     "supersedes": gettext_lazy("Supersedes version"),
     "in_force_from": gettext_lazy("In force from"),
     "in_force_until": gettext_lazy("In force until"),
@@ -486,6 +488,8 @@ def _audit_details(entry) -> list[tuple[str, str]]:
             continue
         if key == "order" and value in SigningOrder.values:
             value = SigningOrder(value).label
+        elif key == "was" and value in VersionStatus.values:
+            value = version_state(value).label
         elif isinstance(value, list):
             value = ", ".join(str(item) for item in value)
         details.append((str(AUDIT_DETAIL_LABELS.get(key, key)), value))

@@ -1,0 +1,222 @@
+"""The order of versions: a version never takes force after a newer one did.
+
+The rule (docs/compliance.md#versions-in-force): when a version takes force, every older
+version of the agreement that has not (a draft, awaiting signatures or scheduled) is
+voided, with an audit entry and a notification to its signatories.
+"""
+
+import datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from portal.demo import DEMO_PASSWORD
+from portal.tokens import api_token_create
+from slas import services
+from slas.audit.chain import audit_verify
+from slas.audit.models import AuditEntry
+from slas.models import Version, VersionStatus
+from slas.signing.jobs import versions_activate_due
+from slas.signing.models import RequestStatus, RoundStatus, Signature
+from slas.signing.services import signing_withdraw, version_send_for_signature
+from slas.tests.signing_factories import local_midnight, marketing_sales
+from slas.tests.test_signing_services import sign
+
+pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date(2026, 12, 1)
+NOON = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)
+
+
+def day(n: int) -> datetime.date:
+    return TODAY + datetime.timedelta(days=n)
+
+
+def next_version(agreement, cast, *, effective: datetime.date) -> Version:
+    """A new draft of the agreement taking effect on `effective`, ready to send."""
+    version = services.version_amend(actor=cast.alice, agreement=agreement)
+    return services.version_update(
+        actor=cast.alice,
+        version=version,
+        data={
+            "effective_date": effective,
+            "end_date": effective + datetime.timedelta(days=365),
+            "review_date": effective + datetime.timedelta(days=180),
+            "change_summary": f"Version {version.number}.",
+        },
+    )
+
+
+def signed_by_both(version, cast) -> Version:
+    version_send_for_signature(version=version, actor=cast.alice)
+    sign(version, cast.carol)
+    sign(version, cast.alice)
+    version.refresh_from_db()
+    return version
+
+
+@pytest.fixture
+def world(cast):
+    """v2 in force; v3 a draft taking effect in 20 days. Today is 1 December 2026."""
+    with time_machine.travel(NOON, tick=False):
+        agreement, v2, v3 = marketing_sales(cast, v3_effective=day(20))
+        yield cast, agreement, v2, v3
+
+
+def statuses(agreement) -> dict[int, str]:
+    return dict(agreement.versions.values_list("number", "status"))
+
+
+class TestANewerVersionTakingForceVoidsTheOlderOnes:
+    def test_an_older_scheduled_version_is_voided_and_never_takes_force(self, world):
+        # given v3 signed, scheduled for 21 December; v4 drafted from v2, in force today
+        cast, agreement, v2, v3 = world
+        signed_by_both(v3, cast)
+        assert v3.status == VersionStatus.SCHEDULED
+        v4 = next_version(agreement, cast, effective=TODAY)
+        # when v4 is signed: it takes force at once
+        signed_by_both(v4, cast)
+        # then v3 is voided, with its signatures, an audit entry and a word to its signers
+        assert statuses(agreement) == {2: "superseded", 3: "voided", 4: "active"}
+        v3.refresh_from_db()
+        assert v3.in_force_from is None and v3.in_force_until is None
+        assert not Signature.objects.filter(version=v3, voided_at__isnull=True).exists()
+        assert set(v3.signing_rounds.get().requests.values_list("status", flat=True)) == {
+            RequestStatus.VOIDED
+        }
+        voided = AuditEntry.objects.get(agreement=agreement, action="voided")
+        assert voided.version_id == v3.pk and voided.data["voided_by"] == 4
+        for user in (cast.alice, cast.carol):
+            notification = user.notifications.get(kind="signing.voided")
+            assert "v4" in notification.title_text and notification.url.endswith(
+                f"/versions/{v3.pk}/"
+            )
+        assert audit_verify(agreement=agreement).intact
+        # and when v3's date comes, nothing takes force
+        with time_machine.travel(local_midnight(day(20)) + datetime.timedelta(hours=1)):
+            assert versions_activate_due() == 0
+        assert statuses(agreement) == {2: "superseded", 3: "voided", 4: "active"}
+
+    def test_an_older_version_awaiting_signatures_is_voided_with_its_round(self, world):
+        # given v3 was sent, v4 drafted, v3 withdrawn to change it; v4 is signed for
+        # tomorrow, and v3 sent again, Carol has signed it
+        cast, agreement, _v2, v3 = world
+        version_send_for_signature(version=v3, actor=cast.alice)
+        v4 = next_version(agreement, cast, effective=day(1))
+        signing_withdraw(version=v3, user=cast.alice, comment="One more change.")
+        signed_by_both(v4, cast)
+        version_send_for_signature(version=v3, actor=cast.alice)
+        sign(v3, cast.carol)
+        # when v4's date comes
+        with time_machine.travel(local_midnight(day(1)) + datetime.timedelta(minutes=5)):
+            assert versions_activate_due() == 1
+        # then v3's open round is closed as voided, Carol's signature with it
+        assert statuses(agreement) == {2: "superseded", 3: "voided", 4: "active"}
+        rnd = v3.signing_rounds.order_by("-number").first()
+        assert rnd.status == RoundStatus.VOIDED and rnd.closed_at is not None
+        assert Signature.objects.get(request__round=rnd, user=cast.carol).voided_at is not None
+        assert cast.carol.notifications.filter(kind="signing.voided").count() == 1
+
+    def test_the_api_tells_the_same(self, world):
+        # given v3 scheduled, v4 signed over the API and in force today
+        cast, agreement, _v2, v3 = world
+        signed_by_both(v3, cast)
+        v4 = next_version(agreement, cast, effective=TODAY)
+        version_send_for_signature(version=v4, actor=cast.alice)
+        sign(v4, cast.carol)
+        v4.refresh_from_db()
+        _token, raw = api_token_create(user=cast.alice, name="order", scope="write")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        # when
+        answer = client.post(
+            reverse("api_signing_sign", args=[v4.pk]),
+            {
+                "password": DEMO_PASSWORD,
+                "full_name": "Alice Anders",
+                "consent": True,
+                "content_hash": v4.content_hash,
+            },
+        )
+        older = client.get(reverse("version-detail", args=[v3.pk])).json()
+        # then
+        assert answer.status_code == 201, answer.content
+        assert answer.json()["version_state"] == "in_force"
+        assert (older["state"], older["status"]) == ("voided", "voided")
+
+
+class TestTwoScheduledVersionsWhoseDatesArriveInTheSameSweep:
+    def scheduled_pair(self, world, *, v3_on, v4_on):
+        cast, agreement, v2, v3 = world
+        services.version_update(
+            actor=cast.alice,
+            version=v3,
+            data={
+                "effective_date": v3_on,
+                "end_date": v3_on + datetime.timedelta(days=365),
+                "review_date": v3_on + datetime.timedelta(days=10),
+            },
+        )
+        signed_by_both(v3, cast)
+        v4 = signed_by_both(next_version(agreement, cast, effective=v4_on), cast)
+        assert statuses(agreement) == {2: "active", 3: "scheduled", 4: "scheduled"}
+        return agreement, v2, v3, v4
+
+    def test_the_older_first_then_the_newer_each_from_its_own_date(self, world):
+        # given v3 on the 5th, v4 on the 9th; the scheduler was down until the 10th
+        agreement, v2, v3, v4 = self.scheduled_pair(world, v3_on=day(4), v4_on=day(8))
+        # when
+        with time_machine.travel(local_midnight(day(9))):
+            assert versions_activate_due() == 2
+        # then each governed from its own date, as if the scheduler had run on time
+        for version in (v2, v3, v4):
+            version.refresh_from_db()
+        assert statuses(agreement) == {2: "superseded", 3: "superseded", 4: "active"}
+        assert v2.in_force_until == v3.in_force_from == local_midnight(day(4))
+        assert v3.in_force_until == v4.in_force_from == local_midnight(day(8))
+
+    def test_the_newer_first_voids_the_older(self, world):
+        # given v3 on the 9th, v4 (newer) on the 5th
+        agreement, v2, v3, v4 = self.scheduled_pair(world, v3_on=day(8), v4_on=day(4))
+        # when both dates have passed
+        with time_machine.travel(local_midnight(day(9))):
+            assert versions_activate_due() == 1
+        # then v4 governs from the 5th and v3 never does
+        v4.refresh_from_db()
+        assert statuses(agreement) == {2: "superseded", 3: "voided", 4: "active"}
+        assert v4.in_force_from == local_midnight(day(4))
+        assert AuditEntry.objects.filter(agreement=agreement, action="activated").count() == 1
+
+    def test_on_the_same_date_the_newer_wins(self, world):
+        # given
+        agreement, _v2, _v3, v4 = self.scheduled_pair(world, v3_on=day(4), v4_on=day(4))
+        # when
+        with time_machine.travel(local_midnight(day(4)) + datetime.timedelta(minutes=5)):
+            assert versions_activate_due() == 1
+        # then
+        assert statuses(agreement) == {2: "superseded", 3: "voided", 4: "active"}
+
+
+class TestAnOlderVersionLeftScheduledBeforeTheRule:
+    def test_its_date_coming_voids_it_instead_of_superseding_the_newer(self, world):
+        # given rows written before the rule: v3 still scheduled for the 21st, its
+        # signatures standing, while v4, newer, already took force
+        cast, agreement, _v2, v3 = world
+        signed_by_both(v3, cast)
+        v4 = signed_by_both(next_version(agreement, cast, effective=TODAY), cast)
+        Version.objects.filter(pk=v3.pk).update(status=VersionStatus.SCHEDULED)
+        Signature.objects.filter(version=v3).update(voided_at=None)
+        before = AuditEntry.objects.filter(agreement=agreement, action="voided").count()
+        # when the 21st comes
+        with time_machine.travel(local_midnight(day(20)) + datetime.timedelta(hours=1)):
+            assert versions_activate_due() == 0
+        # then v4 stays in force, and v3 is voided (audited, its signatures void)
+        v4.refresh_from_db()
+        assert statuses(agreement) == {2: "superseded", 3: "voided", 4: "active"}
+        assert v4.in_force_until is None
+        after = AuditEntry.objects.filter(agreement=agreement, action="voided")
+        assert after.count() == before + 1
+        assert after.order_by("-seq").first().data["voided_by"] == 4
+        assert not Signature.objects.filter(version=v3, voided_at__isnull=True).exists()
