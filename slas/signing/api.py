@@ -204,6 +204,7 @@ class VersionSendView(APIView):
             409: _refusals(
                 {
                     "not_draft": "only a draft is sent",
+                    "another_awaiting": "another version of the agreement awaits signatures",
                     "no_summary": "the draft has no change summary",
                     "bad_order": "unknown signing order",
                     "no_manager": "a party team has no manager who could sign",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from portal import permissions
 from portal.models import Membership, Role
@@ -127,6 +129,44 @@ def version_signing_panel(version: Version, user) -> SigningPanel:
         if version.status == VersionStatus.SCHEDULED:
             panel.scheduled_for = rnd.activates_at or version_effective_instant(version)
     return panel
+
+
+# Sending ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendBlocker:
+    """Why a draft cannot be sent now, whoever asks: `code` for the API, `message` for people."""
+
+    code: str
+    message: str
+
+
+def version_send_blockers(version: Version, versions: Iterable[Version] = ()) -> list[SendBlocker]:
+    """What in the agreement's other versions stops `version` from being sent now.
+
+    `versions`: every version of the agreement (the signing service passes the rows it
+    holds locked); read here when not given (the send page, to say so before the form).
+    One version awaits signatures at a time, so nobody is asked to sign two at once.
+    """
+    others = list(versions) or list(Version.objects.filter(agreement_id=version.agreement_id))
+    blockers = []
+    awaiting = [
+        v for v in others if v.status == VersionStatus.PENDING_SIGNATURE and v.pk != version.pk
+    ]
+    if awaiting:
+        blockers.append(
+            SendBlocker(
+                "another_awaiting",
+                _(
+                    "v%(number)s is still awaiting signatures, and nobody is asked to sign "
+                    "two versions at once. Send this one when v%(number)s is signed or "
+                    "declined, or ask its sender to withdraw it."
+                )
+                % {"number": awaiting[0].number},
+            )
+        )
+    return blockers
 
 
 # Home page and lists -------------------------------------------------------------------

@@ -54,6 +54,7 @@ from slas.signing.rounds import (
     _version_url,
 )
 from slas.signing.seal import bytes_hash, version_live_bytes
+from slas.signing.selectors import version_send_blockers
 
 CONSENT_STATEMENT = gettext_lazy(
     "I have read this version of the agreement. I sign it for the team or role shown, and "
@@ -74,7 +75,8 @@ def version_send_for_signature(
 ) -> SigningRound:
     """Freeze a draft, hash it and ask every party team (and the named people) to sign."""
     now = now or timezone.now()
-    version = _lock_versions(version.agreement_id)[version.pk]
+    versions = _lock_versions(version.agreement_id)
+    version = versions[version.pk]
     agreement = version.agreement
     if not permissions.can_manage_agreement(actor, agreement) or not (
         permissions.party_team_ids(agreement) & permissions.manager_team_ids(actor)
@@ -86,6 +88,8 @@ def version_send_for_signature(
             % {"status": version.get_status_display().lower()},
             code="not_draft",
         )
+    for blocker in version_send_blockers(version, versions.values()):
+        raise SigningError(blocker.message, code=blocker.code)
     if not version.change_summary.strip():
         raise SigningError(
             _("Write a change summary before sending: signers need to know what changed."),

@@ -90,6 +90,7 @@ def version_send(request, pk: int):
             "form": form,
             "parties": version.agreement.parties.all(),
             "missing_summary": not version.change_summary.strip(),
+            "blockers": signing_selectors.version_send_blockers(version),
         },
     )
 

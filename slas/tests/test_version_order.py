@@ -20,6 +20,7 @@ from slas.audit.models import AuditEntry
 from slas.models import Version, VersionStatus
 from slas.signing.jobs import versions_activate_due
 from slas.signing.models import RequestStatus, RoundStatus, Signature
+from slas.signing.rounds import SigningError
 from slas.signing.services import signing_withdraw, version_send_for_signature
 from slas.tests.signing_factories import local_midnight, marketing_sales
 from slas.tests.test_signing_services import sign
@@ -220,3 +221,75 @@ class TestAnOlderVersionLeftScheduledBeforeTheRule:
         assert after.count() == before + 1
         assert after.order_by("-seq").first().data["voided_by"] == 4
         assert not Signature.objects.filter(version=v3, voided_at__isnull=True).exists()
+
+
+class TestOneVersionAwaitingSignaturesAtATime:
+    def test_a_second_version_cannot_be_sent_while_one_awaits_signatures(self, world):
+        # given v3 awaits signatures and v4 is drafted
+        cast, agreement, _v2, v3 = world
+        version_send_for_signature(version=v3, actor=cast.alice)
+        v4 = next_version(agreement, cast, effective=day(30))
+        # when
+        with pytest.raises(SigningError) as error:
+            version_send_for_signature(version=v4, actor=cast.alice)
+        # then Carol is never asked to sign two versions at once
+        assert error.value.code == "another_awaiting"
+        assert "v3" in error.value.message
+        assert statuses(agreement) == {2: "active", 3: "pending_signature", 4: "draft"}
+        assert not cast.carol.notifications.filter(
+            kind="signing.requested", url__contains=f"/versions/{v4.pk}/"
+        ).exists()
+
+    def test_once_the_first_is_signed_and_scheduled_the_next_may_be_sent(self, world):
+        # given v3 signed, waiting for its date
+        cast, agreement, _v2, v3 = world
+        signed_by_both(v3, cast)
+        v4 = next_version(agreement, cast, effective=day(30))
+        # when
+        version_send_for_signature(version=v4, actor=cast.alice)
+        # then
+        assert statuses(agreement) == {2: "active", 3: "scheduled", 4: "pending_signature"}
+
+    def test_the_send_page_says_so_before_the_form(self, world, client):
+        # given
+        cast, agreement, _v2, v3 = world
+        version_send_for_signature(version=v3, actor=cast.alice)
+        v4 = next_version(agreement, cast, effective=day(30))
+        client.force_login(cast.carol)
+        # when
+        page = client.get(reverse("slas:signing_send", args=[v4.pk])).content.decode()
+        posted = client.post(reverse("slas:signing_send", args=[v4.pk]), {"order": "parallel"})
+        # then
+        assert 'data-testid="send-blocker">v3 is still awaiting signatures' in page
+        assert posted.status_code == 200 and "v3 is still awaiting" in posted.content.decode()
+        assert statuses(agreement)[4] == "draft"
+
+    def test_the_api_refuses_with_a_409(self, world):
+        # given
+        cast, agreement, _v2, v3 = world
+        version_send_for_signature(version=v3, actor=cast.alice)
+        v4 = next_version(agreement, cast, effective=day(30))
+        _token, raw = api_token_create(user=cast.alice, name="order", scope="write")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        # when
+        answer = client.post(reverse("api_signing_send", args=[v4.pk]), {}, format="json")
+        # then
+        assert answer.status_code == 409
+        assert answer.json()["code"] == "another_awaiting"
+
+
+class TestAnOlderDraft:
+    def test_is_voided_when_a_newer_version_takes_force(self, world):
+        # given v3 was sent, v4 drafted, then v3 withdrawn to change it: two drafts
+        cast, agreement, _v2, v3 = world
+        version_send_for_signature(version=v3, actor=cast.alice)
+        v4 = next_version(agreement, cast, effective=TODAY)
+        signing_withdraw(version=v3, user=cast.alice, comment="One more change.")
+        # when v4 is signed and takes force today
+        signed_by_both(v4, cast)
+        # then v3 can never take force after v4: voided, and its authors are told how to
+        # carry its changes over
+        assert statuses(agreement) == {2: "superseded", 3: "voided", 4: "active"}
+        notification = cast.alice.notifications.get(kind="signing.voided")
+        assert "start a new version from it" in notification.body_text
