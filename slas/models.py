@@ -37,9 +37,10 @@ __all__ = ["EditConflict", "VersionLocked"]  # re-exported: `from slas.models im
 #: signing services, with `version.save(update_fields=[...])` naming a subset of them.
 LIFECYCLE_FIELDS = frozenset({"status", "in_force_from", "in_force_until", "content_hash"})
 
-#: Bookkeeping of a version row: which row, which edit, who and when. Never content.
+#: Bookkeeping of a version row: which row, which edit, who, when, and which version it
+#: was started from. Never content.
 VERSION_BOOKKEEPING_FIELDS = frozenset(
-    {"id", "edit_revision", "created_by", "created_at", "updated_at"}
+    {"id", "edit_revision", "created_by", "created_at", "updated_at", "based_on"}
 )
 #: The one list of what is not a version's content: identity, bookkeeping and lifecycle.
 #: Content is every other field: copied by "new version", edited in drafts (forms and
@@ -350,6 +351,16 @@ class Version(models.Model):
     content_hash = models.CharField(_("content hash"), max_length=64, blank=True)
     # Bumped by every saved edit of the draft; a form posted with an older value is refused.
     edit_revision = models.PositiveIntegerField(default=1)
+    # The version this one was copied from ("New version"), or rebased onto since: a draft
+    # based on a version older than the one in force is rebased before it is sent.
+    based_on = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("based on"),
+    )
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -6,6 +6,7 @@ parts or history rows (pages rely on it; tests count)."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,7 @@ from slas.models import (
     Agreement,
     Commitment,
     Version,
+    VersionStatus,
 )
 
 # Lists -----------------------------------------------------------------------------------
@@ -35,6 +37,14 @@ def agreement_list_for(user) -> QuerySet[Agreement]:
         )
         .order_by("title")
     )
+
+
+def version_default_base(versions: Iterable[Version]) -> Version | None:
+    """Which version "New version" starts from unless told: the one in force, else the
+    newest one (a first version still awaiting signatures, say); never a draft."""
+    candidates = [v for v in versions if not v.is_draft]
+    in_force = [v for v in candidates if v.status == VersionStatus.ACTIVE]
+    return (in_force or sorted(candidates, key=lambda v: v.number, reverse=True) or [None])[0]
 
 
 def version_in_force(agreement_id: int, at: datetime.datetime) -> Version | None:

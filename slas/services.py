@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from portal import permissions
 from portal.models import Team, TeamFunction
+from slas import selectors
 from slas.audit.chain import audit_append
 from slas.exceptions import EditConflict, VersionLocked
 from slas.history import Source, change_reason, stamp, unstamp
@@ -178,34 +179,58 @@ def _copy_part(part: VersionPart, version: Version) -> VersionPart:
 
 
 @transaction.atomic
-def version_amend(*, actor, agreement: Agreement, source: str = Source.WEB) -> Version:
-    """Copy the latest version with all its parts into draft N+1 (the way to change an SLA).
+def version_amend(
+    *,
+    actor,
+    agreement: Agreement,
+    base: Version | None = None,
+    source: str = Source.WEB,
+) -> Version:
+    """Copy a version with all its parts into draft N+1 (the way to change an SLA).
 
-    One draft at a time per agreement: a second one would fork the document.
+    `base`: the version to start from, any version of the agreement but a draft; by
+    default the one in force (`selectors.version_default_base`), never a version that may still
+    be declined. The new draft remembers it (`based_on`). One draft at a time per
+    agreement: a second one would fork the document.
     """
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     _require_manager(actor, agreement)
-    open_draft = agreement.versions.filter(status=VersionStatus.DRAFT).first()
+    versions = list(agreement.versions.all())
+    open_draft = next((v for v in versions if v.is_draft), None)
     if open_draft is not None:
         raise ValidationError(
             _("Draft v%(number)s is already open: edit it instead of starting another.")
             % {"number": open_draft.number}
         )
-    latest = agreement.versions.order_by("-number").first()
+    if base is None:
+        base = selectors.version_default_base(versions)
+    elif base.pk not in {v.pk for v in versions}:
+        raise ValidationError(
+            {"base": _("Start from a version of this agreement.")}, code="wrong_agreement"
+        )
+    latest = max(versions, key=lambda v: v.number, default=None)
     reason = change_reason(source, _("new version"))
     today = timezone.localdate()
-    if latest is None:
-        start = today
+    # After every version that is in force or may still take force, so the new one
+    # follows them.
+    start = max(
+        [today]
+        + [
+            v.effective_date + datetime.timedelta(days=1)
+            for v in versions
+            if v.status == VersionStatus.ACTIVE or v.is_upcoming
+        ]
+    )
+    if base is None:
         copy_values: dict[str, Any] = {}
         parts: list[VersionPart] = []
     else:
-        start = max(today, latest.effective_date + datetime.timedelta(days=1))
         copy_values = {
-            field.attname: getattr(latest, field.attname)
+            field.attname: getattr(base, field.attname)
             for field in Version._meta.concrete_fields
             if field.name in EDITABLE_VERSION_FIELDS
         }
-        parts = [part for name in PART_MODELS for part in getattr(latest, name).all()]
+        parts = [part for name in PART_MODELS for part in getattr(base, name).all()]
     copy_values.update(
         effective_date=start,
         end_date=add_months(start, 12),
@@ -217,6 +242,7 @@ def version_amend(*, actor, agreement: Agreement, source: str = Source.WEB) -> V
         number=(latest.number + 1) if latest else 1,
         status=VersionStatus.DRAFT,
         created_by=actor,
+        based_on=base,
         **copy_values,
     )
     version.full_clean()
@@ -228,7 +254,7 @@ def version_amend(*, actor, agreement: Agreement, source: str = Source.WEB) -> V
         "created",
         actor=actor,
         version=version,
-        data={"source": str(source), "copied_from": latest.number if latest else None},
+        data={"source": str(source), "copied_from": base.number if base else None},
     )
     return version
 

@@ -109,6 +109,7 @@ def agreement_detail(request, pk: int):
             "agreement": agreement,
             "versions": versions,
             "draft": draft,
+            "default_base": selectors.version_default_base(versions),
             "can_manage": permissions.can_manage_agreement(request.user, agreement),
             "compare_form": compare_form,
         },
@@ -116,24 +117,51 @@ def agreement_detail(request, pk: int):
 
 
 @login_required
-@require_POST
 def version_amend(request, pk: int):
+    """New version: GET says which version it would start from and offers the others;
+    POST copies the chosen one (none chosen: the one in force) into a new draft."""
     agreement = _agreement_or_404(request.user, pk)
     permissions.require(permissions.can_manage_agreement(request.user, agreement))
-    try:
-        version = services.version_amend(actor=request.user, agreement=agreement)
-    except ValidationError as error:
-        for message in _error_messages(error):
-            messages.error(request, message)
-        return redirect(agreement)
-    messages.success(
-        request,
-        _(
-            "Draft version %(number)s created from the latest version. Edit it, then write a change summary."
-        )
-        % {"number": version.number},
+    versions = list(agreement.versions.order_by("-number"))
+    open_draft = next((v for v in versions if v.is_draft), None)
+    # An empty POST (a plain "New version" button) is a choice too: the default base.
+    form = forms.NewVersionForm(
+        request.POST if request.method == "POST" else None, agreement=agreement
     )
-    return redirect("slas:version_edit", version.pk, "frame")
+    if request.method == "POST" and form.is_valid():
+        base = form.cleaned_data["base"]
+        try:
+            version = services.version_amend(actor=request.user, agreement=agreement, base=base)
+        except ValidationError as error:
+            for message in _error_messages(error):
+                messages.error(request, message)
+            return redirect(agreement)
+        messages.success(
+            request,
+            _(
+                "Draft version %(number)s created from version %(base)s. Edit it, then write "
+                "a change summary."
+            )
+            % {"number": version.number, "base": version.based_on.number}
+            if version.based_on
+            else _("Draft version %(number)s created. Fill it in, then write a change summary.")
+            % {"number": version.number},
+        )
+        return redirect("slas:version_edit", version.pk, "frame")
+    default = selectors.version_default_base(versions)
+    chosen = form["base"].value() if form.is_bound else (default.pk if default else None)
+    return render(
+        request,
+        "slas/version_new.html",
+        {
+            "agreement": agreement,
+            "form": form,
+            "bases": [v for v in versions if not v.is_draft],
+            "chosen": str(chosen or ""),
+            "default": default,
+            "open_draft": open_draft,
+        },
+    )
 
 
 @login_required
@@ -206,6 +234,7 @@ def version_detail(request, pk: int):
             "can_manage": permissions.can_manage_agreement(request.user, agreement),
             "previous": previous,
             "open_draft": next((v for v in siblings if v.status == VersionStatus.DRAFT), None),
+            "default_base": selectors.version_default_base(siblings),
             "working_days_label": compare.display_value(
                 Version, "working_days", version.working_days
             ),

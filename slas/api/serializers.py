@@ -3,6 +3,7 @@ sets them from the request."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.api.fields import WallTimeField
@@ -59,6 +60,11 @@ class AgreementCreateSerializer(serializers.Serializer):
     effective_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
+class BasedOnSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+
+
 class VersionSerializer(serializers.ModelSerializer):
     work_start = WallTimeField(required=False)
     work_end = WallTimeField(required=False)
@@ -76,6 +82,15 @@ class VersionSerializer(serializers.ModelSerializer):
     state_explanation = serializers.CharField(
         read_only=True, help_text="The state in one line, as shown on hover of its badge."
     )
+    based_on = serializers.SerializerMethodField(
+        help_text="The version this one was copied from (or rebased onto since)."
+    )
+
+    @extend_schema_field(BasedOnSerializer(allow_null=True))
+    def get_based_on(self, version) -> dict | None:
+        if version.based_on_id is None:
+            return None
+        return {"id": version.based_on_id, "number": version.based_on.number}
 
     class Meta:
         model = Version
@@ -87,6 +102,7 @@ class VersionSerializer(serializers.ModelSerializer):
             "state",
             "state_label",
             "state_explanation",
+            "based_on",
             *sorted(EDITABLE_VERSION_FIELDS),
             "in_force_from",
             "in_force_until",
@@ -113,7 +129,14 @@ class VersionSerializer(serializers.ModelSerializer):
 class VersionCreateSerializer(serializers.Serializer):
     agreement = serializers.PrimaryKeyRelatedField(
         queryset=Agreement.objects.all(),
-        help_text="The agreement to amend: its latest version is copied into a new draft.",
+        help_text="The agreement to amend: a version of it is copied into a new draft.",
+    )
+    from_version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Id of the version to copy: any version of the agreement but a draft. "
+        "By default the one in force (else the newest).",
     )
 
 

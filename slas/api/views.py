@@ -270,18 +270,21 @@ class VersionViewSet(
     def get_queryset(self):
         queryset = (
             permissions.visible_versions(self.request.user)
-            .select_related("agreement", "created_by")
+            .select_related("agreement", "created_by", "based_on")
             .order_by("agreement_id", "-number")
         )
         return queryset
 
     @extend_schema(
-        summary="Amend: copy the latest version into a new draft",
+        summary="New version: copy a version (by default the one in force) into a draft",
         tags=["versions"],
         request=serializers.VersionCreateSerializer,
         responses={
             201: serializers.VersionSerializer,
-            400: OpenApiResponse(description="A draft is already open."),
+            400: OpenApiResponse(
+                description="A draft is already open, or `from_version` is not a version of "
+                "the agreement that could be copied."
+            ),
         },
     )
     def create(self, request):
@@ -294,7 +297,20 @@ class VersionViewSet(
             raise exceptions.PermissionDenied(
                 _("Only managers of a party team amend this agreement.")
             )
-        version = services.version_amend(actor=request.user, agreement=agreement, source=Source.API)
+        base = None
+        if payload.validated_data["from_version"] is not None:
+            base = (
+                agreement.versions.exclude(status=VersionStatus.DRAFT)
+                .filter(pk=payload.validated_data["from_version"])
+                .first()
+            )
+            if base is None:
+                raise exceptions.ValidationError(
+                    {"from_version": _("Give a version of this agreement that is not a draft.")}
+                )
+        version = services.version_amend(
+            actor=request.user, agreement=agreement, base=base, source=Source.API
+        )
         return Response(self.get_serializer(version).data, status=status.HTTP_201_CREATED)
 
     def retrieve(self, request, *args, **kwargs):
