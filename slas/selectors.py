@@ -47,6 +47,35 @@ def version_default_base(versions: Iterable[Version]) -> Version | None:
     return (in_force or sorted(candidates, key=lambda v: v.number, reverse=True) or [None])[0]
 
 
+@dataclass(frozen=True)
+class BaseNotice:
+    """A draft copied from (or last rebased onto) `base`, while `in_force`, newer, governs:
+    sent as it is, it would undo what `in_force` changed. It is rebased before it is sent."""
+
+    base: Version
+    in_force: Version
+
+
+def version_base_notice(version: Version, versions: Iterable[Version] = ()) -> BaseNotice | None:
+    """The notice for a draft based on a version older than the one in force, else None.
+
+    `versions`: the agreement's versions if at hand (else read). A draft with no known
+    base (made before bases were kept) is not flagged.
+    """
+    if not version.is_draft or version.based_on_id is None:
+        return None
+    versions = list(versions) or list(
+        Version.objects.filter(agreement_id=version.agreement_id, status=VersionStatus.ACTIVE)
+    )
+    in_force = next((v for v in versions if v.status == VersionStatus.ACTIVE), None)
+    if in_force is None or in_force.pk == version.based_on_id:
+        return None
+    base = next((v for v in versions if v.pk == version.based_on_id), None) or version.based_on
+    if in_force.number < base.number:
+        return None  # based on a newer version (scheduled, say): nothing in force is lost
+    return BaseNotice(base=base, in_force=in_force)
+
+
 def version_in_force(agreement_id: int, at: datetime.datetime) -> Version | None:
     """The version of the agreement in force at instant `at` (None: ungoverned)."""
     return (

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from portal import permissions
 from portal.models import Team, TeamFunction
-from slas import selectors
+from slas import compare, selectors
 from slas.audit.chain import audit_append
 from slas.exceptions import EditConflict, VersionLocked
 from slas.history import Source, change_reason, stamp, unstamp
@@ -287,11 +287,13 @@ def version_edit(
     delete: Iterable[VersionPart] = (),
     source: str = Source.WEB,
     what: str = "",
+    based_on: Version | None = None,
 ) -> tuple[Version, list[VersionPart]]:
     """The one writer of a draft's content: version fields and parts in one edit.
 
     `expected_revision` is the `edit_revision` the editor loaded (None: API callers that
-    do not ask for the check). Every saved edit bumps the revision once. Returns the
+    do not ask for the check). Every saved edit bumps the revision once. `based_on`: a
+    rebase says which version the draft now starts from, in the same save. Returns the
     version and the created parts. Raises PermissionDenied, VersionLocked, EditConflict
     or ValidationError (and then nothing is saved).
     """
@@ -343,6 +345,8 @@ def version_edit(
         created.append(part)
 
     _check_version_invariants(locked)
+    if based_on is not None:
+        locked.based_on = based_on
     locked.edit_revision += 1
     _stamped_save(locked, actor=actor, reason=reason)
     _audit(
@@ -356,6 +360,69 @@ def version_edit(
     for model_field in Version._meta.concrete_fields:
         setattr(version, model_field.attname, getattr(locked, model_field.attname))
     return locked, created
+
+
+@transaction.atomic
+def version_rebase(
+    *,
+    actor,
+    version: Version,
+    expected_revision: int | None,
+    source: str = Source.WEB,
+) -> compare.Merge:
+    """Rebase a draft based on an older version onto the version in force.
+
+    What the draft changed stays; what the version in force changed since the draft's
+    base comes in; where both changed one thing, the draft's value stays and the result
+    says so (`Merge.kept`). One edit (one revision, one history entry "rebased onto vN")
+    that records the new base, and an audit entry. Raises PermissionDenied,
+    VersionLocked, EditConflict, or ValidationError (code `not_needed`: the draft is
+    already based on the version in force).
+    """
+    locked = Version.objects.select_for_update().select_related("agreement").get(pk=version.pk)
+    _require_manager(actor, locked.agreement)
+    if not locked.is_draft:
+        raise VersionLocked(locked)
+    if expected_revision is not None and int(expected_revision) != locked.edit_revision:
+        raise EditConflict(
+            version=locked,
+            expected_revision=int(expected_revision),
+            changes=version_changes_since(locked, int(expected_revision)),
+        )
+    notice = selectors.version_base_notice(locked, locked.agreement.versions.all())
+    if notice is None:
+        raise ValidationError(
+            _("This draft already starts from the version in force: there is nothing to rebase."),
+            code="not_needed",
+        )
+    merge = compare.version_merge(notice.base, locked, notice.in_force)
+    version_edit(
+        actor=actor,
+        version=locked,
+        expected_revision=locked.edit_revision,
+        fields=merge.fields or None,
+        create=merge.create,
+        update=merge.update,
+        delete=merge.delete,
+        source=source,
+        what=_("rebased onto v%(number)s") % {"number": notice.in_force.number},
+        based_on=notice.in_force,
+    )
+    _audit(
+        locked.agreement,
+        "rebased",
+        actor=actor,
+        version=locked,
+        data={
+            "source": str(source),
+            "rebased_from": notice.base.number,
+            "rebased_onto": notice.in_force.number,
+            "kept": [note.label for note in merge.kept],
+        },
+    )
+    for model_field in Version._meta.concrete_fields:
+        setattr(version, model_field.attname, getattr(locked, model_field.attname))
+    return merge
 
 
 def version_update(

@@ -341,6 +341,70 @@ def version_edit(request, pk: int, component: str = "frame"):
 
 
 @login_required
+def version_rebase(request, pk: int):
+    """Rebase a draft based on an older version onto the version in force: GET previews
+    what comes in and where the draft's own value is kept; POST (with the revision the
+    preview was made from) does it."""
+    version = _editable_version(request, pk)
+    if not version.is_draft:
+        messages.error(request, str(VersionLocked(version)))
+        return redirect(version)
+    notice = selectors.version_base_notice(version)
+    if notice is None:
+        messages.info(request, _("This draft already starts from the version in force."))
+        return redirect(version)
+    form = forms.RevisionMixin(
+        request.POST if request.method == "POST" else None,
+        initial={"edit_revision": version.edit_revision},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            merge = services.version_rebase(
+                actor=request.user,
+                version=version,
+                expected_revision=form.cleaned_data["edit_revision"],
+                source=Source.WEB,
+            )
+        except EditConflict:
+            messages.error(
+                request,
+                _(
+                    "Somebody changed the draft since this preview: nothing was rebased. "
+                    "Review the new preview, then rebase."
+                ),
+            )
+            return redirect("slas:version_rebase", version.pk)
+        except ValidationError as error:
+            for message in _error_messages(error):
+                messages.error(request, message)
+            return redirect(version)
+        messages.success(
+            request,
+            _("Rebased onto v%(number)s: %(taken)s of its changes came in.")
+            % {"number": notice.in_force.number, "taken": len(merge.taken)}
+            + (
+                " "
+                + _("Where both changed the same thing, your draft's value was kept: %(what)s.")
+                % {"what": "; ".join(note.label for note in merge.kept)}
+                if merge.kept
+                else ""
+            ),
+        )
+        return redirect(version)
+    return render(
+        request,
+        "slas/version_rebase.html",
+        {
+            "version": version,
+            "agreement": version.agreement,
+            "notice": notice,
+            "merge": compare.version_merge(notice.base, version, notice.in_force),
+            "form": form,
+        },
+    )
+
+
+@login_required
 def version_planner(request, pk: int):
     version = _editable_version(request, pk)
     if not version.is_draft:

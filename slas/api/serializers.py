@@ -196,6 +196,21 @@ class ComparisonSerializer(serializers.Serializer):
     components = ComponentDiffSerializer(many=True)
 
 
+class MergeNoteSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="What: a field, or a part's row.")
+    mine = serializers.CharField(help_text="Its value in the draft before the rebase.")
+    theirs = serializers.CharField(help_text="Its value in the version in force.")
+
+
+class RebaseSerializer(serializers.Serializer):
+    version = VersionSerializer()
+    taken = MergeNoteSerializer(many=True, help_text="What came in from the version in force.")
+    kept = MergeNoteSerializer(
+        many=True,
+        help_text="What both changed, differently: the draft's value was kept.",
+    )
+
+
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()

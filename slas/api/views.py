@@ -348,6 +348,56 @@ class VersionViewSet(
         response["ETag"] = _etag(version.edit_revision)
         return response
 
+    @extend_schema(
+        summary="Rebase a draft onto the version in force",
+        description="For a draft based on a version older than the one in force (it would "
+        "undo what came since): keeps every change the draft made, brings in what the "
+        "version in force changed, keeps the draft's value where both changed one thing "
+        "(listed in `kept`), and records the new base. One edit: the revision goes up.",
+        tags=["versions"],
+        request=None,
+        parameters=[IF_MATCH],
+        responses={
+            200: serializers.RebaseSerializer,
+            409: OpenApiResponse(
+                serializers.ErrorSerializer,
+                description="`not_needed`: the draft already starts from the version in "
+                "force; `version_locked`: not a draft; `edit_conflict`: somebody saved the "
+                "draft since the given revision.",
+            ),
+            428: REVISION_REQUIRED,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def rebase(self, request, pk=None):
+        version = self.get_object()
+        if not permissions.can_manage_agreement(request.user, version.agreement):
+            raise exceptions.PermissionDenied(
+                _("Only managers of a party team edit this agreement.")
+            )
+        revision = self.required_revision(request, version)
+        try:
+            merge = services.version_rebase(
+                actor=request.user, version=version, expected_revision=revision, source=Source.API
+            )
+        except DjangoValidationError as error:
+            if error.code != "not_needed":
+                raise
+            return Response(
+                {"detail": error.messages[0], "code": "not_needed"},
+                status=status.HTTP_409_CONFLICT,
+            )
+        version = self.get_queryset().get(pk=version.pk)
+        response = Response(
+            {
+                "version": self.get_serializer(version).data,
+                "taken": [vars(note) for note in merge.taken],
+                "kept": [vars(note) for note in merge.kept],
+            }
+        )
+        response["ETag"] = _etag(version.edit_revision)
+        return response
+
 
 VERSION_PK = OpenApiParameter("version_pk", int, OpenApiParameter.PATH, description="Version id")
 

@@ -205,6 +205,8 @@ class VersionSendView(APIView):
                 {
                     "not_draft": "only a draft is sent",
                     "another_awaiting": "another version of the agreement awaits signatures",
+                    "stale_base": "the draft is based on a version older than the one in "
+                    "force: rebase it first (POST versions/{id}/rebase/)",
                     "no_summary": "the draft has no change summary",
                     "bad_order": "unknown signing order",
                     "no_manager": "a party team has no manager who could sign",

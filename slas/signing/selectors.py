@@ -14,6 +14,7 @@ from portal.models import Membership, Role
 from slas.audit.chain import audit_verify
 from slas.audit.models import AuditEntry
 from slas.models import Agreement, Version, VersionStatus
+from slas.selectors import version_base_notice
 from slas.signing.activation import version_effective_instant
 from slas.signing.models import (
     RequestStatus,
@@ -147,10 +148,24 @@ def version_send_blockers(version: Version, versions: Iterable[Version] = ()) ->
 
     `versions`: every version of the agreement (the signing service passes the rows it
     holds locked); read here when not given (the send page, to say so before the form).
-    One version awaits signatures at a time, so nobody is asked to sign two at once.
+    One version awaits signatures at a time, so nobody is asked to sign two at once; a
+    draft based on a version older than the one in force is rebased first.
     """
     others = list(versions) or list(Version.objects.filter(agreement_id=version.agreement_id))
     blockers = []
+    notice = version_base_notice(version, others)
+    if notice is not None:
+        blockers.append(
+            SendBlocker(
+                "stale_base",
+                _(
+                    "This draft is based on v%(base)s, and v%(in_force)s is now in force: "
+                    "sent as it is, it would undo what v%(in_force)s changed. Rebase it onto "
+                    "v%(in_force)s first (your changes are kept), then send it."
+                )
+                % {"base": notice.base.number, "in_force": notice.in_force.number},
+            )
+        )
     awaiting = [
         v for v in others if v.status == VersionStatus.PENDING_SIGNATURE and v.pk != version.pk
     ]

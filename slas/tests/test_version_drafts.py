@@ -177,3 +177,177 @@ class TestTheNewVersionApi:
         assert "from_version" in answer.json()["errors"]
         assert Version.objects.filter(agreement=agreement).count() == 2
         assert not Version.objects.filter(status=VersionStatus.DRAFT, number=4).exists()
+
+
+# A draft based on a version that is no longer the one in force ---------------------------
+
+
+@pytest.fixture
+def stale(cast):
+    """v2 in force; v3 signed for tomorrow; v4 drafted from v2 today. Tomorrow v3 takes
+    force: v4 is based on v2 while v3 governs."""
+    import datetime
+
+    import time_machine
+
+    from slas.signing.jobs import versions_activate_due
+    from slas.tests.signing_factories import local_midnight
+    from slas.tests.test_signing_services import sign
+
+    today = datetime.date(2026, 12, 1)
+    with time_machine.travel(datetime.datetime(2026, 12, 1, 12, tzinfo=datetime.UTC), tick=False):
+        agreement, v2, v3 = marketing_sales(cast, v3_effective=today + datetime.timedelta(days=1))
+        # v3 shortens first contact to 16 hours, adds a term and drops a reason code
+        services.version_edit(
+            actor=cast.alice,
+            version=v3,
+            expected_revision=None,
+            fields={"first_contact_hours": Decimal("16")},
+            create=[("terms", {"term": "Nurture", "definition": "Marketing's follow-up."})],
+            delete=list(v3.reason_codes.all()),
+        )
+        version_send_for_signature(version=v3, actor=cast.alice)
+        sign(v3, cast.carol)
+        sign(v3, cast.alice)
+        v4 = services.version_amend(actor=cast.alice, agreement=agreement)
+        # v4 changes the return path and the MQL definition, and writes its summary
+        services.version_edit(
+            actor=cast.alice,
+            version=v4,
+            expected_revision=None,
+            fields={"return_days": 21, "change_summary": "Three weeks to return a lead."},
+            update=[(v4.terms.get(term="MQL"), {"definition": "Sixty points or a demo."})],
+        )
+    with time_machine.travel(local_midnight(today + datetime.timedelta(days=1)), tick=False):
+        versions_activate_due()
+    v3.refresh_from_db()
+    v4.refresh_from_db()
+    assert (v3.status, v4.status, v4.based_on) == (VersionStatus.ACTIVE, VersionStatus.DRAFT, v2)
+    return agreement, v2, v3, v4
+
+
+class TestADraftBasedOnAnOlderVersion:
+    def test_is_flagged_on_its_page_and_in_the_editor(self, client, cast, stale):
+        # given
+        _agreement, _v2, _v3, v4 = stale
+        client.force_login(cast.carol)
+        # when
+        page = client.get(v4.get_absolute_url()).content.decode()
+        editor = client.get(reverse("slas:version_edit", args=[v4.pk, "frame"])).content.decode()
+        # then
+        for html in (page, editor):
+            assert "Based on v2, and v3 is now in force" in html
+            assert reverse("slas:version_rebase", args=[v4.pk]) in html
+
+    def test_cannot_be_sent_until_rebased(self, client, cast, stale):
+        # given
+        _agreement, _v2, _v3, v4 = stale
+        from slas.signing.rounds import SigningError
+
+        # when / then (the service, the page and the API)
+        with pytest.raises(SigningError) as error:
+            version_send_for_signature(version=v4, actor=cast.alice)
+        assert error.value.code == "stale_base"
+        assert "rebase" in error.value.message.lower()
+        client.force_login(cast.alice)
+        page = client.get(reverse("slas:signing_send", args=[v4.pk])).content.decode()
+        assert 'data-testid="send-blocker">This draft is based on v2' in page
+        answer = api_client(cast.alice).post(
+            reverse("api_signing_send", args=[v4.pk]), {}, format="json"
+        )
+        assert answer.status_code == 409 and answer.json()["code"] == "stale_base"
+        v4.refresh_from_db()
+        assert v4.status == VersionStatus.DRAFT
+
+    def test_rebasing_carries_the_drafts_changes_onto_the_version_in_force(self, cast, stale):
+        # given
+        _agreement, _v2, v3, v4 = stale
+        revision = v4.edit_revision
+        # when
+        result = services.version_rebase(actor=cast.carol, version=v4, expected_revision=revision)
+        # then the draft keeps its changes and gains v3's, and is based on v3
+        v4.refresh_from_db()
+        assert v4.based_on == v3 and v4.edit_revision == revision + 1
+        assert v4.return_days == 21  # its own change
+        assert v4.first_contact_hours == Decimal("16")  # v3's
+        assert v4.terms.get(term="MQL").definition == "Sixty points or a demo."  # its own
+        assert v4.terms.filter(term="Nurture").exists()  # v3's addition
+        assert not v4.reason_codes.exists()  # v3's removal
+        assert v4.change_summary == "Three weeks to return a lead."
+        assert result.kept == []
+        taken = {note.label for note in result.taken}
+        assert {
+            "First contact within (business hours)",
+            "Terms: Nurture",
+            "Reason codes: No budget (no_budget)",
+        } <= taken
+        # (and v3's holiday, on its own effective date, replaces v2's)
+        assert list(v4.holidays.values_list("date", flat=True)) == list(
+            v3.holidays.values_list("date", flat=True)
+        )
+        # and it can be sent now
+        version_send_for_signature(version=v4, actor=cast.alice)
+
+    def test_where_both_changed_the_same_thing_the_drafts_value_is_kept_and_said(self, cast, stale):
+        # given the draft also changed the first-contact window
+        _agreement, _v2, _v3, v4 = stale
+        services.version_update(
+            actor=cast.alice, version=v4, data={"first_contact_hours": Decimal("8")}
+        )
+        v4.refresh_from_db()
+        # when
+        result = services.version_rebase(
+            actor=cast.alice, version=v4, expected_revision=v4.edit_revision
+        )
+        # then
+        v4.refresh_from_db()
+        assert v4.first_contact_hours == Decimal("8")
+        assert [note.label for note in result.kept] == ["First contact within (business hours)"]
+        assert "16" in result.kept[0].theirs and "8" in result.kept[0].mine
+
+    def test_a_stale_revision_is_refused_and_nothing_changes(self, cast, stale):
+        # given
+        _agreement, v2, _v3, v4 = stale
+        from slas.exceptions import EditConflict
+
+        # when / then
+        with pytest.raises(EditConflict):
+            services.version_rebase(
+                actor=cast.alice, version=v4, expected_revision=v4.edit_revision - 1
+            )
+        v4.refresh_from_db()
+        assert v4.based_on == v2 and v4.first_contact_hours == Decimal("24")
+
+    def test_the_rebase_page_previews_then_rebases(self, client, cast, stale):
+        # given
+        _agreement, _v2, v3, v4 = stale
+        client.force_login(cast.alice)
+        url = reverse("slas:version_rebase", args=[v4.pk])
+        # when
+        preview = client.get(url).content.decode()
+        response = client.post(url, {"edit_revision": v4.edit_revision})
+        # then
+        assert "First contact within (business hours)" in preview
+        assert "Nurture" in preview
+        assert response.status_code == 302 and response.url == v4.get_absolute_url()
+        v4.refresh_from_db()
+        assert v4.based_on == v3
+
+    def test_the_api_rebases_with_the_revision_and_says_what_it_did(self, cast, stale):
+        # given
+        _agreement, _v2, v3, v4 = stale
+        client = api_client(cast.alice)
+        url = reverse("version-rebase", args=[v4.pk])
+        # when
+        missing = client.post(url, {}, format="json")
+        done = client.post(url, {}, format="json", HTTP_IF_MATCH=str(v4.edit_revision))
+        again = client.post(url, {}, format="json", HTTP_IF_MATCH=str(v4.edit_revision + 1))
+        # then
+        assert missing.status_code == 428
+        assert done.status_code == 200, done.content
+        body = done.json()
+        assert body["version"]["based_on"] == {"id": v3.pk, "number": 3}
+        assert body["kept"] == []
+        assert {"label": "Terms: Nurture", "mine": "—", "theirs": "Nurture"} in body["taken"]
+        assert again.status_code == 409 and again.json()["code"] == "not_needed"
+        assert api_client(cast.bob).post(url, {}, format="json").status_code == 403
