@@ -356,6 +356,15 @@ class NewVersionForm(forms.Form):
         )
 
 
+class DiscardForm(forms.Form):
+    comment = forms.CharField(
+        label=gettext_lazy("Why (optional, kept in the audit log)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class FunnelForm(forms.Form):
     revenue_goal = forms.DecimalField(
         label=gettext_lazy("Revenue goal"), min_value=Decimal("0.01"), max_digits=14

@@ -140,10 +140,11 @@ class Agreement(models.Model):
 
 
 def agreement_refuse_if_sealed(agreement_id: int) -> None:
-    """Raise VersionLocked if a version of the agreement has left draft."""
+    """Raise VersionLocked if a version of the agreement has left draft (to be signed: a
+    discarded draft never did)."""
     locked = (
         Version.objects.filter(agreement_id=agreement_id)
-        .exclude(status=VersionStatus.DRAFT)
+        .exclude(status__in=[VersionStatus.DRAFT, VersionStatus.DISCARDED])
         .order_by("number")
         .first()
     )

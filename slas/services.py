@@ -5,7 +5,8 @@ Every function is keyword-only, checks who may act, refuses writes to anything b
 draft (`VersionLocked`), refuses stale edits (`EditConflict`, optimistic locking on
 `Version.edit_revision`), validates with the models' own rules, and stamps each
 history row with the actor and a change reason (`slas.history`).
-Status changes and the in-force interval belong to the signing services, not here.
+Status changes and the in-force interval belong to the signing services (slas.signing),
+but for the one a draft's authors make themselves: discarding it (`version_discard`).
 """
 
 from __future__ import annotations
@@ -423,6 +424,48 @@ def version_rebase(
     for model_field in Version._meta.concrete_fields:
         setattr(version, model_field.attname, getattr(locked, model_field.attname))
     return merge
+
+
+@transaction.atomic
+def version_discard(
+    *, actor, version: Version, comment: str = "", source: str = Source.WEB
+) -> Version:
+    """A party manager abandons a draft. Nothing is deleted: the version stays, read-only,
+    as "discarded" (its number is not reused, its history and audit entries keep their
+    meaning), and "New version" can start from it again. Audited with the comment.
+
+    Raises PermissionDenied, or VersionLocked for anything but a draft (a version awaiting
+    signatures is withdrawn from signature first).
+    """
+    locked = Version.objects.select_for_update().select_related("agreement").get(pk=version.pk)
+    _require_manager(actor, locked.agreement)
+    if not locked.is_draft:
+        if locked.status == VersionStatus.PENDING_SIGNATURE:
+            raise VersionLocked(
+                locked,
+                _(
+                    "Version %(number)s awaits signatures: withdraw it from signature first "
+                    "(its sender can), then discard the draft."
+                )
+                % {"number": locked.number},
+            )
+        raise VersionLocked(locked)
+    locked.status = VersionStatus.DISCARDED
+    _stamped_save(
+        locked,
+        actor=actor,
+        reason=change_reason(source, _("draft discarded")),
+        update_fields=["status"],
+    )
+    _audit(
+        locked.agreement,
+        "discarded",
+        actor=actor,
+        version=locked,
+        data={"source": str(source), "comment": (comment or "").strip()},
+    )
+    version.status = locked.status
+    return locked
 
 
 def version_update(

@@ -341,6 +341,41 @@ def version_edit(request, pk: int, component: str = "frame"):
 
 
 @login_required
+def version_discard(request, pk: int):
+    """Discard a draft: GET asks (and says nothing is deleted), POST does it."""
+    version = _editable_version(request, pk)
+    if not version.is_draft:
+        messages.error(request, str(VersionLocked(version)))
+        return redirect(version)
+    form = forms.DiscardForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.version_discard(
+                actor=request.user,
+                version=version,
+                comment=form.cleaned_data["comment"],
+                source=Source.WEB,
+            )
+        except VersionLocked as error:
+            messages.error(request, str(error))
+            return redirect(version)
+        messages.success(
+            request,
+            _(
+                "Draft v%(number)s is discarded. It stays in the history; to pick its work "
+                "up again, start a new version from it."
+            )
+            % {"number": version.number},
+        )
+        return redirect(version.agreement)
+    return render(
+        request,
+        "slas/version_discard.html",
+        {"version": version, "agreement": version.agreement, "form": form},
+    )
+
+
+@login_required
 def version_rebase(request, pk: int):
     """Rebase a draft based on an older version onto the version in force: GET previews
     what comes in and where the draft's own value is kept; POST (with the revision the

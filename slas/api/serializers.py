@@ -196,6 +196,12 @@ class ComparisonSerializer(serializers.Serializer):
     components = ComponentDiffSerializer(many=True)
 
 
+class DiscardSerializer(serializers.Serializer):
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=2000, help_text="Why."
+    )
+
+
 class MergeNoteSerializer(serializers.Serializer):
     label = serializers.CharField(help_text="What: a field, or a part's row.")
     mine = serializers.CharField(help_text="Its value in the draft before the rebase.")

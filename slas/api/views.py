@@ -398,6 +398,38 @@ class VersionViewSet(
         response["ETag"] = _etag(version.edit_revision)
         return response
 
+    @extend_schema(
+        summary="Discard a draft",
+        description="The draft stays, read-only, in state `discarded` (nothing is deleted; "
+        "a new version can start from it). Audited with the comment.",
+        tags=["versions"],
+        request=serializers.DiscardSerializer,
+        responses={
+            200: serializers.VersionSerializer,
+            409: OpenApiResponse(
+                serializers.ErrorSerializer,
+                description="`version_locked`: only a draft is discarded (a version "
+                "awaiting signatures is withdrawn from signature first).",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def discard(self, request, pk=None):
+        version = self.get_object()
+        if not permissions.can_manage_agreement(request.user, version.agreement):
+            raise exceptions.PermissionDenied(
+                _("Only managers of a party team discard this agreement's drafts.")
+            )
+        payload = serializers.DiscardSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.version_discard(
+            actor=request.user,
+            version=version,
+            comment=payload.validated_data["comment"],
+            source=Source.API,
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=version.pk)).data)
+
 
 VERSION_PK = OpenApiParameter("version_pk", int, OpenApiParameter.PATH, description="Version id")
 

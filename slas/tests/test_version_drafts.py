@@ -351,3 +351,106 @@ class TestADraftBasedOnAnOlderVersion:
         assert {"label": "Terms: Nurture", "mine": "—", "theirs": "Nurture"} in body["taken"]
         assert again.status_code == 409 and again.json()["code"] == "not_needed"
         assert api_client(cast.bob).post(url, {}, format="json").status_code == 403
+
+
+# Discarding a draft ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def draft_v3(cast):
+    agreement, v2, v3 = marketing_sales(cast)
+    return cast, agreement, v2, v3
+
+
+class TestDiscardingADraft:
+    def test_a_party_manager_discards_it_and_nothing_is_lost(self, draft_v3):
+        # given
+        cast, agreement, _v2, v3 = draft_v3
+        terms = v3.terms.count()
+        # when
+        services.version_discard(actor=cast.carol, version=v3, comment="Not this quarter.")
+        # then it is kept, discarded, audited, and a new version may start
+        v3.refresh_from_db()
+        assert v3.status == VersionStatus.DISCARDED and v3.state == "discarded"
+        assert v3.terms.count() == terms
+        from slas.audit.models import AuditEntry
+
+        entry = AuditEntry.objects.get(agreement=agreement, action="discarded")
+        assert entry.version_id == v3.pk and entry.data["comment"] == "Not this quarter."
+        v4 = services.version_amend(actor=cast.alice, agreement=agreement)
+        assert v4.number == 4 and v4.based_on.number == 2
+
+    def test_its_work_can_be_picked_up_again_as_a_new_version(self, draft_v3):
+        # given
+        cast, agreement, _v2, v3 = draft_v3
+        services.version_discard(actor=cast.carol, version=v3)
+        # when
+        v4 = services.version_amend(actor=cast.alice, agreement=agreement, base=v3)
+        # then
+        assert v4.change_summary == "" and v4.terms.count() == v3.terms.count()
+
+    def test_only_a_draft_is_discarded(self, draft_v3):
+        # given v3 sent for signature
+        cast, _agreement, _v2, v3 = draft_v3
+        version_send_for_signature(version=v3, actor=cast.alice)
+        from slas.exceptions import VersionLocked
+
+        # when / then
+        with pytest.raises(VersionLocked) as error:
+            services.version_discard(actor=cast.alice, version=v3)
+        assert "withdraw" in str(error.value).lower()
+        v3.refresh_from_db()
+        assert v3.status == VersionStatus.PENDING_SIGNATURE
+
+    @pytest.mark.parametrize("name", ["bob", "dan", "erin"])
+    def test_only_a_party_manager_discards(self, draft_v3, name):
+        # given
+        cast, _agreement, _v2, v3 = draft_v3
+        from django.core.exceptions import PermissionDenied
+
+        # when / then
+        with pytest.raises(PermissionDenied):
+            services.version_discard(actor=getattr(cast, name), version=v3)
+
+    def test_a_discarded_first_draft_does_not_seal_the_agreement(self, cast):
+        # given an agreement whose only version, a draft, is discarded
+        agreement = services.agreement_create(
+            actor=cast.alice, title="Trial", parties=[cast.marketing, cast.sales]
+        )
+        services.version_discard(actor=cast.alice, version=agreement.versions.get())
+        # when
+        agreement.title = "Trial SLA"
+        agreement.save()
+        # then
+        agreement.refresh_from_db()
+        assert agreement.title == "Trial SLA"
+
+    def test_the_page_asks_then_discards(self, client, draft_v3):
+        # given
+        cast, agreement, _v2, v3 = draft_v3
+        client.force_login(cast.alice)
+        url = reverse("slas:version_discard", args=[v3.pk])
+        # when
+        page = client.get(v3.get_absolute_url()).content.decode()
+        confirm = client.get(url).content.decode()
+        response = client.post(url, {"comment": "Wrong numbers."})
+        # then
+        assert url in page
+        assert "Discard draft v3" in confirm
+        assert response.status_code == 302 and response.url == agreement.get_absolute_url()
+        v3.refresh_from_db()
+        assert v3.status == VersionStatus.DISCARDED
+
+    def test_the_api_discards_and_refuses_what_is_not_a_draft(self, draft_v3):
+        # given
+        cast, _agreement, v2, v3 = draft_v3
+        client = api_client(cast.alice)
+        # when
+        done = client.post(reverse("version-discard", args=[v3.pk]), {}, format="json")
+        locked = client.post(reverse("version-discard", args=[v2.pk]), {}, format="json")
+        # then
+        assert done.status_code == 200, done.content
+        assert (done.json()["state"], done.json()["state_label"]) == ("discarded", "Discarded")
+        assert locked.status_code == 409 and locked.json()["code"] == "version_locked"
+        forbidden = api_client(cast.bob).post(reverse("version-discard", args=[v2.pk]))
+        assert forbidden.status_code == 403
