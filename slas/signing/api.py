@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from portal import permissions
 from portal.api.fields import StrictCharField
 from portal.forms import client_address
-from slas.models import VersionState, VersionStatus
+from slas.models import Version, VersionState, VersionStatus
 from slas.signing import selectors as signing_selectors
 from slas.signing.models import RoundStatus, SigningOrder
 from slas.signing.rounds import SigningError
@@ -107,6 +107,11 @@ class RoundAnswerSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=RoundStatus.choices)
     order = serializers.ChoiceField(choices=SigningOrder.choices)
     content_hash = serializers.CharField(help_text="SHA-256 of the content sent for signature.")
+    version_status = serializers.ChoiceField(choices=VersionStatus.choices)
+    version_state = serializers.ChoiceField(
+        choices=VersionState.choices, help_text="The version's state after the action."
+    )
+    version_state_label = serializers.CharField()
 
 
 class SignAnswerSerializer(serializers.Serializer):
@@ -185,11 +190,15 @@ class VerifyAnswerSerializer(serializers.Serializer):
 
 
 def _round_data(rnd) -> dict:
+    version = Version.objects.get(pk=rnd.version_id)  # as the action left it
     return {
         "round": rnd.number,
         "status": rnd.status,
         "order": rnd.order,
         "content_hash": rnd.content_hash,
+        "version_status": version.status,
+        "version_state": version.state,
+        "version_state_label": version.state_label,
     }
 
 
@@ -316,10 +325,23 @@ class VersionDeclineView(APIView):
 
 class VersionWithdrawView(APIView):
     @extend_schema(
-        summary="Withdraw a version from signature",
+        summary="Withdraw a version before it takes force",
         tags=["signing"],
         request=CommentSerializer,
-        responses={200: RoundAnswerSerializer, 400: INVALID_SIGNATURE, 409: _refusals(NOT_PENDING)},
+        description="Awaiting signatures: its sender withdraws it, and it is a draft "
+        "again. Signed by every party and not yet in force (scheduled): a manager of a team "
+        "that signed it withdraws it, with a comment (required); it never takes force.",
+        responses={
+            200: RoundAnswerSerializer,
+            400: INVALID_SIGNATURE,
+            409: _refusals(
+                {
+                    "not_withdrawable": "the version is in force, past, or otherwise not "
+                    "awaiting signatures or scheduled",
+                    **NOT_PENDING,
+                }
+            ),
+        },
     )
     def post(self, request, pk: int):
         version = _version(request, pk)

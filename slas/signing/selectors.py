@@ -129,6 +129,7 @@ def version_signing_panel(version: Version, user) -> SigningPanel:
         panel.has_certificate = True
         if version.status == VersionStatus.SCHEDULED:
             panel.scheduled_for = rnd.activates_at or version_effective_instant(version)
+            panel.can_withdraw = permissions.can_withdraw_signed(user, rnd)
     return panel
 
 

@@ -49,6 +49,7 @@ from slas.signing.rounds import (
     _notify_open_requests,
     _open_round,
     _require_open_round,
+    _round_signatures_void,
     _round_void,
     _tell_everyone,
     _version_url,
@@ -426,10 +427,28 @@ def signing_decline(
 def signing_withdraw(
     *, version: Version, user, comment: str = "", now: datetime.datetime | None = None
 ) -> SigningRound:
-    """The sender takes the version back: draft again, the round's signatures voided."""
+    """Take a version back before it takes force.
+
+    Awaiting signatures: its sender withdraws it, and it is a draft again (the round's
+    signatures voided). Signed by every party and scheduled: a manager of a team that
+    signed it withdraws it, saying why; it never takes force (`withdrawn`, for good: its
+    signatures voided; to sign it again, start a new version from it). Audited, and
+    everyone involved is told. A version in force or past is never withdrawn.
+    """
     now = now or timezone.now()
     versions = _lock_versions(version.agreement_id)
     version = versions[version.pk]
+    if version.status == VersionStatus.SCHEDULED:
+        return _scheduled_withdraw(version, user=user, comment=comment, now=now)
+    if version.status != VersionStatus.PENDING_SIGNATURE:
+        raise SigningError(
+            _(
+                "Version %(number)s is %(state)s: only a version awaiting signatures, or "
+                "signed and not yet in force, can be withdrawn."
+            )
+            % {"number": version.number, "state": version.state_label.lower()},
+            code="not_withdrawable",
+        )
     rnd = _require_open_round(version)
     if rnd.sent_by_id != user.pk:
         raise PermissionDenied
@@ -458,5 +477,50 @@ def signing_withdraw(
         body=comment,
         exclude=user,
         key=f"signing:round:{rnd.pk}:withdrawn",
+    )
+    return rnd
+
+
+def _scheduled_withdraw(version: Version, *, user, comment: str, now) -> SigningRound:
+    rnd = SigningRound.objects.get(version=version, status=RoundStatus.COMPLETED)
+    if not permissions.can_withdraw_signed(user, rnd):
+        raise PermissionDenied
+    comment = (comment or "").strip()
+    if not comment:
+        raise SigningError(
+            _("Say why you withdraw it: everyone who signed it is told."),
+            code="invalid",
+            field_errors={"comment": _("A comment is required to withdraw a signed version.")},
+        )
+    requests = list(rnd.requests.select_related("team", "user").order_by("position"))
+    _round_signatures_void(rnd, now=now)
+    version.status = VersionStatus.WITHDRAWN
+    _lifecycle_save(version, ["status"], actor=user, what="withdrawn before it took force")
+    audit_append(
+        agreement=version.agreement_id,
+        action=AuditAction.WITHDRAWN,
+        actor=user,
+        version=version,
+        at=now,
+        data={
+            "round": rnd.number,
+            "comment": comment,
+            "was": VersionStatus.SCHEDULED.value,
+            "takes_force_at": rnd.activates_at,
+        },
+    )
+    _tell_everyone(
+        version,
+        rnd,
+        requests,
+        kind="signing.withdrawn",
+        title=Text(
+            gettext_noop("%(name)s withdrew %(version)s before it took force"),
+            name=_display_name(user),
+            version=version,
+        ),
+        body=comment,
+        exclude=user,
+        key=f"signing:version:{version.pk}:withdrawn",
     )
     return rnd

@@ -176,7 +176,8 @@ def version_withdraw(request, pk: int):
     version = _visible_version(request, pk)
     panel = signing_selectors.version_signing_panel(version, request.user)
     permissions.require(panel.can_withdraw)
-    form = WithdrawForm(_posted(request))
+    signed = version.is_scheduled
+    form = WithdrawForm(_posted(request), signed=signed)
     if request.method == "POST" and form.is_valid():
         try:
             signing_withdraw(
@@ -185,10 +186,18 @@ def version_withdraw(request, pk: int):
         except SigningError as error:
             _apply_errors(form, error)
         else:
-            messages.success(request, _("Withdrawn. The version is a draft again."))
+            if signed:
+                messages.success(
+                    request,
+                    _("Withdrawn: it will not take force. Everyone who signed it was told."),
+                )
+            else:
+                messages.success(request, _("Withdrawn. The version is a draft again."))
             return redirect(version)
     return render(
-        request, "slas/signing/withdraw.html", {"version": version, "form": form, "panel": panel}
+        request,
+        "slas/signing/withdraw.html",
+        {"version": version, "form": form, "panel": panel, "signed": signed},
     )
 
 
@@ -222,6 +231,16 @@ def version_certificate(request, pk: int):
     )
 
 
+def _in_force_from(version: Version, certificate) -> str:
+    if certificate.activated_at:
+        return _when(certificate.activated_at)
+    if version.is_scheduled:
+        return _("scheduled for %(when)s") % {"when": _when(certificate.round.activates_at)}
+    return _("never: it was %(state)s before it took force") % {
+        "state": version.state_label.lower()
+    }
+
+
 def _certificate_pdf(version: Version, certificate) -> bytes:
     signer_names = ", ".join(
         s.user.get_full_name() or s.user.username for s in certificate.signatures
@@ -236,7 +255,7 @@ def _certificate_pdf(version: Version, certificate) -> bytes:
                 (_("Sent by"), certificate.round.sent_by.get_full_name()),
                 (_("Sent at"), _when(certificate.round.sent_at)),
                 (_("Completed at"), _when(certificate.round.closed_at)),
-                (_("In force from"), _when(certificate.activated_at) or _("not yet")),
+                (_("In force from"), _in_force_from(version, certificate)),
                 (_("Effective date"), version.effective_date.isoformat()),
                 (_("End date"), version.end_date.isoformat()),
             ]
@@ -249,7 +268,12 @@ def _certificate_pdf(version: Version, certificate) -> bytes:
                     f"{s.user.get_full_name()} ({s.full_name})",
                     s.team.name if s.team_id else _("named signatory"),
                     s.role,
-                    _when(s.signed_at),
+                    _when(s.signed_at)
+                    + (
+                        " · " + _("voided %(when)s") % {"when": _when(s.voided_at)}
+                        if s.voided_at
+                        else ""
+                    ),
                     s.ip_address or "",
                     s.user_agent,
                 ]
@@ -473,6 +497,7 @@ AUDIT_DETAIL_LABELS = {
     "was": gettext_lazy("State before"),
     "supersedes": gettext_lazy("Supersedes version"),
     "in_force_from": gettext_lazy("In force from"),
+    "takes_force_at": gettext_lazy("Was to take force at"),
     "in_force_until": gettext_lazy("In force until"),
     "end_date": gettext_lazy("End date"),
     "source": gettext_lazy("Written from"),

@@ -293,3 +293,104 @@ class TestAnOlderDraft:
         assert statuses(agreement) == {2: "superseded", 3: "voided", 4: "active"}
         notification = cast.alice.notifications.get(kind="signing.voided")
         assert "start a new version from it" in notification.body_text
+
+
+class TestWithdrawingAScheduledVersion:
+    @pytest.mark.parametrize("name", ["carol", "alice"])
+    def test_a_manager_of_a_signing_team_withdraws_it_before_it_takes_force(self, world, name):
+        # given v3 signed by both teams, taking force on the 21st
+        cast, agreement, v2, v3 = world
+        signed_by_both(v3, cast)
+        manager = getattr(cast, name)
+        # when
+        signing_withdraw(version=v3, user=manager, comment="The pricing changed.")
+        # then it never takes force: withdrawn, its signatures void, audited, all told
+        v3.refresh_from_db()
+        assert v3.status == VersionStatus.WITHDRAWN and v3.in_force_from is None
+        assert v3.signing_rounds.get().status == RoundStatus.COMPLETED
+        assert not Signature.objects.filter(version=v3, voided_at__isnull=True).exists()
+        entry = AuditEntry.objects.filter(agreement=agreement, action="withdrawn").get()
+        assert entry.actor == manager and entry.data["comment"] == "The pricing changed."
+        assert entry.data["was"] == "scheduled"
+        other = cast.alice if name == "carol" else cast.carol
+        told = other.notifications.get(kind="signing.withdrawn")
+        assert told.body_text == "The pricing changed."
+        assert "before it took force" in told.title_text
+        with time_machine.travel(local_midnight(day(20)) + datetime.timedelta(hours=1)):
+            assert versions_activate_due() == 0
+        assert statuses(agreement) == {2: "active", 3: "withdrawn"}
+        assert audit_verify(agreement=agreement).intact
+
+    def test_a_reason_is_required(self, world):
+        # given
+        cast, _agreement, _v2, v3 = world
+        signed_by_both(v3, cast)
+        # when / then
+        with pytest.raises(SigningError) as error:
+            signing_withdraw(version=v3, user=cast.carol, comment=" ")
+        assert error.value.code == "invalid" and "comment" in error.value.field_errors
+        v3.refresh_from_db()
+        assert v3.status == VersionStatus.SCHEDULED
+
+    @pytest.mark.parametrize("name", ["bob", "dan", "erin"])
+    def test_nobody_else_withdraws_it(self, world, name):
+        # given
+        cast, _agreement, _v2, v3 = world
+        signed_by_both(v3, cast)
+        from django.core.exceptions import PermissionDenied
+
+        # when / then
+        with pytest.raises(PermissionDenied):
+            signing_withdraw(version=v3, user=getattr(cast, name), comment="No.")
+
+    def test_once_in_force_it_cannot_be_withdrawn(self, world):
+        # given
+        cast, _agreement, v2, _v3 = world
+        # when / then
+        with pytest.raises(SigningError) as error:
+            signing_withdraw(version=v2, user=cast.carol, comment="No.")
+        assert error.value.code == "not_withdrawable"
+        assert "in force" in error.value.message
+
+    def test_the_page_and_the_certificate_say_withdrawn(self, world, client):
+        # given
+        cast, _agreement, _v2, v3 = world
+        signed_by_both(v3, cast)
+        client.force_login(cast.carol)
+        url = reverse("slas:signing_withdraw", args=[v3.pk])
+        # when
+        version_page = client.get(v3.get_absolute_url()).content.decode()
+        form = client.get(url).content.decode()
+        empty = client.post(url, {"comment": ""})
+        done = client.post(url, {"comment": "The pricing changed."})
+        certificate = client.get(reverse("slas:signing_certificate", args=[v3.pk]))
+        # then
+        assert url in version_page
+        assert "never takes force" in form
+        assert empty.status_code == 200
+        assert "A comment is required to withdraw a signed version." in empty.content.decode()
+        assert done.status_code == 302
+        html = certificate.content.decode()
+        assert 'data-state="withdrawn"' in html
+        assert html.count('data-testid="signature-voided"') == 2
+
+    def test_the_api_withdraws_it_and_gives_the_state(self, world):
+        # given
+        cast, _agreement, _v2, v3 = world
+        signed_by_both(v3, cast)
+        _token, raw = api_token_create(user=cast.carol, name="order", scope="write")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        url = reverse("api_signing_withdraw", args=[v3.pk])
+        # when
+        empty = client.post(url, {"comment": ""}, format="json")
+        done = client.post(url, {"comment": "The pricing changed."}, format="json")
+        again = client.post(url, {"comment": "Again."}, format="json")
+        # then
+        assert empty.status_code == 400
+        assert done.status_code == 200, done.content
+        assert (done.json()["version_state"], done.json()["version_status"]) == (
+            "withdrawn",
+            "withdrawn",
+        )
+        assert again.status_code == 409 and again.json()["code"] == "not_withdrawable"
