@@ -504,6 +504,9 @@ AUDIT_DETAIL_LABELS = {
     "what": gettext_lazy("What changed"),
     "revision": gettext_lazy("Revision"),
     "copied_from": gettext_lazy("Copied from version"),
+    "rebased_from": gettext_lazy("Was based on version"),
+    "rebased_onto": gettext_lazy("Rebased onto version"),
+    "kept": gettext_lazy("Kept the draft's value for"),
 }
 
 

@@ -394,3 +394,17 @@ class TestWithdrawingAScheduledVersion:
             "withdrawn",
         )
         assert again.status_code == 409 and again.json()["code"] == "not_withdrawable"
+
+
+def test_the_audit_log_words_the_new_entries(world, client):
+    # given v3 voided by v4
+    cast, agreement, _v2, v3 = world
+    signed_by_both(v3, cast)
+    signed_by_both(next_version(agreement, cast, effective=TODAY), cast)
+    client.force_login(cast.erin)
+    # when
+    page = client.get(reverse("slas:signing_audit", args=[agreement.pk])).content.decode()
+    # then
+    assert "Voided by version, which took force first:</span> 4" in page
+    assert "State before:</span> Scheduled" in page
+    assert "voided_by:" not in page and "was:" not in page
