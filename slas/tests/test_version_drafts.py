@@ -454,3 +454,20 @@ class TestDiscardingADraft:
         assert locked.status_code == 409 and locked.json()["code"] == "version_locked"
         forbidden = api_client(cast.bob).post(reverse("version-discard", args=[v2.pk]))
         assert forbidden.status_code == 403
+
+
+def test_versions_made_before_bases_were_kept_get_theirs_from_the_audit_chain(world):
+    # given v4 made from v2, its base not stored (as before the field existed)
+    import importlib
+
+    from django.apps import apps
+
+    cast, agreement, v2, _v3 = world
+    v4 = services.version_amend(actor=cast.alice, agreement=agreement)
+    Version.objects.filter(pk=v4.pk).update(based_on=None)
+    migration = importlib.import_module("slas.migrations.0009_version_based_on")
+    # when
+    migration.forwards(apps, None)
+    # then
+    v4.refresh_from_db()
+    assert v4.based_on == v2

@@ -166,3 +166,36 @@ class TestVoidedSignatures:
         assert "Signed by Carol Cruz" in panel
         assert '<span class="pill success">Signed</span>' not in panel
         assert re.search(r'<span class="pill[^"]*">Voided</span>', panel)
+
+
+class TestRowsWrittenBeforeTheStates:
+    def test_the_migration_tells_scheduled_versions_and_voided_requests_apart(self, cast):
+        # given rows as the code wrote them before: a fully signed version waiting for its
+        # date stored as pending_signature, and a signed request of a withdrawn round
+        import importlib
+
+        from django.apps import apps
+
+        from slas.models import Version
+        from slas.signing.models import RequestStatus, SignatureRequest
+
+        start = timezone.localdate() + datetime.timedelta(days=10)
+        _agreement, _v2, v3 = marketing_sales(cast, v3_effective=start)
+        version_send_for_signature(version=v3, actor=cast.alice)
+        sign(v3, cast.carol)
+        signing_withdraw(version=v3, user=cast.alice)
+        withdrawn_request = SignatureRequest.objects.get(round__number=1, team=cast.sales)
+        SignatureRequest.objects.filter(pk=withdrawn_request.pk).update(status="signed")
+        version_send_for_signature(version=v3, actor=cast.alice)
+        sign(v3, cast.carol)
+        sign(v3, cast.alice)
+        Version.objects.filter(pk=v3.pk).update(status="pending_signature")
+        migration = importlib.import_module("slas.migrations.0007_version_states")
+        # when
+        migration.forwards(apps, None)
+        # then
+        v3.refresh_from_db()
+        withdrawn_request.refresh_from_db()
+        assert v3.status == "scheduled"
+        assert withdrawn_request.status == RequestStatus.VOIDED
+        assert SignatureRequest.objects.filter(round__number=2, status="signed").count() == 2
