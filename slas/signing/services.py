@@ -3,7 +3,9 @@
 Contract with the drafting side: a version's `status`, `in_force_from`,
 `in_force_until` and `content_hash` are written only by the signing package (these
 services, `activation` and `jobs`), always with
-`save(update_fields=[...])`.
+`save(update_fields=[...])`; the one exception is a draft's authors discarding it
+(`slas.services.version_discard`). The rules of their order are in
+`slas.signing.activation` and docs/compliance.md#versions-in-force.
 
 Concurrency: every transition locks all versions of the agreement with
 SELECT ... FOR UPDATE in pk order, then re-reads the state it decides on. So the
