@@ -21,7 +21,8 @@ class HomeItem:
     url: str = ""
     detail: str = ""
     badge: str = ""
-    tone: str = ""  # "", "warning", "danger", "success"
+    tone: str = ""  # "", "warning", "danger", "success", "neutral", "info"
+    badge_title: str = ""  # the badge in one line: on hover, on tap, for screen readers
 
 
 @dataclass

@@ -136,6 +136,12 @@ KIND_LIST = [
         PARTY_MANAGER,
     ),
     Kind(
+        "signing.voided",
+        _("A version will not take force: a newer one took force first"),
+        _SIGNING,
+        PARTY_MEMBER,
+    ),
+    Kind(
         "agreement_review_due",
         _("An agreement review is due"),
         _AGREEMENTS,

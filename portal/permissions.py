@@ -29,7 +29,7 @@ from portal.models import Membership, Role, Team, TeamFunction
 if TYPE_CHECKING:
     from leads.models import Lead
     from slas.models import Agreement, Version
-    from slas.signing.models import SignatureRequest
+    from slas.signing.models import SignatureRequest, SigningRound
 
 
 def _roles(user) -> dict[int, str]:
@@ -186,6 +186,17 @@ def can_sign_version(user, version: Version) -> bool:
     if rnd is None:
         return False
     return any(can_sign_request(user, request) for request in rnd.requests.all())
+
+
+def can_withdraw_signed(user, rnd: SigningRound) -> bool:
+    """May this user withdraw a version its round got signed for (before it takes force)?
+    A current manager of a party team that signed it: the teams that committed may take
+    their commitment back. Only who: whether it is still possible is the service's to say.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    managed = manager_team_ids(user)
+    return any(request.team_id in managed for request in rnd.requests.all() if request.team_id)
 
 
 def can_send_for_signature(user, version: Version) -> bool:

@@ -412,6 +412,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "CadenceEnum": "slas.models.Cadence",
     "VersionStatusEnum": "slas.models.VersionStatus",
+    "VersionStateEnum": "slas.models.VersionState",
     "SigningRoundStatusEnum": "slas.signing.models.RoundStatus",
     "SignatureRequestStatusEnum": "slas.signing.models.RequestStatus",
     "ReviewSessionStatusEnum": "leads.reviews.models.SessionStatus",

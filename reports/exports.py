@@ -41,6 +41,8 @@ def version_compliance_json(comp: VersionCompliance) -> dict:
             "agreement": version.agreement.title,
             "number": version.number,
             "status": version.status,
+            "state": version.state.value,
+            "state_label": version.state_label,
             "in_force_from": comp.in_force[0] if comp.in_force else None,
             "in_force_until": comp.in_force[1] if comp.in_force else None,
             "time_zone": comp.calendar.tz,

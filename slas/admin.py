@@ -18,7 +18,12 @@ class AgreementAdmin(SimpleHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.versions.exclude(status=VersionStatus.DRAFT).exists():
+        if (
+            obj is not None
+            and obj.versions.exclude(
+                status__in=[VersionStatus.DRAFT, VersionStatus.DISCARDED]
+            ).exists()
+        ):
             # Sealed with the signed versions (the model refuses the write anyway).
             fields += [*AGREEMENT_SEALED_FIELDS, "parties"]
         return fields

@@ -17,7 +17,7 @@ from slas.models import (
     Version,
 )
 from slas.redline import redline_html
-from slas.selectors import COMPONENTS, version_content
+from slas.selectors import COMPONENTS, version_content, versions_with_parts
 from slas.stages import stage_label
 
 # Compare ---------------------------------------------------------------------------------
@@ -124,6 +124,15 @@ class ComponentDiff:
         return bool(self.fields) or any(p.has_changes for p in self.parts)
 
 
+def _side(version: Version) -> dict[str, Any]:
+    return {
+        "id": version.pk,
+        "number": version.number,
+        "status": str(version.status),
+        "state": str(version.state),
+    }
+
+
 @dataclass
 class Comparison:
     old: Version
@@ -136,8 +145,8 @@ class Comparison:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "old": {"id": self.old.pk, "number": self.old.number, "status": str(self.old.status)},
-            "new": {"id": self.new.pk, "number": self.new.number, "status": str(self.new.status)},
+            "old": _side(self.old),
+            "new": _side(self.new),
             "has_changes": self.has_changes,
             "components": [
                 {
@@ -237,6 +246,14 @@ def _match_rows(key, old: list[dict], new: list[dict]) -> tuple[dict[int, dict],
     Within one key, identical rows pair first (an unchanged rule is never reported as
     changed because a sibling rule changed), then the rest in document order.
     """
+    pairs = _pair_indices(key, old, new)
+    matched = set(pairs.values())
+    left = [item for index, item in enumerate(old) if index not in matched]
+    return {index: old[o] for index, o in pairs.items()}, left
+
+
+def _pair_indices(key, old: list[dict], new: list[dict]) -> dict[int, int]:
+    """{index in `new`: index in `old`} of the rows that are "the same row" (PART_KEYS)."""
     pending: dict[Any, list[int]] = defaultdict(list)
     for index, item in enumerate(old):
         pending[key(item)].append(index)
@@ -251,9 +268,7 @@ def _match_rows(key, old: list[dict], new: list[dict]) -> tuple[dict[int, dict],
         candidates = pending.get(key(item))
         if index not in pairs and candidates:
             pairs[index] = candidates.pop(0)
-    matched = set(pairs.values())
-    left = [item for index, item in enumerate(old) if index not in matched]
-    return {index: old[o] for index, o in pairs.items()}, left
+    return pairs
 
 
 def _stage_label(stage: Any) -> str:
@@ -346,3 +361,112 @@ def version_compare(old: Version, new: Version) -> Comparison:
             ComponentDiff(key=key, title=title, fields=field_changes, parts=part_diffs)
         )
     return Comparison(old=old, new=new, components=components)
+
+
+# Rebase: carry a draft's changes onto a newer version -------------------------------------
+
+#: A draft's own frame: its dates and change summary are its own, never taken from the
+#: version it is rebased onto.
+REBASE_OWN_FIELDS = frozenset({"effective_date", "end_date", "review_date", "change_summary"})
+
+
+@dataclass
+class MergeNote:
+    """One thing a rebase decided: what (`label`), the draft's value, the newer version's."""
+
+    label: str
+    mine: str = ""
+    theirs: str = ""
+
+
+@dataclass
+class Merge:
+    """How to rebase `mine` (based on `base`) onto `theirs`: the writes for
+    `slas.services.version_edit`, what comes from `theirs` and where `mine` was kept."""
+
+    base: Version
+    theirs: Version
+    fields: dict[str, Any] = field(default_factory=dict)
+    update: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
+    delete: list[Any] = field(default_factory=list)
+    create: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    taken: list[MergeNote] = field(default_factory=list)
+    kept: list[MergeNote] = field(default_factory=list)
+
+
+def _row_values(part) -> dict[str, Any]:
+    """A part's own values, as a row of a new part of the same kind takes them."""
+    return {
+        f.attname: getattr(part, f.attname)
+        for f in part._meta.concrete_fields
+        if f.name not in ("id", "version", "position")
+    }
+
+
+def version_merge(base: Version, mine: Version, theirs: Version) -> Merge:
+    """A three-way merge: the draft `mine` was copied from `base`; `theirs` is newer.
+
+    Field by field and row by row (rows paired as the comparison pairs them,
+    `PART_KEYS`): what the draft did not change takes `theirs`' value (changed, added or
+    removed there); what the draft changed stays the draft's, and where `theirs` changed
+    it too, differently, the draft's value is kept and said (`kept`). The draft's dates
+    and change summary are its own. Nothing is written here.
+    """
+    fetched = {v.pk: v for v in versions_with_parts().filter(pk__in=[base.pk, mine.pk, theirs.pk])}
+    base, mine, theirs = fetched[base.pk], fetched[mine.pk], fetched[theirs.pk]
+    merge = Merge(base=base, theirs=theirs)
+    contents = {v.pk: version_content(v)["components"] for v in (base, mine, theirs)}
+    for key, _title, fields, parts in COMPONENTS:
+        b, m, t = (contents[v.pk][key] for v in (base, mine, theirs))
+        for name in fields:
+            if name in REBASE_OWN_FIELDS or b[name] == t[name] or m[name] == t[name]:
+                continue
+            change = _field_change(Version, name, m[name], t[name])
+            if m[name] == b[name]:
+                merge.fields[name] = getattr(theirs, name)
+                merge.taken.append(MergeNote(change.label, change.old, change.new))
+            else:
+                merge.kept.append(MergeNote(change.label, change.old, change.new))
+        for name in parts:
+            _merge_part(merge, name, base, mine, theirs, b[name], m[name], t[name])
+    return merge
+
+
+def _merge_part(merge: Merge, name, base, mine, theirs, b, m, t) -> None:
+    title = str(PART_MODELS[name]._meta.verbose_name_plural).capitalize()
+    mine_parts, theirs_parts = list(getattr(mine, name).all()), list(getattr(theirs, name).all())
+    key = PART_KEYS[name]
+    in_mine = {bi: mi for mi, bi in _pair_indices(key, b, m).items()}
+    in_theirs = {bi: ti for ti, bi in _pair_indices(key, b, t).items()}
+
+    def note(row: dict, mine_row: dict | None, theirs_row: dict | None) -> MergeNote:
+        def text(item):
+            return part_label(name, item) if item is not None else "—"
+
+        return MergeNote(f"{title}: {part_label(name, row)}", text(mine_row), text(theirs_row))
+
+    for bi, row in enumerate(b):
+        mi, ti = in_mine.get(bi), in_theirs.get(bi)
+        mine_row = m[mi] if mi is not None else None
+        theirs_row = t[ti] if ti is not None else None
+        if theirs_row is not None and _same_row(theirs_row, row):
+            continue  # theirs did not touch it: the draft's row (or its removal) stands
+        if mine_row is not None and _same_row(mine_row, row):
+            if theirs_row is None:
+                merge.delete.append(mine_parts[mi])
+                merge.taken.append(note(row, mine_row, None))
+            else:
+                merge.update.append((mine_parts[mi], _row_values(theirs_parts[ti])))
+                merge.taken.append(note(row, mine_row, theirs_row))
+        elif mine_row is None or theirs_row is None or not _same_row(mine_row, theirs_row):
+            merge.kept.append(note(row, mine_row, theirs_row))
+    added_by_mine = [mi for mi in range(len(m)) if mi not in in_mine.values()]
+    added_by_theirs = [ti for ti in range(len(t)) if ti not in in_theirs.values()]
+    both = _pair_indices(key, [m[mi] for mi in added_by_mine], [t[ti] for ti in added_by_theirs])
+    for position, ti in enumerate(added_by_theirs):
+        twin = both.get(position)
+        if twin is None:
+            merge.create.append((name, _row_values(theirs_parts[ti])))
+            merge.taken.append(note(t[ti], None, t[ti]))
+        elif not _same_row(m[added_by_mine[twin]], t[ti]):
+            merge.kept.append(note(t[ti], m[added_by_mine[twin]], t[ti]))

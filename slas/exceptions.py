@@ -20,7 +20,7 @@ class VersionLocked(Exception):
                 message = _(
                     "Version %(number)s is %(status)s: it can no longer be changed. "
                     "Start a new version to amend it."
-                ) % {"number": version.number, "status": version.get_status_display().lower()}
+                ) % {"number": version.number, "status": version.state_label.lower()}
             else:
                 message = _(
                     "This version is no longer a draft: it can no longer be changed. "

@@ -358,9 +358,38 @@ class CompareForm(forms.Form):
         versions = agreement.versions.order_by("-number")
         for name in ("a", "b"):
             self.fields[name].queryset = versions
-            self.fields[name].label_from_instance = lambda v: (
-                f"v{v.number} · {v.get_status_display()}"
+            self.fields[name].label_from_instance = lambda v: f"v{v.number} · {v.state_label}"
+
+
+class NewVersionForm(forms.Form):
+    """Which version "New version" copies: any version of the agreement but a draft
+    (empty: the one in force, `selectors.version_default_base`)."""
+
+    base = forms.ModelChoiceField(
+        queryset=Version.objects.none(),
+        required=False,
+        label=gettext_lazy("Start from"),
+        error_messages={
+            "invalid_choice": gettext_lazy(
+                "Select a valid choice: a version of this agreement that is not a draft."
             )
+        },
+    )
+
+    def __init__(self, *args, agreement: Agreement, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["base"].queryset = agreement.versions.exclude(status="draft").order_by(
+            "-number"
+        )
+
+
+class DiscardForm(forms.Form):
+    comment = forms.CharField(
+        label=gettext_lazy("Why (optional, kept in the audit log)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class FunnelForm(forms.Form):

@@ -30,7 +30,9 @@ def _own_sections(user) -> list[HomeSection]:
                         url=reverse("slas:version_edit", args=[draft.pk, "frame"]),
                         detail=draft.change_summary[:120]
                         or _("No change summary yet: write one before sending it for signature."),
-                        badge=_("Draft"),
+                        badge=draft.state_label,
+                        tone=draft.state_tone,
+                        badge_title=draft.state_explanation,
                     )
                     for draft in drafts
                 ],
@@ -45,11 +47,7 @@ def _own_sections(user) -> list[HomeSection]:
         for agreement in selectors.agreement_list_for(user)[:10]:
             versions = list(agreement.versions.all())
             active = next((v for v in versions if v.status == VersionStatus.ACTIVE), None)
-            in_flight = [
-                v
-                for v in versions
-                if v.status in (VersionStatus.DRAFT, VersionStatus.PENDING_SIGNATURE)
-            ]
+            in_flight = [v for v in versions if v.is_upcoming]
             detail = (
                 _("v%(number)s in force until %(end)s")
                 % {"number": active.number, "end": active.end_date}
@@ -57,16 +55,15 @@ def _own_sections(user) -> list[HomeSection]:
                 else _("No version in force")
             )
             if in_flight:
-                detail += " · " + ", ".join(
-                    f"v{v.number} {v.get_status_display().lower()}" for v in in_flight
-                )
+                detail += " · " + ", ".join(f"v{v.number}: {v.state_label}" for v in in_flight)
             items.append(
                 HomeItem(
                     title=agreement.title,
                     url=agreement.get_absolute_url(),
                     detail=detail,
-                    badge=_("Active") if active else "",
-                    tone="success" if active else "",
+                    badge=active.state_label if active else "",
+                    tone=active.state_tone if active else "",
+                    badge_title=active.state_explanation if active else "",
                 )
             )
         result.append(

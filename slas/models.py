@@ -37,9 +37,10 @@ __all__ = ["EditConflict", "VersionLocked"]  # re-exported: `from slas.models im
 #: signing services, with `version.save(update_fields=[...])` naming a subset of them.
 LIFECYCLE_FIELDS = frozenset({"status", "in_force_from", "in_force_until", "content_hash"})
 
-#: Bookkeeping of a version row: which row, which edit, who and when. Never content.
+#: Bookkeeping of a version row: which row, which edit, who, when, and which version it
+#: was started from. Never content.
 VERSION_BOOKKEEPING_FIELDS = frozenset(
-    {"id", "edit_revision", "created_by", "created_at", "updated_at"}
+    {"id", "edit_revision", "created_by", "created_at", "updated_at", "based_on"}
 )
 #: The one list of what is not a version's content: identity, bookkeeping and lifecycle.
 #: Content is every other field: copied by "new version", edited in drafts (forms and
@@ -139,10 +140,11 @@ class Agreement(models.Model):
 
 
 def agreement_refuse_if_sealed(agreement_id: int) -> None:
-    """Raise VersionLocked if a version of the agreement has left draft."""
+    """Raise VersionLocked if a version of the agreement has left draft (to be signed: a
+    discarded draft never did)."""
     locked = (
         Version.objects.filter(agreement_id=agreement_id)
-        .exclude(status=VersionStatus.DRAFT)
+        .exclude(status__in=[VersionStatus.DRAFT, VersionStatus.DISCARDED])
         .order_by("number")
         .first()
     )
@@ -154,17 +156,115 @@ def agreement_refuse_if_sealed(agreement_id: int) -> None:
                 "(version %(number)s is %(status)s): they can no longer be changed. Start a "
                 "new agreement to change them."
             )
-            % {"number": locked.number, "status": locked.get_status_display().lower()},
+            % {"number": locked.number, "status": locked.state_label.lower()},
         )
 
 
 class VersionStatus(models.TextChoices):
+    """The stored lifecycle value (kept as it was for API clients and old rows). What a
+    person reads is `Version.state`: the same labels, one vocabulary, each explained."""
+
     DRAFT = "draft", _("Draft")
-    PENDING_SIGNATURE = "pending_signature", _("Pending signature")
-    ACTIVE = "active", _("Active")
+    PENDING_SIGNATURE = "pending_signature", _("Awaiting signatures")
+    SCHEDULED = "scheduled", _("Scheduled")
+    ACTIVE = "active", _("In force")
     SUPERSEDED = "superseded", _("Superseded")
     EXPIRED = "expired", _("Expired")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    VOIDED = "voided", _("Voided")
+    DISCARDED = "discarded", _("Discarded")
+
+
+class VersionState(models.TextChoices):
+    """What a version is, as every page, PDF, e-mail, API answer and CSV says it.
+
+    Computed in one place (`version_state`), from the stored status; the lifecycle and
+    its rules are in docs/compliance.md#versions-in-force.
+    """
+
+    DRAFT = "draft", _("Draft")
+    AWAITING_SIGNATURES = "awaiting_signatures", _("Awaiting signatures")
+    SCHEDULED = "scheduled", _("Scheduled")
+    IN_FORCE = "in_force", _("In force")
+    SUPERSEDED = "superseded", _("Superseded")
+    EXPIRED = "expired", _("Expired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    VOIDED = "voided", _("Voided")
+    DISCARDED = "discarded", _("Discarded")
+
+
+_STATE_OF_STATUS = {
+    VersionStatus.DRAFT: VersionState.DRAFT,
+    VersionStatus.PENDING_SIGNATURE: VersionState.AWAITING_SIGNATURES,
+    VersionStatus.SCHEDULED: VersionState.SCHEDULED,
+    VersionStatus.ACTIVE: VersionState.IN_FORCE,
+    VersionStatus.SUPERSEDED: VersionState.SUPERSEDED,
+    VersionStatus.EXPIRED: VersionState.EXPIRED,
+    VersionStatus.WITHDRAWN: VersionState.WITHDRAWN,
+    VersionStatus.VOIDED: VersionState.VOIDED,
+    VersionStatus.DISCARDED: VersionState.DISCARDED,
+}
+
+#: One line per state, shown on hover or tap of every badge and given by the API.
+STATE_EXPLANATIONS = {
+    VersionState.DRAFT: _(
+        "Being written: its party managers can still change it, and nobody has signed it."
+    ),
+    VersionState.AWAITING_SIGNATURES: _(
+        "Sent for signature: its content is frozen while every party team signs or declines."
+    ),
+    VersionState.SCHEDULED: _(
+        "Signed by every party; it takes force on its effective date, unless it is withdrawn "
+        "or a newer version takes force first."
+    ),
+    VersionState.IN_FORCE: _(
+        "The version that governs now: leads handed off today are judged by it."
+    ),
+    VersionState.SUPERSEDED: _(
+        "Was in force until a newer version took force; it still judges the leads handed "
+        "off while it governed."
+    ),
+    VersionState.EXPIRED: _(
+        "Was in force until its end date; it still judges the leads handed off while it governed."
+    ),
+    VersionState.WITHDRAWN: _(
+        "Signed, then withdrawn by a signing team's manager before it took force: it never "
+        "governed."
+    ),
+    VersionState.VOIDED: _(
+        "A newer version took force first, so this one never will: its signatures are void."
+    ),
+    VersionState.DISCARDED: _(
+        "A draft its managers abandoned: never signed, never in force, kept for the record."
+    ),
+}
+
+#: Tone of each state's badge: in force is green, what awaits someone is amber, what
+#: never governed is red, the past is grey.
+STATE_TONES = {
+    VersionState.DRAFT: "neutral",
+    VersionState.AWAITING_SIGNATURES: "warning",
+    VersionState.SCHEDULED: "info",
+    VersionState.IN_FORCE: "success",
+    VersionState.SUPERSEDED: "neutral",
+    VersionState.EXPIRED: "neutral",
+    VersionState.WITHDRAWN: "danger",
+    VersionState.VOIDED: "danger",
+    VersionState.DISCARDED: "danger",
+}
+
+#: Statuses of a version that has not taken force and still may (the versions "in
+#: progress" of an agreement).
+UPCOMING_STATUSES = (
+    VersionStatus.DRAFT,
+    VersionStatus.PENDING_SIGNATURE,
+    VersionStatus.SCHEDULED,
+)
+
+
+def version_state(status: str) -> VersionState:
+    """The state a stored status shows as: the one mapping, used by every page and the API."""
+    return _STATE_OF_STATUS[VersionStatus(status)]
 
 
 class Cadence(models.TextChoices):
@@ -186,6 +286,10 @@ class VersionQuerySet(models.QuerySet):
 
     def drafts(self):
         return self.filter(status=VersionStatus.DRAFT)
+
+    def upcoming(self):
+        """Not in force yet and still may be (drafts, awaiting signatures, scheduled)."""
+        return self.filter(status__in=UPCOMING_STATUSES)
 
 
 class Version(models.Model):
@@ -248,6 +352,16 @@ class Version(models.Model):
     content_hash = models.CharField(_("content hash"), max_length=64, blank=True)
     # Bumped by every saved edit of the draft; a form posted with an older value is refused.
     edit_revision = models.PositiveIntegerField(default=1)
+    # The version this one was copied from ("New version"), or rebased onto since: a draft
+    # based on a version older than the one in force is rebased before it is sent.
+    based_on = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("based on"),
+    )
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -407,6 +521,31 @@ class Version(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == VersionStatus.DRAFT
+
+    @property
+    def state(self) -> VersionState:
+        return version_state(self.status)
+
+    @property
+    def state_label(self) -> str:
+        return str(self.state.label)
+
+    @property
+    def state_explanation(self) -> str:
+        return str(STATE_EXPLANATIONS[self.state])
+
+    @property
+    def state_tone(self) -> str:
+        return STATE_TONES[self.state]
+
+    @property
+    def is_upcoming(self) -> bool:
+        """Not in force yet and still may be: a draft, awaiting signatures or scheduled."""
+        return self.status in UPCOMING_STATUSES
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == VersionStatus.SCHEDULED
 
     @property
     def is_awaiting_signatures(self) -> bool:

@@ -6,6 +6,7 @@ parts or history rows (pages rely on it; tests count)."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,7 @@ from slas.models import (
     Agreement,
     Commitment,
     Version,
+    VersionStatus,
 )
 
 # Lists -----------------------------------------------------------------------------------
@@ -35,6 +37,43 @@ def agreement_list_for(user) -> QuerySet[Agreement]:
         )
         .order_by("title")
     )
+
+
+def version_default_base(versions: Iterable[Version]) -> Version | None:
+    """Which version "New version" starts from unless told: the one in force, else the
+    newest one (a first version still awaiting signatures, say); never a draft."""
+    candidates = [v for v in versions if not v.is_draft]
+    in_force = [v for v in candidates if v.status == VersionStatus.ACTIVE]
+    return (in_force or sorted(candidates, key=lambda v: v.number, reverse=True) or [None])[0]
+
+
+@dataclass(frozen=True)
+class BaseNotice:
+    """A draft copied from (or last rebased onto) `base`, while `in_force`, newer, governs:
+    sent as it is, it would undo what `in_force` changed. It is rebased before it is sent."""
+
+    base: Version
+    in_force: Version
+
+
+def version_base_notice(version: Version, versions: Iterable[Version] = ()) -> BaseNotice | None:
+    """The notice for a draft based on a version older than the one in force, else None.
+
+    `versions`: the agreement's versions if at hand (else read). A draft with no known
+    base (made before bases were kept) is not flagged.
+    """
+    if not version.is_draft or version.based_on_id is None:
+        return None
+    versions = list(versions) or list(
+        Version.objects.filter(agreement_id=version.agreement_id, status=VersionStatus.ACTIVE)
+    )
+    in_force = next((v for v in versions if v.status == VersionStatus.ACTIVE), None)
+    if in_force is None or in_force.pk == version.based_on_id:
+        return None
+    base = next((v for v in versions if v.pk == version.based_on_id), None) or version.based_on
+    if in_force.number < base.number:
+        return None  # based on a newer version (scheduled, say): nothing in force is lost
+    return BaseNotice(base=base, in_force=in_force)
 
 
 def version_in_force(agreement_id: int, at: datetime.datetime) -> Version | None:

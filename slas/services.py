@@ -5,7 +5,8 @@ Every function is keyword-only, checks who may act, refuses writes to anything b
 draft (`VersionLocked`), refuses stale edits (`EditConflict`, optimistic locking on
 `Version.edit_revision`), validates with the models' own rules, and stamps each
 history row with the actor and a change reason (`slas.history`).
-Status changes and the in-force interval belong to the signing services, not here.
+Status changes and the in-force interval belong to the signing services (slas.signing),
+but for the one a draft's authors make themselves: discarding it (`version_discard`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_noop
 
 from portal import permissions
 from portal.models import Team, TeamFunction
+from slas import compare, selectors
 from slas.audit.chain import audit_append
 from slas.exceptions import EditConflict, VersionLocked
 from slas.history import WHY_MAX_LENGTH, Source, change_reason, stamp, unstamp, why_clean
@@ -179,34 +181,58 @@ def _copy_part(part: VersionPart, version: Version) -> VersionPart:
 
 
 @transaction.atomic
-def version_amend(*, actor, agreement: Agreement, source: str = Source.WEB) -> Version:
-    """Copy the latest version with all its parts into draft N+1 (the way to change an SLA).
+def version_amend(
+    *,
+    actor,
+    agreement: Agreement,
+    base: Version | None = None,
+    source: str = Source.WEB,
+) -> Version:
+    """Copy a version with all its parts into draft N+1 (the way to change an SLA).
 
-    One draft at a time per agreement: a second one would fork the document.
+    `base`: the version to start from, any version of the agreement but a draft; by
+    default the one in force (`selectors.version_default_base`), never a version that may still
+    be declined. The new draft remembers it (`based_on`). One draft at a time per
+    agreement: a second one would fork the document.
     """
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     _require_manager(actor, agreement)
-    open_draft = agreement.versions.filter(status=VersionStatus.DRAFT).first()
+    versions = list(agreement.versions.all())
+    open_draft = next((v for v in versions if v.is_draft), None)
     if open_draft is not None:
         raise ValidationError(
             _("Draft v%(number)s is already open: edit it instead of starting another.")
             % {"number": open_draft.number}
         )
-    latest = agreement.versions.order_by("-number").first()
+    if base is None:
+        base = selectors.version_default_base(versions)
+    elif base.pk not in {v.pk for v in versions}:
+        raise ValidationError(
+            {"base": _("Start from a version of this agreement.")}, code="wrong_agreement"
+        )
+    latest = max(versions, key=lambda v: v.number, default=None)
     reason = change_reason(source, gettext_noop("new version"))
     today = timezone.localdate()
-    if latest is None:
-        start = today
+    # After every version that is in force or may still take force, so the new one
+    # follows them.
+    start = max(
+        [today]
+        + [
+            v.effective_date + datetime.timedelta(days=1)
+            for v in versions
+            if v.status == VersionStatus.ACTIVE or v.is_upcoming
+        ]
+    )
+    if base is None:
         copy_values: dict[str, Any] = {}
         parts: list[VersionPart] = []
     else:
-        start = max(today, latest.effective_date + datetime.timedelta(days=1))
         copy_values = {
-            field.attname: getattr(latest, field.attname)
+            field.attname: getattr(base, field.attname)
             for field in Version._meta.concrete_fields
             if field.name in EDITABLE_VERSION_FIELDS
         }
-        parts = [part for name in PART_MODELS for part in getattr(latest, name).all()]
+        parts = [part for name in PART_MODELS for part in getattr(base, name).all()]
     copy_values.update(
         effective_date=start,
         end_date=add_months(start, 12),
@@ -218,6 +244,7 @@ def version_amend(*, actor, agreement: Agreement, source: str = Source.WEB) -> V
         number=(latest.number + 1) if latest else 1,
         status=VersionStatus.DRAFT,
         created_by=actor,
+        based_on=base,
         **copy_values,
     )
     version.full_clean()
@@ -229,7 +256,7 @@ def version_amend(*, actor, agreement: Agreement, source: str = Source.WEB) -> V
         "created",
         actor=actor,
         version=version,
-        data={"source": str(source), "copied_from": latest.number if latest else None},
+        data={"source": str(source), "copied_from": base.number if base else None},
     )
     return version
 
@@ -263,6 +290,7 @@ def version_edit(
     source: str = Source.WEB,
     what: str = "",
     why: str = "",
+    based_on: Version | None = None,
 ) -> tuple[Version, list[VersionPart]]:
     """The one writer of a draft's content: version fields and parts in one edit.
 
@@ -271,7 +299,8 @@ def version_edit(
     was edited, untranslated (a component or part key, or a `gettext_noop` message: see
     `slas.history`); `why` is the short reason the person gave, required once the draft
     was sent for signature and taken back (`Version.was_sent_before`). Both go on every
-    history row of the edit and in the audit log. Returns the version and the created
+    history row of the edit and in the audit log. `based_on`: a rebase says which version
+    the draft now starts from, in the same save. Returns the version and the created
     parts. Raises PermissionDenied, VersionLocked, EditConflict or ValidationError (and
     then nothing is saved).
     """
@@ -340,6 +369,8 @@ def version_edit(
         created.append(part)
 
     _check_version_invariants(locked)
+    if based_on is not None:
+        locked.based_on = based_on
     locked.edit_revision += 1
     _stamped_save(locked, actor=actor, reason=reason)
     _audit(
@@ -358,6 +389,114 @@ def version_edit(
     for model_field in Version._meta.concrete_fields:
         setattr(version, model_field.attname, getattr(locked, model_field.attname))
     return locked, created
+
+
+@transaction.atomic
+def version_rebase(
+    *,
+    actor,
+    version: Version,
+    expected_revision: int | None,
+    source: str = Source.WEB,
+) -> compare.Merge:
+    """Rebase a draft based on an older version onto the version in force.
+
+    What the draft changed stays; what the version in force changed since the draft's
+    base comes in; where both changed one thing, the draft's value stays and the result
+    says so (`Merge.kept`). One edit (one revision, one history entry "rebased onto vN")
+    that records the new base, and an audit entry. Raises PermissionDenied,
+    VersionLocked, EditConflict, or ValidationError (code `not_needed`: the draft is
+    already based on the version in force).
+    """
+    locked = Version.objects.select_for_update().select_related("agreement").get(pk=version.pk)
+    _require_manager(actor, locked.agreement)
+    if not locked.is_draft:
+        raise VersionLocked(locked)
+    if expected_revision is not None and int(expected_revision) != locked.edit_revision:
+        raise EditConflict(
+            version=locked,
+            expected_revision=int(expected_revision),
+            changes=version_changes_since(locked, int(expected_revision)),
+        )
+    notice = selectors.version_base_notice(locked, locked.agreement.versions.all())
+    if notice is None:
+        raise ValidationError(
+            _("This draft already starts from the version in force: there is nothing to rebase."),
+            code="not_needed",
+        )
+    merge = compare.version_merge(notice.base, locked, notice.in_force)
+    version_edit(
+        actor=actor,
+        version=locked,
+        expected_revision=locked.edit_revision,
+        fields=merge.fields or None,
+        create=merge.create,
+        update=merge.update,
+        delete=merge.delete,
+        source=source,
+        what=gettext_noop("rebased onto the version in force"),
+        # The reason is the rebase itself (a draft taken back from signature needs one).
+        why=_("Rebased onto v%(number)s, the version in force.")
+        % {"number": notice.in_force.number},
+        based_on=notice.in_force,
+    )
+    _audit(
+        locked.agreement,
+        "rebased",
+        actor=actor,
+        version=locked,
+        data={
+            "source": str(source),
+            "rebased_from": notice.base.number,
+            "rebased_onto": notice.in_force.number,
+            "kept": [note.label for note in merge.kept],
+        },
+    )
+    for model_field in Version._meta.concrete_fields:
+        setattr(version, model_field.attname, getattr(locked, model_field.attname))
+    return merge
+
+
+@transaction.atomic
+def version_discard(
+    *, actor, version: Version, comment: str = "", source: str = Source.WEB
+) -> Version:
+    """A party manager abandons a draft. Nothing is deleted: the version stays, read-only,
+    as "discarded" (its number is not reused, its history and audit entries keep their
+    meaning), and "New version" can start from it again. Audited with the comment.
+
+    Raises PermissionDenied, or VersionLocked for anything but a draft (a version awaiting
+    signatures is withdrawn from signature first).
+    """
+    locked = Version.objects.select_for_update().select_related("agreement").get(pk=version.pk)
+    _require_manager(actor, locked.agreement)
+    if not locked.is_draft:
+        if locked.status == VersionStatus.PENDING_SIGNATURE:
+            raise VersionLocked(
+                locked,
+                _(
+                    "Version %(number)s awaits signatures: withdraw it from signature first "
+                    "(its sender can), then discard the draft."
+                )
+                % {"number": locked.number},
+            )
+        raise VersionLocked(locked)
+    locked.status = VersionStatus.DISCARDED
+    _stamped_save(
+        locked,
+        actor=actor,
+        reason=change_reason(source, _("draft discarded")),
+        update_fields=["status"],
+    )
+    _audit(
+        locked.agreement,
+        "discarded",
+        actor=actor,
+        version=locked,
+        data={"source": str(source), "comment": (comment or "").strip()},
+    )
+    version.status = locked.status
+    return locked
 
 
 def version_update(

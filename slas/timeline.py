@@ -61,6 +61,7 @@ _HISTORY_SKIP = {
     "updated_at",
     "created_at",
     "content_hash",
+    "based_on",  # told by the edit's reason ("new version", "rebased onto v5")
 }
 
 

@@ -14,6 +14,8 @@ urlpatterns = [
     path("versions/<int:pk>/", views.version_detail, name="version_detail"),
     path("versions/<int:pk>/edit/", views.version_edit, name="version_edit_start"),
     path("versions/<int:pk>/edit/<slug:component>/", views.version_edit, name="version_edit"),
+    path("versions/<int:pk>/rebase/", views.version_rebase, name="version_rebase"),
+    path("versions/<int:pk>/discard/", views.version_discard, name="version_discard"),
     path("versions/<int:pk>/planner/", views.version_planner, name="version_planner"),
     path(
         "versions/<int:pk>/planner/apply/",

@@ -52,11 +52,7 @@ def agreement_list(request):
             {
                 "agreement": agreement,
                 "active": next((v for v in versions if v.status == VersionStatus.ACTIVE), None),
-                "in_flight": [
-                    v
-                    for v in versions
-                    if v.status in (VersionStatus.DRAFT, VersionStatus.PENDING_SIGNATURE)
-                ],
+                "in_flight": [v for v in versions if v.is_upcoming],
                 "count": len(versions),
             }
         )
@@ -111,6 +107,7 @@ def agreement_detail(request, pk: int):
             "agreement": agreement,
             "versions": versions,
             "draft": draft,
+            "default_base": selectors.version_default_base(versions),
             "can_manage": permissions.can_manage_agreement(request.user, agreement),
             "compare_form": compare_form,
         },
@@ -118,24 +115,51 @@ def agreement_detail(request, pk: int):
 
 
 @login_required
-@require_POST
 def version_amend(request, pk: int):
+    """New version: GET says which version it would start from and offers the others;
+    POST copies the chosen one (none chosen: the one in force) into a new draft."""
     agreement = _agreement_or_404(request.user, pk)
     permissions.require(permissions.can_manage_agreement(request.user, agreement))
-    try:
-        version = services.version_amend(actor=request.user, agreement=agreement)
-    except ValidationError as error:
-        for message in _error_messages(error):
-            messages.error(request, message)
-        return redirect(agreement)
-    messages.success(
-        request,
-        _(
-            "Draft version %(number)s created from the latest version. Edit it, then write a change summary."
-        )
-        % {"number": version.number},
+    versions = list(agreement.versions.order_by("-number"))
+    open_draft = next((v for v in versions if v.is_draft), None)
+    # An empty POST (a plain "New version" button) is a choice too: the default base.
+    form = forms.NewVersionForm(
+        request.POST if request.method == "POST" else None, agreement=agreement
     )
-    return redirect("slas:version_edit", version.pk, "frame")
+    if request.method == "POST" and form.is_valid():
+        base = form.cleaned_data["base"]
+        try:
+            version = services.version_amend(actor=request.user, agreement=agreement, base=base)
+        except ValidationError as error:
+            for message in _error_messages(error):
+                messages.error(request, message)
+            return redirect(agreement)
+        messages.success(
+            request,
+            _(
+                "Draft version %(number)s created from version %(base)s. Edit it, then write "
+                "a change summary."
+            )
+            % {"number": version.number, "base": version.based_on.number}
+            if version.based_on
+            else _("Draft version %(number)s created. Fill it in, then write a change summary.")
+            % {"number": version.number},
+        )
+        return redirect("slas:version_edit", version.pk, "frame")
+    default = selectors.version_default_base(versions)
+    chosen = form["base"].value() if form.is_bound else (default.pk if default else None)
+    return render(
+        request,
+        "slas/version_new.html",
+        {
+            "agreement": agreement,
+            "form": form,
+            "bases": [v for v in versions if not v.is_draft],
+            "chosen": str(chosen or ""),
+            "default": default,
+            "open_draft": open_draft,
+        },
+    )
 
 
 @login_required
@@ -210,6 +234,7 @@ def version_detail(request, pk: int):
             "can_manage": permissions.can_manage_agreement(request.user, agreement),
             "previous": previous,
             "open_draft": next((v for v in siblings if v.status == VersionStatus.DRAFT), None),
+            "default_base": selectors.version_default_base(siblings),
             "working_days_label": compare.display_value(
                 Version, "working_days", version.working_days
             ),
@@ -320,6 +345,105 @@ def version_edit(request, pk: int, component: str = "frame"):
             "revision_value": conflict.current_revision if conflict else version.edit_revision,
         },
         status=409 if conflict else 200,
+    )
+
+
+@login_required
+def version_discard(request, pk: int):
+    """Discard a draft: GET asks (and says nothing is deleted), POST does it."""
+    version = _editable_version(request, pk)
+    if not version.is_draft:
+        messages.error(request, str(VersionLocked(version)))
+        return redirect(version)
+    form = forms.DiscardForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.version_discard(
+                actor=request.user,
+                version=version,
+                comment=form.cleaned_data["comment"],
+                source=Source.WEB,
+            )
+        except VersionLocked as error:
+            messages.error(request, str(error))
+            return redirect(version)
+        messages.success(
+            request,
+            _(
+                "Draft v%(number)s is discarded. It stays in the history; to pick its work "
+                "up again, start a new version from it."
+            )
+            % {"number": version.number},
+        )
+        return redirect(version.agreement)
+    return render(
+        request,
+        "slas/version_discard.html",
+        {"version": version, "agreement": version.agreement, "form": form},
+    )
+
+
+@login_required
+def version_rebase(request, pk: int):
+    """Rebase a draft based on an older version onto the version in force: GET previews
+    what comes in and where the draft's own value is kept; POST (with the revision the
+    preview was made from) does it."""
+    version = _editable_version(request, pk)
+    if not version.is_draft:
+        messages.error(request, str(VersionLocked(version)))
+        return redirect(version)
+    notice = selectors.version_base_notice(version)
+    if notice is None:
+        messages.info(request, _("This draft already starts from the version in force."))
+        return redirect(version)
+    form = forms.RevisionMixin(
+        request.POST if request.method == "POST" else None,
+        initial={"edit_revision": version.edit_revision},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            merge = services.version_rebase(
+                actor=request.user,
+                version=version,
+                expected_revision=form.cleaned_data["edit_revision"],
+                source=Source.WEB,
+            )
+        except EditConflict:
+            messages.error(
+                request,
+                _(
+                    "Somebody changed the draft since this preview: nothing was rebased. "
+                    "Review the new preview, then rebase."
+                ),
+            )
+            return redirect("slas:version_rebase", version.pk)
+        except ValidationError as error:
+            for message in _error_messages(error):
+                messages.error(request, message)
+            return redirect(version)
+        messages.success(
+            request,
+            _("Rebased onto v%(number)s: %(taken)s of its changes came in.")
+            % {"number": notice.in_force.number, "taken": len(merge.taken)}
+            + (
+                " "
+                + _("Where both changed the same thing, your draft's value was kept: %(what)s.")
+                % {"what": "; ".join(note.label for note in merge.kept)}
+                if merge.kept
+                else ""
+            ),
+        )
+        return redirect(version)
+    return render(
+        request,
+        "slas/version_rebase.html",
+        {
+            "version": version,
+            "agreement": version.agreement,
+            "notice": notice,
+            "merge": compare.version_merge(notice.base, version, notice.in_force),
+            "form": form,
+        },
     )
 
 

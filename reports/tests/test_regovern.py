@@ -93,7 +93,7 @@ def test_a_version_activated_late_governs_the_handoffs_since_its_effective_date(
         agreement, cast, 2, first_contact_hours=Decimal(8), effective_date=dt.date(2026, 3, 16)
     )
     signed(v2, cast, at=local(3, 10, 12))
-    assert v2.status == "pending_signature"
+    assert v2.status == "scheduled"
     # and handoffs on 16 March written before the activation job ran (the worker was down)
     a = story(lead(agreement, cast), ("mql", local(3, 12, 10)))
     b = story(lead(agreement, cast), ("mql", local(3, 16, 10)), ("attempt", local(3, 16, 15)))

@@ -3,13 +3,14 @@ sets them from the request."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal import permissions
 from portal.api.fields import WallTimeField
 from portal.models import Team
 from slas.history import WHY_MAX_LENGTH
-from slas.models import PART_MODELS, Agreement, Version
+from slas.models import PART_MODELS, Agreement, Version, VersionState
 from slas.services import EDITABLE_VERSION_FIELDS
 
 
@@ -19,10 +20,26 @@ class TeamRefSerializer(serializers.ModelSerializer):
         fields = ["id", "name"]
 
 
+def _state_field():
+    return serializers.ChoiceField(
+        choices=VersionState.choices,
+        read_only=True,
+        help_text="What the version is, as every page says it (one vocabulary). `status` is "
+        "the stored value, kept for compatibility.",
+    )
+
+
+def _state_label_field():
+    return serializers.CharField(read_only=True, help_text="The state in the reader's language.")
+
+
 class VersionRefSerializer(serializers.ModelSerializer):
+    state = _state_field()
+    state_label = _state_label_field()
+
     class Meta:
         model = Version
-        fields = ["id", "number", "status", "effective_date", "end_date"]
+        fields = ["id", "number", "status", "state", "state_label", "effective_date", "end_date"]
 
 
 class AgreementSerializer(serializers.ModelSerializer):
@@ -62,6 +79,11 @@ class AgreementCreateSerializer(serializers.Serializer):
             )
 
 
+class BasedOnSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+
+
 class VersionSerializer(serializers.ModelSerializer):
     work_start = WallTimeField(required=False)
     work_end = WallTimeField(required=False)
@@ -82,6 +104,20 @@ class VersionSerializer(serializers.ModelSerializer):
     created_by = serializers.CharField(
         source="created_by.username", read_only=True, default=None, allow_null=True
     )
+    state = _state_field()
+    state_label = _state_label_field()
+    state_explanation = serializers.CharField(
+        read_only=True, help_text="The state in one line, as shown on hover of its badge."
+    )
+    based_on = serializers.SerializerMethodField(
+        help_text="The version this one was copied from (or rebased onto since)."
+    )
+
+    @extend_schema_field(BasedOnSerializer(allow_null=True))
+    def get_based_on(self, version) -> dict | None:
+        if version.based_on_id is None:
+            return None
+        return {"id": version.based_on_id, "number": version.based_on.number}
 
     class Meta:
         model = Version
@@ -90,6 +126,10 @@ class VersionSerializer(serializers.ModelSerializer):
             "agreement",
             "number",
             "status",
+            "state",
+            "state_label",
+            "state_explanation",
+            "based_on",
             *sorted(EDITABLE_VERSION_FIELDS),
             "in_force_from",
             "in_force_until",
@@ -117,7 +157,14 @@ class VersionSerializer(serializers.ModelSerializer):
 class VersionCreateSerializer(serializers.Serializer):
     agreement = serializers.PrimaryKeyRelatedField(
         queryset=Agreement.objects.all(),
-        help_text="The agreement to amend: its latest version is copied into a new draft.",
+        help_text="The agreement to amend: a version of it is copied into a new draft.",
+    )
+    from_version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Id of the version to copy: any version of the agreement but a draft. "
+        "By default the one in force (else the newest).",
     )
 
 
@@ -167,6 +214,7 @@ class VersionSideSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.IntegerField()
     status = serializers.CharField()
+    state = serializers.ChoiceField(choices=VersionState.choices)
 
 
 class ComparisonSerializer(serializers.Serializer):
@@ -174,6 +222,27 @@ class ComparisonSerializer(serializers.Serializer):
     new = VersionSideSerializer()
     has_changes = serializers.BooleanField()
     components = ComponentDiffSerializer(many=True)
+
+
+class DiscardSerializer(serializers.Serializer):
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=2000, help_text="Why."
+    )
+
+
+class MergeNoteSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="What: a field, or a part's row.")
+    mine = serializers.CharField(help_text="Its value in the draft before the rebase.")
+    theirs = serializers.CharField(help_text="Its value in the version in force.")
+
+
+class RebaseSerializer(serializers.Serializer):
+    version = VersionSerializer()
+    taken = MergeNoteSerializer(many=True, help_text="What came in from the version in force.")
+    kept = MergeNoteSerializer(
+        many=True,
+        help_text="What both changed, differently: the draft's value was kept.",
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

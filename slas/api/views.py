@@ -35,7 +35,15 @@ from slas import compare, selectors, services
 from slas.api import serializers
 from slas.exceptions import EditConflict, VersionLocked
 from slas.history import Source
-from slas.models import PART_MODELS, Agreement, Commitment, Version
+from slas.models import (
+    PART_MODELS,
+    Agreement,
+    Commitment,
+    Version,
+    VersionState,
+    VersionStatus,
+    version_state,
+)
 
 LOCKED = OpenApiResponse(
     serializers.ErrorSerializer,
@@ -178,6 +186,14 @@ class AgreementFilter(django_filters.FilterSet):
 
 class VersionFilter(django_filters.FilterSet):
     agreement = IdFilter(field_name="agreement", label="Only this agreement's versions")
+    state = django_filters.ChoiceFilter(
+        choices=VersionState.choices, method="filter_state", label="Only versions in this state"
+    )
+
+    def filter_state(self, queryset, name, value):
+        return queryset.filter(
+            status__in=[status for status in VersionStatus.values if version_state(status) == value]
+        )
 
     class Meta:
         model = Version
@@ -267,18 +283,21 @@ class VersionViewSet(
     def get_queryset(self):
         queryset = (
             permissions.visible_versions(self.request.user)
-            .select_related("agreement", "created_by")
+            .select_related("agreement", "created_by", "based_on")
             .order_by("agreement_id", "-number")
         )
         return queryset
 
     @extend_schema(
-        summary="Amend: copy the latest version into a new draft",
+        summary="New version: copy a version (by default the one in force) into a draft",
         tags=["versions"],
         request=serializers.VersionCreateSerializer,
         responses={
             201: serializers.VersionSerializer,
-            400: OpenApiResponse(description="A draft is already open."),
+            400: OpenApiResponse(
+                description="A draft is already open, or `from_version` is not a version of "
+                "the agreement that could be copied."
+            ),
         },
     )
     def create(self, request):
@@ -291,7 +310,20 @@ class VersionViewSet(
             raise exceptions.PermissionDenied(
                 _("Only managers of a party team amend this agreement.")
             )
-        version = services.version_amend(actor=request.user, agreement=agreement, source=Source.API)
+        base = None
+        if payload.validated_data["from_version"] is not None:
+            base = (
+                agreement.versions.exclude(status=VersionStatus.DRAFT)
+                .filter(pk=payload.validated_data["from_version"])
+                .first()
+            )
+            if base is None:
+                raise exceptions.ValidationError(
+                    {"from_version": _("Give a version of this agreement that is not a draft.")}
+                )
+        version = services.version_amend(
+            actor=request.user, agreement=agreement, base=base, source=Source.API
+        )
         return Response(self.get_serializer(version).data, status=status.HTTP_201_CREATED)
 
     def retrieve(self, request, *args, **kwargs):
@@ -330,6 +362,88 @@ class VersionViewSet(
         response = Response(self.get_serializer(version).data)
         response["ETag"] = _etag(version.edit_revision)
         return response
+
+    @extend_schema(
+        summary="Rebase a draft onto the version in force",
+        description="For a draft based on a version older than the one in force (it would "
+        "undo what came since): keeps every change the draft made, brings in what the "
+        "version in force changed, keeps the draft's value where both changed one thing "
+        "(listed in `kept`), and records the new base. One edit: the revision goes up.",
+        tags=["versions"],
+        request=None,
+        parameters=[IF_MATCH],
+        responses={
+            200: serializers.RebaseSerializer,
+            409: OpenApiResponse(
+                serializers.ErrorSerializer,
+                description="`not_needed`: the draft already starts from the version in "
+                "force; `version_locked`: not a draft; `edit_conflict`: somebody saved the "
+                "draft since the given revision.",
+            ),
+            428: REVISION_REQUIRED,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def rebase(self, request, pk=None):
+        version = self.get_object()
+        if not permissions.can_manage_agreement(request.user, version.agreement):
+            raise exceptions.PermissionDenied(
+                _("Only managers of a party team edit this agreement.")
+            )
+        revision = self.required_revision(request, version)
+        try:
+            merge = services.version_rebase(
+                actor=request.user, version=version, expected_revision=revision, source=Source.API
+            )
+        except DjangoValidationError as error:
+            if error.code != "not_needed":
+                raise
+            return Response(
+                {"detail": error.messages[0], "code": "not_needed"},
+                status=status.HTTP_409_CONFLICT,
+            )
+        version = self.get_queryset().get(pk=version.pk)
+        response = Response(
+            {
+                "version": self.get_serializer(version).data,
+                "taken": [vars(note) for note in merge.taken],
+                "kept": [vars(note) for note in merge.kept],
+            }
+        )
+        response["ETag"] = _etag(version.edit_revision)
+        return response
+
+    @extend_schema(
+        summary="Discard a draft",
+        description="The draft stays, read-only, in state `discarded` (nothing is deleted; "
+        "a new version can start from it). Audited with the comment.",
+        tags=["versions"],
+        request=serializers.DiscardSerializer,
+        responses={
+            200: serializers.VersionSerializer,
+            409: OpenApiResponse(
+                serializers.ErrorSerializer,
+                description="`version_locked`: only a draft is discarded (a version "
+                "awaiting signatures is withdrawn from signature first).",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def discard(self, request, pk=None):
+        version = self.get_object()
+        if not permissions.can_manage_agreement(request.user, version.agreement):
+            raise exceptions.PermissionDenied(
+                _("Only managers of a party team discard this agreement's drafts.")
+            )
+        payload = serializers.DiscardSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.version_discard(
+            actor=request.user,
+            version=version,
+            comment=payload.validated_data["comment"],
+            source=Source.API,
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=version.pk)).data)
 
 
 VERSION_PK = OpenApiParameter("version_pk", int, OpenApiParameter.PATH, description="Version id")

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 class AuditAction(models.TextChoices):
     CREATED = "created", _("Created")
     EDITED = "edited", _("Edited")
+    REBASED = "rebased", _("Rebased onto the version in force")
+    DISCARDED = "discarded", _("Draft discarded")
     SENT = "sent", _("Sent for signature")
     VIEWED = "viewed", _("Viewed by signer")
     SIGNED = "signed", _("Signed")
@@ -19,6 +21,7 @@ class AuditAction(models.TextChoices):
     ACTIVATED = "activated", _("Activated")
     SUPERSEDED = "superseded", _("Superseded")
     EXPIRED = "expired", _("Expired")
+    VOIDED = "voided", _("Voided: a newer version took force first")
 
 
 class AuditEntry(models.Model):

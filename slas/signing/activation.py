@@ -1,4 +1,16 @@
-"""A version takes force, supersedes its predecessor, or expires: the transitions both the last signature and the scheduler make. Agreement dates are read in the version's calendar zone."""
+"""A version takes force, supersedes its predecessor, voids the older versions that never
+took force, or expires: the transitions both the last signature and the scheduler make.
+Agreement dates are read in the version's calendar zone.
+
+The order of versions (docs/compliance.md#versions-in-force): a version never takes
+force after a newer one did. When a version takes force, every older version of the
+agreement that has not (a draft, awaiting signatures or scheduled) is voided: its open
+round closes as voided, its signatures and requests are void, an audit entry says by
+which version, and its signatories and the parties are told. A version whose turn comes
+after a newer one took force (rows written before this rule) is voided instead of
+taking force. Callers hold the locks of every version of the agreement, so two workers
+(or the last signature and the scheduler) decide one after the other.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +23,10 @@ from django.utils.translation import gettext_noop
 from portal.text import Text
 from slas.audit.chain import audit_append
 from slas.audit.models import AuditAction
-from slas.models import Version, VersionStatus
+from slas.models import UPCOMING_STATUSES, Version, VersionStatus
 from slas.signals import version_in_force_changed
 from slas.signing.models import RoundStatus, SigningRound
-from slas.signing.rounds import _lifecycle_save, _tell_everyone
+from slas.signing.rounds import _lifecycle_save, _round_signatures_void, _tell_everyone
 from slas.signing.seal import SealState, signing_round_seal_write
 
 # Time --------------------------------------------------------------------------------
@@ -47,8 +59,11 @@ def _round_complete(
     # Sealed again with every signature, before activation appends to the chain.
     signing_round_seal_write(rnd=rnd, state=SealState.COMPLETED)
     if rnd.activates_at <= now:
-        _version_activate(version, versions=versions, at=now, actor=actor)
+        version_take_force(version, versions=versions, at=now, actor=actor)
         return
+    # Signed by everyone, in force on its date: scheduled (versions_activate_due takes it on).
+    version.status = VersionStatus.SCHEDULED
+    _lifecycle_save(version, ["status"], actor=actor, what="scheduled")
     requests = list(rnd.requests.select_related("team", "user"))
     _tell_everyone(
         version,
@@ -65,13 +80,35 @@ def _round_complete(
     )
 
 
-def _version_activate(
+def _newer_in_force(version: Version, versions: dict) -> Version | None:
+    """The newest version of the agreement, newer than `version`, that has taken force."""
+    newer = [
+        v for v in versions.values() if v.number > version.number and v.in_force_from is not None
+    ]
+    return max(newer, key=lambda v: v.number, default=None)
+
+
+def version_take_force(
     version: Version, *, versions: dict, at: datetime.datetime, actor=None
-) -> None:
-    """Make `version` the one in force from `at`; the previous active one ends at that instant.
+) -> bool:
+    """`version`'s turn has come (last signature, or its date): it takes force from `at`,
+    unless a newer version already did, and then it is voided. True if it took force.
 
     Callers hold the locks of `versions` (every version of the agreement).
     """
+    newer = _newer_in_force(version, versions)
+    if newer is not None:
+        _version_void(version, by=newer, actor=actor)
+        return False
+    _version_activate(version, versions=versions, at=at, actor=actor)
+    return True
+
+
+def _version_activate(
+    version: Version, *, versions: dict, at: datetime.datetime, actor=None
+) -> None:
+    """Make `version` the one in force from `at`; the previous active one ends at that
+    instant, and every older version that has not taken force is voided."""
     previous = next(
         (v for v in versions.values() if v.status == VersionStatus.ACTIVE and v.pk != version.pk),
         None,
@@ -139,6 +176,63 @@ def _version_activate(
             body="",
             key=f"signing:version:{previous.pk}:superseded",
         )
+    for older in sorted(versions.values(), key=lambda v: v.number):
+        if older.number < version.number and older.status in UPCOMING_STATUSES:
+            _version_void(older, by=version, actor=actor)
+
+
+def _version_void(version: Version, *, by: Version, actor=None) -> None:
+    """`by`, newer, took force first: `version` never will. Its open round closes as
+    voided; the signatures of that round (or of its completed round, if it was
+    scheduled) are void; audited; its signatories and the parties are told."""
+    now = timezone.now()
+    rnd = (
+        SigningRound.objects.filter(
+            version=version, status__in=[RoundStatus.OPEN, RoundStatus.COMPLETED]
+        )
+        .order_by("-number")
+        .first()
+    )
+    requests = []
+    if rnd is not None:
+        requests = list(rnd.requests.select_related("team", "user").order_by("position"))
+        if rnd.status == RoundStatus.OPEN:
+            rnd.status = RoundStatus.VOIDED
+            rnd.closed_at = now
+            rnd.closed_by = actor
+            rnd.save(update_fields=["status", "closed_at", "closed_by"])
+        _round_signatures_void(rnd, now=now)
+    was = version.status
+    version.status = VersionStatus.VOIDED
+    _lifecycle_save(version, ["status"], actor=actor, what=f"voided: v{by.number} took force")
+    audit_append(
+        agreement=version.agreement_id,
+        action=AuditAction.VOIDED,
+        actor=actor,
+        version=version,
+        data={
+            "voided_by": by.number,
+            "was": was,
+            "round": rnd.number if rnd is not None else None,
+        },
+    )
+    _tell_everyone(
+        version,
+        rnd,
+        requests,
+        kind="signing.voided",
+        title=Text(
+            gettext_noop("%(version)s will not take force: %(new)s took force first"),
+            version=version,
+            new=by,
+        ),
+        body=Text(
+            gettext_noop(
+                "Its signatures are void. To carry its changes over, start a new version from it."
+            )
+        ),
+        key=f"signing:version:{version.pk}:voided",
+    )
 
 
 def _version_expire(version: Version, *, at: datetime.datetime) -> None:

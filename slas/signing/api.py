@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
@@ -14,10 +14,10 @@ from rest_framework.views import APIView
 from portal import permissions
 from portal.api.fields import StrictCharField
 from portal.forms import client_address
-from slas.models import VersionStatus
+from slas.models import Version, VersionState, VersionStatus
 from slas.signing import selectors as signing_selectors
 from slas.signing.integrity import seal_file, signing_round_seal_check
-from slas.signing.models import SigningOrder
+from slas.signing.models import RoundStatus, SigningOrder
 from slas.signing.rounds import SigningError
 from slas.signing.seal import SealCheck, bytes_hash, chunks_hash, signing_round_snapshot
 from slas.signing.services import (
@@ -46,10 +46,34 @@ def _seal_data(seal: SealCheck | None) -> dict | None:
 
 
 def _refused(error: SigningError) -> Response:
+    """A refusal in the API's one error body (portal.api.errors): 400 for input a person
+    typed wrong (code `invalid`), 409 for an action the version's state does not allow."""
+    body: dict = {"code": error.code, "detail": error.message}
+    if error.field_errors:
+        body["errors"] = {
+            name: [{"message": str(message), "code": error.code}]
+            for name, message in error.field_errors.items()
+        }
     return Response(
-        {"code": error.code, "detail": error.message, "errors": error.field_errors},
+        body,
         status=status.HTTP_409_CONFLICT if error.code != "invalid" else status.HTTP_400_BAD_REQUEST,
     )
+
+
+def _refusals(codes: dict[str, str]) -> OpenApiResponse:
+    """The 409 answer of a signing action, each `code` it can carry with its meaning."""
+    return OpenApiResponse(
+        description="Refused in the version's current state; the body's `code` says why: "
+        + "; ".join(f"`{code}`: {meaning}" for code, meaning in codes.items())
+        + "."
+    )
+
+
+INVALID_SIGNATURE = OpenApiResponse(
+    description="The input is not valid (code `invalid`): see `errors` (e.g. a wrong "
+    "password or typed name, no consent, a missing comment)."
+)
+NOT_PENDING = {"not_pending": "the version is not awaiting signatures"}
 
 
 class SendSerializer(serializers.Serializer):
@@ -97,17 +121,131 @@ class VerifySerializer(serializers.Serializer):
         return attrs
 
 
+# Answers (documented, and checked against real answers by the schema tests) ---------------
+
+
+class RoundAnswerSerializer(serializers.Serializer):
+    round = serializers.IntegerField(help_text="The signing round's number for this version.")
+    status = serializers.ChoiceField(choices=RoundStatus.choices)
+    order = serializers.ChoiceField(choices=SigningOrder.choices)
+    content_hash = serializers.CharField(help_text="SHA-256 of the content sent for signature.")
+    version_status = serializers.ChoiceField(choices=VersionStatus.choices)
+    version_state = serializers.ChoiceField(
+        choices=VersionState.choices, help_text="The version's state after the action."
+    )
+    version_state_label = serializers.CharField()
+
+
+class SignAnswerSerializer(serializers.Serializer):
+    signed_for = serializers.ListField(
+        child=serializers.CharField(), help_text="The teams or people you signed for."
+    )
+    version_status = serializers.ChoiceField(choices=VersionStatus.choices)
+    version_state = serializers.ChoiceField(choices=VersionState.choices)
+    version_state_label = serializers.CharField()
+
+
+class SignerSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    typed_name = serializers.CharField()
+    username = serializers.CharField()
+    team = serializers.CharField(allow_null=True)
+    role = serializers.CharField()
+    signed_at = serializers.DateTimeField()
+    ip_address = serializers.CharField(allow_null=True)
+    user_agent = serializers.CharField(allow_blank=True)
+
+
+class AuditLineSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    action = serializers.CharField()
+    actor = serializers.CharField(allow_blank=True)
+    entry_hash = serializers.CharField()
+
+
+class AgreementRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class SealSerializer(serializers.Serializer):
+    intact = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True)
+
+
+class CertificateSerializer(serializers.Serializer):
+    agreement = AgreementRefSerializer()
+    version = serializers.IntegerField(help_text="The version's number.")
+    status = serializers.ChoiceField(choices=VersionStatus.choices)
+    state = serializers.ChoiceField(choices=VersionState.choices)
+    state_label = serializers.CharField()
+    content_hash = serializers.CharField()
+    seal = SealSerializer()
+    document = serializers.CharField(
+        allow_null=True, help_text="The canonical JSON that was signed, verbatim."
+    )
+    in_force_from = serializers.DateTimeField(allow_null=True)
+    in_force_until = serializers.DateTimeField(allow_null=True)
+    signers = SignerSerializer(many=True)
+    audit = AuditLineSerializer(many=True)
+
+
+class VerifiedVersionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    agreement = serializers.CharField()
+    number = serializers.IntegerField()
+
+
+class VerifiedSignerSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    team = serializers.CharField(allow_null=True)
+    signed_at = serializers.DateTimeField()
+
+
+class VerifyAnswerSerializer(serializers.Serializer):
+    matched = serializers.BooleanField()
+    signed = serializers.BooleanField()
+    content_hash = serializers.CharField(allow_blank=True)
+    version = VerifiedVersionSerializer(allow_null=True)
+    signers = VerifiedSignerSerializer(many=True)
+
+
 def _round_data(rnd) -> dict:
+    version = Version.objects.get(pk=rnd.version_id)  # as the action left it
     return {
         "round": rnd.number,
         "status": rnd.status,
         "order": rnd.order,
         "content_hash": rnd.content_hash,
+        "version_status": version.status,
+        "version_state": version.state,
+        "version_state_label": version.state_label,
     }
 
 
 class VersionSendView(APIView):
-    @extend_schema(request=SendSerializer, responses={201: dict})
+    @extend_schema(
+        summary="Send a draft for signature",
+        tags=["signing"],
+        request=SendSerializer,
+        responses={
+            201: RoundAnswerSerializer,
+            400: OpenApiResponse(description="Unknown username in signers (code `invalid`)."),
+            409: _refusals(
+                {
+                    "not_draft": "only a draft is sent",
+                    "another_awaiting": "another version of the agreement awaits signatures",
+                    "stale_base": "the draft is based on a version older than the one in "
+                    "force: rebase it first (POST versions/{id}/rebase/)",
+                    "no_summary": "the draft has no change summary",
+                    "bad_order": "unknown signing order",
+                    "no_manager": "a party team has no manager who could sign",
+                    "bad_signer": "a named signer cannot see the agreement",
+                }
+            ),
+        },
+    )
     def post(self, request, pk: int):
         version = _version(request, pk)
         serializer = SendSerializer(data=request.data)
@@ -131,7 +269,23 @@ class VersionSendView(APIView):
 
 
 class VersionSignView(APIView):
-    @extend_schema(request=SignSerializer, responses={201: dict})
+    @extend_schema(
+        summary="Sign a version awaiting signatures",
+        tags=["signing"],
+        request=SignSerializer,
+        responses={
+            201: SignAnswerSerializer,
+            400: INVALID_SIGNATURE,
+            409: _refusals(
+                {
+                    **NOT_PENDING,
+                    "already_signed": "you have signed already",
+                    "not_your_turn": "sequential order: someone signs before you",
+                    "stale": "the content hash you read is not the one sent",
+                }
+            ),
+        },
+    )
     def post(self, request, pk: int):
         version = _version(request, pk)
         if version.status == VersionStatus.PENDING_SIGNATURE:
@@ -158,13 +312,26 @@ class VersionSignView(APIView):
             {
                 "signed_for": [s.request.label for s in signatures],
                 "version_status": version.status,
+                "version_state": version.state,
+                "version_state_label": version.state_label,
             },
             status=status.HTTP_201_CREATED,
         )
 
 
 class VersionDeclineView(APIView):
-    @extend_schema(request=CommentSerializer, responses={200: dict})
+    @extend_schema(
+        summary="Decline to sign (the version goes back to draft)",
+        tags=["signing"],
+        request=CommentSerializer,
+        responses={
+            200: RoundAnswerSerializer,
+            400: INVALID_SIGNATURE,
+            409: _refusals(
+                {**NOT_PENDING, "already_signed": "you signed; the sender may withdraw instead"}
+            ),
+        },
+    )
     def post(self, request, pk: int):
         version = _version(request, pk)
         serializer = CommentSerializer(data=request.data)
@@ -179,7 +346,25 @@ class VersionDeclineView(APIView):
 
 
 class VersionWithdrawView(APIView):
-    @extend_schema(request=CommentSerializer, responses={200: dict})
+    @extend_schema(
+        summary="Withdraw a version before it takes force",
+        tags=["signing"],
+        request=CommentSerializer,
+        description="Awaiting signatures: its sender withdraws it, and it is a draft "
+        "again. Signed by every party and not yet in force (scheduled): a manager of a team "
+        "that signed it withdraws it, with a comment (required); it never takes force.",
+        responses={
+            200: RoundAnswerSerializer,
+            400: INVALID_SIGNATURE,
+            409: _refusals(
+                {
+                    "not_withdrawable": "the version is in force, past, or otherwise not "
+                    "awaiting signatures or scheduled",
+                    **NOT_PENDING,
+                }
+            ),
+        },
+    )
     def post(self, request, pk: int):
         version = _version(request, pk)
         serializer = CommentSerializer(data=request.data)
@@ -194,7 +379,11 @@ class VersionWithdrawView(APIView):
 
 
 class VersionCertificateView(APIView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        summary="Certificate of completion of a signed version",
+        tags=["signing"],
+        responses={200: CertificateSerializer},
+    )
     def get(self, request, pk: int):
         version = _version(request, pk)
         certificate = signing_selectors.certificate_for(version)
@@ -207,6 +396,8 @@ class VersionCertificateView(APIView):
                 "agreement": {"id": version.agreement_id, "title": version.agreement.title},
                 "version": version.number,
                 "status": version.status,
+                "state": version.state,
+                "state_label": version.state_label,
                 "content_hash": certificate.round.content_hash,
                 "seal": _seal_data(seal),
                 # The signed seal and a signed checkpoint of the audit chain head, to keep
@@ -248,7 +439,12 @@ class SigningVerifyView(APIView):
     # A POST that only reads: read-only tokens may verify.
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=VerifySerializer, responses={200: dict})
+    @extend_schema(
+        summary="Verify a signed document or content hash",
+        tags=["signing"],
+        request=VerifySerializer,
+        responses={200: VerifyAnswerSerializer},
+    )
     def post(self, request):
         serializer = VerifySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -89,6 +89,12 @@ class WithdrawForm(forms.Form):
         required=False,
     )
 
+    def __init__(self, *args, signed: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if signed:
+            # A version every party signed: the reason is what its signers are told.
+            self.fields["comment"].label = _("Why are you withdrawing it?")
+
 
 class VerifyForm(forms.Form):
     document = forms.FileField(

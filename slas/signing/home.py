@@ -53,10 +53,9 @@ def sections(user) -> list[HomeSection]:
         if live is None:
             continue
         if live.status == RoundStatus.COMPLETED:
-            detail = _("Signed; takes effect on %(date)s") % {
+            detail = _("Signed by every party; takes force on %(date)s") % {
                 "date": version.effective_date.isoformat()
             }
-            badge, tone = _("scheduled"), "success"
         else:
             requests = list(live.requests.all())
             signed = sum(1 for r in requests if r.status == RequestStatus.SIGNED)
@@ -64,14 +63,14 @@ def sections(user) -> list[HomeSection]:
                 "signed": signed,
                 "total": len(requests),
             }
-            badge, tone = _("awaiting signatures"), "warning"
         flight.append(
             HomeItem(
                 title=str(version),
                 url=version.get_absolute_url(),
                 detail=detail,
-                badge=badge,
-                tone=tone,
+                badge=version.state_label,
+                tone=version.state_tone,
+                badge_title=version.state_explanation,
             )
         )
     if flight:

@@ -15,21 +15,32 @@ from portal.text import Text
 from slas.audit.chain import audit_append
 from slas.audit.models import AuditAction
 from slas.models import Version, VersionStatus
-from slas.signing.activation import _version_activate, _version_expire, version_end_instant
+from slas.signing.activation import _version_expire, version_end_instant, version_take_force
 from slas.signing.models import RequestStatus, RoundStatus, SignatureRequest, SigningRound
 from slas.signing.rounds import _lock_versions, _round_void, _sign_url, _tell_everyone
 
 
 def versions_activate_due(*, now: datetime.datetime | None = None) -> int:
-    """Activate signed versions whose effective date has come (a periodic job)."""
+    """Scheduled versions whose effective date has come take force (a periodic job).
+    Returns how many did.
+
+    In the order their dates came, the newer first on the same instant: after an outage
+    the record reads as if the job had run on time (v3 on the 5th, then v4 on the 9th;
+    or v4 on the 5th, and v3, due on the 9th, voided). A version already voided by a
+    newer one earlier in the loop is skipped under the lock.
+    """
     now = now or timezone.now()
-    due = SigningRound.objects.filter(
-        status=RoundStatus.COMPLETED,
-        activates_at__lte=now,
-        version__status=VersionStatus.PENDING_SIGNATURE,
-    ).values_list("version__agreement_id", "version_id")
+    due = (
+        SigningRound.objects.filter(
+            status=RoundStatus.COMPLETED,
+            activates_at__lte=now,
+            version__status=VersionStatus.SCHEDULED,
+        )
+        .order_by("activates_at", "-version__number")
+        .values_list("version__agreement_id", "version_id")
+    )
     count = 0
-    for agreement_id, version_id in due:
+    for agreement_id, version_id in list(due):
         with transaction.atomic():
             versions = _lock_versions(agreement_id)
             version = versions.get(version_id)
@@ -37,10 +48,10 @@ def versions_activate_due(*, now: datetime.datetime | None = None) -> int:
                 version_id=version_id, status=RoundStatus.COMPLETED
             ).first()
             # Re-check under the lock: another worker may have done it.
-            if version is None or version.status != VersionStatus.PENDING_SIGNATURE or rnd is None:
+            if version is None or version.status != VersionStatus.SCHEDULED or rnd is None:
                 continue
-            _version_activate(version, versions=versions, at=rnd.activates_at)
-            count += 1
+            if version_take_force(version, versions=versions, at=rnd.activates_at):
+                count += 1
     return count
 
 

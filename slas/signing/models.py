@@ -38,6 +38,7 @@ class RoundStatus(models.TextChoices):
     DECLINED = "declined", _("Declined")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     EXPIRED = "expired", _("Expired")
+    VOIDED = "voided", _("Voided: a newer version took force first")
 
 
 class SigningRoundQuerySet(models.QuerySet):

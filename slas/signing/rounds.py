@@ -141,7 +141,17 @@ _VOIDED = {
     RoundStatus.DECLINED: gettext_noop("round declined"),
     RoundStatus.WITHDRAWN: gettext_noop("round withdrawn"),
     RoundStatus.EXPIRED: gettext_noop("round expired"),
+    RoundStatus.VOIDED: gettext_noop("round voided: a newer version took force"),
 }
+
+
+def _round_signatures_void(rnd: SigningRound, *, now) -> None:
+    """Void every signature of the round and every request, signed or not: a voided
+    round leaves no request reading "signed" (the signature stays, with `voided_at`)."""
+    Signature.objects.filter(request__round=rnd, voided_at__isnull=True).update(voided_at=now)
+    SignatureRequest.objects.filter(round=rnd).exclude(status=RequestStatus.VOIDED).update(
+        status=RequestStatus.VOIDED
+    )
 
 
 def _round_void(
@@ -154,10 +164,7 @@ def _round_void(
     rnd.closed_by = actor
     rnd.close_comment = comment
     rnd.save(update_fields=["status", "closed_at", "closed_by", "close_comment"])
-    Signature.objects.filter(request__round=rnd, voided_at__isnull=True).update(voided_at=now)
-    SignatureRequest.objects.filter(round=rnd, status=RequestStatus.PENDING).update(
-        status=RequestStatus.VOIDED
-    )
+    _round_signatures_void(rnd, now=now)
     version.status = VersionStatus.DRAFT
     version.content_hash = ""
     _lifecycle_save(version, ["status", "content_hash"], actor=actor, what=_VOIDED[status])

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from portal import permissions
 from portal.models import Membership, Role
 from slas.audit.models import AuditEntry
 from slas.models import Agreement, Version, VersionStatus
+from slas.selectors import version_base_notice
 from slas.signing.activation import version_effective_instant
 from slas.signing.integrity import Integrity, agreement_integrity_check, signing_round_seal_check
 from slas.signing.models import (
@@ -134,9 +137,62 @@ def version_signing_panel(version: Version, user) -> SigningPanel:
         panel.can_withdraw = rnd.sent_by_id == user.pk
     if rnd.status == RoundStatus.COMPLETED:
         panel.has_certificate = True
-        if version.status == VersionStatus.PENDING_SIGNATURE:
+        if version.status == VersionStatus.SCHEDULED:
             panel.scheduled_for = rnd.activates_at or version_effective_instant(version)
+            panel.can_withdraw = permissions.can_withdraw_signed(user, rnd)
     return panel
+
+
+# Sending ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendBlocker:
+    """Why a draft cannot be sent now, whoever asks: `code` for the API, `message` for people."""
+
+    code: str
+    message: str
+
+
+def version_send_blockers(version: Version, versions: Iterable[Version] = ()) -> list[SendBlocker]:
+    """What in the agreement's other versions stops `version` from being sent now.
+
+    `versions`: every version of the agreement (the signing service passes the rows it
+    holds locked); read here when not given (the send page, to say so before the form).
+    One version awaits signatures at a time, so nobody is asked to sign two at once; a
+    draft based on a version older than the one in force is rebased first.
+    """
+    others = list(versions) or list(Version.objects.filter(agreement_id=version.agreement_id))
+    blockers = []
+    notice = version_base_notice(version, others)
+    if notice is not None:
+        blockers.append(
+            SendBlocker(
+                "stale_base",
+                _(
+                    "This draft is based on v%(base)s, and v%(in_force)s is now in force: "
+                    "sent as it is, it would undo what v%(in_force)s changed. Rebase it onto "
+                    "v%(in_force)s first (your changes are kept), then send it."
+                )
+                % {"base": notice.base.number, "in_force": notice.in_force.number},
+            )
+        )
+    awaiting = [
+        v for v in others if v.status == VersionStatus.PENDING_SIGNATURE and v.pk != version.pk
+    ]
+    if awaiting:
+        blockers.append(
+            SendBlocker(
+                "another_awaiting",
+                _(
+                    "v%(number)s is still awaiting signatures, and nobody is asked to sign "
+                    "two versions at once. Send this one when v%(number)s is signed or "
+                    "declined, or ask its sender to withdraw it."
+                )
+                % {"number": awaiting[0].number},
+            )
+        )
+    return blockers
 
 
 # Home page and lists -------------------------------------------------------------------
@@ -160,7 +216,7 @@ def versions_in_flight(user) -> QuerySet[Version]:
     """Versions awaiting signatures or signed and waiting for their date, visible to the user."""
     return (
         permissions.visible_versions(user)
-        .filter(status=VersionStatus.PENDING_SIGNATURE)
+        .filter(status__in=[VersionStatus.PENDING_SIGNATURE, VersionStatus.SCHEDULED])
         .select_related("agreement")
         .prefetch_related(
             Prefetch(

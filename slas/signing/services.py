@@ -3,7 +3,9 @@
 Contract with the drafting side: a version's `status`, `in_force_from`,
 `in_force_until` and `content_hash` are written only by the signing package (these
 services, `activation` and `jobs`), always with
-`save(update_fields=[...])`.
+`save(update_fields=[...])`; the one exception is a draft's authors discarding it
+(`slas.services.version_discard`). The rules of their order are in
+`slas.signing.activation` and docs/compliance.md#versions-in-force.
 
 Concurrency: every transition locks all versions of the agreement with
 SELECT ... FOR UPDATE in pk order, then re-reads the state it decides on. So the
@@ -51,11 +53,13 @@ from slas.signing.rounds import (
     _notify_open_requests,
     _open_round,
     _require_open_round,
+    _round_signatures_void,
     _round_void,
     _tell_everyone,
     _version_url,
 )
 from slas.signing.seal import SealState, bytes_hash, signing_round_seal_write, version_live_bytes
+from slas.signing.selectors import version_send_blockers
 
 CONSENT_STATEMENT = gettext_lazy(
     "I have read this version of the agreement. I sign it for the team or role shown, and "
@@ -76,7 +80,8 @@ def version_send_for_signature(
 ) -> SigningRound:
     """Freeze a draft, hash it and ask every party team (and the named people) to sign."""
     now = now or timezone.now()
-    version = _lock_versions(version.agreement_id)[version.pk]
+    versions = _lock_versions(version.agreement_id)
+    version = versions[version.pk]
     agreement = version.agreement
     if not permissions.can_manage_agreement(actor, agreement) or not (
         permissions.party_team_ids(agreement) & permissions.manager_team_ids(actor)
@@ -88,6 +93,8 @@ def version_send_for_signature(
             % {"status": version.get_status_display().lower()},
             code="not_draft",
         )
+    for blocker in version_send_blockers(version, versions.values()):
+        raise SigningError(blocker.message, code=blocker.code)
     if not version.change_summary.strip():
         raise SigningError(
             _("Write a change summary before sending: signers need to know what changed."),
@@ -430,10 +437,28 @@ def signing_decline(
 def signing_withdraw(
     *, version: Version, user, comment: str = "", now: datetime.datetime | None = None
 ) -> SigningRound:
-    """The sender takes the version back: draft again, the round's signatures voided."""
+    """Take a version back before it takes force.
+
+    Awaiting signatures: its sender withdraws it, and it is a draft again (the round's
+    signatures voided). Signed by every party and scheduled: a manager of a team that
+    signed it withdraws it, saying why; it never takes force (`withdrawn`, for good: its
+    signatures voided; to sign it again, start a new version from it). Audited, and
+    everyone involved is told. A version in force or past is never withdrawn.
+    """
     now = now or timezone.now()
     versions = _lock_versions(version.agreement_id)
     version = versions[version.pk]
+    if version.status == VersionStatus.SCHEDULED:
+        return _scheduled_withdraw(version, user=user, comment=comment, now=now)
+    if version.status != VersionStatus.PENDING_SIGNATURE:
+        raise SigningError(
+            _(
+                "Version %(number)s is %(state)s: only a version awaiting signatures, or "
+                "signed and not yet in force, can be withdrawn."
+            )
+            % {"number": version.number, "state": version.state_label.lower()},
+            code="not_withdrawable",
+        )
     rnd = _require_open_round(version)
     if rnd.sent_by_id != user.pk:
         raise PermissionDenied
@@ -462,6 +487,53 @@ def signing_withdraw(
         body=comment,
         exclude=user,
         key=f"signing:round:{rnd.pk}:withdrawn",
+    )
+    return rnd
+
+
+def _scheduled_withdraw(version: Version, *, user, comment: str, now) -> SigningRound:
+    rnd = SigningRound.objects.get(version=version, status=RoundStatus.COMPLETED)
+    if not permissions.can_withdraw_signed(user, rnd):
+        raise PermissionDenied
+    comment = (comment or "").strip()
+    if not comment:
+        raise SigningError(
+            _("Say why you withdraw it: everyone who signed it is told."),
+            code="invalid",
+            field_errors={"comment": _("A comment is required to withdraw a signed version.")},
+        )
+    requests = list(rnd.requests.select_related("team", "user").order_by("position"))
+    _round_signatures_void(rnd, now=now)
+    version.status = VersionStatus.WITHDRAWN
+    _lifecycle_save(
+        version, ["status"], actor=user, what=gettext_noop("withdrawn before it took force")
+    )
+    audit_append(
+        agreement=version.agreement_id,
+        action=AuditAction.WITHDRAWN,
+        actor=user,
+        version=version,
+        at=now,
+        data={
+            "round": rnd.number,
+            "comment": comment,
+            "was": VersionStatus.SCHEDULED.value,
+            "takes_force_at": rnd.activates_at,
+        },
+    )
+    _tell_everyone(
+        version,
+        rnd,
+        requests,
+        kind="signing.withdrawn",
+        title=Text(
+            gettext_noop("%(name)s withdrew %(version)s before it took force"),
+            name=_display_name(user),
+            version=version,
+        ),
+        body=comment,
+        exclude=user,
+        key=f"signing:version:{version.pk}:withdrawn",
     )
     return rnd
 

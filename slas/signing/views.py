@@ -23,7 +23,7 @@ from portal.forms import client_address
 from portal.models import Team
 from portal.pdf import Heading, KeyValues, Paragraph, Spacer, Table, build_pdf
 from slas.history import Source
-from slas.models import CHANNELS, WEEKDAYS, Agreement, Version, VersionStatus
+from slas.models import CHANNELS, WEEKDAYS, Agreement, Version, VersionStatus, version_state
 from slas.signing import selectors as signing_selectors
 from slas.signing.checkpoints import checkpoint_statement
 from slas.signing.forms import DeclineForm, SendForm, SignForm, VerifyForm, WithdrawForm
@@ -97,6 +97,7 @@ def version_send(request, pk: int):
             "form": form,
             "parties": version.agreement.parties.all(),
             "missing_summary": not version.change_summary.strip(),
+            "blockers": signing_selectors.version_send_blockers(version),
         },
     )
 
@@ -132,6 +133,12 @@ def version_sign(request, pk: int):
                 version.refresh_from_db()
                 if version.status == VersionStatus.ACTIVE:
                     messages.success(request, _("Signed. Every party has signed: it is in force."))
+                elif version.status == VersionStatus.SCHEDULED:
+                    messages.success(
+                        request,
+                        _("Signed. Every party has signed: it takes force on %(date)s.")
+                        % {"date": version.effective_date.isoformat()},
+                    )
                 else:
                     messages.success(request, _("Signed. Thank you."))
                 return redirect(version)
@@ -176,7 +183,8 @@ def version_withdraw(request, pk: int):
     version = _visible_version(request, pk)
     panel = signing_selectors.version_signing_panel(version, request.user)
     permissions.require(panel.can_withdraw)
-    form = WithdrawForm(_posted(request))
+    signed = version.is_scheduled
+    form = WithdrawForm(_posted(request), signed=signed)
     if request.method == "POST" and form.is_valid():
         try:
             signing_withdraw(
@@ -185,10 +193,18 @@ def version_withdraw(request, pk: int):
         except SigningError as error:
             _apply_errors(form, error)
         else:
-            messages.success(request, _("Withdrawn. The version is a draft again."))
+            if signed:
+                messages.success(
+                    request,
+                    _("Withdrawn: it will not take force. Everyone who signed it was told."),
+                )
+            else:
+                messages.success(request, _("Withdrawn. The version is a draft again."))
             return redirect(version)
     return render(
-        request, "slas/signing/withdraw.html", {"version": version, "form": form, "panel": panel}
+        request,
+        "slas/signing/withdraw.html",
+        {"version": version, "form": form, "panel": panel, "signed": signed},
     )
 
 
@@ -231,6 +247,16 @@ def _chain_head(version: Version) -> dict:
     return {**json.loads(signed["statement"]), **signed}
 
 
+def _in_force_from(version: Version, certificate) -> str:
+    if certificate.activated_at:
+        return _when(certificate.activated_at)
+    if version.is_scheduled:
+        return _("scheduled for %(when)s") % {"when": _when(certificate.round.activates_at)}
+    return _("never: it was %(state)s before it took force") % {
+        "state": version.state_label.lower()
+    }
+
+
 def _certificate_pdf(version: Version, certificate) -> bytes:
     signer_names = ", ".join(
         s.user.get_full_name() or s.user.username for s in certificate.signatures
@@ -240,12 +266,12 @@ def _certificate_pdf(version: Version, certificate) -> bytes:
             [
                 (_("Agreement"), version.agreement.title),
                 (_("Version"), f"v{version.number}"),
-                (_("Status"), str(version.get_status_display())),
+                (_("Status"), f"{version.state_label}: {version.state_explanation}"),
                 (_("Content hash (SHA-256)"), certificate.round.content_hash),
                 (_("Sent by"), certificate.round.sent_by.get_full_name()),
                 (_("Sent at"), _when(certificate.round.sent_at)),
                 (_("Completed at"), _when(certificate.round.closed_at)),
-                (_("In force from"), _when(certificate.activated_at) or _("not yet")),
+                (_("In force from"), _in_force_from(version, certificate)),
                 (_("Effective date"), version.effective_date.isoformat()),
                 (_("End date"), version.end_date.isoformat()),
             ]
@@ -258,7 +284,12 @@ def _certificate_pdf(version: Version, certificate) -> bytes:
                     f"{s.user.get_full_name()} ({s.full_name})",
                     s.team.name if s.team_id else _("named signatory"),
                     s.role,
-                    _when(s.signed_at),
+                    _when(s.signed_at)
+                    + (
+                        " · " + _("voided %(when)s") % {"when": _when(s.voided_at)}
+                        if s.voided_at
+                        else ""
+                    ),
                     s.ip_address or "",
                     s.user_agent,
                 ]
@@ -526,8 +557,11 @@ AUDIT_DETAIL_LABELS = {
     "comment": gettext_lazy("Comment"),
     "unsigned": gettext_lazy("Not signed by"),
     "by_version": gettext_lazy("Superseded by version"),
+    "voided_by": gettext_lazy("Voided by version, which took force first"),
+    "was": gettext_lazy("State before"),
     "supersedes": gettext_lazy("Supersedes version"),
     "in_force_from": gettext_lazy("In force from"),
+    "takes_force_at": gettext_lazy("Was to take force at"),
     "in_force_until": gettext_lazy("In force until"),
     "end_date": gettext_lazy("End date"),
     "source": gettext_lazy("Written from"),
@@ -536,6 +570,9 @@ AUDIT_DETAIL_LABELS = {
     "revision": gettext_lazy("Revision"),
     "copied_from": gettext_lazy("Copied from version"),
     "seal_key": gettext_lazy("Seal key"),
+    "rebased_from": gettext_lazy("Was based on version"),
+    "rebased_onto": gettext_lazy("Rebased onto version"),
+    "kept": gettext_lazy("Kept the draft's value for"),
 }
 
 
@@ -550,6 +587,8 @@ def _audit_details(entry) -> list[tuple[str, str]]:
             value = Source(value).label
         elif key == "what" and isinstance(value, str):
             value = what_label(value)  # stored untranslated, read in the reader's language
+        elif key == "was" and value in VersionStatus.values:
+            value = version_state(value).label
         elif isinstance(value, list):
             value = ", ".join(str(item) for item in value)
         details.append((str(AUDIT_DETAIL_LABELS.get(key, key)), value))

@@ -142,3 +142,59 @@ def test_every_handed_out_file_verifies_over_the_api_and_fails_with_one_byte_cha
     assert {s["name"] for s in unchanged.json()["signers"]} == {"Alice Anders", "Carol Cruz"}
     assert altered.status_code == 200, altered.content
     assert not altered.json()["matched"]
+
+
+# The refusals of the signing actions: documented, and in the API's one error body --------
+
+
+def _schema_responses(path: str, method: str = "post") -> dict:
+    client = APIClient()
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    return schema["paths"][path][method]["responses"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/versions/{id}/send/",
+        "/api/v1/versions/{id}/sign/",
+        "/api/v1/versions/{id}/decline/",
+        "/api/v1/versions/{id}/withdraw/",
+    ],
+)
+def test_every_refusal_a_signing_action_can_answer_is_in_the_schema(path):
+    # when
+    responses = _schema_responses(path)
+    # then: a refusal the person can understand (409) and invalid input (400), both with
+    # the one error body
+    for code in ("400", "409"):
+        assert code in responses, f"{path} does not document {code}"
+        body = responses[code]["content"]["application/json"]["schema"]
+        assert body == {"$ref": "#/components/schemas/Error"}
+    assert "409" in responses and "code" in responses["409"]["description"]
+
+
+def test_a_refusal_with_field_errors_uses_the_one_error_body(cast):
+    # given v3 sent for signature
+    _agreement, _v2, v3 = marketing_sales(cast)
+    client_for(cast.alice).post(api("api_signing_send", v3), {}, format="json")
+    # when carol declines without saying why
+    response = client_for(cast.carol).post(api("api_signing_decline", v3), {"comment": " "})
+    # then the field error is a list of {message, code}, as everywhere in the API
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert body["errors"]["comment"] == [
+        {"message": "A comment is required to decline.", "code": "invalid"}
+    ]
+
+
+def test_a_refusal_without_field_errors_has_no_errors_key(cast):
+    # given v2 is in force, not awaiting signatures
+    _agreement, v2, _v3 = marketing_sales(cast)
+    # when
+    response = client_for(cast.carol).post(api("api_signing_decline", v2), {"comment": "No."})
+    # then
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_pending"
+    assert "errors" not in response.json()

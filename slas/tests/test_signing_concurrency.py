@@ -100,3 +100,51 @@ def test_concurrent_audit_appends_keep_the_chain_linear(cast):
         6,
     ]
     assert audit_verify(agreement=agreement).intact
+
+
+def test_two_sweeps_at_once_take_two_due_versions_in_order_exactly_once(cast):
+    # given v4 (newer) due on day 4 and v3 on day 8, both signed; the sweep runs on day 9
+    # in two workers at once
+    import datetime
+
+    from django.utils import timezone
+
+    from slas import services
+    from slas.signing.jobs import versions_activate_due
+    from slas.tests.signing_factories import local_midnight
+
+    today = timezone.localdate()
+    agreement, _v2, v3 = marketing_sales(cast, v3_effective=today + datetime.timedelta(days=8))
+    version_send_for_signature(version=v3, actor=cast.alice)
+    sign(v3, cast.carol)
+    sign(v3, cast.alice)
+    v4 = services.version_amend(actor=cast.alice, agreement=agreement)
+    v4_on = today + datetime.timedelta(days=4)
+    services.version_update(
+        actor=cast.alice,
+        version=v4,
+        data={
+            "effective_date": v4_on,
+            "end_date": v4_on + datetime.timedelta(days=365),
+            "review_date": v4_on + datetime.timedelta(days=10),
+            "change_summary": "Version 4.",
+        },
+    )
+    version_send_for_signature(version=v4, actor=cast.alice)
+    sign(v4, cast.carol)
+    sign(v4, cast.alice)
+    day9 = local_midnight(today + datetime.timedelta(days=9))
+    # when
+    results = run_together(
+        lambda: versions_activate_due(now=day9), lambda: versions_activate_due(now=day9)
+    )
+    # then v4 took force once, from its own date, and v3 was voided once
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(results) == [0, 1]
+    statuses = dict(agreement.versions.values_list("number", "status"))
+    assert statuses == {2: "superseded", 3: "voided", 4: "active"}
+    v4.refresh_from_db()
+    assert v4.in_force_from == local_midnight(v4_on)
+    assert AuditEntry.objects.filter(agreement=agreement, action="activated").count() == 1
+    assert AuditEntry.objects.filter(agreement=agreement, action="voided").count() == 1
+    assert audit_verify(agreement=agreement).intact

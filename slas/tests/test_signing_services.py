@@ -195,7 +195,7 @@ class TestActivation:
         sign(v3, cast.carol)
         sign(v3, cast.alice)
         v3.refresh_from_db()
-        assert v3.status == VersionStatus.PENDING_SIGNATURE
+        assert v3.status == VersionStatus.SCHEDULED
         assert v3.signing_rounds.get().status == RoundStatus.COMPLETED
         assert versions_activate_due() == 0
         # when the effective date comes
