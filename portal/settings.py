@@ -5,6 +5,7 @@ here and only here (see `portal/env.py`). Production is this module with
 `DJANGO_DEBUG` off and the secrets given.
 """
 
+import datetime
 import sys
 from pathlib import Path
 
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
     "portal",
     "slas",
     "leads",
@@ -76,8 +78,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    # 503 "sign-in is briefly unavailable" where the cache's outage escapes (signing)
-    "portal.login_throttle.SignInUnavailableMiddleware",
+    # Last, as django-axes asks: it sees the sign-in that locked someone out
+    # (portal.login_throttle.lockout_response keeps the page that says so).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -136,9 +139,28 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
-# Failed logins per username and per address before the login form refuses for a while.
-LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Sign-in lockout (django-axes, portal/login_throttle.py): failures count per username *at*
+# an address, so nobody locks a colleague out by guessing other names from the office, nor
+# a named person out from elsewhere. The counts are rows in the database (admin: Axes >
+# Access attempts; deleting one unlocks), so they hold across web servers and through a
+# cache outage. The address is REMOTE_ADDR, which portal.proxy sets from X-Forwarded-For
+# only with DJANGO_TRUST_PROXY=1.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out sign-in
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(seconds=env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60))
+AXES_RESET_ON_SUCCESS = True
+# A try while locked out does not push the end of the pause back: the time the page
+# names stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "portal.login_throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "portal.login_throttle.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # a row per failure is enough; no row per sign-in
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [

@@ -28,6 +28,12 @@ class LoginView(auth_views.LoginView):
     authentication_form = ThrottledAuthenticationForm
     redirect_authenticated_user = True
 
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.is_locked_out():
+            response.status_code = 429  # Too Many Requests; the page says until when
+        return response
+
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "portal/password_change.html"
