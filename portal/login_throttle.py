@@ -9,6 +9,11 @@ What the portal adds: the client's address as portal.proxy decided it (`client_a
 when a pause ends (`locked_until`, for the sign-in page to say), and the same count for
 a wrong password typed to sign an agreement (`is_locked`, `record_failure`), which is
 a sign-in in all but name.
+
+Password reset requests are counted here too, in the cache (a miss while it is down lets
+a request through: the worst is one more e-mail to a real owner), per address and per
+e-mail: an address over its limit is told to wait; an e-mail over its limit is answered
+as usual but sent nothing, so the answer never says whether the address is known.
 """
 
 import datetime
@@ -16,7 +21,9 @@ import datetime
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off, get_lockout_message
 from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
+from django.core.cache import cache
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 
@@ -66,3 +73,28 @@ def record_failure(username: str, address: str) -> None:
     user_login_failed.send(
         sender=__name__, credentials=_credentials(username), request=_request_from(address)
     )
+
+
+def unlock(username: str) -> None:
+    """Lift every pause on `username` (its password was just reset by its owner)."""
+    AxesProxyHandler.reset_attempts(username=username)
+
+
+def _within(key: str, limit: int) -> bool:
+    """Count one more under `key` for an hour; False once more than `limit`."""
+    if cache.add(key, 1, timeout=3600):
+        return True
+    try:
+        return cache.incr(key) <= limit
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        return True
+
+
+def reset_allowed_from(address: str) -> bool:
+    return _within(f"password-reset:addr:{address}", settings.PASSWORD_RESET_PER_ADDRESS)
+
+
+def reset_allowed_for(email: str) -> bool:
+    key = f"password-reset:email:{email.strip().lower()}"
+    return _within(key, settings.PASSWORD_RESET_PER_EMAIL)

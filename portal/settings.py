@@ -159,6 +159,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "portal.login_throttle.client_address"
 AXES_LOCKOUT_CALLABLE = "portal.login_throttle.lockout_response"
+# Password reset by e-mail (portal.views.PasswordResetView): requests an hour per address
+# and per e-mail address, and how long a link is good for (seconds).
+PASSWORD_RESET_PER_ADDRESS = env_int("PASSWORD_RESET_PER_ADDRESS", 5)
+PASSWORD_RESET_PER_EMAIL = env_int("PASSWORD_RESET_PER_EMAIL", 3)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
 AXES_DISABLE_ACCESS_LOG = True  # a row per failure is enough; no row per sign-in
 AXES_VERBOSE = False
 
