@@ -331,6 +331,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
+        "portal.throttling.AnonymousRateFirst",  # first: the "anon" rate, before the 401
         "rest_framework.permissions.IsAuthenticated",
         "portal.tokens.TokenScopeAllows",
     ],
@@ -356,11 +357,15 @@ REST_FRAMEWORK = {
         # Per token (or per signed-in user for the browser session).
         "api": env_str("API_RATE", "1200/min"),
         "anon": env_str("API_ANON_RATE", "60/min"),
+        # Refused API tokens per address (portal.throttling.FailedTokenThrottle).
+        "token_failure": env_str("API_TOKEN_FAILURE_RATE", "20/min"),
         # Views that set `throttle_scope`.
         "ingest": env_str("API_INGEST_RATE", "600/min"),
         "webhook": env_str("API_WEBHOOK_RATE", "1200/min"),
     },
 }
+# No API token lives longer than this (days), whatever it was made with (portal.tokens).
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sales & Marketing SLA portal API",
     "DESCRIPTION": (
