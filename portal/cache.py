@@ -1,14 +1,14 @@
 """The shared cache (Redis, REDIS_URL), for which an outage is not a 500.
 
 Django's RedisCache lets redis' ConnectionError and TimeoutError out of every call, so
-while Redis was down every sign-in (login throttling) and every API call (rate limits)
-answered 500. `RedisCache` here catches them: a read is a miss, a write is dropped, an
+while Redis was down every API call (rate limits) answered 500. `RedisCache` here catches them: a read is a miss, a write is dropped, an
 increment counts from nothing, and the outage is logged (a warning, at most once a minute
 per process). Everything that only speeds things up or counts loosely goes on working.
 
 Code that must not fail open says so: inside `failing_closed()` the same calls raise
-`CacheUnavailable` instead, and the caller decides (portal/login_throttle.py: sign-in
-waits; portal/throttling.py: API reads go on unthrottled, writes wait).
+`CacheUnavailable` instead, and the caller decides (portal/throttling.py: API reads go
+on unthrottled, writes wait). Failed sign-ins are not counted here but in the database
+(django-axes, portal/login_throttle.py), so a cache outage lets no guess through uncounted.
 """
 
 from __future__ import annotations

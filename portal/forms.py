@@ -1,7 +1,8 @@
 from django import forms
-from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from portal import login_throttle
 
@@ -11,6 +12,8 @@ def client_address(request) -> str:
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
+    """Sign-in that says when a paused sign-in may be tried again (django-axes counts)."""
+
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _(
@@ -18,24 +21,35 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             "(the password is case-sensitive)."
         ),
         "locked": _(
-            "Too many failed sign-in attempts. For your security, sign-in is paused "
-            "for %(minutes)s minutes."
+            "Too many failed sign-in attempts for this username from your address. For your "
+            "security, sign-in is paused until %(time)s (%(wait)s). Forgot your password? "
+            "Reset it below, or ask an admin to unlock your account."
         ),
     }
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        address = client_address(self.request)
-        if login_throttle.is_locked(username, address):
-            raise forms.ValidationError(
-                self.error_messages["locked"],
-                code="locked",
-                params={"minutes": max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)},
-            )
+        self._raise_if_locked(username)
         try:
-            cleaned = super().clean()
+            return super().clean()
         except forms.ValidationError:
-            login_throttle.record_failure(username, address)
+            if getattr(self.request, "axes_locked_out", False):  # this failure paused it
+                self._raise_if_locked(username)
             raise
-        login_throttle.reset(username, address)
-        return cleaned
+
+    def _raise_if_locked(self, username: str) -> None:
+        until = login_throttle.locked_until(self.request, username)
+        if until is None:
+            return
+        minutes = max(1, -(-int((until - timezone.now()).total_seconds()) // 60))
+        raise forms.ValidationError(
+            self.error_messages["locked"],
+            code="locked",
+            params={
+                "time": formats.time_format(timezone.localtime(until), "TIME_FORMAT"),
+                "wait": ngettext("in %(n)d minute", "in %(n)d minutes", minutes) % {"n": minutes},
+            },
+        )
+
+    def is_locked_out(self) -> bool:
+        return self.has_error("__all__", code="locked")

@@ -5,6 +5,7 @@ here and only here (see `portal/env.py`). Production is this module with
 `DJANGO_DEBUG` off and the secrets given.
 """
 
+import datetime
 import sys
 from pathlib import Path
 
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
     "portal",
     "slas",
     "leads",
@@ -99,8 +101,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    # 503 "sign-in is briefly unavailable" where the cache's outage escapes (signing)
-    "portal.login_throttle.SignInUnavailableMiddleware",
+    # Last, as django-axes asks: it sees the sign-in that locked someone out
+    # (portal.login_throttle.lockout_response keeps the page that says so).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -159,9 +162,33 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
-# Failed logins per username and per address before the login form refuses for a while.
-LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Sign-in lockout (django-axes, portal/login_throttle.py): failures count per username *at*
+# an address, so nobody locks a colleague out by guessing other names from the office, nor
+# a named person out from elsewhere. The counts are rows in the database (admin: Axes >
+# Access attempts; deleting one unlocks), so they hold across web servers and through a
+# cache outage. The address is REMOTE_ADDR, which portal.proxy sets from X-Forwarded-For
+# only with DJANGO_TRUST_PROXY=1.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out sign-in
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(seconds=env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60))
+AXES_RESET_ON_SUCCESS = True
+# A try while locked out does not push the end of the pause back: the time the page
+# names stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "portal.login_throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "portal.login_throttle.lockout_response"
+# Password reset by e-mail (portal.views.PasswordResetView): requests an hour per address
+# and per e-mail address, and how long a link is good for (seconds).
+PASSWORD_RESET_PER_ADDRESS = env_int("PASSWORD_RESET_PER_ADDRESS", 5)
+PASSWORD_RESET_PER_EMAIL = env_int("PASSWORD_RESET_PER_EMAIL", 3)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
+AXES_DISABLE_ACCESS_LOG = True  # a row per failure is enough; no row per sign-in
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [
@@ -327,6 +354,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
+        "portal.throttling.AnonymousRateFirst",  # first: the "anon" rate, before the 401
         "rest_framework.permissions.IsAuthenticated",
         "portal.tokens.TokenScopeAllows",
     ],
@@ -352,11 +380,15 @@ REST_FRAMEWORK = {
         # Per token (or per signed-in user for the browser session).
         "api": env_str("API_RATE", "1200/min"),
         "anon": env_str("API_ANON_RATE", "60/min"),
+        # Refused API tokens per address (portal.throttling.FailedTokenThrottle).
+        "token_failure": env_str("API_TOKEN_FAILURE_RATE", "20/min"),
         # Views that set `throttle_scope`.
         "ingest": env_str("API_INGEST_RATE", "600/min"),
         "webhook": env_str("API_WEBHOOK_RATE", "1200/min"),
     },
 }
+# No API token lives longer than this (days), whatever it was made with (portal.tokens).
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sales & Marketing SLA portal API",
     "DESCRIPTION": (

@@ -1,12 +1,13 @@
 """API tokens on the profile page: create (the secret is shown once), list, revoke."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from portal.models import TokenScope
@@ -19,8 +20,17 @@ EXPIRY_CHOICES = [
     ("30", gettext_lazy("30 days")),
     ("90", gettext_lazy("90 days")),
     ("365", gettext_lazy("1 year")),
-    ("0", gettext_lazy("Never (not recommended)")),
 ]
+
+
+def expiry_choices() -> list[tuple[str, str]]:
+    """The lifetimes a token may have: none longer than API_TOKEN_MAX_DAYS, which is one."""
+    longest = settings.API_TOKEN_MAX_DAYS
+    choices = [(days, label) for days, label in EXPIRY_CHOICES if int(days) < longest]
+    label = dict(EXPIRY_CHOICES).get(str(longest)) or ngettext(
+        "%(n)d day", "%(n)d days", longest
+    ) % {"n": longest}
+    return [*choices, (str(longest), label)]
 
 
 class TokenForm(forms.Form):
@@ -33,7 +43,7 @@ class TokenForm(forms.Form):
         label=gettext_lazy("Access"), choices=TokenScope.choices, initial=TokenScope.READ
     )
     expires = forms.ChoiceField(
-        label=gettext_lazy("Expires after"), choices=EXPIRY_CHOICES, initial="90"
+        label=gettext_lazy("Expires after"), choices=expiry_choices, initial="90"
     )
 
 
@@ -51,7 +61,7 @@ def token_list(request):
         elif form.is_valid():
             cache.add(key, 0, timeout=3600)
             cache.incr(key)
-            days = int(form.cleaned_data["expires"]) or None
+            days = int(form.cleaned_data["expires"])
             token, new_token = api_token_create(
                 user=request.user,
                 name=form.cleaned_data["name"],

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -10,8 +11,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal import permissions
-from portal.forms import ThrottledAuthenticationForm
+from portal import login_throttle, permissions
+from portal.forms import ThrottledAuthenticationForm, client_address
 from portal.home import home_sections
 from portal.models import Membership
 from portal.notification_forms import NotificationPreferencesForm
@@ -27,6 +28,63 @@ class LoginView(auth_views.LoginView):
     template_name = "portal/login.html"
     authentication_form = ThrottledAuthenticationForm
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.is_locked_out():
+            response.status_code = 429  # Too Many Requests; the page says until when
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset by e-mail, counted per address and per e-mail (portal.login_throttle).
+
+    Whether or not an account uses the address, the answer is the same page; only a known,
+    active account with a password gets the mail (Django's PasswordResetForm)."""
+
+    template_name = "portal/password_reset.html"
+    email_template_name = "portal/emails/password_reset.txt"
+    subject_template_name = "portal/emails/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    @property
+    def extra_email_context(self):
+        # Links name the portal's configured address, never the request's Host header.
+        return {"base_url": settings.PORTAL_BASE_URL.rstrip("/")}
+
+    def form_valid(self, form):
+        if not login_throttle.reset_allowed_from(client_address(self.request)):
+            form.add_error(
+                None,
+                _(
+                    "Too many password reset requests from your address. Try again in an "
+                    "hour, or ask an admin."
+                ),
+            )
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
+        if not login_throttle.reset_allowed_for(form.cleaned_data["email"]):
+            return redirect(self.success_url)  # the usual answer: nothing says why no mail
+        return super().form_valid(form)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "portal/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "portal/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        login_throttle.unlock(form.user.get_username())  # the owner proved it by e-mail
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "portal/password_reset_complete.html"
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -6,15 +6,13 @@ reports.presenters, so the numbers are the page's numbers.
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from leads.ingest.csvread import looks_like_formula, neutralise
-from portal import pdf
+from portal import csvsafe, pdf
 from reports.monthly import MonthlyReport
 from reports.presenters import (
     commitment_title,
@@ -117,26 +115,9 @@ def _scorecard_rows(report: MonthlyReport) -> list[list[str]]:
     return rows
 
 
-class _SafeWriter:
-    """A csv writer whose text cells cannot run as spreadsheet formulas (team names,
-    commitment titles and reason labels are typed by people): such a cell gets a
-    leading ' as the imports do (leads.formats.neutralise); numbers such as -3.5 stay."""
-
-    def __init__(self, out: io.StringIO) -> None:
-        self._writer = csv.writer(out)
-
-    def writerow(self, row) -> None:
-        self._writer.writerow(
-            [
-                neutralise(cell) if isinstance(cell, str) and looks_like_formula(cell) else cell
-                for cell in row
-            ]
-        )
-
-
 def monthly_csv(report: MonthlyReport) -> str:
     out = io.StringIO()
-    writer = _SafeWriter(out)
+    writer = csvsafe.writer(out)
     writer.writerow([_("section"), _("item"), _("value"), _("target"), _("detail"), _("status")])
     period = report.period.label
     if report.won_needed is not None:

@@ -22,6 +22,9 @@ from leads.ingest.formats import (
     FormatError,
     RowIssue,
 )
+from portal.csvsafe import FORMULA_FIRST, FORMULA_RE, looks_like_formula, neutralise
+
+__all__ = ["looks_like_formula", "neutralise"]  # the one rule, where the formats use it
 
 CHUNK_BYTES = 64 * 1024  # read this much of the upload at a time
 SNIFF_BYTES = 64 * 1024  # look this far for a wrong encoding or a binary file
@@ -42,32 +45,11 @@ _BINARY_SIGNATURES = (
     (b"\x1f\x8b", gettext_noop("a gzip archive")),
 )
 
-_FORMULA_RE = re.compile(
-    r"""^(?:
-        =.                                   # =anything
-      | @[A-Za-z_]                           # @SUM(, @cmd
-      | [+\-]\s*[A-Za-z_][\w.]*\s*\(         # +SUM(, -HYPERLINK(
-      | [+\-]\s*\$?[A-Za-z]{1,3}\$?\d+\b     # +A1, -$B$2
-      | [+\-=@].*\|                          # DDE: -cmd|' /C calc'!A0
-      | [+\-]\s*[=@]                         # +=1, -@x
-    )""",
-    re.VERBOSE | re.DOTALL,
-)
-# The first characters a (trimmed) formula can start with: a value starting with none of
-# them is never one, which lets the events fast path skip ``_FORMULA_RE``.
-_FORMULA_FIRST = "=+-@\t\r"
+# Formulas: one rule for the portal (portal.csvsafe), named here as the formats use it.
+_FORMULA_RE = FORMULA_RE
+_FORMULA_FIRST = FORMULA_FIRST
 _EMAIL_RE = re.compile(r"^[^@\s,;:<>()\[\]\"'=+]+@[^@\s,;:<>()\[\]\"']+\.[A-Za-z0-9-]{2,}$")
 _DATETIME_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-
-
-def looks_like_formula(value: str) -> bool:
-    """True when a (trimmed) text value would be run as a formula by a spreadsheet."""
-    return bool(value) and value[0] in _FORMULA_FIRST and bool(_FORMULA_RE.match(value.strip()))
-
-
-def neutralise(value: str) -> str:
-    """Make a formula-looking value inert for spreadsheets (leading single quote)."""
-    return "'" + value
 
 
 def _show(value: str, limit: int = 40) -> str:

@@ -37,11 +37,11 @@ from django.db import connection, reset_queries, transaction
 from django.utils import translation
 
 from leads.derive import IngestContext
-from leads.ingest.csvread import looks_like_formula, neutralise
 from leads.ingest.events_csv import iter_events_csv
 from leads.ingest.formats import HUBSPOT_LEAD_COLUMNS, FormatError, ParsedEvent, RowIssue
 from leads.ingest.hubspot_csv import iter_hubspot_csv
 from leads.ingest.store import IngestResult, lead_events_ingest
+from portal import csvsafe
 
 CHUNK_EVENTS = 5000
 WRITERS = 2  # chunks written at once on PostgreSQL (see ChunkWriters)
@@ -277,15 +277,13 @@ class IssueReport:
     """Writes row issues as CSV to a text stream, inert for spreadsheets."""
 
     def __init__(self, out: io.TextIOBase):
-        self.writer = csv.writer(out)
+        self.writer = csvsafe.writer(out)
         self.writer.writerow(REPORT_HEADER)
         self.count = 0
 
     def __call__(self, found: RowIssue) -> None:
         cells = [found.row or "", found.column, found.severity, found.message]
-        self.writer.writerow(
-            [neutralise(c) if isinstance(c, str) and looks_like_formula(c) else c for c in cells]
-        )
+        self.writer.writerow(cells)
         self.count += 1
 
 

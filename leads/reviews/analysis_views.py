@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -15,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from leads.models import Lead
 from leads.reviews import selectors, services
-from portal import charts, permissions
+from portal import charts, csvsafe, permissions
 from slas.periods import Period
 
 DIMENSION_LABELS = {
@@ -201,11 +200,6 @@ def analysis_leads(request):
     )
 
 
-def _csv_safe(text: str) -> str:
-    """Keep spreadsheet apps from running a cell as a formula."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @login_required
 def analysis_export(request):
     scope, _agreements, _available = _analysis_scope(request)
@@ -216,12 +210,12 @@ def analysis_export(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"feedback-by-{dimension}-{scope.periods[0].label}-{scope.periods[-1].label}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
+    writer = csvsafe.writer(response)
     codes = [code for code, _label in result.reason_columns]
     writer.writerow([dimension, "feedback_entries", "leads", "rated", "average_rating", *codes])
     for group in result.groups:
         avg = f"{group.avg_rating:.2f}" if group.avg_rating is not None else ""
-        value = "" if group.value == selectors.NONE else _csv_safe(group.label)
+        value = "" if group.value == selectors.NONE else group.label
         writer.writerow(
             [
                 value,

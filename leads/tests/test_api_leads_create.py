@@ -151,3 +151,15 @@ def test_a_formula_is_kept_inert_as_the_import_keeps_it(cast, sla):
     )
     assert response.status_code == 201
     assert Lead.objects.get(external_id="C-1").company == '\'=HYPERLINK("http://x")'
+
+
+def test_a_name_starting_with_a_signed_number_and_a_formula_is_kept_inert(cast, sla):
+    # given a lead whose name adds a formula to a number
+    name = '-1+HYPERLINK("http://x","click")'
+
+    # when it is created through the API
+    response = token_client(cast.alice).post(URL, body(cast, last_name=name), format="json")
+
+    # then it is stored with the leading quote the imports give formulas
+    assert response.status_code == 201
+    assert Lead.objects.get(external_id="C-1").last_name == "'" + name

@@ -82,6 +82,10 @@ MATRIX: dict[str, Rule] = {
     "login": r(EVERYONE, public=True),
     "logout": r(EVERYONE, method="post", public=True),
     "password_change": r(EVERYONE),
+    "password_reset": r(EVERYONE, public=True),
+    "password_reset_done": r(EVERYONE, public=True),
+    "password_reset_confirm": r(EVERYONE, kwargs="reset_link", public=True),
+    "password_reset_complete": r(EVERYONE, public=True),
     "people": r(EVERYONE),
     "team_detail": r({"alice", "bob", "erin"}, sees={"alice", "bob", "erin"}, kwargs="marketing"),
     "profile": r(EVERYONE),
@@ -390,6 +394,8 @@ class World:
         }
         if name in simple:
             return {"pk": simple[name].pk}
+        if name == "reset_link":  # a made-up link: the page says it is not valid
+            return {"uidb64": "MQ", "token": "not-a-token"}
         if name == "v3_component":
             return {"pk": self.v3.pk, "component": "definitions"}
         if name in ("v3_goals", "sc_v1_goals"):

@@ -14,7 +14,6 @@ import pytest
 from django.test import Client
 from django.urls import include, path
 
-from portal.demo import DEMO_PASSWORD
 from portal.logging_config import ContextFilter, JsonFormatter, log_format_default
 from portal.tests.processes import ROOT, portal_env
 
@@ -48,7 +47,7 @@ def json_lines():
 @pytest.mark.django_db
 def test_a_request_gives_one_json_line_with_its_id_user_path_status_and_duration(cast, json_lines):
     client = Client()
-    client.login(username="dan", password=DEMO_PASSWORD)
+    client.force_login(cast.dan)
 
     response = client.get("/notifications/?page=1")
 

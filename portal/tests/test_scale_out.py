@@ -90,7 +90,7 @@ def test_two_web_servers_and_two_workers_share_everything_and_survive_losing_one
         carol_a, carol_b = WebSession(ports[0]), WebSession(ports[1])
         assert carol_a.sign_in("carol", DEMO_PASSWORD) == 302
         carol_b.cookies = dict(carol_a.cookies)
-        # and failed sign-ins count together across both (the throttle is in Redis)
+        # and failed sign-ins count together across both (django-axes counts in the database)
         c, d = WebSession(ports[0]), WebSession(ports[1])
         for attempt in range(5):
             (c if attempt % 2 else d).sign_in("bob", "wrong-password")
