@@ -361,6 +361,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "portal.api.lists.PageNumberPagination",
+    # DRF's parsers, with JSON nested too deeply answered 400 (portal/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Lists filter by the fields each view names (`filterset_fields`; a value of the wrong
     # type answers 400) and order by `?ordering=` on the view's `ordering_fields`.
     "DEFAULT_FILTER_BACKENDS": [
@@ -474,5 +480,9 @@ CELERY_BEAT_SCHEDULE.update(
 # secret (signature v3); without it every webhook request is refused. Leads created by the
 # webhook belong to these teams (by name) and to the agreement between them.
 HUBSPOT_CLIENT_SECRET = env_str("HUBSPOT_CLIENT_SECRET")
+# Webhook limits (leads/ingest/webhooks.py): HubSpot sends at most 100 events a request.
+HUBSPOT_WEBHOOK_MAX_EVENTS = env_int("HUBSPOT_WEBHOOK_MAX_EVENTS", 1000)
+HUBSPOT_WEBHOOK_MAX_BYTES = env_int("HUBSPOT_WEBHOOK_MAX_BYTES", 2 * 1024 * 1024)
+HUBSPOT_WEBHOOK_UNSIGNED_LIMIT = env_int("HUBSPOT_WEBHOOK_UNSIGNED_LIMIT", 30)  # a minute
 HUBSPOT_MARKETING_TEAM = env_str("HUBSPOT_MARKETING_TEAM", "Marketing")
 HUBSPOT_SALES_TEAM = env_str("HUBSPOT_SALES_TEAM", "Sales")

@@ -25,6 +25,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from portal import limits
+from portal.limits import limited_text
 from portal.models import Team
 from slas.exceptions import EditConflict, VersionLocked
 
@@ -83,7 +85,7 @@ def default_channels() -> list[str]:
 
 class Agreement(models.Model):
     title = models.CharField(_("title"), max_length=200)
-    purpose = models.TextField(_("purpose"), blank=True)
+    purpose = limited_text(_("purpose"), limits.LONG, blank=True)
     parties = models.ManyToManyField(Team, related_name="agreements", verbose_name=_("parties"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -301,7 +303,7 @@ class Version(models.Model):
     effective_date = models.DateField(_("effective date"))
     end_date = models.DateField(_("end date"))
     review_date = models.DateField(_("review date"))
-    change_summary = models.TextField(_("change summary"), blank=True)
+    change_summary = limited_text(_("change summary"), limits.LONG, blank=True)
 
     # 1. Shared goals
     revenue_goal_amount = models.DecimalField(
@@ -314,14 +316,16 @@ class Version(models.Model):
     avg_deal_size = models.DecimalField(
         _("average deal size"), max_digits=14, decimal_places=2, null=True, blank=True
     )
-    goal_statements = models.TextField(_("goal statements"), blank=True)
+    goal_statements = limited_text(_("goal statements"), limits.LONG, blank=True)
 
     # 3. Lead qualification (rules are ScoringRule rows)
     mql_threshold = models.PositiveIntegerField(_("MQL threshold"), null=True, blank=True)
 
     # 4. Handoff
-    handoff_trigger = models.TextField(_("handoff trigger"), blank=True)
-    handoff_information = models.TextField(_("information passed with the lead"), blank=True)
+    handoff_trigger = limited_text(_("handoff trigger"), limits.LONG, blank=True)
+    handoff_information = limited_text(
+        _("information passed with the lead"), limits.LONG, blank=True
+    )
     first_contact_hours = models.DecimalField(
         _("first contact within (business hours)"), max_digits=6, decimal_places=2, default=24
     )
@@ -625,7 +629,7 @@ class VersionPart(models.Model):
 class Term(VersionPart):
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="terms")
     term = models.CharField(_("term"), max_length=120)
-    definition = models.TextField(_("definition"))
+    definition = limited_text(_("definition"), limits.LONG)
     history = HistoricalRecords()
 
     class Meta(VersionPart.Meta):
@@ -713,7 +717,7 @@ class ReasonCode(VersionPart):
 class NurtureTrack(VersionPart):
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="nurture_tracks")
     name = models.CharField(_("name"), max_length=120)
-    description = models.TextField(_("description"), blank=True)
+    description = limited_text(_("description"), limits.LONG, blank=True)
     duration_days = models.PositiveSmallIntegerField(_("duration (days)"), null=True, blank=True)
     history = HistoricalRecords()
 
@@ -874,7 +878,7 @@ class Section(VersionPart):
 
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="sections")
     title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("body (Markdown)"), blank=True)
+    body = limited_text(_("body (Markdown)"), limits.DOCUMENT, blank=True)
     history = HistoricalRecords()
 
     class Meta(VersionPart.Meta):

@@ -18,6 +18,12 @@
   assigned when they reach the MQL threshold.
 - The answer is 200 with counts whenever the signature is right, so HubSpot does not
   retry items that can never succeed; a body that is not a JSON array answers 400.
+- Limits, each answered as JSON: a body over HUBSPOT_WEBHOOK_MAX_BYTES (or over Django's
+  DATA_UPLOAD_MAX_MEMORY_SIZE) or with more than HUBSPOT_WEBHOOK_MAX_EVENTS events is a
+  413 (HubSpot sends at most 100 events a request); more than
+  HUBSPOT_WEBHOOK_UNSIGNED_LIMIT requests with a wrong signature from one address in a
+  minute are refused 429 without checking the signature (counted in the shared cache; a
+  cache outage lets requests through to the signature check, which still refuses them).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ import logging
 import time
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -33,6 +41,7 @@ from leads.derive import IngestContext
 from leads.ingest import hubspot
 from leads.ingest.formats import FormatError, ParsedEvent, RowIssue
 from leads.ingest.store import lead_events_ingest
+from portal.login_throttle import client_address
 from portal.models import Team
 
 log = logging.getLogger(__name__)
@@ -42,7 +51,28 @@ log = logging.getLogger(__name__)
 def hubspot_webhook(request):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    body = request.body
+    unsigned_key = f"hubspot-webhook:unsigned:{client_address(request)}"
+    if (cache.get(unsigned_key) or 0) >= settings.HUBSPOT_WEBHOOK_UNSIGNED_LIMIT:
+        response = JsonResponse(
+            {"detail": "too many requests with a wrong signature from this address"}, status=429
+        )
+        response["Retry-After"] = "60"
+        return response
+    too_big = JsonResponse(
+        {"detail": f"the body is over {settings.HUBSPOT_WEBHOOK_MAX_BYTES} bytes"}, status=413
+    )
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.HUBSPOT_WEBHOOK_MAX_BYTES:
+        return too_big
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return too_big
+    if len(body) > settings.HUBSPOT_WEBHOOK_MAX_BYTES:
+        return too_big
     ok = hubspot.verify_v3(
         settings.HUBSPOT_CLIENT_SECRET,
         request.method,
@@ -53,11 +83,24 @@ def hubspot_webhook(request):
         now_ms=int(time.time() * 1000),
     )
     if not ok:
+        cache.add(unsigned_key, 0, timeout=60)  # the minute starts at the first failure
+        try:
+            cache.incr(unsigned_key)
+        except ValueError:  # it expired between add and incr
+            cache.set(unsigned_key, 1, timeout=60)
         return JsonResponse({"detail": "invalid or expired signature"}, status=401)
     try:
         items = hubspot.parse_webhook_body(body)
     except FormatError as exc:
         return JsonResponse({"detail": str(exc)}, status=400)
+    if len(items) > settings.HUBSPOT_WEBHOOK_MAX_EVENTS:
+        return JsonResponse(
+            {
+                "detail": f"{len(items)} events in one request: send at most "
+                f"{settings.HUBSPOT_WEBHOOK_MAX_EVENTS}"
+            },
+            status=413,
+        )
     events: list[ParsedEvent] = []
     failures: list[dict] = []
     ignored = 0

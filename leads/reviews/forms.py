@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leads.reviews.models import ActionStatus, PickReason, ReviewOutcome
+from portal import limits
 from slas.models import ReasonCode
 
 RATING_CHOICES = [
@@ -51,13 +52,22 @@ class FeedbackForm(forms.Form):
         help_text=_("The reason codes agreed in the SLA version that governs this lead."),
     )
     helped = forms.CharField(
-        label=_("What helped"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("What helped"),
+        required=False,
+        max_length=limits.NOTE,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     went_wrong = forms.CharField(
-        label=_("What went wrong"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("What went wrong"),
+        required=False,
+        max_length=limits.NOTE,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     note = forms.CharField(
-        label=_("Anything else"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Anything else"),
+        required=False,
+        max_length=limits.NOTE,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args, reasons: list[ReasonCode], may_rate: bool, **kwargs):
@@ -134,7 +144,10 @@ class PickLeadsForm(forms.Form):
 class OutcomeForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=ReviewOutcome.choices)
     note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note"),
+        required=False,
+        max_length=limits.NOTE,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -161,7 +174,10 @@ class MinutesForm(forms.Form):
         label=_("Present"), required=False, queryset=get_user_model().objects.none()
     )
     summary = forms.CharField(
-        label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Summary"),
+        required=False,
+        max_length=limits.LONG,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     held = forms.BooleanField(label=_("The meeting took place"), required=False)
 

@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from portal import limits
+from portal.limits import limited_text
 from portal.models import Team
 
 __all__ = [
@@ -44,9 +46,9 @@ class Feedback(models.Model):
     )
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     reason_codes = models.JSONField(_("reasons"), default=list, blank=True)
-    helped = models.TextField(_("what helped"), blank=True)
-    went_wrong = models.TextField(_("what went wrong"), blank=True)
-    note = models.TextField(_("note"), blank=True)
+    helped = limited_text(_("what helped"), limits.NOTE, blank=True)
+    went_wrong = limited_text(_("what went wrong"), limits.NOTE, blank=True)
+    note = limited_text(_("note"), limits.NOTE, blank=True)
     created_at = models.DateTimeField(_("created"), db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -99,7 +101,7 @@ class ReviewSession(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED
     )
-    summary = models.TextField(_("summary"), blank=True)
+    summary = limited_text(_("summary"), limits.LONG, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -173,7 +175,7 @@ class ReviewedLead(models.Model):
     outcome = models.CharField(
         _("outcome"), max_length=32, choices=ReviewOutcome.choices, blank=True
     )
-    note = models.TextField(_("note"), blank=True)
+    note = limited_text(_("note"), limits.NOTE, blank=True)
     position = models.PositiveIntegerField(default=0)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

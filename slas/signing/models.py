@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal import limits
+from portal.limits import limited_text
 from portal.models import Team
 
 __all__ = [
@@ -82,7 +84,7 @@ class SigningRound(models.Model):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    close_comment = models.TextField(_("comment"), blank=True)
+    close_comment = limited_text(_("comment"), limits.NOTE, blank=True)
 
     objects = SigningRoundQuerySet.as_manager()
 
