@@ -21,6 +21,7 @@ from leads.models import Cycle, Lead, LeadEvent
 from leads.scoring import Score
 from portal import permissions
 from slas.clock import US_PER_SECOND, Allowance
+from slas.glossary import Glossary, glossaries_load
 from slas.governing import VersionIndex
 
 
@@ -90,6 +91,19 @@ class QueueRow:
     cycle: Cycle
     clock: Clock
     score: Score
+    glossary: Glossary | None = None  # the stage definitions of the governing version
+
+
+def lead_glossary_version(
+    *, cycle: Cycle | None, agreement_id: int | None, index: VersionIndex, now: dt.datetime
+) -> int | None:
+    """The version whose definitions a lead's stage names show (slas/glossary.py): the one
+    governing its latest cycle, else (never handed off, or handed off when none was in
+    force) the one in force now."""
+    if cycle is not None and cycle.version_id is not None:
+        return cycle.version_id
+    current = index.governing(agreement_id, now)
+    return current.id if current else None
 
 
 class RulesCache:
@@ -148,6 +162,15 @@ def queue_rows(cycles, *, now: dt.datetime | None = None) -> list[QueueRow]:
                 lead_score(lead, rules.current(lead.agreement_id)),
             )
         )
+    governing = {
+        row.cycle.pk: lead_glossary_version(
+            cycle=row.cycle, agreement_id=row.lead.agreement_id, index=index, now=now
+        )
+        for row in rows
+    }
+    glossaries = glossaries_load(governing.values())
+    for row in rows:
+        row.glossary = glossaries.get(governing[row.cycle.pk])
     return rows
 
 
@@ -240,6 +263,7 @@ class LeadPage:
     reasons: dict[str, list[tuple[str, str]]]
     cycle_rules: VersionRules | None = None  # the version governing the current cycle
     recycle: RecycleCheck | None = None  # a sales recycle's attempts rule (None: no rule)
+    glossary: Glossary | None = None  # the stage definitions of the governing version
 
 
 def lead_page(lead: Lead, *, now: dt.datetime | None = None) -> LeadPage:
@@ -269,8 +293,20 @@ def lead_page(lead: Lead, *, now: dt.datetime | None = None) -> LeadPage:
     rule = governing.recycle_rule if governing else None
     if rule is not None and "recycled" in moves and is_sales_recycle(lead.stage, "recycled"):
         recycle = RecycleCheck(lead_cycle_attempts(lead=lead, at=now) or 0, rule)
+    glossary_version = lead_glossary_version(
+        cycle=cycle, agreement_id=lead.agreement_id, index=index, now=now
+    )
     return LeadPage(
-        lead, cycle, clock, lead_score(lead, rules), rules, moves, reasons, cycle_rules, recycle
+        lead,
+        cycle,
+        clock,
+        lead_score(lead, rules),
+        rules,
+        moves,
+        reasons,
+        cycle_rules,
+        recycle,
+        glossaries_load([glossary_version]).get(glossary_version),
     )
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from portal import permissions
 from slas import compare, forms, selectors, services, timeline
 from slas.exceptions import EditConflict, VersionLocked
+from slas.glossary import term_anchor, version_glossary
 from slas.history import Source
 from slas.markdown_render import render_markdown
 from slas.models import CHANNELS, PART_MODELS, Agreement, Version, VersionStatus
@@ -219,6 +220,12 @@ def version_detail(request, pk: int):
         {"commitment": c, "terms": compare.commitment_terms(c.kind, c.params)}
         for c in version.commitments.all()
     ]
+    glossary = version_glossary(version.pk)
+    defines = {d.anchor: d.stage for d in glossary.definitions.values()} if glossary else {}
+    terms = [
+        {"term": t, "anchor": term_anchor(t.pk), "stage": defines.get(term_anchor(t.pk))}
+        for t in version.terms.all()
+    ]
     siblings = list(agreement.versions.order_by("-number"))
     previous = next((v for v in siblings if v.number < version.number), None)
     return render(
@@ -229,6 +236,7 @@ def version_detail(request, pk: int):
             "agreement": agreement,
             "sections": sections,
             "commitments": commitments,
+            "terms": terms,
             "components": EDITOR_TABS,
             "can_edit": permissions.can_edit_version(request.user, version),
             "can_manage": permissions.can_manage_agreement(request.user, agreement),
