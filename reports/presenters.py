@@ -167,6 +167,21 @@ def commitment_title(kind: str, params: dict) -> str:
     return kind
 
 
+def commitment_stages(kind: str, params: dict) -> list[str]:
+    """The stages whose agreed definitions decide what a commitment counts, shown with
+    their definitions next to it (slas.glossary)."""
+    if kind == "conversion_rate":
+        return [str(params.get("from_stage", "")), str(params.get("to_stage", ""))]
+    return {
+        "mql_volume": ["mql"],
+        "first_contact_within": ["mql"],
+        "acceptance_rate": ["mql", "sal"],
+        "attempts_before_recycle": ["recycled"],
+        "reason_documented": ["recycled", "disqualified"],
+        "feedback_coverage": ["recycled"],
+    }.get(kind, [])
+
+
 def short_title(kind: str, params: dict) -> str:
     """A few words, for chart legends."""
     return {

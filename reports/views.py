@@ -24,6 +24,7 @@ from reports import monthly as monthly_module
 from reports import whatif as whatif_module
 from reports.engine import COUNT_KINDS
 from slas.clock import US_PER_SECOND
+from slas.glossary import glossaries_load, version_glossary
 from slas.periods import Period, periods_between
 
 RECENT_PERIODS = 6
@@ -174,6 +175,7 @@ def version_compliance(request, pk: int):
             {
                 "line": line,
                 "title": presenters.commitment_title(line.spec.kind, dict(line.spec.params)),
+                "stages": presenters.commitment_stages(line.spec.kind, dict(line.spec.params)),
                 "target": presenters.format_target(line.spec.kind, line.commitment.target),
                 "cells": [_cell(version, line, line.result(lb)) for lb in card_labels],
             }
@@ -202,6 +204,7 @@ def version_compliance(request, pk: int):
             "tiles": _headline(comp, label),
             "counts": comp.counts(label),
             "cards": cards,
+            "glossary": version_glossary(version.pk),
             "volume_chart": _volume_chart(comp, labels),
         },
     )
@@ -318,6 +321,8 @@ def breakdown(request, pk: int, commitment_pk: int, label: str):
             "agreement": version.agreement,
             "commitment": commitment,
             "title": presenters.commitment_title(kind, dict(data.spec.params)),
+            "stages": presenters.commitment_stages(kind, dict(data.spec.params)),
+            "glossary": version_glossary(version.pk),
             "period": data.period,
             "result": data.result,
             "actual": presenters.format_actual(kind, data.result.actual),
@@ -501,6 +506,12 @@ def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
         response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
         return response
     cards, volume_charts = [], []
+    # Each scorecard speaks its version's words; the funnel those of the version in force
+    # at the end of the month (slas/glossary.py).
+    glossaries = glossaries_load(
+        [comp.version.pk for comp in report.compliances]
+        + [report.version.pk if report.version else None]
+    )
     for comp in report.compliances:
         # The trend up to the month, as in the PDF (reports.exports).
         trend_labels = presenters.labels_until(comp.labels, period.label, exports.TREND_PERIODS)
@@ -514,6 +525,9 @@ def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
                         "title": presenters.commitment_title(
                             line.spec.kind, dict(line.spec.params)
                         ),
+                        "stages": presenters.commitment_stages(
+                            line.spec.kind, dict(line.spec.params)
+                        ),
                         "cell": _cell(comp.version, line, result),
                         "note": presenters.period_note(result, period.label, report.now),
                     }
@@ -521,6 +535,7 @@ def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
             cards.append(
                 {
                     "version": comp.version,
+                    "glossary": glossaries.get(comp.version.pk),
                     "team": card.team,
                     "rows": rows,
                     "chart": _trend_chart(card, trend_labels),
@@ -530,7 +545,12 @@ def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
         if volume is not None:
             volume_charts.append({"version": comp.version, "chart": volume})
     funnel = [
-        {"label": presenters.stage_label(step.stage), "count": step.count, "rate": step.rate}
+        {
+            "stage": step.stage,
+            "label": presenters.stage_label(step.stage),
+            "count": step.count,
+            "rate": step.rate,
+        }
         for step in report.funnel
     ]
     funnel_chart = charts.bar_chart(
@@ -549,6 +569,7 @@ def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
             "period": period,
             "cards": cards,
             "funnel": funnel,
+            "funnel_glossary": glossaries.get(report.version.pk) if report.version else None,
             "funnel_chart": funnel_chart,
             "volume_charts": volume_charts,
             "months": months,

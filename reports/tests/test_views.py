@@ -446,7 +446,7 @@ def test_stages_reach_people_by_their_names_in_their_language(client, cast, worl
     # and the monthly report's funnel and CSV name the stages too
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = monthly(client, cast.erin, agreement, "2026-03").content.decode()
-    assert "Opportunity 0" in page and "OPPORTUNITY" not in page
+    assert ">Opportunity</span> 0" in page and "OPPORTUNITY" not in page
     funnel = [
         r[1]
         for r in csv_rows(monthly(client, cast.erin, agreement, "2026-03", "csv"))
