@@ -217,6 +217,26 @@ def lead_timeline_page(lead: Lead, *, before: str | None, size: int) -> Timeline
     return TimelinePage(rows[:size], older, anchor is not None)
 
 
+def timeline_glossaries(lead: Lead, events: list[LeadEvent], *, fallback: Glossary | None) -> None:
+    """Give each event (as `event.glossary`) the stage definitions its stage name shows:
+    those of the version governing the cycle it belongs to (the lead's latest handoff at
+    or before it), else `fallback`, the lead's (slas/glossary.py). Two queries at most,
+    however long the timeline."""
+    cycles = list(
+        Cycle.objects.filter(lead=lead)
+        .order_by("handoff_at", "number")
+        .values_list("handoff_at", "version_id")
+    )
+    glossaries = glossaries_load(version_id for _at, version_id in cycles)
+    for event in events:
+        version_id = None
+        for handoff_at, cycle_version_id in cycles:
+            if handoff_at > event.occurred_at:
+                break
+            version_id = cycle_version_id
+        event.glossary = glossaries.get(version_id) if version_id else fallback
+
+
 def lead_cycle_attempts(*, lead: Lead, at: dt.datetime) -> int | None:
     """Contact attempts in the lead's cycle open at `at` (since its latest handoff up to
     then, by event order) and up to `at`: what compliance counts before a recycle made

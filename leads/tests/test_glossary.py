@@ -150,3 +150,23 @@ def test_a_page_in_arabic_still_shows_the_agreed_definition(client, cast, frozen
     assert f"<bdi>{V1_MQL}</bdi>" in page
     assert f"<bdi>{V1_MQL}</bdi>" in queue
     assert Lead.objects.filter(pk=old.pk, stage="mql").exists()
+
+
+@pytest.mark.django_db
+def test_the_timeline_names_each_stage_with_the_definition_of_its_own_cycle(client, cast, frozen):
+    # given a lead handed off under v1, recycled, and handed off again under v2
+    agreement, v1, v2, terms = two_glossaries(cast)
+    again = story(
+        lead(agreement, cast, stage="mql"),
+        ("mql", local(3, 2, 10)),
+        ("recycled", local(3, 3, 10), "no_need"),
+        ("mql", local(4, 10, 10)),
+    )
+    client.force_login(cast.dan)
+    # when dan opens its page
+    page = client.get(again.get_absolute_url()).content.decode()
+    # then the badge says what an MQL is now (v2 governs the latest cycle), and the
+    # timeline gives each handoff the definition of the version that governed it
+    header, timeline = page.split('data-testid="timeline"')
+    assert V2_MQL in header and V1_MQL not in header
+    assert timeline.index(V2_MQL) < timeline.index(V1_MQL)  # newest first
