@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from leads.models import Lead
 from leads.reviews import selectors, services
+from leads.selectors import leads_glossaries
 from portal import charts, csvsafe, permissions
 from slas.periods import Period
 
@@ -174,7 +175,8 @@ def analysis(request):
 @login_required
 def analysis_leads(request):
     scope, _agreements, _available = _analysis_scope(request)
-    leads = selectors.analysis_leads(request.user, scope)[:500]
+    leads = list(selectors.analysis_leads(request.user, scope)[:500])
+    leads_glossaries(leads)
     labels = selectors.reason_labels(scope.agreement)
     described = [
         (DIMENSION_LABELS[k], v if v != selectors.NONE else _("(not set)"))

@@ -17,6 +17,7 @@ from leads.reviews.forms import (
 )
 from portal import permissions
 from portal.models import TeamFunction
+from slas.glossary import version_glossary
 
 # Helpers -------------------------------------------------------------------------------
 
@@ -86,6 +87,7 @@ def feedback_create(request, lead_pk: int):
             "prompt": prompt,
             "after": after,
             "version": version,
+            "glossary": version_glossary(version.pk if version else None),
             "entries": selectors.lead_feedback_panel(lead, request.user)["entries"],
             "next": _next_url(request, ""),
         },
@@ -100,7 +102,8 @@ def feedback_edit(request, pk: int):
     permissions.require(permissions.can_edit_feedback(request.user, feedback, timezone.now()))
     lead = feedback.lead
     may_rate = permissions.can_rate_lead(request.user, lead)
-    reasons = services.reason_codes_for(services.lead_governing_version(lead))
+    version = services.lead_governing_version(lead)
+    reasons = services.reason_codes_for(version)
     initial = {
         "rating": feedback.rating,
         "reason_codes": feedback.reason_codes,
@@ -120,7 +123,14 @@ def feedback_edit(request, pk: int):
     return render(
         request,
         "leads/reviews/feedback_form.html",
-        {"lead": lead, "form": form, "editing": feedback, "entries": [], "next": ""},
+        {
+            "lead": lead,
+            "form": form,
+            "editing": feedback,
+            "glossary": version_glossary(version.pk if version else None),
+            "entries": [],
+            "next": "",
+        },
     )
 
 

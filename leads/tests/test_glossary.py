@@ -8,7 +8,14 @@ from django.conf import settings
 from django.urls import reverse
 
 from leads.models import Lead
-from reports.tests.factories import AgreementFactory, VersionFactory, lead, local, story
+from reports.tests.factories import (
+    AgreementFactory,
+    VersionFactory,
+    feedback,
+    lead,
+    local,
+    story,
+)
 from slas.glossary import term_anchor
 from slas.models import Term
 from slas.testing import version_take_effect
@@ -170,3 +177,32 @@ def test_the_timeline_names_each_stage_with_the_definition_of_its_own_cycle(clie
     header, timeline = page.split('data-testid="timeline"')
     assert V2_MQL in header and V1_MQL not in header
     assert timeline.index(V2_MQL) < timeline.index(V1_MQL)  # newest first
+
+
+@pytest.mark.django_db
+def test_the_feedback_page_names_the_stage_with_the_governing_definition(client, cast, frozen):
+    # given a lead handed off under v1
+    agreement, v1, v2, terms = two_glossaries(cast)
+    old = handed_off(agreement, cast, local(3, 2, 10))
+    client.force_login(cast.dan)
+    # when dan opens the feedback form on it
+    page = client.get(reverse("reviews:feedback_create", args=[old.pk])).content.decode()
+    # then its stage reads as v1 defined it
+    assert V1_MQL in page and V2_MQL not in page
+
+
+@pytest.mark.django_db
+def test_the_leads_behind_a_feedback_number_name_each_stage_by_its_own_version(
+    client, cast, frozen
+):
+    # given one lead handed off under each version, each with feedback
+    agreement, v1, v2, terms = two_glossaries(cast)
+    feedback(handed_off(agreement, cast, local(3, 2, 10)), cast.dan, local(3, 3, 10))
+    feedback(handed_off(agreement, cast, local(4, 10, 10)), cast.dan, local(4, 13, 10))
+    client.force_login(cast.alice)
+    # when the analysis' leads are listed
+    response = client.get(reverse("reviews:analysis_leads"), {"agreement": agreement.pk})
+    # then each row speaks its own version's words
+    page = response.content.decode()
+    assert page.count('data-testid="lead-row"') == 2
+    assert V1_MQL in page and V2_MQL in page
