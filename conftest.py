@@ -40,6 +40,16 @@ def _hypothesis_prints_failing_examples(request):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits and throttles count in the cache (the anonymous API rate, sign-in and
+    webhook limits): each test starts with nothing counted, whatever ran before it."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _site_language_after_each_test():
     """A request made in another language (a cookie, Accept-Language) leaves it active
     in the thread (LocaleMiddleware activates, nothing deactivates): the next test
