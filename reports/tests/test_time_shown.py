@@ -1,0 +1,78 @@
+"""Issue 16, section 3: one instant reads the same on every page, in the reader's zone."""
+
+import re
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from portal.models import Profile
+from reports.tests.factories import lead as make_lead
+from reports.tests.factories import local, story, two_versions
+
+NOW = local(4, 8, 12)
+
+
+@pytest.fixture
+def waiting(cast):
+    agreement, _, v2 = two_versions(cast)
+    # handed off 09:00 on the Bucharest calendar, 06:00 UTC
+    wanda = story(
+        make_lead(agreement, cast, first_name="Wanda", last_name="Waiting", stage="mql"),
+        ("mql", local(4, 8, 9)),
+    )
+    return v2, wanda
+
+
+def _row(html: str, name: str) -> str:
+    rows = re.findall(r"<tr[^>]*>.*?</tr>", html, re.S)
+    return next(row for row in rows if name in row)
+
+
+def _shown_time(row: str) -> str:
+    return re.search(r"<time[^>]*>(.*?)</time>", row, re.S).group(1)
+
+
+def _page(client, user, url) -> str:
+    client.force_login(user)
+    with time_machine.travel(NOW, tick=False):
+        response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.django_db
+def test_my_leads_and_the_compliance_drill_down_show_one_handoff_at_the_same_time(
+    client, cast, waiting
+):
+    # given a handoff at 09:00 Bucharest, read by people on the site's zone (UTC)
+    v2, _ = waiting
+    fc = v2.commitments.get(kind="first_contact_within")
+    drill_down = reverse("reports:breakdown", args=[v2.pk, fc.pk, "2026-04"]) + "?list=at_risk"
+    # when Dan reads his queue and Carol the drill-down
+    queue_row = _row(_page(client, cast.dan, reverse("leads:queue")), "Wanda Waiting")
+    drill_row = _row(_page(client, cast.carol, drill_down), "Wanda Waiting")
+    # then both say 06:00 on 8 April, and the drill-down names the reader's zone,
+    # because the agreement's calendar is in Bucharest
+    assert "8 Apr, 06:00" in _shown_time(queue_row)
+    assert "8 Apr 2026, 06:00" in _shown_time(drill_row)
+    assert "(UTC)" in _shown_time(drill_row)
+    assert "09:00" not in drill_row
+
+
+@pytest.mark.django_db
+def test_a_reader_in_new_york_reads_the_handoff_in_new_york_time_on_both_pages(
+    client, cast, waiting
+):
+    # given Dan and Carol read in New York
+    v2, _ = waiting
+    for person in (cast.dan, cast.carol):
+        Profile.objects.create(user=person, time_zone="America/New_York")
+    fc = v2.commitments.get(kind="first_contact_within")
+    drill_down = reverse("reports:breakdown", args=[v2.pk, fc.pk, "2026-04"]) + "?list=at_risk"
+    # when they read the queue and the drill-down
+    queue_row = _row(_page(client, cast.dan, reverse("leads:queue")), "Wanda Waiting")
+    drill_row = _row(_page(client, cast.carol, drill_down), "Wanda Waiting")
+    # then 06:00 UTC reads 02:00 (EDT) on both, the zone named where it could be confused
+    assert "8 Apr, 02:00" in _shown_time(queue_row)
+    assert "8 Apr 2026, 02:00 (America/New_York)" in _shown_time(drill_row)
