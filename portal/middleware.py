@@ -30,16 +30,34 @@ class ContentSecurityPolicyMiddleware:
 class ReaderTimeZoneMiddleware:
     """Instants on every page read in the reader's zone (their profile, or the site's).
 
-    After AuthenticationMiddleware, which gives the request its user.
+    After AuthenticationMiddleware, which gives the request its user. The zone is kept
+    in the session (with whose it is), so a page costs no query for it; the profile
+    page refreshes it when the person changes their zone.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        timezone.activate(zoneinfo.ZoneInfo(reader_time_zone(user)))
+        timezone.activate(zoneinfo.ZoneInfo(session_time_zone(request)))
         try:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+SESSION_KEY = "reader_time_zone"
+
+
+def session_time_zone(request, *, refresh: bool = False) -> str:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return settings.TIME_ZONE
+    session = getattr(request, "session", None)
+    kept = session.get(SESSION_KEY) if session is not None and not refresh else None
+    if kept and kept[0] == user.pk:
+        return kept[1]
+    zone = reader_time_zone(user)
+    if session is not None:
+        session[SESSION_KEY] = [user.pk, zone]
+    return zone
