@@ -259,9 +259,20 @@ class Profile(models.Model):
             raise ValidationError({"time_zone": _("This is not a time zone we know.")})
 
 
-def reader_time_zone(user) -> str:
-    """The zone a person reads instants in: theirs, or the site's."""
+def reader_time_zone(user, *, own: bool = False) -> str:
+    """The zone a person reads instants in: theirs, or the site's (`own`: theirs or "")."""
     if user is None or not getattr(user, "is_authenticated", False):
-        return settings.TIME_ZONE
+        return "" if own else settings.TIME_ZONE
     profile = Profile.objects.filter(user=user).only("time_zone").first()
-    return (profile.time_zone if profile else "") or settings.TIME_ZONE
+    zone = profile.time_zone if profile else ""
+    return zone if own else zone or settings.TIME_ZONE
+
+
+def profile_time_zone_set(*, user, time_zone: str) -> Profile:
+    """Keep a person's reading zone ("" follows the site's)."""
+    if time_zone and time_zone not in zoneinfo.available_timezones():
+        raise ValidationError({"time_zone": _("This is not a time zone we know.")})
+    profile, _created = Profile.objects.update_or_create(
+        user=user, defaults={"time_zone": time_zone}
+    )
+    return profile
