@@ -76,3 +76,27 @@ def test_a_reader_in_new_york_reads_the_handoff_in_new_york_time_on_both_pages(
     # then 06:00 UTC reads 02:00 (EDT) on both, the zone named where it could be confused
     assert "8 Apr, 02:00" in _shown_time(queue_row)
     assert "8 Apr 2026, 02:00 (America/New_York)" in _shown_time(drill_row)
+
+
+@pytest.mark.django_db
+def test_a_clock_paused_after_hours_says_so_and_when_it_resumes_on_both_pages(client, cast):
+    # given Paula's clock, handed off at 15:00 Bucharest, read at 20:00 Bucharest (17:00
+    # UTC): the working day ended at 17:00 with 2 of 4 hours used
+    agreement, _, v2 = two_versions(cast)
+    story(
+        make_lead(agreement, cast, first_name="Paula", last_name="Paused", stage="mql"),
+        ("mql", local(4, 8, 15)),
+    )
+    fc = v2.commitments.get(kind="first_contact_within")
+    drill_down = reverse("reports:breakdown", args=[v2.pk, fc.pk, "2026-04"]) + "?list=open"
+    # when Dan reads his queue and Carol the drill-down
+    with time_machine.travel(local(4, 8, 20), tick=False):
+        client.force_login(cast.dan)
+        queue_row = _row(client.get(reverse("leads:queue")).content.decode(), "Paula Paused")
+        client.force_login(cast.carol)
+        drill_row = _row(client.get(drill_down).content.decode(), "Paula Paused")
+    # then both say the clock is paused outside working hours and resumes at 09:00
+    # Bucharest the next day, 06:00 in the reader's zone (UTC, named)
+    for row in (queue_row, drill_row):
+        assert "paused outside working hours" in row
+        assert "resumes 9 Apr, 06:00 (UTC)" in row
