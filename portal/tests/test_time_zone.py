@@ -73,3 +73,44 @@ def test_a_calendar_date_is_never_shifted_by_the_readers_zone():
             shown.add(template.render(Context({"d": dt.date(2026, 12, 21)})))
     # then both read 21 December
     assert shown == {"21 Dec 2026"}
+
+
+def test_a_stored_message_writes_its_instant_when_read_in_the_readers_zone_and_language():
+    # given a message stored with an instant and a date
+    from portal.text import Text
+
+    at = dt.datetime(2026, 12, 20, 22, 0, tzinfo=dt.UTC)
+    stored = Text(
+        "Signed; in force since %(at)s, ends %(end)s.", at=at, end=dt.date(2027, 12, 20)
+    ).spec()
+    # when it is read back in New York in English, and in Bucharest in Romanian
+    with translation.override("en"), timezone.override("America/New_York"):
+        in_new_york = str(Text.from_spec(stored))
+    with translation.override("ro"), timezone.override("Europe/Bucharest"):
+        in_bucharest = str(Text.from_spec(stored))
+    # then the instant is written for each reader, and the date is the same day for both
+    assert stored["params"]["at"] == {"instant": "2026-12-20T22:00:00+00:00"}
+    assert in_new_york == "Signed; in force since 20 Dec 2026, 17:00, ends 20 Dec 2027."
+    assert in_bucharest.startswith("Signed; in force since 21 Dec 2026, 00:00, ends 20 Dec 2027")
+
+
+def test_an_email_writes_times_in_the_recipients_zone(cast):
+    # given Dan reads in New York and a notification carries an instant
+    from portal.emails import email_text
+    from portal.notifications import notification_create
+    from portal.text import Text
+
+    Profile.objects.create(user=cast.dan, time_zone="America/New_York")
+    at = dt.datetime(2026, 12, 20, 22, 0, tzinfo=dt.UTC)
+    notification = notification_create(
+        recipient=cast.dan,
+        kind="signing.activated",
+        title=Text("In force since %(at)s", at=at),
+        body="",
+        dedupe_key="tz-email",
+    )
+    # when its e-mail is written (by a task, away from any request)
+    with translation.override("en"):
+        text = email_text(notification)
+    # then the time is New York's
+    assert text.startswith("In force since 20 Dec 2026, 17:00")
