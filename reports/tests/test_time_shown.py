@@ -100,3 +100,17 @@ def test_a_clock_paused_after_hours_says_so_and_when_it_resumes_on_both_pages(cl
     for row in (queue_row, drill_row):
         assert "paused outside working hours" in row
         assert "resumes 9 Apr, 06:00 (UTC)" in row
+
+
+@pytest.mark.django_db
+def test_the_compliance_page_says_when_a_version_took_force_with_its_time_and_zone(
+    client, cast, waiting
+):
+    # given v2 took force at midnight on 15 March on the Bucharest calendar (22:00 UTC on
+    # the 14th): the demo's "in force from 2026-05-19" for a 20 May start
+    v2, _ = waiting
+    # when Carol, reading in UTC, opens v2's compliance page
+    html = _page(client, cast.carol, reverse("reports:version", args=[v2.pk]))
+    # then it names the instant with its time and her zone, not a bare day before the start
+    assert "in force from 14 Mar 2026, 22:00 (UTC)" in html
+    assert "2026-03-14" not in html
