@@ -31,8 +31,8 @@ class ReaderTimeZoneMiddleware:
     """Instants on every page read in the reader's zone (their profile, or the site's).
 
     After AuthenticationMiddleware, which gives the request its user. The zone is kept
-    in the session (with whose it is), so a page costs no query for it; the profile
-    page refreshes it when the person changes their zone.
+    in the session (with whose it is) from sign-in on, so a page costs no query for it;
+    the profile page refreshes it when the person changes their zone.
     """
 
     def __init__(self, get_response):
@@ -61,3 +61,9 @@ def session_time_zone(request, *, refresh: bool = False) -> str:
     if session is not None:
         session[SESSION_KEY] = [user.pk, zone]
     return zone
+
+
+def session_time_zone_on_login(sender, request, user, **kwargs) -> None:
+    """Keep the reader's zone in the session from sign-in (user_logged_in receiver)."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SESSION_KEY] = [user.pk, reader_time_zone(user)]
