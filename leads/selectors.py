@@ -20,7 +20,7 @@ from leads.lifecycle import ACTIVE_STAGES, ALLOWED_MOVES, RecycleRule, is_sales_
 from leads.models import Cycle, Lead, LeadEvent
 from leads.scoring import Score
 from portal import permissions
-from slas.clock import US_PER_SECOND, Allowance
+from slas.clock import US_PER_SECOND, Allowance, Pause, clock_pause
 from slas.glossary import Glossary, glossaries_load
 from slas.governing import VersionIndex
 
@@ -43,6 +43,10 @@ class Clock:
     state: str  # "overdue" | "at_risk" | "ok" | "met" | "breached" | "ungoverned"
     label: str
     seconds_left: float | None = None
+    #: Why a running clock is not counting now and when it resumes (None: counting).
+    pause: Pause | None = None
+    #: The governing version's calendar zone (the reader's is named where it differs).
+    zone: str = ""
 
     @property
     def tone(self) -> str:
@@ -76,12 +80,17 @@ def cycle_clock(cycle: Cycle, index: VersionIndex, now: dt.datetime) -> Clock:
         return Clock("met", _("stopped after %(t)s") % {"t": duration_text(used / US_PER_SECOND)})
     if stopped:
         return Clock("breached", _("stopped %(t)s late") % {"t": duration_text(-left)})
+    pause, zone = clock_pause(version.calendar, now), version.calendar.tz
     if state == "breached":
-        return Clock("overdue", _("overdue by %(t)s") % {"t": duration_text(-left)}, left)
+        return Clock(
+            "overdue", _("overdue by %(t)s") % {"t": duration_text(-left)}, left, pause, zone
+        )
     return Clock(
         "at_risk" if state == "at_risk" else "ok",
         _("%(t)s left") % {"t": duration_text(left)},
         left,
+        pause,
+        zone,
     )
 
 

@@ -20,3 +20,9 @@ class PortalConfig(AppConfig):
         from portal.sweep import pending_emails_requeue
 
         sweep_register("emails", pending_emails_requeue)
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from portal.middleware import session_time_zone_on_login
+
+        user_logged_in.connect(session_time_zone_on_login, dispatch_uid="portal.reader_zone")

@@ -11,10 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.dates import reading_zone
 from portal.models import (
     EmailDelivery,
     EmailDigest,
     Notification,
+    reader_time_zone,
 )
 
 # Email text ----------------------------------------------------------------------------
@@ -27,7 +29,18 @@ def absolute_url(path: str) -> str:
 
 
 def email_text(notification: Notification) -> str:
-    """Plain text: the title, the reason, the body, and an absolute link."""
+    """Plain text: the title, the reason, the body, and an absolute link; times in the
+    recipient's zone (the e-mail is written away from any request)."""
+    with reading_zone(reader_time_zone(notification.recipient)):
+        return _email_text(notification)
+
+
+def email_subject(notification: Notification) -> str:
+    with reading_zone(reader_time_zone(notification.recipient)):
+        return notification.title_text
+
+
+def _email_text(notification: Notification) -> str:
     parts = [notification.title_text]
     if notification.body_text:
         parts.append(notification.body_text)

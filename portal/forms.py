@@ -1,10 +1,12 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal import login_throttle
+from portal.models import time_zone_choices
 
 
 def client_address(request) -> str:
@@ -53,3 +55,25 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
     def is_locked_out(self) -> bool:
         return self.has_error("__all__", code="locked")
+
+
+class TimeZoneForm(forms.Form):
+    """The zone a person reads instants in; blank follows the site's."""
+
+    time_zone = forms.ChoiceField(label=_("Your time zone"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        site = settings.TIME_ZONE
+        self.fields["time_zone"].choices = [
+            ("", _("The site's (%(zone)s)") % {"zone": site}),
+            *time_zone_choices(),
+        ]
+        self.fields["time_zone"].help_text = _(
+            "Times (handoffs, contacts, signatures) are shown in this zone, and the zone is "
+            "named wherever an agreement's calendar runs in another. Agreement dates "
+            "(effective, end, review) are days on the agreement's calendar and never move."
+        )
+        self.fields["time_zone"].error_messages["invalid_choice"] = _(
+            "“%(value)s” is not a time zone we know. Pick one from the list."
+        )

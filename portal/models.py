@@ -1,6 +1,9 @@
 """The people side: teams, memberships with a role per team, notifications."""
 
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -226,3 +229,50 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class Profile(models.Model):
+    """A person's reading settings. No row (or a blank zone) means the site's.
+
+    `time_zone` is where instants (a handoff, a signature) are shown to this person;
+    agreement dates stay calendar dates of the agreement whatever it is.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.time_zone or settings.TIME_ZONE}"
+
+    def clean(self) -> None:
+        if self.time_zone and self.time_zone not in zoneinfo.available_timezones():
+            raise ValidationError({"time_zone": _("This is not a time zone we know.")})
+
+
+def reader_time_zone(user, *, own: bool = False) -> str:
+    """The zone a person reads instants in: theirs, or the site's (`own`: theirs or "")."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return "" if own else settings.TIME_ZONE
+    profile = Profile.objects.filter(user=user).only("time_zone").first()
+    zone = profile.time_zone if profile else ""
+    return zone if own else zone or settings.TIME_ZONE
+
+
+def profile_time_zone_set(*, user, time_zone: str) -> Profile:
+    """Keep a person's reading zone ("" follows the site's)."""
+    if time_zone and time_zone not in zoneinfo.available_timezones():
+        raise ValidationError({"time_zone": _("This is not a time zone we know.")})
+    profile, _created = Profile.objects.update_or_create(
+        user=user, defaults={"time_zone": time_zone}
+    )
+    return profile

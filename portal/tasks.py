@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal import schedule
-from portal.emails import digest_recipients, digest_send, email_text
+from portal.emails import digest_recipients, digest_send, email_subject, email_text
 from portal.models import EmailDelivery, Notification
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def notification_email_send(self, notification_id: int) -> bool:
             if notification is None:
                 return False
             send_mail(
-                notification.title_text,
+                email_subject(notification),
                 email_text(notification),
                 settings.DEFAULT_FROM_EMAIL,
                 [notification.recipient.email],

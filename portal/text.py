@@ -6,16 +6,21 @@ wrote it.
 
 The msgid is marked with `gettext_noop` so makemessages extracts it; `str()` translates
 it in the active language and fills in the parameters (which may be `Text` too). `spec()`
-gives a JSON-able form to store and `Text.from_spec` reads it back. Other parameter
-values are stored as they are (numbers) or as their text (names, dates), which is what
-they read as in every language.
+gives a JSON-able form to store and `Text.from_spec` reads it back. A date or an
+instant is stored as ISO 8601 and written when read (`portal.dates`: a calendar date as
+its day, an instant in the reader's zone and language), never when stored. Other values
+are stored as they are (numbers) or as their text (names), which is what they read as in
+every language.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.utils.translation import gettext
+
+from portal import dates
 
 
 class Text:
@@ -24,7 +29,7 @@ class Text:
     def __init__(self, msgid: str, /, **params: Any) -> None:
         self.msgid = str(msgid)
         self.params = {
-            key: value if isinstance(value, Text | int | float) else str(value)
+            key: value if isinstance(value, Text | int | float | dt.date) else str(value)
             for key, value in params.items()
         }
 
@@ -32,10 +37,7 @@ class Text:
         translated = gettext(self.msgid)
         if not self.params:
             return translated
-        return translated % {
-            key: str(value) if isinstance(value, Text) else value
-            for key, value in self.params.items()
-        }
+        return translated % {key: _shown(value) for key, value in self.params.items()}
 
     def __repr__(self) -> str:
         return f"Text({self.msgid!r}, **{self.params!r})"
@@ -52,16 +54,41 @@ class Text:
     def spec(self) -> dict:
         return {
             "msgid": self.msgid,
-            "params": {
-                key: value.spec() if isinstance(value, Text) else value
-                for key, value in self.params.items()
-            },
+            "params": {key: _stored(value) for key, value in self.params.items()},
         }
 
     @classmethod
     def from_spec(cls, spec: dict) -> Text:
         params = {
-            key: cls.from_spec(value) if isinstance(value, dict) else value
+            key: _read(value) if isinstance(value, dict) else value
             for key, value in (spec.get("params") or {}).items()
         }
         return cls(spec["msgid"], **params)
+
+
+def _shown(value):
+    if isinstance(value, Text):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return dates.when(value)
+    if isinstance(value, dt.date):
+        return dates.day(value)
+    return value
+
+
+def _stored(value):
+    if isinstance(value, Text):
+        return value.spec()
+    if isinstance(value, dt.datetime):
+        return {"instant": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"day": value.isoformat()}
+    return value
+
+
+def _read(value: dict):
+    if "instant" in value:
+        return dt.datetime.fromisoformat(value["instant"])
+    if "day" in value:
+        return dt.date.fromisoformat(value["day"])
+    return Text.from_spec(value)

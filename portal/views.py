@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal import login_throttle, permissions
-from portal.forms import ThrottledAuthenticationForm, client_address
+from portal.forms import ThrottledAuthenticationForm, TimeZoneForm, client_address
 from portal.home import home_sections
-from portal.models import Membership
+from portal.middleware import session_time_zone
+from portal.models import Membership, profile_time_zone_set, reader_time_zone
 from portal.notification_forms import NotificationPreferencesForm
 from portal.notifications import (
     notification_mark_read,
@@ -135,7 +136,16 @@ def team_detail(request, pk: int):
 @login_required
 def profile(request):
     memberships = request.user.memberships.select_related("team")
-    return render(request, "portal/profile.html", {"memberships": memberships})
+    if request.method == "POST":
+        form = TimeZoneForm(request.POST)
+        if form.is_valid():
+            profile_time_zone_set(user=request.user, time_zone=form.cleaned_data["time_zone"])
+            session_time_zone(request, refresh=True)
+            messages.success(request, _("Your time zone was saved."))
+            return redirect("profile")
+    else:
+        form = TimeZoneForm(initial={"time_zone": reader_time_zone(request.user, own=True)})
+    return render(request, "portal/profile.html", {"memberships": memberships, "form": form})
 
 
 # Notification centre ----------------------------------------------------------------

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import io
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from portal import csvsafe, pdf
+from portal import csvsafe, dates, pdf
 from reports.monthly import MonthlyReport
 from reports.presenters import (
     commitment_title,
@@ -270,7 +269,7 @@ def monthly_pdf_blocks(report: MonthlyReport) -> list[pdf.Block]:
 
 def monthly_pdf(report: MonthlyReport, *, compress: bool = True) -> bytes:
     blocks = monthly_pdf_blocks(report)
-    generated = timezone.localtime(report.now).strftime("%Y-%m-%d %H:%M")
+    generated = dates.when(report.now)
     return pdf.build_pdf(
         title=_("%(agreement)s · monthly report %(period)s")
         % {"agreement": report.agreement.title, "period": report.period.label},

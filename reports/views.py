@@ -23,7 +23,7 @@ from reports import exports, presenters, selectors, specs
 from reports import monthly as monthly_module
 from reports import whatif as whatif_module
 from reports.engine import COUNT_KINDS
-from slas.clock import US_PER_SECOND
+from slas.clock import US_PER_SECOND, clock_pause
 from slas.glossary import glossaries_load, version_glossary
 from slas.periods import Period, periods_between
 
@@ -210,6 +210,14 @@ def version_compliance(request, pk: int):
     )
 
 
+def _pause(kind: str, cycle, breakdown):
+    """A first-contact clock still running at the breakdown's now, paused (after hours,
+    a day off, a holiday): why, and when it resumes (slas.clock.clock_pause)."""
+    if kind != "first_contact_within" or cycle.handoff_event_id not in breakdown.result.time_left:
+        return None
+    return clock_pause(breakdown.calendar, breakdown.now)
+
+
 def _detail(kind: str, bucket: str, cycle, breakdown, reasons, feedback) -> str:
     """One line of text saying why a cycle is in this list, as of the breakdown's now: a
     fact stamped later has not happened yet (docs/compliance.md), as the engine reads it."""
@@ -302,7 +310,12 @@ def breakdown(request, pk: int, commitment_pk: int, label: str):
         else {}
     )
     rows = [
-        {"cycle": c, "detail": _detail(kind, bucket, c, data, reasons, feedback)} for c in cycles
+        {
+            "cycle": c,
+            "detail": _detail(kind, bucket, c, data, reasons, feedback),
+            "pause": _pause(kind, c, data),
+        }
+        for c in cycles
     ]
     tabs = [
         {

@@ -151,6 +151,42 @@ def _local_date(value: dt.datetime, cal: BusinessCalendar) -> dt.date:
     return value.astimezone(cal.zone).date()
 
 
+@dataclass(frozen=True)
+class Pause:
+    """Why a clock is not running at an instant, and when it runs again."""
+
+    reason: Literal["holiday", "day_off", "outside_hours"]
+    resumes_at: dt.datetime
+
+
+def clock_pause(cal: BusinessCalendar, at: dt.datetime) -> Pause | None:
+    """None while ``at`` is working time; otherwise why not (a holiday, a day that is not a
+    working day, or outside the day's hours) and the next working instant.
+
+    Every calendar has working time on some weekday, so a working day comes within a
+    week past the last holiday; the search is bounded by the holidays listed.
+    """
+    _require_aware("at", at)
+    u = at.astimezone(UTC)
+    day = _local_date(u, cal)
+    today = _day_interval(cal, day)
+    if today is not None and today[0] <= u < today[1]:
+        return None
+    if day in cal.holidays:
+        reason = "holiday"
+    elif day.weekday() not in cal.working_days:
+        reason = "day_off"
+    else:
+        reason = "outside_hours"
+    if today is not None and u < today[0]:
+        return Pause(reason, today[0])
+    for offset in range(1, len(cal.holidays) + 8):
+        interval = _day_interval(cal, day + dt.timedelta(days=offset))
+        if interval is not None:
+            return Pause(reason, interval[0])
+    raise ValueError("calendar has no working time ahead")  # pragma: no cover
+
+
 def exact_hours(hours: Hours) -> Fraction:
     """``hours`` as an exact number. A float is read as the shortest decimal that prints as
     it (4.1 is 41/10, not the binary 4.0999999999999996447...): a window typed as 4.1

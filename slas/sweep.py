@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from django.utils import formats
 from django.utils.translation import gettext_noop
 
 from portal.notifications import party_members
@@ -48,7 +47,7 @@ def agreement_dates_sweep(*, now: dt.datetime) -> int:
             step = min(s for s in DATE_STEPS if days_left <= s)
             values = {
                 "version": version,
-                "date": formats.date_format(day, "DATE_FORMAT"),
+                "date": day,
                 "days": days_left,
             }
             if kind == "agreement_review_due":

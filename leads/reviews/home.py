@@ -7,7 +7,6 @@ import datetime as dt
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
 from leads.reviews.selectors import (
@@ -15,15 +14,15 @@ from leads.reviews.selectors import (
     leads_awaiting_feedback,
     review_sessions_for,
 )
+from portal import dates
 from portal.home import HomeItem, HomeSection
 
 FEEDBACK_LOOKBACK = dt.timedelta(days=30)
 
 
 def _when(moment: dt.datetime) -> str:
-    """Day and time in the active language's formats ("March 10 14:00", "10 mars 14:00")."""
-    local = timezone.localtime(moment)
-    return f"{date_format(local, 'MONTH_DAY_FORMAT')} {time_format(local, 'TIME_FORMAT')}"
+    """Day and time, as every page writes them (portal.dates), in the reader's zone."""
+    return dates.when_short(moment)
 
 
 def sections(user) -> list[HomeSection]:
@@ -41,7 +40,7 @@ def sections(user) -> list[HomeSection]:
                 detail=_("%(session)s · due %(date)s")
                 % {
                     "session": item.session.title,
-                    "date": date_format(item.due_date, "MONTH_DAY_FORMAT"),
+                    "date": dates.day_short(item.due_date),
                 },
                 badge=_("Overdue") if overdue else _("Open"),
                 tone="danger" if overdue else "",

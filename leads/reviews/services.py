@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -321,7 +321,7 @@ def review_session_schedule(
     )
     from django.contrib.auth import get_user_model
 
-    when = formats.date_format(timezone.localtime(scheduled_for), "DATETIME_FORMAT")
+    when = scheduled_for  # written when read, in each reader's zone (portal.text)
     for user in get_user_model().objects.filter(pk__in=invited - {organizer.pk}):
         notification_create(
             recipient=user,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import formats
 from django.utils.translation import gettext_noop
 
 from leads.reviews.selectors import action_items_overdue
@@ -16,7 +15,7 @@ def action_items_sweep(*, now: dt.datetime) -> int:
     """Review-session action items past their due date: tell the owner once per due date."""
     batch = NotificationBatch()
     for item in action_items_overdue(now):
-        due = formats.date_format(item.due_date, "SHORT_DATE_FORMAT")
+        due = item.due_date
         batch.add(
             recipient=item.owner,
             kind="action_item_overdue",

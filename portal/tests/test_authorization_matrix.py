@@ -755,6 +755,7 @@ WRITES: dict[tuple[str, str], Write] = {
         EVERY_WRITER,
         body=lambda world, who: dict.fromkeys(_preference_codes(), "off"),
     ),
+    ("profile", "post"): w(EVERY_WRITER, body=lambda world, who: {"time_zone": "America/New_York"}),
     ("password_change", "post"): w(
         EVERY_WRITER,
         body=lambda world, who: {

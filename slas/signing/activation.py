@@ -73,7 +73,7 @@ def _round_complete(
         title=Text(
             gettext_noop("%(version)s is signed and takes effect on %(date)s"),
             version=version,
-            date=version.effective_date.isoformat(),
+            date=version.effective_date,
         ),
         body="",
         key=f"signing:round:{rnd.pk}:completed",
@@ -160,7 +160,7 @@ def _version_activate(
         title=Text(gettext_noop("%(version)s is now in force"), version=version),
         body=Text(
             gettext_noop("Signed by every party; in force since %(at)s."),
-            at=timezone.localtime(at).strftime("%Y-%m-%d %H:%M %Z"),
+            at=at,
         ),
         key=f"signing:version:{version.pk}:activated",
     )

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import permissions
+from portal import dates, permissions
 from portal.home import HomeItem, HomeSection
 from slas.signing.models import RequestStatus, RoundStatus
 from slas.signing.selectors import awaiting_signature_of, versions_in_flight
@@ -54,7 +54,7 @@ def sections(user) -> list[HomeSection]:
             continue
         if live.status == RoundStatus.COMPLETED:
             detail = _("Signed by every party; takes force on %(date)s") % {
-                "date": version.effective_date.isoformat()
+                "date": dates.day(version.effective_date)
             }
         else:
             requests = list(live.requests.all())

@@ -189,10 +189,8 @@ def signing_reminders_send(*, now: datetime.datetime | None = None) -> int:
                 ),
                 body=Text(
                     gettext_noop("Waiting since %(date)s; the request expires on %(deadline)s."),
-                    date=timezone.localtime(request.opened_at).date().isoformat(),
-                    deadline=timezone.localtime(signature_request_deadline(request))
-                    .date()
-                    .isoformat(),
+                    date=request.opened_at,
+                    deadline=signature_request_deadline(request),
                 ),
                 url=_sign_url(version),
                 reason=SIGNATORY,

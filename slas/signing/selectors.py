@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal import permissions
@@ -51,6 +53,8 @@ class SigningPanel:
     can_withdraw: bool = False
     is_signatory: bool = False
     scheduled_for: object = None
+    #: The calendar day (the version's zone) it takes effect on: what people agreed to.
+    scheduled_on: object = None
     has_certificate: bool = False
     #: The seal of the open or completed round (None: no live round).
     seal: SealCheck | None = None
@@ -139,6 +143,9 @@ def version_signing_panel(version: Version, user) -> SigningPanel:
         panel.has_certificate = True
         if version.status == VersionStatus.SCHEDULED:
             panel.scheduled_for = rnd.activates_at or version_effective_instant(version)
+            panel.scheduled_on = timezone.localtime(
+                panel.scheduled_for, zoneinfo.ZoneInfo(version.calendar_timezone)
+            ).date()
             panel.can_withdraw = permissions.can_withdraw_signed(user, rnd)
     return panel
 
