@@ -48,6 +48,16 @@ def _page(request, cycles):
     return page, selectors.queue_rows(page.object_list)
 
 
+def _shared_pause(rows) -> dict:
+    """When every clock on the page stands still for the same reason until the same
+    instant (a weekend, a holiday, the evening), the page says so once, not on each row."""
+    pauses = {(row.clock.pause, row.clock.zone) for row in rows if row.clock}
+    if len(rows) < 2 or len(pauses) != 1:
+        return {}
+    pause, zone = next(iter(pauses))
+    return {"shared_pause": pause, "shared_zone": zone} if pause else {}
+
+
 @login_required
 def queue(request):
     page, rows = _page(request, selectors.my_queue(request.user))
@@ -59,6 +69,7 @@ def queue(request):
             "rows": rows,
             "team_view": False,
             "can_see_team": permissions.can_see_team_queue(request.user),
+            **_shared_pause(rows),
         },
     )
 
@@ -73,7 +84,13 @@ def team_queue(request):
     return render(
         request,
         "leads/queue.html",
-        {"page": page, "rows": rows, "team_view": True, "can_see_team": True},
+        {
+            "page": page,
+            "rows": rows,
+            "team_view": True,
+            "can_see_team": True,
+            **_shared_pause(rows),
+        },
     )
 
 

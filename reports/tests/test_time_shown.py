@@ -114,3 +114,22 @@ def test_the_compliance_page_says_when_a_version_took_force_with_its_time_and_zo
     # then it names the instant with its time and her zone, not a bare day before the start
     assert "in force from 14 Mar 2026, 22:00 (UTC)" in html
     assert "2026-03-14" not in html
+
+
+@pytest.mark.django_db
+def test_a_queue_whose_clocks_all_stand_still_says_so_once_not_on_every_row(client, cast):
+    # given two of Dan's clocks, both paused by the end of the same working day
+    agreement, _, _v2 = two_versions(cast)
+    for first, hour in (("Paula", 15), ("Petra", 16)):
+        story(
+            make_lead(agreement, cast, first_name=first, last_name="Paused", stage="mql"),
+            ("mql", local(4, 8, hour)),
+        )
+    # when Dan reads his queue in the evening
+    with time_machine.travel(local(4, 8, 20), tick=False):
+        client.force_login(cast.dan)
+        html = client.get(reverse("leads:queue")).content.decode()
+    # then the pause is said once, above the list, and no row repeats it
+    assert html.count('data-testid="clock-pause"') == 1
+    assert 'data-testid="queue-pause"' in html
+    assert "resumes 9 Apr, 06:00 (UTC)" in html
