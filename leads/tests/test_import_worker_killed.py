@@ -15,9 +15,11 @@ from portal.tests.workers import Fleet
 
 pytestmark = pytest.mark.celery_worker
 
-LEADS = 300
+# Big enough that the import is still running when the test looks (every 0.2 s) on a fast
+# machine: 300 chunks. With 30 it could finish before the kill (seen in CI).
+LEADS = 3000
 EVENTS_PER_LEAD = 10
-CHUNK = 100  # events per chunk: 30 chunks
+CHUNK = 100  # events per chunk: 300 chunks
 
 
 def big_file() -> bytes:
@@ -33,7 +35,7 @@ def big_file() -> bytes:
 def test_an_import_whose_worker_is_killed_finishes_exactly_once_on_another(
     cast, sla, redis_server, tmp_path
 ):
-    # given a worker and a beat (sweeping every second), and an upload of 3,000 events
+    # given a worker and a beat (sweeping every second), and an upload of 30,000 events
     fleet = Fleet(
         redis_url=redis_server.url(0),
         tmp_path=tmp_path,
@@ -83,6 +85,7 @@ def test_an_import_whose_worker_is_killed_finishes_exactly_once_on_another(
     # every event stored once, and counted once
     events = LeadEvent.objects.filter(source="crm", source_event_id__startswith="k")
     assert events.count() == LEADS * EVENTS_PER_LEAD
-    assert (job.rows, job.created, job.duplicates, job.failed) == (3000, 3000, 0, 0)
+    total = LEADS * EVENTS_PER_LEAD
+    assert (job.rows, job.created, job.duplicates, job.failed) == (total, total, 0, 0)
     assert ImportChunk.objects.filter(job=job).count() == total_chunks
     assert "resuming after" in fleet.output()
