@@ -407,30 +407,18 @@ def signing_decline(
             code="invalid",
             field_errors={"comment": _("A comment is required to decline.")},
         )
-    requests = _round_void(
-        rnd, version=version, status=RoundStatus.DECLINED, actor=user, comment=comment, now=now
-    )
-    audit_append(
-        agreement=version.agreement_id,
-        action=AuditAction.DECLINED,
-        actor=user,
-        version=version,
-        at=now,
-        data={"round": rnd.number, "comment": comment},
-    )
-    _tell_everyone(
+    return _round_closed_by(
+        user,
         version,
         rnd,
-        requests,
-        kind="signing.declined",
+        status=RoundStatus.DECLINED,
+        action=AuditAction.DECLINED,
+        comment=comment,
+        now=now,
         title=Text(
             gettext_noop("%(name)s declined %(version)s"), name=_display_name(user), version=version
         ),
-        body=comment,
-        exclude=user,
-        key=f"signing:round:{rnd.pk}:declined",
     )
-    return rnd
 
 
 @transaction.atomic
@@ -463,12 +451,33 @@ def signing_withdraw(
     if rnd.sent_by_id != user.pk:
         raise PermissionDenied
     comment = (comment or "").strip()
+    return _round_closed_by(
+        user,
+        version,
+        rnd,
+        status=RoundStatus.WITHDRAWN,
+        action=AuditAction.WITHDRAWN,
+        comment=comment,
+        now=now,
+        title=Text(
+            gettext_noop("%(name)s withdrew %(version)s from signature"),
+            name=_display_name(user),
+            version=version,
+        ),
+    )
+
+
+def _round_closed_by(
+    user, version: Version, rnd: SigningRound, *, status, action, comment: str, now, title
+) -> SigningRound:
+    """A person closes the open round without a result (declined, withdrawn): the version
+    is a draft again, its signatures voided; audited, and everyone involved is told."""
     requests = _round_void(
-        rnd, version=version, status=RoundStatus.WITHDRAWN, actor=user, comment=comment, now=now
+        rnd, version=version, status=status, actor=user, comment=comment, now=now
     )
     audit_append(
         agreement=version.agreement_id,
-        action=AuditAction.WITHDRAWN,
+        action=action,
         actor=user,
         version=version,
         at=now,
@@ -478,15 +487,11 @@ def signing_withdraw(
         version,
         rnd,
         requests,
-        kind="signing.withdrawn",
-        title=Text(
-            gettext_noop("%(name)s withdrew %(version)s from signature"),
-            name=_display_name(user),
-            version=version,
-        ),
+        kind=f"signing.{status}",
+        title=title,
         body=comment,
         exclude=user,
-        key=f"signing:round:{rnd.pk}:withdrawn",
+        key=f"signing:round:{rnd.pk}:{status}",
     )
     return rnd
 
