@@ -222,11 +222,14 @@ def virtual_user(user: User, stop_at: float, think: float, out: Result) -> None:
                 time.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
 
-def cpu_seconds(root_pid: int) -> float:
-    """User + system CPU of a process and all its descendants, from /proc."""
+def cpu_seconds(root_pid: int, *, reaped: bool = False) -> float:
+    """User + system CPU of a process and all its live descendants, from /proc; with
+    `reaped`, also what its children that already exited spent (cutime + cstime: the
+    PostgreSQL server's backends, one per connection, come and go)."""
     tick = os.sysconf("SC_CLK_TCK")
     children: dict[int, list[int]] = {}
     stats: dict[int, tuple[int, int]] = {}
+    reaped_ticks = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -238,13 +241,33 @@ def cpu_seconds(root_pid: int) -> float:
         ppid, utime, stime = int(fields[1]), int(fields[11]), int(fields[12])
         children.setdefault(ppid, []).append(int(entry))
         stats[int(entry)] = (utime, stime)
-    total, todo = 0, [root_pid]
+        if reaped and int(entry) == root_pid:
+            reaped_ticks = int(fields[13]) + int(fields[14])
+    total, todo = reaped_ticks, [root_pid]
     while todo:
         pid = todo.pop()
         utime, stime = stats.get(pid, (0, 0))
         total += utime + stime
         todo.extend(children.get(pid, []))
     return total / tick
+
+
+def database_pid() -> int | None:
+    """The local PostgreSQL server's main process (its backends are its children), or None."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            raw = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        if raw[raw.index("(") + 1 : raw.rindex(")")] == "postgres" and fields[1] == "1":
+            return int(entry)
+        if b"postgres" in cmdline.split(b"\0")[0] and fields[1] == "1":
+            return int(entry)
+    return None
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -259,6 +282,8 @@ def run_level(people: list[User], users: int, think: float, duration: float, pid
     it is PBKDF2's deliberate cost, paid once a session)."""
     out = Result()
     stop_at = time.monotonic() + duration
+    db_pid = database_pid()
+    db_before = cpu_seconds(db_pid, reaped=True) if db_pid else 0.0
     cpu_before, started = cpu_seconds(pid), time.monotonic()
     threads = [
         threading.Thread(target=virtual_user, args=(user, stop_at, think, out), daemon=True)
@@ -270,6 +295,7 @@ def run_level(people: list[User], users: int, think: float, duration: float, pid
         thread.join(timeout=duration + 60)
     elapsed = time.monotonic() - started
     cpu = cpu_seconds(pid) - cpu_before
+    db_cpu = (cpu_seconds(db_pid, reaped=True) - db_before) if db_pid else 0.0
     count = len(out.latencies)
     return {
         "users": users,
@@ -282,6 +308,8 @@ def run_level(people: list[User], users: int, think: float, duration: float, pid
         "p99_ms": round(1000 * percentile(out.latencies, 0.99), 1),
         "errors": out.errors,
         "cpu_ms_per_request": round(1000 * cpu / count, 1) if count else 0,
+        # PostgreSQL's CPU over the same seconds (every client's, so a quiet database only).
+        "db_cpu_ms_per_request": round(1000 * db_cpu / count, 1) if count and db_pid else None,
         **({"error_samples": out.error_samples} if out.error_samples else {}),
     }
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from leads.reviews.selectors import (
     action_items_open_for,
     leads_awaiting_feedback,
-    review_sessions_for,
+    upcoming_review_sessions_of,
 )
 from portal import dates
 from portal.home import HomeItem, HomeSection
@@ -64,9 +64,7 @@ def sections(user) -> list[HomeSection]:
             detail=_("Reviews %(period)s") % {"period": session.period_label},
             badge=_when(session.scheduled_for),
         )
-        for session in review_sessions_for(user).filter(
-            scheduled_for__gte=now, attendees__user=user
-        )[:5]
+        for session in upcoming_review_sessions_of(user, now=now, limit=5)
     ]
     if upcoming:
         result.append(HomeSection(title=_("Upcoming lead reviews"), items=upcoming, order=40))

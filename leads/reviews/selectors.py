@@ -68,6 +68,16 @@ def review_sessions_for(user) -> QuerySet[ReviewSession]:
     )
 
 
+def upcoming_review_sessions_of(user, *, now: dt.datetime, limit: int) -> list[ReviewSession]:
+    """The next sessions the user is invited to, soonest first (invited means visible, so
+    no visibility join: the home page asks this on every visit)."""
+    return list(
+        ReviewSession.objects.filter(attendees__user=user, scheduled_for__gte=now).order_by(
+            "scheduled_for", "id"
+        )[:limit]
+    )
+
+
 def review_session_detail(user, pk: int) -> ReviewSession:
     """The session with everything its minutes show, in a fixed number of queries."""
     queryset = permissions.visible_review_sessions(user).select_related(

@@ -360,3 +360,24 @@ class TestActionItems:
         )
         assert list(action_items_overdue(dt.datetime(2025, 4, 10, 12, tzinfo=UTC))) == []
         assert list(action_items_overdue(dt.datetime(2025, 4, 11, 12, tzinfo=UTC))) == [late]
+
+
+@pytest.mark.django_db
+class TestUpcomingOnHome:
+    def test_the_home_page_lists_the_five_soonest_sessions_soonest_first(self, cast, version):
+        # given seven sessions ahead, a week apart, with Dan invited (Carol organises)
+        start = dt.datetime.now(UTC) + dt.timedelta(days=1)
+        for week in range(7):
+            schedule(
+                cast,
+                version,
+                title=f"Week {week}",
+                scheduled_for=start + dt.timedelta(weeks=week),
+            )
+        # and one in the past
+        schedule(cast, version, title="Last year", scheduled_for=start - dt.timedelta(days=400))
+        from leads.reviews.home import sections
+
+        (upcoming,) = [s for s in sections(cast.dan) if s.title == "Upcoming lead reviews"]
+        # then Dan's home lists the five next ones, the nearest first
+        assert [item.title for item in upcoming.items] == [f"Week {n}" for n in range(5)]

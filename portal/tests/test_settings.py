@@ -50,3 +50,30 @@ def test_production_settings_pass_the_deployment_checklist():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_keeps_database_connections_and_checks_them_before_reuse():
+    # given production settings (debug off), then with DATABASE_CONN_MAX_AGE set
+    production = dict(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="portal.example.com",
+        SEAL_PRIVATE_KEY=TEST_SEAL_KEY,
+    )
+    show = (
+        "from django.db import connection as c; "
+        "print(c.settings_dict['CONN_MAX_AGE'], c.settings_dict['CONN_HEALTH_CHECKS'])"
+    )
+    # then a web thread keeps its connection a minute, health-checked; debug opens one per
+    # request; the setting overrides both
+    assert run_manage("shell", "--no-imports", "-c", show, **production).stdout.split() == [
+        "60",
+        "True",
+    ]
+    assert run_manage("shell", "--no-imports", "-c", show, DJANGO_DEBUG="1").stdout.split() == [
+        "0",
+        "True",
+    ]
+    assert run_manage(
+        "shell", "--no-imports", "-c", show, DATABASE_CONN_MAX_AGE="5", **production
+    ).stdout.split() == ["5", "True"]
