@@ -1,6 +1,8 @@
 """Pages: who may read and edit, the editor's saves and conflicts, safe Markdown, and
 query counts that do not grow with data."""
 
+import datetime
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -9,7 +11,7 @@ from django.utils import timezone, translation
 
 from slas import services, timeline
 from slas.history import Source
-from slas.models import Version
+from slas.models import Commitment, Version
 from slas.tests.factories import activate
 
 pytestmark = pytest.mark.django_db
@@ -295,7 +297,7 @@ class TestDocument:
         ):
             assert f'id="c-{key}"' in html
         assert "First <strong>Tuesday</strong> of the month." in html
-        assert "Mon, Tue, Wed, Thu, Fri" in html
+        assert "Monday, Tuesday, Wednesday, Thursday and Friday" in html
 
 
 class TestLabels:
@@ -317,8 +319,66 @@ class TestLabels:
         # when
         html = client.get(f"/agreements/versions/{draft.pk}/").content.decode()
         # then
-        assert "(within 24 business hours)" in html and "hours: 24" not in html
-        assert "(from SQL to Opportunity)" in html and "from_stage" not in html
+        assert "First contact within 24 business hours" in html and "hours: 24" not in html
+        assert "Conversion from SQL to Opportunity" in html and "from_stage" not in html
+        assert "First contact within H business hours" not in html
+        assert "30%" in html
+
+    def test_every_rule_of_the_document_reads_as_a_sentence(self, client, cast, draft):
+        # given an "is one of" rule next to the fixture's job-title rule
+        services.version_part_create(
+            actor=cast.alice,
+            version=draft,
+            part="scoring_rules",
+            data={
+                "attribute": "industry",
+                "operator": "in",
+                "value": "Software,Financial Services,Telecommunications",
+                "points": 10,
+                "dimension": "fit",
+            },
+        )
+        client.force_login(cast.erin)
+        # when
+        html = client.get(f"/agreements/versions/{draft.pk}/").content.decode()
+        # then
+        assert "Job title contains &quot;VP&quot;" in html and "job_title" not in html
+        assert "Industry is one of Software, Financial Services or Telecommunications" in html
+        assert "Software,Financial Services" not in html
+
+    def test_a_commitment_left_without_a_description_reads_from_its_parameters(
+        self, client, cast, draft
+    ):
+        # given the first-contact commitment whose description is the kind's name
+        commitment = draft.commitments.get(kind="first_contact_within")
+        Commitment.objects.filter(pk=commitment.pk).update(
+            description="First contact within H business hours"
+        )
+        client.force_login(cast.erin)
+        # when
+        html = client.get(f"/agreements/versions/{draft.pk}/").content.decode()
+        # then
+        assert "First contact within H business hours" not in html
+        assert "First contact within 24 business hours" in html
+
+    def test_the_document_names_the_agreements_real_parties(self, client, cast):
+        # given a Sales <-> Customer Success agreement
+        agreement = services.agreement_create(
+            actor=cast.carol,
+            title="Sales ⇄ Customer Success",
+            purpose="",
+            parties=[cast.sales, cast.customer_success],
+            effective_date=datetime.date(2026, 1, 1),
+            source=Source.IMPORT,
+        )
+        client.force_login(cast.carol)
+        # when
+        html = client.get(f"/agreements/versions/{agreement.versions.get().pk}/").content.decode()
+        # then the return path and lead management name those teams
+        assert "Customer Success returns the lead to Sales" in html
+        assert "Customer Success makes at least" in html
+        assert "returns the lead to marketing" not in html and "Sales makes at least" not in html
+        assert "Between Customer Success and Sales" in html
 
     def test_the_planner_names_each_stage_in_the_readers_language(self, client, cast, draft):
         # given
