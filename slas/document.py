@@ -14,7 +14,7 @@ from typing import Any
 from slas import sentences
 from slas.glossary import term_anchor, version_glossary
 from slas.markdown_render import render_markdown
-from slas.models import Commitment, Version
+from slas.models import Commitment, Version, commitment_description_clean
 from slas.selectors import COMPONENTS, versions_with_parts
 
 
@@ -36,7 +36,7 @@ def commitment_lines(commitments) -> list[CommitmentLine]:
             rule=sentences.commitment_rule(c.kind, c.params),
             target=sentences.commitment_target(c.kind, c.target),
             period=str(c.get_period_display()),
-            note=sentences.commitment_description_clean(c.description),
+            note=commitment_description_clean(c.description),
         )
         for c in commitments
     ]

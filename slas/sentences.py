@@ -7,8 +7,8 @@ business hours", "Industry is one of Software, Financial Services or
 Telecommunications". Sentences are written when read (in the active language), never
 stored: a commitment's description is the person's own note, and a description that only
 repeats a kind's name (the editor's "First contact within H business hours") is a
-placeholder, cleared when saved (`commitment_description_clean`), so the commitment
-reads from its parameters.
+placeholder, cleared when saved (`slas.models.commitment_description_clean`), so the
+commitment reads from its parameters.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
-from django.utils import translation
 from django.utils.text import capfirst, get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -230,31 +228,6 @@ def commitment_sentence(commitment: Any) -> str:
         "target": commitment_target(data["kind"], data["target"]),
         "period": str(dict(Cadence.choices).get(data["period"], data["period"])).lower(),
     }
-
-
-def commitment_placeholders() -> set[str]:
-    """What a description that says nothing of its own looks like: a kind's name (the
-    editor's "First contact within H business hours"), in any of the portal's languages."""
-    found = set()
-    for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            found.update(_normal(label) for label in CommitmentKind.labels)
-    with translation.override(None):
-        found.update(_normal(label) for label in CommitmentKind.labels)
-    return found
-
-
-def commitment_description_clean(description: str | None) -> str:
-    """A description to store: the person's own words, or "" for a placeholder (then the
-    commitment reads from its parameters)."""
-    text = (description or "").strip()
-    if _normal(text) in commitment_placeholders():
-        return ""
-    return text
-
-
-def _normal(text: Any) -> str:
-    return " ".join(str(text or "").split()).rstrip(".").casefold()
 
 
 # Other criteria --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import pytest
 from django.utils import translation
 
 from slas import sentences
+from slas.models import commitment_description_clean
 
 
 class TestScoringRules:
@@ -115,11 +116,11 @@ class TestCommitments:
         ],
     )
     def test_a_description_that_is_a_kinds_name_is_a_placeholder(self, placeholder):
-        assert sentences.commitment_description_clean(placeholder) == ""
+        assert commitment_description_clean(placeholder) == ""
 
     def test_a_description_in_the_persons_own_words_stays(self):
         text = "First contact within 16 business hours, phone first."
-        assert sentences.commitment_description_clean(f" {text} ") == text
+        assert commitment_description_clean(f" {text} ") == text
 
 
 class TestOtherCriteria:

@@ -769,3 +769,21 @@ class TestEditReasons:
         saved = client.post(url, {**data, "edit_reason": "The funnel says so."}, follow=True)
         assert "MQL volume commitment" in saved.content.decode()
         assert withdrawn.commitments.get(kind="mql_volume").target == 321
+
+
+class TestAgreementPage:
+    def test_the_versions_tables_compare_column_has_a_header_and_plain_cells(
+        self, client, cast, draft
+    ):
+        # given v1 in force and its copy v2
+        activate(draft)
+        services.version_amend(actor=cast.alice, agreement=draft.agreement)
+        client.force_login(cast.alice)
+        # when
+        html = client.get(draft.agreement.get_absolute_url()).content.decode()
+        # then every column is headed, and the compare cell is a table cell like the others
+        table = html[html.index('data-testid="versions"') : html.index("</table>")]
+        head = table[table.index("<thead>") : table.index("</thead>")]
+        assert "<th></th>" not in head and ">Compare</th>" in head
+        assert 'class="row small"' not in table
+        assert "Compare with v1" in table
