@@ -787,3 +787,83 @@ class TestAgreementPage:
         assert "<th></th>" not in head and ">Compare</th>" in head
         assert 'class="row small"' not in table
         assert "Compare with v1" in table
+
+
+class TestHistoryReadsValues:
+    def test_the_in_force_instant_reads_as_a_date_and_time_and_states_as_values(
+        self, client, cast, draft
+    ):
+        # given v1 taking force at 21:00 UTC (midnight in Bucharest)
+        from slas.history import stamp
+
+        draft.status = "active"
+        draft.in_force_from = datetime.datetime(2026, 5, 19, 21, 0, tzinfo=datetime.UTC)
+        stamp(draft, user=cast.carol, reason="signing: activated")
+        draft.save(update_fields=["status", "in_force_from"])
+        client.force_login(cast.alice)
+        # when
+        html = client.get(f"/agreements/{draft.agreement.pk}/history/").content.decode()
+        # then the instant is written through portal.dates, never raw
+        assert "2026-05-19 21:00:00+00:00" not in html and "+00:00</ins>" not in html
+        assert "<ins>19 May 2026, 21:00</ins>" in html
+        # and the state reads as a whole value, old -> new, not diffed word by word
+        assert '<del>Draft</del> <span class="dir-arrow">→</span> <ins>In force</ins>' in html
+        assert "<del>Awaiting</del>" not in html
+
+
+class TestCompareReadsValues:
+    def test_a_date_change_reads_as_one_date_to_another(self, client, cast, draft):
+        # given v2 taking effect a week after v1
+        activate(draft)
+        v2 = services.version_amend(actor=cast.alice, agreement=draft.agreement)
+        services.version_update(
+            actor=cast.alice,
+            version=v2,
+            data={
+                "effective_date": datetime.date(2026, 8, 28),
+                "end_date": datetime.date(2027, 8, 28),
+                "review_date": datetime.date(2027, 2, 26),
+            },
+        )
+        Version.objects.filter(pk=draft.pk).update(status="draft")
+        services.version_update(
+            actor=cast.alice,
+            version=Version.objects.get(pk=draft.pk),
+            data={
+                "effective_date": datetime.date(2026, 8, 21),
+                "end_date": datetime.date(2027, 8, 21),
+                "review_date": datetime.date(2027, 2, 19),
+            },
+        )
+        activate(Version.objects.get(pk=draft.pk))
+        client.force_login(cast.alice)
+        # when
+        html = client.get(
+            f"/agreements/{draft.agreement.pk}/compare/?a={draft.pk}&b={v2.pk}"
+        ).content.decode()
+        # then
+        assert '<del>21 Aug</del> <span class="dir-arrow">→</span> <ins>28 Aug</ins>' in html
+        assert "2026-<del>" not in html and "<del>08</del>" not in html
+
+    def test_a_date_change_reads_in_the_readers_language(self, client, cast, draft):
+        activate(draft)
+        v2 = services.version_amend(actor=cast.alice, agreement=draft.agreement)
+        services.version_update(
+            actor=cast.alice,
+            version=v2,
+            data={
+                "effective_date": datetime.date(2026, 8, 28),
+                "end_date": datetime.date(2027, 8, 28),
+                "review_date": datetime.date(2026, 9, 1),
+            },
+        )
+        client.force_login(cast.alice)
+        client.cookies["django_language"] = "ro"
+        html = client.get(
+            f"/agreements/{draft.agreement.pk}/compare/?a={draft.pk}&b={v2.pk}"
+        ).content.decode()
+        with translation.override("ro"):
+            from portal import dates
+
+            expected = dates.day_short(datetime.date(2026, 9, 1))
+        assert f"<ins>{expected}</ins>" in html
