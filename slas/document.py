@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from slas import sentences
 from slas.glossary import term_anchor, version_glossary
 from slas.markdown_render import render_markdown
-from slas.models import Commitment, Version, commitment_description_clean
+from slas.models import Cadence, Commitment, Version, commitment_description_clean
 from slas.selectors import COMPONENTS, versions_with_parts
 
 
@@ -87,3 +89,61 @@ def version_document(version: Version) -> dict[str, Any]:
         ),
         "channels_label": sentences.and_list(sentences.channel_names(version.channels or [])),
     }
+
+
+# The sealed copy (the JSON that was signed), read the same way -----------------------------
+
+
+def sealed_part_table(
+    accessor: str, rows: list[dict[str, Any]], team_names: dict[int, str]
+) -> tuple[list[str], list[list[str]]] | None:
+    """A part of the sealed copy as the document reads it: (header, rows) of sentences for
+    the parts that are rules (scoring rules, commitments, escalation steps, holidays), or
+    None for the others (shown field by field). Rows keep the sealed order."""
+    if accessor == "scoring_rules":
+        return (
+            [_("Rule"), _("Points")],
+            [
+                [
+                    sentences.scoring_rule_condition(
+                        row.get("attribute", ""), row.get("operator", ""), row.get("value", "")
+                    ),
+                    sentences.scoring_rule_points(row.get("points"), row.get("dimension", "")),
+                ]
+                for row in rows
+            ],
+        )
+    if accessor == "commitments":
+        return (
+            [_("Owner"), _("Commitment"), _("Target"), _("Period")],
+            [
+                [
+                    team_names.get(row.get("owner_team_id"), str(row.get("owner_team_id", ""))),
+                    "\n".join(
+                        text
+                        for text in (
+                            sentences.commitment_rule(row.get("kind", ""), row.get("params")),
+                            commitment_description_clean(row.get("description")),
+                        )
+                        if text
+                    ),
+                    sentences.commitment_target(row.get("kind", ""), row.get("target")),
+                    str(dict(Cadence.choices).get(row.get("period"), row.get("period") or "")),
+                ]
+                for row in rows
+            ],
+        )
+    if accessor == "escalation_steps":
+        return (
+            [_("Escalation")],
+            [
+                [sentences.escalation_step_sentence(row.get("at_percent"), row.get("action", ""))]
+                for row in rows
+            ],
+        )
+    if accessor == "holidays":
+        return (
+            [_("Holiday")],
+            [[sentences.holiday_sentence(row["date"], row.get("name") or "")] for row in rows],
+        )
+    return None

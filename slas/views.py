@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from portal import permissions
 from slas import compare, document, forms, selectors, services, timeline
 from slas.exceptions import EditConflict, VersionLocked
+from slas.glossary import version_glossary
 from slas.history import Source
 from slas.models import PART_MODELS, Agreement, Version, VersionStatus
 
@@ -483,6 +484,8 @@ def version_planner(request, pk: int):
                 for name in form.fields
             ],
             "apply_form": apply_form,
+            # Each stage with the definition this version agrees for it (slas.glossary).
+            "glossary": version_glossary(version.pk),
         },
     )
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
+from django.utils.html import escape
 
 from slas import services, timeline
 from slas.history import Source
@@ -388,9 +389,24 @@ class TestLabels:
         html = client.get(f"/agreements/versions/{draft.pk}/planner/").content.decode()
         # then
         plan = html[html.index('data-testid="plan"') :]
-        assert '<tr data-stage="leads"><td>Leaduri</td>' in plan
-        assert '<tr data-stage="mqls"><td>MQL-uri</td>' in plan
+        leads = plan[plan.index('<tr data-stage="leads">') :]
+        assert ">Leaduri</span>" in leads[: leads.index("</tr>")]
+        mqls = plan[plan.index('<tr data-stage="mqls">') :]
+        assert ">MQL-uri</span>" in mqls[: mqls.index("</tr>")]
         assert "<td>leads</td>" not in plan and "<td>opportunities</td>" not in plan
+
+    def test_the_planner_shows_each_stage_with_its_agreed_definition(self, client, cast, draft):
+        # given the draft defines MQL in its terms
+        definition = draft.terms.get(term="MQL").definition
+        client.force_login(cast.alice)
+        # when
+        html = client.get(f"/agreements/versions/{draft.pk}/planner/").content.decode()
+        # then the MQL row carries the definition, through the stage badge
+        plan = html[html.index('data-testid="plan"') :]
+        mqls = plan[plan.index('<tr data-stage="mqls">') :]
+        row = mqls[: mqls.index("</tr>")]
+        assert 'data-testid="planner-stage"' in row and 'data-stage="mql"' in row
+        assert escape(definition) in row
 
     def test_the_stage_choices_of_a_conversion_commitment_are_translated(self, cast, draft):
         from slas.forms import CommitmentForm
@@ -805,7 +821,7 @@ class TestHistoryReadsValues:
         html = client.get(f"/agreements/{draft.agreement.pk}/history/").content.decode()
         # then the instant is written through portal.dates, never raw
         assert "2026-05-19 21:00:00+00:00" not in html and "+00:00</ins>" not in html
-        assert "<ins>19 May 2026, 21:00</ins>" in html
+        assert "<ins>19 May 2026, 21:00" in html
         # and the state reads as a whole value, old -> new, not diffed word by word
         assert '<del>Draft</del> <span class="dir-arrow">→</span> <ins>In force</ins>' in html
         assert "<del>Awaiting</del>" not in html
