@@ -13,6 +13,7 @@ guard all of them together, and splitting them would spread one lock over severa
 
 import datetime
 import zoneinfo
+from functools import cache
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -740,7 +741,8 @@ class CommitmentKind(models.TextChoices):
     CONVERSION_RATE = "conversion_rate", _("Conversion rate")
 
 
-def commitment_placeholders() -> set[str]:
+@cache
+def commitment_placeholders() -> frozenset[str]:
     """What a description that says nothing of its own looks like: a kind's name (the
     editor's "First contact within H business hours"), in any of the portal's languages,
     compared without case, spacing or a final full stop."""
@@ -748,7 +750,7 @@ def commitment_placeholders() -> set[str]:
     for code, _name in [*settings.LANGUAGES, (None, None)]:
         with translation.override(code):
             found.update(_placeholder_key(label) for label in CommitmentKind.labels)
-    return found
+    return frozenset(found)  # the catalogs do not change while the process runs
 
 
 def _placeholder_key(text) -> str:

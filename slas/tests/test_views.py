@@ -883,3 +883,15 @@ class TestCompareReadsValues:
 
             expected = dates.day_short(datetime.date(2026, 9, 1))
         assert f"<ins>{expected}</ins>" in html
+
+
+def test_text_people_wrote_takes_its_own_direction_on_a_right_to_left_page(client, cast, draft):
+    # given an Arabic reader of a document written in English
+    client.force_login(cast.erin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ar"
+    # when
+    html = client.get(f"/agreements/versions/{draft.pk}/").content.decode()
+    # then the purpose, definitions and commitments' notes keep their own direction
+    assert '<p dir="auto">One revenue goal.</p>' in html
+    mql = draft.terms.get(term="MQL").definition
+    assert f'<dd dir="auto">{escape(mql)}</dd>' in html
