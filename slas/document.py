@@ -75,6 +75,13 @@ def version_document(version: Version) -> dict[str, Any]:
             for rule in version.scoring_rules.all()
         ],
         "commitments": commitment_lines(version.commitments.all()),
+        "reasons": [
+            {
+                "reason": reason,
+                "applies": sentences.reason_applies_label(reason.applies_to, sides.hands_off),
+            }
+            for reason in version.reason_codes.all()
+        ],
         "escalation": [
             sentences.escalation_step_sentence(step.at_percent, step.action, sides.receives)
             for step in version.escalation_steps.all()

@@ -246,6 +246,14 @@ def escalation_step_sentence(at_percent: Any, action: str, receives: str = "") -
     }
 
 
+def reason_applies_label(applies_to: str, hands_off: str = "") -> str:
+    """Which moves a reason code is for; a rejection names the team the lead returns to
+    ("Reject (return to Sales)" in a Sales <-> Customer Success agreement)."""
+    if applies_to == ReasonApplies.REJECT and hands_off:
+        return _("Reject (return to %(team)s)") % {"team": hands_off}
+    return str(dict(ReasonApplies.choices).get(applies_to, applies_to))
+
+
 def reason_code_sentence(label: str, code: str, applies_to: str) -> str:
     """ "Not reachable after the agreed attempts (not_reachable): Recycle"."""
     return _("%(label)s (%(code)s): %(applies)s") % {

@@ -372,6 +372,12 @@ class TestLabels:
             effective_date=datetime.date(2026, 1, 1),
             source=Source.IMPORT,
         )
+        services.version_part_create(
+            actor=cast.carol,
+            version=agreement.versions.get(),
+            part="reason_codes",
+            data={"code": "wrong_fit", "label": "Not a fit", "applies_to": "reject"},
+        )
         client.force_login(cast.carol)
         # when
         html = client.get(f"/agreements/versions/{agreement.versions.get().pk}/").content.decode()
@@ -380,6 +386,8 @@ class TestLabels:
         assert "Customer Success makes at least" in html
         assert "returns the lead to marketing" not in html and "Sales makes at least" not in html
         assert "Between Customer Success and Sales" in html
+        assert "Reject (return to Sales)" in html and "return to marketing" not in html
+        assert "Tell the manager of Customer Success" in html
 
     def test_the_planner_names_each_stage_in_the_readers_language(self, client, cast, draft):
         # given
