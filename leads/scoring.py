@@ -20,6 +20,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy
 
+from slas.sentences import ATTRIBUTE_LABELS
+
 LEAD_FIELDS = frozenset(
     {
         "source",
@@ -45,23 +47,7 @@ SYMBOLS = {
     "gte": "≥",
     "lte": "≤",
 }
-# Lead fields as people call them (the msgids of the Lead model's field names) and the
-# attributes integrations commonly send; other attribute keys are shown de-snake-cased.
-ATTRIBUTE_LABELS = {
-    "source": gettext_lazy("source system"),
-    "external_id": gettext_lazy("external id"),
-    "first_name": gettext_lazy("first name"),
-    "last_name": gettext_lazy("last name"),
-    "email": gettext_lazy("email"),
-    "company": gettext_lazy("company"),
-    "job_title": gettext_lazy("job title"),
-    "industry": gettext_lazy("industry"),
-    "company_size": gettext_lazy("company size"),
-    "lead_source": gettext_lazy("lead source"),
-    "visits": gettext_lazy("website visits"),
-    "pricing_page": gettext_lazy("pricing page viewed"),
-    "demo_requested": gettext_lazy("demo requested"),
-}
+# Lead fields as people call them: the one list is the agreement's (slas.sentences).
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
 

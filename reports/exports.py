@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from portal import csvsafe, dates, pdf
 from reports.monthly import MonthlyReport
 from reports.presenters import (
+    commitment_stages,
     commitment_title,
     format_actual,
     format_fraction,
@@ -27,10 +28,40 @@ from reports.presenters import (
     volume_bars,
 )
 from reports.selectors import VersionCompliance
+from slas.glossary import Definition, Glossary
 
 
-def version_compliance_json(comp: VersionCompliance) -> dict:
+def stage_definitions(glossary: Glossary | None, stages) -> list[tuple[str, Definition]]:
+    """(stage, definition) of these stages that the glossary's version defines."""
+    if glossary is None:
+        return []
+    found = [(stage, glossary.of(stage)) for stage in dict.fromkeys(stages)]
+    return [(stage, definition) for stage, definition in found if definition is not None]
+
+
+def _definitions_json(glossary: Glossary | None, stages) -> list[dict]:
+    return [
+        {
+            "stage": stage,
+            "stage_label": stage_label(stage),
+            "term": definition.term,
+            "definition": definition.text,
+            "version": definition.version_number,
+        }
+        for stage, definition in stage_definitions(glossary, stages)
+    ]
+
+
+def version_compliance_json(comp: VersionCompliance, glossary: Glossary | None = None) -> dict:
+    """A version's compliance as the API gives it. `glossary`: the version's stage
+    definitions (slas.glossary), given with the stages each commitment counts."""
     version = comp.version
+    lines = [line for card in comp.scorecards for line in card.lines]
+    stages = [
+        stage
+        for line in lines
+        for stage in commitment_stages(line.spec.kind, dict(line.spec.params))
+    ]
     return {
         "version": {
             "id": version.pk,
@@ -44,6 +75,7 @@ def version_compliance_json(comp: VersionCompliance) -> dict:
             "in_force_until": comp.in_force[1] if comp.in_force else None,
             "time_zone": comp.calendar.tz,
         },
+        "stage_definitions": _definitions_json(glossary, stages),
         "as_of": comp.now,
         "periods": comp.labels,
         "ungoverned_handoffs": comp.ungoverned,
@@ -55,6 +87,7 @@ def version_compliance_json(comp: VersionCompliance) -> dict:
                         "id": line.commitment.pk,
                         "kind": line.spec.kind,
                         "title": commitment_title(line.spec.kind, dict(line.spec.params)),
+                        "stages": commitment_stages(line.spec.kind, dict(line.spec.params)),
                         "params": {
                             k: v for k, v in line.spec.params.items() if k != "reason_codes"
                         },
@@ -139,6 +172,18 @@ def monthly_csv(report: MonthlyReport) -> str:
                 step.count,
                 "",
                 "" if step.rate is None else f"{step.rate:.1f}%",
+                "",
+            ]
+        )
+    # The stages as the version in force at the end of the month defines them.
+    for stage, definition in stage_definitions(report.glossary, [s.stage for s in report.funnel]):
+        writer.writerow(
+            [
+                _("stage definition"),
+                stage_label(stage),
+                definition.text,
+                "",
+                _("v%(n)s: %(term)s") % {"n": definition.version_number, "term": definition.term},
                 "",
             ]
         )

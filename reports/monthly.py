@@ -11,6 +11,7 @@ from django.utils import timezone
 from leads.models import Cycle
 from leads.reviews.models import Feedback
 from reports.selectors import VersionCompliance, compliance_for_versions
+from slas.glossary import Glossary, version_glossary
 from slas.models import ReasonCode, Version
 from slas.periods import Period
 
@@ -39,6 +40,8 @@ class MonthlyReport:
     feedback_count: int
     feedback_rating: float | None
     now: dt.datetime
+    # The stage definitions of `version` (slas.glossary): the words the funnel is read in.
+    glossary: Glossary | None = None
 
 
 def agreement_timezone(agreement_id: int) -> str:
@@ -144,6 +147,7 @@ def monthly_report(agreement, period: Period, *, now: dt.datetime | None = None)
         feedback_count=feedback["n"],
         feedback_rating=feedback["rating"],
         now=now,
+        glossary=version_glossary(version.pk) if version is not None else None,
     )
 
 

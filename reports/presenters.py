@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from reports.engine import COUNT_KINDS
+from slas.sentences import commitment_rule
 from slas.stages import Stage
 
 STATUS_LABELS = {
@@ -143,28 +144,8 @@ def labels_until(labels: list[str], month_label: str, count: int) -> list[str]:
 
 
 def commitment_title(kind: str, params: dict) -> str:
-    if kind == "mql_volume":
-        return _("MQLs handed off")
-    if kind == "first_contact_within":
-        return _("First contact within %(hours)s business hours") % {
-            "hours": _number(params.get("hours"))
-        }
-    if kind == "acceptance_rate":
-        return _("MQLs accepted by sales")
-    if kind == "attempts_before_recycle":
-        return _("At least %(attempts)s attempts before a recycle") % {
-            "attempts": _number(params.get("attempts"))
-        }
-    if kind == "reason_documented":
-        return _("Agreed reason on every recycle or disqualification")
-    if kind == "feedback_coverage":
-        return _("Feedback on rejected or recycled leads")
-    if kind == "conversion_rate":
-        return _("Conversion %(from)s → %(to)s") % {
-            "from": stage_label(params.get("from_stage")),
-            "to": stage_label(params.get("to_stage")),
-        }
-    return kind
+    """What a commitment promises, as the agreement words it (slas.sentences)."""
+    return commitment_rule(kind, params)
 
 
 def commitment_stages(kind: str, params: dict) -> list[str]:

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import datetime
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from difflib import SequenceMatcher
 from typing import Any
 
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy
 
+from portal import dates
+from slas import sentences
 from slas.models import (
     PART_MODELS,
+    Commitment,
+    Operator,
+    ScoringRule,
     Version,
 )
-from slas.redline import redline_html
+from slas.redline import redline_html, tokenize
 from slas.selectors import COMPONENTS, version_content, versions_with_parts
-from slas.stages import stage_label
 
 # Compare ---------------------------------------------------------------------------------
 
@@ -61,36 +68,88 @@ def _choices_label(model, name: str, value: Any) -> str | None:
     return None
 
 
-def display_value(model, name: str, value: Any) -> str:
-    """A readable string for a content value (choices by label, numbers without noise)."""
-    if value is None or value == "":
+def _model_field(model, name: str):
+    try:
+        return model._meta.get_field(name)
+    except Exception:  # noqa: BLE001 - not a model field
+        return None
+
+
+def _is_prose(model, name: str) -> bool:
+    """Free text people write in sentences: diffed word by word. Everything else is a
+    value (a date, a number, a name, a choice), compared whole: old -> new."""
+    model_field = _model_field(model, name)
+    return name == "description" or (
+        model_field is not None and model_field.get_internal_type() == "TextField"
+    )
+
+
+def list_items(model, name: str, value: Any, row: dict | None = None) -> list[str] | None:
+    """The items of a list value, as people read them (None: not a list): weekday and
+    channel names, the values of an "is one of" rule."""
+    if isinstance(value, list):
+        if name == "working_days":
+            return sentences.working_day_names(v for v in value if isinstance(v, int))
+        if name == "channels":
+            return sentences.channel_names(value)
+        return [str(v) for v in value]
+    if model is ScoringRule and name == "value" and (row or {}).get("operator") == Operator.IN:
+        return sentences.rule_values(Operator.IN, value)
+    return None
+
+
+def display_value(
+    model, name: str, value: Any, *, row: dict | None = None, zone: str | None = None
+) -> str:
+    """A content value as the document reads it: choices by label, dates as calendar
+    dates and instants in the reader's zone (portal.dates), numbers without noise, lists
+    as lists, a commitment's parameters as the sentence they make (slas.sentences).
+
+    `row`: the other values of the row (a commitment's kind, a rule's operator); `zone`:
+    the calendar zone an instant belongs to (named when the reader's differs)."""
+    if value is None or value == "" or value == []:
         return "—"
+    row = row or {}
+    if model is Commitment and name == "params":
+        return sentences.commitment_rule(row.get("kind", ""), value)
+    if model is Commitment and name == "target":
+        return sentences.commitment_target(row.get("kind", ""), value)
+    if model is ScoringRule and name == "attribute":
+        return capfirst(sentences.attribute_label(value))
     label = _choices_label(model, name, value)
     if label is not None:
         return label
-    if name == "working_days" and isinstance(value, list):
-        days = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
-        return ", ".join(days[d] for d in sorted(value) if isinstance(d, int) and 0 <= d <= 6)
+    items = list_items(model, name, value, row)
+    if items is not None:
+        return sentences.and_list(items) if isinstance(value, list) else sentences.or_list(items)
     if isinstance(value, dict):
         if "name" in value and "id" in value:
             return str(value["name"])
-        return ", ".join(f"{k}={v}" for k, v in sorted(value.items())) or "—"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "—"
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+        return ", ".join(f"{k}: {v}" for k, v in sorted(value.items())) or "—"
+    if isinstance(value, datetime.datetime):
+        return dates.when(value, zone)
+    if isinstance(value, datetime.date):
+        return dates.day(value)
     if isinstance(value, datetime.time):
         return value.strftime("%H:%M")
+    if isinstance(value, (Decimal, float)) and not isinstance(value, bool):
+        return sentences.number(value)
     return str(value)
 
 
 @dataclass
 class FieldChange:
+    """One field's change. `mode` says how it reads: "value" (old -> new, whole),
+    "list" (items `added` and `removed`) or "prose" (a word-by-word redline)."""
+
     name: str
     label: str
     old: str
     new: str
     redline: str  # safe HTML
+    mode: str = "value"
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -175,64 +234,140 @@ class Comparison:
         }
 
 
-def _field_change_dict(change: FieldChange) -> dict[str, str]:
+def _field_change_dict(change: FieldChange) -> dict[str, Any]:
     return {
         "field": change.name,
         "label": change.label,
         "old": change.old,
         "new": change.new,
         "redline": str(change.redline),
+        "mode": change.mode,
+        "added": change.added,
+        "removed": change.removed,
     }
 
 
-def _field_change(model, name: str, old: Any, new: Any) -> FieldChange | None:
+#: Below this share of words in common, a rewritten text reads better as the old text
+#: struck through and the new one inserted than as a word-by-word patchwork.
+PROSE_MIN_COMMON = 0.4
+
+#: Labels of fields whose own name says little where they are shown.
+FIELD_LABELS = {(Commitment, "params"): gettext_lazy("commitment")}
+
+
+def _field_label(model, name: str) -> str:
+    label = FIELD_LABELS.get((model, name))
+    if label is None:
+        model_field = _model_field(model, name)
+        label = model_field.verbose_name if model_field is not None else name
+    return capfirst(str(label))
+
+
+def _same_year_days(old: Any, new: Any) -> bool:
+    dates_only = all(
+        isinstance(v, datetime.date) and not isinstance(v, datetime.datetime) for v in (old, new)
+    )
+    return dates_only and old.year == new.year
+
+
+def _value_redline(old_text: str, new_text: str, old: Any, new: Any) -> str:
+    """old -> new, each whole (a date, a number, a name: never diffed digit by digit)."""
+    parts = []
+    if old not in (None, "", []):
+        parts.append(format_html("<del>{}</del>", old_text))
+    if new not in (None, "", []):
+        parts.append(format_html("<ins>{}</ins>", new_text))
+    return mark_safe(' <span class="dir-arrow">→</span> '.join(parts))  # noqa: S308 - escaped
+
+
+def _prose_redline(old_text: str, new_text: str) -> str:
+    """Words for prose; a text rewritten through reads as old struck, new inserted."""
+    matcher = SequenceMatcher(None, tokenize(old_text), tokenize(new_text), autojunk=False)
+    if old_text and new_text and matcher.ratio() < PROSE_MIN_COMMON:
+        return format_html("<del>{}</del> <ins>{}</ins>", old_text, new_text)
+    return redline_html(old_text, new_text)
+
+
+def _list_redline(added: list[str], removed: list[str]) -> str:
+    """A list's change: the items added and the items removed, each whole."""
+    parts = [format_html("<ins>+ {}</ins>", item) for item in added]
+    parts += [format_html("<del>− {}</del>", item) for item in removed]
+    return mark_safe(" ".join(parts))  # noqa: S308 - every item escaped by format_html
+
+
+def _field_change(
+    model,
+    name: str,
+    old: Any,
+    new: Any,
+    *,
+    old_row: dict | None = None,
+    new_row: dict | None = None,
+    zone: str | None = None,
+) -> FieldChange | None:
+    """How one field changed, read as what it is: a value (old -> new), a list (added and
+    removed items) or prose (word by word). `old_row` / `new_row`: the rest of each row
+    (a commitment's kind, a rule's operator), for values that read with it."""
     if old == new:
         return None
-    old_text, new_text = display_value(model, name, old), display_value(model, name, new)
-    try:
-        label = str(model._meta.get_field(name).verbose_name)
-    except Exception:  # noqa: BLE001
-        label = name
-    return FieldChange(
-        name=name,
-        label=label[:1].upper() + label[1:],
-        old=old_text,
-        new=new_text,
-        redline=redline_html(
-            old_text if old not in (None, "") else "", new_text if new not in (None, "") else ""
-        ),
+    old_row = old_row if old_row is not None else new_row
+    new_row = new_row if new_row is not None else old_row
+    if _same_year_days(old, new):
+        old_text, new_text = dates.day_short(old), dates.day_short(new)
+    else:
+        old_text = display_value(model, name, old, row=old_row, zone=zone)
+        new_text = display_value(model, name, new, row=new_row, zone=zone)
+    if old_text == new_text:
+        return None  # the same thing said the same way (e.g. 24 and 24.00)
+    change = FieldChange(
+        name=name, label=_field_label(model, name), old=old_text, new=new_text, redline=""
     )
+    old_items = list_items(model, name, old, old_row) if old not in (None, "") else []
+    new_items = list_items(model, name, new, new_row) if new not in (None, "") else []
+    if old_items is not None and new_items is not None and (old_items or new_items):
+        added = [item for item in new_items if item not in old_items]
+        removed = [item for item in old_items if item not in new_items]
+        if added or removed:
+            change.mode, change.added, change.removed = "list", added, removed
+            change.redline = _list_redline(added, removed)
+            return change
+    if _is_prose(model, name):
+        change.mode = "prose"
+        change.redline = _prose_redline(
+            old_text if old not in (None, "") else "", new_text if new not in (None, "") else ""
+        )
+        return change
+    change.redline = _value_redline(old_text, new_text, old, new)
+    return change
 
 
 def part_label(part_name: str, data: dict[str, Any]) -> str:
+    """A row of a part as the document reads it: a rule as its sentence (slas.sentences)."""
     model = PART_MODELS[part_name]
     if part_name == "terms":
         return data["term"]
     if part_name == "scoring_rules":
-        return (
-            f"{data['attribute']} {display_value(model, 'operator', data['operator'])} "
-            f"{data['value']} ({display_value(model, 'dimension', data['dimension'])})"
-        )
+        return _("%(condition)s (%(dimension)s)") % {
+            "condition": sentences.scoring_rule_condition(
+                data["attribute"], data["operator"], data["value"]
+            ),
+            "dimension": display_value(model, "dimension", data["dimension"]),
+        }
     if part_name == "reason_codes":
         return f"{data['label']} ({data['code']})"
     if part_name == "nurture_tracks":
         return data["name"]
     if part_name == "commitments":
-        kind = display_value(model, "kind", data["kind"])
-        params = data.get("params") or {}
-        detail = ""
-        if "from_stage" in params:
-            detail = " " + _("%(from)s → %(to)s") % {
-                "from": _stage_label(params.get("from_stage")),
-                "to": _stage_label(params.get("to_stage")),
-            }
-        return f"{data['owner_team']['name']} · {kind}{detail}"
+        owner = data["owner_team"]
+        owner_name = owner["name"] if isinstance(owner, dict) else str(owner)
+        rule = sentences.commitment_rule(data["kind"], data.get("params"))
+        return f"{owner_name} · {rule}"
     if part_name == "holidays":
-        return f"{data['date']} {data.get('name') or ''}".strip()
+        return sentences.holiday_sentence(data["date"], data.get("name") or "")
     if part_name == "sections":
         return data["title"]
     if part_name == "escalation_steps":
-        return f"{data['at_percent']}% · {display_value(model, 'action', data['action'])}"
+        return sentences.escalation_step_sentence(data["at_percent"], data["action"])
     return str(data)
 
 
@@ -271,57 +406,6 @@ def _pair_indices(key, old: list[dict], new: list[dict]) -> dict[int, int]:
     return pairs
 
 
-def _stage_label(stage: Any) -> str:
-    return stage_label(str(stage)) if stage else "—"
-
-
-def _number(value: Any) -> str:
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError:  # decimal.InvalidOperation: not a number, show it as it is
-        return str(value)
-    return format(number.normalize(), "f") if number == number.to_integral() else str(number)
-
-
-def commitment_terms(kind: str, params: dict[str, Any] | None) -> str:
-    """A commitment's parameters as words: "within 24 business hours", "from SQL to
-    Opportunity" (empty when the kind has none)."""
-    params = dict(params or {})
-    words = []
-    if "hours" in params:
-        hours = params.pop("hours")
-        count = math.ceil(hours) if isinstance(hours, (int, float)) else 2  # plural form
-        words.append(
-            ngettext(
-                "within %(hours)s business hour",
-                "within %(hours)s business hours",
-                count,
-            )
-            % {"hours": _number(hours)}
-        )
-    if "attempts" in params:
-        attempts = params.pop("attempts")
-        count = attempts if isinstance(attempts, int) else 2
-        words.append(
-            ngettext(
-                "at least %(attempts)s contact attempt before a recycle",
-                "at least %(attempts)s contact attempts before a recycle",
-                count,
-            )
-            % {"attempts": attempts}
-        )
-    if "from_stage" in params or "to_stage" in params:
-        words.append(
-            _("from %(from_stage)s to %(to_stage)s")
-            % {
-                "from_stage": _stage_label(params.pop("from_stage", None)),
-                "to_stage": _stage_label(params.pop("to_stage", None)),
-            }
-        )
-    words.extend(f"{name}: {value}" for name, value in sorted(params.items()))
-    return ", ".join(words)
-
-
 def _diff_parts(part_name: str, old: list[dict], new: list[dict]) -> PartDiff:
     model = PART_MODELS[part_name]
     diff = PartDiff(name=part_name, title=str(model._meta.verbose_name_plural).capitalize())
@@ -335,7 +419,16 @@ def _diff_parts(part_name: str, old: list[dict], new: list[dict]) -> PartDiff:
             change
             for name in item
             if name not in IGNORED_IN_COMPARE
-            for change in [_field_change(model, name, previous.get(name), item.get(name))]
+            for change in [
+                _field_change(
+                    model,
+                    name,
+                    previous.get(name),
+                    item.get(name),
+                    old_row=previous,
+                    new_row=item,
+                )
+            ]
             if change is not None
         ]
         if changes:
@@ -353,7 +446,15 @@ def version_compare(old: Version, new: Version) -> Comparison:
         field_changes = [
             change
             for name in fields
-            for change in [_field_change(Version, name, before[name], after[name])]
+            for change in [
+                _field_change(
+                    Version,
+                    name,
+                    before[name],
+                    after[name],
+                    zone=after.get("calendar_timezone"),
+                )
+            ]
             if change is not None
         ]
         part_diffs = [_diff_parts(name, before[name], after[name]) for name in parts]

@@ -60,6 +60,15 @@ _RATE_LABELS = {
 }
 
 #: What each count of :class:`StageCounts` is, for people (the planner's table).
+#: The lead stage each planner row counts.
+ROW_STAGES = {
+    "leads": "lead",
+    "mqls": "mql",
+    "sals": "sal",
+    "sqls": "sql",
+    "opportunities": "opportunity",
+    "won": "won",
+}
 STAGE_LABELS = {
     "leads": gettext_lazy("Leads"),
     "mqls": gettext_lazy("MQLs"),
@@ -111,6 +120,14 @@ class FunnelPlan:
     def labelled_rows(self) -> list[tuple[str, Any, int, int]]:
         """``(stage, label, total, per_period)``: :meth:`rows` with each stage's label."""
         return [(stage, STAGE_LABELS[stage], total, per) for stage, total, per in self.rows()]
+
+    def staged_rows(self) -> list[tuple[str, str, Any, int, int]]:
+        """``(row, stage, label, total, per_period)``: :meth:`labelled_rows` with the lead
+        stage each row counts (slas.stages), whose agreed definition the page shows."""
+        return [
+            (row, ROW_STAGES[row], label, total, per)
+            for row, label, total, per in self.labelled_rows()
+        ]
 
 
 def _ceil(value: Decimal) -> int:

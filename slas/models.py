@@ -13,6 +13,7 @@ guard all of them together, and splitting them would spread one lock over severa
 
 import datetime
 import zoneinfo
+from functools import cache
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.signals import m2m_changed, pre_delete
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -739,6 +741,29 @@ class CommitmentKind(models.TextChoices):
     CONVERSION_RATE = "conversion_rate", _("Conversion rate")
 
 
+@cache
+def commitment_placeholders() -> frozenset[str]:
+    """What a description that says nothing of its own looks like: a kind's name (the
+    editor's "First contact within H business hours"), in any of the portal's languages,
+    compared without case, spacing or a final full stop."""
+    found = set()
+    for code, _name in [*settings.LANGUAGES, (None, None)]:
+        with translation.override(code):
+            found.update(_placeholder_key(label) for label in CommitmentKind.labels)
+    return frozenset(found)  # the catalogs do not change while the process runs
+
+
+def _placeholder_key(text) -> str:
+    return " ".join(str(text or "").split()).rstrip(".").casefold()
+
+
+def commitment_description_clean(description: str | None) -> str:
+    """A description as stored: the person's own words, or "" for a placeholder, so the
+    commitment reads from its parameters (slas.sentences) in each reader's language."""
+    text = (description or "").strip()
+    return "" if _placeholder_key(text) in commitment_placeholders() else text
+
+
 #: Parameters each commitment kind needs (docs/compliance.md#commitment-kinds).
 COMMITMENT_PARAMS: dict[str, tuple[str, ...]] = {
     "mql_volume": (),
@@ -808,6 +833,11 @@ class Commitment(VersionPart):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ≥ {self.target}"
+
+    def save(self, *args, **kwargs):
+        # Never a placeholder: a description that only names the kind is left empty.
+        self.description = commitment_description_clean(self.description)
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}

@@ -641,7 +641,7 @@ def version_commitment_set_mql_volume(
                     "kind": CommitmentKind.MQL_VOLUME,
                     "params": {},
                     "period": period or version.reporting_cadence,
-                    "description": _("MQLs handed to sales per period (funnel planner)."),
+                    "description": "",  # reads from its parameters, in each reader's language
                     "position": position,
                 },
             )

@@ -202,6 +202,9 @@ def _history_changes(
                             name,
                             _team_display(before.get(name), teams, name),
                             _team_display(value, teams, name),
+                            old_row=before,
+                            new_row=values,
+                            zone=values.get("calendar_timezone"),
                         )
                     ]
                     if change is not None

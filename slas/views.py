@@ -14,12 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal import permissions
-from slas import compare, forms, selectors, services, timeline
+from slas import compare, document, forms, selectors, services, timeline
 from slas.exceptions import EditConflict, VersionLocked
-from slas.glossary import term_anchor, version_glossary
+from slas.glossary import version_glossary
 from slas.history import Source
-from slas.markdown_render import render_markdown
-from slas.models import CHANNELS, PART_MODELS, Agreement, Version, VersionStatus
+from slas.models import PART_MODELS, Agreement, Version, VersionStatus
 
 EDITOR_TABS = [(key, title) for key, title, _f, _p in selectors.COMPONENTS]
 
@@ -212,43 +211,18 @@ def version_detail(request, pk: int):
         request.user, pk, selectors.versions_with_parts(permissions.visible_versions(request.user))
     )
     agreement = version.agreement
-    sections = [
-        {"section": section, "html": render_markdown(section.body)}
-        for section in version.sections.all()
-    ]
-    commitments = [
-        {"commitment": c, "terms": compare.commitment_terms(c.kind, c.params)}
-        for c in version.commitments.all()
-    ]
-    glossary = version_glossary(version.pk)
-    defines = {d.anchor: d.stage for d in glossary.definitions.values()} if glossary else {}
-    terms = [
-        {"term": t, "anchor": term_anchor(t.pk), "stage": defines.get(term_anchor(t.pk))}
-        for t in version.terms.all()
-    ]
     siblings = list(agreement.versions.order_by("-number"))
     previous = next((v for v in siblings if v.number < version.number), None)
     return render(
         request,
         "slas/version_detail.html",
         {
-            "version": version,
-            "agreement": agreement,
-            "sections": sections,
-            "commitments": commitments,
-            "terms": terms,
-            "components": EDITOR_TABS,
+            **document.version_document(version),
             "can_edit": permissions.can_edit_version(request.user, version),
             "can_manage": permissions.can_manage_agreement(request.user, agreement),
             "previous": previous,
             "open_draft": next((v for v in siblings if v.status == VersionStatus.DRAFT), None),
             "default_base": selectors.version_default_base(siblings),
-            "working_days_label": compare.display_value(
-                Version, "working_days", version.working_days
-            ),
-            "channels_label": ", ".join(
-                str(dict(CHANNELS).get(c, c)) for c in version.channels or []
-            ),
         },
     )
 
@@ -510,6 +484,8 @@ def version_planner(request, pk: int):
                 for name in form.fields
             ],
             "apply_form": apply_form,
+            # Each stage with the definition this version agrees for it (slas.glossary).
+            "glossary": version_glossary(version.pk),
         },
     )
 

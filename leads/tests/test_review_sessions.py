@@ -248,7 +248,7 @@ class TestMinutes:
         client.force_login(cast.dan)
         html = client.get(session.get_absolute_url()).content.decode()
         # then both teams' commitments show March's result, linked to the compliance pages
-        assert "MQLs accepted by sales" in html
+        assert "Handed-off MQLs accepted" in html
         assert "First contact within 8 business hours" in html
         assert f"{reverse('reports:version', args=[version.pk])}?period=2025-03" in html
         assert "0%" in html and "Missed" in html

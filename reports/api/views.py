@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from portal import permissions
 from portal.api.lists import IdFilter
 from reports import exports, selectors
+from slas.glossary import glossaries_load, version_glossary
 from slas.models import Version
 
 
@@ -30,6 +31,12 @@ class VersionComplianceSerializer(serializers.Serializer):
     periods = serializers.ListField(child=serializers.CharField(), read_only=True)
     ungoverned_handoffs = serializers.JSONField(read_only=True)
     scorecards = serializers.ListField(child=serializers.DictField(), read_only=True)
+    stage_definitions = serializers.ListField(
+        child=serializers.DictField(),
+        read_only=True,
+        help_text="The stages the commitments count, as this version defines them (its "
+        "glossary terms): stage, stage_label, term, definition, version.",
+    )
 
 
 class ComplianceViewSet(viewsets.GenericViewSet):
@@ -60,9 +67,10 @@ class ComplianceViewSet(viewsets.GenericViewSet):
     def list(self, request):
         versions = list(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
         comps = selectors.compliance_for_versions(versions) if versions else {}
+        glossaries = glossaries_load(v.pk for v in versions)
         data = []
         for version in versions:
-            body = exports.version_compliance_json(comps[version.pk])
+            body = exports.version_compliance_json(comps[version.pk], glossaries.get(version.pk))
             label = comps[version.pk].current_label
             for card in body["scorecards"]:
                 for commitment in card["commitments"]:
@@ -84,7 +92,9 @@ class ComplianceViewSet(viewsets.GenericViewSet):
         version = permissions.get_visible_or_404(
             permissions.visible_versions(request.user).select_related("agreement"), pk=pk
         )
-        body = exports.version_compliance_json(selectors.version_compliance(version))
+        body = exports.version_compliance_json(
+            selectors.version_compliance(version), version_glossary(version.pk)
+        )
         label = request.query_params.get("period")
         if label:
             for card in body["scorecards"]:

@@ -78,3 +78,44 @@ def test_the_monthly_funnel_shows_the_definitions_in_force_at_the_end_of_the_mon
     funnel = 'data-testid="funnel"'
     assert V1_MQL in february[february.index(funnel) :].split("</ol>")[0]
     assert V2_MQL in march[march.index(funnel) :].split("</ol>")[0]
+
+
+@pytest.mark.django_db
+def test_the_monthly_csv_carries_the_stage_definitions_in_force_at_the_end_of_the_month(
+    client, cast, world
+):
+    # given v1 until 15 March and v2 after
+    agreement, v1, v2 = world
+    # when the February and March CSVs are downloaded
+    february = page_of(client, cast, reverse("reports:monthly_csv", args=[agreement.pk, "2026-02"]))
+    march = page_of(client, cast, reverse("reports:monthly_csv", args=[agreement.pk, "2026-03"]))
+    # then each carries the MQL definition of the version in force at the month's end
+    rows = [line for line in february.splitlines() if line.startswith("stage definition,")]
+    assert rows == [f"stage definition,MQL,{V1_MQL},,v1: MQL,"]
+    assert V2_MQL in march and V1_MQL not in march
+
+
+@pytest.mark.django_db
+def test_the_compliance_api_carries_the_stage_definitions_of_its_version(client, cast, world):
+    # given two versions defining MQL differently
+    agreement, v1, v2 = world
+    client.force_login(cast.erin)
+    # when each version's compliance is read through the API
+    first = client.get(f"/api/v1/compliance/versions/{v1.pk}/").json()
+    listed = client.get("/api/v1/compliance/versions/", {"agreement": agreement.pk}).json()
+    # then each names the stages its commitments count, with its own definitions
+    assert {
+        "stage": "mql",
+        "stage_label": "MQL",
+        "term": "MQL",
+        "definition": V1_MQL,
+        "version": 1,
+    } in first["stage_definitions"]
+    volume = next(
+        c for card in first["scorecards"] for c in card["commitments"] if c["kind"] == "mql_volume"
+    )
+    assert volume["stages"] == ["mql"]
+    by_version = {body["version"]["number"]: body for body in listed["results"]}
+    assert [d["definition"] for d in by_version[2]["stage_definitions"] if d["stage"] == "mql"] == [
+        V2_MQL
+    ]

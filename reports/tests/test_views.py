@@ -477,7 +477,7 @@ def test_stage_labels_and_problem_phrases_read_as_words():
     # given / when / then
     assert stage_label("opportunity") == "Opportunity" and stage_label("legacy") == "legacy"
     assert commitment_title("conversion_rate", {"from_stage": "sal", "to_stage": "won"}) == (
-        "Conversion SAL → Won"
+        "Conversion from SAL to Won"  # the agreement's own words (slas.sentences)
     )
     assert problem_text("undocumented", 2) == "2 without an agreed reason"
 

@@ -188,6 +188,13 @@ class FieldChangeSerializer(serializers.Serializer):
     old = serializers.CharField()
     new = serializers.CharField()
     redline = serializers.CharField(help_text="HTML with <del>/<ins>; all text escaped.")
+    mode = serializers.ChoiceField(
+        choices=["value", "list", "prose"],
+        help_text="How the change reads: `value` (a date, number or name: old -> new, whole), "
+        "`list` (items `added` and `removed`) or `prose` (a word-by-word redline).",
+    )
+    added = serializers.ListField(child=serializers.CharField(), help_text="List items added.")
+    removed = serializers.ListField(child=serializers.CharField(), help_text="List items removed.")
 
 
 class PartChangeSerializer(serializers.Serializer):

@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from portal import permissions
+from portal import dates, permissions
 from portal.forms import client_address
 from portal.models import Team
 from portal.pdf import Heading, KeyValues, Paragraph, Spacer, Table, build_pdf
+from slas.document import sealed_part_table
 from slas.history import Source
 from slas.models import CHANNELS, WEEKDAYS, Agreement, Version, VersionStatus, version_state
 from slas.signing import selectors as signing_selectors
@@ -431,6 +432,8 @@ def _readable(field, value, team_names: dict[int, str]) -> str:
         return str(value)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
+    if field.get_internal_type() == "DateField":
+        return dates.day(value)  # a calendar date, as every page writes it
     if field.name == "working_days" and isinstance(value, list):
         days = dict(WEEKDAYS)
         return ", ".join(str(days.get(day, day)) for day in value)
@@ -485,11 +488,15 @@ def _document_pdf(version: Version, certificate) -> bytes:
         if not rows:
             blocks.append(Paragraph(_("None.")))
             continue
+        rows = sorted(rows, key=lambda row: (row.get("position") or 0, _cell(row)))
+        sentences = sealed_part_table(accessor, rows, team_names)
+        if sentences is not None:  # rules read as the sentences they say
+            blocks.append(Table(*sentences))
+            continue
         fields = {f.attname: f for f in model._meta.concrete_fields}
         present = {key for row in rows for key in row} - {"position"}
         columns = [f.attname for f in model._meta.concrete_fields if f.attname in present]
         columns += sorted(present - set(columns))
-        rows = sorted(rows, key=lambda row: (row.get("position") or 0, _cell(row)))
         blocks.append(
             Table(
                 [_label(fields.get(key), key) for key in columns],
@@ -504,7 +511,8 @@ def _document_pdf(version: Version, certificate) -> bytes:
     )
     return build_pdf(
         title=f"{agreement.get('title', version.agreement.title)} · v{version.number}",
-        subtitle=_("Signed version, effective %(date)s") % {"date": version.effective_date},
+        subtitle=_("Signed version, effective %(date)s")
+        % {"date": dates.day(version.effective_date)},
         blocks=blocks,
         meta={"keywords": certificate.round.content_hash, "creator": "SLA portal"},
     )

@@ -15,10 +15,14 @@ register = template.Library()
 
 
 @register.inclusion_tag("slas/_stage_badge.html")
-def stage_badge(stage: str, glossary: Glossary | None = None, testid: str = "") -> dict:
+def stage_badge(
+    stage: str, glossary: Glossary | None = None, testid: str = "", label: str = ""
+) -> dict:
+    """`label`: the name to show when the page counts the stage in its own words
+    ("MQLs" in the planner), else the stage's name."""
     return {
         "stage": stage,
-        "label": stage_label(stage),
+        "label": label or stage_label(stage),
         "glossary": glossary,
         "definition": glossary.of(stage) if glossary is not None else None,
         "testid": testid,

@@ -127,7 +127,8 @@ class TestHistory:
         assert edit.source == "API" and edit.what == "terms" and edit.reason == "Terms"
         change = edit.items[0].changes[0]
         assert change.label == "Definition" and change.new == "A lead with 60 points."
-        assert "<ins>60</ins>" in str(change.redline)
+        # a definition rewritten through reads as old struck and new inserted, not word soup
+        assert "<ins>A lead with 60 points.</ins>" in str(change.redline)
         assert entries[-1].is_status_change
 
     def test_the_timeline_costs_the_same_queries_for_more_history(
@@ -229,16 +230,17 @@ class TestCompare:
         )
         calendar = {f.name for f in by_key["calendar"].fields}
         assert calendar == {"calendar_timezone", "working_days"}
-        assert by_key["calendar"].parts[0].added == ["2026-12-26 Boxing Day"]
+        assert by_key["calendar"].parts[0].added == ["26 Dec 2026 (Boxing Day)"]
         terms = by_key["definitions"].parts[0]
         assert terms.added == ["Nurture"] and not terms.removed
         assert [c.label for c in terms.changed] == ["MQL"]
         definition = terms.changed[0].changes[0]
         assert definition.name == "definition" and definition.old.startswith("Marketing-qualified")
         assert definition.new == "A lead with at least 60 points."
+        # rewritten through: the old definition struck whole, the new one inserted whole
         redline = str(definition.redline)
-        assert "<del>whose</del><ins>with</ins>" in redline and "<ins>least</ins>" in redline
-        assert redline.endswith("<ins>points</ins>.")
+        assert redline.startswith("<del>Marketing-qualified lead: a lead whose")
+        assert redline.endswith("<ins>A lead with at least 60 points.</ins>")
         rules = by_key["qualification"].parts[0]
         assert rules.added and not rules.removed
         reasons = by_key["handoff"].parts[0]
@@ -247,8 +249,8 @@ class TestCompare:
         assert "<ins>" in str(handoff_fields["handoff_trigger"].redline)
         commitments = by_key["kpis"].parts[0]
         assert (
-            commitments.changed[0].changes[0].old == "100"
-            and commitments.changed[0].changes[0].new == "130"
+            commitments.changed[0].changes[0].old == "100 MQLs"
+            and commitments.changed[0].changes[0].new == "130 MQLs"
         )
         assert by_key["sections"].parts[0].removed == ["Review meeting"]
         assert not by_key["nurturing"].has_changes and not by_key["management"].has_changes
@@ -262,7 +264,7 @@ class TestCompare:
         )
         # then
         rules = _compare(draft, v2)["qualification"].parts[0]
-        assert rules.removed == ["visits is at least 5 (Interest)"]
+        assert rules.removed == ["Website visits is at least 5 (Interest)"]
         assert not rules.added and not rules.changed
 
     def test_a_rule_whose_value_and_points_change_is_one_changed_rule_with_a_redline(
@@ -279,10 +281,12 @@ class TestCompare:
         # then
         rules = _compare(draft, v2)["qualification"].parts[0]
         assert not rules.added and not rules.removed
-        assert [c.label for c in rules.changed] == ["job_title contains Director (Fit)"]
+        assert [c.label for c in rules.changed] == ['Job title contains "Director" (Fit)']
         changes = {f.name: f for f in rules.changed[0].changes}
         assert set(changes) == {"value", "points"}
-        assert str(changes["value"].redline) == "<del>VP</del><ins>Director</ins>"
+        assert str(changes["value"].redline) == (
+            '<del>VP</del> <span class="dir-arrow">→</span> <ins>Director</ins>'
+        )
         assert (changes["points"].old, changes["points"].new) == ("25", "30")
 
     def test_of_two_rules_on_one_attribute_only_the_changed_one_shows(self, cast, draft):
@@ -309,7 +313,7 @@ class TestCompare:
         )
         # then
         rules = _compare(draft, v2)["qualification"].parts[0]
-        assert [c.label for c in rules.changed] == ["job_title contains Head of (Fit)"]
+        assert [c.label for c in rules.changed] == ['Job title contains "Head of" (Fit)']
         assert not rules.added and not rules.removed
 
     def test_added_and_removed_commitments(self, cast, draft):
@@ -336,8 +340,8 @@ class TestCompare:
         )
         # then
         commitments = _compare(draft, v2)["kpis"].parts[0]
-        assert commitments.added == ["Sales · Acceptance rate"]
-        assert commitments.removed == ["Sales · First contact within H business hours"]
+        assert commitments.added == ["Sales · Handed-off MQLs accepted"]
+        assert commitments.removed == ["Sales · First contact within 24 business hours"]
         assert not commitments.changed
 
     def test_a_changed_commitment_target_is_redlined(self, cast, draft):
@@ -353,11 +357,18 @@ class TestCompare:
         commitments = _compare(draft, v2)["kpis"].parts[0]
         assert not commitments.added and not commitments.removed
         assert [c.label for c in commitments.changed] == [
-            "Sales · First contact within H business hours"
+            "Sales · First contact within 8 business hours"
         ]
         changes = {f.name: f for f in commitments.changed[0].changes}
-        assert str(changes["target"].redline) == "<del>90</del><ins>95</ins>"
-        assert (changes["params"].old, changes["params"].new) == ("hours=24", "hours=8")
+        assert str(changes["target"].redline) == (
+            '<del>90%</del> <span class="dir-arrow">→</span> <ins>95%</ins>'
+        )
+        # the parameters read as the commitment they make, never "hours=24"
+        assert changes["params"].label == "Commitment"
+        assert (changes["params"].old, changes["params"].new) == (
+            "First contact within 24 business hours",
+            "First contact within 8 business hours",
+        )
 
     def test_a_changed_nurture_track(self, cast, draft):
         # given
@@ -391,7 +402,9 @@ class TestCompare:
         # then
         steps = _compare(draft, v2)["handoff"].parts[1]
         assert steps.name == "escalation_steps" and not steps.added and not steps.removed
-        assert [c.label for c in steps.changed] == ["120% · Tell the sales manager"]
+        assert [c.label for c in steps.changed] == [
+            "At 120% of the first-contact window: Tell the sales manager"
+        ]
         change = steps.changed[0].changes[0]
         assert (change.name, change.old, change.new) == ("at_percent", "100", "120")
 
@@ -414,8 +427,13 @@ class TestCompare:
         assert changes == {
             "work_start": ("09:00", "08:30"),
             "work_end": ("17:00", "16:30"),
-            "working_days": ("Mon, Tue, Wed, Thu, Fri", "Mon, Tue, Wed, Thu, Fri, Sat"),
+            "working_days": (
+                "Monday, Tuesday, Wednesday, Thursday and Friday",
+                "Monday, Tuesday, Wednesday, Thursday, Friday and Saturday",
+            ),
         }
+        days = next(f for f in calendar.fields if f.name == "working_days")
+        assert (days.mode, days.added, days.removed) == ("list", ["Saturday"], [])
         assert not calendar.parts[0].has_changes
 
     def test_an_added_holiday_and_a_renamed_one(self, cast, draft):
@@ -431,9 +449,11 @@ class TestCompare:
         )
         # then
         holidays = _compare(draft, v2)["calendar"].parts[0]
-        assert holidays.added == ["2026-01-01 New Year"] and not holidays.removed
-        assert [c.label for c in holidays.changed] == ["2026-12-25 Xmas"]
-        assert str(holidays.changed[0].changes[0].redline) == "<del>Christmas</del><ins>Xmas</ins>"
+        assert holidays.added == ["1 Jan 2026 (New Year)"] and not holidays.removed
+        assert [c.label for c in holidays.changed] == ["25 Dec 2026 (Xmas)"]
+        assert str(holidays.changed[0].changes[0].redline) == (
+            '<del>Christmas</del> <span class="dir-arrow">→</span> <ins>Xmas</ins>'
+        )
 
     def test_a_changed_goal(self, cast, draft):
         # given
@@ -451,7 +471,9 @@ class TestCompare:
         # then
         goals = {f.name: f for f in _compare(draft, v2)["goals"].fields}
         assert set(goals) == {"revenue_goal_amount", "revenue_goal_currency", "goal_statements"}
-        assert str(goals["revenue_goal_amount"].redline) == "<del>1000000</del><ins>1200000</ins>"
+        assert str(goals["revenue_goal_amount"].redline) == (
+            '<del>1000000</del> <span class="dir-arrow">→</span> <ins>1200000</ins>'
+        )
         assert (
             str(goals["goal_statements"].redline)
             == "<del>One</del><ins>1.2</ins> million in new business."

@@ -243,7 +243,10 @@ def test_the_document_pdf_names_teams_and_shows_labels_not_codes(client, signed,
     assert "Parties=Marketing, Sales" in printed  # the names as signed
     assert "Working days=Monday, Tuesday, Wednesday, Thursday, Friday" in printed
     assert "Reporting cadence=Monthly" in printed
-    assert "Owner team" in printed
-    commitment = next(line for line in text if "First contact within H business hours" in line)
+    assert "Owner | Commitment | Target | Period" in printed
+    # every rule as the sentence it says, never the placeholder or raw parameters
+    commitment = next(line for line in text if "First contact within 24 business hours" in line)
     assert commitment.startswith("Sales | ")  # the owner team by name, not its id
-    assert "hours: 24" in commitment
+    assert "hours" not in commitment.replace("business hours", "")
+    assert "First contact within H business hours" not in printed
+    assert 'Job title contains "VP"' in printed and "job_title" not in printed

@@ -1,15 +1,18 @@
 """Pages: who may read and edit, the editor's saves and conflicts, safe Markdown, and
 query counts that do not grow with data."""
 
+import datetime
+
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
+from django.utils.html import escape
 
 from slas import services, timeline
 from slas.history import Source
-from slas.models import Version
+from slas.models import Commitment, Version
 from slas.tests.factories import activate
 
 pytestmark = pytest.mark.django_db
@@ -295,7 +298,7 @@ class TestDocument:
         ):
             assert f'id="c-{key}"' in html
         assert "First <strong>Tuesday</strong> of the month." in html
-        assert "Mon, Tue, Wed, Thu, Fri" in html
+        assert "Monday, Tuesday, Wednesday, Thursday and Friday" in html
 
 
 class TestLabels:
@@ -317,8 +320,74 @@ class TestLabels:
         # when
         html = client.get(f"/agreements/versions/{draft.pk}/").content.decode()
         # then
-        assert "(within 24 business hours)" in html and "hours: 24" not in html
-        assert "(from SQL to Opportunity)" in html and "from_stage" not in html
+        assert "First contact within 24 business hours" in html and "hours: 24" not in html
+        assert "Conversion from SQL to Opportunity" in html and "from_stage" not in html
+        assert "First contact within H business hours" not in html
+        assert "30%" in html
+
+    def test_every_rule_of_the_document_reads_as_a_sentence(self, client, cast, draft):
+        # given an "is one of" rule next to the fixture's job-title rule
+        services.version_part_create(
+            actor=cast.alice,
+            version=draft,
+            part="scoring_rules",
+            data={
+                "attribute": "industry",
+                "operator": "in",
+                "value": "Software,Financial Services,Telecommunications",
+                "points": 10,
+                "dimension": "fit",
+            },
+        )
+        client.force_login(cast.erin)
+        # when
+        html = client.get(f"/agreements/versions/{draft.pk}/").content.decode()
+        # then
+        assert "Job title contains &quot;VP&quot;" in html and "job_title" not in html
+        assert "Industry is one of Software, Financial Services or Telecommunications" in html
+        assert "Software,Financial Services" not in html
+
+    def test_a_commitment_left_without_a_description_reads_from_its_parameters(
+        self, client, cast, draft
+    ):
+        # given the first-contact commitment whose description is the kind's name
+        commitment = draft.commitments.get(kind="first_contact_within")
+        Commitment.objects.filter(pk=commitment.pk).update(
+            description="First contact within H business hours"
+        )
+        client.force_login(cast.erin)
+        # when
+        html = client.get(f"/agreements/versions/{draft.pk}/").content.decode()
+        # then
+        assert "First contact within H business hours" not in html
+        assert "First contact within 24 business hours" in html
+
+    def test_the_document_names_the_agreements_real_parties(self, client, cast):
+        # given a Sales <-> Customer Success agreement
+        agreement = services.agreement_create(
+            actor=cast.carol,
+            title="Sales ⇄ Customer Success",
+            purpose="",
+            parties=[cast.sales, cast.customer_success],
+            effective_date=datetime.date(2026, 1, 1),
+            source=Source.IMPORT,
+        )
+        services.version_part_create(
+            actor=cast.carol,
+            version=agreement.versions.get(),
+            part="reason_codes",
+            data={"code": "wrong_fit", "label": "Not a fit", "applies_to": "reject"},
+        )
+        client.force_login(cast.carol)
+        # when
+        html = client.get(f"/agreements/versions/{agreement.versions.get().pk}/").content.decode()
+        # then the return path and lead management name those teams
+        assert "Customer Success returns the lead to Sales" in html
+        assert "Customer Success makes at least" in html
+        assert "returns the lead to marketing" not in html and "Sales makes at least" not in html
+        assert "Between Customer Success and Sales" in html
+        assert "Reject (return to Sales)" in html and "return to marketing" not in html
+        assert "Tell the manager of Customer Success" in html
 
     def test_the_planner_names_each_stage_in_the_readers_language(self, client, cast, draft):
         # given
@@ -328,9 +397,24 @@ class TestLabels:
         html = client.get(f"/agreements/versions/{draft.pk}/planner/").content.decode()
         # then
         plan = html[html.index('data-testid="plan"') :]
-        assert '<tr data-stage="leads"><td>Leaduri</td>' in plan
-        assert '<tr data-stage="mqls"><td>MQL-uri</td>' in plan
+        leads = plan[plan.index('<tr data-stage="leads">') :]
+        assert ">Leaduri</span>" in leads[: leads.index("</tr>")]
+        mqls = plan[plan.index('<tr data-stage="mqls">') :]
+        assert ">MQL-uri</span>" in mqls[: mqls.index("</tr>")]
         assert "<td>leads</td>" not in plan and "<td>opportunities</td>" not in plan
+
+    def test_the_planner_shows_each_stage_with_its_agreed_definition(self, client, cast, draft):
+        # given the draft defines MQL in its terms
+        definition = draft.terms.get(term="MQL").definition
+        client.force_login(cast.alice)
+        # when
+        html = client.get(f"/agreements/versions/{draft.pk}/planner/").content.decode()
+        # then the MQL row carries the definition, through the stage badge
+        plan = html[html.index('data-testid="plan"') :]
+        mqls = plan[plan.index('<tr data-stage="mqls">') :]
+        row = mqls[: mqls.index("</tr>")]
+        assert 'data-testid="planner-stage"' in row and 'data-stage="mql"' in row
+        assert escape(definition) in row
 
     def test_the_stage_choices_of_a_conversion_commitment_are_translated(self, cast, draft):
         from slas.forms import CommitmentForm
@@ -709,3 +793,113 @@ class TestEditReasons:
         saved = client.post(url, {**data, "edit_reason": "The funnel says so."}, follow=True)
         assert "MQL volume commitment" in saved.content.decode()
         assert withdrawn.commitments.get(kind="mql_volume").target == 321
+
+
+class TestAgreementPage:
+    def test_the_versions_tables_compare_column_has_a_header_and_plain_cells(
+        self, client, cast, draft
+    ):
+        # given v1 in force and its copy v2
+        activate(draft)
+        services.version_amend(actor=cast.alice, agreement=draft.agreement)
+        client.force_login(cast.alice)
+        # when
+        html = client.get(draft.agreement.get_absolute_url()).content.decode()
+        # then every column is headed, and the compare cell is a table cell like the others
+        table = html[html.index('data-testid="versions"') : html.index("</table>")]
+        head = table[table.index("<thead>") : table.index("</thead>")]
+        assert "<th></th>" not in head and ">Compare</th>" in head
+        assert 'class="row small"' not in table
+        assert "Compare with v1" in table
+
+
+class TestHistoryReadsValues:
+    def test_the_in_force_instant_reads_as_a_date_and_time_and_states_as_values(
+        self, client, cast, draft
+    ):
+        # given v1 taking force at 21:00 UTC (midnight in Bucharest)
+        from slas.history import stamp
+
+        draft.status = "active"
+        draft.in_force_from = datetime.datetime(2026, 5, 19, 21, 0, tzinfo=datetime.UTC)
+        stamp(draft, user=cast.carol, reason="signing: activated")
+        draft.save(update_fields=["status", "in_force_from"])
+        client.force_login(cast.alice)
+        # when
+        html = client.get(f"/agreements/{draft.agreement.pk}/history/").content.decode()
+        # then the instant is written through portal.dates, never raw
+        assert "2026-05-19 21:00:00+00:00" not in html and "+00:00</ins>" not in html
+        assert "<ins>19 May 2026, 21:00" in html
+        # and the state reads as a whole value, old -> new, not diffed word by word
+        assert '<del>Draft</del> <span class="dir-arrow">→</span> <ins>In force</ins>' in html
+        assert "<del>Awaiting</del>" not in html
+
+
+class TestCompareReadsValues:
+    def test_a_date_change_reads_as_one_date_to_another(self, client, cast, draft):
+        # given v2 taking effect a week after v1
+        activate(draft)
+        v2 = services.version_amend(actor=cast.alice, agreement=draft.agreement)
+        services.version_update(
+            actor=cast.alice,
+            version=v2,
+            data={
+                "effective_date": datetime.date(2026, 8, 28),
+                "end_date": datetime.date(2027, 8, 28),
+                "review_date": datetime.date(2027, 2, 26),
+            },
+        )
+        Version.objects.filter(pk=draft.pk).update(status="draft")
+        services.version_update(
+            actor=cast.alice,
+            version=Version.objects.get(pk=draft.pk),
+            data={
+                "effective_date": datetime.date(2026, 8, 21),
+                "end_date": datetime.date(2027, 8, 21),
+                "review_date": datetime.date(2027, 2, 19),
+            },
+        )
+        activate(Version.objects.get(pk=draft.pk))
+        client.force_login(cast.alice)
+        # when
+        html = client.get(
+            f"/agreements/{draft.agreement.pk}/compare/?a={draft.pk}&b={v2.pk}"
+        ).content.decode()
+        # then
+        assert '<del>21 Aug</del> <span class="dir-arrow">→</span> <ins>28 Aug</ins>' in html
+        assert "2026-<del>" not in html and "<del>08</del>" not in html
+
+    def test_a_date_change_reads_in_the_readers_language(self, client, cast, draft):
+        activate(draft)
+        v2 = services.version_amend(actor=cast.alice, agreement=draft.agreement)
+        services.version_update(
+            actor=cast.alice,
+            version=v2,
+            data={
+                "effective_date": datetime.date(2026, 8, 28),
+                "end_date": datetime.date(2027, 8, 28),
+                "review_date": datetime.date(2026, 9, 1),
+            },
+        )
+        client.force_login(cast.alice)
+        client.cookies["django_language"] = "ro"
+        html = client.get(
+            f"/agreements/{draft.agreement.pk}/compare/?a={draft.pk}&b={v2.pk}"
+        ).content.decode()
+        with translation.override("ro"):
+            from portal import dates
+
+            expected = dates.day_short(datetime.date(2026, 9, 1))
+        assert f"<ins>{expected}</ins>" in html
+
+
+def test_text_people_wrote_takes_its_own_direction_on_a_right_to_left_page(client, cast, draft):
+    # given an Arabic reader of a document written in English
+    client.force_login(cast.erin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ar"
+    # when
+    html = client.get(f"/agreements/versions/{draft.pk}/").content.decode()
+    # then the purpose, definitions and commitments' notes keep their own direction
+    assert '<p dir="auto">One revenue goal.</p>' in html
+    mql = draft.terms.get(term="MQL").definition
+    assert f'<dd dir="auto">{escape(mql)}</dd>' in html
