@@ -273,3 +273,12 @@ class TestWordingAndArea:
         client.force_login(cast.bob)
         response = client.get(reverse("reviews:my_feedback"))
         assert [a["key"] for a in response.context["nav_areas"] if a["current"]] == ["leads"]
+
+
+@pytest.mark.django_db
+def test_the_feedback_trend_draws_the_running_month_as_partial(client, cast, bobs_lead):
+    dan_says(bobs_lead)
+    client.force_login(cast.carol)
+    with time_machine.travel(T0 + dt.timedelta(days=10), tick=False):
+        html = client.get(reverse("reviews:analysis")).content.decode()
+    assert "is-partial" in html and "2025-03 to date" in html

@@ -115,3 +115,18 @@ class TestPlannerBesideTheCommitment:
         assert f"{volume.planner}" in text and "31" in text
         assert volume.explanation and escape(volume.explanation) in text
         assert "short of both" in volume.explanation  # 5 arrived, 31 promised, more needed
+
+
+@pytest.mark.django_db
+def test_the_running_month_is_drawn_as_partial_in_the_reports_charts(client, cast, agreement):
+    # given it is 8 April: April is still running, with a deal won already
+    won(agreement, cast, local(4, 2))
+    client.force_login(cast.erin)
+    with time_machine.travel(NOW, tick=False):
+        monthly = client.get(reverse("reports:monthly", args=[agreement.pk, "2026-04"]))
+        settled = client.get(reverse("reports:monthly", args=[agreement.pk, "2026-03"]))
+        across = client.get(reverse("reports:agreement", args=[agreement.pk]))
+    # then its charts mark April "to date"; March's report, all settled, does not
+    assert "is-partial" in monthly.content.decode() and "to date" in monthly.content.decode()
+    assert "is-partial" not in settled.content.decode()
+    assert "is-partial" in across.content.decode()
