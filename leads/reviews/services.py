@@ -259,7 +259,10 @@ def feedback_update(
     feedback.note = note.strip()
     feedback._history_user = user
     feedback._change_reason = "feedback_update"
-    feedback.save()
+    # Only what the author edits: a reply written since this copy was read stays.
+    feedback.save(
+        update_fields=["rating", "reason_codes", "helped", "went_wrong", "note", "updated_at"]
+    )
     return feedback
 
 

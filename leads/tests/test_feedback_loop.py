@@ -282,3 +282,22 @@ def test_the_feedback_trend_draws_the_running_month_as_partial(client, cast, bob
     with time_machine.travel(T0 + dt.timedelta(days=10), tick=False):
         html = client.get(reverse("reviews:analysis")).content.decode()
     assert "is-partial" in html and "2025-03 to date" in html
+
+
+@pytest.mark.django_db
+def test_the_author_editing_a_copy_read_before_the_reply_keeps_the_reply(cast, bobs_lead):
+    from leads.reviews.services import feedback_update
+
+    entry = dan_says(bobs_lead)
+    before_reply = Feedback.objects.get(pk=entry.pk)
+    feedback_reply(feedback=entry, user=cast.bob, text="Noted.", now=T0 + dt.timedelta(hours=4))
+    feedback_update(
+        feedback=before_reply,
+        user=cast.dan,
+        rating=1,
+        reason_codes=["no_budget"],
+        went_wrong="Worse than I said.",
+        now=T0 + dt.timedelta(hours=5),
+    )
+    entry.refresh_from_db()
+    assert (entry.rating, entry.reply) == (1, "Noted.")
