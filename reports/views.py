@@ -594,6 +594,7 @@ def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
             "funnel": funnel,
             "funnel_glossary": glossaries.get(report.version.pk) if report.version else None,
             "funnel_chart": funnel_chart,
+            "running": period.end > now,
             "volume_charts": volume_charts,
             "months": months,
         },
