@@ -301,3 +301,16 @@ def test_the_author_editing_a_copy_read_before_the_reply_keeps_the_reply(cast, b
     )
     entry.refresh_from_db()
     assert (entry.rating, entry.reply) == (1, "Noted.")
+
+
+@pytest.mark.django_db
+def test_the_api_reads_the_reply_and_does_not_write_it(client, cast, bobs_lead):
+    entry = dan_says(bobs_lead)
+    feedback_reply(feedback=entry, user=cast.bob, text="Noted.", now=T0)
+    client.force_login(cast.dan)
+    url = reverse("feedback-detail", args=[entry.pk])
+    body = client.get(url).json()
+    assert (body["reply"], body["replied_by"]) == ("Noted.", "bob")
+    assert body["replied_at"].startswith("2025-03-10")
+    client.patch(url, {"reply": "Overwritten"}, content_type="application/json")
+    assert Feedback.objects.get(pk=entry.pk).reply == "Noted."
