@@ -39,6 +39,7 @@ SOURCE = "demo"
 LEADS = 3000
 DATASET = Path(settings.BASE_DIR).parent / "shared" / "datasets" / "x-education-leads" / "Leads.csv"
 REPS = ["dan@example.com", "sara@example.com", "tariq@example.com"]
+SOURCER = "bob@example.com"
 FIRST = [
     "Ana",
     "Mihai",
@@ -175,7 +176,9 @@ def _lead_history(i: int, rng: random.Random, now: dt.datetime, base: dict) -> l
     key = f"demo-{i:05d}"
     h = _History(key, now)
     created = now - dt.timedelta(days=rng.uniform(2, 180))
-    h.add("created", created, lead=base)
+    # Bob (marketing rep) brought in every third lead: his feedback page has something.
+    sourcer = {"actor_email": SOURCER} if i % 3 == 0 else {}
+    h.add("created", created, lead=base, **sourcer)
     if rng.random() > 0.6:
         return h.items  # stays a lead (not qualified)
     rep = REPS[i % 3]

@@ -26,6 +26,7 @@ from leads.ingest.models import ImportJob
 from leads.ingest.uploads import import_job_create
 from leads.lifecycle import MoveRefused
 from portal import permissions
+from portal.models import TeamFunction
 from slas.stages import stage_label
 
 PAGE_SIZE = 50
@@ -69,6 +70,11 @@ def queue(request):
             "rows": rows,
             "team_view": False,
             "can_see_team": permissions.can_see_team_queue(request.user),
+            # Marketing hands leads off rather than working them: its reps are pointed
+            # to what sales said about their leads (reviews:my_feedback).
+            "works_no_leads": not request.user.memberships.filter(
+                team__function=TeamFunction.SALES
+            ).exists(),
             **_shared_pause(rows),
         },
     )

@@ -12,6 +12,10 @@ Charts are returned as inline ``<svg>`` markup (a :class:`SafeString`):
   act as fallbacks that any stylesheet rule overrides.
 
 ``None`` (or NaN) values are gaps: lines break and bars are omitted.
+``partial`` is the index of a period still running (its figure is so far, not final):
+its step of a line is dashed, its bar hatched, and "to date" is written under its label,
+so a month half-way through never reads as a drop. X labels at the edges are anchored
+inwards, so none is clipped.
 With ``percent=True`` values are fractions (0.95) shown as percentages (95%).
 Every word the charts add themselves (default titles, the screen-reader summary,
 "Target") is translated in the active language; numbers are not localised.
@@ -35,7 +39,9 @@ PAD_LEFT = 52
 PAD_RIGHT = 16
 PAD_TOP = 28  # room for the legend
 PAD_BOTTOM = 30
+PARTIAL_PAD = 14  # a second line under the x labels: "to date" under a running period
 MAX_X_LABELS = 12
+CHAR_WIDTH = 6.2  # an 11px label's characters, on average: what a label is given to fit
 
 
 @dataclass(frozen=True)
@@ -156,17 +162,40 @@ def _y_axis(
     return out, y_of
 
 
-def _x_labels(labels: list[str], xs: list[float], height: int) -> list[str]:
+def _x_labels(
+    labels: list[str], xs: list[float], height: int, width: int, partial: int | None = None
+) -> list[str]:
     every = max(1, math.ceil(len(labels) / MAX_X_LABELS))
+    base = height - PAD_BOTTOM + 16 - (PARTIAL_PAD if partial is not None else 0)
     out = ['<g class="chart-x-labels">']
     for i, (label, x) in enumerate(zip(labels, xs, strict=False)):
-        if i % every == 0:
-            out.append(
-                f'<text class="chart-tick" x="{_num(x)}" y="{height - PAD_BOTTOM + 16}" '
-                f'text-anchor="middle" fill="currentColor">{escape(label)}</text>'
-            )
+        if i % every != 0 and i != partial:
+            continue
+        out.append(_edge_text(label, x, base, width, "chart-tick"))
     out.append("</g>")
+    if partial is not None and 0 <= partial < len(xs):
+        out.append(
+            _edge_text(_("to date"), xs[partial], base + PARTIAL_PAD, width, "chart-partial-label")
+        )
     return out
+
+
+def _edge_text(text: str, x: float, y: float, width: int, css: str) -> str:
+    """A label centred on x, or anchored inwards where centring would cross an edge."""
+    half = CHAR_WIDTH * len(text) / 2
+    anchor = "middle"
+    if x + half > width - 1:
+        anchor, x = "end", width - 1
+    elif x - half < 1:
+        anchor, x = "start", 1
+    return (
+        f'<text class="{css}" x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}" '
+        f'fill="currentColor">{escape(text)}</text>'
+    )
+
+
+def _partial_index(partial: int | None, n: int) -> int | None:
+    return partial if partial is not None and 0 <= partial < n else None
 
 
 def _target_text(target: float, percent: bool) -> str:
@@ -215,21 +244,29 @@ def line_chart(
     height: int = 240,
     percent: bool = False,
     title: str | None = None,
+    partial: int | None = None,
 ) -> SafeString:
     """Render one or more series over ``x_labels`` as an SVG line chart.
 
     Each series' values align with ``x_labels`` (extra values are ignored,
     missing ones are gaps). ``target`` draws a dashed horizontal line.
+    ``partial``: the index of a running period (see the module's docstring).
     """
     title = title or y_label or _("Line chart")
     n = len(x_labels)
+    partial = _partial_index(partial, n)
+    if partial is not None:
+        height += PARTIAL_PAD
     chart_id = _chart_id("line", series, x_labels, y_label, target, title)
     cleaned = [[_clean(v) for v in list(s.values)[:n]] for s in series]
     present = [v for values in cleaned for v in values if v is not None]
     if not n or not present:
         return _empty(chart_id, width, height, title, "line")
 
-    summaries = [_series_summary(s, x_labels, percent) for s in series]
+    described = list(x_labels)
+    if partial is not None:
+        described[partial] = _("%(label)s to date") % {"label": x_labels[partial]}
+    summaries = [_series_summary(s, described, percent) for s in series]
     if target is not None:
         summaries.append(_("Target: %(value)s.") % {"value": format_value(target, percent=percent)})
     lo, hi, ticks = _y_scale(present + ([target] if target is not None else []), percent=percent)
@@ -238,11 +275,12 @@ def line_chart(
     xs = [PAD_LEFT + (plot_w * i / (n - 1) if n > 1 else plot_w / 2) for i in range(n)]
 
     parts = [_svg_open(chart_id, width, height, title, " ".join(summaries), "line")]
+    plot_height = height - (PARTIAL_PAD if partial is not None else 0)
     axis, y_of = _y_axis(
-        lo, hi, ticks, width=width, height=height, percent=percent, y_label=y_label
+        lo, hi, ticks, width=width, height=plot_height, percent=percent, y_label=y_label
     )
     parts += axis
-    parts += _x_labels(x_labels, xs, height)
+    parts += _x_labels(x_labels, xs, height, width, partial)
 
     if target is not None:
         ty = _num(y_of(target))
@@ -255,8 +293,9 @@ def line_chart(
         )
 
     for s, values in zip(series, cleaned, strict=True):
+        settled = values if partial is None else values[:partial]
         segments: list[list[tuple[float, float]]] = [[]]
-        for x, v in zip(xs, values, strict=False):
+        for x, v in zip(xs, settled, strict=False):
             if v is None:
                 if segments[-1]:
                     segments.append([])
@@ -267,16 +306,28 @@ def line_chart(
         )
         css = escape(s.css_class)
         parts.append(f'<g class="chart-series {css}">')
-        parts.append(
-            f'<path class="chart-line {css}" d="{d}" fill="none" stroke="currentColor" '
-            'stroke-width="2" stroke-linejoin="round"/>'
-        )
+        if d:
+            parts.append(
+                f'<path class="chart-line {css}" d="{d}" fill="none" stroke="currentColor" '
+                'stroke-width="2" stroke-linejoin="round"/>'
+            )
+        if partial is not None and values[partial] is not None:
+            # The running period: a dashed step from the last settled point (if any).
+            end = (xs[partial], y_of(values[partial]))
+            before = values[partial - 1] if partial > 0 else None
+            start = (xs[partial - 1], y_of(before)) if before is not None else end
+            parts.append(
+                f'<path class="chart-line is-partial {css}" '
+                f'd="M{_num(start[0])} {_num(start[1])} L{_num(end[0])} {_num(end[1])}" '
+                'fill="none" stroke="currentColor" stroke-width="2" stroke-dasharray="5 4"/>'
+            )
         for i, v in enumerate(values):
             if v is None:
                 continue
+            point = "chart-point is-partial" if i == partial else "chart-point"
             parts.append(
-                f'<circle class="chart-point {css}" cx="{_num(xs[i])}" cy="{_num(y_of(v))}" '
-                f'r="3" fill="currentColor"><title>{escape(s.name)}, {escape(x_labels[i])}: '
+                f'<circle class="{point} {css}" cx="{_num(xs[i])}" cy="{_num(y_of(v))}" '
+                f'r="3" fill="currentColor"><title>{escape(s.name)}, {escape(described[i])}: '
                 f"{escape(format_value(v, percent=percent))}</title></circle>"
             )
         parts.append("</g>")
@@ -323,6 +374,7 @@ def bar_chart(
     percent: bool = False,
     target: float | Sequence[float | None] | None = None,
     title: str | None = None,
+    partial: int | None = None,
 ) -> SafeString:
     """Render a vertical bar chart; bars whose index is in ``highlight`` get ``is-highlight``.
 
@@ -335,6 +387,12 @@ def bar_chart(
         raise ValueError(
             f"bar_chart needs one value per label ({len(labels)} labels, {len(values)} values)."
         )
+    partial = _partial_index(partial, len(labels))
+    if partial is not None:
+        height += PARTIAL_PAD
+    described = list(labels)
+    if partial is not None:
+        described[partial] = _("%(label)s to date") % {"label": labels[partial]}
     common, targets = _bar_targets(target, len(labels))
     chart_id = _chart_id("bar", labels, values, sorted(highlight), targets, common, title)
     cleaned = [_clean(v) for v in values]
@@ -346,7 +404,7 @@ def bar_chart(
         return format_value(v, percent=percent)
 
     items = []
-    for label, v, t in zip(labels, cleaned, targets, strict=True):
+    for label, v, t in zip(described, cleaned, targets, strict=True):
         value = fmt(v) if v is not None else _("no data")
         if t is None:
             items.append(_("%(label)s: %(value)s") % {"label": label, "value": value})
@@ -363,26 +421,34 @@ def bar_chart(
     )
     lo, hi, ticks = _y_scale(scale, percent=percent)
     parts = [_svg_open(chart_id, width, height, title, summary, "bar")]
-    axis, y_of = _y_axis(lo, hi, ticks, width=width, height=height, percent=percent, y_label="")
+    plot_height = height - (PARTIAL_PAD if partial is not None else 0)
+    axis, y_of = _y_axis(
+        lo, hi, ticks, width=width, height=plot_height, percent=percent, y_label=""
+    )
     parts += axis
 
     n = len(labels)
     slot = (width - PAD_LEFT - PAD_RIGHT) / n
     bar_w = slot * 0.7
     xs = [PAD_LEFT + slot * (i + 0.5) for i in range(n)]
-    parts += _x_labels(labels, xs, height)
+    parts += _x_labels(labels, xs, height, width, partial)
     base = y_of(0.0)
     parts.append('<g class="chart-bars">')
-    for i, (label, v) in enumerate(zip(labels, cleaned, strict=True)):
+    for i, v in enumerate(cleaned):
         if v is None:
             continue
         top, bottom = sorted((y_of(v), base))
         css = "chart-bar is-highlight" if i in highlight else "chart-bar"
+        extra = ""
+        if i == partial:
+            # So far, not final: a lighter bar with a dashed outline.
+            css += " is-partial"
+            extra = ' fill-opacity="0.45" stroke="currentColor" stroke-dasharray="4 3"'
         text = escape(fmt(v))
         parts.append(
             f'<rect class="{css}" x="{_num(xs[i] - bar_w / 2)}" y="{_num(top)}" '
-            f'width="{_num(bar_w)}" height="{_num(bottom - top)}" fill="currentColor">'
-            f"<title>{escape(label)}: {text}</title></rect>"
+            f'width="{_num(bar_w)}" height="{_num(bottom - top)}" fill="currentColor"{extra}>'
+            f"<title>{escape(described[i])}: {text}</title></rect>"
         )
         if bar_w >= 24:
             parts.append(

@@ -10,6 +10,10 @@ AREAS = [
     ("people", _("People"), "people"),
 ]
 
+# Feedback on one lead, and on my leads, belong with the leads; sessions and the
+# analysis with the reports.
+LEADS_PAGES_OF_REVIEWS = {"feedback_create", "feedback_edit", "feedback_reply", "my_feedback"}
+
 
 def navigation(request):
     user = getattr(request, "user", None)
@@ -25,6 +29,8 @@ def navigation(request):
     }.get(namespace, "")
     if match and match.url_name in {"people", "team_detail", "profile"}:
         current = "people"
+    if namespace == "reviews" and match.url_name in LEADS_PAGES_OF_REVIEWS:
+        current = "leads"
     unread = user.notifications.filter(read_at__isnull=True).count()
     return {
         "nav_areas": [

@@ -173,6 +173,18 @@ KIND_LIST = [
         Text(gettext_noop("You are the owner of this action item, and it is not done.")),
     ),
     Kind(
+        "feedback_received",
+        _("Feedback arrived on a lead you brought in or own"),
+        _REVIEWS,
+        Text(gettext_noop("You brought this lead in, or you own it.")),
+    ),
+    Kind(
+        "feedback_replied",
+        _("Marketing replied to your feedback"),
+        _REVIEWS,
+        Text(gettext_noop("You wrote this feedback.")),
+    ),
+    Kind(
         "monthly_report_ready",
         _("The monthly compliance report is ready"),
         _REPORTS,

@@ -309,6 +309,14 @@ def can_comment_on_lead(user, lead: Lead) -> bool:
     )
 
 
+def can_reply_to_feedback(user, feedback) -> bool:
+    """Answer sales' feedback on a lead: reps and managers of its marketing team (the side
+    the feedback speaks to), never the entry's author. Once per entry: the service says."""
+    if feedback.author_id == user.pk:
+        return False
+    return _member_as(user, feedback.lead.marketing_team_id, (Role.REP, Role.MANAGER))
+
+
 def can_edit_feedback(user, feedback, now) -> bool:
     """Only the author, and only within the edit window after writing it."""
     return feedback.author_id == user.pk and now < feedback.editable_until()

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Avg, Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from leads.models import Cycle
 from leads.reviews.models import Feedback
 from reports.selectors import VersionCompliance, compliance_for_versions
+from slas import funnel as planner
 from slas.glossary import Glossary, version_glossary
 from slas.models import ReasonCode, Version
-from slas.periods import Period
+from slas.periods import Period, period_containing
+from slas.selectors import funnel_rates_for
 
 # Monthly report ----------------------------------------------------------------------
 
@@ -23,6 +29,41 @@ class FunnelStep:
     stage: str
     count: int
     rate: float | None  # share of the previous step, percent
+
+
+@dataclass
+class GoalProgress:
+    """The revenue goal in two comparisons of like with like: the month against the
+    month's share of the goal, and the goal period so far against the goal so far. Won
+    deals count in the month they were won; revenue is won deals × the average deal."""
+
+    currency: str
+    goal_amount: Decimal
+    goal_months: int
+    deal_size: Decimal
+    start: dt.date  # first day of the goal period (the month the version takes effect)
+    running: bool  # the month is not over: its figures are to date
+    month_won: int
+    month_needed: int  # ceil(goal deals / goal months)
+    month_revenue: Decimal
+    month_goal: Decimal  # goal / goal months
+    elapsed_months: int  # months of the goal period up to and including this one
+    to_date_won: int
+    to_date_needed: int  # ceil(goal deals × elapsed / goal months)
+    to_date_revenue: Decimal
+    to_date_goal: Decimal  # goal × elapsed / goal months
+
+
+@dataclass
+class MqlVolumePlan:
+    """MQLs a month three ways: what the planner says the revenue goal needs (the
+    agreement's measured conversion rates), what the commitment promises, what arrived."""
+
+    planner: int
+    commitment: int | None  # a month's worth of the version's mql_volume target
+    arrived: int
+    won_per_mql: Decimal  # the planner's chance that an MQL becomes a won deal
+    explanation: str
 
 
 @dataclass
@@ -42,6 +83,8 @@ class MonthlyReport:
     now: dt.datetime
     # The stage definitions of `version` (slas.glossary): the words the funnel is read in.
     glossary: Glossary | None = None
+    goal: GoalProgress | None = None
+    volume: MqlVolumePlan | None = None
 
 
 def agreement_timezone(agreement_id: int) -> str:
@@ -58,10 +101,6 @@ def monthly_report(agreement, period: Period, *, now: dt.datetime | None = None)
     """The review meeting's pack for one month: goal progress, funnel conversion
     of the month's handoffs, both scorecards of every version in force during the
     month, top rejection reasons and feedback."""
-    import math
-
-    from django.db.models import Avg
-
     now = now or timezone.now()
     versions = list(
         Version.objects.filter(agreement=agreement, in_force_from__lt=period.end)
@@ -148,10 +187,146 @@ def monthly_report(agreement, period: Period, *, now: dt.datetime | None = None)
         feedback_rating=feedback["rating"],
         now=now,
         glossary=version_glossary(version.pk) if version is not None else None,
+        goal=goal_progress(agreement, version, period, now=now),
+        volume=mql_volume_plan(
+            agreement, version, period, arrived=counts["mql"], running=period.end > now
+        ),
+    )
+
+
+def _months_between(start: dt.date, end: dt.date) -> int:
+    """Whole months from `start`'s month to `end`'s month, both included."""
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def goal_progress(
+    agreement, version: Version | None, period: Period, *, now: dt.datetime
+) -> GoalProgress | None:
+    if version is None or not version.revenue_goal_amount or not version.avg_deal_size:
+        return None
+    goal, deal = version.revenue_goal_amount, version.avg_deal_size
+    months = version.revenue_goal_period_months or 12
+    tz = version.calendar_timezone
+    year, month = (int(part) for part in period.label.split("-"))
+    month_start = dt.date(year, month, 1)
+    start = version.effective_date.replace(day=1) if version.effective_date else month_start
+    elapsed = max(0, min(months, _months_between(start, month_start)))
+    noon = dt.datetime.combine(start, dt.time(12), tzinfo=ZoneInfo(tz))
+    goal_start = period_containing(tz, "month", noon).start
+    end = min(period.end, now)
+    wins = Cycle.objects.filter(agreement=agreement, won_at__lt=end)
+    month_won = wins.filter(won_at__gte=period.start).count()
+    to_date_won = wins.filter(won_at__gte=goal_start).count() if elapsed else 0
+    goal_deals = goal / deal
+    return GoalProgress(
+        currency=version.revenue_goal_currency,
+        goal_amount=goal,
+        goal_months=months,
+        deal_size=deal,
+        start=start,
+        running=period.end > now,
+        month_won=month_won,
+        month_needed=math.ceil(goal_deals / months),
+        month_revenue=deal * month_won,
+        month_goal=(goal / months).quantize(Decimal("0.01")),
+        elapsed_months=elapsed,
+        to_date_won=to_date_won,
+        to_date_needed=math.ceil(goal_deals * elapsed / months),
+        to_date_revenue=deal * to_date_won,
+        to_date_goal=(goal * elapsed / months).quantize(Decimal("0.01")),
+    )
+
+
+def _monthly_commitment(version: Version) -> int | None:
+    line = version.commitments.filter(kind="mql_volume").order_by("position", "id").first()
+    if line is None:
+        return None
+    per_month = line.target / 3 if line.period == "quarter" else line.target
+    return math.ceil(per_month)
+
+
+def mql_volume_plan(
+    agreement, version: Version | None, period: Period, *, arrived: int, running: bool = False
+) -> MqlVolumePlan | None:
+    """The planner's monthly MQLs for the version's goal beside its commitment, the gap
+    said in words (the planner's page computes the same: slas.funnel.reverse_funnel with
+    the rates slas.selectors.funnel_rates_for measures)."""
+    if version is None or not version.revenue_goal_amount or not version.avg_deal_size:
+        return None
+    rates = funnel_rates_for(agreement).rates
+    months = version.revenue_goal_period_months or 12
+    plan = planner.reverse_funnel(
+        revenue_goal=version.revenue_goal_amount,
+        avg_deal_size=version.avg_deal_size,
+        rates=rates,
+        periods=months,
+    )
+    won_per_mql = Decimal(1)
+    for key in planner.RATE_KEYS[1:]:
+        won_per_mql *= rates[key]
+    needed = plan.per_period.mqls
+    commitment = _monthly_commitment(version)
+    one_in = max(1, round(1 / won_per_mql)) if won_per_mql else 0
+    sentences = [
+        ngettext(
+            "The goal needs %(won)s won deal a month; at the conversion rates the planner uses "
+            "for this agreement about 1 MQL in %(one_in)s becomes a won deal, so the "
+            "planner asks for %(needed)s MQLs a month.",
+            "The goal needs %(won)s won deals a month; at the conversion rates the planner uses "
+            "for this agreement about 1 MQL in %(one_in)s becomes a won deal, so the "
+            "planner asks for %(needed)s MQLs a month.",
+            plan.per_period.won,
+        )
+        % {"won": plan.per_period.won, "one_in": one_in, "needed": needed}
+    ]
+    if commitment is None:
+        sentences.append(gettext("The version commits to no MQL volume."))
+    elif commitment > needed:
+        sentences.append(
+            gettext(
+                "The commitment of %(commitment)s is %(gap)s more: it asks for more MQLs "
+                "than the revenue goal needs, so marketing can meet the goal's need and "
+                "still miss the commitment."
+            )
+            % {"commitment": commitment, "gap": commitment - needed}
+        )
+    elif commitment < needed:
+        sentences.append(
+            gettext(
+                "The commitment of %(commitment)s is %(gap)s fewer: meeting the commitment "
+                "alone does not bring the MQLs the revenue goal needs."
+            )
+            % {"commitment": commitment, "gap": needed - commitment}
+        )
+    else:
+        sentences.append(gettext("The commitment asks for exactly what the goal needs."))
+    bars = sorted({needed, commitment} - {None})
+    if arrived >= bars[-1]:
+        meets = gettext("enough for both") if len(bars) > 1 else gettext("enough")
+    elif arrived >= bars[0]:
+        meets = (
+            gettext("enough for the goal's need, short of the commitment")
+            if needed <= arrived
+            else gettext("enough for the commitment, short of the goal's need")
+        )
+    else:
+        meets = gettext("short of both") if len(bars) > 1 else gettext("short of it")
+    sentences.append(
+        (
+            gettext("So far this month %(arrived)s MQLs arrived: %(meets)s.")
+            if running
+            else gettext("This month %(arrived)s MQLs arrived: %(meets)s.")
+        )
+        % {"arrived": arrived, "meets": meets}
+    )
+    return MqlVolumePlan(
+        planner=needed,
+        commitment=commitment,
+        arrived=arrived,
+        won_per_mql=won_per_mql,
+        explanation=" ".join(sentences),
     )
 
 
 def _no_reason() -> str:
-    from django.utils.translation import gettext
-
     return gettext("(no reason given)")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from reports.engine import COUNT_KINDS
+from slas.periods import period_containing
 from slas.sentences import commitment_rule
 from slas.stages import Stage
 
@@ -141,6 +142,16 @@ def labels_until(labels: list[str], month_label: str, count: int) -> list[str]:
                 end += 1
             return labels[:end][-count:]
     return labels[-count:]
+
+
+def running_index(labels: list[str], tz: str, now) -> int | None:
+    """Index of the label (a month, a quarter, or "<period> v<n>") of the period still
+    running at `now` in `tz`: charts draw it as partial (portal.charts)."""
+    running = {period_containing(tz, kind, now).label for kind in ("month", "quarter")}
+    for i, label in enumerate(labels):
+        if label.split(" ")[0] in running:
+            return i
+    return None
 
 
 def commitment_title(kind: str, params: dict) -> str:

@@ -62,7 +62,12 @@ def _cell(version, line, result):
     }
 
 
-def _trend_chart(card, labels):
+def _running(labels, tz):
+    """The running period's index among `labels`: the charts draw it as partial."""
+    return presenters.running_index(labels, tz, timezone.now())
+
+
+def _trend_chart(card, labels, tz="UTC"):
     series = presenters.rate_series(card, labels)
     if not series:
         return None
@@ -75,6 +80,7 @@ def _trend_chart(card, labels):
         percent=True,
         height=220,
         title=_("%(team)s: rates by period") % {"team": card.team.name},
+        partial=_running(labels, tz),
     )
 
 
@@ -92,6 +98,7 @@ def _volume_chart(comp, labels):
         target=targets,
         height=200,
         title=_("MQLs handed off per period (highlighted: below target)"),
+        partial=_running(labels, comp.version.calendar_timezone),
     )
 
 
@@ -186,7 +193,7 @@ def version_compliance(request, pk: int):
                 "team": card.team,
                 "labels": card_labels,
                 "rows": rows,
-                "chart": _trend_chart(card, card_labels),
+                "chart": _trend_chart(card, card_labels, version.calendar_timezone),
             }
         )
     return render(
@@ -411,6 +418,7 @@ def agreement_compliance(request, pk: int):
             x_labels=keys,
             percent=True,
             title=_("Headline rates across versions"),
+            partial=_running(keys, monthly_module.agreement_timezone(agreement.pk)),
         )
         if keys
         else None
@@ -551,7 +559,7 @@ def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
                     "glossary": glossaries.get(comp.version.pk),
                     "team": card.team,
                     "rows": rows,
-                    "chart": _trend_chart(card, trend_labels),
+                    "chart": _trend_chart(card, trend_labels, comp.version.calendar_timezone),
                 }
             )
         volume = _volume_chart(comp, trend_labels)
@@ -570,7 +578,9 @@ def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
         [step["label"] for step in funnel],
         [step["count"] for step in funnel],
         height=200,
-        title=_("Funnel of the month's handoffs"),
+        title=_("Funnel of the month's handoffs, to date")
+        if period.end > now
+        else _("Funnel of the month's handoffs"),
     )
     months = _months(agreement, now)
     return render(
@@ -584,6 +594,7 @@ def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
             "funnel": funnel,
             "funnel_glossary": glossaries.get(report.version.pk) if report.version else None,
             "funnel_chart": funnel_chart,
+            "running": period.end > now,
             "volume_charts": volume_charts,
             "months": months,
         },

@@ -101,11 +101,15 @@ def analysis(request):
             }
         )
     trend_labels = [g.label for g in result.trend]
+    # The period still running is drawn as partial ("to date"), not as a drop.
+    now = timezone.now()
+    running = next((i for i, p in enumerate(scope.periods) if p.start <= now < p.end), None)
     rating_chart = charts.line_chart(
         [charts.Series(_("Average rating"), [g.avg_rating for g in result.trend], "series-0")],
         x_labels=trend_labels,
         y_label=_("rating (1-5)"),
         title=_("Average rating per period"),
+        partial=running,
     )
     top_codes = [code for code, _label in result.reason_columns[:3]]
     reason_series = [
@@ -114,7 +118,10 @@ def analysis(request):
     ]
     reasons_chart = (
         charts.line_chart(
-            reason_series, x_labels=trend_labels, title=_("Leads citing the top reasons per period")
+            reason_series,
+            x_labels=trend_labels,
+            title=_("Leads citing the top reasons per period"),
+            partial=running,
         )
         if top_codes
         else None

@@ -53,6 +53,9 @@ class FeedbackSerializer(serializers.ModelSerializer):
     )
     rating = serializers.IntegerField(required=False, allow_null=True, default=None)
     editable_until = serializers.SerializerMethodField()
+    replied_by = serializers.CharField(
+        source="replied_by.username", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Feedback
@@ -68,8 +71,12 @@ class FeedbackSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "editable_until",
+            "reply",
+            "replied_by",
+            "replied_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        # Marketing's one reply is written on the pages (leads.reviews.services.feedback_reply).
+        read_only_fields = ["created_at", "updated_at", "reply", "replied_at"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -150,7 +157,9 @@ class FeedbackViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Feedback.objects.none()
-        return permissions.visible_feedback(self.request.user).select_related("author")
+        return permissions.visible_feedback(self.request.user).select_related(
+            "author", "replied_by"
+        )
 
 
 # Review sessions -----------------------------------------------------------------------

@@ -177,6 +177,8 @@ def _seed_feedback(agreement: Agreement, users: dict, now: dt.datetime) -> int:
         services.feedback_create(
             lead=lead,
             author=author,
+            # Only the last fortnight's feedback is news: older entries notify nobody.
+            notify=at > now - dt.timedelta(days=14),
             rating=rating,
             reason_codes=reasons,
             helped=rng.choice(HELPED) if rating >= 3 else "",
@@ -190,6 +192,7 @@ def _seed_feedback(agreement: Agreement, users: dict, now: dt.datetime) -> int:
                 author=users["bob"],
                 note="This one came through the partner list; we'll tighten the form.",
                 now=min(at + dt.timedelta(hours=3), now),
+                notify=False,
             )
     return count
 

@@ -188,3 +188,57 @@ class MinutesForm(forms.Form):
 
 class ActionStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=ActionStatus.choices)
+
+
+VERDICT_CHOICES = [
+    ("", _("Any verdict")),
+    ("poor", _("Poor (1-2)")),
+    ("fair", _("Fair (3)")),
+    ("good", _("Good (4-5)")),
+    ("comment", _("Comments without a rating")),
+]
+REPLIED_CHOICES = [
+    ("", _("Replied or not")),
+    ("no", _("Waiting for your reply")),
+    ("yes", _("Replied")),
+]
+
+
+class MyFeedbackFilterForm(forms.Form):
+    """Filters of the rep's feedback page (GET): a bad value shows next to its field."""
+
+    verdict = forms.ChoiceField(label=_("Verdict"), choices=VERDICT_CHOICES, required=False)
+    reason = forms.ChoiceField(label=_("Reason"), required=False)
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    replied = forms.ChoiceField(label=_("Reply"), choices=REPLIED_CHOICES, required=False)
+
+    def __init__(self, *args, reasons: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = [("", _("Any reason"))] + sorted(
+            reasons.items(), key=lambda item: str(item[1])
+        )
+
+    def filters(self) -> dict:
+        """The selector's keyword arguments (only the valid ones: the page still lists)."""
+        data = getattr(self, "cleaned_data", {}) if self.is_bound else {}
+        return {
+            "verdict": data.get("verdict") or "",
+            "reason": data.get("reason") or "",
+            "since": data.get("since"),
+            "until": data.get("until"),
+            "replied": data.get("replied") or "",
+        }
+
+
+class FeedbackReplyForm(forms.Form):
+    reply = forms.CharField(
+        label=_("Your reply"),
+        max_length=limits.NOTE,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One reply per feedback entry; it shows at the next lead review."),
+    )

@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 
 from leads.reviews.selectors import (
     action_items_open_for,
+    feedback_on_my_leads,
     leads_awaiting_feedback,
     upcoming_review_sessions_of,
 )
-from portal import dates
+from portal import dates, permissions
 from portal.home import HomeItem, HomeSection
 
 FEEDBACK_LOOKBACK = dt.timedelta(days=30)
@@ -86,4 +87,41 @@ def sections(user) -> list[HomeSection]:
                 title=_("Returned leads waiting for your feedback"), items=waiting, order=35
             )
         )
+    result += _feedback_on_my_leads(user)
     return result
+
+
+def _feedback_on_my_leads(user) -> list[HomeSection]:
+    """The latest feedback on the leads this person brought in or owns (a card only when
+    there is some), each waiting for a reply said so."""
+    latest = list(feedback_on_my_leads(user)[:5])
+    if not latest:
+        return []
+    items = []
+    for entry in latest:
+        waiting = not entry.has_reply and permissions.can_reply_to_feedback(user, entry)
+        items.append(
+            HomeItem(
+                title=str(entry.lead),
+                url=f"{reverse('reviews:my_feedback')}#feedback-{entry.pk}",
+                detail=_("%(author)s · %(when)s")
+                % {
+                    "author": entry.author.get_full_name() or entry.author.username,
+                    "when": _when(entry.created_at),
+                },
+                badge=_("Rated %(rating)s of 5") % {"rating": entry.rating}
+                if entry.rating
+                else _("Comment"),
+                tone="warning" if waiting else "",
+                badge_title=_("Waiting for your reply") if waiting else "",
+            )
+        )
+    return [
+        HomeSection(
+            title=_("Feedback on your leads"),
+            items=items,
+            more_url=reverse("reviews:my_feedback"),
+            more_label=_("All feedback on your leads"),
+            order=36,
+        )
+    ]

@@ -51,6 +51,17 @@ class Feedback(models.Model):
     note = limited_text(_("note"), limits.NOTE, blank=True)
     created_at = models.DateTimeField(_("created"), db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Marketing's one answer to the entry (leads.reviews.services.feedback_reply): the loop
+    # closes where it opened, and the review session's agenda shows it with the entry.
+    reply = limited_text(_("reply"), limits.NOTE, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    replied_at = models.DateTimeField(_("replied"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -58,6 +69,12 @@ class Feedback(models.Model):
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
                 name="feedback_rating_1_to_5",
+            ),
+            # A reply is all there (text, who, when) or not at all.
+            models.CheckConstraint(
+                condition=Q(reply="", replied_by__isnull=True, replied_at__isnull=True)
+                | (~Q(reply="") & Q(replied_by__isnull=False, replied_at__isnull=False)),
+                name="feedback_reply_complete",
             ),
         ]
         indexes = [models.Index(fields=["lead", "created_at"])]
@@ -70,6 +87,10 @@ class Feedback(models.Model):
     def editable_until(self) -> datetime.datetime:
         """The author may edit it until then (FEEDBACK_EDIT_WINDOW after writing it)."""
         return self.created_at + FEEDBACK_EDIT_WINDOW
+
+    @property
+    def has_reply(self) -> bool:
+        return self.replied_at is not None
 
 
 # The author may edit for FEEDBACK_EDIT_WINDOW: simple-history keeps every version.

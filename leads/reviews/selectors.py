@@ -17,7 +17,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.models import Cycle, Lead
+from leads.models import Cycle, Lead, LeadEvent
 from leads.reviews.models import (
     ActionItem,
     ActionStatus,
@@ -41,8 +41,67 @@ DIMENSIONS = ("source", "campaign", "industry", "company_size", "rep", "period")
 
 def feedback_for_lead(lead: Lead) -> QuerySet[Feedback]:
     return (
-        Feedback.objects.filter(lead=lead).select_related("author").order_by("-created_at", "-id")
+        Feedback.objects.filter(lead=lead)
+        .select_related("author", "replied_by")
+        .order_by("-created_at", "-id")
     )
+
+
+def lead_sourcer_id(lead: Lead) -> int | None:
+    """Who brought the lead in: the actor of its `created` event (None: an import or
+    system without a person)."""
+    return (
+        LeadEvent.objects.filter(lead=lead, kind="created", actor__isnull=False)
+        .order_by("occurred_at", "id")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+
+
+VERDICTS = {
+    "poor": Q(rating__lte=2),
+    "fair": Q(rating=3),
+    "good": Q(rating__gte=4),
+    "comment": Q(rating__isnull=True),
+}
+
+
+def feedback_on_my_leads(
+    user,
+    *,
+    verdict: str = "",
+    reason: str = "",
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    replied: str = "",
+) -> QuerySet[Feedback]:
+    """Feedback others left on the leads `user` brought in (the `created` event names
+    him) or owns, newest first; only leads of his teams' pairs (`visible_feedback`).
+    Dates are days in the reader's time zone, both included."""
+    sourced = LeadEvent.objects.filter(kind="created", actor=user).values("lead_id")
+    queryset = (
+        permissions.visible_feedback(user)
+        .filter(Q(lead__owner=user) | Q(lead_id__in=sourced))
+        .exclude(author=user)
+    )
+    if verdict in VERDICTS:
+        queryset = queryset.filter(VERDICTS[verdict])
+    if reason:
+        # The codes are slugs: their quoted form is found in the list's JSON text on
+        # every database (SQLite has no JSON containment).
+        queryset = queryset.filter(reason_codes__icontains=f'"{reason}"')
+    zone = timezone.get_current_timezone()
+    if since is not None:
+        start = dt.datetime.combine(since, dt.time.min, tzinfo=zone)
+        queryset = queryset.filter(created_at__gte=start)
+    if until is not None:
+        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+        queryset = queryset.filter(created_at__lt=end)
+    if replied == "yes":
+        queryset = queryset.filter(replied_at__isnull=False)
+    elif replied == "no":
+        queryset = queryset.filter(replied_at__isnull=True)
+    return queryset.select_related("lead", "author", "replied_by").order_by("-created_at", "-id")
 
 
 # Review sessions -------------------------------------------------------------------------
@@ -87,7 +146,9 @@ def review_session_detail(user, pk: int) -> ReviewSession:
     session.attendee_rows = list(
         SessionAttendee.objects.filter(session=session).select_related("user")
     )
-    feedback = Feedback.objects.select_related("author").order_by("-created_at", "-id")
+    feedback = Feedback.objects.select_related("author", "replied_by").order_by(
+        "-created_at", "-id"
+    )
     session.reviewed = list(
         ReviewedLead.objects.filter(session=session)
         .select_related("lead", "lead__owner", "cycle", "decided_by")
@@ -267,6 +328,15 @@ def _feedback_rows(user, scope: AnalysisScope) -> list[FeedbackRow]:
             continue
         result.append(FeedbackRow(fid, lead_id, rating, list(codes or []), values))
     return result
+
+
+def reason_labels_visible(user) -> dict[str, str]:
+    """code -> label over the agreements `user` sees (the newest version's wording wins)."""
+    return dict(
+        ReasonCode.objects.filter(version__agreement__in=permissions.visible_agreements(user))
+        .order_by("version__number", "position")
+        .values_list("code", "label")
+    )
 
 
 def reason_labels(agreement: Agreement | None) -> dict[str, str]:
@@ -454,7 +524,9 @@ def lead_feedback_panel(lead, user) -> dict:
     labels = reason_labels(lead.agreement) if lead.agreement_id and entries else {}
     now = timezone.now()
     for entry in entries:
+        entry.lead = lead  # the permission checks read it: no query per entry
         entry.may_edit = permissions.can_edit_feedback(user, entry, now)
+        entry.may_reply = not entry.has_reply and permissions.can_reply_to_feedback(user, entry)
         entry.reason_labels = [labels.get(code, code) for code in entry.reason_codes]
     return {
         "entries": entries,

@@ -12,6 +12,7 @@ import datetime as dt
 import random
 from collections.abc import Iterable, Sequence
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -29,7 +30,7 @@ from leads.reviews.models import (
     SessionAttendee,
     SessionStatus,
 )
-from leads.reviews.selectors import review_candidates
+from leads.reviews.selectors import lead_sourcer_id, review_candidates
 from portal import permissions
 from portal.models import Membership, Role, TeamFunction
 from portal.notifications import notification_create
@@ -147,7 +148,9 @@ def feedback_create(
     went_wrong: str = "",
     note: str = "",
     now: dt.datetime | None = None,
+    notify: bool = True,
 ) -> Feedback:
+    """Write an entry; who brought the lead in and who owns it are told (`notify`)."""
     now = now or timezone.now()
     codes = _clean_feedback(
         lead=lead,
@@ -172,7 +175,51 @@ def feedback_create(
     feedback._history_user = author
     feedback._change_reason = "feedback_create"
     feedback.save()
+    if notify:
+        _feedback_received_notify(feedback)
     return feedback
+
+
+def _person(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def _gist(feedback: Feedback) -> str:
+    """The entry's own words, first of what went wrong, the note, what helped."""
+    text = feedback.went_wrong or feedback.note or feedback.helped
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def feedback_entry_url(feedback: Feedback) -> str:
+    """Where an entry is read: on its lead's page, at the entry."""
+    return f"{feedback.lead.get_absolute_url()}#feedback-{feedback.pk}"
+
+
+def _feedback_received_notify(feedback: Feedback) -> None:
+    """Tell whoever brought the lead in (its `created` event's actor) and its owner, when
+    they may still see the lead; never the author."""
+    lead = feedback.lead
+    ids = {lead_sourcer_id(lead), lead.owner_id} - {None, feedback.author_id}
+    for user in get_user_model().objects.filter(pk__in=ids, is_active=True).order_by("pk"):
+        if not permissions.can_view_lead(user, lead):
+            continue
+        notification_create(
+            recipient=user,
+            kind="feedback_received",
+            title=Text(
+                gettext_noop("Feedback on %(lead)s from %(author)s"),
+                lead=str(lead),
+                author=_person(feedback.author),
+            ),
+            dedupe_key=f"feedback_received:{feedback.pk}",
+            url=feedback_entry_url(feedback),
+            body=_gist(feedback),
+            reason=Text(
+                gettext_noop("You brought this lead in.")
+                if user.pk != lead.owner_id
+                else gettext_noop("You own this lead.")
+            ),
+        )
 
 
 @transaction.atomic
@@ -212,8 +259,61 @@ def feedback_update(
     feedback.note = note.strip()
     feedback._history_user = user
     feedback._change_reason = "feedback_update"
-    feedback.save()
+    # Only what the author edits: a reply written since this copy was read stays.
+    feedback.save(
+        update_fields=["rating", "reason_codes", "helped", "went_wrong", "note", "updated_at"]
+    )
     return feedback
+
+
+@transaction.atomic
+def feedback_reply(
+    *, feedback: Feedback, user, text: str, now: dt.datetime | None = None
+) -> Feedback:
+    """Marketing's one reply to an entry (its author is told). A second reply is refused,
+    also when two people reply at the same moment: the row is locked while it is checked."""
+    if not permissions.can_reply_to_feedback(user, feedback):
+        raise PermissionDenied(_("Only the lead's marketing team may reply to its feedback."))
+    text = text.strip()
+    if not text:
+        raise ValidationError({"reply": [_("Write your reply first.")]})
+    locked = (
+        Feedback.objects.select_for_update().select_related("lead", "author").get(pk=feedback.pk)
+    )
+    if locked.replied_at is not None:
+        raise ValidationError(
+            {
+                "reply": [
+                    _(
+                        "This feedback already has a reply (from %(who)s): each entry takes one "
+                        "reply. Say more at the next lead review."
+                    )
+                    % {"who": _person(locked.replied_by)}
+                ]
+            }
+        )
+    locked.reply = text
+    locked.replied_by = user
+    locked.replied_at = now or timezone.now()
+    locked._history_user = user
+    locked._change_reason = "feedback_reply"
+    locked.save()
+    if locked.author.is_active:
+        notification_create(
+            recipient=locked.author,
+            kind="feedback_replied",
+            title=Text(
+                gettext_noop("%(who)s replied to your feedback on %(lead)s"),
+                who=_person(user),
+                lead=str(locked.lead),
+            ),
+            dedupe_key=f"feedback_replied:{locked.pk}",
+            url=feedback_entry_url(locked),
+            body=text if len(text) <= 200 else text[:199] + "…",
+        )
+    for name in ("reply", "replied_by", "replied_at"):
+        setattr(feedback, name, getattr(locked, name))
+    return locked
 
 
 # Periods -------------------------------------------------------------------------------

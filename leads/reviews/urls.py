@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("leads/<int:lead_pk>/feedback/new/", views.feedback_create, name="feedback_create"),
     path("feedback/<int:pk>/edit/", views.feedback_edit, name="feedback_edit"),
+    path("feedback/<int:pk>/reply/", views.feedback_reply, name="feedback_reply"),
+    path("mine/", views.my_feedback, name="my_feedback"),
     path("sessions/new/", session_views.session_create, name="session_create"),
     path("sessions/<int:pk>/", session_views.session_detail, name="session_detail"),
     path(

@@ -43,8 +43,9 @@ class TestFeedbackForm:
     ):
         # given Dan just recycled the lead with reason no_budget
         client.force_login(cast.dan)
-        # when the leads flow sends him to the feedback page
-        response = client.get(url(lead, "recycle"))
+        # when the leads flow sends him to the feedback page, right after the move
+        with time_machine.travel(T0 + dt.timedelta(hours=2, minutes=1), tick=False):
+            response = client.get(url(lead, "recycle"))
         # then he sees the prompt and the reason is already ticked
         html = response.content.decode()
         assert response.status_code == 200

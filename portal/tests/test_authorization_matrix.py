@@ -152,6 +152,12 @@ MATRIX: dict[str, Rule] = {
     "reviews:index": r(EVERYONE),
     "reviews:feedback_create": r(MARKETING_SALES - {"erin"}, kwargs="lead_pk", **MS),
     "reviews:feedback_edit": r({"dan"}, kwargs="feedback", **MS),
+    # everyone has a list (empty when they brought in and own no lead with feedback)
+    "reviews:my_feedback": r(EVERYONE),
+    # marketing answers sales' feedback, once (a fresh entry per person)
+    "reviews:feedback_reply": r(
+        {"alice", "bob"}, method="post", kwargs="feedback", fresh=True, **MS
+    ),
     "reviews:session_create": r(MS_MANAGERS),
     "reviews:session_detail": r(MARKETING_SALES, kwargs="session", **MS),
     "reviews:session_pick_leads": r(MS_MANAGERS, method="post", kwargs="session", **MS),
@@ -994,6 +1000,13 @@ WRITES: dict[tuple[str, str], Write] = {
         body=_put("feedback-detail", "feedback", rating=5, note="Rewritten."),
         sees=MARKETING_SALES,
     ),
+    ("reviews:feedback_reply", "post"): w(
+        {"alice", "bob"},
+        kwargs="feedback",
+        body=lambda world, who: {"reply": f"Thanks, {who} here."},
+        sees=MARKETING_SALES,
+        fresh=True,
+    ),
     ("reviews:session_create", "post"): w(MS_MANAGERS, body=_session_form),
     ("review-session-list", "post"): w(
         MS_MANAGERS,
@@ -1207,7 +1220,7 @@ NO_WRITES = {
     "leads:import_status", "leads:import_issues", "reports:index", "reports:version",
     "reports:breakdown", "reports:whatif", "reports:agreement", "reports:ungoverned",
     "reports:monthly_latest", "reports:monthly", "reports:monthly_csv", "reports:monthly_pdf",
-    "reviews:index", "reviews:session_detail", "reviews:analysis", "reviews:analysis_leads",
+    "reviews:index", "reviews:my_feedback", "reviews:session_detail", "reviews:analysis", "reviews:analysis_leads",
     "reviews:analysis_export", "notification-list", "notification-detail",
     "api_signing_certificate", "agreement-detail", "agreement-compare", "api-lead-detail",
     "api-lead-events", "reviewed-lead-list", "reports-api:compliance-version-list",

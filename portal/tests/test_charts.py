@@ -260,3 +260,61 @@ def test_words_the_charts_add_are_translated(monkeypatch):
     assert "«a: 1 (Jan) to 3 (Mar); lowest 1 (Jan), highest 3 (Mar).»" in line
     assert "«Bar chart»" in bar and "«a: 1 (target 2)»; «b: «no data»»." in bar
     assert "«No data.»" in empty and "«No data»" in empty
+
+
+# Running periods and labels at the edges -------------------------------------------------
+
+MONTH_LABELS = ["2026-07", "2026-08", "2026-09", "2026-10", "2026-11", "2026-12"]
+CHAR_WIDTH = 6.2  # at the charts' 11px: what portal.charts reserves per character
+
+
+def _label_extents(svg, width):
+    """(left, right) of every x label, from its anchor and an 11px character width."""
+    root = parse(svg)
+    group = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "chart-x-labels")
+    out = []
+    for text in group.iter(f"{SVG}text"):
+        x, est = float(text.get("x")), CHAR_WIDTH * len(text.text)
+        anchor = text.get("text-anchor")
+        left = {"start": x, "middle": x - est / 2, "end": x - est}[anchor]
+        out.append((left, left + est))
+    return out
+
+
+@pytest.mark.parametrize("width", [640, 360])
+def test_no_x_label_is_clipped_at_either_edge(width):
+    chart = line_chart([Series("Rating", [3, 4, 2, 5, 4, 3])], x_labels=MONTH_LABELS, width=width)
+    extents = _label_extents(chart, width)
+    assert extents and all(0 <= left and right <= width for left, right in extents)
+    bars = bar_chart(MONTH_LABELS, [3, 4, 2, 5, 4, 3], width=width)
+    assert all(0 <= left and right <= width for left, right in _label_extents(bars, width))
+
+
+def test_a_running_period_is_drawn_dashed_and_labelled_to_date():
+    chart = line_chart([Series("Rating", [3, 4, 2, 5, 4, 1])], x_labels=MONTH_LABELS, partial=5)
+    root = parse(chart)
+    lines = [p for p in root.iter(f"{SVG}path") if "chart-line" in p.get("class", "")]
+    solid = [p for p in lines if "is-partial" not in p.get("class")]
+    dashed = [p for p in lines if "is-partial" in p.get("class")]
+    # the settled periods are one solid line of five points; the running one is a dashed step
+    assert len(solid) == 1 and solid[0].get("d").count("L") == 4
+    assert len(dashed) == 1 and dashed[0].get("stroke-dasharray")
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert "to date" in texts
+    assert "2026-12 to date" in root.find(f"{SVG}desc").text
+    # the whole chart, the "to date" line included, fits in its box
+    height = float(root.get("height"))
+    assert all(float(t.get("y")) <= height for t in root.iter(f"{SVG}text"))
+
+
+def test_a_running_period_bar_is_marked_partial():
+    chart = bar_chart(MONTH_LABELS, [3, 4, 2, 5, 4, 1], partial=5)
+    root = parse(chart)
+    rects = [r for r in root.iter(f"{SVG}rect") if "chart-bar" in r.get("class", "")]
+    assert ["is-partial" in r.get("class") for r in rects] == [False] * 5 + [True]
+    assert "to date" in [t.text for t in root.iter(f"{SVG}text")]
+
+
+def test_without_a_running_period_nothing_says_to_date():
+    chart = line_chart([Series("Rating", [3, 4, 2, 5, 4, 1])], x_labels=MONTH_LABELS)
+    assert "to date" not in str(chart)

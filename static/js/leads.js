@@ -1,4 +1,5 @@
-// Import progress: poll the JSON status endpoint and update the page until the job ends.
+// Import progress: poll the JSON status endpoint and update the page until the job ends;
+// then fetch the page once more and show its list of problems in place (no reload).
 // Without JavaScript the page shows a "Refresh" link instead.
 document.addEventListener("DOMContentLoaded", () => {
   const panel = document.querySelector("[data-import-status]");
@@ -31,6 +32,22 @@ document.addEventListener("DOMContentLoaded", () => {
       if (data.report_url) { el.href = data.report_url; el.classList.remove("hidden"); }
     });
     if (!data.finished) window.setTimeout(poll, 1000);
+    else showIssues();
+  };
+
+  // The problems are rendered by the server, as on a reload: read them from the page.
+  const showIssues = async () => {
+    const slot = document.querySelector("[data-import-issues-slot]");
+    if (!slot) return;
+    try {
+      const response = await fetch(window.location.href, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+      if (!response.ok) throw new Error(String(response.status));
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      const issues = fresh.querySelector("[data-import-issues-slot]");
+      if (issues) slot.replaceChildren(...Array.from(issues.childNodes).map((node) => document.importNode(node, true)));
+    } catch (error) {
+      if (refresh) refresh.classList.remove("hidden");
+    }
   };
   window.setTimeout(poll, 500);
 });

@@ -1,0 +1,132 @@
+"""The monthly report's goal progress: numerator and denominator mean the same thing (the
+month against the month's share, the goal period to date against the goal to date), in
+the agreement's currency; and the planner's MQLs beside the commitment, the gap in words."""
+
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils.html import escape
+
+from reports.monthly import monthly_report
+from reports.tests.factories import (
+    AgreementFactory,
+    VersionFactory,
+    commitments,
+    lead,
+    local,
+    story,
+)
+from slas import funnel
+from slas.periods import period_containing
+from slas.selectors import funnel_rates_for
+from slas.testing import version_take_effect
+
+NOW = local(4, 8, 12)
+
+
+def won(agreement, cast, at):
+    return story(lead(agreement, cast), ("mql", at), ("sal", at), ("won", at))
+
+
+@pytest.fixture
+def agreement(cast):
+    agreement = AgreementFactory()
+    agreement.parties.set([cast.marketing, cast.sales])
+    version = VersionFactory(
+        agreement=agreement,
+        number=1,
+        revenue_goal_amount=Decimal("1200000"),
+        revenue_goal_currency="EUR",
+        avg_deal_size=Decimal("25000"),
+        revenue_goal_period_months=12,
+    )
+    commitments(version, marketing=cast.marketing, sales=cast.sales, volume=31)
+    version_take_effect(version, in_force_from=local(1, 1, 0))
+    for day in (5, 12, 19):
+        won(agreement, cast, local(1, day))
+    for day in (3, 4, 5, 10, 11):
+        won(agreement, cast, local(3, day))
+    return agreement
+
+
+def report_for(agreement, month, now=NOW):
+    period = period_containing("Europe/Bucharest", "month", local(month, 15))
+    with time_machine.travel(now, tick=False):
+        return monthly_report(agreement, period, now=now)
+
+
+@pytest.mark.django_db
+class TestGoalProgress:
+    def test_the_month_is_measured_against_the_months_share_of_the_goal(self, agreement):
+        goal = report_for(agreement, 3).goal
+        # 1,200,000 EUR in 12 months at 25,000 a deal: 48 deals, 4 a month
+        assert (goal.month_won, goal.month_needed) == (5, 4)
+        assert (goal.month_revenue, goal.month_goal) == (Decimal("125000"), Decimal("100000"))
+        assert goal.currency == "EUR"
+
+    def test_the_goal_period_to_date_is_measured_against_the_goal_to_date(self, agreement):
+        goal = report_for(agreement, 3).goal
+        # January to March: three months of twelve, 8 deals won of the 12 due by then
+        assert goal.elapsed_months == 3
+        assert (goal.to_date_won, goal.to_date_needed) == (8, 12)
+        assert (goal.to_date_revenue, goal.to_date_goal) == (Decimal("200000"), Decimal("300000"))
+
+    def test_a_running_month_counts_to_date(self, agreement, cast):
+        won(agreement, cast, local(4, 2))
+        goal = report_for(agreement, 4).goal
+        assert goal.running
+        assert (goal.month_won, goal.to_date_won, goal.elapsed_months) == (1, 9, 4)
+
+    def test_the_page_writes_both_with_the_currency(self, client, cast, agreement):
+        client.force_login(cast.erin)
+        with time_machine.travel(NOW, tick=False):
+            html = client.get(reverse("reports:monthly", args=[agreement.pk, "2026-03"]))
+        text = html.content.decode()
+        assert 'data-testid="goal-month"' in text and 'data-testid="goal-to-date"' in text
+        assert "125,000 EUR" in text and "100,000 EUR" in text
+        assert "200,000 EUR" in text and "300,000 EUR" in text
+        assert "5 / 4" not in text  # never a bare ratio of unlike things
+
+
+@pytest.mark.django_db
+class TestPlannerBesideTheCommitment:
+    def test_the_planners_figure_is_the_planners_own(self, agreement):
+        volume = report_for(agreement, 3).volume
+        plan = funnel.reverse_funnel(
+            revenue_goal=Decimal("1200000"),
+            avg_deal_size=Decimal("25000"),
+            rates=funnel_rates_for(agreement).rates,
+            periods=12,
+        )
+        assert volume.planner == plan.per_period.mqls
+        assert volume.commitment == 31
+        assert volume.arrived == 5  # the month's handoffs
+
+    def test_the_gap_is_explained_in_words(self, client, cast, agreement):
+        client.force_login(cast.erin)
+        with time_machine.travel(NOW, tick=False):
+            text = client.get(
+                reverse("reports:monthly", args=[agreement.pk, "2026-03"])
+            ).content.decode()
+        assert 'data-testid="mql-plan"' in text
+        volume = report_for(agreement, 3).volume
+        assert f"{volume.planner}" in text and "31" in text
+        assert volume.explanation and escape(volume.explanation) in text
+        assert "short of both" in volume.explanation  # 5 arrived, 31 promised, more needed
+
+
+@pytest.mark.django_db
+def test_the_running_month_is_drawn_as_partial_in_the_reports_charts(client, cast, agreement):
+    # given it is 8 April: April is still running, with a deal won already
+    won(agreement, cast, local(4, 2))
+    client.force_login(cast.erin)
+    with time_machine.travel(NOW, tick=False):
+        monthly = client.get(reverse("reports:monthly", args=[agreement.pk, "2026-04"]))
+        settled = client.get(reverse("reports:monthly", args=[agreement.pk, "2026-03"]))
+        across = client.get(reverse("reports:agreement", args=[agreement.pk]))
+    # then its charts mark April "to date"; March's report, all settled, does not
+    assert "is-partial" in monthly.content.decode() and "to date" in monthly.content.decode()
+    assert "is-partial" not in settled.content.decode()
+    assert "is-partial" in across.content.decode()
