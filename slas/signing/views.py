@@ -6,6 +6,7 @@ do), validate with a form, call a service in slas.signing, render or redirect.
 
 from __future__ import annotations
 
+import datetime
 import json
 
 from django.contrib import messages
@@ -83,6 +84,9 @@ def version_send(request, pk: int):
                 actor=request.user,
                 signers=form.cleaned_data["signers"],
                 order=form.cleaned_data["order"],
+                reminder_after_days=form.cleaned_data["reminder_after_days"],
+                reminder_every_days=form.cleaned_data["reminder_every_days"],
+                request_expiry_days=form.cleaned_data["request_expiry_days"],
             )
         except SigningError as error:
             _apply_errors(form, error)
@@ -98,6 +102,12 @@ def version_send(request, pk: int):
             "parties": version.agreement.parties.all(),
             "missing_summary": not version.change_summary.strip(),
             "blockers": signing_selectors.version_send_blockers(version),
+            "days_fields": [
+                form[name]
+                for name in ("request_expiry_days", "reminder_after_days", "reminder_every_days")
+            ],
+            "expires_if_sent_now": timezone.now()
+            + datetime.timedelta(days=version.agreement.request_expiry_days),
         },
     )
 
