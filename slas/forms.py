@@ -219,7 +219,7 @@ def target_unit(kind: str | None) -> str:
 
 class CommitmentForm(PartForm):
     """One commitment of the editor's cards. `position` is hidden: the move buttons set
-    it (`CommitmentFormSet.reorder`), nobody types it. The target shows in its unit."""
+    it (`UniqueRowsFormSet.reorder`), nobody types it. The target shows in its unit."""
 
     hours = forms.DecimalField(
         label=gettext_lazy("Hours (H)"),

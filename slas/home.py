@@ -92,7 +92,7 @@ def _own_sections(user) -> list[HomeSection]:
             in_flight = [v for v in versions if v.is_upcoming]
             detail = (
                 _("v%(number)s in force until %(end)s")
-                % {"number": active.number, "end": active.end_date}
+                % {"number": active.number, "end": dates.day(active.end_date)}
                 if active
                 else _("No version in force")
             )

@@ -72,6 +72,22 @@ def _when(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z") if value else ""
 
 
+def _expiry_hint(form, agreement) -> dict:
+    """When a request sent now would expire, with the days in the form (the agreement's
+    until changed; the page's script hides the hint while the box says otherwise)."""
+    days = agreement.request_expiry_days
+    if form.is_bound:
+        try:
+            days = int(form.data.get("request_expiry_days") or days)
+        except ValueError:
+            pass
+    days = min(max(days, 0), 3650)
+    return {
+        "expiry_days": days,
+        "expires_if_sent_now": timezone.now() + datetime.timedelta(days=days),
+    }
+
+
 @login_required
 def version_send(request, pk: int):
     version = _visible_version(request, pk)
@@ -106,8 +122,7 @@ def version_send(request, pk: int):
                 form[name]
                 for name in ("request_expiry_days", "reminder_after_days", "reminder_every_days")
             ],
-            "expires_if_sent_now": timezone.now()
-            + datetime.timedelta(days=version.agreement.request_expiry_days),
+            **_expiry_hint(form, version.agreement),
         },
     )
 

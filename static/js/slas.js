@@ -87,6 +87,16 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 
+  // The send page's "a request sent now expires on ..." is written by the server for the
+  // days it knows; while the box says another number it is hidden rather than wrong.
+  const hint = document.querySelector("[data-expiry-hint]");
+  const expiry = document.querySelector("#id_request_expiry_days");
+  if (hint && expiry) {
+    expiry.addEventListener("input", () => {
+      hint.hidden = expiry.value.trim() !== hint.dataset.forDays;
+    });
+  }
+
   // A commitment's unit and parameters follow its kind.
   document.addEventListener("change", (event) => {
     const select = event.target.closest(".commitment-card select[name$='-kind']");
