@@ -22,9 +22,7 @@ def _no_sideways_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_alice_reorders_commitments_with_the_keyboard_on_a_phone_and_sends_the_draft(
-    page, cast
-):
+def test_alice_reorders_commitments_with_the_keyboard_on_a_phone_and_sends_the_draft(page, cast):
     # given v1 in force and a draft v2 with two commitments (MQL volume, then first contact)
     agreement = agreement_with_draft(cast)
     v1 = activate(fill_draft(agreement.versions.get(), cast))
