@@ -95,16 +95,16 @@ def version_send_for_signature(
     versions = _lock_versions(version.agreement_id)
     version = versions[version.pk]
     agreement = version.agreement
+    if not permissions.can_manage_agreement(actor, agreement) or not (
+        permissions.party_team_ids(agreement) & permissions.manager_team_ids(actor)
+    ):
+        raise PermissionDenied
     settings = _request_settings(
         agreement,
         reminder_after_days=reminder_after_days,
         reminder_every_days=reminder_every_days,
         request_expiry_days=request_expiry_days,
     )
-    if not permissions.can_manage_agreement(actor, agreement) or not (
-        permissions.party_team_ids(agreement) & permissions.manager_team_ids(actor)
-    ):
-        raise PermissionDenied
     if not version.is_draft:
         raise SigningError(
             _("Only a draft can be sent for signature; this version is %(status)s.")
@@ -220,7 +220,8 @@ def version_send_for_signature(
 
 def _request_settings(agreement: Agreement, **chosen: int | None) -> dict[str, int]:
     """The reminder and expiry days of a send, each within its range and the first
-    reminder before the expiry; raises SigningError (code `bad_request_settings`)."""
+    reminder before the expiry; raises SigningError (code `invalid`: input typed wrong,
+    with a message per field)."""
     values = {
         name: getattr(agreement, name) if value is None else value for name, value in chosen.items()
     }
@@ -253,7 +254,7 @@ def _request_settings(agreement: Agreement, **chosen: int | None) -> dict[str, i
     if errors:
         raise SigningError(
             " ".join(str(message) for message in errors.values()),
-            code="bad_request_settings",
+            code="invalid",
             field_errors=errors,
         )
     return values

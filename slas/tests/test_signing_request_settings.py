@@ -106,7 +106,8 @@ class TestSendPage:
             version_send_for_signature(
                 version=v3, actor=cast.alice, reminder_after_days=9, request_expiry_days=5
             )
-        assert error.value.code == "bad_request_settings"
+        assert error.value.code == "invalid"
+        assert set(error.value.field_errors) == {"reminder_after_days"}
 
 
 class TestTheSignerIsTold:
@@ -150,3 +151,39 @@ class TestTheSignerIsTold:
             assert signing_requests_expire() == 1
         assert SigningRound.objects.get(version=v3).status == RoundStatus.EXPIRED
         assert Agreement.objects.get(pk=agreement.pk).request_expiry_days == 4
+
+
+class TestApi:
+    def _client(self, user):
+        from rest_framework.test import APIClient
+
+        from portal.tokens import api_token_create
+
+        _token, raw = api_token_create(user=user, name="test", scope="write")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        return client
+
+    def test_the_api_sends_with_reminder_and_expiry_days(self, cast, world):
+        agreement, v3 = world
+        answer = self._client(cast.alice).post(
+            reverse("api_signing_send", args=[v3.pk]),
+            {"reminder_after_days": 4, "reminder_every_days": 0, "request_expiry_days": 12},
+            format="json",
+        )
+        assert answer.status_code == 201, answer.content
+        agreement.refresh_from_db()
+        assert (agreement.reminder_after_days, agreement.request_expiry_days) == (4, 12)
+
+    def test_the_api_refuses_a_first_reminder_after_the_expiry_with_a_400(self, cast, world):
+        agreement, v3 = world
+        answer = self._client(cast.alice).post(
+            reverse("api_signing_send", args=[v3.pk]),
+            {"reminder_after_days": 20, "request_expiry_days": 10},
+            format="json",
+        )
+        assert answer.status_code == 400, answer.content
+        body = answer.json()
+        assert body["code"] == "invalid"
+        assert "reminder_after_days" in body["errors"]
+        assert not SigningRound.objects.filter(version=v3).exists()
