@@ -106,6 +106,10 @@ class TestMoving:
         html = response.content.decode()
         assert _card_kinds(html) == ["first_contact_within", "mql_volume"]
         assert "Save to keep the new order." in html
+        # the focus comes back to the button pressed, now on the second card
+        pressed = re.search(r'<button[^>]*value="commitments-0:down"[^>]*>', html).group(0)
+        assert "autofocus" in pressed
+        assert html.index('id="card-commitments-1"') < html.index('id="card-commitments-0"')
         v2.refresh_from_db()
         assert v2.edit_revision == revision
         assert [c.kind for c in v2.commitments.all()] == ["mql_volume", "first_contact_within"]

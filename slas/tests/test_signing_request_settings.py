@@ -121,6 +121,9 @@ class TestTheSignerIsTold:
             expected = dates.when(SENT + 7 * DAY)
         assert 'data-testid="request-expires"' in html
         assert expected in html
+        # and the version page says it beside "Review and sign"
+        page = client.get(v3.get_absolute_url()).content.decode()
+        assert 'data-testid="panel-request-expires"' in page and expected in page
 
     def test_the_request_notification_and_its_email_name_the_expiry(self, cast, world):
         _agreement, v3 = world
