@@ -23,6 +23,9 @@ class HomeItem:
     badge: str = ""
     tone: str = ""  # "", "warning", "danger", "success", "neutral", "info"
     badge_title: str = ""  # the badge in one line: on hover, on tap, for screen readers
+    # One button that does the to-do (a POST to `action_url`, with the CSRF token).
+    action_url: str = ""
+    action_label: str = ""
 
 
 @dataclass

@@ -21,6 +21,7 @@ from slas.models import (
     Agreement,
     Cadence,
     Commitment,
+    CommitmentKind,
     Version,
 )
 from slas.selectors import COMPONENTS
@@ -193,9 +194,39 @@ def _stage_choices() -> list[tuple[str, str]]:
     return [("", "—"), *((stage, stage_label(stage)) for stage in FUNNEL_STAGES)]
 
 
+def plain_number(value: Decimal) -> str:
+    """A decimal as a person writes it: 130 (not 130.00), 92.5, 0.25."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+class PlainNumberInput(forms.NumberInput):
+    """A number box that shows a stored decimal without its trailing zeros."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"step": "any", "inputmode": "decimal", **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, Decimal):
+            return plain_number(value)
+        return super().format_value(value)
+
+
+#: The unit a commitment's target is counted in, by kind (rates are percentages).
+def target_unit(kind: str | None) -> str:
+    return _("MQLs") if kind == CommitmentKind.MQL_VOLUME else "%"
+
+
 class CommitmentForm(PartForm):
+    """One commitment of the editor's cards. `position` is hidden: the move buttons set
+    it (`UniqueRowsFormSet.reorder`), nobody types it. The target shows in its unit."""
+
     hours = forms.DecimalField(
-        label=gettext_lazy("Hours (H)"), required=False, min_value=Decimal("0.01"), max_digits=6
+        label=gettext_lazy("Hours (H)"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=6,
+        widget=PlainNumberInput(attrs={"min": "0.01"}),
     )
     attempts = forms.IntegerField(label=gettext_lazy("Attempts (K)"), required=False, min_value=1)
     from_stage = forms.ChoiceField(
@@ -214,9 +245,15 @@ class CommitmentForm(PartForm):
         *args,
         version: Version | None = None,
         parties: list[Team] | None = None,
+        next_position: int | None = None,
         **kwargs,
     ):
         super().__init__(*args, version=version, **kwargs)
+        self.fields["position"].widget = forms.HiddenInput()
+        self.fields["target"].widget = PlainNumberInput(attrs={"min": "0"})
+        self.fields["description"].widget = forms.Textarea(attrs={"rows": 2, "maxlength": 255})
+        if next_position is not None and self.instance.pk is None:
+            self.initial["position"] = next_position
         if parties is None and version is not None:
             parties = list(version.agreement.parties.all())
         if parties is not None:
@@ -231,9 +268,44 @@ class CommitmentForm(PartForm):
                 self.initial[name] = params[name]
         self.fields["target"].help_text = _("A count for MQL volume; a percentage otherwise.")
 
+    @property
+    def kind_value(self) -> str:
+        return self["kind"].value() or ""
+
+    @property
+    def unit(self) -> str:
+        return target_unit(self.kind_value)
+
+    @property
+    def card_label(self) -> str:
+        """What the card is, for the move buttons' labels: its kind and owner."""
+        kind = dict(CommitmentKind.choices).get(self.kind_value)
+        if kind is None:
+            return _("new commitment")
+        owner = self.fields["owner_team"]
+        team = {str(key): label for key, label in owner.choices}.get(
+            str(self["owner_team"].value() or "")
+        )
+        return f"{kind} · {team}" if team else str(kind)
+
+    def param_fields(self) -> list[tuple]:
+        """(bound field, kinds that use it as a space-separated list, used by this kind)."""
+        rows = []
+        for name in ("hours", "attempts", "from_stage", "to_stage"):
+            kinds = [kind for kind, names in COMMITMENT_PARAMS.items() if name in names]
+            rows.append((self[name], " ".join(kinds), self.kind_value in kinds))
+        return rows
+
     def clean(self):
         cleaned = super().clean()
         kind = cleaned.get("kind")
+        target = cleaned.get("target")
+        if (
+            kind == CommitmentKind.MQL_VOLUME
+            and target is not None
+            and target != target.to_integral_value()
+        ):
+            self.add_error("target", _("A count of MQLs is a whole number."))
         params = {}
         for name in COMMITMENT_PARAMS.get(kind, ()):
             value = cleaned.get(name)
@@ -279,6 +351,40 @@ class UniqueRowsFormSet(forms.BaseModelFormSet):
         if issubclass(self.form, CommitmentForm):
             form_kwargs.setdefault("parties", list(version.agreement.parties.all()))
         super().__init__(*args, **kwargs)
+        if issubclass(self.form, CommitmentForm):
+            # New rows go after every saved one, whatever their positions (ties included).
+            rows = list(self.get_queryset().values_list("position", flat=True))
+            self.form_kwargs["next_position"] = max([len(rows), *rows]) + 1
+
+    def display_forms(self) -> list:
+        """The forms in the order the document reads: by position (as posted, when the
+        form is bound), then as loaded; new rows last."""
+
+        def key(indexed):
+            index, form = indexed
+            try:
+                position = int(form["position"].value())
+            except (TypeError, ValueError):
+                position = 10**9
+            return (form.instance.pk is None, position, index)
+
+        return [form for _index, form in sorted(enumerate(self.forms), key=key)]
+
+    def reorder(self, data, *, prefix: str, direction: str):
+        """A copy of the posted `data` with the saved row `prefix` moved one place up or
+        down, the saved rows numbered 1..n in their new order (new rows already come
+        after them). The no-JavaScript path of the move buttons; nothing is saved."""
+        saved = [form for form in self.display_forms() if form.instance.pk is not None]
+        prefixes = [form.prefix for form in saved]
+        data = data.copy()
+        if prefix in prefixes:
+            index = prefixes.index(prefix)
+            other = index - 1 if direction == "up" else index + 1
+            if 0 <= other < len(prefixes):
+                prefixes[index], prefixes[other] = prefixes[other], prefixes[index]
+        for number, row in enumerate(prefixes, start=1):
+            data[f"{row}-position"] = str(number)
+        return data
 
     def clean(self):
         super().clean()

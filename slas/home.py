@@ -4,17 +4,59 @@ the agreements of the person's teams."""
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from portal import permissions
+from portal import dates, permissions
 from portal.home import HomeItem, HomeSection
 from slas import selectors
 from slas.models import VersionStatus
 from slas.signing import home as signing_home
 
 
+def _when_due(days: int) -> str:
+    if days > 0:
+        return ngettext("in %(days)s day", "in %(days)s days", days) % {"days": days}
+    if days == 0:
+        return _("today")
+    return ngettext("%(days)s day ago", "%(days)s days ago", -days) % {"days": -days}
+
+
+def _reviews_due(user) -> list[HomeSection]:
+    """A to-do per version in force whose review date is near or past (`selectors.versions_due_for_review`)."""
+    versions = selectors.versions_due_for_review(user)
+    if not versions:
+        return []
+    now = timezone.now()
+    items = []
+    for version in versions:
+        days = (version.review_date - selectors.version_local_today(version, now)).days
+        items.append(
+            HomeItem(
+                title=_("Review %(agreement)s · v%(number)s")
+                % {"agreement": version.agreement.title, "number": version.number},
+                url=version.get_absolute_url(),
+                detail=_(
+                    "Review date %(date)s (%(when)s). Start the next version from v%(number)s, "
+                    "the version in force."
+                )
+                % {
+                    "date": dates.day(version.review_date),
+                    "when": _when_due(days),
+                    "number": version.number,
+                },
+                badge=_("Review due") if days <= 0 else _("Review soon"),
+                tone="warning" if days <= 0 else "info",
+                action_url=reverse("slas:version_amend", args=[version.agreement_id]),
+                action_label=_("Start the next version"),
+            )
+        )
+    return [HomeSection(title=_("Reviews due"), items=items, order=15)]
+
+
 def _own_sections(user) -> list[HomeSection]:
-    result = []
+    result = _reviews_due(user)
     if permissions.is_manager(user):
         drafts = list(
             permissions.editable_drafts(user)
@@ -50,7 +92,7 @@ def _own_sections(user) -> list[HomeSection]:
             in_flight = [v for v in versions if v.is_upcoming]
             detail = (
                 _("v%(number)s in force until %(end)s")
-                % {"number": active.number, "end": active.end_date}
+                % {"number": active.number, "end": dates.day(active.end_date)}
                 if active
                 else _("No version in force")
             )

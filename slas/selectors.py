@@ -6,13 +6,15 @@ parts or history rows (pages rely on it; tests count)."""
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -20,13 +22,61 @@ from portal import permissions
 from slas import funnel
 from slas.models import (
     PART_MODELS,
+    UPCOMING_STATUSES,
     Agreement,
     Commitment,
     Version,
     VersionStatus,
 )
 
+#: How many days before a version's review date its managers get the to-do "start the
+#: next version" on their home page (it stays until a newer version is under way).
+REVIEW_TODO_DAYS = 14
+
 # Lists -----------------------------------------------------------------------------------
+
+
+def without_next_version_under_way(versions: QuerySet[Version]) -> QuerySet[Version]:
+    """Those of `versions` whose agreement has no newer version under way (a draft, one
+    awaiting signatures or scheduled): the review is done once the next one is started."""
+    newer = Version.objects.filter(
+        agreement_id=OuterRef("agreement_id"),
+        number__gt=OuterRef("number"),
+        status__in=UPCOMING_STATUSES,
+    )
+    return versions.exclude(Exists(newer))
+
+
+def version_local_today(version: Version, now: datetime.datetime) -> datetime.date:
+    return now.astimezone(zoneinfo.ZoneInfo(version.calendar_timezone)).date()
+
+
+def versions_due_for_review(user) -> list[Version]:
+    """Versions in force, of agreements where `user` manages a party team, whose review
+    date is at most `REVIEW_TODO_DAYS` away (in the version's calendar zone) or past, and
+    whose next version is not under way yet. Oldest review date first."""
+    managed = permissions.manager_team_ids(user)
+    if not managed:
+        return []
+    now = timezone.now()
+    candidates = without_next_version_under_way(
+        Version.objects.filter(
+            status=VersionStatus.ACTIVE,
+            agreement__parties__in=managed,
+            # A day of slack covers every time zone; the exact check is below.
+            review_date__lte=now.date() + datetime.timedelta(days=REVIEW_TODO_DAYS + 1),
+        )
+        .distinct()
+        .select_related("agreement")
+    )
+    return sorted(
+        (
+            v
+            for v in candidates
+            if (v.review_date - version_local_today(v, now)).days <= REVIEW_TODO_DAYS
+        ),
+        key=lambda v: (v.review_date, v.agreement.title),
+    )
 
 
 def agreement_list_for(user) -> QuerySet[Agreement]:

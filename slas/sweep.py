@@ -11,6 +11,7 @@ from portal.notifications import party_members
 from portal.sweep import LOOKBACK, NotificationBatch
 from portal.text import Text
 from slas.models import Version, VersionStatus
+from slas.selectors import without_next_version_under_way
 
 DATE_STEPS = (30, 7, 1)
 
@@ -26,6 +27,13 @@ def active_versions():
     )
 
 
+def _reviewed(versions) -> set[int]:
+    """Those whose next version is under way: their review is being done, not due."""
+    pks = {v.pk for v in versions}
+    still_due = without_next_version_under_way(Version.objects.filter(pk__in=pks))
+    return pks - set(still_due.values_list("pk", flat=True))
+
+
 def _local_today(version, now: dt.datetime) -> dt.date:
     return now.astimezone(ZoneInfo(version.calendar_timezone)).date()
 
@@ -34,6 +42,7 @@ def agreement_dates_sweep(*, now: dt.datetime) -> int:
     """Review due and end date approaching: 30, 7 and 1 days before, to party managers."""
     versions = list(active_versions())
     managers = party_members([v.agreement for v in versions], managers_only=True)
+    reviewed = _reviewed(versions)
     batch = NotificationBatch()
     for version in versions:
         today = _local_today(version, now)
@@ -41,6 +50,8 @@ def agreement_dates_sweep(*, now: dt.datetime) -> int:
             ("agreement_review_due", version.review_date),
             ("agreement_end_approaching", version.end_date),
         ):
+            if kind == "agreement_review_due" and version.pk in reviewed:
+                continue
             days_left = (day - today).days
             if not 0 <= days_left <= DATE_STEPS[0]:
                 continue

@@ -261,7 +261,26 @@ def version_edit(request, pk: int, component: str = "frame"):
         data, initial={"edit_revision": version.edit_revision}, reason_required=reason_required
     )
     conflict = None
-    if request.method == "POST":
+    moved = None
+    move = request.POST.get("move", "") if request.method == "POST" else ""
+    if move:
+        # A move button without JavaScript: the cards come back in the new order, with
+        # everything typed so far; nothing is saved until "Save".
+        prefix, _sep, direction = move.partition(":")
+        part = prefix.rsplit("-", 1)[0]
+        for index, (name, formset, title) in enumerate(formsets):
+            if name == part and hasattr(formset, "reorder"):
+                data = formset.reorder(data, prefix=prefix, direction=direction)
+                formsets[index] = (
+                    name,
+                    forms.part_formset_class(name)(data, version=version, prefix=name),
+                    title,
+                )
+                moved = move
+        if fields_form is not None:
+            fields_form = fields_form_class(data, instance=version, prefix="v")
+        revision_form = forms.RevisionMixin(data, reason_required=reason_required)
+    elif request.method == "POST":
         all_valid = revision_form.is_valid()
         all_valid = (fields_form is None or fields_form.is_valid()) and all_valid
         all_valid = all(formset.is_valid() for _n, formset, _t in formsets) and all_valid
@@ -324,7 +343,14 @@ def version_edit(request, pk: int, component: str = "frame"):
             "formsets": formsets,
             "revision_form": revision_form,
             "conflict": conflict,
-            "revision_value": conflict.current_revision if conflict else version.edit_revision,
+            "moved": moved,
+            "revision_value": (
+                conflict.current_revision
+                if conflict
+                # After a move, the revision the editor was loaded at: a save then still
+                # notices another manager's save in between.
+                else (data.get("edit_revision") if moved else None) or version.edit_revision
+            ),
         },
         status=409 if conflict else 200,
     )

@@ -17,7 +17,13 @@ from portal.forms import client_address
 from slas.models import Version, VersionState, VersionStatus
 from slas.signing import selectors as signing_selectors
 from slas.signing.integrity import seal_file, signing_round_seal_check
-from slas.signing.models import RoundStatus, SigningOrder
+from slas.signing.models import (
+    REMINDER_AFTER_DAYS,
+    REMINDER_EVERY_DAYS,
+    REQUEST_EXPIRY_DAYS,
+    RoundStatus,
+    SigningOrder,
+)
 from slas.signing.rounds import SigningError
 from slas.signing.seal import SealCheck, bytes_hash, chunks_hash, signing_round_snapshot
 from slas.signing.services import (
@@ -80,6 +86,27 @@ class SendSerializer(serializers.Serializer):
     order = serializers.ChoiceField(choices=SigningOrder.choices, default=SigningOrder.PARALLEL)
     signers = serializers.ListField(
         child=serializers.CharField(), required=False, default=list, help_text="Usernames."
+    )
+    request_expiry_days = serializers.IntegerField(
+        required=False,
+        min_value=REQUEST_EXPIRY_DAYS[0],
+        max_value=REQUEST_EXPIRY_DAYS[1],
+        help_text="Days an unsigned request stays open (from when it opens); "
+        "default: the agreement's. Kept on the agreement.",
+    )
+    reminder_after_days = serializers.IntegerField(
+        required=False,
+        min_value=REMINDER_AFTER_DAYS[0],
+        max_value=REMINDER_AFTER_DAYS[1],
+        help_text="Days before the first reminder, fewer than the expiry days; "
+        "default: the agreement's. Kept on the agreement.",
+    )
+    reminder_every_days = serializers.IntegerField(
+        required=False,
+        min_value=REMINDER_EVERY_DAYS[0],
+        max_value=REMINDER_EVERY_DAYS[1],
+        help_text="Days between later reminders (0: one reminder only); "
+        "default: the agreement's. Kept on the agreement.",
     )
 
 
@@ -231,7 +258,10 @@ class VersionSendView(APIView):
         request=SendSerializer,
         responses={
             201: RoundAnswerSerializer,
-            400: OpenApiResponse(description="Unknown username in signers (code `invalid`)."),
+            400: OpenApiResponse(
+                description="Unknown username in signers, or reminder and expiry days out "
+                "of range or a first reminder not before the expiry (code `invalid`)."
+            ),
             409: _refusals(
                 {
                     "not_draft": "only a draft is sent",
@@ -262,6 +292,9 @@ class VersionSendView(APIView):
                 actor=request.user,
                 signers=users,
                 order=serializer.validated_data["order"],
+                reminder_after_days=serializer.validated_data.get("reminder_after_days"),
+                reminder_every_days=serializer.validated_data.get("reminder_every_days"),
+                request_expiry_days=serializer.validated_data.get("request_expiry_days"),
             )
         except SigningError as error:
             return _refused(error)

@@ -8,7 +8,24 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Role
-from slas.signing.models import SigningOrder
+from slas.signing.models import (
+    REMINDER_AFTER_DAYS,
+    REMINDER_EVERY_DAYS,
+    REQUEST_EXPIRY_DAYS,
+    SigningOrder,
+)
+
+
+def _days_field(label, help_text, limits: tuple[int, int]) -> forms.IntegerField:
+    """A number of days; its range (and that the first reminder comes before the expiry)
+    is checked by the signing service, which says why in the field's own words."""
+    low, high = limits
+    return forms.IntegerField(
+        label=label,
+        help_text=help_text,
+        required=False,
+        widget=forms.NumberInput(attrs={"min": low, "max": high, "inputmode": "numeric"}),
+    )
 
 
 def possible_named_signers(agreement):
@@ -48,9 +65,27 @@ class SendForm(forms.Form):
         ),
     )
 
+    request_expiry_days = _days_field(
+        _("Requests expire after (days)"),
+        _("An unsigned request then closes the round, and the version is a draft again."),
+        REQUEST_EXPIRY_DAYS,
+    )
+    reminder_after_days = _days_field(
+        _("First reminder after (days)"),
+        _("Signers who have not signed are reminded by notification and e-mail."),
+        REMINDER_AFTER_DAYS,
+    )
+    reminder_every_days = _days_field(
+        _("Then remind every (days)"),
+        _("0: one reminder only."),
+        REMINDER_EVERY_DAYS,
+    )
+
     def __init__(self, *args, agreement, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["signers"].queryset = possible_named_signers(agreement)
+        for name in ("request_expiry_days", "reminder_after_days", "reminder_every_days"):
+            self.fields[name].initial = getattr(agreement, name)
 
 
 class SignForm(forms.Form):

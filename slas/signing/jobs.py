@@ -90,8 +90,7 @@ def _open_pending_requests():
 
 
 def signature_request_deadline(request: SignatureRequest) -> datetime.datetime:
-    days = request.round.version.agreement.request_expiry_days
-    return request.opened_at + datetime.timedelta(days=days)
+    return request.expires_at
 
 
 def signing_requests_expire(*, now: datetime.datetime | None = None) -> int:

@@ -8,6 +8,8 @@ signatures are never deleted: a voided signature stays in history with `voided_a
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -18,6 +20,9 @@ from portal.limits import limited_text
 from portal.models import Team
 
 __all__ = [
+    "REMINDER_AFTER_DAYS",
+    "REMINDER_EVERY_DAYS",
+    "REQUEST_EXPIRY_DAYS",
     "CopyKind",
     "IssuedCopy",
     "RequestStatus",
@@ -27,6 +32,12 @@ __all__ = [
     "SigningOrder",
     "SigningRound",
 ]
+
+
+#: What the send page accepts for a round's requests (days), checked by the signing service.
+REQUEST_EXPIRY_DAYS = (1, 90)
+REMINDER_AFTER_DAYS = (1, 60)
+REMINDER_EVERY_DAYS = (0, 30)
 
 
 class SigningOrder(models.TextChoices):
@@ -180,6 +191,16 @@ class SignatureRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.round} · {self.team or self.user}"
+
+    @property
+    def expires_at(self):
+        """When this request expires unsigned: `request_expiry_days` after it opened (a
+        request of a sequential round opens when the previous one is signed); None while
+        it has not opened."""
+        if self.opened_at is None:
+            return None
+        days = self.round.version.agreement.request_expiry_days
+        return self.opened_at + datetime.timedelta(days=days)
 
     @property
     def label(self) -> str:

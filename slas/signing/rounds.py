@@ -85,8 +85,10 @@ def _notify_open_requests(version: Version, rnd: SigningRound, requests, *, excl
                 kind="signing.requested",
                 title=Text(gettext_noop("Your signature is needed: %(version)s"), version=version),
                 body=Text(
-                    gettext_noop("Round %(round)s. For: %(for)s."),
-                    **{"round": rnd.number, "for": request.label},
+                    gettext_noop(
+                        "Round %(round)s. For: %(for)s. The request expires on %(deadline)s."
+                    ),
+                    **{"round": rnd.number, "for": request.label, "deadline": request.expires_at},
                 ),
                 url=_sign_url(version),
                 reason=SIGNATORY,

@@ -58,6 +58,8 @@ class SigningPanel:
     has_certificate: bool = False
     #: The seal of the open or completed round (None: no live round).
     seal: SealCheck | None = None
+    #: When the request this user may sign now expires unsigned (None: none open).
+    expires_at: object = None
 
     @property
     def waiting_for(self) -> list[RequestRow]:
@@ -135,6 +137,8 @@ def version_signing_panel(version: Version, user) -> SigningPanel:
     if rnd.is_open:
         pending_mine = [row for row in mine if row.request.status == RequestStatus.PENDING]
         panel.can_sign = any(row.is_current for row in pending_mine)
+        deadlines = [row.request.expires_at for row in pending_mine if row.is_current]
+        panel.expires_at = min((d for d in deadlines if d is not None), default=None)
         panel.not_my_turn = bool(pending_mine) and not panel.can_sign
         panel.already_signed = bool(mine) and not pending_mine
         panel.can_decline = bool(pending_mine)

@@ -33,10 +33,14 @@ from portal.notifications import notification_create
 from portal.text import Text
 from slas.audit.chain import _display_name, audit_append
 from slas.audit.models import AuditAction, AuditEntry
-from slas.models import Version, VersionStatus
+from slas.history import Source, change_reason, stamp, unstamp
+from slas.models import Agreement, Version, VersionStatus
 from slas.signing.activation import _round_complete
 from slas.signing.keys import seal_key_id
 from slas.signing.models import (
+    REMINDER_AFTER_DAYS,
+    REMINDER_EVERY_DAYS,
+    REQUEST_EXPIRY_DAYS,
     IssuedCopy,
     RequestStatus,
     RoundStatus,
@@ -76,9 +80,17 @@ def version_send_for_signature(
     actor,
     signers: Iterable = (),
     order: str = SigningOrder.PARALLEL,
+    reminder_after_days: int | None = None,
+    reminder_every_days: int | None = None,
+    request_expiry_days: int | None = None,
     now: datetime.datetime | None = None,
 ) -> SigningRound:
-    """Freeze a draft, hash it and ask every party team (and the named people) to sign."""
+    """Freeze a draft, hash it and ask every party team (and the named people) to sign.
+
+    The reminder and expiry days (None: the agreement's, as they are) are chosen when
+    sending and kept on the agreement: the scheduler reads them there, one round is open
+    per agreement at a time, and the next send offers them again.
+    """
     now = now or timezone.now()
     versions = _lock_versions(version.agreement_id)
     version = versions[version.pk]
@@ -87,6 +99,12 @@ def version_send_for_signature(
         permissions.party_team_ids(agreement) & permissions.manager_team_ids(actor)
     ):
         raise PermissionDenied
+    settings = _request_settings(
+        agreement,
+        reminder_after_days=reminder_after_days,
+        reminder_every_days=reminder_every_days,
+        request_expiry_days=request_expiry_days,
+    )
     if not version.is_draft:
         raise SigningError(
             _("Only a draft can be sent for signature; this version is %(status)s.")
@@ -132,6 +150,20 @@ def version_send_for_signature(
             )
         named.append(user)
 
+    changed = [name for name, value in settings.items() if getattr(agreement, name) != value]
+    if changed:
+        for name in changed:
+            setattr(agreement, name, settings[name])
+        stamp(
+            agreement,
+            user=actor,
+            reason=change_reason(Source.WEB, gettext_noop("signature request settings")),
+        )
+        try:
+            agreement.save(update_fields=changed)
+        finally:
+            unstamp(agreement)
+
     # The exact bytes hashed are stored with the round: the record of what is signed.
     snapshot = version_live_bytes(version)
     hash_ = bytes_hash(snapshot)
@@ -175,6 +207,7 @@ def version_send_for_signature(
             "order": order,
             "content_hash": hash_,
             "signatories": [request.label for request in requests],
+            **settings,
             # A signed seal follows: its removal later is told from a round sealed before
             # seals were signed (slas.signing.seal.signing_round_seal).
             "seal_key": seal_key_id(),
@@ -183,6 +216,48 @@ def version_send_for_signature(
     signing_round_seal_write(rnd=rnd, state=SealState.SENT)
     _notify_open_requests(version, rnd, _current_requests(rnd, requests), exclude=actor)
     return rnd
+
+
+def _request_settings(agreement: Agreement, **chosen: int | None) -> dict[str, int]:
+    """The reminder and expiry days of a send, each within its range and the first
+    reminder before the expiry; raises SigningError (code `invalid`: input typed wrong,
+    with a message per field)."""
+    values = {
+        name: getattr(agreement, name) if value is None else value for name, value in chosen.items()
+    }
+    errors = {}
+    low, high = REQUEST_EXPIRY_DAYS
+    if not low <= values["request_expiry_days"] <= high:
+        errors["request_expiry_days"] = _(
+            "A request stays open between %(low)s and %(high)s days."
+        ) % {"low": low, "high": high}
+    low, high = REMINDER_AFTER_DAYS
+    if not low <= values["reminder_after_days"] <= high:
+        errors["reminder_after_days"] = _(
+            "The first reminder comes after %(low)s to %(high)s days."
+        ) % {
+            "low": low,
+            "high": high,
+        }
+    elif (
+        "request_expiry_days" not in errors
+        and values["reminder_after_days"] >= values["request_expiry_days"]
+    ):
+        errors["reminder_after_days"] = _(
+            "The first reminder must come before the request expires (day %(days)s)."
+        ) % {"days": values["request_expiry_days"]}
+    low, high = REMINDER_EVERY_DAYS
+    if not low <= values["reminder_every_days"] <= high:
+        errors["reminder_every_days"] = _(
+            "Remind every %(low)s to %(high)s days (0: one reminder only)."
+        ) % {"low": low, "high": high}
+    if errors:
+        raise SigningError(
+            " ".join(str(message) for message in errors.values()),
+            code="invalid",
+            field_errors=errors,
+        )
+    return values
 
 
 # View (audit) -----------------------------------------------------------------------------

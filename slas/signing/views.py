@@ -6,6 +6,7 @@ do), validate with a form, call a service in slas.signing, render or redirect.
 
 from __future__ import annotations
 
+import datetime
 import json
 
 from django.contrib import messages
@@ -72,6 +73,22 @@ def _when(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z") if value else ""
 
 
+def _expiry_hint(form, agreement) -> dict:
+    """When a request sent now would expire, with the days in the form (the agreement's
+    until changed; the page's script hides the hint while the box says otherwise)."""
+    days = agreement.request_expiry_days
+    if form.is_bound:
+        try:
+            days = int(form.data.get("request_expiry_days") or days)
+        except ValueError:
+            pass
+    days = min(max(days, 0), 3650)
+    return {
+        "expiry_days": days,
+        "expires_if_sent_now": timezone.now() + datetime.timedelta(days=days),
+    }
+
+
 @login_required
 def version_send(request, pk: int):
     version = _visible_version(request, pk)
@@ -84,6 +101,9 @@ def version_send(request, pk: int):
                 actor=request.user,
                 signers=form.cleaned_data["signers"],
                 order=form.cleaned_data["order"],
+                reminder_after_days=form.cleaned_data["reminder_after_days"],
+                reminder_every_days=form.cleaned_data["reminder_every_days"],
+                request_expiry_days=form.cleaned_data["request_expiry_days"],
             )
         except SigningError as error:
             _apply_errors(form, error)
@@ -99,6 +119,11 @@ def version_send(request, pk: int):
             "parties": version.agreement.parties.all(),
             "missing_summary": not version.change_summary.strip(),
             "blockers": signing_selectors.version_send_blockers(version),
+            "days_fields": [
+                form[name]
+                for name in ("request_expiry_days", "reminder_after_days", "reminder_every_days")
+            ],
+            **_expiry_hint(form, version.agreement),
         },
     )
 

@@ -38,7 +38,7 @@ def test_alice_drafts_a_new_version_edits_a_term_and_a_commitment_and_sees_both_
     # and a commitment (the MQL volume target), adding a row with the inline button too
     page.click("nav.editor-nav >> text=KPIs and commitments")
     volume = page.locator(
-        "tr.formset-row", has=page.locator("select option[value=mql_volume][selected]")
+        ".commitment-card", has=page.locator("select option[value=mql_volume][selected]")
     )
     volume.locator("input[name$='-target']").fill("150")
     screenshot(page, "version-edit-kpis")
