@@ -206,6 +206,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The fonts (installed from PyPI, portal/fonts.py) are served as static/fonts/<file>.
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "portal.fonts.FontFinder",
+]
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 if not DEBUG:
     # Production (make serve): collectstatic writes hashed, compressed copies that
