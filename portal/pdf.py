@@ -299,20 +299,11 @@ def _font_setup() -> tuple[FontConfiguration, CSS]:
     return _local.fonts
 
 
-def build_pdf(
-    *,
-    title: str,
-    subtitle: str = "",
-    blocks: list[Block],
-    meta: dict | None = None,
-    compress: bool = True,
-) -> bytes:
-    """Render a PDF document in the active language and return its bytes.
-
-    ``meta`` may set the PDF document properties in :data:`META_KEYS`
-    (author, subject, keywords, creator); other keys raise ``ValueError``.
-    ``compress=False`` leaves the page streams uncompressed (for inspection).
-    """
+def render_document(
+    *, title: str, subtitle: str = "", blocks: list[Block], meta: dict | None = None
+):
+    """Lay the document out (a WeasyPrint ``Document``: its pages and boxes, which tests
+    read); :func:`build_pdf` writes it."""
     meta = dict(meta or {})
     unknown = sorted(set(meta) - set(META_KEYS))
     if unknown:
@@ -338,8 +329,22 @@ def build_pdf(
         },
     )
     config, font_css = _font_setup()
-    return HTML(string=html).write_pdf(
-        stylesheets=[font_css],
-        font_config=config,
-        uncompressed_pdf=not compress,
-    )
+    return HTML(string=html).render(stylesheets=[font_css], font_config=config)
+
+
+def build_pdf(
+    *,
+    title: str,
+    subtitle: str = "",
+    blocks: list[Block],
+    meta: dict | None = None,
+    compress: bool = True,
+) -> bytes:
+    """Render a PDF document in the active language and return its bytes.
+
+    ``meta`` may set the PDF document properties in :data:`META_KEYS`
+    (author, subject, keywords, creator); other keys raise ``ValueError``.
+    ``compress=False`` leaves the page streams uncompressed (for inspection).
+    """
+    document = render_document(title=title, subtitle=subtitle, blocks=blocks, meta=meta)
+    return document.write_pdf(uncompressed_pdf=not compress)
