@@ -36,18 +36,60 @@ def pdf_text(data: bytes) -> str:
     return normalized("\n".join(page.extract_text() or "" for page in reader.pages))
 
 
+def _rtl(word: str) -> bool:
+    return any(unicodedata.bidirectional(c) in ("R", "AL") for c in word)
+
+
+def _word_position(text: str, word: str, start: int) -> int:
+    """Where ``word`` is in ``text`` from ``start``, or -1.
+
+    pypdf (like pdftotext) misplaces a ligature of a right-to-left word, one glyph for
+    two letters such as a final noon-yeh: "طرفین" comes out as "ینطرف", or with the
+    ending at the start of its line. So a right-to-left word is also found as its body
+    with its last one to three letters near it, on the same line."""
+    found = text.find(word, start)
+    if found >= 0 or not _rtl(word):
+        return found
+    for cut in (1, 2, 3):
+        body, ending = word[:-cut], word[-cut:]
+        if len(body) < 2:
+            break
+        at = text.find(body, start)
+        while at >= 0:
+            if ending in text[max(0, at - 80) : at + len(body) + 80]:
+                return at
+            at = text.find(body, at + 1)
+    return -1
+
+
 def find_in_order(text: str, expected: list[str]) -> list[str]:
     """The items of ``expected`` (normalized) not found in ``text`` one after another;
-    ``[]`` when all are there in that order."""
+    ``[]`` when all are there in that order.
+
+    An item is found as it is, or else word by word: right to left lines with a left to
+    right part, "بصمة المحتوى (SHA-256)", come out of pypdf with the parts swapped,
+    ")SHA-256( بصمة المحتوى". Each word must then be there after the previous item, and
+    the next item must come after this one's first word."""
     missing, at = [], 0
     for item in expected:
         item = normalized(item)
         found = text.find(item, at)
-        if found < 0:
+        if found >= 0:
+            at = found + len(item)
+            continue
+        words = re.findall(r"\w+", item)
+        positions = [_word_position(text, word, at) for word in words]
+        if not words or min(positions) < 0:
             missing.append(item)
         else:
-            at = found + len(item)
+            at = positions[0]
     return missing
+
+
+def has_words(text: str, phrase: str) -> bool:
+    """Every word of ``phrase`` (normalized) is somewhere in ``text``."""
+    words = re.findall(r"\w+", normalized(phrase))
+    return bool(words) and all(_word_position(text, word, 0) >= 0 for word in words)
 
 
 def embedded_fonts(data: bytes) -> set[str]:

@@ -324,3 +324,13 @@ def test_the_pages_declare_and_serve_the_same_font_files():
         assert f'font-family: "{face.family}"' in stylesheet
         assert f'url("../fonts/{face.path.name}")' in stylesheet
         assert finders.find(face.static_name) == str(face.path)
+
+
+def test_the_reading_checks_fail_on_missing_or_reordered_words():
+    text = "شهادة الإتمام ینطرف )SHA-256( بصمة المحتوى Scope"
+    # a misplaced ligature and a swapped left-to-right part still read as written
+    assert find_in_order(text, ["شهادة الإتمام", "طرفین", "بصمة المحتوى (SHA-256)", "Scope"]) == []
+    # a missing word, or items out of order, do not
+    assert find_in_order(text, ["شهادة الإنجاز"]) == ["شهادة الإنجاز"]
+    assert find_in_order(text, ["Scope", "شهادة الإتمام"]) == ["شهادة الإتمام"]
+    assert find_in_order(text, ["طرفنا"]) == ["طرفنا"]
