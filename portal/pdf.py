@@ -119,20 +119,25 @@ SERIES_COLOURS = ("#2f5bea", "#e07b00", "#1d7a46", "#8e44ad", "#b42318", "#0e7c8
 
 # ------------------------------------------------------------------ direction
 def text_direction(text: str) -> str:
-    """``"rtl"`` when the first letter of ``text`` is Arabic or Hebrew, else ``"ltr"``
-    (also for numbers only, such as "19 / 20", which must not be reversed)."""
-    for char in str(text):
-        kind = unicodedata.bidirectional(char)
-        if kind in ("R", "AL"):
-            return "rtl"
-        if kind == "L":
-            return "ltr"
+    """``"rtl"`` when ``text`` has Arabic or Persian letters (a Persian sentence that
+    starts with "MQL" is still a Persian sentence), else ``"ltr"`` (also for numbers
+    only, such as "19 / 20", which must not be reversed)."""
+    if any(unicodedata.bidirectional(char) in ("R", "AL") for char in str(text)):
+        return "rtl"
     return "ltr"
+
+
+#: A word this long is a code or a hash: its cell may break it anywhere.
+LONG_WORD = 24
 
 
 def _cell(text) -> dict:
     text = str(text)
-    return {"lines": text.replace("\r\n", "\n").split("\n"), "dir": text_direction(text)}
+    return {
+        "lines": text.replace("\r\n", "\n").split("\n"),
+        "dir": text_direction(text),
+        "code": any(len(word) >= LONG_WORD for word in text.split()),
+    }
 
 
 # --------------------------------------------------------------------- charts

@@ -334,3 +334,11 @@ def test_the_reading_checks_fail_on_missing_or_reordered_words():
     assert find_in_order(text, ["شهادة الإنجاز"]) == ["شهادة الإنجاز"]
     assert find_in_order(text, ["Scope", "شهادة الإتمام"]) == ["شهادة الإتمام"]
     assert find_in_order(text, ["طرفنا"]) == ["طرفنا"]
+
+
+def test_a_cell_reads_right_to_left_when_it_has_arabic_or_persian_letters():
+    assert pdf_module.text_direction("MQL\u200cهای تحویل\u200cشده") == "rtl"
+    assert pdf_module.text_direction("مدة الاستجابة") == "rtl"
+    assert pdf_module.text_direction("19 / 20") == "ltr"
+    assert pdf_module.text_direction("≥ 80%") == "ltr"
+    assert pdf_module.text_direction("Marketing ⇄ Sales SLA") == "ltr"
