@@ -129,6 +129,8 @@ def text_direction(text: str) -> str:
 
 #: A word this long is a code or a hash: its cell may break it anywhere.
 LONG_WORD = 24
+#: A cell this short (a figure, "≥ 80%", "19 / 20") stays on one line.
+SHORT_CELL = 10
 
 
 def _cell(text) -> dict:
@@ -137,6 +139,7 @@ def _cell(text) -> dict:
         "lines": text.replace("\r\n", "\n").split("\n"),
         "dir": text_direction(text),
         "code": any(len(word) >= LONG_WORD for word in text.split()),
+        "short": len(text) <= SHORT_CELL,
     }
 
 

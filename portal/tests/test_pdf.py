@@ -276,8 +276,8 @@ def test_arabic_and_persian_are_laid_out_right_to_left(lang, rtl):
 
 
 # ------------------------------------------------------------------ headers stay whole
-def _header_lines(document) -> list[tuple[str, list[str]]]:
-    """(text, its lines) of every column header cell of the document."""
+def _header_lines(document, tag: str = "th") -> list[tuple[str, list[str]]]:
+    """(text, its lines) of every header cell (or ``tag``) of the document."""
     found = []
 
     def text_of(box) -> str:
@@ -286,7 +286,7 @@ def _header_lines(document) -> list[tuple[str, list[str]]]:
         return "".join(text_of(child) for child in getattr(box, "children", []))
 
     def walk(box):
-        if getattr(box, "element_tag", None) == "th":
+        if getattr(box, "element_tag", None) == tag:
             lines = [text_of(line).strip() for line in box.children]
             found.append((" ".join(lines), lines))
             return
@@ -342,3 +342,18 @@ def test_a_cell_reads_right_to_left_when_it_has_arabic_or_persian_letters():
     assert pdf_module.text_direction("19 / 20") == "ltr"
     assert pdf_module.text_direction("≥ 80%") == "ltr"
     assert pdf_module.text_direction("Marketing ⇄ Sales SLA") == "ltr"
+
+
+def test_a_short_cell_such_as_a_target_stays_on_one_line():
+    long_text = "リサイクル前に少なくとも 6 回の試行 " * 6
+    with translation.override("ja"):
+        header = [_(h) for h in HEADERS]
+        document = render_document(
+            title="t",
+            blocks=[
+                Table(header, [["v2", "Marketing", long_text, "78.5%", "≥ 80%", "10/32", "x"]])
+            ],
+        )
+    cells = dict(_header_lines(document, "td"))
+    for short in ["Marketing", "78.5%", "≥ 80%", "10/32"]:
+        assert cells[short] == [short]
