@@ -10,6 +10,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=8000
 
 WORKDIR /app
+# The PDFs' layout engine (WeasyPrint) needs Pango >= 1.44 and HarfBuzz; fonts come from PyPI.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --home-dir /app --shell /usr/sbin/nologin portal
 
 COPY requirements.txt ./

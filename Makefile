@@ -19,7 +19,15 @@ $(BIN)/.runtime-installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@$(PDF_LIBS_CHECK)
 	touch $@
+
+# The PDFs' layout engine (WeasyPrint) loads the system's Pango and HarfBuzz; the fonts
+# come from PyPI with the requirements (README, "PDFs and fonts").
+PDF_LIBS_CHECK = $(BIN)/python -c "import weasyprint" >/dev/null 2>&1 || { \
+	echo "The PDFs need the system libraries Pango >= 1.44 and HarfBuzz, which WeasyPrint could not load."; \
+	echo "On Debian or Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"; \
+	exit 1; }
 
 $(BIN)/.installed: $(BIN)/.runtime-installed requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt

@@ -162,14 +162,30 @@ def _y_axis(
     return out, y_of
 
 
+def shown_labels(labels: list[str]) -> list[bool]:
+    """Which x labels a chart writes: at most :data:`MAX_X_LABELS`, evenly spread."""
+    every = max(1, math.ceil(len(labels) / MAX_X_LABELS))
+    return [i % every == 0 for i in range(len(labels))]
+
+
+def x_positions(kind: str, n: int, width: int) -> tuple[list[float], float]:
+    """Where a chart of ``kind`` ("line" or "bar") puts its ``n`` points or bars across
+    ``width``, and the width of one slot (the space a label may take)."""
+    plot_w = width - PAD_LEFT - PAD_RIGHT
+    if kind == "bar":
+        slot = plot_w / n if n else plot_w
+        return [PAD_LEFT + slot * (i + 0.5) for i in range(n)], slot
+    xs = [PAD_LEFT + (plot_w * i / (n - 1) if n > 1 else plot_w / 2) for i in range(n)]
+    return xs, (plot_w / (n - 1) if n > 1 else plot_w)
+
+
 def _x_labels(
     labels: list[str], xs: list[float], height: int, width: int, partial: int | None = None
 ) -> list[str]:
-    every = max(1, math.ceil(len(labels) / MAX_X_LABELS))
     base = height - PAD_BOTTOM + 16 - (PARTIAL_PAD if partial is not None else 0)
     out = ['<g class="chart-x-labels">']
-    for i, (label, x) in enumerate(zip(labels, xs, strict=False)):
-        if i % every != 0 and i != partial:
+    for i, (label, x, shown) in enumerate(zip(labels, xs, shown_labels(labels), strict=False)):
+        if not shown and i != partial:
             continue
         out.append(_edge_text(label, x, base, width, "chart-tick"))
     out.append("</g>")
@@ -245,12 +261,15 @@ def line_chart(
     percent: bool = False,
     title: str | None = None,
     partial: int | None = None,
+    words_outside: bool = False,
 ) -> SafeString:
     """Render one or more series over ``x_labels`` as an SVG line chart.
 
     Each series' values align with ``x_labels`` (extra values are ignored,
     missing ones are gaps). ``target`` draws a dashed horizontal line.
     ``partial``: the index of a running period (see the module's docstring).
+    ``words_outside`` leaves out the x labels and the legend (the PDFs write them
+    in HTML around the chart, where Arabic is shaped: see ``portal.pdf``).
     """
     title = title or y_label or _("Line chart")
     n = len(x_labels)
@@ -271,8 +290,7 @@ def line_chart(
         summaries.append(_("Target: %(value)s.") % {"value": format_value(target, percent=percent)})
     lo, hi, ticks = _y_scale(present + ([target] if target is not None else []), percent=percent)
 
-    plot_w = width - PAD_LEFT - PAD_RIGHT
-    xs = [PAD_LEFT + (plot_w * i / (n - 1) if n > 1 else plot_w / 2) for i in range(n)]
+    xs, _slot = x_positions("line", n, width)
 
     parts = [_svg_open(chart_id, width, height, title, " ".join(summaries), "line")]
     plot_height = height - (PARTIAL_PAD if partial is not None else 0)
@@ -280,7 +298,8 @@ def line_chart(
         lo, hi, ticks, width=width, height=plot_height, percent=percent, y_label=y_label
     )
     parts += axis
-    parts += _x_labels(x_labels, xs, height, width, partial)
+    if not words_outside:
+        parts += _x_labels(x_labels, xs, height, width, partial)
 
     if target is not None:
         ty = _num(y_of(target))
@@ -332,6 +351,9 @@ def line_chart(
             )
         parts.append("</g>")
 
+    if words_outside:
+        parts.append("</svg>")
+        return mark_safe("".join(parts))  # noqa: S308 - all text escaped
     # Legend along the top.
     x = PAD_LEFT
     parts.append('<g class="chart-legend">')
@@ -375,12 +397,14 @@ def bar_chart(
     target: float | Sequence[float | None] | None = None,
     title: str | None = None,
     partial: int | None = None,
+    words_outside: bool = False,
 ) -> SafeString:
     """Render a vertical bar chart; bars whose index is in ``highlight`` get ``is-highlight``.
 
     ``target`` is either one number (a dashed line across the chart, as in
     :func:`line_chart`) or one value per bar (a dashed marker across each bar's
     slot, for targets that change from bar to bar; ``None`` means no target).
+    ``words_outside`` leaves out the x labels (as in :func:`line_chart`).
     """
     title = title or _("Bar chart")
     if len(labels) != len(values):
@@ -427,11 +451,10 @@ def bar_chart(
     )
     parts += axis
 
-    n = len(labels)
-    slot = (width - PAD_LEFT - PAD_RIGHT) / n
+    xs, slot = x_positions("bar", len(labels), width)
     bar_w = slot * 0.7
-    xs = [PAD_LEFT + slot * (i + 0.5) for i in range(n)]
-    parts += _x_labels(labels, xs, height, width, partial)
+    if not words_outside:
+        parts += _x_labels(labels, xs, height, width, partial)
     base = y_of(0.0)
     parts.append('<g class="chart-bars">')
     for i, v in enumerate(cleaned):

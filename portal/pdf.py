@@ -1,65 +1,60 @@
-"""One small document-to-PDF builder so certificates, version documents and
-monthly reports share a single look.
+"""Every PDF the portal hands out (certificate, signed document, monthly report) is
+HTML laid out by WeasyPrint.
 
 Callers describe the document as a list of blocks (:class:`Heading`,
 :class:`Paragraph`, :class:`Table`, :class:`KeyValues`, :class:`Spacer`,
-:class:`BarChart`, :class:`LineChart`); :func:`build_pdf` lays them out with
-ReportLab platypus on A4 with a footer carrying the title and "Page X of Y"
-(translated). Charts are vector drawings (``reportlab.graphics``) that read like
-the pages' SVG charts (``portal.charts``): same scale, number format and target
-markers.
+:class:`BarChart`, :class:`LineChart`); :func:`build_pdf` renders them with the
+template ``pdf/document.html`` (its partial ``pdf/_block.html``, its stylesheet
+``pdf/document.css``) in the active language, right to left for Arabic and Persian,
+on A4 with a footer carrying the title and "Page X of Y" (translated).
 
-* All text is escaped for ReportLab's paragraph mini-markup, so user text such
-  as ``<b>`` or ``&`` is printed literally, never interpreted.
-* Output is deterministic (ReportLab ``invariant=1``): same input, same bytes.
-* DejaVu Sans is embedded when installed (broad Unicode: Romanian, Arabic
-  glyphs, etc.; no CJK), otherwise the built-in Helvetica is used.
+* Text is shaped by Pango and HarfBuzz (system libraries WeasyPrint needs; see the
+  README), so Arabic and Persian letters join and lines run right to left.
+* The fonts are the portal's own (``portal.fonts``, installed from PyPI), subset and
+  embedded; no system font is needed or used.
+* Charts are the pages' SVG charts (``portal.charts``). WeasyPrint draws SVG text one
+  letter at a time (no shaping, no bidi), so the words of a chart (title, x labels,
+  legend) are written in HTML around it and the SVG keeps only numbers.
+* User text is escaped by the template, never interpreted.
+* Output is deterministic: same input, same bytes. There are no dates in the document
+  information, and font subsets carry a fixed time stamp (``SOURCE_DATE_EPOCH``).
 """
 
 from __future__ import annotations
 
-import io
 import os
-from dataclasses import dataclass, field
-from xml.sax.saxutils import escape as xml_escape
 
-from django.utils.translation import gettext as _
-from reportlab import platypus
-from reportlab.graphics.charts.barcharts import VerticalBarChart
-from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.charts.linecharts import HorizontalLineChart
-from reportlab.graphics.shapes import Drawing, Line, PolyLine, String
-from reportlab.graphics.widgets.markers import makeMarker
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen import canvas as rl_canvas
+# fontTools stamps the font subsets it cuts out of variable fonts with the clock time
+# unless SOURCE_DATE_EPOCH is set; a fixed stamp keeps PDFs byte-for-byte reproducible
+# (issued copies are verified by their SHA-256).
+os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
 
-from portal.charts import _y_scale, format_value
+import logging  # noqa: E402
+import re  # noqa: E402
+import threading  # noqa: E402
+import unicodedata  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 
-DEJAVU_DIR = "/usr/share/fonts/truetype/dejavu"
-DEJAVU_REGULAR = os.path.join(DEJAVU_DIR, "DejaVuSans.ttf")
-DEJAVU_BOLD = os.path.join(DEJAVU_DIR, "DejaVuSans-Bold.ttf")
+# WeasyPrint reports each layout step and fontTools each font it cuts, at INFO: noise in
+# the portal's logs. Their warnings still show.
+for _name in ("weasyprint", "fontTools"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
-PAGE_SIZE = A4
-MARGIN = 20 * mm
-FOOTER_Y = 10 * mm
+from django.template.loader import render_to_string  # noqa: E402
+from django.utils.safestring import mark_safe  # noqa: E402
+from django.utils.translation import get_language, get_language_bidi  # noqa: E402
+from django.utils.translation import gettext as _  # noqa: E402
+from weasyprint import CSS, HTML  # noqa: E402
+from weasyprint.text.fonts import FontConfiguration  # noqa: E402
+
+from portal import charts, fonts  # noqa: E402
 
 #: Keys of ``meta`` that map to PDF document properties.
 META_KEYS = ("author", "subject", "keywords", "creator")
 
-_INK = colors.HexColor("#1f2933")
-_MUTED = colors.HexColor("#616e7c")
-_RULE = colors.HexColor("#cbd2d9")
-_HEADER_BG = colors.HexColor("#e4e7eb")
-_BAR = colors.HexColor("#3b6ea5")
-_ALERT = colors.HexColor("#c0392b")
-_SERIES = [
-    colors.HexColor(c) for c in ("#3b6ea5", "#e07b39", "#3a9d5d", "#8e5ea2", "#c0392b", "#7f8c8d")
-]
+#: The charts' drawing size (SVG units); the PDF scales them to the text width.
+CHART_WIDTH = 640
+CHART_HEIGHT = 220
 
 
 # --------------------------------------------------------------------- blocks
@@ -118,349 +113,233 @@ class LineChart:
 
 Block = Heading | Paragraph | Table | KeyValues | Spacer | BarChart | LineChart
 
-
-# ---------------------------------------------------------------------- fonts
-@dataclass(frozen=True)
-class _Fonts:
-    regular: str
-    bold: str
+#: Colours of the line charts' series, in order (as the pages' reports.css).
+SERIES_COLOURS = ("#2f5bea", "#e07b00", "#1d7a46", "#8e44ad", "#b42318", "#0e7c86")
 
 
-_fonts_cache: list[_Fonts] = []
+# ------------------------------------------------------------------ direction
+def text_direction(text: str) -> str:
+    """``"rtl"`` when ``text`` has Arabic or Persian letters (a Persian sentence that
+    starts with "MQL" is still a Persian sentence), else ``"ltr"`` (also for numbers
+    only, such as "19 / 20", which must not be reversed)."""
+    if any(unicodedata.bidirectional(char) in ("R", "AL") for char in str(text)):
+        return "rtl"
+    return "ltr"
 
 
-def _fonts() -> _Fonts:
-    """Register DejaVu Sans once if installed; fall back to Helvetica."""
-    if _fonts_cache:
-        return _fonts_cache[0]
-    fonts = _Fonts("Helvetica", "Helvetica-Bold")
-    if os.path.exists(DEJAVU_REGULAR):
-        pdfmetrics.registerFont(TTFont("DejaVuSans", DEJAVU_REGULAR))
-        bold = "DejaVuSans"
-        if os.path.exists(DEJAVU_BOLD):
-            pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", DEJAVU_BOLD))
-            bold = "DejaVuSans-Bold"
-        pdfmetrics.registerFontFamily(
-            "DejaVuSans", normal="DejaVuSans", bold=bold, italic="DejaVuSans", boldItalic=bold
+#: A word this long is a code or a hash: its cell may break it anywhere.
+LONG_WORD = 24
+#: A cell this short (a figure, "≥ 80%", "19 / 20") stays on one line.
+SHORT_CELL = 10
+
+
+def _cell(text) -> dict:
+    text = str(text)
+    return {
+        "lines": text.replace("\r\n", "\n").split("\n"),
+        "dir": text_direction(text),
+        "code": any(len(word) >= LONG_WORD for word in text.split()),
+        "short": len(text) <= SHORT_CELL,
+    }
+
+
+# --------------------------------------------------------------------- charts
+def _present(values) -> bool:
+    return any(v is not None for v in values)
+
+
+def _x_labels(kind: str, labels: list[str]) -> list[dict]:
+    """The x labels as HTML boxes placed under the chart's points or bars (percentages
+    of the chart's width, so they follow it at any size)."""
+    xs, slot = charts.x_positions(kind, len(labels), CHART_WIDTH)
+    every = max(1, -(-len(labels) // charts.MAX_X_LABELS))  # as charts.shown_labels
+    width = slot * every
+    out = []
+    for label, x, shown in zip(labels, xs, charts.shown_labels(labels), strict=True):
+        if shown:
+            out.append(
+                {
+                    "text": label,
+                    "left": f"{100 * (x - width / 2) / CHART_WIDTH:.3f}%",
+                    "width": f"{100 * width / CHART_WIDTH:.3f}%",
+                }
+            )
+    return out
+
+
+def _chart(block: BarChart | LineChart) -> dict:
+    if isinstance(block, BarChart):
+        ok = len(block.values) == len(block.labels) and _present(block.values)
+        svg = (
+            charts.bar_chart(
+                list(block.labels),
+                list(block.values),
+                width=CHART_WIDTH,
+                height=CHART_HEIGHT,
+                highlight=frozenset(block.highlight),
+                percent=block.percent,
+                target=list(block.targets) if block.targets is not None else None,
+                title=block.title,
+                words_outside=True,
+            )
+            if ok
+            else ""
         )
-        fonts = _Fonts("DejaVuSans", bold)
-    _fonts_cache.append(fonts)
-    return fonts
-
-
-def escape_markup(text: str) -> str:
-    """Escape ``text`` for ReportLab's paragraph mini-markup; newlines -> ``<br/>``."""
-    return xml_escape(str(text)).replace("\r\n", "\n").replace("\n", "<br/>")
-
-
-# --------------------------------------------------------------------- styles
-@dataclass
-class _Styles:
-    fonts: _Fonts
-    title: ParagraphStyle = field(init=False)
-    subtitle: ParagraphStyle = field(init=False)
-    h1: ParagraphStyle = field(init=False)
-    h2: ParagraphStyle = field(init=False)
-    body: ParagraphStyle = field(init=False)
-    cell: ParagraphStyle = field(init=False)
-    cell_bold: ParagraphStyle = field(init=False)
-
-    def __post_init__(self) -> None:
-        r, b = self.fonts.regular, self.fonts.bold
-        self.title = ParagraphStyle(
-            "Title", fontName=b, fontSize=20, leading=24, textColor=_INK, spaceAfter=4
+        return {"kind": "bar", "svg": svg, "labels": _x_labels("bar", list(block.labels))}
+    n = len(block.x_labels)
+    ok = n > 0 and any(_present(list(values)[:n]) for _name, values in block.series)
+    svg = (
+        charts.line_chart(
+            [
+                charts.Series(name=name, values=list(values), css_class=f"series-{i % 6}")
+                for i, (name, values) in enumerate(block.series)
+            ],
+            x_labels=list(block.x_labels),
+            width=CHART_WIDTH,
+            height=CHART_HEIGHT,
+            percent=block.percent,
+            title=block.title,
+            words_outside=True,
         )
-        self.subtitle = ParagraphStyle(
-            "Subtitle", fontName=r, fontSize=12, leading=15, textColor=_MUTED, spaceAfter=8
-        )
-        self.h1 = ParagraphStyle(
-            "H1", fontName=b, fontSize=14, leading=18, textColor=_INK, spaceBefore=10, spaceAfter=4
-        )
-        self.h2 = ParagraphStyle(
-            "H2", fontName=b, fontSize=12, leading=15, textColor=_INK, spaceBefore=8, spaceAfter=3
-        )
-        self.body = ParagraphStyle(
-            "Body", fontName=r, fontSize=10, leading=14, textColor=_INK, spaceAfter=6
-        )
-        self.cell = ParagraphStyle("Cell", fontName=r, fontSize=9, leading=12, textColor=_INK)
-        self.cell_bold = ParagraphStyle("CellBold", parent=self.cell, fontName=b)
+        if ok
+        else ""
+    )
+    return {
+        "kind": "line",
+        "svg": svg,
+        "labels": _x_labels("line", list(block.x_labels)),
+        "legend": [
+            {
+                "name": name,
+                "dir": text_direction(name),
+                "colour": SERIES_COLOURS[i % len(SERIES_COLOURS)],
+            }
+            for i, (name, _values) in enumerate(block.series)
+        ],
+    }
 
 
-def _para(text: str, style: ParagraphStyle) -> platypus.Paragraph:
-    return platypus.Paragraph(escape_markup(text), style)
+#: Inside a chart's SVG (WeasyPrint reads only the SVG's own style sheet there): the
+#: portal's font for the numbers and the pages' chart colours.
+_SVG_STYLE = (
+    "<style>"
+    "text { font-family: 'Noto Sans'; font-size: 11px; }"
+    ".chart-tick, .chart-value { fill: #5d6776; }"
+    ".chart-bar { fill: #2f5bea; } .chart-bar.is-highlight { fill: #b42318; }"
+    ".chart-target { stroke: #b42318; }"
+    + "".join(
+        f".chart-line.series-{i} {{ stroke: {c}; }} .chart-point.series-{i} {{ fill: {c}; }}"
+        for i, c in enumerate(SERIES_COLOURS)
+    )
+    + "</style>"
+)
 
 
-_TABLE_STYLE = [
-    ("GRID", (0, 0), (-1, -1), 0.5, _RULE),
-    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ("TOPPADDING", (0, 0), (-1, -1), 3),
-    ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-]
+def _styled_svg(svg: str) -> str:
+    return re.sub(r"(<svg\b[^>]*>)", lambda m: m.group(1) + _SVG_STYLE, svg, count=1)
 
 
-def _flowables(block: Block, styles: _Styles, width: float) -> list[platypus.Flowable]:
+# ---------------------------------------------------------------------- build
+def _item(block: Block) -> dict:
     if isinstance(block, Heading):
-        return [_para(block.text, styles.h1 if block.level <= 1 else styles.h2)]
+        return {"type": "heading", "text": block.text, "level": 2 if block.level <= 1 else 3}
     if isinstance(block, Paragraph):
-        return [_para(block.text, styles.body)]
+        return {"type": "paragraph", **_cell(block.text)}
     if isinstance(block, Spacer):
-        return [platypus.Spacer(1, block.height_mm * mm)]
+        return {"type": "spacer", "height": f"{block.height_mm:g}mm"}
     if isinstance(block, Table):
         ncols = max([len(block.header), *(len(row) for row in block.rows)], default=0)
         if ncols == 0:
-            return []
+            return {"type": "none"}
 
         def pad(row: list[str]) -> list[str]:
             return [*row, *([""] * (ncols - len(row)))]
 
-        data = []
-        if block.header:
-            data.append([_para(c, styles.cell_bold) for c in pad(block.header)])
-        data.extend([_para(c, styles.cell) for c in pad(row)] for row in block.rows)
-        if not data:
-            return []
-        style = list(_TABLE_STYLE)
-        if block.header:
-            style.append(("BACKGROUND", (0, 0), (-1, 0), _HEADER_BG))
-        table = platypus.Table(
-            data,
-            colWidths=[width / ncols] * ncols,
-            repeatRows=1 if block.header else 0,
-            style=style,
-        )
-        return [table, platypus.Spacer(1, 3 * mm)]
+        return {
+            "type": "table",
+            "header": [_cell(c) for c in pad(block.header)] if block.header else [],
+            "rows": [[_cell(c) for c in pad(row)] for row in block.rows],
+        }
     if isinstance(block, KeyValues):
         if not block.pairs:
-            return []
-        data = [[_para(k, styles.cell_bold), _para(v, styles.cell)] for k, v in block.pairs]
-        table = platypus.Table(
-            data,
-            colWidths=[width * 0.35, width * 0.65],
-            style=[
-                ("LINEBELOW", (0, 0), (-1, -1), 0.5, _RULE),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (0, -1), 0),
-            ],
-        )
-        return [table, platypus.Spacer(1, 3 * mm)]
-    if isinstance(block, BarChart):
-        return [_bar_drawing(block, styles.fonts, width), platypus.Spacer(1, 3 * mm)]
-    if isinstance(block, LineChart):
-        return [_line_drawing(block, styles.fonts, width), platypus.Spacer(1, 3 * mm)]
+            return {"type": "none"}
+        return {"type": "keyvalues", "pairs": [(_cell(k), _cell(v)) for k, v in block.pairs]}
+    if isinstance(block, BarChart | LineChart):
+        chart = _chart(block)
+        chart["svg"] = mark_safe(_styled_svg(chart["svg"]))  # noqa: S308 - charts escape
+        return {
+            "type": "chart",
+            "title": block.title,
+            "height": f"{block.height_mm:g}mm",
+            **chart,
+        }
     raise TypeError(f"Unsupported PDF block: {type(block).__name__}")
 
 
-# --------------------------------------------------------------------- charts
-_CHART_LEFT = 42  # room for the value axis labels
-_CHART_BOTTOM = 22  # room for the category labels
+def css_string(text: str) -> str:
+    """``text`` as a quoted CSS string (for generated content)."""
+    escaped = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
+    return f'"{escaped}"'
 
 
-def _finite(values) -> list[float]:
-    return [float(v) for v in values if v is not None]
+def page_counter_content() -> str:
+    """The translated "Page X of Y" as a CSS ``content`` value with page counters."""
+    marker = "\x00"
+    text = _("Page %(n)s of %(total)s") % {"n": f"{marker}n{marker}", "total": f"{marker}t{marker}"}
+    parts = []
+    for i, piece in enumerate(text.split(marker)):
+        if i % 2:
+            parts.append("counter(page)" if piece == "n" else "counter(pages)")
+        elif piece:
+            parts.append(css_string(piece))
+    return " ".join(parts)
 
 
-def _value_axis(axis, values: list[float], *, percent: bool, font: str) -> tuple[float, float]:
-    lo, hi, ticks = _y_scale(values, percent=percent)
-    axis.valueMin, axis.valueMax = lo, hi
-    axis.valueSteps = ticks
-    axis.labelTextFormat = lambda v: format_value(v, percent=percent)
-    axis.labels.fontName = font
-    axis.labels.fontSize = 7
-    axis.strokeColor = _RULE
-    axis.visibleGrid = 1
-    axis.gridStrokeColor = _RULE
-    axis.gridStrokeWidth = 0.3
-    return lo, hi
+_local = threading.local()
 
 
-def _category_axis(axis, labels: list[str], font: str) -> None:
-    every = max(1, -(-len(labels) // 12))  # at most 12 labels, as on the pages
-    axis.categoryNames = [label if i % every == 0 else "" for i, label in enumerate(labels)]
-    axis.labels.fontName = font
-    axis.labels.fontSize = 7
-    axis.labels.dy = -2
-    axis.strokeColor = _RULE
+def _font_setup() -> tuple[FontConfiguration, CSS]:
+    """One font configuration and style sheet per thread: loading the fonts once
+    saves most of the time of a small document."""
+    if not hasattr(_local, "fonts"):
+        config = FontConfiguration()
+        _local.fonts = (config, CSS(string=fonts.font_face_css(), font_config=config))
+    return _local.fonts
 
 
-def _chart_frame(title: str, width: float, height: float, fonts: _Fonts) -> Drawing:
-    drawing = Drawing(width, height)
-    drawing.add(String(0, height - 10, title, fontName=fonts.bold, fontSize=9, fillColor=_INK))
-    return drawing
-
-
-def _no_data(drawing: Drawing, width: float, height: float, fonts: _Fonts) -> Drawing:
-    drawing.add(
-        String(
-            width / 2,
-            height / 2,
-            _("No data"),
-            fontName=fonts.regular,
-            fontSize=9,
-            fillColor=_MUTED,
-            textAnchor="middle",
+def render_document(
+    *, title: str, subtitle: str = "", blocks: list[Block], meta: dict | None = None
+):
+    """Lay the document out (a WeasyPrint ``Document``: its pages and boxes, which tests
+    read); :func:`build_pdf` writes it."""
+    meta = dict(meta or {})
+    unknown = sorted(set(meta) - set(META_KEYS))
+    if unknown:
+        raise ValueError(
+            f"Unknown PDF meta key(s): {', '.join(unknown)}; allowed: {', '.join(META_KEYS)}."
         )
+    items = [_item(block) for block in blocks]
+    rtl = get_language_bidi()
+    html = render_to_string(
+        "pdf/document.html",
+        {
+            "lang": get_language() or "en",
+            "dir": "rtl" if rtl else "ltr",
+            "title": title,
+            "subtitle": subtitle,
+            "items": items,
+            "meta": meta,
+            "font_stack": mark_safe(fonts.font_stack()),  # noqa: S308 - fixed names
+            "footer_title": mark_safe(css_string(title)),  # noqa: S308 - CSS-escaped
+            "page_counter": mark_safe(page_counter_content()),  # noqa: S308 - CSS-escaped
+            "footer_start": "right" if rtl else "left",
+            "footer_end": "left" if rtl else "right",
+        },
     )
-    return drawing
+    config, font_css = _font_setup()
+    return HTML(string=html).render(stylesheets=[font_css], font_config=config)
 
 
-def _bar_drawing(block: BarChart, fonts: _Fonts, width: float) -> Drawing:
-    height = block.height_mm * mm
-    drawing = _chart_frame(block.title, width, height, fonts)
-    targets = list(block.targets or [None] * len(block.labels))
-    present = _finite(block.values)
-    if not present or len(block.values) != len(block.labels):
-        return _no_data(drawing, width, height, fonts)
-    chart = VerticalBarChart()
-    chart.x, chart.y = _CHART_LEFT, _CHART_BOTTOM
-    # headroom above the plot: the value label of the tallest bar, then the title
-    chart.width, chart.height = width - _CHART_LEFT - 4, height - _CHART_BOTTOM - 28
-    chart.data = [[None if v is None else float(v) for v in block.values]]
-    chart.bars.strokeColor = None
-    chart.bars[0].fillColor = _BAR
-    for i in block.highlight:
-        chart.bars[(0, i)].fillColor = _ALERT
-    chart.barLabelFormat = lambda v: format_value(v, percent=block.percent)
-    chart.barLabels.fontName = fonts.regular
-    chart.barLabels.fontSize = 7
-    chart.barLabels.nudge = 6
-    lo, hi = _value_axis(
-        chart.valueAxis, present + _finite(targets), percent=block.percent, font=fonts.regular
-    )
-    _category_axis(chart.categoryAxis, block.labels, fonts.regular)
-    drawing.add(chart)
-    slot = chart.width / len(block.labels)
-    for i, target in enumerate(targets):
-        if target is None:
-            continue
-        y = chart.y + chart.height * (float(target) - lo) / (hi - lo)
-        x0 = chart.x + slot * i
-        drawing.add(
-            Line(
-                x0 + 2,
-                y,
-                x0 + slot - 2,
-                y,
-                strokeColor=_ALERT,
-                strokeWidth=1.2,
-                strokeDashArray=[3, 2],
-            )
-        )
-    return drawing
-
-
-class _GappedLineChart(HorizontalLineChart):
-    """ReportLab's line chart joins points across ``None`` and fails on a lone point;
-    this one breaks a line at every gap, as the pages' charts do, and shows a lone
-    point as its marker."""
-
-    def makeLines(self):  # noqa: N802 - ReportLab API
-        self.joinedLines = 0  # the parent draws only the markers
-        group = super().makeLines()
-        for row_no, row in enumerate(self.data):
-            style = self.lines[row_no]
-            segments: list[list[float]] = [[]]
-            for col_no, value in enumerate(row):
-                if value is None:
-                    segments.append([])
-                    continue
-                x = self.categoryAxis.scale(col_no)[0] + self._hngs
-                segments[-1] += [x, self.valueAxis.scale(value)]
-            for points in segments:
-                if len(points) >= 4:
-                    group.add(
-                        PolyLine(
-                            points,
-                            strokeColor=style.strokeColor,
-                            strokeWidth=style.strokeWidth,
-                            strokeLineJoin=1,
-                        )
-                    )
-        return group
-
-
-def _line_drawing(block: LineChart, fonts: _Fonts, width: float) -> Drawing:
-    height = block.height_mm * mm
-    drawing = _chart_frame(block.title, width, height, fonts)
-    n = len(block.x_labels)
-    data = [
-        [None if v is None else float(v) for v in list(values)[:n]] for _n, values in block.series
-    ]
-    data = [values + [None] * (n - len(values)) for values in data]
-    present = _finite(v for values in data for v in values)
-    if not n or not present:
-        return _no_data(drawing, width, height, fonts)
-    rows = -(-len(block.series) // 3)  # the legend has up to three columns
-    legend_h = 12 * rows
-    chart = _GappedLineChart()
-    chart.x, chart.y = _CHART_LEFT, _CHART_BOTTOM + legend_h
-    chart.width = width - _CHART_LEFT - 4
-    chart.height = height - _CHART_BOTTOM - legend_h - 18
-    chart.data = data
-    for i in range(len(data)):
-        colour = _SERIES[i % len(_SERIES)]
-        chart.lines[i].strokeColor = colour
-        chart.lines[i].strokeWidth = 1.5
-        chart.lines[i].symbol = makeMarker("FilledCircle", size=3, fillColor=colour)
-    _value_axis(chart.valueAxis, present, percent=block.percent, font=fonts.regular)
-    _category_axis(chart.categoryAxis, block.x_labels, fonts.regular)
-    drawing.add(chart)
-    legend = Legend()
-    legend.x, legend.y = _CHART_LEFT, legend_h
-    legend.alignment = "right"
-    legend.fontName = fonts.regular
-    legend.fontSize = 7
-    legend.columnMaximum = rows
-    legend.deltax = width / 3
-    legend.dx = legend.dy = 6
-    legend.colorNamePairs = [
-        (_SERIES[i % len(_SERIES)], name) for i, (name, _values) in enumerate(block.series)
-    ]
-    legend.boxAnchor = "nw"
-    drawing.add(legend)
-    return drawing
-
-
-# --------------------------------------------------------------------- canvas
-def _numbered_canvas(footer_title: str, font: str) -> type[rl_canvas.Canvas]:
-    """A canvas class that defers pages to print "Page X of Y" in the footer."""
-
-    class NumberedCanvas(rl_canvas.Canvas):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._page_states: list[dict] = []
-
-        def showPage(self):  # noqa: N802 - ReportLab API
-            self._page_states.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self):
-            total = len(self._page_states)
-            for state in self._page_states:
-                self.__dict__.update(state)
-                self._draw_footer(total)
-                super().showPage()
-            super().save()
-
-        def _draw_footer(self, total: int) -> None:
-            width = PAGE_SIZE[0]
-            self.saveState()
-            self.setStrokeColor(_RULE)
-            self.setLineWidth(0.5)
-            self.line(MARGIN, FOOTER_Y + 5 * mm, width - MARGIN, FOOTER_Y + 5 * mm)
-            self.setFont(font, 8)
-            self.setFillColor(_MUTED)
-            self.drawString(MARGIN, FOOTER_Y, footer_title)
-            self.drawRightString(
-                width - MARGIN,
-                FOOTER_Y,
-                _("Page %(n)s of %(total)s") % {"n": self._pageNumber, "total": total},
-            )
-            self.restoreState()
-
-    return NumberedCanvas
-
-
-# ---------------------------------------------------------------------- build
 def build_pdf(
     *,
     title: str,
@@ -469,42 +348,11 @@ def build_pdf(
     meta: dict | None = None,
     compress: bool = True,
 ) -> bytes:
-    """Render a PDF document and return its bytes.
+    """Render a PDF document in the active language and return its bytes.
 
     ``meta`` may set the PDF document properties in :data:`META_KEYS`
     (author, subject, keywords, creator); other keys raise ``ValueError``.
-    ``compress=False`` disables page-stream compression (useful in tests to
-    search the raw output for text).
+    ``compress=False`` leaves the page streams uncompressed (for inspection).
     """
-    meta = dict(meta or {})
-    unknown = sorted(set(meta) - set(META_KEYS))
-    if unknown:
-        raise ValueError(
-            f"Unknown PDF meta key(s): {', '.join(unknown)}; allowed: {', '.join(META_KEYS)}."
-        )
-    fonts = _fonts()
-    styles = _Styles(fonts)
-    buffer = io.BytesIO()
-    doc = platypus.SimpleDocTemplate(
-        buffer,
-        pagesize=PAGE_SIZE,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN + 5 * mm,
-        title=title,
-        author=str(meta.get("author", "")),
-        subject=str(meta.get("subject", "")),
-        keywords=str(meta.get("keywords", "")),
-        creator=str(meta.get("creator", "")),
-        invariant=1,
-        pageCompression=1 if compress else 0,
-    )
-    story: list[platypus.Flowable] = [_para(title, styles.title)]
-    if subtitle:
-        story.append(_para(subtitle, styles.subtitle))
-    story.append(platypus.Spacer(1, 4 * mm))
-    for block in blocks:
-        story.extend(_flowables(block, styles, doc.width))
-    doc.build(story, canvasmaker=_numbered_canvas(title, fonts.regular))
-    return buffer.getvalue()
+    document = render_document(title=title, subtitle=subtitle, blocks=blocks, meta=meta)
+    return document.write_pdf(uncompressed_pdf=not compress)

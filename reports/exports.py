@@ -316,8 +316,10 @@ def monthly_pdf(report: MonthlyReport, *, compress: bool = True) -> bytes:
     blocks = monthly_pdf_blocks(report)
     generated = dates.when(report.now)
     return pdf.build_pdf(
+        # The period (2026-11) isolated left to right, or Arabic and Persian lines would
+        # show it as 11-2026 (a number after Arabic letters is read as an Arabic one).
         title=_("%(agreement)s · monthly report %(period)s")
-        % {"agreement": report.agreement.title, "period": report.period.label},
+        % {"agreement": report.agreement.title, "period": f"\u2066{report.period.label}\u2069"},
         subtitle=_("Generated %(when)s") % {"when": generated},
         blocks=blocks,
         meta={"subject": _("SLA monthly review")},
