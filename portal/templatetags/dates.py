@@ -37,3 +37,8 @@ def day_short(value):
 @register.filter
 def iso(value):
     return dates.iso(value)
+
+
+@register.filter
+def month(value):
+    return dates.month(value)
