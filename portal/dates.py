@@ -19,7 +19,10 @@ patterns below give the portal's short forms in every shipped language:
 - `when`: day, month, year and time ("25 Nov 2026, 14:05", "2026年11月25日 14:05");
 - `when_short`: day, month and time, for recent instants ("25 Nov, 14:05");
 - `day`: day, month and year; `day_short`: day and month;
-- `month`: a month and its year ("November 2026", "noiembrie 2026", "2026年11月").
+- `month`: a month and its year ("November 2026", "noiembrie 2026", "2026年11月"); the
+  portal's months (the monthly report) are Gregorian, so Persian names the Gregorian
+  month ("نوامبر ۲۰۲۶"), not the Solar Hijri months it overlaps;
+- `clock`: the time of day alone ("14:05"); `since`: how long ago ("2 days").
 
 Each language as it writes dates:
 
@@ -39,10 +42,12 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import jdatetime
 from django.utils import timezone, translation
 from django.utils.dates import MONTHS, MONTHS_3
+from django.utils.timesince import timesince
 from django.utils.translation import gettext
 
 from portal.numbers import digits
@@ -112,7 +117,7 @@ def _language() -> str:
 def _written(value: dt.date, kind: str, time: dt.time | None = None) -> str:
     """`value` (and `time`) in the active language's pattern of `kind`, calendar and digits."""
     language = _language()
-    if language == "fa":
+    if language == "fa" and kind != "month":
         solar = jdatetime.date.fromgregorian(date=value)
         year, number, date = solar.year, solar.month, solar.day
         month_name = short_name = PERSIAN_MONTHS[number - 1]
@@ -186,9 +191,49 @@ def day_short(value) -> str:
 
 
 def month(value) -> str:
-    """A month and its year ("noiembrie 2026"), from any day in it; in Persian the Solar
-    Hijri month that day falls in."""
+    """A (Gregorian) month and its year ("noiembrie 2026"), from any day in it."""
     return _day(value, "month")
+
+
+def clock(value) -> str:
+    """The time of day of an instant in the reader's zone, or of a wall-clock time
+    (a working day's start), as "14:05" ("۱۴:۰۵" in Persian)."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return digits(f"{value:%H:%M}", _language())
+
+
+def since(value) -> str:
+    """How long ago an instant was ("2 days, 3 hours"), in the language's words and digits."""
+    if value in (None, ""):
+        return ""
+    return digits(timesince(value), _language())
+
+
+@dataclass(frozen=True)
+class Month:
+    """A month to write when read (`month`): a stored message names "the November 2026
+    report" in each reader's language (portal.text stores it as {"month": "2026-11"})."""
+
+    year: int
+    number: int
+
+    @classmethod
+    def of(cls, value: dt.date) -> Month:
+        return cls(value.year, value.month)
+
+    @classmethod
+    def fromisoformat(cls, text: str) -> Month:
+        year, number = text.split("-")
+        return cls(int(year), int(number))
+
+    def isoformat(self) -> str:
+        return f"{self.year:04d}-{self.number:02d}"
+
+    def __str__(self) -> str:
+        return month(dt.date(self.year, self.number, 1))
 
 
 def iso(value) -> str:

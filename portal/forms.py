@@ -1,11 +1,11 @@
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from portal import login_throttle
+from portal import dates, login_throttle
 from portal.models import time_zone_choices
 
 
@@ -48,7 +48,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             self.error_messages["locked"],
             code="locked",
             params={
-                "time": formats.time_format(timezone.localtime(until), "TIME_FORMAT"),
+                "time": dates.clock(until),
                 "wait": ngettext("in %(n)d minute", "in %(n)d minutes", minutes) % {"n": minutes},
             },
         )

@@ -12,6 +12,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from portal import dates
 from slas.models import (
     PART_MODELS,
     Version,
@@ -81,6 +82,10 @@ def display_value(model, name: str, value: Any) -> str:
         return format(value.normalize(), "f") if value == value.to_integral() else str(value)
     if isinstance(value, datetime.time):
         return value.strftime("%H:%M")
+    if isinstance(value, datetime.datetime):  # before date: a datetime is a date
+        return dates.when(value)
+    if isinstance(value, datetime.date):
+        return dates.day(value)
     return str(value)
 
 

@@ -11,6 +11,7 @@ from django.template import Context, Template
 from django.utils import timezone, translation
 
 from portal import dates, numbers
+from portal.text import Text
 
 AT = dt.datetime(2026, 12, 6, 3, 55, tzinfo=dt.UTC)
 
@@ -22,7 +23,8 @@ AT = dt.datetime(2026, 12, 6, 3, 55, tzinfo=dt.UTC)
         ("ro", "6 decembrie 2026", "6 decembrie 2026, 03:55", "decembrie 2026"),
         ("ja", "2026年12月6日", "2026年12月6日 03:55", "2026年12月"),
         ("ar", "٦ ديسمبر ٢٠٢٦", "٦ ديسمبر ٢٠٢٦، ٠٣:٥٥", "ديسمبر ٢٠٢٦"),
-        ("fa", "۱۵ آذر ۱۴۰۵", "۱۵ آذر ۱۴۰۵، ۰۳:۵۵", "آذر ۱۴۰۵"),
+        # a month of the portal (a monthly report) is a Gregorian one, named in Persian
+        ("fa", "۱۵ آذر ۱۴۰۵", "۱۵ آذر ۱۴۰۵، ۰۳:۵۵", "دسامبر ۲۰۲۶"),
     ],
 )
 def test_a_date_reads_as_each_language_writes_it(lang, day, when, month):
@@ -82,7 +84,7 @@ def test_the_template_filters_are_the_same_helpers():
     template = Template("{% load dates numbers %}{{ d|day }}|{{ d|month }}|{{ n|number:1 }}")
     with translation.override("fa"):
         shown = template.render(Context({"d": dt.date(2026, 3, 21), "n": 1234.56}))
-    assert shown == "۱ فروردین ۱۴۰۵|فروردین ۱۴۰۵|۱٬۲۳۴٫۶"
+    assert shown == "۱ فروردین ۱۴۰۵|مارس ۲۰۲۶|۱٬۲۳۴٫۶"
 
 
 def test_iso_stays_iso_in_every_language():
@@ -124,3 +126,24 @@ def test_numbers_use_the_languages_separators_and_digits(lang, whole, decimal):
 def test_number_rounds_half_up_to_the_places_asked(value, places, shown):
     with translation.override("en"):
         assert numbers.number(value, places) == shown
+
+
+def test_a_stored_message_names_its_month_when_read():
+    # given a notification text naming a month, stored by a task running in English
+    with translation.override("en"):
+        stored = Text("%(month)s report", month=dates.Month.of(dt.date(2026, 11, 30))).spec()
+    # when it is read in Romanian and in Japanese
+    with translation.override("ro"):
+        romanian = str(Text.from_spec(stored))
+    with translation.override("ja"):
+        japanese = str(Text.from_spec(stored))
+    # then the month is kept as data and written in each reader's language
+    assert stored["params"]["month"] == {"month": "2026-11"}
+    assert (romanian, japanese) == ("noiembrie 2026 report", "2026年11月 report")
+
+
+@pytest.mark.parametrize(("lang", "shown"), [("en", "14:05"), ("fa", "۱۴:۰۵"), ("ar", "١٤:٠٥")])
+def test_a_time_of_day_is_written_in_the_readers_zone_and_digits(lang, shown):
+    at = dt.datetime(2026, 12, 6, 12, 5, tzinfo=dt.UTC)
+    with translation.override(lang), timezone.override("Europe/Bucharest"):
+        assert dates.clock(at) == shown
