@@ -74,3 +74,16 @@ def number(value, places: int | str | None = None, language: str | None = None) 
     groups.insert(0, whole)
     text = sign + group.join(groups) + (decimal + fraction if fraction else "")
     return digits(text, language)
+
+
+# How a percentage is written (CLDR): Romanian puts a no-break space before the sign,
+# Arabic and Persian use the Arabic percent sign.
+PERCENT = {"ro": "{n}\u00a0%", "ar": "{n}\u066a", "fa": "{n}\u066a"}
+
+
+def percent(value, places: int | str | None = None, language: str | None = None) -> str:
+    """`value` (0-100) as a percentage in the language: 90%, 90 % (ro), ٩٠٪ (ar)."""
+    if value is None or value == "":
+        return ""
+    code = (language or translation.get_language() or "en").split("-")[0]
+    return PERCENT.get(code, "{n}%").format(n=number(value, places, language))
