@@ -250,5 +250,7 @@ def format_duration(seconds: float) -> str:
     minutes = int(abs(seconds) // 60)
     hours, minutes = divmod(minutes, 60)
     if hours:
-        return _("%(sign)s%(h)s h %(m)s min") % {"sign": sign, "h": hours, "m": minutes}
-    return _("%(sign)s%(m)s min") % {"sign": sign, "m": minutes}
+        text = _("%(sign)s%(h)s h %(m)s min") % {"sign": sign, "h": hours, "m": minutes}
+    else:
+        text = _("%(sign)s%(m)s min") % {"sign": sign, "m": minutes}
+    return numbers.digits(text)

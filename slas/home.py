@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from portal import permissions
+from portal import dates, permissions
 from portal.home import HomeItem, HomeSection
 from slas import selectors
 from slas.models import VersionStatus
@@ -50,7 +50,7 @@ def _own_sections(user) -> list[HomeSection]:
             in_flight = [v for v in versions if v.is_upcoming]
             detail = (
                 _("v%(number)s in force until %(end)s")
-                % {"number": active.number, "end": active.end_date}
+                % {"number": active.number, "end": dates.day(active.end_date)}
                 if active
                 else _("No version in force")
             )

@@ -36,3 +36,17 @@ def test_a_csv_figure_is_a_plain_number_in_every_language():
             format_fraction("acceptance_rate", 37, 40, plain=True),
         )
     assert plain == ("1250", "92.5%", "≥ 90%", "37/40")
+
+
+@pytest.mark.parametrize(
+    ("lang", "lead_clock", "report_time"),
+    [("en", "4 h 32 min", "4 h 32 min"), ("fa", "۴", "۳۲"), ("ar", "٤", "٣٢")],
+)
+def test_business_time_is_written_in_the_languages_digits(lang, lead_clock, report_time):
+    from leads.selectors import duration_text
+    from reports.presenters import format_duration
+
+    with translation.override(lang):
+        clock, report = duration_text(4 * 3600 + 32 * 60), format_duration(4 * 3600 + 32 * 60)
+    assert lead_clock in clock and report_time in report
+    assert not any(digit in clock + report for digit in "0123456789") or lang == "en"
