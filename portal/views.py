@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
@@ -20,6 +21,7 @@ from portal.models import (
     Membership,
     profile_language_set,
     profile_time_zone_set,
+    reader_language,
     reader_time_zone,
 )
 from portal.notification_forms import NotificationPreferencesForm
@@ -164,7 +166,12 @@ def profile(request):
             return redirect("profile")
     else:
         form = TimeZoneForm(initial={"time_zone": reader_time_zone(request.user, own=True)})
-    return render(request, "portal/profile.html", {"memberships": memberships, "form": form})
+    language = get_language_info(reader_language(request.user))["name_local"]
+    return render(
+        request,
+        "portal/profile.html",
+        {"memberships": memberships, "form": form, "email_language": language},
+    )
 
 
 # Notification centre ----------------------------------------------------------------

@@ -182,3 +182,12 @@ def test_a_password_reset_is_written_in_the_recipients_language(
 
         expected = gettext("Reset your password for the SLA portal")
     assert message.subject == expected
+
+
+def test_the_profile_says_which_language_e_mails_come_in(cast):
+    client = Client()
+    client.force_login(cast.dan)
+    client.post("/i18n/setlang/", {"language": "ja", "next": "/"})
+    client.cookies["django_language"] = "en"  # reading the page in English
+    page = client.get("/people/me/").content.decode()
+    assert "E-mails to you are written in 日本語" in page
