@@ -233,7 +233,7 @@ def part_label(part_name: str, data: dict[str, Any]) -> str:
             }
         return f"{data['owner_team']['name']} · {kind}{detail}"
     if part_name == "holidays":
-        return f"{data['date']} {data.get('name') or ''}".strip()
+        return f"{dates.day(data['date'])} {data.get('name') or ''}".strip()
     if part_name == "sections":
         return data["title"]
     if part_name == "escalation_steps":

@@ -41,3 +41,14 @@ def test_the_audit_log_writes_its_stored_instants_and_days_when_read():
     # then the instant is Tokyo's wall clock and the end date its day, in Japanese
     assert "2026年8月28日 06:00" in details.values()
     assert "2027年5月31日" in details.values()
+
+
+def test_a_holiday_is_named_by_its_day_in_the_readers_language():
+    from slas.compare import part_label
+
+    with translation.override("fa"):
+        persian = part_label("holidays", {"date": "2026-12-25", "name": "Christmas"})
+    with translation.override("ro"):
+        romanian = part_label("holidays", {"date": dt.date(2026, 12, 25), "name": "Crăciun"})
+    assert persian == "۴ دی ۱۴۰۵ Christmas"
+    assert romanian == "25 decembrie 2026 Crăciun"
