@@ -15,7 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext_noop
 
 from portal.emails import digest_email, notification_email
-from portal.models import Profile, reader_language
+from portal.models import Notification, Profile, reader_language
 from portal.notifications import notification_create
 from portal.tasks import digest_send_one, notification_email_send
 from portal.text import Text
@@ -191,3 +191,29 @@ def test_the_profile_says_which_language_e_mails_come_in(cast):
     client.cookies["django_language"] = "en"  # reading the page in English
     page = client.get("/people/me/").content.decode()
     assert "E-mails to you are written in 日本語" in page
+
+
+def test_an_action_item_due_date_stored_as_text_is_migrated_to_a_day(cast):
+    # given a notification written before due dates were stored as days
+    from importlib import import_module
+
+    from django.apps import apps
+
+    stored = Notification.objects.create(
+        recipient=cast.dan,
+        kind="action_item_assigned",
+        title="Action for you: Call Ada",
+        dedupe_key="legacy",
+        message={
+            "body": {
+                "msgid": "From the lead review “%(session)s”, due %(due)s.",
+                "params": {"session": "March", "due": "2026-03-21"},
+            }
+        },
+    )
+    # when the data migration runs
+    import_module("portal.migrations.0008_action_item_due_as_day").due_as_day(apps, None)
+    stored.refresh_from_db()
+    # then the due date reads in each reader's calendar
+    with translation.override("fa"):
+        assert "۱ فروردین ۱۴۰۵" in stored.body_text
