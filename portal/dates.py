@@ -195,6 +195,19 @@ def month(value) -> str:
     return _day(value, "month")
 
 
+def period(label: str) -> str:
+    """A reporting period's label as the reader writes it: a month ("2026-11") by its
+    name ("noiembrie 2026", "نوامبر ۲۰۲۶"); other labels ("2026-Q1") in the language's
+    digits. The label itself stays the period's id in URLs and forms."""
+    if not label:
+        return ""
+    try:
+        first = dt.date.fromisoformat(f"{label}-01")
+    except ValueError:
+        return digits(str(label), _language())
+    return month(first)
+
+
 def clock(value) -> str:
     """The time of day of an instant in the reader's zone, or of a wall-clock time
     (a working day's start), as "14:05" ("۱۴:۰۵" in Persian)."""

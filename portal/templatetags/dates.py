@@ -53,3 +53,8 @@ def clock(value):
 @register.filter
 def since(value):
     return dates.since(value)
+
+
+@register.filter
+def period(label):
+    return dates.period(label)

@@ -147,3 +147,19 @@ def test_a_time_of_day_is_written_in_the_readers_zone_and_digits(lang, shown):
     at = dt.datetime(2026, 12, 6, 12, 5, tzinfo=dt.UTC)
     with translation.override(lang), timezone.override("Europe/Bucharest"):
         assert dates.clock(at) == shown
+
+
+@pytest.mark.parametrize(
+    ("lang", "label", "shown"),
+    [
+        ("en", "2026-11", "November 2026"),
+        ("ro", "2026-11", "noiembrie 2026"),
+        ("ja", "2026-11", "2026年11月"),
+        ("fa", "2026-11", "نوامبر ۲۰۲۶"),
+        ("ar", "2026-Q1", "٢٠٢٦-Q١"),
+        ("en", "2026-Q1", "2026-Q1"),
+    ],
+)
+def test_a_reporting_period_label_reads_as_the_language_writes_it(lang, label, shown):
+    with translation.override(lang):
+        assert dates.period(label) == shown
