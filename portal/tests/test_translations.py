@@ -175,6 +175,17 @@ class TestCatalogs:
             assert sorted(entry.msgstr) == list(range(nplurals(entries))), entry.msgid
 
     @pytest.mark.parametrize("lang", SHIPPED)
+    def test_every_entry_of_the_catalog_is_translated_and_none_is_fuzzy(self, lang):
+        # given the catalog as makemessages left it (obsolete #~ entries have no msgid here)
+        entries = [entry for entry in read_po(po_path(lang)) if entry.msgid]
+        # when looking for what a reader would see in English, or a guess
+        untranslated = [entry.msgid for entry in entries if not entry.translated]
+        fuzzy = [entry.msgid for entry in entries if "fuzzy" in entry.flags]
+        # then there is none
+        assert not untranslated, f"{lang}: {len(untranslated)} untranslated: {untranslated[:5]}"
+        assert not fuzzy, f"{lang}: {len(fuzzy)} fuzzy: {fuzzy[:5]}"
+
+    @pytest.mark.parametrize("lang", SHIPPED)
     def test_the_committed_mo_file_holds_every_translation_of_the_po_file(self, lang):
         # given
         mo = po_path(lang).with_suffix(".mo")
