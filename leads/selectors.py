@@ -19,21 +19,24 @@ from leads.derive import VersionRules, lead_score, version_rules_load
 from leads.lifecycle import ACTIVE_STAGES, ALLOWED_MOVES, RecycleRule, is_sales_recycle
 from leads.models import Cycle, Lead, LeadEvent
 from leads.scoring import Score
-from portal import permissions
+from portal import numbers, permissions
 from slas.clock import US_PER_SECOND, Allowance, Pause, clock_pause
 from slas.glossary import Glossary, glossaries_load
 from slas.governing import VersionIndex
 
 
 def duration_text(seconds: float) -> str:
-    """Business time as people say it: "3 h 20 min", "45 min", "2 d 1 h" (8 h days not assumed)."""
+    """Business time as people say it: "3 h 20 min", "45 min", "2 d 1 h" (8 h days not
+    assumed), in the language's digits."""
     minutes = int(abs(seconds) // 60)
     hours, minutes = divmod(minutes, 60)
     if hours and minutes:
-        return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
-    if hours:
-        return _("%(h)d h") % {"h": hours}
-    return ngettext("%(m)d min", "%(m)d min", minutes) % {"m": minutes}
+        text = _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
+    elif hours:
+        text = _("%(h)d h") % {"h": hours}
+    else:
+        text = ngettext("%(m)d min", "%(m)d min", minutes) % {"m": minutes}
+    return numbers.digits(text)
 
 
 @dataclass

@@ -1,21 +1,33 @@
-"""Notification emails: the text of one notification's email, and the daily digest (who gets one, and sending it, marked sent in the same transaction as single emails are). The Celery tasks (portal.tasks) send them; the writer (portal.notifications) enqueues."""
+"""Notification e-mails: one notification's e-mail, and the daily digest (who gets one,
+and sending it, marked sent in the same transaction as single e-mails are). The Celery
+tasks (portal.tasks) send them; the writer (portal.notifications) enqueues.
+
+Every e-mail has a plain-text and an HTML part, rendered from templates
+(`templates/portal/emails/`), in the recipient's language (`reader_language`: the one
+they chose on screen, else the site's; right to left for Arabic and Persian) with times
+in their zone, whoever or whatever task writes it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from urllib.parse import urljoin
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import ngettext
 
+from portal import numbers
 from portal.dates import reading_zone
 from portal.models import (
     EmailDelivery,
     EmailDigest,
     Notification,
+    reader_language,
     reader_time_zone,
 )
 
@@ -28,27 +40,56 @@ def absolute_url(path: str) -> str:
     return urljoin(settings.PORTAL_BASE_URL.rstrip("/") + "/", path.lstrip("/"))
 
 
+@contextmanager
+def reading_as(recipient):
+    """Write for `recipient`: their language and their time zone (an e-mail is written
+    away from any request, often by a task)."""
+    with (
+        translation.override(reader_language(recipient)),
+        reading_zone(reader_time_zone(recipient)),
+    ):
+        yield
+
+
+def _item(notification: Notification) -> dict:
+    return {
+        "title": notification.title_text,
+        "body": notification.body_text,
+        "reason": notification.reason_text,
+        "url": absolute_url(notification.url),
+    }
+
+
+def _message(recipient, subject: str, template: str, context: dict) -> EmailMultiAlternatives:
+    """The e-mail from `template`.txt and `template`.html, in the active language."""
+    context = {**context, "recipient": recipient, "base_url": absolute_url("/")}
+    text = render_to_string(f"portal/emails/{template}.txt", context)
+    html = render_to_string(f"portal/emails/{template}.html", context)
+    message = EmailMultiAlternatives(
+        " ".join(str(subject).split()), text, settings.DEFAULT_FROM_EMAIL, [recipient.email]
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def notification_email(notification: Notification) -> EmailMultiAlternatives:
+    """One notification's e-mail, written for its recipient."""
+    with reading_as(notification.recipient):
+        return _message(
+            notification.recipient,
+            notification.title_text,
+            "notification",
+            {"item": _item(notification)},
+        )
+
+
 def email_text(notification: Notification) -> str:
-    """Plain text: the title, the reason, the body, and an absolute link; times in the
-    recipient's zone (the e-mail is written away from any request)."""
-    with reading_zone(reader_time_zone(notification.recipient)):
-        return _email_text(notification)
+    """The plain-text part of the notification's e-mail: title, body, reason and link."""
+    return notification_email(notification).body
 
 
 def email_subject(notification: Notification) -> str:
-    with reading_zone(reader_time_zone(notification.recipient)):
-        return notification.title_text
-
-
-def _email_text(notification: Notification) -> str:
-    parts = [notification.title_text]
-    if notification.body_text:
-        parts.append(notification.body_text)
-    if notification.reason_text:
-        parts.append(str(_("Why you get this: %(reason)s") % {"reason": notification.reason_text}))
-    if notification.url:
-        parts.append(absolute_url(notification.url))
-    return "\n\n".join(parts)
+    return notification_email(notification).subject
 
 
 def _digest_pending(user_id: int):
@@ -67,6 +108,17 @@ def digest_recipients() -> list[int]:
         .values_list("recipient_id", flat=True)
         .distinct()
     )
+
+
+def digest_email(recipient, items: list[Notification]) -> EmailMultiAlternatives:
+    """The daily digest of `items`, written for `recipient`."""
+    with reading_as(recipient):
+        subject = ngettext(
+            "Your SLA portal digest: %(count)s notification",
+            "Your SLA portal digest: %(count)s notifications",
+            len(items),
+        ) % {"count": numbers.number(len(items))}
+        return _message(recipient, subject, "digest", {"items": [_item(i) for i in items]})
 
 
 def digest_send(*, user_id: int, day: str | dt.date) -> bool:
@@ -90,9 +142,7 @@ def digest_send(*, user_id: int, day: str | dt.date) -> bool:
         items = list(_digest_pending(user_id).order_by("created_at", "id"))
         if not items or not digest.recipient.email:
             return False
-        subject = _("Your SLA portal digest: %(count)s notifications") % {"count": len(items)}
-        body = "\n\n---\n\n".join(email_text(item) for item in items)
-        send_mail(str(subject), body, settings.DEFAULT_FROM_EMAIL, [digest.recipient.email])
+        digest_email(digest.recipient, items).send()
         now = timezone.now()
         Notification.objects.filter(pk__in=[item.pk for item in items]).update(
             emailed_at=now, digest=digest

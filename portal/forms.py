@@ -1,12 +1,12 @@
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
-from django.utils import formats, timezone
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from portal import login_throttle
-from portal.models import time_zone_choices
+from portal import dates, login_throttle
+from portal.models import reader_language, time_zone_choices
 
 
 def client_address(request) -> str:
@@ -48,13 +48,24 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             self.error_messages["locked"],
             code="locked",
             params={
-                "time": formats.time_format(timezone.localtime(until), "TIME_FORMAT"),
+                "time": dates.clock(until),
                 "wait": ngettext("in %(n)d minute", "in %(n)d minutes", minutes) % {"n": minutes},
             },
         )
 
     def is_locked_out(self) -> bool:
         return self.has_error("__all__", code="locked")
+
+
+class ResetForm(PasswordResetForm):
+    """Django's reset form, writing each e-mail in its recipient's language (the one they
+    chose, else the language the reset was asked in)."""
+
+    def send_mail(self, *args, **kwargs):
+        context = args[2] if len(args) > 2 else kwargs["context"]
+        language = reader_language(context["user"], translation.get_language() or "")
+        with translation.override(language):
+            super().send_mail(*args, **kwargs)
 
 
 class TimeZoneForm(forms.Form):

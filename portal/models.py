@@ -239,13 +239,18 @@ class Profile(models.Model):
     """A person's reading settings. No row (or a blank zone) means the site's.
 
     `time_zone` is where instants (a handoff, a signature) are shown to this person;
-    agreement dates stay calendar dates of the agreement whatever it is.
+    agreement dates stay calendar dates of the agreement whatever it is. `language` is
+    the one they last chose on screen, which their e-mails are written in (blank: the
+    site's).
     """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    language = models.CharField(
+        _("language"), max_length=16, blank=True, choices=settings.LANGUAGES
+    )
 
     class Meta:
         verbose_name = _("profile")
@@ -266,6 +271,24 @@ def reader_time_zone(user, *, own: bool = False) -> str:
     profile = Profile.objects.filter(user=user).only("time_zone").first()
     zone = profile.time_zone if profile else ""
     return zone if own else zone or settings.TIME_ZONE
+
+
+def reader_language(user, default: str = "") -> str:
+    """The language a person reads e-mails in: the one they chose, else `default` (the
+    language of the request that asks for the e-mail), else the site's."""
+    known = {code for code, _name in settings.LANGUAGES}
+    profile = Profile.objects.filter(user_id=getattr(user, "pk", None)).only("language").first()
+    if profile and profile.language in known:
+        return profile.language
+    return default if default in known else settings.LANGUAGE_CODE
+
+
+def profile_language_set(*, user, language: str) -> None:
+    """Keep the language a person chose on screen for what is written to them away from
+    the screen (e-mails); an unknown one is ignored."""
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        return
+    Profile.objects.update_or_create(user=user, defaults={"language": language})
 
 
 def profile_time_zone_set(*, user, time_zone: str) -> Profile:

@@ -11,12 +11,11 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from portal import schedule
-from portal.emails import digest_recipients, digest_send, email_subject, email_text
+from portal.emails import digest_recipients, digest_send, notification_email
 from portal.models import EmailDelivery, Notification
 
 logger = logging.getLogger(__name__)
@@ -50,12 +49,7 @@ def notification_email_send(self, notification_id: int) -> bool:
             )
             if notification is None:
                 return False
-            send_mail(
-                email_subject(notification),
-                email_text(notification),
-                settings.DEFAULT_FROM_EMAIL,
-                [notification.recipient.email],
-            )
+            notification_email(notification).send()
             notification.emailed_at = timezone.now()
             notification.save(update_fields=["emailed_at"])
     except Exception as exc:

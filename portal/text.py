@@ -6,8 +6,8 @@ wrote it.
 
 The msgid is marked with `gettext_noop` so makemessages extracts it; `str()` translates
 it in the active language and fills in the parameters (which may be `Text` too). `spec()`
-gives a JSON-able form to store and `Text.from_spec` reads it back. A date or an
-instant is stored as ISO 8601 and written when read (`portal.dates`: a calendar date as
+gives a JSON-able form to store and `Text.from_spec` reads it back. A date, a month
+(`portal.dates.Month`) or an instant is stored as ISO 8601 and written when read (`portal.dates`: a calendar date as
 its day, an instant in the reader's zone and language), never when stored. Other values
 are stored as they are (numbers) or as their text (names), which is what they read as in
 every language.
@@ -29,7 +29,9 @@ class Text:
     def __init__(self, msgid: str, /, **params: Any) -> None:
         self.msgid = str(msgid)
         self.params = {
-            key: value if isinstance(value, Text | int | float | dt.date) else str(value)
+            key: value
+            if isinstance(value, Text | int | float | dt.date | dates.Month)
+            else str(value)
             for key, value in params.items()
         }
 
@@ -67,7 +69,7 @@ class Text:
 
 
 def _shown(value):
-    if isinstance(value, Text):
+    if isinstance(value, Text | dates.Month):
         return str(value)
     if isinstance(value, dt.datetime):
         return dates.when(value)
@@ -83,6 +85,8 @@ def _stored(value):
         return {"instant": value.isoformat()}
     if isinstance(value, dt.date):
         return {"day": value.isoformat()}
+    if isinstance(value, dates.Month):
+        return {"month": value.isoformat()}
     return value
 
 
@@ -91,4 +95,6 @@ def _read(value: dict):
         return dt.datetime.fromisoformat(value["instant"])
     if "day" in value:
         return dt.date.fromisoformat(value["day"])
+    if "month" in value:
+        return dates.Month.fromisoformat(value["month"])
     return Text.from_spec(value)

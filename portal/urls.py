@@ -58,6 +58,8 @@ urlpatterns = [
     path("api/v1/", include("leads.api.urls")),
     path("api/v1/", include("reports.api.urls")),
     path("integrations/", include("leads.ingest.urls")),
+    # The language switch keeps a signed-in person's choice (their e-mails' language).
+    path("i18n/setlang/", views.language_set, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

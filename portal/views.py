@@ -8,14 +8,22 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from portal import login_throttle, permissions
-from portal.forms import ThrottledAuthenticationForm, TimeZoneForm, client_address
+from portal.forms import ResetForm, ThrottledAuthenticationForm, TimeZoneForm, client_address
 from portal.home import home_sections
 from portal.middleware import session_time_zone
-from portal.models import Membership, profile_time_zone_set, reader_time_zone
+from portal.models import (
+    Membership,
+    profile_language_set,
+    profile_time_zone_set,
+    reader_language,
+    reader_time_zone,
+)
 from portal.notification_forms import NotificationPreferencesForm
 from portal.notifications import (
     notification_mark_read,
@@ -45,6 +53,8 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     template_name = "portal/password_reset.html"
     email_template_name = "portal/emails/password_reset.txt"
+    html_email_template_name = "portal/emails/password_reset.html"
+    form_class = ResetForm
     subject_template_name = "portal/emails/password_reset_subject.txt"
     success_url = reverse_lazy("password_reset_done")
 
@@ -68,6 +78,17 @@ class PasswordResetView(auth_views.PasswordResetView):
         if not login_throttle.reset_allowed_for(form.cleaned_data["email"]):
             return redirect(self.success_url)  # the usual answer: nothing says why no mail
         return super().form_valid(form)
+
+
+def language_set(request):
+    """Django's language switch (the footer's form), which also keeps a signed-in
+    person's choice in their profile: what the portal writes to them away from the
+    screen (e-mails) is in the language they read it in."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.method == "POST" and request.user.is_authenticated:
+        profile_language_set(user=request.user, language=language)
+    return response
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
@@ -145,7 +166,12 @@ def profile(request):
             return redirect("profile")
     else:
         form = TimeZoneForm(initial={"time_zone": reader_time_zone(request.user, own=True)})
-    return render(request, "portal/profile.html", {"memberships": memberships, "form": form})
+    language = get_language_info(reader_language(request.user))["name_local"]
+    return render(
+        request,
+        "portal/profile.html",
+        {"memberships": memberships, "form": form, "email_language": language},
+    )
 
 
 # Notification centre ----------------------------------------------------------------

@@ -120,7 +120,7 @@ def version_compliance_json(comp: VersionCompliance, glossary: Glossary | None =
 TREND_PERIODS = 6
 
 
-def _scorecard_rows(report: MonthlyReport) -> list[list[str]]:
+def _scorecard_rows(report: MonthlyReport, *, plain: bool = False) -> list[list[str]]:
     """One row per commitment with a result for the month: version, team, title,
     actual, target, cycles, status, and which period the result covers when it is
     not the month (a quarterly commitment: "2026-Q1 (to date)"), else ""."""
@@ -137,9 +137,11 @@ def _scorecard_rows(report: MonthlyReport) -> list[list[str]]:
                         f"v{comp.version.number}",
                         card.team.name,
                         commitment_title(line.spec.kind, dict(line.spec.params)),
-                        format_actual(line.spec.kind, result.actual),
-                        format_target(line.spec.kind, result.target),
-                        format_fraction(line.spec.kind, result.numerator, result.denominator),
+                        format_actual(line.spec.kind, result.actual, plain=plain),
+                        format_target(line.spec.kind, result.target, plain=plain),
+                        format_fraction(
+                            line.spec.kind, result.numerator, result.denominator, plain=plain
+                        ),
                         status_label(result.status),
                         period_note(result, month, report.now),
                     ]
@@ -187,7 +189,9 @@ def monthly_csv(report: MonthlyReport) -> str:
                 "",
             ]
         )
-    for version, team, title, actual, target, fraction, status, note in _scorecard_rows(report):
+    for version, team, title, actual, target, fraction, status, note in _scorecard_rows(
+        report, plain=True
+    ):
         # A quarterly commitment's detail says which quarter the numbers are of.
         detail = " · ".join(part for part in (note, fraction) if part)
         writer.writerow(

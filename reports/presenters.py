@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from portal import numbers
 from reports.engine import COUNT_KINDS
 from slas.periods import period_containing
 from slas.sentences import commitment_rule
@@ -198,25 +199,37 @@ def _number(value) -> str:
     return str(d.quantize(Decimal(1))) if d == d.to_integral_value() else str(d.normalize())
 
 
-def format_actual(kind: str, actual: float | None) -> str:
+def format_actual(kind: str, actual: float | None, *, plain: bool = False) -> str:
+    """A figure for a reader (the language's digits and separators, `portal.numbers`), or
+    `plain` for a CSV file (1234, 90.5%)."""
     if actual is None:
         return "—"
+    places = 0 if kind in COUNT_KINDS or abs(actual - round(actual)) < 0.05 else 1
+    if plain:
+        return f"{actual:.{places}f}" + ("" if kind in COUNT_KINDS else "%")
     if kind in COUNT_KINDS:
-        return f"{actual:,.0f}"
-    return f"{actual:.0f}%" if abs(actual - round(actual)) < 0.05 else f"{actual:.1f}%"
+        return numbers.number(actual, 0)
+    return numbers.percent(actual, places)
 
 
-def format_target(kind: str, target) -> str:
+def format_target(kind: str, target, *, plain: bool = False) -> str:
     if target is None:
         return ""
-    text = _number(target)
-    return f"≥ {text}" if kind in COUNT_KINDS else f"≥ {text}%"
+    if plain:
+        text = _number(target)
+        return f"≥ {text}" if kind in COUNT_KINDS else f"≥ {text}%"
+    written = numbers.number(Decimal(_number(target)))
+    return (
+        f"≥ {written}" if kind in COUNT_KINDS else f"≥ {numbers.percent(Decimal(_number(target)))}"
+    )
 
 
-def format_fraction(kind: str, numerator: int, denominator: int) -> str:
+def format_fraction(kind: str, numerator: int, denominator: int, *, plain: bool = False) -> str:
     if kind in COUNT_KINDS:
         return ""
-    return f"{numerator}/{denominator}"
+    if plain:
+        return f"{numerator}/{denominator}"
+    return f"{numbers.number(numerator)}/{numbers.number(denominator)}"
 
 
 def status_label(status: str) -> str:
@@ -229,5 +242,7 @@ def format_duration(seconds: float) -> str:
     minutes = int(abs(seconds) // 60)
     hours, minutes = divmod(minutes, 60)
     if hours:
-        return _("%(sign)s%(h)s h %(m)s min") % {"sign": sign, "h": hours, "m": minutes}
-    return _("%(sign)s%(m)s min") % {"sign": sign, "m": minutes}
+        text = _("%(sign)s%(h)s h %(m)s min") % {"sign": sign, "h": hours, "m": minutes}
+    else:
+        text = _("%(sign)s%(m)s min") % {"sign": sign, "m": minutes}
+    return numbers.digits(text)

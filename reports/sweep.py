@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.urls import reverse
-from django.utils import formats
 from django.utils.translation import gettext_noop
 
+from portal import dates
 from portal.notifications import PARTY_MEMBER, party_members
 from portal.sweep import NotificationBatch
 from portal.text import Text
@@ -39,7 +39,7 @@ def monthly_report_sweep(*, now: dt.datetime) -> int:
         previous = (month_start - dt.timedelta(days=1)).date()
         values = {
             "agreement": version.agreement,
-            "month": formats.date_format(previous, "YEAR_MONTH_FORMAT"),
+            "month": dates.Month.of(previous),
         }
         # The report of that agreement and month (its label is reports' period label).
         url = reverse(

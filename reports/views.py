@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leads.cycles import clock_business_us, clock_stopped
-from portal import charts, permissions
+from portal import charts, numbers, permissions
 from reports import exports, presenters, selectors, specs
 from reports import monthly as monthly_module
 from reports import whatif as whatif_module
@@ -120,7 +120,7 @@ def _headline(comp, label):
                 "status": r.status,
                 "status_label": presenters.status_label(r.status),
                 "detail": (
-                    _("projected %(n)s") % {"n": f"{r.projected:,.0f}"}
+                    _("projected %(n)s") % {"n": numbers.number(r.projected, 0)}
                     if kind in COUNT_KINDS and r.projected is not None and r.status != "met"
                     else presenters.format_fraction(kind, r.numerator, r.denominator)
                 ),

@@ -633,7 +633,7 @@ def action_item_create(
             body=Text(
                 gettext_noop("From the lead review “%(session)s”, due %(due)s."),
                 session=session.title,
-                due=due_date.isoformat(),
+                due=due_date,
             ),
             reason=Text(gettext_noop("You own this action item.")),
         )

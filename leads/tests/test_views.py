@@ -291,3 +291,23 @@ def test_nurturing_a_closed_lead_re_renders_the_page_with_the_message(client, ca
     assert response.status_code == 400
     assert "This lead is closed" in response.content.decode()
     assert Lead.objects.get(pk=lead.pk).nurture_track == ""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("lang", "handed_off", "fit"),
+    [("fa", "۳ آذر ۱۴۰۵", "۲۵"), ("ar", "٢٤ نوفمبر ٢٠٢٦", "٢٥"), ("ro", "24 noiembrie 2026", "25")],
+)
+def test_the_lead_page_writes_dates_and_numbers_as_the_reader_does(
+    client, cast, sla, frozen, lang, handed_off, fit
+):
+    # given a lead handed off this morning, scored 25 for fit (VP)
+    handoffs(cast, 1)
+    lead = Lead.objects.get(external_id="Q0")
+    client.force_login(cast.dan)
+    client.cookies["django_language"] = lang
+    # when Dan reads its page in the language
+    page = client.get(lead.get_absolute_url()).content.decode()
+    # then the handoff date and the score are in its calendar and digits
+    assert handed_off in page
+    assert f"<strong>{fit}</strong>" in page

@@ -99,7 +99,9 @@ class TestEmailTask:
         # then one email went out
         assert len(mail.outbox) == 1
 
-    def test_the_email_is_plain_text_with_title_reason_and_absolute_link(self, cast, settings):
+    def test_the_email_has_text_and_html_parts_with_title_reason_and_absolute_link(
+        self, cast, settings
+    ):
         settings.PORTAL_BASE_URL = "https://sla.example.com"
         with mock.patch.object(notification_email_send, "delay"):
             notification = notification_create(
@@ -117,7 +119,9 @@ class TestEmailTask:
         assert "At risk: Ada" in email.body
         assert "Why you get this: You own this lead." in email.body
         assert "https://sla.example.com/leads/7/" in email.body
-        assert not email.alternatives
+        ((html, mimetype),) = email.alternatives
+        assert mimetype == "text/html"
+        assert "At risk: Ada" in html and 'href="https://sla.example.com/leads/7/"' in html
 
     def test_an_email_failure_is_retried_and_the_notification_stays_unsent(self, cast):
         # given a mail server that refuses
@@ -126,7 +130,9 @@ class TestEmailTask:
                 recipient=cast.dan, kind="lead_at_risk", title="T", dedupe_key="smtp"
             )
         with (
-            mock.patch("portal.tasks.send_mail", side_effect=OSError("SMTP down")),
+            mock.patch(
+                "django.core.mail.EmailMultiAlternatives.send", side_effect=OSError("SMTP down")
+            ),
             mock.patch.object(notification_email_send, "retry", side_effect=RuntimeError) as retry,
         ):
             # when the task runs

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import dates, permissions
+from portal import dates, numbers, permissions
 from portal.home import HomeItem, HomeSection
 from slas.signing.models import RequestStatus, RoundStatus
 from slas.signing.selectors import awaiting_signature_of, versions_in_flight
@@ -60,8 +60,8 @@ def sections(user) -> list[HomeSection]:
             requests = list(live.requests.all())
             signed = sum(1 for r in requests if r.status == RequestStatus.SIGNED)
             detail = _("%(signed)s of %(total)s signatures") % {
-                "signed": signed,
-                "total": len(requests),
+                "signed": numbers.number(signed),
+                "total": numbers.number(len(requests)),
             }
         flight.append(
             HomeItem(

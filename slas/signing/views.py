@@ -163,7 +163,7 @@ def version_sign(request, pk: int):
                     messages.success(
                         request,
                         _("Signed. Every party has signed: it takes force on %(date)s.")
-                        % {"date": version.effective_date.isoformat()},
+                        % {"date": dates.day(version.effective_date)},
                     )
                 else:
                     messages.success(request, _("Signed. Thank you."))
@@ -609,6 +609,10 @@ AUDIT_DETAIL_LABELS = {
 }
 
 
+AUDIT_INSTANTS = {"in_force_from", "takes_force_at", "in_force_until"}
+AUDIT_DAYS = {"end_date"}
+
+
 def _audit_details(entry) -> list[tuple[str, str]]:
     details = []
     for key, value in (entry.data or {}).items():
@@ -622,6 +626,10 @@ def _audit_details(entry) -> list[tuple[str, str]]:
             value = what_label(value)  # stored untranslated, read in the reader's language
         elif key == "was" and value in VersionStatus.values:
             value = version_state(value).label
+        elif key in AUDIT_INSTANTS and isinstance(value, str):
+            value = dates.when(value)  # stored as ISO 8601, read in the reader's zone
+        elif key in AUDIT_DAYS and isinstance(value, str):
+            value = dates.day(value)
         elif isinstance(value, list):
             value = ", ".join(str(item) for item in value)
         details.append((str(AUDIT_DETAIL_LABELS.get(key, key)), value))

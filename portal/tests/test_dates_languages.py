@@ -1,0 +1,165 @@
+"""Dates and numbers as each language writes them (portal.dates, portal.numbers): month
+names in the language's own case, Persian in the Solar Hijri calendar with Persian
+digits, Arabic with Arabic-Indic digits, Japanese with 年月日; numbers with the
+language's separators and digits."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.template import Context, Template
+from django.utils import timezone, translation
+
+from portal import dates, numbers
+from portal.text import Text
+
+AT = dt.datetime(2026, 12, 6, 3, 55, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("lang", "day", "when", "month"),
+    [
+        ("en", "6 Dec 2026", "6 Dec 2026, 03:55", "December 2026"),
+        ("ro", "6 decembrie 2026", "6 decembrie 2026, 03:55", "decembrie 2026"),
+        ("ja", "2026年12月6日", "2026年12月6日 03:55", "2026年12月"),
+        ("ar", "٦ ديسمبر ٢٠٢٦", "٦ ديسمبر ٢٠٢٦، ٠٣:٥٥", "ديسمبر ٢٠٢٦"),
+        # a month of the portal (a monthly report) is a Gregorian one, named in Persian
+        ("fa", "۱۵ آذر ۱۴۰۵", "۱۵ آذر ۱۴۰۵، ۰۳:۵۵", "دسامبر ۲۰۲۶"),
+    ],
+)
+def test_a_date_reads_as_each_language_writes_it(lang, day, when, month):
+    # given a calendar date and an instant on it, read in UTC
+    with translation.override(lang), timezone.override("UTC"):
+        # when each is written in the language
+        shown = dates.day(AT.date()), dates.when(AT), dates.month(AT.date())
+    # then the words, order, calendar and digits are the language's
+    assert shown == (day, when, month)
+
+
+@pytest.mark.parametrize(
+    "month_number, name",
+    [(1, "ianuarie"), (3, "martie"), (5, "mai"), (8, "august"), (11, "noiembrie")],
+)
+def test_romanian_writes_month_names_in_lower_case(month_number, name):
+    with translation.override("ro"):
+        shown = dates.day(dt.date(2027, month_number, 2))
+    assert shown == f"2 {name} 2027"
+
+
+@pytest.mark.parametrize(
+    ("gregorian", "solar"),
+    [
+        # the last day of 1404 and Nowruz, the first of 1405 (the year turns on 21 March)
+        (dt.date(2026, 3, 20), "۲۹ اسفند ۱۴۰۴"),
+        (dt.date(2026, 3, 21), "۱ فروردین ۱۴۰۵"),
+        # 1403 is a leap year: Esfand has 30 days and Nowruz 1404 falls on 21 March 2025
+        (dt.date(2025, 3, 20), "۳۰ اسفند ۱۴۰۳"),
+        (dt.date(2025, 3, 21), "۱ فروردین ۱۴۰۴"),
+        # Nowruz 1399 fell on 20 March 2020
+        (dt.date(2020, 3, 20), "۱ فروردین ۱۳۹۹"),
+        (dt.date(2020, 3, 19), "۲۹ اسفند ۱۳۹۸"),
+        # a Gregorian new year is no Persian one
+        (dt.date(2026, 12, 31), "۱۰ دی ۱۴۰۵"),
+        (dt.date(2027, 1, 1), "۱۱ دی ۱۴۰۵"),
+    ],
+)
+def test_persian_dates_are_solar_hijri_across_the_year_boundary(gregorian, solar):
+    with translation.override("fa"):
+        assert dates.day(gregorian) == solar
+
+
+def test_a_persian_instant_takes_the_solar_day_of_the_readers_zone():
+    # given 21:30 UTC on 20 March 2026: already Nowruz in Tehran (UTC+03:30)
+    at = dt.datetime(2026, 3, 20, 21, 30, tzinfo=dt.UTC)
+    with translation.override("fa"), timezone.override("Asia/Tehran"):
+        tehran = dates.when(at)
+    with translation.override("fa"), timezone.override("UTC"):
+        utc = dates.when(at)
+    # then the day and the year come from the reader's wall clock
+    assert tehran == "۱ فروردین ۱۴۰۵، ۰۱:۰۰"
+    assert utc == "۲۹ اسفند ۱۴۰۴، ۲۱:۳۰"
+
+
+def test_the_template_filters_are_the_same_helpers():
+    template = Template("{% load dates numbers %}{{ d|day }}|{{ d|month }}|{{ n|number:1 }}")
+    with translation.override("fa"):
+        shown = template.render(Context({"d": dt.date(2026, 3, 21), "n": 1234.56}))
+    assert shown == "۱ فروردین ۱۴۰۵|مارس ۲۰۲۶|۱٬۲۳۴٫۶"
+
+
+def test_iso_stays_iso_in_every_language():
+    with translation.override("fa"):
+        assert dates.iso(dt.date(2026, 3, 21)) == "2026-03-21"
+        assert dates.iso(AT) == "2026-12-06T03:55:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("lang", "whole", "decimal"),
+    [
+        ("en", "1,250,000", "1,234.5"),
+        ("ja", "1,250,000", "1,234.5"),
+        ("ro", "1.250.000", "1.234,5"),
+        ("ar", "١٬٢٥٠٬٠٠٠", "١٬٢٣٤٫٥"),
+        ("fa", "۱٬۲۵۰٬۰۰۰", "۱٬۲۳۴٫۵"),
+    ],
+)
+def test_numbers_use_the_languages_separators_and_digits(lang, whole, decimal):
+    with translation.override(lang):
+        assert numbers.number(1250000) == whole
+        assert numbers.number(Decimal("1234.50"), 1) == decimal
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "shown"),
+    [
+        (Decimal("3.0"), -1, "3"),
+        (3.25, -1, "3.3"),
+        (3.5, 2, "3.50"),
+        (Decimal("2.5"), 0, "3"),
+        (-1234.5, 0, "-1,235"),
+        (999, None, "999"),
+        (0.5, None, "0.5"),
+        (None, None, ""),
+        ("n/a", None, "n/a"),
+    ],
+)
+def test_number_rounds_half_up_to_the_places_asked(value, places, shown):
+    with translation.override("en"):
+        assert numbers.number(value, places) == shown
+
+
+def test_a_stored_message_names_its_month_when_read():
+    # given a notification text naming a month, stored by a task running in English
+    with translation.override("en"):
+        stored = Text("%(month)s report", month=dates.Month.of(dt.date(2026, 11, 30))).spec()
+    # when it is read in Romanian and in Japanese
+    with translation.override("ro"):
+        romanian = str(Text.from_spec(stored))
+    with translation.override("ja"):
+        japanese = str(Text.from_spec(stored))
+    # then the month is kept as data and written in each reader's language
+    assert stored["params"]["month"] == {"month": "2026-11"}
+    assert (romanian, japanese) == ("noiembrie 2026 report", "2026年11月 report")
+
+
+@pytest.mark.parametrize(("lang", "shown"), [("en", "14:05"), ("fa", "۱۴:۰۵"), ("ar", "١٤:٠٥")])
+def test_a_time_of_day_is_written_in_the_readers_zone_and_digits(lang, shown):
+    at = dt.datetime(2026, 12, 6, 12, 5, tzinfo=dt.UTC)
+    with translation.override(lang), timezone.override("Europe/Bucharest"):
+        assert dates.clock(at) == shown
+
+
+@pytest.mark.parametrize(
+    ("lang", "label", "shown"),
+    [
+        ("en", "2026-11", "November 2026"),
+        ("ro", "2026-11", "noiembrie 2026"),
+        ("ja", "2026-11", "2026年11月"),
+        ("fa", "2026-11", "نوامبر ۲۰۲۶"),
+        ("ar", "2026-Q1", "٢٠٢٦-Q١"),
+        ("en", "2026-Q1", "2026-Q1"),
+    ],
+)
+def test_a_reporting_period_label_reads_as_the_language_writes_it(lang, label, shown):
+    with translation.override(lang):
+        assert dates.period(label) == shown
