@@ -50,5 +50,5 @@ def test_a_holiday_is_named_by_its_day_in_the_readers_language():
         persian = part_label("holidays", {"date": "2026-12-25", "name": "Christmas"})
     with translation.override("ro"):
         romanian = part_label("holidays", {"date": dt.date(2026, 12, 25), "name": "Crăciun"})
-    assert persian == "۴ دی ۱۴۰۵ Christmas"
-    assert romanian == "25 decembrie 2026 Crăciun"
+    assert persian == "۴ دی ۱۴۰۵ (Christmas)"
+    assert romanian == "25 decembrie 2026 (Crăciun)"
