@@ -21,7 +21,6 @@ from slas import funnel
 from slas.models import (
     PART_MODELS,
     Agreement,
-    Commitment,
     Version,
     VersionStatus,
 )
@@ -89,9 +88,10 @@ def version_in_force(agreement_id: int, at: datetime.datetime) -> Version | None
 def versions_with_parts(queryset: QuerySet[Version] | None = None) -> QuerySet[Version]:
     """Versions with their agreement, parties and every part prefetched (constant queries)."""
     queryset = Version.objects.all() if queryset is None else queryset
+    with_team = {"commitments", "process_steps"}  # parts that name their owner team
     prefetches = [
-        Prefetch("commitments", queryset=Commitment.objects.select_related("owner_team"))
-        if name == "commitments"
+        Prefetch(name, queryset=PART_MODELS[name].objects.select_related("owner_team"))
+        if name in with_team
         else name
         for name in PART_MODELS
     ]
@@ -143,6 +143,7 @@ COMPONENTS: list[tuple[str, Any, tuple[str, ...], tuple[str, ...]]] = [
         ("attempts_required", "channels", "attempt_interval_hours"),
         (),
     ),
+    ("process", gettext_lazy("Lead process map"), (), ("process_steps",)),
     ("kpis", gettext_lazy("KPIs and commitments"), (), ("commitments",)),
     (
         "calendar",
