@@ -143,7 +143,6 @@ COMPONENTS: list[tuple[str, Any, tuple[str, ...], tuple[str, ...]]] = [
         ("attempts_required", "channels", "attempt_interval_hours"),
         (),
     ),
-    ("process", gettext_lazy("Lead process map"), (), ("process_steps",)),
     ("kpis", gettext_lazy("KPIs and commitments"), (), ("commitments",)),
     (
         "calendar",
@@ -152,6 +151,7 @@ COMPONENTS: list[tuple[str, Any, tuple[str, ...], tuple[str, ...]]] = [
         ("holidays",),
     ),
     ("sections", gettext_lazy("Other provisions"), (), ("sections",)),
+    ("process", gettext_lazy("Lead process map"), (), ("process_steps",)),
 ]
 COMPONENT_TITLES = {key: title for key, title, _f, _p in COMPONENTS}
 
