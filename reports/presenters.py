@@ -6,7 +6,7 @@ number reads the same everywhere.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -204,6 +204,12 @@ def _number(value) -> str:
         return "?"
     d = Decimal(str(value))
     return str(d.quantize(Decimal(1))) if d == d.to_integral_value() else str(d.normalize())
+
+
+def format_percent(value: Decimal) -> str:
+    """An exact percentage as "50%" or "66.7%" (one decimal, half up)."""
+    rounded = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{rounded:.0f}%" if rounded == rounded.to_integral_value() else f"{rounded}%"
 
 
 def format_actual(kind: str, actual: float | None) -> str:
