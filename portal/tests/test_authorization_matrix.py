@@ -141,6 +141,7 @@ MATRIX: dict[str, Rule] = {
     "reports:index": r(EVERYONE),
     "reports:version": r(MARKETING_SALES, kwargs="v2", **MS),
     "reports:breakdown": r(MARKETING_SALES, kwargs="breakdown", **MS),
+    "reports:process_step": r(MARKETING_SALES, kwargs="process_step", **MS),
     "reports:whatif": r(MARKETING_SALES, kwargs="v3", **MS),
     "reports:agreement": r(MARKETING_SALES, kwargs="ms", **MS),
     "reports:ungoverned": r(MARKETING_SALES, kwargs="ms", **MS),
@@ -212,6 +213,7 @@ for _part in (
     "holidays",
     "sections",
     "escalation_steps",
+    "process_steps",
 ):
     MATRIX[f"version-{_part}-list"] = r(MARKETING_SALES, kwargs="v3_parts", **MS)
     MATRIX[f"version-{_part}-detail"] = r(MARKETING_SALES, kwargs=f"v3_{_part}", **MS)
@@ -418,6 +420,12 @@ class World:
             return {
                 "pk": self.v2.pk,
                 "commitment_pk": commitment.pk,
+                "label": timezone.now().strftime("%Y-%m"),
+            }
+        if name == "process_step":
+            return {
+                "pk": self.v2.pk,
+                "step_pk": self.v2.process_steps.get().pk,
                 "label": timezone.now().strftime("%Y-%m"),
             }
         if name == "lead_pk":
@@ -678,6 +686,12 @@ PART_BODIES = {
         "at_percent": 60 + _n(who),
         "action": "remind_owner",
     },
+    "process_steps": lambda world, who: {
+        "name": f"Step {who}",
+        "stages": [],
+        "owner_team": world.cast.marketing.pk,
+        "metric": "Visitors",
+    },
 }
 PART_CHANGES = {
     "terms": {"definition": "Changed."},
@@ -688,6 +702,7 @@ PART_CHANGES = {
     "holidays": {"name": "Changed"},
     "sections": {"body": "Changed."},
     "escalation_steps": {"at_percent": 80},
+    "process_steps": {"exit_criteria": "Changed."},
 }
 
 
@@ -1205,7 +1220,7 @@ NO_WRITES = {
     "slas:signing_certificate_pdf", "slas:signing_export_json", "slas:signing_document_pdf",
     "leads:queue", "leads:team_queue", "leads:lead_detail", "leads:import_detail",
     "leads:import_status", "leads:import_issues", "reports:index", "reports:version",
-    "reports:breakdown", "reports:whatif", "reports:agreement", "reports:ungoverned",
+    "reports:breakdown", "reports:process_step", "reports:whatif", "reports:agreement", "reports:ungoverned",
     "reports:monthly_latest", "reports:monthly", "reports:monthly_csv", "reports:monthly_pdf",
     "reviews:index", "reviews:session_detail", "reviews:analysis", "reviews:analysis_leads",
     "reviews:analysis_export", "notification-list", "notification-detail",
