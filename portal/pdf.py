@@ -28,7 +28,7 @@ from reportlab import platypus
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
-from reportlab.graphics.shapes import Drawing, Line, PolyLine, String
+from reportlab.graphics.shapes import Drawing, Group, Line, Polygon, PolyLine, Rect, String
 from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -116,7 +116,21 @@ class LineChart:
     height_mm: float = 65
 
 
-Block = Heading | Paragraph | Table | KeyValues | Spacer | BarChart | LineChart
+@dataclass(frozen=True)
+class Flowchart:
+    """Boxes top-down with arrows between them and an optional loop, in the units of a
+    ``width`` x ``height`` canvas with y growing downwards (slas.process.flowchart's
+    geometry); scaled to the page width. ``boxes``: (x, y, w, h, name, detail)."""
+
+    width: float
+    height: float
+    boxes: list[tuple[float, float, float, float, str, str]]
+    arrows: list[tuple[float, float, float, float]]
+    loop: list[tuple[float, float]] = field(default_factory=list)
+    loop_label: str = ""
+
+
+Block = Heading | Paragraph | Table | KeyValues | Spacer | BarChart | LineChart | Flowchart
 
 
 # ---------------------------------------------------------------------- fonts
@@ -247,10 +261,83 @@ def _flowables(block: Block, styles: _Styles, width: float) -> list[platypus.Flo
         return [_bar_drawing(block, styles.fonts, width), platypus.Spacer(1, 3 * mm)]
     if isinstance(block, LineChart):
         return [_line_drawing(block, styles.fonts, width), platypus.Spacer(1, 3 * mm)]
+    if isinstance(block, Flowchart):
+        return [_flowchart_drawing(block, styles.fonts, width), platypus.Spacer(1, 3 * mm)]
     raise TypeError(f"Unsupported PDF block: {type(block).__name__}")
 
 
 # --------------------------------------------------------------------- charts
+def _arrowhead(x: float, y: float, dx: float, dy: float, colour) -> Polygon:
+    """A small filled triangle pointing along (dx, dy) with its tip at (x, y)."""
+    length = (dx * dx + dy * dy) ** 0.5 or 1.0
+    ux, uy = dx / length, dy / length
+    size = 5.0
+    return Polygon(
+        [
+            x,
+            y,
+            x - size * ux + size * 0.5 * uy,
+            y - size * uy - size * 0.5 * ux,
+            x - size * ux - size * 0.5 * uy,
+            y - size * uy + size * 0.5 * ux,
+        ],
+        fillColor=colour,
+        strokeColor=colour,
+    )
+
+
+def _flowchart_drawing(block: Flowchart, fonts: _Fonts, width: float) -> Drawing:
+    scale = min(1.0, width / block.width) if block.width else 1.0
+    drawing = Drawing(block.width * scale, block.height * scale)
+    group = Group()
+    group.scale(scale, scale)
+
+    def flip(y: float) -> float:  # the geometry's y grows downwards, a PDF's upwards
+        return block.height - y
+
+    line_colour = colors.HexColor("#5b7088")
+    loop_colour = colors.HexColor("#b7791f")
+    for x1, y1, x2, y2 in block.arrows:
+        group.add(Line(x1, flip(y1), x2, flip(y2), strokeColor=line_colour, strokeWidth=1.2))
+        group.add(_arrowhead(x2, flip(y2), x2 - x1, flip(y2) - flip(y1), line_colour))
+    if len(block.loop) >= 2:
+        points = [v for x, y in block.loop for v in (x, flip(y))]
+        group.add(
+            PolyLine(points, strokeColor=loop_colour, strokeWidth=1.2, strokeDashArray=[4, 2])
+        )
+        (xa, ya), (xb, yb) = block.loop[-2], block.loop[-1]
+        group.add(_arrowhead(xb, flip(yb), xb - xa, flip(yb) - flip(ya), loop_colour))
+        if block.loop_label:
+            mid_x = block.loop[1][0]
+            mid_y = (flip(block.loop[1][1]) + flip(block.loop[2][1])) / 2
+            label = String(mid_x + 3, mid_y, block.loop_label, fontName=fonts.regular)
+            label.fontSize, label.fillColor = 7, loop_colour
+            group.add(label)
+    for x, y, w, h, name, detail in block.boxes:
+        group.add(
+            Rect(
+                x,
+                flip(y + h),
+                w,
+                h,
+                rx=6,
+                ry=6,
+                fillColor=colors.HexColor("#f4f7fb"),
+                strokeColor=line_colour,
+                strokeWidth=1,
+            )
+        )
+        title = String(x + 8, flip(y + 20), name, fontName=fonts.bold)
+        title.fontSize, title.fillColor = 10, _INK
+        group.add(title)
+        if detail:
+            text = String(x + 8, flip(y + 38), detail, fontName=fonts.regular)
+            text.fontSize, text.fillColor = 8, _MUTED
+            group.add(text)
+    drawing.add(group)
+    return drawing
+
+
 _CHART_LEFT = 42  # room for the value axis labels
 _CHART_BOTTOM = 22  # room for the category labels
 

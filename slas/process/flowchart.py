@@ -75,9 +75,17 @@ class Chart:
     rtl: bool
     boxes: list[ChartBox]
     arrows: list[tuple[int, int, int, int]]  # x1, y1, x2, y2 (down the column)
-    loop: str = ""  # SVG path of the recycle loop, empty when the map has none
+    loop_points: list[tuple[int, int]] = field(default_factory=list)  # the recycle loop
     loop_label_x: int = 0
     loop_label_y: int = 0
+
+    @property
+    def loop(self) -> str:
+        """The recycle loop as an SVG path ("" when the map has none)."""
+        if not self.loop_points:
+            return ""
+        (x0, y0), *rest = self.loop_points
+        return f"M{x0},{y0} " + " ".join(f"L{x},{y}" for x, y in rest)
 
     @property
     def direction(self) -> str:
@@ -111,7 +119,12 @@ def flowchart(steps: list[ChartStep], *, rtl: bool = False) -> Chart:
         # Out of the source's outer side, along the lane, into the target's outer side.
         edge = x if rtl else x + box_width
         lane = MARGIN + LANE // 2 if rtl else WIDTH - MARGIN - LANE // 2
-        chart.loop = f"M{edge},{source.middle_y} H{lane} V{target.middle_y} H{edge}"
+        chart.loop_points = [
+            (edge, source.middle_y),
+            (lane, source.middle_y),
+            (lane, target.middle_y),
+            (edge, target.middle_y),
+        ]
         chart.loop_label_x = lane
         chart.loop_label_y = (source.middle_y + target.middle_y) // 2
     return chart

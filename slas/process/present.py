@@ -47,6 +47,21 @@ def flow_rows(steps: list[ProcessStep]) -> list[FlowRow]:
     ]
 
 
+def sealed_chart(rows: list[dict], team_names: dict[int, str]) -> Chart:
+    """The chart of a version's steps as sealed (the signed PDF): rows of the sealed copy."""
+    chart_steps = []
+    for row in sorted(rows, key=lambda r: (r.get("position") or 0, r.get("name") or "")):
+        stages = tuple(row.get("stages") or ())
+        detail = f"{stages_label(stages)} · {team_names.get(row.get('owner_team_id'), '')}"
+        if row.get("sla_hours") not in (None, ""):
+            hours = Decimal(str(row["sla_hours"])).normalize()
+            detail += " · " + _("SLA %(hours)s h") % {"hours": format(hours, "f")}
+        chart_steps.append(
+            ChartStep(key=0, name=str(row.get("name") or ""), detail=detail, stages=stages)
+        )
+    return flowchart(chart_steps)
+
+
 def flow_chart(rows: list[FlowRow], *, rtl: bool, chart_figures: bool = True) -> Chart:
     """The chart of these rows; their figures (if any) are drawn in the boxes."""
     chart_steps = []

@@ -138,3 +138,49 @@ def test_the_api_lists_a_versions_steps_with_their_stages(client, cast, versions
     body = response.json()
     rows = body["results"] if isinstance(body, dict) else body
     assert rows[0]["stages"] == ["sal"] and rows[0]["sla_hours"] == "40.00"
+
+
+def test_the_signed_pdf_draws_the_sealed_steps_as_a_flowchart_with_the_recycle_loop(cast):
+    # given the steps as the sealed copy holds them (attnames, the owner by id)
+    from portal.pdf import Flowchart, _flowchart_drawing, _fonts, build_pdf
+    from slas.process.present import sealed_chart
+
+    rows = [
+        {"name": "MQL", "stages": ["mql"], "owner_team_id": cast.sales.pk, "position": 0},
+        {
+            "name": "SAL",
+            "stages": ["sal"],
+            "owner_team_id": cast.sales.pk,
+            "sla_hours": "40.00",
+            "position": 1,
+        },
+        {
+            "name": "Recycle",
+            "stages": ["recycled"],
+            "owner_team_id": cast.marketing.pk,
+            "position": 2,
+        },
+    ]
+    # when
+    chart = sealed_chart(rows, {cast.sales.pk: "Sales", cast.marketing.pk: "Marketing"})
+    block = Flowchart(
+        width=chart.width,
+        height=chart.height,
+        boxes=[(b.x, b.y, b.width, b.height, b.step.name, b.step.detail) for b in chart.boxes],
+        arrows=chart.arrows,
+        loop=chart.loop_points,
+        loop_label="recycle loop",
+    )
+    drawing = _flowchart_drawing(block, _fonts(), 480)
+    # then the boxes keep their order and say owner and SLA, and the loop runs back up
+    texts = [s.text for s in drawing.contents[0].contents if hasattr(s, "text")]
+    assert texts[-6:] == [
+        "MQL",
+        "MQL · Sales",
+        "SAL",
+        "SAL · Sales · SLA 40 h",
+        "Recycle",
+        "Recycled · Marketing",
+    ]
+    assert chart.loop_points[0][1] > chart.loop_points[-1][1]  # from Recycle up to MQL
+    assert build_pdf(title="Map", subtitle="", blocks=[block]).startswith(b"%PDF")
