@@ -25,6 +25,7 @@ from slas import services
 from slas.audit.chain import audit_dated
 from slas.history import Source
 from slas.models import Agreement, Version
+from slas.process.demo import SAL_HOURS_V3, process_map_rows
 from slas.signing.demo import seed as seed_signing
 from slas.signing.demo import version_signed_in_past
 
@@ -304,6 +305,7 @@ def seed(stdout=None) -> None:
                     "mql_threshold": 55,
                 },
                 update=[(volume, {"target": Decimal(120)})],
+                create=process_map_rows(marketing=marketing, sales=sales),
                 source=Source.DEMO,
                 what=gettext_noop("raise the MQL target"),
             )
@@ -313,6 +315,7 @@ def seed(stdout=None) -> None:
         v3 = services.version_amend(actor=carol, agreement=agreement, source=Source.DEMO)
         first_contact = v3.commitments.get(kind="first_contact_within")
         volume = v3.commitments.get(kind="mql_volume")
+        sal_step = next(s for s in v3.process_steps.all() if s.stages == ["sal"])
         services.version_edit(
             actor=carol,
             version=v3,
@@ -342,6 +345,7 @@ def seed(stdout=None) -> None:
                     },
                 ),
                 (volume, {"target": Decimal(130)}),
+                (sal_step, {"sla_hours": SAL_HOURS_V3}),
             ],
             source=Source.DEMO,
             what=gettext_noop("faster first contact"),
