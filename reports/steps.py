@@ -38,6 +38,12 @@ from leads.cycles import STAGE_RANK, CycleFacts
 from slas.clock import Allowance, BusinessCalendar, ClockState, business_us
 from slas.periods import Period
 
+#: The stages a handoff cycle can enter: a step covering none of them (a visitor or lead
+#: step, before any handoff) has no figures.
+CYCLE_STAGES = frozenset(
+    {"mql", "sal", "sql", "opportunity", "won", "lost", "recycled", "disqualified"}
+)
+
 #: Order of stages entered at one instant (a lead moved twice in one second).
 _PATH_ORDER = {
     "mql": 0,

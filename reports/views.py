@@ -23,6 +23,7 @@ from reports import exports, presenters, process, selectors, specs
 from reports import monthly as monthly_module
 from reports import whatif as whatif_module
 from reports.engine import COUNT_KINDS
+from reports.steps import CYCLE_STAGES
 from slas.clock import US_PER_SECOND, clock_pause
 from slas.glossary import glossaries_load, version_glossary
 from slas.periods import Period, periods_between
@@ -217,7 +218,7 @@ def _flow_context(version, comp, label: str | None) -> dict:
 
 def _step_figures(version, step, f, label: str) -> list[ChartFigure]:
     """A step's four figures, each linking to its leads; "—" where nothing is measured."""
-    if f is None or (not f.entered and not step.stages):
+    if f is None or not set(step.stages or ()) & CYCLE_STAGES:
         return [ChartFigure(name, "—") for name in _figure_names()]
     conversion = f.conversion_percent
     median = f.median_us

@@ -38,6 +38,7 @@ def mapped(cast):
     for position, (name, stages, team, hours) in enumerate(
         [
             ("Visitor", [], cast.marketing, None),
+            ("Lead", ["lead"], cast.marketing, None),
             ("MQL", ["mql"], cast.marketing, None),
             ("SAL", ["sal"], cast.sales, Decimal(8)),
             ("SQL", ["sql"], cast.sales, None),
@@ -96,6 +97,7 @@ def test_the_flowchart_figures_equal_a_hand_count(client, cast, mapped):
     assert _row(html, "SAL")[3:] == ["2", "50%", "8 h 0 min", "1"]
     assert _row(html, "Recycle")[3:] == ["1", "—", "—", "—"]
     assert _row(html, "Visitor")[3:] == ["—", "—", "—", "—"]
+    assert _row(html, "Lead")[3:] == ["—", "—", "—", "—"]  # before any handoff
 
 
 @time_machine.travel(NOW, tick=False)
