@@ -77,7 +77,9 @@ def mapped(cast):
 
 def _row(html: str, name: str) -> list[str]:
     row = re.search(
-        rf'<tr data-testid="flow-row"><th scope="row">\d+\. {name}</th>(.*?)</tr>', html, re.S
+        rf'<tr data-testid="flow-row"><th scope="row">\d+\. <bdi>{name}</bdi></th>(.*?)</tr>',
+        html,
+        re.S,
     )
     assert row, name
     return [
