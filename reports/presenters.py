@@ -164,6 +164,8 @@ def commitment_title(kind: str, params: dict) -> str:
             "from": stage_label(params.get("from_stage")),
             "to": stage_label(params.get("to_stage")),
         }
+    if kind == "visitor_to_lead":
+        return _("Visitors who became leads")
     return kind
 
 
@@ -179,6 +181,7 @@ def commitment_stages(kind: str, params: dict) -> list[str]:
         "attempts_before_recycle": ["recycled"],
         "reason_documented": ["recycled", "disqualified"],
         "feedback_coverage": ["recycled"],
+        "visitor_to_lead": ["lead"],
     }.get(kind, [])
 
 
@@ -191,6 +194,7 @@ def short_title(kind: str, params: dict) -> str:
         "attempts_before_recycle": _("≥ %(k)s attempts") % {"k": _number(params.get("attempts"))},
         "reason_documented": _("Reasons"),
         "feedback_coverage": _("Feedback"),
+        "visitor_to_lead": _("Visitor → lead"),
         "conversion_rate": _("%(from)s→%(to)s")
         % {
             "from": stage_label(params.get("from_stage")),
