@@ -142,6 +142,7 @@ MATRIX: dict[str, Rule] = {
     "reports:version": r(MARKETING_SALES, kwargs="v2", **MS),
     "reports:breakdown": r(MARKETING_SALES, kwargs="breakdown", **MS),
     "reports:process_step": r(MARKETING_SALES, kwargs="process_step", **MS),
+    "visitors:counts": r(MARKETING_SALES, kwargs="ms", **MS),
     "reports:whatif": r(MARKETING_SALES, kwargs="v3", **MS),
     "reports:agreement": r(MARKETING_SALES, kwargs="ms", **MS),
     "reports:ungoverned": r(MARKETING_SALES, kwargs="ms", **MS),
@@ -977,6 +978,17 @@ WRITES: dict[tuple[str, str], Write] = {
     ),
     ("api-lead-events-bulk", "post"): w(MS_MANAGERS, body=_bulk),
     # reviews
+    ("visitors:counts", "post"): w(
+        MS_MANAGERS,
+        kwargs="ms",
+        body=lambda world, who: {
+            "action": "set",
+            "month": "2026-03",
+            "source": f"source-{who}",
+            "visitors": "100",
+        },
+        sees=MARKETING_SALES,
+    ),
     ("reviews:feedback_create", "post"): w(
         MARKETING_SALES - {"erin"},
         kwargs="lead_pk",

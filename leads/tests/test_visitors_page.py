@@ -1,0 +1,56 @@
+"""The visitors page of an agreement: managers of a party enter a month or upload an
+export; reps read; people outside the parties get 404."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from leads.visitors.models import VisitorCount
+from reports.tests.factories import AgreementFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def agreement(cast):
+    agreement = AgreementFactory()
+    agreement.parties.set([cast.marketing, cast.sales])
+    return agreement
+
+
+def test_alice_enters_a_month_and_uploads_an_export(client, cast, agreement):
+    client.force_login(cast.alice)
+    url = f"/visitors/agreements/{agreement.pk}/"
+    response = client.post(
+        url, {"action": "set", "month": "2026-03", "source": "Organic", "visitors": "1200"}
+    )
+    assert response.status_code == 302
+    export = SimpleUploadedFile(
+        "ga.csv", b"month,source,visitors\n2026-03,organic,1500\n2026-03,paid,300\n"
+    )
+    assert client.post(url, {"action": "upload", "file": export}).status_code == 302
+    counts = dict(
+        VisitorCount.objects.filter(agreement=agreement).values_list("source", "visitors")
+    )
+    assert counts == {"organic": 1500, "paid": 300}
+    assert "1500" in client.get(url).content.decode()
+
+
+def test_a_bad_export_is_refused_with_its_rows_named(client, cast, agreement):
+    client.force_login(cast.alice)
+    export = SimpleUploadedFile("ga.csv", b"month,source,visitors\nMarch,organic,12\n")
+    response = client.post(
+        f"/visitors/agreements/{agreement.pk}/", {"action": "upload", "file": export}
+    )
+    assert response.status_code == 400 and "Row 2" in response.content.decode()
+    assert not VisitorCount.objects.exists()
+
+
+def test_a_rep_reads_but_cannot_write_and_outsiders_get_404(client, cast, agreement):
+    url = f"/visitors/agreements/{agreement.pk}/"
+    client.force_login(cast.bob)
+    assert client.get(url).status_code == 200
+    data = {"action": "set", "month": "2026-03", "source": "organic", "visitors": "1"}
+    assert client.post(url, data).status_code == 403
+    client.force_login(cast.mallory)
+    assert client.get(url).status_code == 404
+    assert not VisitorCount.objects.exists()
