@@ -54,3 +54,18 @@ def test_a_rep_reads_but_cannot_write_and_outsiders_get_404(client, cast, agreem
     client.force_login(cast.mallory)
     assert client.get(url).status_code == 404
     assert not VisitorCount.objects.exists()
+
+
+def test_the_api_sets_a_count_for_managers_and_lists_what_you_can_see(client, cast, agreement):
+    client.force_login(cast.carol)
+    body = {"agreement": agreement.pk, "month": "2026-04", "source": "paid", "visitors": 250}
+    created = client.post("/api/v1/visitor-counts/", body, content_type="application/json")
+    assert created.status_code == 201, created.content
+    assert created.json()["month"] == "2026-04"
+    client.force_login(cast.dan)
+    refused = client.post("/api/v1/visitor-counts/", body, content_type="application/json")
+    assert refused.status_code == 403
+    listed = client.get(f"/api/v1/visitor-counts/?agreement={agreement.pk}").json()
+    assert [(row["source"], row["visitors"]) for row in listed["results"]] == [("paid", 250)]
+    client.force_login(cast.mallory)
+    assert client.get("/api/v1/visitor-counts/").json()["results"] == []

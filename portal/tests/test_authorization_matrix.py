@@ -200,6 +200,7 @@ MATRIX: dict[str, Rule] = {
     "reviewed-lead-list": r(EVERYONE),
     "reviewed-lead-detail": r(MARKETING_SALES, kwargs="reviewed_api", **MS),
     "action-item-list": r(EVERYONE),
+    "visitor-count-list": r(EVERYONE),
     "action-item-detail": r(MARKETING_SALES, kwargs="action", **MS),
     "reports-api:compliance-version-list": r(EVERYONE),
     "reports-api:compliance-version-detail": r(MARKETING_SALES, kwargs="v2", **MS),
@@ -1091,6 +1092,17 @@ WRITES: dict[tuple[str, str], Write] = {
         },
         sees=MARKETING_SALES,
     ),
+    ("visitor-count-list", "post"): w(
+        MS_MANAGERS,
+        body=lambda world, who: {
+            "agreement": world.ms.pk,
+            "month": "2026-03",
+            "source": f"api-{who}",
+            "visitors": 10,
+        },
+        sees=MARKETING_SALES,
+        in_body=True,
+    ),
     ("action-item-list", "post"): w(
         MS_MANAGERS,
         body=lambda world, who: {
@@ -1242,7 +1254,7 @@ NO_WRITES = {
     *(f"version-{part}-{kind}" for part in PART_BODIES for kind in ("list", "detail")),
     "version-list", "version-detail", "feedback-list", "feedback-detail",
     "review-session-list", "review-session-detail", "reviewed-lead-detail",
-    "action-item-list", "action-item-detail", "api-lead-list",
+    "action-item-list", "action-item-detail", "api-lead-list", "visitor-count-list",
 }  # fmt: skip
 WRITES_ELSEWHERE = {
     "password_reset": "anonymous: sends a reset e-mail, same answer for any address "
