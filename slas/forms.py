@@ -476,13 +476,24 @@ class FunnelForm(forms.Form):
                 help_text=_("percent"),
             )
 
+        self.fields["visitor_to_lead"] = forms.DecimalField(
+            label=_("Visitor → lead"),
+            required=False,
+            min_value=Decimal("0.01"),
+            max_value=Decimal("100"),
+            decimal_places=2,
+            help_text=_("percent; empty: the plan starts from leads"),
+        )
+
     def plan(self) -> funnel.FunnelPlan:
         data = self.cleaned_data
+        visitor_rate = data.get("visitor_to_lead")
         return funnel.reverse_funnel(
             revenue_goal=data["revenue_goal"],
             avg_deal_size=data["avg_deal_size"],
             periods=data["periods"],
             rates={key: data[key] / Decimal(100) for key in funnel.RATE_KEYS},
+            visitor_to_lead=visitor_rate / Decimal(100) if visitor_rate else None,
         )
 
 

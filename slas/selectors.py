@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -252,6 +252,24 @@ def funnel_rates_for(agreement: Agreement) -> MeasuredRates:
         "opportunity_to_won": (cycles["won"], cycles["opportunities"]),
     }
     rates, measured, samples = {}, {}, {}
+    # The visitor stage: leads created in the months that have visitor counts, over those
+    # visitors (UTC months: an estimate for planning). Known only with counts entered.
+    VisitorCount = apps.get_model("leads", "VisitorCount")
+    counts = VisitorCount.objects.filter(agreement=agreement)
+    visitors = counts.aggregate(n=Sum("visitors"))["n"] or 0
+    months = sorted(set(counts.values_list("month", flat=True)))
+    if visitors and months:
+        created = Q()
+        for month in months:
+            end = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+            created |= Q(created_at__date__gte=month, created_at__date__lt=end)
+        new_leads = Lead.objects.filter(agreement=agreement).filter(created).count()
+        samples["visitor_to_lead"] = visitors
+        if new_leads:
+            rates["visitor_to_lead"] = min(
+                Decimal(1), (Decimal(new_leads) / Decimal(visitors)).quantize(Decimal("0.0001"))
+            )
+            measured["visitor_to_lead"] = True
     for key in funnel.RATE_KEYS:
         numerator, denominator = pairs[key]
         samples[key] = denominator

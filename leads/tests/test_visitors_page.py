@@ -1,11 +1,15 @@
 """The visitors page of an agreement: managers of a party enter a month or upload an
 export; reps read; people outside the parties get 404."""
 
+import datetime as dt
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from leads.visitors.models import VisitorCount
-from reports.tests.factories import AgreementFactory
+from leads.visitors.services import visitor_count_set
+from reports.tests.factories import AgreementFactory, lead, local
+from slas.tests.factories import agreement_with_draft, fill_draft
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +73,25 @@ def test_the_api_sets_a_count_for_managers_and_lists_what_you_can_see(client, ca
     assert [(row["source"], row["visitors"]) for row in listed["results"]] == [("paid", 250)]
     client.force_login(cast.mallory)
     assert client.get("/api/v1/visitor-counts/").json()["results"] == []
+
+
+def test_the_planner_starts_from_visitors_once_a_visitor_rate_is_measured(client, cast):
+    # given a draft with a revenue goal, 2,000 visitors counted in March and 50 leads
+    # created then: a measured visitor-to-lead rate of 2.5 %
+    agreement = agreement_with_draft(cast)
+    draft = fill_draft(agreement.versions.get(), cast)
+    visitor_count_set(
+        actor=cast.alice,
+        agreement=agreement,
+        month=dt.date(2026, 3, 1),
+        source="organic",
+        visitors=2000,
+    )
+    for n in range(50):
+        lead(agreement, cast, created_at=local(3, 2 + n % 20))
+    client.force_login(cast.alice)
+    # when
+    page = client.get(f"/agreements/versions/{draft.pk}/planner/").content.decode()
+    # then the rate is offered as measured and the plan's first row is visitors
+    assert 'name="visitor_to_lead"' in page and 'value="2.50"' in page
+    assert page.index('data-stage="visitors"') < page.index('data-stage="leads"')
