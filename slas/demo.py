@@ -301,11 +301,26 @@ def seed(stdout=None) -> None:
                 fields={
                     **_dates(v2_start),
                     "change_summary": "Raise the MQL volume target to 120 a month and lower the "
-                    "threshold to 55.",
+                    "threshold to 55; map the lead process with step SLAs; commit to a visitor-to-lead "
+                    "rate.",
                     "mql_threshold": 55,
                 },
                 update=[(volume, {"target": Decimal(120)})],
-                create=process_map_rows(marketing=marketing, sales=sales),
+                create=[
+                    *process_map_rows(marketing=marketing, sales=sales),
+                    (
+                        "commitments",
+                        {
+                            "owner_team": marketing,
+                            "kind": "visitor_to_lead",
+                            "params": {},
+                            "target": Decimal("2.5"),
+                            "period": "month",
+                            "description": "At least 2.5% of website visitors become leads.",
+                            "position": 7,
+                        },
+                    ),
+                ],
                 source=Source.DEMO,
                 what=gettext_noop("raise the MQL target"),
             )
