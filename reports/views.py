@@ -190,12 +190,19 @@ def _step_rows(version, lines, labels):
     return rows
 
 
-def _flow_context(version, comp, label: str | None) -> dict:
-    """The flowchart of the version's steps with the figures of period ``label``."""
+def _flow_context(version, comp, label: str | None, asked: str | None = None) -> dict:
+    """The flowchart of the version's steps with the figures of period ``label`` (the
+    page's), else of the one asked for, else of the version's latest month (a version
+    without commitments has no scorecard periods)."""
     steps = process.version_steps(version)
     if not steps:
         return {}
-    period = process.version_period_map(version, now=comp.now).get(label or "")
+    periods = process.version_period_map(version, now=comp.now)
+    months = [p for key, p in periods.items() if "Q" not in key]
+    period = periods.get(label or "") or periods.get(asked or "")
+    if period is None and months:
+        period = max(months, key=lambda p: p.start)
+    label = period.label if period is not None else label
     rows = process_present.flow_rows(steps)
     heads = []
     if period is not None:
@@ -290,7 +297,7 @@ def version_compliance(request, pk: int):
         request,
         "reports/version_compliance.html",
         {
-            **_flow_context(version, comp, label),
+            **_flow_context(version, comp, label, request.GET.get("period")),
             "version": version,
             "agreement": version.agreement,
             "comp": comp,
