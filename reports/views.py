@@ -268,7 +268,15 @@ def version_compliance(request, pk: int):
     if label not in labels:
         labels = comp.labels
         show_all = True
-    step_lines = process.step_sla_lines(version, labels, now=comp.now)
+    # Step SLAs are counted by the scorecards' periods; a version without commitments has
+    # none, so its recent months.
+    step_labels = (
+        labels
+        or [key for key in process.version_period_map(version, now=comp.now) if "Q" not in key][
+            -RECENT_PERIODS:
+        ]
+    )
+    step_lines = process.step_sla_lines(version, step_labels, now=comp.now)
     cards = []
     for card in comp.scorecards:
         # A scorecard shows the periods its commitments are counted by (no quarter
@@ -293,6 +301,19 @@ def version_compliance(request, pk: int):
                 "chart": _trend_chart(card, card_labels),
             }
         )
+    # A team that owns a step SLA but no commitment still gets its scorecard.
+    shown = {card["team"].pk for card in cards}
+    for team_id, lines in step_lines.items():
+        if team_id not in shown:
+            cards.append(
+                {
+                    "team": lines[0].step.owner_team,
+                    "labels": step_labels,
+                    "rows": [],
+                    "step_rows": _step_rows(version, lines, step_labels),
+                    "chart": None,
+                }
+            )
     return render(
         request,
         "reports/version_compliance.html",

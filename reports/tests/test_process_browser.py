@@ -46,6 +46,8 @@ def test_erin_opens_the_flowchart_and_the_leads_behind_a_breach(page, cast):
         names = chart.locator("svg .fc-name").all_text_contents()
         assert names == ["1. MQL", "2. SAL", "3. Recycle"]
         screenshot(page, "process-compliance")
+        # Sales owns the SLA and no commitment: its scorecard shows the step SLA line
+        assert "Step SLA: SAL" in page.locator("[data-testid=step-sla-row]").inner_text()
         # then the SAL row's breaches open Bo
         row = chart.locator("[data-testid=flow-row]", has_text="SAL")
         row.locator("[data-testid=flow-figure]").last.click()
