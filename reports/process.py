@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from leads.cycles import CycleFacts
 from leads.models import Cycle
 from reports.specs import CYCLE_FIELDS, facts_from_row, version_periods
-from reports.steps import StepDef, StepFigures, step_clock, step_figures
+from reports.steps import (
+    StepDef,
+    StepFigures,
+    step_clock,
+    step_figures,
+    step_figures_by_period,
+)
 from slas.calendars import version_calendar
 from slas.clock import BusinessCalendar
 from slas.models import Version
@@ -100,8 +106,9 @@ def step_sla_lines(
     cycles = version_cycles(version, before=max(p.end for p in wanted), now=now)
     defs = [step_def(s) for s in steps]
     lines = {s.pk: StepSlaLine(s) for s in steps}
+    by_period = step_figures_by_period(defs, cycles, wanted, calendar, now=now)
     for period in wanted:
-        for figures in step_figures(defs, cycles, period, calendar, now=now):
+        for figures in by_period[period.start]:
             lines[figures.step.key].cells[period.label] = figures
     out: dict[int, list[StepSlaLine]] = {}
     for step in steps:

@@ -191,34 +191,64 @@ def step_figures(
     now: dt.datetime,
 ) -> list[StepFigures]:
     """Every step's figures for the cycles (already one version's) in ``period``."""
+    return step_figures_by_period(steps, cycles, [period], calendar, now=now)[period.start]
+
+
+def _count(
+    figures: StepFigures,
+    times: list[int],
+    cycle: CycleFacts,
+    clock: StepClock,
+    nxt: StepDef | None,
+    now: dt.datetime,
+) -> None:
+    """Add one cycle's span (entered in the figures' period) to the figures."""
+    span = clock.span
+    assert span is not None
+    figures.entered.append(cycle.key)
+    if nxt is not None:
+        reached = cycle.reached_at(nxt.bottom_stage)
+        if reached is not None and reached <= now:
+            figures.converted.append(cycle.key)
+    if span.left_at is not None:
+        figures.left.append(cycle.key)
+        times.append(clock.used_us)
+    if clock.state == "breached":
+        figures.breached.append(cycle.key)
+    elif clock.state == "met":
+        figures.met.append(cycle.key)
+    elif clock.state in ("open", "at_risk"):
+        figures.open.append(cycle.key)
+        if clock.state == "at_risk":
+            figures.at_risk.append(cycle.key)
+
+
+def step_figures_by_period(
+    steps: Sequence[StepDef],
+    cycles: Iterable[CycleFacts],
+    periods: Sequence[Period],
+    calendar: BusinessCalendar,
+    *,
+    now: dt.datetime,
+) -> dict[dt.datetime, list[StepFigures]]:
+    """``step_figures`` of several periods (by period start), each clock computed once."""
     steps = list(steps)
     cycles = sorted(cycles, key=lambda c: (c.handoff_at, c.key))
-    out = []
+    out: dict[dt.datetime, list[StepFigures]] = {p.start: [] for p in periods}
     for step in steps:
         nxt = next_step(steps, step)
-        figures = StepFigures(step=step, next_step=nxt)
-        times = []
+        by_period = {p.start: StepFigures(step=step, next_step=nxt) for p in periods}
+        times: dict[dt.datetime, list[int]] = {p.start: [] for p in periods}
         for cycle in cycles:
             clock = step_clock(cycle, step, calendar, now=now)
             span = clock.span
-            if span is None or not period.contains(span.entered_at):
+            if span is None:
                 continue
-            figures.entered.append(cycle.key)
-            if nxt is not None:
-                reached = cycle.reached_at(nxt.bottom_stage)
-                if reached is not None and reached <= now:
-                    figures.converted.append(cycle.key)
-            if span.left_at is not None:
-                figures.left.append(cycle.key)
-                times.append(clock.used_us)
-            if clock.state == "breached":
-                figures.breached.append(cycle.key)
-            elif clock.state == "met":
-                figures.met.append(cycle.key)
-            elif clock.state in ("open", "at_risk"):
-                figures.open.append(cycle.key)
-                if clock.state == "at_risk":
-                    figures.at_risk.append(cycle.key)
-        figures.median_us = statistics.median_low(times) if times else None
-        out.append(figures)
+            for period in periods:  # a month and its quarter may both be asked for
+                if period.contains(span.entered_at):
+                    _count(by_period[period.start], times[period.start], cycle, clock, nxt, now)
+        for start, figures in by_period.items():
+            found = times[start]
+            figures.median_us = statistics.median_low(found) if found else None
+            out[start].append(figures)
     return out

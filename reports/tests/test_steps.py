@@ -10,7 +10,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from leads.cycles import CycleFacts
-from reports.steps import StepDef, step_clock, step_figures, step_span
+from reports.steps import StepDef, step_clock, step_figures, step_figures_by_period, step_span
 from slas.clock import US_PER_HOUR, BusinessCalendar
 from slas.periods import period_containing
 
@@ -143,3 +143,10 @@ def test_the_figures_of_a_step_equal_a_hand_count():
     assert recycle.entered == [3]
     assert recycle.next_step is None
     assert recycle.median_us is None  # still recycled: never left
+
+
+def test_figures_of_a_month_and_its_quarter_both_count_a_span():
+    q1 = period_containing(TZ, "quarter", dt.datetime(2026, 3, 10, tzinfo=UTC))
+    c = cycle(1, t(5), sal=t(6, 13), sql=t(10, 13))
+    found = step_figures_by_period([SAL], [c], [MARCH, q1], CAL, now=AFTER_MARCH)
+    assert found[MARCH.start][0].met == [1] and found[q1.start][0].met == [1]
