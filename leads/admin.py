@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from leads.models import Lead, LeadEvent
+from leads.visitors.models import VisitorCount
 
 
 @admin.register(Lead)
@@ -16,3 +17,9 @@ class LeadEventAdmin(admin.ModelAdmin):
     list_display = ["lead", "kind", "to_stage", "occurred_at", "actor"]
     list_filter = ["kind", "to_stage"]
     raw_id_fields = ["lead", "actor"]
+
+
+@admin.register(VisitorCount)
+class VisitorCountAdmin(admin.ModelAdmin):
+    list_display = ["agreement", "month", "source", "visitors", "updated_at"]
+    list_filter = ["source"]

@@ -23,7 +23,7 @@ class LeadsConfig(AppConfig):
     verbose_name = _("Leads")
     #: Areas with models of this app: Django imports `<app>.models` only, so these are
     #: imported with it (they name this app's models by label and import nothing of it).
-    area_models = ("leads.ingest.models", "leads.reviews.models")
+    area_models = ("leads.ingest.models", "leads.reviews.models", "leads.visitors.models")
 
     def import_models(self):
         super().import_models()

@@ -109,6 +109,18 @@ KIND_LIST = [
             gettext_noop("The agreement's escalation ladder names you at this share of the window.")
         ),
     ),
+    Kind(
+        "step_at_risk",
+        _("A step SLA clock of your team is at risk"),
+        _LEADS,
+        Text(gettext_noop("You manage the team that owns this step of the lead process.")),
+    ),
+    Kind(
+        "step_breached",
+        _("A step SLA of your team breached"),
+        _LEADS,
+        Text(gettext_noop("You manage the team that owns this step of the lead process.")),
+    ),
     Kind("signing.requested", _("Your signature is requested"), _SIGNING, SIGNATORY),
     Kind("signing.reminder", _("Reminder: your signature is still awaited"), _SIGNING, SIGNATORY),
     Kind(

@@ -33,7 +33,8 @@ import logging  # noqa: E402
 import re  # noqa: E402
 import threading  # noqa: E402
 import unicodedata  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from html import escape  # noqa: E402
 
 # WeasyPrint reports each layout step and fontTools each font it cuts, at INFO: noise in
 # the portal's logs. Their warnings still show.
@@ -111,7 +112,21 @@ class LineChart:
     height_mm: float = 65
 
 
-Block = Heading | Paragraph | Table | KeyValues | Spacer | BarChart | LineChart
+@dataclass(frozen=True)
+class Flowchart:
+    """Boxes top-down with arrows between them and an optional loop, in the units of a
+    ``width`` x ``height`` canvas with y growing downwards (slas.process.flowchart's
+    geometry); scaled to the page width. ``boxes``: (x, y, w, h, name, detail)."""
+
+    width: float
+    height: float
+    boxes: list[tuple[float, float, float, float, str, str]]
+    arrows: list[tuple[float, float, float, float]]
+    loop: list[tuple[float, float]] = field(default_factory=list)
+    loop_label: str = ""
+
+
+Block = Heading | Paragraph | Table | KeyValues | Spacer | BarChart | LineChart | Flowchart
 
 #: Colours of the line charts' series, in order (as the pages' reports.css).
 SERIES_COLOURS = ("#2f5bea", "#e07b00", "#1d7a46", "#8e44ad", "#b42318", "#0e7c86")
@@ -273,7 +288,47 @@ def _item(block: Block) -> dict:
             "height": f"{block.height_mm:g}mm",
             **chart,
         }
+    if isinstance(block, Flowchart):
+        return {"type": "flowchart", "svg": mark_safe(_flowchart_svg(block))}  # noqa: S308
     raise TypeError(f"Unsupported PDF block: {type(block).__name__}")
+
+
+def _flowchart_svg(block: Flowchart) -> str:
+    """The lead-process flowchart (slas.process.flowchart's geometry) as SVG, every text
+    escaped; scaled to the page by the template's CSS."""
+    ink, line, loop = "#1a2633", "#5b7088", "#b7791f"
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {block.width:g} {block.height:g}" '
+        f'class="flowchart-svg">',
+        '<defs><marker id="fc-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+        f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        f'fill="{line}"/></marker></defs>',
+    ]
+    for x1, y1, x2, y2 in block.arrows:
+        out.append(
+            f'<line x1="{x1:g}" y1="{y1:g}" x2="{x2:g}" y2="{y2 - 2:g}" stroke="{line}" '
+            'stroke-width="1.5" marker-end="url(#fc-arrow)"/>'
+        )
+    if len(block.loop) >= 2:
+        points = " ".join(f"{x:g},{y:g}" for x, y in block.loop)
+        out.append(
+            f'<polyline points="{points}" fill="none" stroke="{loop}" stroke-width="1.5" '
+            'stroke-dasharray="5 3" marker-end="url(#fc-arrow)"/>'
+        )
+    for x, y, w, h, name, detail in block.boxes:
+        out.append(
+            f'<rect x="{x:g}" y="{y:g}" width="{w:g}" height="{h:g}" rx="8" fill="#f4f7fb" '
+            f'stroke="{line}" stroke-width="1.2"/>'
+            f'<text x="{x + 10:g}" y="{y + 22:g}" font-size="14" font-weight="600" '
+            f'fill="{ink}">{escape(name)}</text>'
+        )
+        if detail:
+            out.append(
+                f'<text x="{x + 10:g}" y="{y + 40:g}" font-size="11.5" fill="#44546a">'
+                f"{escape(detail)}</text>"
+            )
+    out.append("</svg>")
+    return "".join(out)
 
 
 def css_string(text: str) -> str:

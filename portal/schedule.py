@@ -19,7 +19,16 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 
 #: Every part the scheduler runs, in the order a whole sweep runs them.
-ALL_PARTS = ("leads", "emails", "imports", "reminders", "expiry", "monthly", "actions")
+ALL_PARTS = (
+    "leads",
+    "steps",
+    "emails",
+    "imports",
+    "reminders",
+    "expiry",
+    "monthly",
+    "actions",
+)
 
 Sweep = Callable[..., int]
 _SWEEPS: dict[str, Sweep] = {}

@@ -61,9 +61,9 @@ def notification_email_send(self, notification_id: int) -> bool:
 
 @shared_task(**RELIABLE)
 def notifications_sweep() -> dict[str, int]:
-    """Every minute: lead clocks (at risk, breached, escalation), unsent emails, and lead
-    imports no worker is running (sent again, to be resumed)."""
-    return schedule.sweep_all(now=timezone.now(), parts=("leads", "emails", "imports"))
+    """Every minute: lead clocks (at risk, breached, escalation), step SLA clocks, unsent
+    emails, and lead imports no worker is running (sent again, to be resumed)."""
+    return schedule.sweep_all(now=timezone.now(), parts=("leads", "steps", "emails", "imports"))
 
 
 @shared_task(**RELIABLE)

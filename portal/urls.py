@@ -53,6 +53,7 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("reports/", include("reports.urls")),
     path("reviews/", include("leads.reviews.urls")),
+    path("visitors/", include("leads.visitors.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("api/v1/", include("slas.api.urls")),
     path("api/v1/", include("leads.api.urls")),

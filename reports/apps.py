@@ -30,9 +30,11 @@ class ReportsConfig(AppConfig):
     def ready(self):
         from leads.signals import cycles_changed
         from portal.schedule import sweep_register
+        from reports.step_sweep import step_clocks_sweep
         from reports.sweep import monthly_report_sweep
 
         sweep_register("monthly", monthly_report_sweep)
+        sweep_register("steps", step_clocks_sweep)
 
         # Cycles are maintained by the leads app; stored results they fed are dropped
         # in the writer's transaction.

@@ -49,6 +49,9 @@ Choices
   A rate with nothing to divide is ``no_data`` (actual None). Any kind is
   ``no_data`` before the period (or the version's part of it) starts, and when
   the period lies outside ``in_force``.
+- ``visitor_to_lead`` divides leads created by visitors counted in the period, given
+  per period start by the caller (``visitors``); it has no cycles, and its result is
+  valid only at ``now`` (``valid_until = now``: recomputed on every read).
 - For counts ``numerator`` is the count and ``denominator`` is 0.
 - **valid_until**: the earliest instant after ``now`` at which the result could
   change by the mere passing of time, with the same facts: a fact stamped in
@@ -67,6 +70,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from leads.cycles import CycleFacts, clock_business_us, clock_stopped
@@ -85,9 +89,18 @@ RATE_KINDS = frozenset(
         "reason_documented",
         "feedback_coverage",
         "conversion_rate",
+        "visitor_to_lead",
     }
 )
 KINDS = COUNT_KINDS | RATE_KINDS
+
+
+class VisitorFacts(NamedTuple):
+    """What ``visitor_to_lead`` divides in one period: leads created, visitors counted."""
+
+    leads: int
+    visitors: int
+
 
 FeedbackSource = Mapping[int, Iterable[dt.datetime]] | Callable[[CycleFacts], Iterable[dt.datetime]]
 
@@ -187,6 +200,7 @@ class _Scope:
     feedback_at: FeedbackSource | None
     mine: list[CycleFacts]
     in_period: list[CycleFacts]
+    visitors: Mapping[dt.datetime, tuple[int, int]] | None = None
     lists: dict[str, list[int]] = field(default_factory=dict)
     time_left: dict[int, float] = field(default_factory=dict)
 
@@ -260,6 +274,12 @@ def _conversion_rate(s: _Scope) -> tuple[int, int]:
 
 #: One function per commitment kind: it fills the scope's lists and returns the
 #: numerator and the denominator (0 for counts). docs/compliance.md#commitment-kinds.
+def _visitor_to_lead(s: _Scope) -> tuple[int, int]:
+    """Leads created / visitors counted in the period (no cycles: facts come per period)."""
+    leads, visitors = (s.visitors or {}).get(s.period.start, (0, 0))
+    return leads, visitors
+
+
 _COUNTERS: dict[str, Callable[[_Scope], tuple[int, int]]] = {
     "mql_volume": _mql_volume,
     "first_contact_within": _first_contact_within,
@@ -268,6 +288,7 @@ _COUNTERS: dict[str, Callable[[_Scope], tuple[int, int]]] = {
     "reason_documented": _reason_documented,
     "feedback_coverage": _feedback_coverage,
     "conversion_rate": _conversion_rate,
+    "visitor_to_lead": _visitor_to_lead,
 }
 assert set(_COUNTERS) == KINDS
 
@@ -352,15 +373,17 @@ def evaluate(
     in_force: tuple[dt.datetime, dt.datetime | None],
     now: dt.datetime,
     feedback_at: FeedbackSource | None = None,
+    visitors: Mapping[dt.datetime, tuple[int, int]] | None = None,
 ) -> MetricResult:
-    """Evaluate ``spec`` over ``period`` as of ``now`` (see module Choices)."""
+    """Evaluate ``spec`` over ``period`` as of ``now`` (see module Choices).
+    ``visitors``: per period start, (leads created, visitors), for ``visitor_to_lead``."""
     if spec.kind not in KINDS:
         raise ValueError(f"unknown commitment kind {spec.kind!r}")
     target = prorated_target(spec, period, in_force, calendar.tz)
     eff_start, eff_end = _effective_window(period, in_force)
     mine = _governed(spec, in_force, cycles)
     in_period = [c for c in mine if period.contains(c.handoff_at) and c.handoff_at <= now]
-    scope = _Scope(spec, period, calendar, now, feedback_at, mine, in_period)
+    scope = _Scope(spec, period, calendar, now, feedback_at, mine, in_period, visitors)
     num, den = _COUNTERS[spec.kind](scope)
 
     result = MetricResult(
@@ -388,6 +411,10 @@ def evaluate(
         result.valid_until = soon.value
         return result  # no_data: outside the version's in-force part, or not started
     over = now >= period.end
+    if spec.kind == "visitor_to_lead":
+        # Its facts are not cycles (leads created, counts entered later): never stored
+        # as fresh, so every read recomputes it.
+        soon.value = now
     if spec.kind in COUNT_KINDS:
         _count_status(result, soon, (eff_start, eff_end), now=now, over=over)
     else:
@@ -466,6 +493,7 @@ __all__ = [
     "RATE_KINDS",
     "CommitmentSpec",
     "MetricResult",
+    "VisitorFacts",
     "evaluate",
     "prorated_target",
 ]

@@ -6,7 +6,7 @@ number reads the same everywhere.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -172,6 +172,7 @@ def commitment_stages(kind: str, params: dict) -> list[str]:
         "attempts_before_recycle": ["recycled"],
         "reason_documented": ["recycled", "disqualified"],
         "feedback_coverage": ["recycled"],
+        "visitor_to_lead": ["lead"],
     }.get(kind, [])
 
 
@@ -184,6 +185,7 @@ def short_title(kind: str, params: dict) -> str:
         "attempts_before_recycle": _("≥ %(k)s attempts") % {"k": _number(params.get("attempts"))},
         "reason_documented": _("Reasons"),
         "feedback_coverage": _("Feedback"),
+        "visitor_to_lead": _("Visitor → lead"),
         "conversion_rate": _("%(from)s→%(to)s")
         % {
             "from": stage_label(params.get("from_stage")),
@@ -197,6 +199,12 @@ def _number(value) -> str:
         return "?"
     d = Decimal(str(value))
     return str(d.quantize(Decimal(1))) if d == d.to_integral_value() else str(d.normalize())
+
+
+def format_percent(value: Decimal) -> str:
+    """An exact percentage as "50%" or "66.7%" (one decimal, half up)."""
+    rounded = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{rounded:.0f}%" if rounded == rounded.to_integral_value() else f"{rounded}%"
 
 
 def format_actual(kind: str, actual: float | None, *, plain: bool = False) -> str:

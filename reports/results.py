@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from leads.cycles import CycleFacts
+from leads.visitors.selectors import visitor_facts
 from reports.engine import MetricResult, evaluate
 from reports.models import ComplianceResult, FactsRevision
 from reports.services import results_store
@@ -40,6 +41,18 @@ def _evaluate_many(
     facts, feedback = load_facts(
         qs, with_feedback=any(s.kind == "feedback_coverage" for s in specs)
     )
+    visitors = (
+        visitor_facts(
+            ctx.version.agreement_id,
+            sorted(
+                {p for line, p in wanted if line.spec.kind == "visitor_to_lead"},
+                key=lambda p: p.start,
+            ),
+            ctx.calendar.tz,
+        )
+        if any(s.kind == "visitor_to_lead" for s in specs)
+        else None
+    )
     by_period: dict[Period, list[CycleFacts]] = defaultdict(list)
     periods = {p for _, p in wanted}
     ordered = sorted(periods, key=lambda p: p.start)
@@ -60,6 +73,7 @@ def _evaluate_many(
                 in_force=ctx.in_force,
                 now=now,
                 feedback_at=feedback,
+                visitors=visitors,
             ),
         )
         for line, period in wanted

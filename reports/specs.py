@@ -63,6 +63,7 @@ BUCKETS = {
     "reason_documented": ("undocumented", "documented"),
     "feedback_coverage": ("uncovered", "covered"),
     "conversion_rate": ("not_converted", "converted"),
+    "visitor_to_lead": ("counted",),  # no cycles behind it: leads and entered counts
 }
 assert set(BUCKETS) == KINDS
 

@@ -12,6 +12,11 @@ urlpatterns = [
         views.breakdown,
         name="breakdown",
     ),
+    path(
+        "versions/<int:pk>/steps/<int:step_pk>/<str:label>/",
+        views.process_step,
+        name="process_step",
+    ),
     path("versions/<int:pk>/what-if/", views.whatif, name="whatif"),
     path("agreements/<int:pk>/", views.agreement_compliance, name="agreement"),
     path("agreements/<int:pk>/ungoverned/", views.ungoverned, name="ungoverned"),

@@ -14,18 +14,21 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from leads.cycles import clock_business_us, clock_stopped
 from portal import charts, numbers, permissions
-from reports import exports, presenters, selectors, specs
+from reports import exports, presenters, process, selectors, specs
 from reports import monthly as monthly_module
 from reports import whatif as whatif_module
 from reports.engine import COUNT_KINDS
+from reports.steps import CYCLE_STAGES
 from slas.clock import US_PER_SECOND, clock_pause
 from slas.glossary import glossaries_load, version_glossary
 from slas.periods import Period, periods_between
+from slas.process import present as process_present
+from slas.process.flowchart import ChartFigure
 
 RECENT_PERIODS = 6
 
@@ -159,6 +162,105 @@ def index(request):
     return render(request, "reports/index.html", {"rows": rows})
 
 
+def _step_url(version, step_pk: int, label: str, name: str) -> str:
+    return reverse("reports:process_step", args=[version.pk, step_pk, label]) + f"?list={name}"
+
+
+def _step_rows(version, lines, labels):
+    """The step SLA lines of one scorecard: per period, kept / (kept + breached)."""
+    rows = []
+    for line in lines:
+        cells = []
+        for lb in labels:
+            figures = line.cells.get(lb)
+            if figures is None or not figures.entered:
+                cells.append(None)
+                continue
+            percent = figures.sla_percent
+            cells.append(
+                {
+                    "label": lb,
+                    "actual": "—" if percent is None else presenters.format_percent(percent),
+                    "fraction": f"{len(figures.met)}/{len(figures.met) + len(figures.breached)}",
+                    "breached": len(figures.breached),
+                    "at_risk": len(figures.at_risk),
+                    "url": _step_url(version, line.step.pk, lb, "breached"),
+                }
+            )
+        rows.append(
+            {
+                "step": line.step,
+                "hours": process_present.hours_label(line.step.sla_hours),
+                "cells": cells,
+            }
+        )
+    return rows
+
+
+def _flow_context(version, comp, label: str | None, asked: str | None = None) -> dict:
+    """The flowchart of the version's steps with the figures of period ``label`` (the
+    page's), else of the one asked for, else of the version's latest month (a version
+    without commitments has no scorecard periods)."""
+    steps = process.version_steps(version)
+    if not steps:
+        return {}
+    periods = process.version_period_map(version, now=comp.now)
+    months = [p for key, p in periods.items() if "Q" not in key]
+    period = periods.get(label or "") or periods.get(asked or "")
+    if period is None and months:
+        period = max(months, key=lambda p: p.start)
+    label = period.label if period is not None else label
+    rows = process_present.flow_rows(steps)
+    heads = []
+    if period is not None:
+        figures = process.process_figures(version, period, now=comp.now, steps=steps)
+        heads = [_("Entered"), _("To next step"), _("Median time in step"), _("SLA breaches")]
+        for row in rows:
+            f = figures.of(row.step.pk)
+            row.figures = _step_figures(version, row.step, f, period.label)
+    return {
+        "flow_rows": rows,
+        "flow_figure_heads": heads,
+        "flow_period": period,
+        "chart": process_present.flow_chart(rows, rtl=translation.get_language_bidi()),
+        "flow_caption": _("The lead process of version %(number)s with its figures for %(period)s.")
+        % {"number": version.number, "period": label}
+        if period
+        else _("The lead process of version %(number)s.") % {"number": version.number},
+    }
+
+
+def _step_figures(version, step, f, label: str) -> list[ChartFigure]:
+    """A step's four figures, each linking to its leads; "—" where nothing is measured."""
+    if f is None or not set(step.stages or ()) & CYCLE_STAGES:
+        return [ChartFigure(name, "—") for name in _figure_names()]
+    conversion = f.conversion_percent
+    median = f.median_us
+    names = _figure_names()
+    return [
+        ChartFigure(names[0], str(len(f.entered)), _step_url(version, step.pk, label, "entered")),
+        ChartFigure(
+            names[1],
+            "—" if conversion is None else presenters.format_percent(conversion),
+            _step_url(version, step.pk, label, "converted") if conversion is not None else "",
+        ),
+        ChartFigure(
+            names[2],
+            "—" if median is None else presenters.format_duration(median / US_PER_SECOND),
+            _step_url(version, step.pk, label, "left") if median is not None else "",
+        ),
+        ChartFigure(
+            names[3],
+            "—" if step.sla_hours is None else str(len(f.breached)),
+            _step_url(version, step.pk, label, "breached") if step.sla_hours is not None else "",
+        ),
+    ]
+
+
+def _figure_names() -> list[str]:
+    return [_("entered"), _("to next"), _("median"), _("breaches")]
+
+
 @login_required
 def version_compliance(request, pk: int):
     version = _version_or_404(request.user, pk)
@@ -173,6 +275,15 @@ def version_compliance(request, pk: int):
     if label not in labels:
         labels = comp.labels
         show_all = True
+    # Step SLAs are counted by the scorecards' periods; a version without commitments has
+    # none, so its recent months.
+    step_labels = (
+        labels
+        or [key for key in process.version_period_map(version, now=comp.now) if "Q" not in key][
+            -RECENT_PERIODS:
+        ]
+    )
+    step_lines = process.step_sla_lines(version, step_labels, now=comp.now)
     cards = []
     for card in comp.scorecards:
         # A scorecard shows the periods its commitments are counted by (no quarter
@@ -193,13 +304,28 @@ def version_compliance(request, pk: int):
                 "team": card.team,
                 "labels": card_labels,
                 "rows": rows,
+                "step_rows": _step_rows(version, step_lines.get(card.team.pk, []), card_labels),
                 "chart": _trend_chart(card, card_labels, version.calendar_timezone),
             }
         )
+    # A team that owns a step SLA but no commitment still gets its scorecard.
+    shown = {card["team"].pk for card in cards}
+    for team_id, lines in step_lines.items():
+        if team_id not in shown:
+            cards.append(
+                {
+                    "team": lines[0].step.owner_team,
+                    "labels": step_labels,
+                    "rows": [],
+                    "step_rows": _step_rows(version, lines, step_labels),
+                    "chart": None,
+                }
+            )
     return render(
         request,
         "reports/version_compliance.html",
         {
+            **_flow_context(version, comp, label, request.GET.get("period")),
             "version": version,
             "agreement": version.agreement,
             "comp": comp,
@@ -354,6 +480,89 @@ def breakdown(request, pk: int, commitment_pk: int, label: str):
             "rows": rows,
             "page": page,
             "tz": data.calendar.tz,
+        },
+    )
+
+
+def _step_list_labels() -> dict[str, str]:
+    return {
+        "entered": _("Entered the step"),
+        "converted": _("Reached the next step"),
+        "not_converted": _("Did not reach the next step"),
+        "left": _("Left the step (timed)"),
+        "breached": _("Step SLA breached"),
+        "at_risk": _("Step SLA at risk"),
+        "met": _("Step SLA met"),
+    }
+
+
+@login_required
+def process_step(request, pk: int, step_pk: int, label: str):
+    """The leads behind one figure of one step of the flowchart (or a step SLA cell)."""
+    version = _version_or_404(request.user, pk)
+    step = permissions.get_visible_or_404(
+        version.process_steps.select_related("owner_team"), pk=step_pk
+    )
+    now = timezone.now()
+    period = process.version_period_map(version, now=now).get(label)
+    if period is None:
+        raise Http404
+    figures = process.process_figures(version, period, now=now).of(step.pk)
+    names = _step_list_labels()
+    name = request.GET.get("list")
+    if name not in names:
+        name = "entered"
+    keys = list(getattr(figures, name)) if figures is not None else []
+    page = Paginator(keys, 50).get_page(request.GET.get("page"))
+    cycles = [
+        c
+        for c in selectors.cycles_by_key(page.object_list)
+        if permissions.can_view_lead(request.user, c.lead)
+    ]
+    calendar = process.version_calendar(version)
+    step_def = process.step_def(step)
+    rows = []
+    for c in cycles:
+        facts = specs.facts_from_row({f: getattr(c, f) for f in specs.CYCLE_FIELDS})
+        clock = process.step_clock(facts, step_def, calendar, now=now)
+        rows.append(
+            {
+                "cycle": c,
+                "span": clock.span,
+                "time": presenters.format_duration(clock.used_us / US_PER_SECOND),
+                "state": clock.state,
+            }
+        )
+    tabs = [
+        {
+            "name": n,
+            "label": text,
+            "count": len(getattr(figures, n)) if figures is not None else 0,
+            "current": n == name,
+        }
+        for n, text in names.items()
+    ]
+    return render(
+        request,
+        "reports/process_step.html",
+        {
+            "version": version,
+            "agreement": version.agreement,
+            "step": step,
+            "sla": process_present.hours_label(step.sla_hours),
+            "period": period,
+            "tabs": tabs,
+            "list": name,
+            "list_label": names[name],
+            "rows": rows,
+            "page": page,
+            "tz": calendar.tz,
+            "state_labels": {
+                "met": _("Met"),
+                "breached": _("Breached"),
+                "open": _("Open"),
+                "at_risk": _("At risk"),
+            },
         },
     )
 

@@ -17,7 +17,7 @@ class SlasConfig(AppConfig):
     verbose_name = _("Agreements")
     #: Areas with models of this app: Django imports `<app>.models` only, so these are
     #: imported with it (they name this app's models by label and import nothing of it).
-    area_models = ("slas.audit.models", "slas.signing.models")
+    area_models = ("slas.audit.models", "slas.signing.models", "slas.process.models")
 
     def import_models(self):
         super().import_models()

@@ -53,6 +53,7 @@ PART_KEYS = {
     "holidays": lambda p: p["date"],
     "sections": lambda p: _norm(p["title"]),
     "escalation_steps": lambda p: p["action"],
+    "process_steps": lambda p: _norm(p["name"]),
 }
 #: Fields that only order rows; moving a row is not a change of the agreement.
 IGNORED_IN_COMPARE = {"position"}
@@ -368,6 +369,8 @@ def part_label(part_name: str, data: dict[str, Any]) -> str:
         return data["title"]
     if part_name == "escalation_steps":
         return sentences.escalation_step_sentence(data["at_percent"], data["action"])
+    if part_name == "process_steps":
+        return data["name"]
     return str(data)
 
 

@@ -25,6 +25,7 @@ from slas import services
 from slas.audit.chain import audit_dated
 from slas.history import Source
 from slas.models import Agreement, Version
+from slas.process.demo import SAL_HOURS_V3, process_map_rows
 from slas.signing.demo import seed as seed_signing
 from slas.signing.demo import version_signed_in_past
 
@@ -300,10 +301,26 @@ def seed(stdout=None) -> None:
                 fields={
                     **_dates(v2_start),
                     "change_summary": "Raise the MQL volume target to 120 a month and lower the "
-                    "threshold to 55.",
+                    "threshold to 55; map the lead process with step SLAs; commit to a visitor-to-lead "
+                    "rate.",
                     "mql_threshold": 55,
                 },
                 update=[(volume, {"target": Decimal(120)})],
+                create=[
+                    *process_map_rows(marketing=marketing, sales=sales),
+                    (
+                        "commitments",
+                        {
+                            "owner_team": marketing,
+                            "kind": "visitor_to_lead",
+                            "params": {},
+                            "target": Decimal("2.5"),
+                            "period": "month",
+                            "description": "At least 2.5% of website visitors become leads.",
+                            "position": 7,
+                        },
+                    ),
+                ],
                 source=Source.DEMO,
                 what=gettext_noop("raise the MQL target"),
             )
@@ -313,6 +330,7 @@ def seed(stdout=None) -> None:
         v3 = services.version_amend(actor=carol, agreement=agreement, source=Source.DEMO)
         first_contact = v3.commitments.get(kind="first_contact_within")
         volume = v3.commitments.get(kind="mql_volume")
+        sal_step = next(s for s in v3.process_steps.all() if s.stages == ["sal"])
         services.version_edit(
             actor=carol,
             version=v3,
@@ -342,6 +360,7 @@ def seed(stdout=None) -> None:
                     },
                 ),
                 (volume, {"target": Decimal(130)}),
+                (sal_step, {"sla_hours": SAL_HOURS_V3}),
             ],
             source=Source.DEMO,
             what=gettext_noop("faster first contact"),

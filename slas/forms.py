@@ -25,7 +25,7 @@ from slas.models import (
     Version,
 )
 from slas.selectors import COMPONENTS
-from slas.stages import stage_label
+from slas.stages import Stage, stage_label
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -338,6 +338,57 @@ PART_WIDGETS = {
 }
 
 
+class ProcessStepForm(PartForm):
+    """A step of the lead-process map: stages as checkboxes, the owner among the parties."""
+
+    stages = forms.MultipleChoiceField(
+        label=gettext_lazy("Stages covered"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "stage-checks"}),
+        choices=Stage.choices,
+    )
+
+    class Meta:
+        model = PART_MODELS["process_steps"]
+        fields = [
+            "name",
+            "stages",
+            "term",
+            "definition",
+            "owner_team",
+            "exit_criteria",
+            "metric",
+            "sla_hours",
+            "position",
+        ]
+        widgets = {
+            "definition": forms.Textarea(attrs={"rows": 2}),
+            "exit_criteria": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(
+        self,
+        *args,
+        version: Version | None = None,
+        parties: list[Team] | None = None,
+        **kwargs,
+    ):
+        super().__init__(*args, version=version, **kwargs)
+        self.fields["stages"].choices = [(s.value, str(s.label)) for s in Stage]
+        if parties is None and version is not None:
+            parties = list(version.agreement.parties.all())
+        if parties is not None:
+            self.fields["owner_team"] = PartyChoiceField(
+                parties,
+                label=self.fields["owner_team"].label,
+                required=self.fields["owner_team"].required,
+            )
+
+
+#: Part formsets whose rows need more than `PartForm` (an owner among the parties...).
+PART_FORMS = {"commitments": CommitmentForm, "process_steps": ProcessStepForm}
+
+
 class UniqueRowsFormSet(forms.BaseModelFormSet):
     """Refuse two rows with the same key (e.g. one term defined twice) with a clear message."""
 
@@ -348,7 +399,7 @@ class UniqueRowsFormSet(forms.BaseModelFormSet):
         kwargs.setdefault("queryset", self.model.objects.filter(version=version))
         form_kwargs = kwargs.setdefault("form_kwargs", {})
         form_kwargs["version"] = version
-        if issubclass(self.form, CommitmentForm):
+        if issubclass(self.form, (CommitmentForm, ProcessStepForm)):
             form_kwargs.setdefault("parties", list(version.agreement.parties.all()))
         super().__init__(*args, **kwargs)
         if issubclass(self.form, CommitmentForm):
@@ -435,18 +486,19 @@ UNIQUE_KEYS = {
     "reason_codes": ("code",),
     "holidays": ("date",),
     "escalation_steps": ("at_percent", "action"),
+    "process_steps": ("name",),
 }
 
 
 def part_formset_class(part: str):
     model = PART_MODELS[part]
-    form = CommitmentForm if part == "commitments" else PartForm
-    fields = PART_FIELDS[part]
+    form = PART_FORMS.get(part, PartForm)
+    fields = PART_FIELDS.get(part)
     formset = forms.modelformset_factory(
         model,
         form=form,
         formset=UniqueRowsFormSet,
-        fields=fields if fields is not None else CommitmentForm.Meta.fields,
+        fields=fields if fields is not None else form.Meta.fields,
         widgets={k: v for k, v in PART_WIDGETS.items() if fields and k in fields},
         extra=1,
         can_delete=True,
@@ -530,13 +582,24 @@ class FunnelForm(forms.Form):
                 help_text=_("percent"),
             )
 
+        self.fields["visitor_to_lead"] = forms.DecimalField(
+            label=_("Visitor → lead"),
+            required=False,
+            min_value=Decimal("0.01"),
+            max_value=Decimal("100"),
+            decimal_places=2,
+            help_text=_("percent; empty: the plan starts from leads"),
+        )
+
     def plan(self) -> funnel.FunnelPlan:
         data = self.cleaned_data
+        visitor_rate = data.get("visitor_to_lead")
         return funnel.reverse_funnel(
             revenue_goal=data["revenue_goal"],
             avg_deal_size=data["avg_deal_size"],
             periods=data["periods"],
             rates={key: data[key] / Decimal(100) for key in funnel.RATE_KEYS},
+            visitor_to_lead=visitor_rate / Decimal(100) if visitor_rate else None,
         )
 
 

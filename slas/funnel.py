@@ -12,6 +12,7 @@ lead cannot be worked::
     sals          = ceil(sqls / rates["sal_to_sql"])
     mqls          = ceil(sals / rates["mql_to_sal"])
     leads         = ceil(mqls / rates["lead_to_mql"])
+    visitors      = ceil(leads / visitor_to_lead)     (only when that rate is known)
 
 Per-period figures are ``ceil(total / periods)`` for each stage independently,
 so ``per_period * periods`` may slightly exceed the total; that is the safe side
@@ -70,6 +71,7 @@ ROW_STAGES = {
     "won": "won",
 }
 STAGE_LABELS = {
+    "visitors": gettext_lazy("Visitors"),
     "leads": gettext_lazy("Leads"),
     "mqls": gettext_lazy("MQLs"),
     "sals": gettext_lazy("SALs"),
@@ -111,11 +113,19 @@ class FunnelPlan:
     rates: dict[str, Decimal]
     total: StageCounts
     per_period: StageCounts
+    #: With a known visitor-to-lead rate the plan starts from visitors (the leads needed
+    #: divided by that rate, rounded up); else None.
+    visitor_to_lead: Decimal | None = None
+    visitors: int | None = None
+    visitors_per_period: int | None = None
 
     def rows(self) -> list[tuple[str, int, int]]:
         """``(stage, total, per_period)`` rows from the top of the funnel down."""
         per = self.per_period.as_dict()
-        return [(stage, count, per[stage]) for stage, count in self.total.as_dict().items()]
+        rows = [(stage, count, per[stage]) for stage, count in self.total.as_dict().items()]
+        if self.visitors is not None:
+            rows.insert(0, ("visitors", self.visitors, self.visitors_per_period))
+        return rows
 
     def labelled_rows(self) -> list[tuple[str, Any, int, int]]:
         """``(stage, label, total, per_period)``: :meth:`rows` with each stage's label."""
@@ -187,6 +197,7 @@ def reverse_funnel(
     avg_deal_size: Decimal,
     rates: dict[str, Decimal],
     periods: int,
+    visitor_to_lead: Decimal | None = None,
 ) -> FunnelPlan:
     """Plan how many of each funnel stage are needed to reach ``revenue_goal``.
 
@@ -211,6 +222,13 @@ def reverse_funnel(
             _("Number of periods must be at least 1, got %(value)s.") % {"value": periods}
         )
     clean_rates = _validate_rates(rates)
+    if visitor_to_lead is not None:
+        visitor_to_lead = _to_decimal(_("Visitor to lead rate"), visitor_to_lead)
+        if not (Decimal(0) < visitor_to_lead <= Decimal(1)):
+            raise ValueError(
+                _("The visitor to lead rate must be greater than 0 and at most 1, got %(value)s.")
+                % {"value": visitor_to_lead}
+            )
 
     with localcontext() as ctx:
         ctx.prec = 50
@@ -220,6 +238,7 @@ def reverse_funnel(
         sals = _ceil(Decimal(sqls) / clean_rates["sal_to_sql"])
         mqls = _ceil(Decimal(sals) / clean_rates["mql_to_sal"])
         leads = _ceil(Decimal(mqls) / clean_rates["lead_to_mql"])
+        visitors = _ceil(Decimal(leads) / visitor_to_lead) if visitor_to_lead else None
 
     total = StageCounts(
         leads=leads, mqls=mqls, sals=sals, sqls=sqls, opportunities=opportunities, won=won
@@ -234,4 +253,7 @@ def reverse_funnel(
         rates=clean_rates,
         total=total,
         per_period=per_period,
+        visitor_to_lead=visitor_to_lead,
+        visitors=visitors,
+        visitors_per_period=-(-visitors // periods) if visitors is not None else None,
     )

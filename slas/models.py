@@ -739,6 +739,7 @@ class CommitmentKind(models.TextChoices):
     REASON_DOCUMENTED = "reason_documented", _("Reason documented")
     FEEDBACK_COVERAGE = "feedback_coverage", _("Feedback coverage")
     CONVERSION_RATE = "conversion_rate", _("Conversion rate")
+    VISITOR_TO_LEAD = "visitor_to_lead", _("Visitor to lead conversion")
 
 
 @cache
@@ -773,6 +774,7 @@ COMMITMENT_PARAMS: dict[str, tuple[str, ...]] = {
     "reason_documented": (),
     "feedback_coverage": (),
     "conversion_rate": ("from_stage", "to_stage"),
+    "visitor_to_lead": (),
 }
 FUNNEL_STAGES = ["lead", "mql", "sal", "sql", "opportunity", "won"]
 

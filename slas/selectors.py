@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,7 +24,6 @@ from slas.models import (
     PART_MODELS,
     UPCOMING_STATUSES,
     Agreement,
-    Commitment,
     Version,
     VersionStatus,
 )
@@ -139,9 +138,10 @@ def version_in_force(agreement_id: int, at: datetime.datetime) -> Version | None
 def versions_with_parts(queryset: QuerySet[Version] | None = None) -> QuerySet[Version]:
     """Versions with their agreement, parties and every part prefetched (constant queries)."""
     queryset = Version.objects.all() if queryset is None else queryset
+    with_team = {"commitments", "process_steps"}  # parts that name their owner team
     prefetches = [
-        Prefetch("commitments", queryset=Commitment.objects.select_related("owner_team"))
-        if name == "commitments"
+        Prefetch(name, queryset=PART_MODELS[name].objects.select_related("owner_team"))
+        if name in with_team
         else name
         for name in PART_MODELS
     ]
@@ -201,6 +201,7 @@ COMPONENTS: list[tuple[str, Any, tuple[str, ...], tuple[str, ...]]] = [
         ("holidays",),
     ),
     ("sections", gettext_lazy("Other provisions"), (), ("sections",)),
+    ("process", gettext_lazy("Lead process map"), (), ("process_steps",)),
 ]
 COMPONENT_TITLES = {key: title for key, title, _f, _p in COMPONENTS}
 
@@ -301,6 +302,24 @@ def funnel_rates_for(agreement: Agreement) -> MeasuredRates:
         "opportunity_to_won": (cycles["won"], cycles["opportunities"]),
     }
     rates, measured, samples = {}, {}, {}
+    # The visitor stage: leads created in the months that have visitor counts, over those
+    # visitors (UTC months: an estimate for planning). Known only with counts entered.
+    VisitorCount = apps.get_model("leads", "VisitorCount")
+    counts = VisitorCount.objects.filter(agreement=agreement)
+    visitors = counts.aggregate(n=Sum("visitors"))["n"] or 0
+    months = sorted(set(counts.values_list("month", flat=True)))
+    if visitors and months:
+        created = Q()
+        for month in months:
+            end = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+            created |= Q(created_at__date__gte=month, created_at__date__lt=end)
+        new_leads = Lead.objects.filter(agreement=agreement).filter(created).count()
+        samples["visitor_to_lead"] = visitors
+        if new_leads:
+            rates["visitor_to_lead"] = min(
+                Decimal(1), (Decimal(new_leads) / Decimal(visitors)).quantize(Decimal("0.0001"))
+            )
+            measured["visitor_to_lead"] = True
     for key in funnel.RATE_KEYS:
         numerator, denominator = pairs[key]
         samples[key] = denominator

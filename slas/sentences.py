@@ -205,6 +205,8 @@ def commitment_rule(kind: str, params: dict[str, Any] | None) -> str:
             "from": stage_label(str(params.get("from_stage") or "")) or "—",
             "to": stage_label(str(params.get("to_stage") or "")) or "—",
         }
+    if kind == CommitmentKind.VISITOR_TO_LEAD:
+        return _("Visitors who became leads")
     return str(kind)
 
 

@@ -10,15 +10,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal import permissions
 from slas import compare, document, forms, selectors, services, timeline
 from slas.exceptions import EditConflict, VersionLocked
-from slas.glossary import version_glossary
+from slas.glossary import term_anchor, version_glossary
 from slas.history import Source
 from slas.models import PART_MODELS, Agreement, Version, VersionStatus
+from slas.process import present as process_present
 
 EDITOR_TABS = [(key, title) for key, title, _f, _p in selectors.COMPONENTS]
 
@@ -213,11 +215,19 @@ def version_detail(request, pk: int):
     agreement = version.agreement
     siblings = list(agreement.versions.order_by("-number"))
     previous = next((v for v in siblings if v.number < version.number), None)
+    flow = process_present.flow_rows(list(version.process_steps.all()))
+    anchors = {t.term.strip().casefold(): term_anchor(t.pk) for t in version.terms.all()}
+    for row in flow:
+        row.term_anchor = anchors.get(row.step.term.strip().casefold(), "")
     return render(
         request,
         "slas/version_detail.html",
         {
             **document.version_document(version),
+            "flow_rows": flow,
+            "chart": process_present.flow_chart(flow, rtl=translation.get_language_bidi()),
+            "flow_caption": _("The lead process of version %(number)s, step by step.")
+            % {"number": version.number},
             "can_edit": permissions.can_edit_version(request.user, version),
             "can_manage": permissions.can_manage_agreement(request.user, agreement),
             "previous": previous,

@@ -3,10 +3,12 @@ from rest_framework.routers import DefaultRouter
 
 from leads.api import views
 from leads.reviews import api as reviews_api
+from leads.visitors import api as visitors_api
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 reviews_api.register(router)
+visitors_api.register(router)
 
 urlpatterns = [
     path("leads/", views.LeadList.as_view(), name="api-lead-list"),

@@ -141,6 +141,8 @@ MATRIX: dict[str, Rule] = {
     "reports:index": r(EVERYONE),
     "reports:version": r(MARKETING_SALES, kwargs="v2", **MS),
     "reports:breakdown": r(MARKETING_SALES, kwargs="breakdown", **MS),
+    "reports:process_step": r(MARKETING_SALES, kwargs="process_step", **MS),
+    "visitors:counts": r(MARKETING_SALES, kwargs="ms", **MS),
     "reports:whatif": r(MARKETING_SALES, kwargs="v3", **MS),
     "reports:agreement": r(MARKETING_SALES, kwargs="ms", **MS),
     "reports:ungoverned": r(MARKETING_SALES, kwargs="ms", **MS),
@@ -204,6 +206,7 @@ MATRIX: dict[str, Rule] = {
     "reviewed-lead-list": r(EVERYONE),
     "reviewed-lead-detail": r(MARKETING_SALES, kwargs="reviewed_api", **MS),
     "action-item-list": r(EVERYONE),
+    "visitor-count-list": r(EVERYONE),
     "action-item-detail": r(MARKETING_SALES, kwargs="action", **MS),
     "reports-api:compliance-version-list": r(EVERYONE),
     "reports-api:compliance-version-detail": r(MARKETING_SALES, kwargs="v2", **MS),
@@ -218,6 +221,7 @@ for _part in (
     "holidays",
     "sections",
     "escalation_steps",
+    "process_steps",
 ):
     MATRIX[f"version-{_part}-list"] = r(MARKETING_SALES, kwargs="v3_parts", **MS)
     MATRIX[f"version-{_part}-detail"] = r(MARKETING_SALES, kwargs=f"v3_{_part}", **MS)
@@ -424,6 +428,12 @@ class World:
             return {
                 "pk": self.v2.pk,
                 "commitment_pk": commitment.pk,
+                "label": timezone.now().strftime("%Y-%m"),
+            }
+        if name == "process_step":
+            return {
+                "pk": self.v2.pk,
+                "step_pk": self.v2.process_steps.get().pk,
                 "label": timezone.now().strftime("%Y-%m"),
             }
         if name == "lead_pk":
@@ -684,6 +694,12 @@ PART_BODIES = {
         "at_percent": 60 + _n(who),
         "action": "remind_owner",
     },
+    "process_steps": lambda world, who: {
+        "name": f"Step {who}",
+        "stages": [],
+        "owner_team": world.cast.marketing.pk,
+        "metric": "Visitors",
+    },
 }
 PART_CHANGES = {
     "terms": {"definition": "Changed."},
@@ -694,6 +710,7 @@ PART_CHANGES = {
     "holidays": {"name": "Changed"},
     "sections": {"body": "Changed."},
     "escalation_steps": {"at_percent": 80},
+    "process_steps": {"exit_criteria": "Changed."},
 }
 
 
@@ -968,6 +985,17 @@ WRITES: dict[tuple[str, str], Write] = {
     ),
     ("api-lead-events-bulk", "post"): w(MS_MANAGERS, body=_bulk),
     # reviews
+    ("visitors:counts", "post"): w(
+        MS_MANAGERS,
+        kwargs="ms",
+        body=lambda world, who: {
+            "action": "set",
+            "month": "2026-03",
+            "source": f"source-{who}",
+            "visitors": "100",
+        },
+        sees=MARKETING_SALES,
+    ),
     ("reviews:feedback_create", "post"): w(
         MARKETING_SALES - {"erin"},
         kwargs="lead_pk",
@@ -1076,6 +1104,17 @@ WRITES: dict[tuple[str, str], Write] = {
             "due_date": "2030-01-15",
         },
         sees=MARKETING_SALES,
+    ),
+    ("visitor-count-list", "post"): w(
+        MS_MANAGERS,
+        body=lambda world, who: {
+            "agreement": world.ms.pk,
+            "month": "2026-03",
+            "source": f"api-{who}",
+            "visitors": 10,
+        },
+        sees=MARKETING_SALES,
+        in_body=True,
     ),
     ("action-item-list", "post"): w(
         MS_MANAGERS,
@@ -1218,7 +1257,7 @@ NO_WRITES = {
     "slas:signing_certificate_pdf", "slas:signing_export_json", "slas:signing_document_pdf",
     "leads:queue", "leads:team_queue", "leads:lead_detail", "leads:import_detail",
     "leads:import_status", "leads:import_issues", "reports:index", "reports:version",
-    "reports:breakdown", "reports:whatif", "reports:agreement", "reports:ungoverned",
+    "reports:breakdown", "reports:process_step", "reports:whatif", "reports:agreement", "reports:ungoverned",
     "reports:monthly_latest", "reports:monthly", "reports:monthly_csv", "reports:monthly_pdf",
     "reviews:index", "reviews:my_feedback", "reviews:session_detail", "reviews:analysis", "reviews:analysis_leads",
     "reviews:analysis_export", "notification-list", "notification-detail",
@@ -1228,7 +1267,7 @@ NO_WRITES = {
     *(f"version-{part}-{kind}" for part in PART_BODIES for kind in ("list", "detail")),
     "version-list", "version-detail", "feedback-list", "feedback-detail",
     "review-session-list", "review-session-detail", "reviewed-lead-detail",
-    "action-item-list", "action-item-detail", "api-lead-list",
+    "action-item-list", "action-item-detail", "api-lead-list", "visitor-count-list",
 }  # fmt: skip
 WRITES_ELSEWHERE = {
     "password_reset": "anonymous: sends a reset e-mail, same answer for any address "

@@ -12,6 +12,7 @@ from portal.models import Team
 from slas.history import WHY_MAX_LENGTH
 from slas.models import PART_MODELS, Agreement, Version, VersionState
 from slas.services import EDITABLE_VERSION_FIELDS
+from slas.stages import Stage
 
 
 class TeamRefSerializer(serializers.ModelSerializer):
@@ -175,7 +176,15 @@ def part_serializer_class(part: str) -> type[serializers.ModelSerializer]:
     ]
     meta = type("Meta", (), {"model": model, "fields": field_names, "read_only_fields": ["id"]})
     name = f"{model.__name__}Serializer"
-    attrs = {"Meta": meta}
+    attrs: dict = {"Meta": meta}
+    if part == "process_steps":
+        # A list of stage names in the schema, not an untyped JSON value.
+        attrs["stages"] = serializers.ListField(
+            child=serializers.ChoiceField(choices=Stage.choices),
+            required=False,
+            help_text="The lead stages the step covers (empty: a step before the lead "
+            "exists, e.g. visitor).",
+        )
     return type(name, (serializers.ModelSerializer,), attrs)
 
 

@@ -22,10 +22,11 @@ from django.views.decorators.http import require_GET
 from portal import dates, permissions
 from portal.forms import client_address
 from portal.models import Team
-from portal.pdf import Heading, KeyValues, Paragraph, Spacer, Table, build_pdf
+from portal.pdf import Flowchart, Heading, KeyValues, Paragraph, Spacer, Table, build_pdf
 from slas.document import sealed_part_table
 from slas.history import Source
 from slas.models import CHANNELS, WEEKDAYS, Agreement, Version, VersionStatus, version_state
+from slas.process import present as process_present
 from slas.signing import selectors as signing_selectors
 from slas.signing.checkpoints import checkpoint_statement
 from slas.signing.forms import DeclineForm, SendForm, SignForm, VerifyForm, WithdrawForm
@@ -529,6 +530,23 @@ def _document_pdf(version: Version, certificate) -> bytes:
                     [_readable(fields.get(key), row.get(key), team_names) for key in columns]
                     for row in rows
                 ],
+            )
+        )
+    steps = content.get("process_steps") or []
+    if steps:
+        chart = process_present.sealed_chart(steps, team_names)
+        blocks.append(Heading(_("Lead process flowchart"), level=2))
+        blocks.append(
+            Flowchart(
+                width=chart.width,
+                height=chart.height,
+                boxes=[
+                    (b.x, b.y, b.width, b.height, f"{i}. {b.step.name}", b.step.detail)
+                    for i, b in enumerate(chart.boxes, start=1)
+                ],
+                arrows=chart.arrows,
+                loop=chart.loop_points,
+                loop_label=_("recycle loop"),
             )
         )
     blocks.append(

@@ -83,6 +83,19 @@ def fill_draft(version: Version, cast, *, volume: int = 100) -> Version:
             },
         ),
         ("holidays", {"date": datetime.date(2026, 12, 25), "name": "Christmas"}),
+        (
+            "process_steps",
+            {
+                "name": "Sales-accepted lead",
+                "stages": ["sal"],
+                "term": "SAL",
+                "owner_team": cast.sales,
+                "exit_criteria": "Qualified as SQL, or recycled with a reason.",
+                "metric": "Conversion to SQL; time in step",
+                "sla_hours": Decimal(40),
+                "position": 2,
+            },
+        ),
         ("sections", {"title": "Review meeting", "body": "First **Tuesday** of the month."}),
     ]
     version, _created = services.version_edit(

@@ -22,6 +22,7 @@ from slas.models import (
     Version,
     VersionStatus,
 )
+from slas.process.models import ProcessStep
 
 
 class AgreementFactory(factory.django.DjangoModelFactory):
@@ -85,6 +86,16 @@ def add_every_part(version: Version, owner_team) -> None:
     Holiday.objects.create(version=version, date=version.effective_date, name="Founders' day")
     Section.objects.create(version=version, title="Escalation", body="Remind at **50%**.")
     EscalationStep.objects.create(version=version, at_percent=50, action="remind_owner")
+    ProcessStep.objects.create(
+        version=version,
+        name="Sales-accepted lead",
+        stages=["sal"],
+        term="SAL",
+        owner_team=owner_team,
+        exit_criteria="Qualified or recycled with a reason.",
+        metric="Conversion to SQL",
+        sla_hours=Decimal("16"),
+    )
 
 
 def local_midnight(day: datetime.date, tz: str = "Europe/Bucharest") -> datetime.datetime:

@@ -167,3 +167,23 @@ def test_periods_must_be_a_whole_number(periods):
 def test_integer_and_string_inputs_are_accepted_as_decimals():
     result = plan(revenue_goal=1000000, avg_deal_size="25000")
     assert result.total.won == 40
+
+
+def test_the_plan_starts_from_visitors_when_the_visitor_rate_is_known():
+    # given 1,000,000 / 25,000 = 40 deals; 40 / 0.25 = 160 opportunities; / 0.5 = 320 SQLs;
+    # / 0.5 = 640 SALs; / 0.7 = 914.28 -> 915 MQLs; / 0.2 = 4,575 leads; / 0.025 = 183,000
+    plan = reverse_funnel(
+        revenue_goal=Decimal(1_000_000),
+        avg_deal_size=Decimal(25_000),
+        rates=dict(DEFAULT_RATES),
+        periods=12,
+        visitor_to_lead=Decimal("0.025"),
+    )
+    assert plan.rows()[:2] == [("visitors", 183_000, 15_250), ("leads", 4_575, 382)]
+    without = reverse_funnel(
+        revenue_goal=Decimal(1_000_000),
+        avg_deal_size=Decimal(25_000),
+        rates=dict(DEFAULT_RATES),
+        periods=12,
+    )
+    assert without.rows()[0][0] == "leads" and without.visitors is None

@@ -228,7 +228,7 @@ class TestAdmin:
                     value = subform.initial.get(name, field.initial)
                     if hasattr(value, "pk"):
                         value = value.pk
-                    if isinstance(value, dict):
+                    if isinstance(value, (dict, list)):
                         value = json.dumps(value)
                     data[f"{subform.prefix}-{name}"] = "" if value is None else value
         response = client.post(url, data)

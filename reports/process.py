@@ -1,0 +1,116 @@
+"""The lead-process map measured on a version's stored cycles: the flowchart's figures for
+one period and the step SLA lines of the scorecards (docs/compliance.md#process-steps).
+
+Computed live from the stored cycles (not stored as results): a page reads the version's
+cycles handed off before the period's end once, and the pure rules of reports.steps do
+the rest."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from leads.cycles import CycleFacts
+from leads.models import Cycle
+from reports.specs import CYCLE_FIELDS, facts_from_row, version_periods
+from reports.steps import (
+    StepDef,
+    StepFigures,
+    step_clock,
+    step_figures,
+    step_figures_by_period,
+)
+from slas.calendars import version_calendar
+from slas.clock import BusinessCalendar
+from slas.models import Version
+from slas.periods import Period
+from slas.process.models import ProcessStep
+
+#: The lists behind a step's figures, by the name its links carry (`?list=`).
+__all__ = ["step_clock", "version_calendar"]  # re-exported for the pages
+
+STEP_LISTS = ("entered", "converted", "not_converted", "left", "breached", "at_risk", "met")
+
+
+def step_def(step: ProcessStep) -> StepDef:
+    return StepDef(
+        key=step.pk,
+        name=step.name,
+        stages=tuple(step.stages or ()),
+        sla_hours=step.sla_hours,
+        owner_team_id=step.owner_team_id,
+    )
+
+
+def version_steps(version: Version) -> list[ProcessStep]:
+    return list(version.process_steps.select_related("owner_team").order_by("position", "id"))
+
+
+def version_cycles(version: Version, *, before: dt.datetime, now: dt.datetime) -> list[CycleFacts]:
+    """The version's cycles handed off before ``before`` (and by ``now``)."""
+    qs = Cycle.objects.filter(version=version, handoff_at__lt=min(before, now), handoff_at__lte=now)
+    return [facts_from_row(row) for row in qs.values(*CYCLE_FIELDS).iterator(chunk_size=5000)]
+
+
+@dataclass
+class ProcessFigures:
+    period: Period
+    calendar: BusinessCalendar
+    steps: list[ProcessStep]
+    figures: list[StepFigures]
+
+    def of(self, step_pk: int) -> StepFigures | None:
+        return next((f for f in self.figures if f.step.key == step_pk), None)
+
+
+def process_figures(
+    version: Version, period: Period, *, now: dt.datetime, steps: list[ProcessStep] | None = None
+) -> ProcessFigures:
+    """Every step's figures in ``period`` as of ``now``."""
+    steps = version_steps(version) if steps is None else steps
+    calendar = version_calendar(version)
+    cycles = version_cycles(version, before=period.end, now=now)
+    figures = step_figures([step_def(s) for s in steps], cycles, period, calendar, now=now)
+    return ProcessFigures(period, calendar, steps, figures)
+
+
+def version_period_map(version: Version, *, now: dt.datetime) -> dict[str, Period]:
+    """The version's months and quarters by label (those it was in force in)."""
+    tz = version.calendar_timezone
+    return {
+        p.label: p for kind in ("month", "quarter") for p in version_periods(version, tz, kind, now)
+    }
+
+
+@dataclass
+class StepSlaLine:
+    """A step SLA on its owner's scorecard: per period label, the step's figures."""
+
+    step: ProcessStep
+    cells: dict[str, StepFigures] = field(default_factory=dict)
+
+
+def step_sla_lines(
+    version: Version, labels: list[str], *, now: dt.datetime
+) -> dict[int, list[StepSlaLine]]:
+    """Owner team id -> its steps with an SLA, each with its figures in every period of
+    ``labels`` (the scorecard's columns)."""
+    steps = [s for s in version_steps(version) if s.sla_hours is not None]
+    if not steps:
+        return {}
+    periods = version_period_map(version, now=now)
+    wanted = [periods[label] for label in labels if label in periods]
+    if not wanted:
+        return {}
+    calendar = version_calendar(version)
+    cycles = version_cycles(version, before=max(p.end for p in wanted), now=now)
+    defs = [step_def(s) for s in steps]
+    lines = {s.pk: StepSlaLine(s) for s in steps}
+    by_period = step_figures_by_period(defs, cycles, wanted, calendar, now=now)
+    for period in wanted:
+        for figures in by_period[period.start]:
+            lines[figures.step.key].cells[period.label] = figures
+    out: dict[int, list[StepSlaLine]] = {}
+    for step in steps:
+        out.setdefault(step.owner_team_id, []).append(lines[step.pk])
+    return out
