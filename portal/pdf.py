@@ -315,6 +315,12 @@ def _flowchart_svg(block: Flowchart) -> str:
             f'<polyline points="{points}" fill="none" stroke="{loop}" stroke-width="1.5" '
             'stroke-dasharray="5 3" marker-end="url(#fc-arrow)"/>'
         )
+        if block.loop_label and len(block.loop) >= 3:
+            x, y = block.loop[1][0], (block.loop[1][1] + block.loop[2][1]) / 2
+            out.append(
+                f'<text x="{x + 4:g}" y="{y:g}" font-size="11" fill="{loop}">'
+                f"{escape(block.loop_label)}</text>"
+            )
     for x, y, w, h, name, detail in block.boxes:
         out.append(
             f'<rect x="{x:g}" y="{y:g}" width="{w:g}" height="{h:g}" rx="8" fill="#f4f7fb" '

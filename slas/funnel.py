@@ -133,9 +133,10 @@ class FunnelPlan:
 
     def staged_rows(self) -> list[tuple[str, str, Any, int, int]]:
         """``(row, stage, label, total, per_period)``: :meth:`labelled_rows` with the lead
-        stage each row counts (slas.stages), whose agreed definition the page shows."""
+        stage each row counts (slas.stages), whose agreed definition the page shows; "" for
+        visitors, who are not a lead stage."""
         return [
-            (row, ROW_STAGES[row], label, total, per)
+            (row, ROW_STAGES.get(row, ""), label, total, per)
             for row, label, total, per in self.labelled_rows()
         ]
 
