@@ -46,6 +46,7 @@ PART_KEYS = {
     "holidays": lambda p: p["date"],
     "sections": lambda p: _norm(p["title"]),
     "escalation_steps": lambda p: p["action"],
+    "incentives": lambda p: (p["owner_team"]["id"], _norm(p["name"])),
 }
 #: Fields that only order rows; moving a row is not a change of the agreement.
 IGNORED_IN_COMPARE = {"position"}
@@ -233,6 +234,8 @@ def part_label(part_name: str, data: dict[str, Any]) -> str:
         return data["title"]
     if part_name == "escalation_steps":
         return f"{data['at_percent']}% · {display_value(model, 'action', data['action'])}"
+    if part_name == "incentives":
+        return f"{data['owner_team']['name']} · {data['name']}"
     return str(data)
 
 

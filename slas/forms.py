@@ -21,6 +21,7 @@ from slas.models import (
     Agreement,
     Cadence,
     Commitment,
+    Incentive,
     Version,
 )
 from slas.selectors import COMPONENTS
@@ -248,6 +249,42 @@ class CommitmentForm(PartForm):
         return cleaned
 
 
+class IncentiveForm(PartForm):
+    """A row of the incentives formset: the team paid is one of the agreement's parties."""
+
+    class Meta:
+        model = Incentive
+        fields = [
+            "owner_team",
+            "name",
+            "measure",
+            "amount",
+            "rate_percent",
+            "cap",
+            "condition",
+            "period",
+            "position",
+        ]
+
+    def __init__(
+        self,
+        *args,
+        version: Version | None = None,
+        parties: list[Team] | None = None,
+        **kwargs,
+    ):
+        super().__init__(*args, version=version, **kwargs)
+        if parties is None and version is not None:
+            parties = list(version.agreement.parties.all())
+        if parties is not None:
+            self.fields["owner_team"] = PartyChoiceField(
+                parties, label=self.fields["owner_team"].label, required=True
+            )
+        self.fields["amount"].help_text = _("For won deals, SQLs and commitments met.")
+        self.fields["rate_percent"].help_text = _("For revenue only.")
+        self.fields["cap"].help_text = _("Empty: no cap.")
+
+
 PART_FIELDS = {
     "terms": ["term", "definition", "position"],
     "scoring_rules": ["attribute", "operator", "value", "points", "dimension", "position"],
@@ -257,6 +294,7 @@ PART_FIELDS = {
     "holidays": ["date", "name"],
     "sections": ["title", "body", "position"],
     "escalation_steps": ["at_percent", "action"],
+    "incentives": None,  # IncentiveForm
 }
 PART_WIDGETS = {
     "definition": forms.Textarea(attrs={"rows": 2}),
@@ -276,7 +314,7 @@ class UniqueRowsFormSet(forms.BaseModelFormSet):
         kwargs.setdefault("queryset", self.model.objects.filter(version=version))
         form_kwargs = kwargs.setdefault("form_kwargs", {})
         form_kwargs["version"] = version
-        if issubclass(self.form, CommitmentForm):
+        if issubclass(self.form, (CommitmentForm, IncentiveForm)):
             form_kwargs.setdefault("parties", list(version.agreement.parties.all()))
         super().__init__(*args, **kwargs)
 
@@ -329,18 +367,19 @@ UNIQUE_KEYS = {
     "reason_codes": ("code",),
     "holidays": ("date",),
     "escalation_steps": ("at_percent", "action"),
+    "incentives": ("owner_team", "name"),
 }
 
 
 def part_formset_class(part: str):
     model = PART_MODELS[part]
-    form = CommitmentForm if part == "commitments" else PartForm
+    form = {"commitments": CommitmentForm, "incentives": IncentiveForm}.get(part, PartForm)
     fields = PART_FIELDS[part]
     formset = forms.modelformset_factory(
         model,
         form=form,
         formset=UniqueRowsFormSet,
-        fields=fields if fields is not None else CommitmentForm.Meta.fields,
+        fields=fields if fields is not None else form.Meta.fields,
         widgets={k: v for k, v in PART_WIDGETS.items() if fields and k in fields},
         extra=1,
         can_delete=True,

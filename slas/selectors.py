@@ -21,7 +21,6 @@ from slas import funnel
 from slas.models import (
     PART_MODELS,
     Agreement,
-    Commitment,
     Version,
     VersionStatus,
 )
@@ -90,8 +89,8 @@ def versions_with_parts(queryset: QuerySet[Version] | None = None) -> QuerySet[V
     """Versions with their agreement, parties and every part prefetched (constant queries)."""
     queryset = Version.objects.all() if queryset is None else queryset
     prefetches = [
-        Prefetch("commitments", queryset=Commitment.objects.select_related("owner_team"))
-        if name == "commitments"
+        Prefetch(name, queryset=PART_MODELS[name].objects.select_related("owner_team"))
+        if name in ("commitments", "incentives")
         else name
         for name in PART_MODELS
     ]
@@ -144,6 +143,7 @@ COMPONENTS: list[tuple[str, Any, tuple[str, ...], tuple[str, ...]]] = [
         (),
     ),
     ("kpis", gettext_lazy("KPIs and commitments"), (), ("commitments",)),
+    ("incentives", gettext_lazy("Shared incentives"), (), ("incentives",)),
     (
         "calendar",
         gettext_lazy("Business calendar"),

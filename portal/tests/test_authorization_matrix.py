@@ -212,6 +212,7 @@ for _part in (
     "holidays",
     "sections",
     "escalation_steps",
+    "incentives",
 ):
     MATRIX[f"version-{_part}-list"] = r(MARKETING_SALES, kwargs="v3_parts", **MS)
     MATRIX[f"version-{_part}-detail"] = r(MARKETING_SALES, kwargs=f"v3_{_part}", **MS)
@@ -678,6 +679,12 @@ PART_BODIES = {
         "at_percent": 60 + _n(who),
         "action": "remind_owner",
     },
+    "incentives": lambda world, who: {
+        "owner_team": world.cast.marketing.pk,
+        "name": f"Rule {who}",
+        "measure": "sqls",
+        "amount": "25",
+    },
 }
 PART_CHANGES = {
     "terms": {"definition": "Changed."},
@@ -688,6 +695,7 @@ PART_CHANGES = {
     "holidays": {"name": "Changed"},
     "sections": {"body": "Changed."},
     "escalation_steps": {"at_percent": 80},
+    "incentives": {"cap": "900"},
 }
 
 

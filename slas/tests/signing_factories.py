@@ -14,6 +14,7 @@ from slas.models import (
     Commitment,
     EscalationStep,
     Holiday,
+    Incentive,
     NurtureTrack,
     ReasonCode,
     ScoringRule,
@@ -85,6 +86,15 @@ def add_every_part(version: Version, owner_team) -> None:
     Holiday.objects.create(version=version, date=version.effective_date, name="Founders' day")
     Section.objects.create(version=version, title="Escalation", body="Remind at **50%**.")
     EscalationStep.objects.create(version=version, at_percent=50, action="remind_owner")
+    Incentive.objects.create(
+        version=version,
+        owner_team=owner_team,
+        name="Won deals",
+        measure="won_deals",
+        amount=Decimal("100"),
+        cap=Decimal("1000"),
+        condition="speed_met",
+    )
 
 
 def local_midnight(day: datetime.date, tz: str = "Europe/Bucharest") -> datetime.datetime:
