@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import views
+from reports import incentive_views, views
 
 app_name = "reports"
 
@@ -13,6 +13,17 @@ urlpatterns = [
         name="breakdown",
     ),
     path("versions/<int:pk>/what-if/", views.whatif, name="whatif"),
+    path("versions/<int:pk>/incentives/", incentive_views.incentives, name="incentives"),
+    path(
+        "versions/<int:pk>/incentives/<str:label>.csv",
+        incentive_views.incentives_csv,
+        name="incentives_csv",
+    ),
+    path(
+        "versions/<int:pk>/incentives/<int:rule_pk>/<str:label>/",
+        incentive_views.incentive_leads,
+        name="incentive_leads",
+    ),
     path("agreements/<int:pk>/", views.agreement_compliance, name="agreement"),
     path("agreements/<int:pk>/ungoverned/", views.ungoverned, name="ungoverned"),
     path("agreements/<int:pk>/monthly/", views.monthly, name="monthly_latest"),

@@ -148,6 +148,11 @@ MATRIX: dict[str, Rule] = {
     "reports:monthly": r(MARKETING_SALES, kwargs="ms_month", **MS),
     "reports:monthly_csv": r(MARKETING_SALES, kwargs="ms_month", **MS),
     "reports:monthly_pdf": r(MARKETING_SALES, kwargs="ms_month", **MS),
+    # what each team earns: managers of the parties and execs; the parties' reps see
+    # the version but not the pay (403)
+    "reports:incentives": r({"alice", "carol", "erin"}, kwargs="v2", **MS),
+    "reports:incentives_csv": r({"alice", "carol", "erin"}, kwargs="v2_incentive_month", **MS),
+    "reports:incentive_leads": r({"alice", "carol", "erin"}, kwargs="v2_incentive_rule", **MS),
     # reviews
     "reviews:index": r(EVERYONE),
     "reviews:feedback_create": r(MARKETING_SALES - {"erin"}, kwargs="lead_pk", **MS),
@@ -410,6 +415,13 @@ class World:
 
             part = PART_MODELS[name[3:]].objects.filter(version=self.v3).first()
             return {"version_pk": self.v3.pk, "pk": part.pk}
+        if name in ("v2_incentive_month", "v2_incentive_rule"):
+            from slas.periods import period_containing
+
+            label = period_containing(self.v2.calendar_timezone, "month", timezone.now()).label
+            if name == "v2_incentive_month":
+                return {"pk": self.v2.pk, "label": label}
+            return {"pk": self.v2.pk, "rule_pk": self.v2.incentives.get().pk, "label": label}
         if name == "ms_month":
             return {"pk": self.ms.pk, "label": timezone.now().strftime("%Y-%m")}
         if name == "ms_compare":
@@ -1215,6 +1227,7 @@ NO_WRITES = {
     "leads:import_status", "leads:import_issues", "reports:index", "reports:version",
     "reports:breakdown", "reports:whatif", "reports:agreement", "reports:ungoverned",
     "reports:monthly_latest", "reports:monthly", "reports:monthly_csv", "reports:monthly_pdf",
+    "reports:incentives", "reports:incentives_csv", "reports:incentive_leads",
     "reviews:index", "reviews:session_detail", "reviews:analysis", "reviews:analysis_leads",
     "reviews:analysis_export", "notification-list", "notification-detail",
     "api_signing_certificate", "agreement-detail", "agreement-compare", "api-lead-detail",
