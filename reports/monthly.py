@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from leads.models import Cycle
 from leads.reviews.models import Feedback
+from reports.incentives import IncentiveReport, version_incentives
 from reports.selectors import VersionCompliance, compliance_for_versions
 from slas.models import ReasonCode, Version
 from slas.periods import Period
@@ -39,6 +40,8 @@ class MonthlyReport:
     feedback_count: int
     feedback_rating: float | None
     now: dt.datetime
+    # The monthly incentive rules of the version in force at the end of the month.
+    incentives: IncentiveReport | None = None
 
 
 def agreement_timezone(agreement_id: int) -> str:
@@ -51,10 +54,13 @@ def agreement_timezone(agreement_id: int) -> str:
     return latest or "UTC"
 
 
-def monthly_report(agreement, period: Period, *, now: dt.datetime | None = None) -> MonthlyReport:
+def monthly_report(
+    agreement, period: Period, *, now: dt.datetime | None = None, with_incentives: bool = False
+) -> MonthlyReport:
     """The review meeting's pack for one month: goal progress, funnel conversion
     of the month's handoffs, both scorecards of every version in force during the
-    month, top rejection reasons and feedback."""
+    month, top rejection reasons and feedback; with `with_incentives` (for readers
+    `permissions.can_view_incentives` lets see them), the month's incentives."""
     import math
 
     from django.db.models import Avg
@@ -144,7 +150,15 @@ def monthly_report(agreement, period: Period, *, now: dt.datetime | None = None)
         feedback_count=feedback["n"],
         feedback_rating=feedback["rating"],
         now=now,
+        incentives=_incentives(version, period, now) if with_incentives else None,
     )
+
+
+def _incentives(version: Version | None, period: Period, now: dt.datetime):
+    """The month's incentive report, when the version has monthly rules."""
+    if version is None or not version.incentives.filter(period="month").exists():
+        return None
+    return version_incentives(version, period, now=now)
 
 
 def _no_reason() -> str:

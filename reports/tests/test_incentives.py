@@ -198,3 +198,60 @@ class TestPage:
             page = client.get(f"/reports/versions/{world.pk}/incentives/{rule.pk}/2026-04/")
         assert page.status_code == 200
         assert page.content.decode().count('data-testid="counted-lead"') == 3
+
+
+class TestMonthlyReport:
+    def test_managers_read_the_months_incentives_reps_do_not(self, client, cast, world):
+        url = f"/reports/agreements/{world.agreement_id}/monthly/2026-04/"
+        with time_machine.travel(local(5, 4, 9), tick=False):
+            client.force_login(cast.alice)
+            page = client.get(url).content.decode()
+            csv_text = client.get(url[:-1] + ".csv").content.decode()
+            client.force_login(cast.bob)
+            rep_page = client.get(url).content.decode()
+            rep_csv = client.get(url[:-1] + ".csv").content.decode()
+        assert 'data-testid="monthly-incentives"' in page and "1,525.00" in page
+        assert "incentives Marketing,R1,400.00 USD" in csv_text
+        assert "incentives Sales,R3,0.00 USD,,,failed" in csv_text
+        assert 'data-testid="monthly-incentives"' not in rep_page
+        assert "incentives" not in rep_csv
+
+
+class TestWhatIf:
+    def test_a_drafts_rules_are_evaluated_on_the_last_completed_period(self, client, cast, world):
+        from reports.whatif import whatif
+
+        draft = VersionFactory(
+            agreement=world.agreement, number=2, avg_deal_size=D("30000"), status="draft"
+        )
+        Commitment.objects.create(
+            version=draft,
+            owner_team=cast.sales,
+            kind="first_contact_within",
+            params={"hours": 4},
+            target=D(90),
+        )
+        Incentive.objects.create(
+            version=draft,
+            owner_team=cast.marketing,
+            name="Revenue share",
+            measure="revenue",
+            rate_percent=D("2"),
+            cap=D("1500"),
+            condition="speed_met",
+        )
+        april = period_containing("Europe/Bucharest", "month", local(4, 10))
+        data = whatif(draft, april, now=local(5, 4, 9))
+        (result,) = incentives.draft_incentives(data, now=local(5, 4, 9))
+        # 3 deals x 30,000 = 90,000 x 2% = 1,800.00, capped at 1,500.00; speed met
+        assert (result.revenue, result.gross, result.condition, result.earned) == (
+            D("90000.00"),
+            D("1800.00"),
+            "met",
+            D("1500.00"),
+        )
+        client.force_login(cast.alice)
+        with time_machine.travel(local(5, 4, 9), tick=False):
+            page = client.get(f"/reports/versions/{draft.pk}/what-if/?period=2026-04")
+        assert 'data-testid="whatif-incentives"' in page.content.decode()
+        assert "1,500.00" in page.content.decode()
