@@ -11,12 +11,18 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from portal import schedule
-from portal.emails import digest_recipients, digest_send, email_subject, email_text
+from portal.emails import (
+    digest_recipients,
+    digest_send,
+    email_calendar,
+    email_subject,
+    email_text,
+)
 from portal.models import EmailDelivery, Notification
 
 logger = logging.getLogger(__name__)
@@ -50,12 +56,23 @@ def notification_email_send(self, notification_id: int) -> bool:
             )
             if notification is None:
                 return False
-            send_mail(
-                email_subject(notification),
-                email_text(notification),
-                settings.DEFAULT_FROM_EMAIL,
-                [notification.recipient.email],
-            )
+            calendar = email_calendar(notification)
+            if calendar is None:
+                send_mail(
+                    email_subject(notification),
+                    email_text(notification),
+                    settings.DEFAULT_FROM_EMAIL,
+                    [notification.recipient.email],
+                )
+            else:  # a meeting: its .ics attached, for the reader's calendar
+                message = EmailMessage(
+                    email_subject(notification),
+                    email_text(notification),
+                    settings.DEFAULT_FROM_EMAIL,
+                    [notification.recipient.email],
+                )
+                message.attach("meeting.ics", calendar, "text/calendar; method=PUBLISH")
+                message.send()
             notification.emailed_at = timezone.now()
             notification.save(update_fields=["emailed_at"])
     except Exception as exc:

@@ -153,6 +153,18 @@ MATRIX: dict[str, Rule] = {
     "reports:incentives": r({"alice", "carol", "erin"}, kwargs="v2", **MS),
     "reports:incentives_csv": r({"alice", "carol", "erin"}, kwargs="v2_incentive_month", **MS),
     "reports:incentive_leads": r({"alice", "carol", "erin"}, kwargs="v2_incentive_rule", **MS),
+    # meetings: the parties read, their managers organise; an action's owner closes it
+    "reports:meetings": r(MARKETING_SALES, kwargs="ms", **MS),
+    "reports:meeting_new": r(MS_MANAGERS, method="post", kwargs="ms", **MS),
+    "reports:ritual_cadence": r(MS_MANAGERS, method="post", kwargs="ms", **MS),
+    "reports:meeting": r(MARKETING_SALES, kwargs="meeting", **MS),
+    "reports:meeting_ics": r(MARKETING_SALES, kwargs="meeting", **MS),
+    "reports:meeting_minutes": r(MS_MANAGERS, method="post", kwargs="meeting", **MS),
+    "reports:meeting_action_new": r(MS_MANAGERS, method="post", kwargs="meeting", **MS),
+    "reports:meeting_propose": r(MS_MANAGERS, method="post", kwargs="meeting", **MS),
+    "reports:meeting_action_done": r(
+        {"alice", "carol", "dan"}, method="post", kwargs="meeting_action", fresh=True, **MS
+    ),
     # reviews
     "reviews:index": r(EVERYONE),
     "reviews:feedback_create": r(MARKETING_SALES - {"erin"}, kwargs="lead_pk", **MS),
@@ -342,6 +354,19 @@ class World:
             due_date=now.date(),
             created_by=cast.alice,
         )
+        from reports.rituals.models import Meeting, MeetingAction, MeetingAttendee
+
+        self.meeting = Meeting.objects.create(
+            agreement=self.ms,
+            kind="retrospective",
+            title="Retrospective",
+            scheduled_for=now,
+            organizer=cast.alice,
+        )
+        MeetingAttendee.objects.create(meeting=self.meeting, user=cast.dan)
+        self.meeting_action = MeetingAction.objects.create(
+            meeting=self.meeting, title="Call back", owner=cast.dan, due_date=now.date()
+        )
         self.notification = Notification.objects.create(
             recipient=cast.dan,
             kind="lead_assigned",
@@ -422,6 +447,10 @@ class World:
             if name == "v2_incentive_month":
                 return {"pk": self.v2.pk, "label": label}
             return {"pk": self.v2.pk, "rule_pk": self.v2.incentives.get().pk, "label": label}
+        if name == "meeting":
+            return {"pk": self.meeting.pk}
+        if name == "meeting_action":
+            return {"pk": self.meeting_action.pk}
         if name == "ms_month":
             return {"pk": self.ms.pk, "label": timezone.now().strftime("%Y-%m")}
         if name == "ms_compare":
@@ -1015,6 +1044,60 @@ WRITES: dict[tuple[str, str], Write] = {
         sees=MARKETING_SALES,
     ),
     ("reviews:session_create", "post"): w(MS_MANAGERS, body=_session_form),
+    ("reports:meeting_new", "post"): w(
+        MS_MANAGERS,
+        kwargs="ms",
+        body=lambda world, who: {
+            "kind": "standup",
+            "scheduled_for": "2030-04-02T09:00",
+            "duration_minutes": "15",
+            "title": f"Stand-up by {who}",
+        },
+        sees=MARKETING_SALES,
+    ),
+    ("reports:ritual_cadence", "post"): w(
+        MS_MANAGERS,
+        kwargs="ms",
+        body=lambda world, who: {
+            "kind": "standup",
+            "frequency": "daily",
+            "time": "09:15",
+            "duration_minutes": str(10 + _n(who)),
+        },
+        sees=MARKETING_SALES,
+    ),
+    ("reports:meeting_minutes", "post"): w(
+        MS_MANAGERS,
+        kwargs="meeting",
+        body=lambda world, who: {"minutes": f"Minutes by {who}", "held": "on"},
+        sees=MARKETING_SALES,
+    ),
+    ("reports:meeting_action_new", "post"): w(
+        MS_MANAGERS,
+        kwargs="meeting",
+        body=lambda world, who: {
+            "title": f"Action by {who}",
+            "owner": world.cast.dan.pk,
+            "due_date": "2030-01-01",
+        },
+        sees=MARKETING_SALES,
+    ),
+    ("reports:meeting_action_done", "post"): w(
+        {"alice", "carol", "dan"},
+        kwargs="meeting_action",
+        body=lambda world, who: {"done": "1"},
+        sees=MARKETING_SALES,
+        fresh=True,
+    ),
+    # The world's agreement has a draft open (v3): a manager's proposal is refused by that
+    # state (the form says so), everybody else is refused before.
+    ("reports:meeting_propose", "post"): w(
+        set(),
+        kwargs="meeting",
+        body=lambda world, who: {"change": f"Change by {who}"},
+        sees=MARKETING_SALES,
+        invalid=MS_MANAGERS,
+    ),
     ("review-session-list", "post"): w(
         MS_MANAGERS,
         body=lambda world, who: {
@@ -1228,6 +1311,7 @@ NO_WRITES = {
     "reports:breakdown", "reports:whatif", "reports:agreement", "reports:ungoverned",
     "reports:monthly_latest", "reports:monthly", "reports:monthly_csv", "reports:monthly_pdf",
     "reports:incentives", "reports:incentives_csv", "reports:incentive_leads",
+    "reports:meetings", "reports:meeting", "reports:meeting_ics",
     "reviews:index", "reviews:session_detail", "reviews:analysis", "reviews:analysis_leads",
     "reviews:analysis_export", "notification-list", "notification-detail",
     "api_signing_certificate", "agreement-detail", "agreement-compare", "api-lead-detail",

@@ -28,6 +28,7 @@ SEED_STEPS = (
     "slas.demo",
     "leads.demo",
     "leads.reviews.demo",
+    "reports.rituals.demo",
 )
 #: The apps whose rows are someone's work (with the users).
 OUR_APPS = ("portal", "slas", "leads", "reports")
