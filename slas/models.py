@@ -988,6 +988,9 @@ class Incentive(VersionPart):
             models.CheckConstraint(
                 condition=Q(cap__isnull=True) | Q(cap__gt=0), name="incentive_cap_positive"
             ),
+            models.UniqueConstraint(
+                fields=["version", "owner_team", "name"], name="incentive_name_unique_per_team"
+            ),
         ]
 
     def __str__(self) -> str:

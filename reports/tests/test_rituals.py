@@ -314,3 +314,67 @@ def test_a_cadence_proposes_the_next_meeting_time(cast, world):
     )
     assert services.next_occurrence(monthly, "Europe/Bucharest", NOW) == local(5, 5, 10)
     assert RitualCadence.objects.filter(agreement=agreement).count() == 2
+
+
+class TestPages:
+    def test_a_manager_schedules_a_meeting_and_reads_its_agenda(self, client, cast, world):
+        agreement, *_rest = world
+        client.force_login(cast.carol)
+        page = client.get(f"/reports/agreements/{agreement.pk}/meetings/")
+        assert page.status_code == 200 and 'action="/reports/agreements/' in page.content.decode()
+        response = client.post(
+            f"/reports/agreements/{agreement.pk}/meetings/new/",
+            {"kind": "retrospective", "scheduled_for": "2030-04-02T15:00", "duration_minutes": 60},
+        )
+        meeting = Meeting.objects.get(kind="retrospective", title__startswith="Retrospective ·")
+        assert response.status_code == 302 and response["Location"] == meeting.get_absolute_url()
+        body = client.get(meeting.get_absolute_url()).content.decode()
+        assert 'data-testid="agenda"' in body and "Open action items" in body
+        assert "Fix lead routing" in body  # carried over from the earlier meeting
+        assert 'id="propose"' in body
+
+    def test_a_rep_reads_the_meeting_but_may_not_write_its_minutes(self, client, cast, world):
+        _agreement, _v, _s, earlier = world
+        client.force_login(cast.bob)
+        assert client.get(earlier.get_absolute_url()).status_code == 200
+        response = client.post(f"/reports/meetings/{earlier.pk}/minutes/", {"minutes": "x"})
+        assert response.status_code == 403
+        earlier.refresh_from_db()
+        assert earlier.minutes == ""
+
+    def test_propose_a_change_from_the_page_opens_the_new_draft(self, client, cast, world):
+        agreement, _v, _s, earlier = world
+        client.force_login(cast.alice)
+        response = client.post(
+            f"/reports/meetings/{earlier.pk}/propose/", {"change": "Raise the MQL target."}
+        )
+        earlier.refresh_from_db()
+        assert earlier.proposed_version is not None
+        assert response["Location"] == f"/agreements/versions/{earlier.proposed_version.pk}/edit/"
+
+    def test_the_meeting_ics_downloads(self, client, cast, world):
+        _agreement, _v, _s, earlier = world
+        client.force_login(cast.dan)
+        response = client.get(f"/reports/meetings/{earlier.pk}.ics")
+        assert response["Content-Type"].startswith("text/calendar")
+        assert b"SUMMARY:March retrospective" in response.content
+
+    def test_the_home_page_lists_my_next_meetings(self, client, cast, world):
+        import time_machine
+
+        agreement, *_rest = world
+        with time_machine.travel(NOW, tick=False):
+            services.meeting_create(
+                actor=cast.alice,
+                agreement=agreement,
+                kind="standup",
+                scheduled_for=NOW + dt.timedelta(days=1),
+                title="Tuesday stand-up",
+                now=NOW,
+            )
+            client.force_login(cast.dan)
+            home = client.get("/").content.decode()
+            client.force_login(cast.mallory)
+            other = client.get("/").content.decode()
+        assert "Tuesday stand-up" in home
+        assert "Tuesday stand-up" not in other

@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'incentives',
                 'ordering': ['position', 'id'],
                 'abstract': False,
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount__isnull', True), ('amount__gt', 0), _connector='OR'), name='incentive_amount_positive'), models.CheckConstraint(condition=models.Q(('rate_percent__isnull', True), models.Q(('rate_percent__gt', 0), ('rate_percent__lte', 100)), _connector='OR'), name='incentive_rate_a_percentage'), models.CheckConstraint(condition=models.Q(('cap__isnull', True), ('cap__gt', 0), _connector='OR'), name='incentive_cap_positive')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('amount__isnull', True), ('amount__gt', 0), _connector='OR'), name='incentive_amount_positive'), models.CheckConstraint(condition=models.Q(('rate_percent__isnull', True), models.Q(('rate_percent__gt', 0), ('rate_percent__lte', 100)), _connector='OR'), name='incentive_rate_a_percentage'), models.CheckConstraint(condition=models.Q(('cap__isnull', True), ('cap__gt', 0), _connector='OR'), name='incentive_cap_positive'), models.UniqueConstraint(fields=('version', 'owner_team', 'name'), name='incentive_name_unique_per_team')],
             },
         ),
     ]

@@ -84,6 +84,17 @@ def fill_draft(version: Version, cast, *, volume: int = 100) -> Version:
         ),
         ("holidays", {"date": datetime.date(2026, 12, 25), "name": "Christmas"}),
         ("sections", {"title": "Review meeting", "body": "First **Tuesday** of the month."}),
+        (
+            "incentives",
+            {
+                "owner_team": cast.marketing,
+                "name": "Won deals from our leads",
+                "measure": "won_deals",
+                "amount": Decimal("150"),
+                "cap": Decimal("1500"),
+                "condition": "speed_met",
+            },
+        ),
     ]
     version, _created = services.version_edit(
         actor=actor,

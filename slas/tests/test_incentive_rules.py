@@ -16,7 +16,7 @@ JSON = "application/json"
 
 def _add(cast, version, **data):
     data.setdefault("owner_team", cast.marketing)
-    data.setdefault("name", "Won deals from our leads")
+    data.setdefault("name", "Deals bonus")
     data.setdefault("measure", "won_deals")
     return services.version_part_create(
         actor=cast.alice, version=version, part="incentives", data=data
@@ -56,6 +56,10 @@ class TestRules:
             _add(cast, draft, **data)
         assert field in error.value.message_dict
 
+    def test_a_teams_rule_names_are_unique(self, cast, draft):
+        with pytest.raises(ValidationError):
+            _add(cast, draft, name="Won deals from our leads", amount=Decimal("5"))
+
     def test_the_team_paid_is_a_party(self, cast, draft):
         with pytest.raises(ValidationError) as error:
             _add(cast, draft, owner_team=cast.customer_success, amount=Decimal("5"))
@@ -67,7 +71,8 @@ class TestVersions:
         _add(cast, draft, amount=Decimal("100"), cap=Decimal("500"))
         activate(draft)
         v2 = services.version_amend(actor=cast.alice, agreement=draft.agreement)
-        copied = v2.incentives.get()
+        assert v2.incentives.count() == draft.incentives.count() == 2  # with fill_draft's
+        copied = v2.incentives.get(name="Deals bonus")
         assert (copied.amount, copied.cap, copied.owner_team) == (
             Decimal("100.00"),
             Decimal("500.00"),
@@ -79,7 +84,7 @@ class TestVersions:
         component = {c.key: c for c in compare.version_compare(draft, v2).components}["incentives"]
         rules = component.parts[0]
         assert rules.name == "incentives" and not rules.added and not rules.removed
-        assert [c.label for c in rules.changed] == ["Marketing · Won deals from our leads"]
+        assert [c.label for c in rules.changed] == ["Marketing · Deals bonus"]
         change = rules.changed[0].changes[0]
         assert (change.name, change.old, change.new) == ("cap", "500", "800")
 
@@ -92,6 +97,9 @@ class TestVersions:
         assert "Only if every speed commitment is met" in page
 
     def test_the_editor_adds_a_rule(self, client, cast, draft):
+        for rule in draft.incentives.all():  # fill_draft's, so the form has no other row
+            services.version_part_delete(actor=cast.alice, instance=rule)
+        draft.refresh_from_db()
         client.force_login(cast.alice)
         url = f"/agreements/versions/{draft.pk}/edit/incentives/"
         form = client.get(url)
@@ -145,7 +153,7 @@ class TestApi:
         )
         assert bad.status_code == 400 and "rate_percent" in bad.json()["errors"]
         client.force_login(cast.erin)
-        listed = client.get(base + f"?owner_team={cast.marketing.pk}").json()
+        listed = client.get(base + f"?owner_team={cast.marketing.pk}&measure=revenue").json()
         assert [row["name"] for row in listed["results"]] == ["Revenue share"]
 
     def test_the_schema_lists_the_incentive_operations(self, client, cast):
