@@ -34,7 +34,7 @@ from reports import presenters
 from reports.incentives import version_incentives
 from reports.rituals.models import Meeting, MeetingAction, MeetingKind
 from reports.selectors import compliance_for_versions
-from slas.models import Version, VersionStatus
+from slas.models import ReasonCode, Version, VersionStatus
 from slas.periods import Period, period_containing
 
 FIRST_WINDOW = dt.timedelta(days=7)
@@ -125,7 +125,9 @@ def _breaches(agreement_id: int, start: dt.datetime, end: dt.datetime) -> dict:
     return _section("breaches", items, count)
 
 
-def _rejected(agreement_id: int, start: dt.datetime, end: dt.datetime) -> dict:
+def _rejected(
+    agreement_id: int, start: dt.datetime, end: dt.datetime, labels: dict[str, str]
+) -> dict:
     on_a_review = ReviewedLead.objects.filter(cycle__isnull=False).values("cycle_id")
     rejected = (
         Cycle.objects.filter(agreement_id=agreement_id, rejected_at__gte=start, rejected_at__lt=end)
@@ -137,7 +139,8 @@ def _rejected(agreement_id: int, start: dt.datetime, end: dt.datetime) -> dict:
     items = [
         _item(
             str(cycle.lead),
-            detail=cycle.rejected_reason_code or _("(no reason given)"),
+            detail=labels.get(cycle.rejected_reason_code, cycle.rejected_reason_code)
+            or _("(no reason given)"),
             url=reverse("leads:lead_detail", args=[cycle.lead_id]),
             tone="warning",
         )
@@ -239,7 +242,12 @@ def agenda_build(
             labels = [review_month(tz, at).label, current]
         sections.append(_commitments(version, list(dict.fromkeys(labels)), now))
     sections.append(_breaches(agreement_id, start, end))
-    sections.append(_rejected(agreement_id, start, end))
+    labels = (
+        dict(ReasonCode.objects.filter(version=version).values_list("code", "label"))
+        if version
+        else {}
+    )
+    sections.append(_rejected(agreement_id, start, end, labels))
     sections.append(_actions(agreement_id, now.date()))
     if kind == MeetingKind.MONTHLY_REVIEW and version is not None:
         sections.append(_incentives(version, review_month(tz, at), now))
