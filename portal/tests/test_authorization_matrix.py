@@ -218,6 +218,9 @@ MATRIX: dict[str, Rule] = {
     "action-item-detail": r(MARKETING_SALES, kwargs="action", **MS),
     "reports-api:compliance-version-list": r(EVERYONE),
     "reports-api:compliance-version-detail": r(MARKETING_SALES, kwargs="v2", **MS),
+    "reports-api:incentive-version-detail": r({"alice", "carol", "erin"}, kwargs="v2", **MS),
+    "reports-api:meeting-list": r(EVERYONE),
+    "reports-api:meeting-detail": r(MARKETING_SALES, kwargs="meeting", **MS),
     "hubspot-webhook": r(set(), method="post", signed=True),
 }
 for _part in (
@@ -1316,7 +1319,8 @@ NO_WRITES = {
     "reviews:analysis_export", "notification-list", "notification-detail",
     "api_signing_certificate", "agreement-detail", "agreement-compare", "api-lead-detail",
     "api-lead-events", "reviewed-lead-list", "reports-api:compliance-version-list",
-    "reports-api:compliance-version-detail",
+    "reports-api:compliance-version-detail", "reports-api:incentive-version-detail",
+    "reports-api:meeting-list", "reports-api:meeting-detail",
     *(f"version-{part}-{kind}" for part in PART_BODIES for kind in ("list", "detail")),
     "version-list", "version-detail", "feedback-list", "feedback-detail",
     "review-session-list", "review-session-detail", "reviewed-lead-detail",

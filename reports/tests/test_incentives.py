@@ -255,3 +255,30 @@ class TestWhatIf:
             page = client.get(f"/reports/versions/{draft.pk}/what-if/?period=2026-04")
         assert 'data-testid="whatif-incentives"' in page.content.decode()
         assert "1,500.00" in page.content.decode()
+
+
+class TestApi:
+    def test_the_api_gives_the_amounts_exactly_to_those_who_read_pay(self, client, cast, world):
+        url = f"/api/v1/incentives/versions/{world.pk}/?period=2026-04"
+        with time_machine.travel(local(5, 4, 9), tick=False):
+            client.force_login(cast.erin)
+            body = client.get(url).json()
+            statuses = {}
+            for who in ("bob", "mallory"):
+                client.force_login(getattr(cast, who))
+                statuses[who] = client.get(url).status_code
+            client.force_login(cast.alice)
+            bad = client.get(url.replace("2026-04", "1999-01"))
+        assert statuses == {"bob": 403, "mallory": 404}
+        assert body["final"] is True and body["currency"] == "USD"
+        assert {t["team"]["name"]: t["earned"] for t in body["teams"]} == {
+            "Marketing": "1525.00",
+            "Sales": "200.00",
+        }
+        r3 = next(r for r in body["rules"] if r["name"] == "R3")
+        assert (r3["before_cap"], r3["condition_status"], r3["earned"]) == (
+            "133.32",
+            "failed",
+            "0.00",
+        )
+        assert bad.status_code == 400 and "period" in bad.json()["errors"]

@@ -378,3 +378,15 @@ class TestPages:
             other = client.get("/").content.decode()
         assert "Tuesday stand-up" in home
         assert "Tuesday stand-up" not in other
+
+
+def test_the_api_lists_the_meetings_of_the_agreements_one_sees(client, cast, world):
+    _agreement, _v, _s, earlier = world
+    client.force_login(cast.dan)
+    listed = client.get("/api/v1/meetings/").json()
+    assert [m["title"] for m in listed["results"]] == ["March retrospective"]
+    detail = client.get(f"/api/v1/meetings/{earlier.pk}/").json()
+    assert [a["title"] for a in detail["actions"]] == ["Fix lead routing", "Already done"]
+    client.force_login(cast.mallory)
+    assert client.get("/api/v1/meetings/").json()["count"] == 0
+    assert client.get(f"/api/v1/meetings/{earlier.pk}/").status_code == 404
