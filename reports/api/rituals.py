@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal import permissions
-from portal.api.lists import IdFilter, since_until
+from portal.api.lists import IdFilter, TrueFalseFilter, since_until
 from reports import incentives as engine
 from reports.rituals.models import Meeting, MeetingAction, MeetingAttendee, MeetingKind
 from slas.models import Version
@@ -179,6 +179,7 @@ class MeetingFilter(django_filters.FilterSet):
     agreement = IdFilter(field_name="agreement", label="Only this agreement's meetings")
     scheduled_after, scheduled_before = since_until("scheduled_for")
     kind = django_filters.ChoiceFilter(choices=MeetingKind.choices)
+    held = TrueFalseFilter(field_name="held", label="Held (true or 1) or not (false or 0)")
 
     class Meta:
         model = Meeting

@@ -207,10 +207,12 @@ class TestMonthlyReport:
             client.force_login(cast.alice)
             page = client.get(url).content.decode()
             csv_text = client.get(url[:-1] + ".csv").content.decode()
+            pdf = client.get(url[:-1] + ".pdf")
             client.force_login(cast.bob)
             rep_page = client.get(url).content.decode()
             rep_csv = client.get(url[:-1] + ".csv").content.decode()
         assert 'data-testid="monthly-incentives"' in page and "1,525.00" in page
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
         assert "incentives Marketing,R1,400.00 USD" in csv_text
         assert "incentives Sales,R3,0.00 USD,,,failed" in csv_text
         assert 'data-testid="monthly-incentives"' not in rep_page
