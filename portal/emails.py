@@ -75,12 +75,16 @@ def _message(recipient, subject: str, template: str, context: dict) -> EmailMult
 def notification_email(notification: Notification) -> EmailMultiAlternatives:
     """One notification's e-mail, written for its recipient."""
     with reading_as(notification.recipient):
-        return _message(
+        message = _message(
             notification.recipient,
             notification.title_text,
             "notification",
             {"item": _item(notification)},
         )
+    calendar = email_calendar(notification)
+    if calendar is not None:  # a meeting: its .ics attached, for the reader's calendar
+        message.attach("meeting.ics", calendar, "text/calendar; method=PUBLISH")
+    return message
 
 
 def email_text(notification: Notification) -> str:
@@ -90,6 +94,66 @@ def email_text(notification: Notification) -> str:
 
 def email_subject(notification: Notification) -> str:
     return notification_email(notification).subject
+
+
+def _ics_text(value: str) -> str:
+    """An iCalendar TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma and newline
+    escaped."""
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def ics_event(
+    *,
+    uid: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    summary: str,
+    description: str = "",
+    url: str = "",
+    stamp: dt.datetime,
+) -> str:
+    """One event as an .ics file (iCalendar, RFC 5545). Times are UTC instants: every
+    calendar shows them in its owner's zone."""
+
+    def utc(instant: dt.datetime) -> str:
+        return instant.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    if url:
+        description = f"{description}\n{url}".strip()
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//SLA portal//meetings//EN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        f"DTSTAMP:{utc(stamp)}",
+        f"DTSTART:{utc(start)}",
+        f"DTEND:{utc(end)}",
+        f"SUMMARY:{_ics_text(summary)}",
+        f"DESCRIPTION:{_ics_text(description)}",
+    ]
+    if url:
+        lines.append(f"URL:{url}")
+    lines += ["END:VEVENT", "END:VCALENDAR"]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def email_calendar(notification: Notification) -> str | None:
+    """The notification's calendar event (`notification_create(event=...)`) as an .ics
+    file, or None."""
+    event = (notification.message or {}).get("event")
+    if not event:
+        return None
+    return ics_event(
+        uid=event["uid"],
+        start=dt.datetime.fromisoformat(event["start"]),
+        end=dt.datetime.fromisoformat(event["end"]),
+        summary=event.get("summary", ""),
+        description=event.get("description", ""),
+        url=absolute_url(notification.url),
+        stamp=notification.created_at,
+    )
 
 
 def _digest_pending(user_id: int):

@@ -68,6 +68,7 @@ _SIGNING = _("Signing")
 _AGREEMENTS = _("Agreements")
 _REVIEWS = _("Reviews")
 _REPORTS = _("Reports")
+_MEETINGS = _("Meetings")
 PARTY_MEMBER = Text(gettext_noop("You are a member of a party team of this agreement."))
 PARTY_MANAGER = Text(gettext_noop("You manage a party team of this agreement."))
 SIGNATORY = Text(gettext_noop("You are a required signatory of this agreement."))
@@ -197,6 +198,12 @@ KIND_LIST = [
         Text(gettext_noop("You wrote this feedback.")),
     ),
     Kind(
+        "meeting_scheduled",
+        _("A meeting of your agreement is scheduled"),
+        _MEETINGS,
+        Text(gettext_noop("You are invited to this meeting of your agreement's teams.")),
+    ),
+    Kind(
         "monthly_report_ready",
         _("The monthly compliance report is ready"),
         _REPORTS,
@@ -272,6 +279,7 @@ def notification_create(
     body: str | Text = "",
     reason: str | Text = "",
     email: bool = True,
+    event: dict | None = None,
 ) -> Notification | None:
     """Create the notification unless one with the same key exists; None if it did.
 
@@ -279,6 +287,8 @@ def notification_create(
     not list would ignore the recipient's choice). Without a `reason`, the kind's is used.
     `email=False` keeps it in the portal whatever the preference says. Title, body and
     reason given as `Text` are shown in each reader's language (`Notification.message`).
+    `event` ({"uid", "start", "end" (aware datetimes), "summary", "description"}): a
+    calendar event, attached to the e-mail as an .ics file (`portal.emails.email_calendar`).
     """
     known = KINDS.get(kind)
     if known is None:
@@ -286,6 +296,11 @@ def notification_create(
     reason = reason or known.reason
     parts = {"title": title, "body": body, "reason": reason}
     message = {part: value.spec() for part, value in parts.items() if isinstance(value, Text)}
+    if event is not None:
+        message["event"] = {
+            key: value.isoformat() if hasattr(value, "isoformat") else str(value)
+            for key, value in event.items()
+        }
     with translation.override(settings.LANGUAGE_CODE):
         stored = {part: str(value) for part, value in parts.items()}
     delivery = EmailDelivery.OFF

@@ -135,6 +135,15 @@ def can_manage_agreement(user, agreement: Agreement) -> bool:
     return bool(party_team_ids(agreement) & manager_team_ids(user))
 
 
+def can_view_incentives(user, agreement: Agreement) -> bool:
+    """What each party team earns under the agreement's incentive rules: execs, and the
+    managers of a party team (or staff). Reps, even of a party, do not read it (pay is
+    a manager's matter; a rep reads their own figures on the scorecards)."""
+    if is_exec(user):
+        return True
+    return bool(party_team_ids(agreement) & manager_team_ids(user))
+
+
 def can_create_agreement(user) -> bool:
     return is_manager(user)
 

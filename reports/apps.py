@@ -6,6 +6,8 @@ is loaded, so whatever needs models is imported in `ready()` or in a receiver, a
 Django documentation asks (AppConfig.ready).
 """
 
+import importlib
+
 from django.apps import AppConfig
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +28,13 @@ def _cycles_changed(sender, touched, **kwargs):
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("Reports")
+    #: Areas with models of this app (see leads.apps): the team rituals' meetings.
+    area_models = ("reports.rituals.models",)
+
+    def import_models(self):
+        super().import_models()
+        for name in self.area_models:
+            importlib.import_module(name)
 
     def ready(self):
         from leads.signals import cycles_changed

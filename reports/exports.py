@@ -200,7 +200,33 @@ def monthly_csv(report: MonthlyReport) -> str:
     for _code, label, n in report.reasons:
         writer.writerow([_("rejection reason"), label, n, "", "", ""])
     writer.writerow([_("feedback"), _("entries"), report.feedback_count, "", "", ""])
+    for team, rule, earned, projected, condition in _incentive_rows(report):
+        writer.writerow([f"{_('incentives')} {team}", rule, earned, "", projected, condition])
     return out.getvalue()
+
+
+def _incentive_rows(report: MonthlyReport) -> list[list[str]]:
+    """(team, rule, earned, projection, condition) of the month's incentive rules."""
+    incentives = report.incentives
+    if incentives is None:
+        return []
+    rows = []
+    for result in incentives.results:
+        projected = (
+            ""
+            if result.complete
+            else _("%(amount)s at this pace") % {"amount": f"{result.projected:.2f}"}
+        )
+        rows.append(
+            [
+                result.rule.owner_team.name,
+                result.rule.name,
+                f"{result.earned:.2f} {incentives.currency}",
+                projected,
+                result.condition,
+            ]
+        )
+    return rows
 
 
 def _scorecard_charts(report: MonthlyReport) -> list[pdf.Block]:
@@ -313,6 +339,15 @@ def monthly_pdf_blocks(report: MonthlyReport) -> list[pdf.Block]:
             }
         ),
     ]
+    incentive_rows = _incentive_rows(report)
+    if incentive_rows:
+        blocks += [
+            pdf.Heading(_("Shared incentives")),
+            pdf.Table(
+                [_("Team"), _("Rule"), _("Earned"), _("Projection"), _("Condition")],
+                incentive_rows,
+            ),
+        ]
     return blocks
 
 

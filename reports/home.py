@@ -9,9 +9,15 @@ from django.utils.translation import gettext as _
 from portal import permissions
 from portal.home import HomeItem, HomeSection
 from reports import presenters, selectors
+from reports.rituals import home as rituals_home
 
 
 def sections(user) -> list[HomeSection]:
+    """The commitments at risk, and the person's meetings (reports.rituals.home)."""
+    return _at_risk_sections(user) + rituals_home.sections(user)
+
+
+def _at_risk_sections(user) -> list[HomeSection]:
     if not (permissions.is_exec(user) or permissions.is_manager(user)):
         return []
     versions = list(

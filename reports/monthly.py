@@ -14,6 +14,7 @@ from django.utils.translation import gettext, ngettext
 
 from leads.models import Cycle
 from leads.reviews.models import Feedback
+from reports.incentives import IncentiveReport, version_incentives
 from reports.selectors import VersionCompliance, compliance_for_versions
 from slas import funnel as planner
 from slas.glossary import Glossary, version_glossary
@@ -85,6 +86,8 @@ class MonthlyReport:
     glossary: Glossary | None = None
     goal: GoalProgress | None = None
     volume: MqlVolumePlan | None = None
+    # The monthly incentive rules of the version in force at the end of the month.
+    incentives: IncentiveReport | None = None
 
 
 def agreement_timezone(agreement_id: int) -> str:
@@ -97,10 +100,13 @@ def agreement_timezone(agreement_id: int) -> str:
     return latest or "UTC"
 
 
-def monthly_report(agreement, period: Period, *, now: dt.datetime | None = None) -> MonthlyReport:
+def monthly_report(
+    agreement, period: Period, *, now: dt.datetime | None = None, with_incentives: bool = False
+) -> MonthlyReport:
     """The review meeting's pack for one month: goal progress, funnel conversion
     of the month's handoffs, both scorecards of every version in force during the
-    month, top rejection reasons and feedback."""
+    month, top rejection reasons and feedback; with `with_incentives` (for readers
+    `permissions.can_view_incentives` lets see them), the month's incentives."""
     now = now or timezone.now()
     versions = list(
         Version.objects.filter(agreement=agreement, in_force_from__lt=period.end)
@@ -191,6 +197,7 @@ def monthly_report(agreement, period: Period, *, now: dt.datetime | None = None)
         volume=mql_volume_plan(
             agreement, version, period, arrived=counts["mql"], running=period.end > now
         ),
+        incentives=_incentives(version, period, now) if with_incentives else None,
     )
 
 
@@ -326,6 +333,13 @@ def mql_volume_plan(
         won_per_mql=won_per_mql,
         explanation=" ".join(sentences),
     )
+
+
+def _incentives(version: Version | None, period: Period, now: dt.datetime):
+    """The month's incentive report, when the version has monthly rules."""
+    if version is None or not version.incentives.filter(period="month").exists():
+        return None
+    return version_incentives(version, period, now=now)
 
 
 def _no_reason() -> str:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from leads.cycles import clock_business_us, clock_stopped
 from portal import charts, numbers, permissions
-from reports import exports, presenters, process, selectors, specs
+from reports import exports, incentives, presenters, process, selectors, specs
 from reports import monthly as monthly_module
 from reports import whatif as whatif_module
 from reports.engine import COUNT_KINDS
@@ -697,6 +697,10 @@ def whatif(request, pk: int):
             "period": period,
             "data": data,
             "lines": lines,
+            # The draft's incentive rules on the same period, for those who read pay.
+            "incentives": incentives.draft_incentives(data, now=now)
+            if permissions.can_view_incentives(request.user, version.agreement)
+            else None,
         },
     )
 
@@ -725,7 +729,12 @@ def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
         raise Http404
     if label is None:
         return redirect("reports:monthly", pk=agreement.pk, label=period.label)
-    report = monthly_module.monthly_report(agreement, period, now=now)
+    report = monthly_module.monthly_report(
+        agreement,
+        period,
+        now=now,
+        with_incentives=permissions.can_view_incentives(request.user, agreement),
+    )
     filename = f"sla-report-{agreement.pk}-{period.label}"
     if fmt == "csv":
         response = HttpResponse(exports.monthly_csv(report), content_type="text/csv; charset=utf-8")

@@ -54,6 +54,7 @@ PART_KEYS = {
     "sections": lambda p: _norm(p["title"]),
     "escalation_steps": lambda p: p["action"],
     "process_steps": lambda p: _norm(p["name"]),
+    "incentives": lambda p: (p["owner_team"]["id"], _norm(p["name"])),
 }
 #: Fields that only order rows; moving a row is not a change of the agreement.
 IGNORED_IN_COMPARE = {"position"}
@@ -371,6 +372,8 @@ def part_label(part_name: str, data: dict[str, Any]) -> str:
         return sentences.escalation_step_sentence(data["at_percent"], data["action"])
     if part_name == "process_steps":
         return data["name"]
+    if part_name == "incentives":
+        return f"{data['owner_team']['name']} · {data['name']}"
     return str(data)
 
 

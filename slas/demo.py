@@ -204,6 +204,33 @@ def _body(
     return rows
 
 
+def _incentives(*, marketing: Team, sales: Team) -> list[tuple[str, dict]]:
+    """Shared incentives (docs/incentives.md): both teams paid for the same outcomes."""
+    rules = [
+        (marketing, "Won deals from our leads", "won_deals", "250", None, "2500", "speed_met"),
+        (marketing, "Revenue share", "revenue", None, "1", "5000", "all_met"),
+        (sales, "SQLs from marketing leads", "sqls", "40", None, "1200", "none"),
+        (sales, "Both scorecards green", "commitments_met", "150", None, None, "none"),
+    ]
+    return [
+        (
+            "incentives",
+            {
+                "owner_team": team,
+                "name": name,
+                "measure": measure,
+                "amount": Decimal(amount) if amount else None,
+                "rate_percent": Decimal(rate) if rate else None,
+                "cap": Decimal(cap) if cap else None,
+                "condition": condition,
+                "period": "month",
+                "position": position,
+            },
+        )
+        for position, (team, name, measure, amount, rate, cap, condition) in enumerate(rules)
+    ]
+
+
 def _dates(effective: datetime.date) -> dict:
     return {
         "effective_date": effective,
@@ -302,12 +329,13 @@ def seed(stdout=None) -> None:
                     **_dates(v2_start),
                     "change_summary": "Raise the MQL volume target to 120 a month and lower the "
                     "threshold to 55; map the lead process with step SLAs; commit to a visitor-to-lead "
-                    "rate.",
+                    "rate. Shared incentives: both teams paid for the same deals.",
                     "mql_threshold": 55,
                 },
                 update=[(volume, {"target": Decimal(120)})],
                 create=[
                     *process_map_rows(marketing=marketing, sales=sales),
+                    *_incentives(marketing=marketing, sales=sales),
                     (
                         "commitments",
                         {
@@ -331,6 +359,7 @@ def seed(stdout=None) -> None:
         first_contact = v3.commitments.get(kind="first_contact_within")
         volume = v3.commitments.get(kind="mql_volume")
         sal_step = next(s for s in v3.process_steps.all() if s.stages == ["sal"])
+        won_deals = v3.incentives.get(measure="won_deals")
         services.version_edit(
             actor=carol,
             version=v3,
@@ -361,6 +390,7 @@ def seed(stdout=None) -> None:
                 ),
                 (volume, {"target": Decimal(130)}),
                 (sal_step, {"sla_hours": SAL_HOURS_V3}),
+                (won_deals, {"amount": Decimal(300), "cap": Decimal(3000)}),
             ],
             source=Source.DEMO,
             what=gettext_noop("faster first contact"),

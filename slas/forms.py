@@ -22,6 +22,7 @@ from slas.models import (
     Cadence,
     Commitment,
     CommitmentKind,
+    Incentive,
     Version,
 )
 from slas.selectors import COMPONENTS
@@ -320,6 +321,42 @@ class CommitmentForm(PartForm):
         return cleaned
 
 
+class IncentiveForm(PartForm):
+    """A row of the incentives formset: the team paid is one of the agreement's parties."""
+
+    class Meta:
+        model = Incentive
+        fields = [
+            "owner_team",
+            "name",
+            "measure",
+            "amount",
+            "rate_percent",
+            "cap",
+            "condition",
+            "period",
+            "position",
+        ]
+
+    def __init__(
+        self,
+        *args,
+        version: Version | None = None,
+        parties: list[Team] | None = None,
+        **kwargs,
+    ):
+        super().__init__(*args, version=version, **kwargs)
+        if parties is None and version is not None:
+            parties = list(version.agreement.parties.all())
+        if parties is not None:
+            self.fields["owner_team"] = PartyChoiceField(
+                parties, label=self.fields["owner_team"].label, required=True
+            )
+        self.fields["amount"].help_text = _("For won deals, SQLs and commitments met.")
+        self.fields["rate_percent"].help_text = _("For revenue only.")
+        self.fields["cap"].help_text = _("Empty: no cap.")
+
+
 PART_FIELDS = {
     "terms": ["term", "definition", "position"],
     "scoring_rules": ["attribute", "operator", "value", "points", "dimension", "position"],
@@ -329,6 +366,7 @@ PART_FIELDS = {
     "holidays": ["date", "name"],
     "sections": ["title", "body", "position"],
     "escalation_steps": ["at_percent", "action"],
+    "incentives": None,  # IncentiveForm
 }
 PART_WIDGETS = {
     "definition": forms.Textarea(attrs={"rows": 2}),
@@ -386,7 +424,11 @@ class ProcessStepForm(PartForm):
 
 
 #: Part formsets whose rows need more than `PartForm` (an owner among the parties...).
-PART_FORMS = {"commitments": CommitmentForm, "process_steps": ProcessStepForm}
+PART_FORMS = {
+    "commitments": CommitmentForm,
+    "process_steps": ProcessStepForm,
+    "incentives": IncentiveForm,
+}
 
 
 class UniqueRowsFormSet(forms.BaseModelFormSet):
@@ -399,7 +441,7 @@ class UniqueRowsFormSet(forms.BaseModelFormSet):
         kwargs.setdefault("queryset", self.model.objects.filter(version=version))
         form_kwargs = kwargs.setdefault("form_kwargs", {})
         form_kwargs["version"] = version
-        if issubclass(self.form, (CommitmentForm, ProcessStepForm)):
+        if issubclass(self.form, (CommitmentForm, ProcessStepForm, IncentiveForm)):
             form_kwargs.setdefault("parties", list(version.agreement.parties.all()))
         super().__init__(*args, **kwargs)
         if issubclass(self.form, CommitmentForm):
@@ -487,6 +529,7 @@ UNIQUE_KEYS = {
     "holidays": ("date",),
     "escalation_steps": ("at_percent", "action"),
     "process_steps": ("name",),
+    "incentives": ("owner_team", "name"),
 }
 
 

@@ -953,6 +953,123 @@ class EscalationStep(VersionPart):
         return f"{self.at_percent}% {self.get_action_display()}"
 
 
+class IncentiveMeasure(models.TextChoices):
+    """The shared outcome a rule pays for (docs/incentives.md#measures)."""
+
+    WON_DEALS = "won_deals", _("Won deals")
+    REVENUE = "revenue", _("Revenue of won deals")
+    SQLS = "sqls", _("SQLs")
+    COMMITMENTS_MET = "commitments_met", _("Commitments met by both sides")
+
+
+class IncentiveCondition(models.TextChoices):
+    """When a rule pays at all (docs/incentives.md#conditions)."""
+
+    NONE = "none", _("Always")
+    SPEED_MET = "speed_met", _("Only if every speed commitment is met")
+    ALL_MET = "all_met", _("Only if both scorecards meet every commitment")
+
+
+class Incentive(VersionPart):
+    """A rule paying a party team for a shared outcome the portal measures, per period.
+
+    Won deals, SQLs and commitments met pay `amount` each; revenue pays `rate_percent`
+    of it. `cap` is the most a rule pays in one period; `condition` may void the period's
+    payment. Amounts are in the version's currency (`revenue_goal_currency`).
+    """
+
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="incentives")
+    owner_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="incentives", verbose_name=_("paid to")
+    )
+    name = models.CharField(_("name"), max_length=120)
+    measure = models.CharField(_("pays for"), max_length=32, choices=IncentiveMeasure.choices)
+    amount = models.DecimalField(
+        _("amount each"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    rate_percent = models.DecimalField(
+        _("rate (% of revenue)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    cap = models.DecimalField(
+        _("cap per period"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    condition = models.CharField(
+        _("condition"),
+        max_length=16,
+        choices=IncentiveCondition.choices,
+        default=IncentiveCondition.NONE,
+    )
+    period = models.CharField(
+        _("period"), max_length=16, choices=Cadence.choices, default=Cadence.MONTHLY
+    )
+    history = HistoricalRecords()
+
+    class Meta(VersionPart.Meta):
+        verbose_name = _("incentive")
+        verbose_name_plural = _("incentives")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gt=0),
+                name="incentive_amount_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(rate_percent__isnull=True)
+                | Q(rate_percent__gt=0, rate_percent__lte=100),
+                name="incentive_rate_a_percentage",
+            ),
+            models.CheckConstraint(
+                condition=Q(cap__isnull=True) | Q(cap__gt=0), name="incentive_cap_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["version", "owner_team", "name"], name="incentive_name_unique_per_team"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if self.measure == IncentiveMeasure.REVENUE:
+            if self.rate_percent is None:
+                errors.setdefault("rate_percent", []).append(
+                    gettext("A revenue rule pays a rate: give it a percentage.")
+                )
+            if self.amount is not None:
+                errors.setdefault("amount", []).append(
+                    gettext("A revenue rule pays a rate, not an amount each.")
+                )
+        elif self.measure:
+            if self.amount is None:
+                errors.setdefault("amount", []).append(
+                    gettext("This rule pays an amount for each outcome: give the amount.")
+                )
+            if self.rate_percent is not None:
+                errors.setdefault("rate_percent", []).append(
+                    gettext("Only a revenue rule pays a rate.")
+                )
+        if self.amount is not None and self.amount <= 0:
+            errors.setdefault("amount", []).append(gettext("The amount must be above zero."))
+        if self.rate_percent is not None and not (0 < self.rate_percent <= 100):
+            errors.setdefault("rate_percent", []).append(
+                gettext("The rate is a percentage above 0 and at most 100.")
+            )
+        if self.cap is not None and self.cap <= 0:
+            errors.setdefault("cap", []).append(gettext("A cap must be above zero."))
+        if self.owner_team_id and self.version_id:
+            parties = set(
+                Agreement.parties.through.objects.filter(
+                    agreement__versions=self.version_id
+                ).values_list("team_id", flat=True)
+            )
+            if self.owner_team_id not in parties:
+                errors.setdefault("owner_team", []).append(
+                    gettext("The team paid must be a party to the agreement.")
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
 #: The parts of a version's content, by the name used in URLs, the API and the editor.
 PART_MODELS: dict[str, type[VersionPart]] = {
     "terms": Term,
@@ -963,6 +1080,7 @@ PART_MODELS: dict[str, type[VersionPart]] = {
     "holidays": Holiday,
     "sections": Section,
     "escalation_steps": EscalationStep,
+    "incentives": Incentive,
 }
 
 

@@ -138,7 +138,7 @@ def version_in_force(agreement_id: int, at: datetime.datetime) -> Version | None
 def versions_with_parts(queryset: QuerySet[Version] | None = None) -> QuerySet[Version]:
     """Versions with their agreement, parties and every part prefetched (constant queries)."""
     queryset = Version.objects.all() if queryset is None else queryset
-    with_team = {"commitments", "process_steps"}  # parts that name their owner team
+    with_team = {"commitments", "process_steps", "incentives"}  # parts that name their owner team
     prefetches = [
         Prefetch(name, queryset=PART_MODELS[name].objects.select_related("owner_team"))
         if name in with_team
@@ -194,6 +194,7 @@ COMPONENTS: list[tuple[str, Any, tuple[str, ...], tuple[str, ...]]] = [
         (),
     ),
     ("kpis", gettext_lazy("KPIs and commitments"), (), ("commitments",)),
+    ("incentives", gettext_lazy("Shared incentives"), (), ("incentives",)),
     (
         "calendar",
         gettext_lazy("Business calendar"),

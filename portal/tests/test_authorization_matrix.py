@@ -150,6 +150,23 @@ MATRIX: dict[str, Rule] = {
     "reports:monthly": r(MARKETING_SALES, kwargs="ms_month", **MS),
     "reports:monthly_csv": r(MARKETING_SALES, kwargs="ms_month", **MS),
     "reports:monthly_pdf": r(MARKETING_SALES, kwargs="ms_month", **MS),
+    # what each team earns: managers of the parties and execs; the parties' reps see
+    # the version but not the pay (403)
+    "reports:incentives": r({"alice", "carol", "erin"}, kwargs="v2", **MS),
+    "reports:incentives_csv": r({"alice", "carol", "erin"}, kwargs="v2_incentive_month", **MS),
+    "reports:incentive_leads": r({"alice", "carol", "erin"}, kwargs="v2_incentive_rule", **MS),
+    # meetings: the parties read, their managers organise; an action's owner closes it
+    "reports:meetings": r(MARKETING_SALES, kwargs="ms", **MS),
+    "reports:meeting_new": r(MS_MANAGERS, method="post", kwargs="ms", **MS),
+    "reports:ritual_cadence": r(MS_MANAGERS, method="post", kwargs="ms", **MS),
+    "reports:meeting": r(MARKETING_SALES, kwargs="meeting", **MS),
+    "reports:meeting_ics": r(MARKETING_SALES, kwargs="meeting", **MS),
+    "reports:meeting_minutes": r(MS_MANAGERS, method="post", kwargs="meeting", **MS),
+    "reports:meeting_action_new": r(MS_MANAGERS, method="post", kwargs="meeting", **MS),
+    "reports:meeting_propose": r(MS_MANAGERS, method="post", kwargs="meeting", **MS),
+    "reports:meeting_action_done": r(
+        {"alice", "carol", "dan"}, method="post", kwargs="meeting_action", fresh=True, **MS
+    ),
     # reviews
     "reviews:index": r(EVERYONE),
     "reviews:feedback_create": r(MARKETING_SALES - {"erin"}, kwargs="lead_pk", **MS),
@@ -210,6 +227,9 @@ MATRIX: dict[str, Rule] = {
     "action-item-detail": r(MARKETING_SALES, kwargs="action", **MS),
     "reports-api:compliance-version-list": r(EVERYONE),
     "reports-api:compliance-version-detail": r(MARKETING_SALES, kwargs="v2", **MS),
+    "reports-api:incentive-version-detail": r({"alice", "carol", "erin"}, kwargs="v2", **MS),
+    "reports-api:meeting-list": r(EVERYONE),
+    "reports-api:meeting-detail": r(MARKETING_SALES, kwargs="meeting", **MS),
     "hubspot-webhook": r(set(), method="post", signed=True),
 }
 for _part in (
@@ -222,6 +242,7 @@ for _part in (
     "sections",
     "escalation_steps",
     "process_steps",
+    "incentives",
 ):
     MATRIX[f"version-{_part}-list"] = r(MARKETING_SALES, kwargs="v3_parts", **MS)
     MATRIX[f"version-{_part}-detail"] = r(MARKETING_SALES, kwargs=f"v3_{_part}", **MS)
@@ -346,6 +367,19 @@ class World:
             due_date=now.date(),
             created_by=cast.alice,
         )
+        from reports.rituals.models import Meeting, MeetingAction, MeetingAttendee
+
+        self.meeting = Meeting.objects.create(
+            agreement=self.ms,
+            kind="retrospective",
+            title="Retrospective",
+            scheduled_for=now,
+            organizer=cast.alice,
+        )
+        MeetingAttendee.objects.create(meeting=self.meeting, user=cast.dan)
+        self.meeting_action = MeetingAction.objects.create(
+            meeting=self.meeting, title="Call back", owner=cast.dan, due_date=now.date()
+        )
         self.notification = Notification.objects.create(
             recipient=cast.dan,
             kind="lead_assigned",
@@ -419,6 +453,17 @@ class World:
 
             part = PART_MODELS[name[3:]].objects.filter(version=self.v3).first()
             return {"version_pk": self.v3.pk, "pk": part.pk}
+        if name in ("v2_incentive_month", "v2_incentive_rule"):
+            from slas.periods import period_containing
+
+            label = period_containing(self.v2.calendar_timezone, "month", timezone.now()).label
+            if name == "v2_incentive_month":
+                return {"pk": self.v2.pk, "label": label}
+            return {"pk": self.v2.pk, "rule_pk": self.v2.incentives.get().pk, "label": label}
+        if name == "meeting":
+            return {"pk": self.meeting.pk}
+        if name == "meeting_action":
+            return {"pk": self.meeting_action.pk}
         if name == "ms_month":
             return {"pk": self.ms.pk, "label": timezone.now().strftime("%Y-%m")}
         if name == "ms_compare":
@@ -700,6 +745,12 @@ PART_BODIES = {
         "owner_team": world.cast.marketing.pk,
         "metric": "Visitors",
     },
+    "incentives": lambda world, who: {
+        "owner_team": world.cast.marketing.pk,
+        "name": f"Rule {who}",
+        "measure": "sqls",
+        "amount": "25",
+    },
 }
 PART_CHANGES = {
     "terms": {"definition": "Changed."},
@@ -711,6 +762,7 @@ PART_CHANGES = {
     "sections": {"body": "Changed."},
     "escalation_steps": {"at_percent": 80},
     "process_steps": {"exit_criteria": "Changed."},
+    "incentives": {"cap": "900"},
 }
 
 
@@ -1036,6 +1088,60 @@ WRITES: dict[tuple[str, str], Write] = {
         fresh=True,
     ),
     ("reviews:session_create", "post"): w(MS_MANAGERS, body=_session_form),
+    ("reports:meeting_new", "post"): w(
+        MS_MANAGERS,
+        kwargs="ms",
+        body=lambda world, who: {
+            "kind": "standup",
+            "scheduled_for": "2030-04-02T09:00",
+            "duration_minutes": "15",
+            "title": f"Stand-up by {who}",
+        },
+        sees=MARKETING_SALES,
+    ),
+    ("reports:ritual_cadence", "post"): w(
+        MS_MANAGERS,
+        kwargs="ms",
+        body=lambda world, who: {
+            "kind": "standup",
+            "frequency": "daily",
+            "time": "09:15",
+            "duration_minutes": str(10 + _n(who)),
+        },
+        sees=MARKETING_SALES,
+    ),
+    ("reports:meeting_minutes", "post"): w(
+        MS_MANAGERS,
+        kwargs="meeting",
+        body=lambda world, who: {"minutes": f"Minutes by {who}", "held": "on"},
+        sees=MARKETING_SALES,
+    ),
+    ("reports:meeting_action_new", "post"): w(
+        MS_MANAGERS,
+        kwargs="meeting",
+        body=lambda world, who: {
+            "title": f"Action by {who}",
+            "owner": world.cast.dan.pk,
+            "due_date": "2030-01-01",
+        },
+        sees=MARKETING_SALES,
+    ),
+    ("reports:meeting_action_done", "post"): w(
+        {"alice", "carol", "dan"},
+        kwargs="meeting_action",
+        body=lambda world, who: {"done": "1"},
+        sees=MARKETING_SALES,
+        fresh=True,
+    ),
+    # The world's agreement has a draft open (v3): a manager's proposal is refused by that
+    # state (the form says so), everybody else is refused before.
+    ("reports:meeting_propose", "post"): w(
+        set(),
+        kwargs="meeting",
+        body=lambda world, who: {"change": f"Change by {who}"},
+        sees=MARKETING_SALES,
+        invalid=MS_MANAGERS,
+    ),
     ("review-session-list", "post"): w(
         MS_MANAGERS,
         body=lambda world, who: {
@@ -1259,11 +1365,14 @@ NO_WRITES = {
     "leads:import_status", "leads:import_issues", "reports:index", "reports:version",
     "reports:breakdown", "reports:process_step", "reports:whatif", "reports:agreement", "reports:ungoverned",
     "reports:monthly_latest", "reports:monthly", "reports:monthly_csv", "reports:monthly_pdf",
+    "reports:incentives", "reports:incentives_csv", "reports:incentive_leads",
+    "reports:meetings", "reports:meeting", "reports:meeting_ics",
     "reviews:index", "reviews:my_feedback", "reviews:session_detail", "reviews:analysis", "reviews:analysis_leads",
     "reviews:analysis_export", "notification-list", "notification-detail",
     "api_signing_certificate", "agreement-detail", "agreement-compare", "api-lead-detail",
     "api-lead-events", "reviewed-lead-list", "reports-api:compliance-version-list",
-    "reports-api:compliance-version-detail",
+    "reports-api:compliance-version-detail", "reports-api:incentive-version-detail",
+    "reports-api:meeting-list", "reports-api:meeting-detail",
     *(f"version-{part}-{kind}" for part in PART_BODIES for kind in ("list", "detail")),
     "version-list", "version-detail", "feedback-list", "feedback-detail",
     "review-session-list", "review-session-detail", "reviewed-lead-detail",

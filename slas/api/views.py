@@ -39,6 +39,7 @@ from slas.models import (
     PART_MODELS,
     Agreement,
     Commitment,
+    Incentive,
     Version,
     VersionState,
     VersionStatus,
@@ -476,7 +477,7 @@ class PartViewSet(
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request user
             return model.objects.none()
         queryset = model.objects.filter(version=self.get_version())
-        if model is Commitment:
+        if model is Commitment or model is Incentive:
             queryset = queryset.select_related("owner_team")
         return queryset
 
@@ -555,6 +556,10 @@ PART_FILTERS: dict[str, dict] = {
     },
     "holidays": {"dates": "date", "ordering": ["date"]},
     "escalation_steps": {"fields": ["action"], "ordering": ["at_percent"]},
+    "incentives": {
+        "fields": ["measure", "condition", "period"],
+        "filters": {"owner_team": lambda: IdFilter(field_name="owner_team", label="Team paid")},
+    },
 }
 
 

@@ -97,6 +97,17 @@ def fill_draft(version: Version, cast, *, volume: int = 100) -> Version:
             },
         ),
         ("sections", {"title": "Review meeting", "body": "First **Tuesday** of the month."}),
+        (
+            "incentives",
+            {
+                "owner_team": cast.marketing,
+                "name": "Won deals from our leads",
+                "measure": "won_deals",
+                "amount": Decimal("150"),
+                "cap": Decimal("1500"),
+                "condition": "speed_met",
+            },
+        ),
     ]
     version, _created = services.version_edit(
         actor=actor,

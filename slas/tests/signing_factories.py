@@ -14,6 +14,7 @@ from slas.models import (
     Commitment,
     EscalationStep,
     Holiday,
+    Incentive,
     NurtureTrack,
     ReasonCode,
     ScoringRule,
@@ -95,6 +96,15 @@ def add_every_part(version: Version, owner_team) -> None:
         exit_criteria="Qualified or recycled with a reason.",
         metric="Conversion to SQL",
         sla_hours=Decimal("16"),
+    )
+    Incentive.objects.create(
+        version=version,
+        owner_team=owner_team,
+        name="Won deals",
+        measure="won_deals",
+        amount=Decimal("100"),
+        cap=Decimal("1000"),
+        condition="speed_met",
     )
 
 

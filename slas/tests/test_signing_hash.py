@@ -138,6 +138,7 @@ def test_changing_any_single_field_of_the_version_changes_the_hash(cast):
         "holidays",
         "sections",
         "escalation_steps",
+        "incentives",
     ],
 )
 def test_changing_any_single_field_of_any_part_changes_the_hash(cast, accessor):

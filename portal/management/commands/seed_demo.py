@@ -29,6 +29,7 @@ SEED_STEPS = (
     "leads.demo",
     "leads.reviews.demo",
     "leads.visitors.demo",
+    "reports.rituals.demo",
 )
 #: The apps whose rows are someone's work (with the users).
 OUR_APPS = ("portal", "slas", "leads", "reports")
