@@ -20,7 +20,7 @@ import uuid
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 from django.http import HttpResponseNotAllowed, JsonResponse
 from kombu import Connection
 
@@ -62,8 +62,10 @@ _migrated = False
 def migrations_applied() -> bool:
     global _migrated
     if not _migrated:
-        executor = MigrationExecutor(connection)
-        _migrated = not executor.migration_plan(executor.loader.graph.leaf_nodes())
+        # Every migration of the graph recorded, not only the leaves: a plan to the leaves
+        # is empty once a leaf is recorded, even with an older one missing.
+        loader = MigrationLoader(connection, ignore_no_migrations=True)
+        _migrated = set(loader.graph.nodes) <= set(loader.applied_migrations)
     return _migrated
 
 

@@ -988,7 +988,12 @@ class Incentive(VersionPart):
         _("amount each"), max_digits=12, decimal_places=2, null=True, blank=True
     )
     rate_percent = models.DecimalField(
-        _("rate (% of revenue)"), max_digits=5, decimal_places=2, null=True, blank=True
+        # xgettext:no-python-format
+        _("rate (% of revenue)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
     )
     cap = models.DecimalField(
         _("cap per period"), max_digits=12, decimal_places=2, null=True, blank=True

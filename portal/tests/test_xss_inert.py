@@ -139,6 +139,8 @@ def poison(payload: str, markdown: str = "") -> int:
                 )
                 for f in fields
             }
+            if "reply" in values:  # a feedback reply is whole or absent (its check)
+                values.update(replied_by_id=models.F("author_id"), replied_at=timezone.now())
             models.QuerySet(model).filter(pk=pk).update(**values)
         columns += len(fields)
     return columns

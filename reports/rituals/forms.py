@@ -16,7 +16,7 @@ class MeetingForm(forms.Form):
         label=_("When"), widget=DATETIME, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
     )
     duration_minutes = forms.IntegerField(
-        label=_("Minutes"), min_value=5, max_value=480, initial=30
+        label=_("Length (minutes)"), min_value=5, max_value=480, initial=30
     )
     title = forms.CharField(label=_("Title (optional)"), required=False, max_length=200)
     review_session = forms.ModelChoiceField(
@@ -58,7 +58,7 @@ class CadenceForm(forms.Form):
     )
     time = forms.TimeField(label=_("Local time"), widget=forms.TimeInput(attrs={"type": "time"}))
     duration_minutes = forms.IntegerField(
-        label=_("Minutes"), min_value=5, max_value=480, initial=30
+        label=_("Length (minutes)"), min_value=5, max_value=480, initial=30
     )
 
 
