@@ -213,6 +213,19 @@ class Cycle(models.Model):
             models.Index(fields=["version", "handoff_at"]),
             models.Index(fields=["agreement", "handoff_at"]),
             models.Index(fields=["owner", "deadline_at"]),
+            # The queues (leads.selectors.queue_page): open cycles (a lead's latest) in
+            # queue order, of one owner (My leads) and of everyone (the team queue), so
+            # a page reads its rows in index order and stops.
+            models.Index(
+                fields=["owner", "deadline_at", "handoff_at", "id"],
+                condition=Q(ended_at__isnull=True),
+                name="cycle_open_owner_queue",
+            ),
+            models.Index(
+                fields=["deadline_at", "handoff_at", "id"],
+                condition=Q(ended_at__isnull=True),
+                name="cycle_open_queue",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -44,8 +43,15 @@ MOVE_BUTTONS = {
 
 
 def _page(request, cycles):
-    page = Paginator(cycles, PAGE_SIZE).get_page(request.GET.get("page"))
-    return page, selectors.queue_rows(page.object_list)
+    """A page of the queue; closed leads only behind ``?closed=1``."""
+    try:
+        number = int(request.GET.get("page", 1))
+    except ValueError:
+        number = 1
+    page = selectors.queue_page(
+        cycles, number=number, size=PAGE_SIZE, closed=bool(request.GET.get("closed"))
+    )
+    return page, page.rows
 
 
 def _shared_pause(rows) -> dict:

@@ -1,0 +1,26 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("leads", "0009_free_text_limits"),
+    ]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="cycle",
+            index=models.Index(
+                condition=models.Q(("ended_at__isnull", True)),
+                fields=["owner", "deadline_at", "handoff_at", "id"],
+                name="cycle_open_owner_queue",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="cycle",
+            index=models.Index(
+                condition=models.Q(("ended_at__isnull", True)),
+                fields=["deadline_at", "handoff_at", "id"],
+                name="cycle_open_queue",
+            ),
+        ),
+    ]
