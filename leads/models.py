@@ -226,6 +226,18 @@ class Cycle(models.Model):
                 condition=Q(ended_at__isnull=True),
                 name="cycle_open_queue",
             ),
+            # The monthly report (reports.monthly): deals won and rejections made in a
+            # month, of the few cycles that have them.
+            models.Index(
+                fields=["agreement", "won_at"],
+                condition=Q(won_at__isnull=False),
+                name="cycle_won_by_agreement",
+            ),
+            models.Index(
+                fields=["agreement", "rejected_at", "rejected_reason_code"],
+                condition=Q(rejected_at__isnull=False),
+                name="cycle_rejected_by_agreement",
+            ),
         ]
 
     def __str__(self) -> str:

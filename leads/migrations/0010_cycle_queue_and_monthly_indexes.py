@@ -23,4 +23,20 @@ class Migration(migrations.Migration):
                 name="cycle_open_queue",
             ),
         ),
+        migrations.AddIndex(
+            model_name="cycle",
+            index=models.Index(
+                condition=models.Q(("won_at__isnull", False)),
+                fields=["agreement", "won_at"],
+                name="cycle_won_by_agreement",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="cycle",
+            index=models.Index(
+                condition=models.Q(("rejected_at__isnull", False)),
+                fields=["agreement", "rejected_at", "rejected_reason_code"],
+                name="cycle_rejected_by_agreement",
+            ),
+        ),
     ]
