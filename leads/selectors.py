@@ -201,7 +201,7 @@ def queue_page(
     closed: bool = False,
     now: dt.datetime | None = None,
 ) -> QueuePage:
-    """A page of open work from ``queryset`` (my_queue, team_queue, filtered further):
+    """A page of open work from ``queryset`` (my_cycles, team_cycles, filtered further):
     clocks running at ``now`` first, then the other open cycles, each nearest deadline
     first; ``closed``: the cycles of closed leads instead, latest handoff first.
 
@@ -211,13 +211,12 @@ def queue_page(
     now = now or timezone.now()
     number = max(1, number)
     offset = (number - 1) * size
-    base = queryset.order_by()
     if closed:
         page = list(
-            _open_work(base, closed=True).order_by("-handoff_at", "-id")[offset : offset + size + 1]
+            _open_work(queryset, closed=True).order_by("-handoff_at", "-id")[offset : offset + size + 1]
         )
     else:
-        base = _open_work(base)
+        base = _open_work(queryset)
         running = base.filter(clock_running(now)).order_by(*QUEUE_ORDER)
         page = list(running[: offset + size + 1])
         seen = len(page)
@@ -229,22 +228,30 @@ def queue_page(
     return QueuePage(queue_rows(page[:size], now=now), number, len(page) > size)
 
 
-def my_queue(user, *, now: dt.datetime | None = None) -> QuerySet[Cycle]:
-    """Open cycles of handed-off leads I own, clocks running at ``now`` first, nearest
-    deadline first. Filtered on the cycle's owner (the lead's current owner, kept on its
-    cycles), which the partial index of open cycles by owner serves."""
-    return _queue_cycles(
-        Cycle.objects.filter(permissions.visible_leads_q(user, through="lead__"), owner=user),
-        now,
-    )
+def my_cycles(user) -> QuerySet[Cycle]:
+    """Cycles of the leads I own and see (any state, unordered): the queue's source.
+    Filtered on the cycle's owner (the lead's current owner, kept on its cycles), which
+    the partial index of open cycles by owner serves."""
+    return Cycle.objects.filter(permissions.visible_leads_q(user, through="lead__"), owner=user)
 
 
-def team_queue(user, *, now: dt.datetime | None = None) -> QuerySet[Cycle]:
-    """Open cycles of the sales teams I manage (all teams for execs and staff)."""
+def team_cycles(user) -> QuerySet[Cycle]:
+    """Cycles of the leads of the sales teams I manage (all teams for execs and staff)."""
     cycles = Cycle.objects.filter(permissions.visible_leads_q(user, through="lead__"))
     if not (permissions.is_exec(user)):
         cycles = cycles.filter(lead__sales_team__in=permissions.manager_team_ids(user))
-    return _queue_cycles(cycles, now)
+    return cycles
+
+
+def my_queue(user, *, now: dt.datetime | None = None) -> QuerySet[Cycle]:
+    """Open cycles of handed-off leads I own, clocks running at ``now`` first, nearest
+    deadline first (a page of it: queue_page)."""
+    return _queue_cycles(my_cycles(user), now)
+
+
+def team_queue(user, *, now: dt.datetime | None = None) -> QuerySet[Cycle]:
+    """Open cycles of the sales teams I manage, in queue order (a page: queue_page)."""
+    return _queue_cycles(team_cycles(user), now)
 
 
 def lead_timeline(lead: Lead) -> QuerySet[LeadEvent]:

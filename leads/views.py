@@ -66,7 +66,7 @@ def _shared_pause(rows) -> dict:
 
 @login_required
 def queue(request):
-    page, rows = _page(request, selectors.my_queue(request.user))
+    page, rows = _page(request, selectors.my_cycles(request.user))
     return render(
         request,
         "leads/queue.html",
@@ -83,7 +83,7 @@ def queue(request):
 @login_required
 def team_queue(request):
     permissions.require(permissions.can_see_team_queue(request.user))
-    cycles = selectors.team_queue(request.user)
+    cycles = selectors.team_cycles(request.user)
     if request.GET.get("unassigned"):
         cycles = cycles.filter(lead__owner__isnull=True)
     page, rows = _page(request, cycles)
