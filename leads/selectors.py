@@ -155,6 +155,33 @@ def _queue_cycles(queryset: QuerySet[Cycle], now: dt.datetime | None) -> QuerySe
     )
 
 
+def queue_rows(cycles, *, now: dt.datetime | None = None) -> list[QueueRow]:
+    now = now or timezone.now()
+    index = VersionIndex()
+    rules = RulesCache(index, now)
+    rows = []
+    for cycle in cycles:
+        lead = cycle.lead
+        rows.append(
+            QueueRow(
+                lead,
+                cycle,
+                cycle_clock(cycle, index, now),
+                lead_score(lead, rules.current(lead.agreement_id)),
+            )
+        )
+    governing = {
+        row.cycle.pk: lead_glossary_version(
+            cycle=row.cycle, agreement_id=row.lead.agreement_id, index=index, now=now
+        )
+        for row in rows
+    }
+    glossaries = glossaries_load(governing.values())
+    for row in rows:
+        row.glossary = glossaries.get(governing[row.cycle.pk])
+    return rows
+
+
 # Nearest deadline first (ungoverned handoffs, without one, last); the partial indexes on
 # open cycles (leads.models.Cycle) hold this order.
 QUEUE_ORDER = (F("deadline_at").asc(nulls_last=True), "handoff_at", "id")
@@ -213,7 +240,9 @@ def queue_page(
     offset = (number - 1) * size
     if closed:
         page = list(
-            _open_work(queryset, closed=True).order_by("-handoff_at", "-id")[offset : offset + size + 1]
+            _open_work(queryset, closed=True).order_by("-handoff_at", "-id")[
+                offset : offset + size + 1
+            ]
         )
     else:
         base = _open_work(queryset)

@@ -97,8 +97,7 @@ def test_closed_leads_wait_behind_a_filter(cast, world, client):
     with time_machine.travel(NOW, tick=False):
         shown = {row.lead.pk for row in client.get(reverse("leads:queue")).context["rows"]}
         behind = {
-            row.lead.pk
-            for row in client.get(reverse("leads:queue"), {"closed": 1}).context["rows"]
+            row.lead.pk for row in client.get(reverse("leads:queue"), {"closed": 1}).context["rows"]
         }
     assert shown == {lead.pk for lead in open_}
     assert behind == {lead.pk for lead in closed}
