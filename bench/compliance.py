@@ -23,6 +23,8 @@ render again (timed), then take the attempt back (untimed: its event deleted, th
 refreshed). A note (no figure changes) on a lead of this month is measured the same way.
 One JSON line per page and age: warm and after-write p50/p95, queries of each, the
 ratios (after / warm) and the write's own time, with the load average.
+``--queue --reuse`` measures My leads (dan), the team queue (carol) and a lead page warm
+on that data instead (p50/p95, queries, first and fifth page).
 ``--reuse`` keeps the data already in the database (the sizes' first run built it) so
 two code trees can be measured alternately on the same data.
 """
@@ -619,11 +621,63 @@ def after_write(size: int, reuse: bool) -> list[dict]:
     return lines
 
 
+def queues(size: int, reuse: bool) -> list[dict]:
+    """My leads (dan), the team queue (carol) and one lead page, warm: p50/p95 and queries
+    of RUNS renders each, first page and a later one (no count over the queue)."""
+    from leads.models import Cycle, LeadEvent
+    from portal.demo import seed as seed_people
+
+    if not reuse:
+        sys.exit("--queue measures the data of an earlier run: give --reuse")
+    users = seed_people()["users"]
+    n_events = LeadEvent.objects.count()
+    lead_id = (
+        Cycle.objects.filter(owner=users["dan"], ended_at__isnull=True)
+        .values_list("lead_id", flat=True)
+        .first()
+    )
+    pages = [
+        ("my leads", "dan", reverse("leads:queue")),
+        ("my leads, page 5", "dan", reverse("leads:queue") + "?page=5"),
+        ("my leads, closed", "dan", reverse("leads:queue") + "?closed=1"),
+        ("team queue", "carol", reverse("leads:team_queue")),
+        ("team queue, page 5", "carol", reverse("leads:team_queue") + "?page=5"),
+        ("lead page", "dan", reverse("leads:lead_detail", args=[lead_id])),
+    ]
+    lines = []
+    for name, who, url in pages:
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(users[who])
+        for _ in range(3):
+            client.get(url)
+        timings, queries = [], set()
+        for _ in range(RUNS_AFTER * 2):
+            ms, q = _timed(client, url)
+            timings.append(ms)
+            queries.add(q)
+        lines.append(
+            {
+                "events": n_events,
+                "page": name,
+                "user": who,
+                "runs": len(timings),
+                "p50": _pct(timings, 0.5),
+                "p95": _pct(timings, 0.95),
+                "queries": sorted(queries),
+                "load": [round(x, 2) for x in os.getloadavg()],
+                "code": str(ROOT),
+            }
+        )
+        print(json.dumps(lines[-1]), flush=True)
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", default="10000,100000,1000000")
     parser.add_argument("--after-write", action="store_true", help="pages right after a write")
     parser.add_argument("--reuse", action="store_true", help="keep the data in the database")
+    parser.add_argument("--queue", action="store_true", help="My leads, team queue, lead page")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it may be emptied).")
@@ -631,7 +685,9 @@ def main() -> None:
     if not args.reuse:
         call_command("migrate", verbosity=0)
     for size in [int(s) for s in args.events.split(",") if s]:
-        if args.after_write:
+        if args.queue:
+            queues(size, args.reuse)
+        elif args.after_write:
             after_write(size, args.reuse)
         else:
             print(json.dumps(run(size)), flush=True)
