@@ -69,7 +69,7 @@ TITLE = "Bench ⇄ SLA"
 H = 24  # first-contact window (business hours)
 REASONS = ["no_budget", "no_need", "no_authority", "bad_timing", "not_reachable"]
 RUNS = 60
-RUNS_AFTER = 20
+RUNS_AFTER = int(os.environ.get("BENCH_RUNS_AFTER", "20"))
 
 
 def setup_world():
