@@ -13,6 +13,20 @@ line: events, page_ms_p50, page_ms_p95, queries (per page render), raw_sql_ms (t
 headline first-contact rate of the current period computed from the raw events by
 one hand-written SQL query) and ratio = page p95 / raw SQL. It also prints the
 first-contact rate both ways (they must agree) and the set-up timings.
+
+``--after-write`` measures the pages right after a write instead (issue 21): for each
+page (version compliance, agreement compliance, monthly report of the lead's month) and
+age of the written lead (handed off this month, last month, 5 months back), RUNS_AFTER
+times: render the page warm (timed), log a first contact attempt on an open lead of that
+age through the lead page's own view (``/leads/<id>/contact/``, as the sales manager),
+render again (timed), then take the attempt back (untimed: its event deleted, the cycles
+refreshed). A note (no figure changes) on a lead of this month is measured the same way.
+One JSON line per page and age: warm and after-write p50/p95, queries of each, the
+ratios (after / warm) and the write's own time, with the load average.
+``--queue --reuse`` measures My leads (dan), the team queue (carol) and a lead page warm
+on that data instead (p50/p95, queries, first and fifth page).
+``--reuse`` keeps the data already in the database (the sizes' first run built it) so
+two code trees can be measured alternately on the same data.
 """
 
 from __future__ import annotations
@@ -55,6 +69,7 @@ TITLE = "Bench ⇄ SLA"
 H = 24  # first-contact window (business hours)
 REASONS = ["no_budget", "no_need", "no_authority", "bad_timing", "not_reachable"]
 RUNS = 60
+RUNS_AFTER = int(os.environ.get("BENCH_RUNS_AFTER", "20"))
 
 
 def setup_world():
@@ -447,16 +462,235 @@ def run(size: int) -> dict:
     }
 
 
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 1)
+
+
+def _timed(client, url: str) -> tuple[float, int]:
+    with CaptureQueriesContext(connection) as ctx:
+        started = time.perf_counter()
+        response = client.get(url)
+        elapsed = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200, (url, response.status_code)
+    return elapsed, len(ctx)
+
+
+def _open_leads(version, period, limit: int) -> list[int]:
+    """Leads with a cycle of ``version`` handed off in ``period`` whose first-contact
+    clock has not stopped (a first attempt changes a figure), still open."""
+    from leads.models import Cycle
+
+    return list(
+        Cycle.objects.filter(
+            version=version,
+            handoff_at__gte=period.start,
+            handoff_at__lt=period.end,
+            clock_stop_at__isnull=True,
+            ended_at__isnull=True,
+        )
+        .exclude(lead__stage__in=["won", "lost", "disqualified"])
+        .order_by("handoff_at")
+        .values_list("lead_id", flat=True)[:limit]
+    )
+
+
+def _undo(event_pk: int, lead_id: int) -> None:
+    from django.db import transaction
+
+    from leads.cycle_rows import lead_cycles_refresh
+    from leads.models import LeadEvent
+
+    with transaction.atomic():
+        LeadEvent.objects.filter(pk=event_pk).delete()
+        lead_cycles_refresh([lead_id])
+
+
+def after_write(size: int, reuse: bool) -> list[dict]:
+    from leads.models import LeadEvent
+    from leads.services import lead_event_record
+    from portal.demo import seed as seed_people
+    from slas.models import Agreement, Version
+    from slas.periods import period_containing
+
+    if reuse and Agreement.objects.filter(title=TITLE).exists():
+        users = seed_people()["users"]
+        agreement = Agreement.objects.get(title=TITLE)
+        v2 = Version.objects.get(agreement=agreement, number=2)
+    else:
+        people, agreement, (_v1, v2), start, now = setup_world()
+        users = people["users"]
+        leads, events, feedback = generate(size, agreement, users, start, now)
+        load(agreement, leads, events, feedback, users["dan"].pk, now)
+        del leads, events, feedback
+        gc.collect()
+        from reports.services import cycles_rebuild
+
+        cycles_rebuild(chunk=20000)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    n_events = LeadEvent.objects.count()
+    reader = Client(HTTP_HOST="localhost")
+    reader.force_login(users["erin"])
+    writer = Client(HTTP_HOST="localhost")
+    writer.force_login(users["carol"])  # a manager of the sales team may log attempts
+    now = timezone.now()
+    this = period_containing(TZ, "month", now)
+    ages = {"this month": this}
+    back = this
+    for n in range(1, 6):
+        back = period_containing(TZ, "month", back.start - dt.timedelta(seconds=1))
+        if n in (1, 5):
+            ages[{1: "last month", 5: "5 months back"}[n]] = back
+    lines = []
+    for age, period in ages.items():
+        pages = {
+            "version compliance": reverse("reports:version", args=[v2.pk]),
+            "agreement compliance": reverse("reports:agreement", args=[agreement.pk]),
+            "monthly report": reverse("reports:monthly", args=[agreement.pk, period.label]),
+        }
+        pool = _open_leads(v2, period, RUNS_AFTER)
+        if not pool:
+            lines.append({"events": n_events, "age": age, "error": "no open lead of that age"})
+            continue
+        writes = [("contact attempt", page, url) for page, url in pages.items()]
+        if age == "this month":
+            writes.append(("note", "version compliance", pages["version compliance"]))
+        for write, page, url in writes:
+            for _ in range(3):
+                reader.get(url)  # warm the process and the stored results
+            warm, after, warm_q, after_q, write_ms = [], [], set(), set(), []
+            for i in range(RUNS_AFTER):
+                lead_id = pool[i % len(pool)]
+                reader.get(url)
+                ms, q = _timed(reader, url)
+                warm.append(ms)
+                warm_q.add(q)
+                last = LeadEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+                started = time.perf_counter()
+                if write == "note":
+                    from leads.models import Lead
+
+                    lead_event_record(
+                        lead=Lead.objects.get(pk=lead_id),
+                        kind="note",
+                        actor=users["carol"],
+                        note="Bench note",
+                    )
+                else:
+                    response = writer.post(
+                        reverse("leads:lead_contact", args=[lead_id]),
+                        {"channel": "phone", "outcome": "bench"},
+                    )
+                    assert response.status_code == 302, response.status_code
+                write_ms.append((time.perf_counter() - started) * 1000)
+                ms, q = _timed(reader, url)
+                after.append(ms)
+                after_q.add(q)
+                event = LeadEvent.objects.filter(pk__gt=last or 0, lead_id=lead_id).first()
+                _undo(event.pk, lead_id)
+            w50, w95, a50, a95 = (
+                _pct(warm, 0.5),
+                _pct(warm, 0.95),
+                _pct(after, 0.5),
+                _pct(after, 0.95),
+            )
+            lines.append(
+                {
+                    "events": n_events,
+                    "page": page,
+                    "write": write,
+                    "age": age,
+                    "period": period.label,
+                    "runs": RUNS_AFTER,
+                    "distinct_leads": len({pool[i % len(pool)] for i in range(RUNS_AFTER)}),
+                    "warm_p50": w50,
+                    "warm_p95": w95,
+                    "after_p50": a50,
+                    "after_p95": a95,
+                    "ratio_p50": round(a50 / w50, 2),
+                    "ratio_p95": round(a95 / w95, 2),
+                    "queries_warm": sorted(warm_q),
+                    "queries_after": sorted(after_q),
+                    "write_ms_p50": _pct(write_ms, 0.5),
+                    "load": [round(x, 2) for x in os.getloadavg()],
+                    "code": str(ROOT),
+                }
+            )
+            print(json.dumps(lines[-1]), flush=True)
+    return lines
+
+
+def queues(size: int, reuse: bool) -> list[dict]:
+    """My leads (dan), the team queue (carol) and one lead page, warm: p50/p95 and queries
+    of RUNS renders each, first page and a later one (no count over the queue)."""
+    from leads.models import Cycle, LeadEvent
+    from portal.demo import seed as seed_people
+
+    if not reuse:
+        sys.exit("--queue measures the data of an earlier run: give --reuse")
+    users = seed_people()["users"]
+    n_events = LeadEvent.objects.count()
+    lead_id = (
+        Cycle.objects.filter(owner=users["dan"], ended_at__isnull=True)
+        .values_list("lead_id", flat=True)
+        .first()
+    )
+    pages = [
+        ("my leads", "dan", reverse("leads:queue")),
+        ("my leads, page 5", "dan", reverse("leads:queue") + "?page=5"),
+        ("my leads, closed", "dan", reverse("leads:queue") + "?closed=1"),
+        ("team queue", "carol", reverse("leads:team_queue")),
+        ("team queue, page 5", "carol", reverse("leads:team_queue") + "?page=5"),
+        ("lead page", "dan", reverse("leads:lead_detail", args=[lead_id])),
+    ]
+    lines = []
+    for name, who, url in pages:
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(users[who])
+        for _ in range(3):
+            client.get(url)
+        timings, queries = [], set()
+        for _ in range(RUNS_AFTER * 2):
+            ms, q = _timed(client, url)
+            timings.append(ms)
+            queries.add(q)
+        lines.append(
+            {
+                "events": n_events,
+                "page": name,
+                "user": who,
+                "runs": len(timings),
+                "p50": _pct(timings, 0.5),
+                "p95": _pct(timings, 0.95),
+                "queries": sorted(queries),
+                "load": [round(x, 2) for x in os.getloadavg()],
+                "code": str(ROOT),
+            }
+        )
+        print(json.dumps(lines[-1]), flush=True)
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", default="10000,100000,1000000")
+    parser.add_argument("--after-write", action="store_true", help="pages right after a write")
+    parser.add_argument("--reuse", action="store_true", help="keep the data in the database")
+    parser.add_argument("--queue", action="store_true", help="My leads, team queue, lead page")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it may be emptied).")
     settings.DEBUG = False  # no per-query bookkeeping beyond what we capture
-    call_command("migrate", verbosity=0)
+    if not args.reuse:
+        call_command("migrate", verbosity=0)
     for size in [int(s) for s in args.events.split(",") if s]:
-        print(json.dumps(run(size)), flush=True)
+        if args.queue:
+            queues(size, args.reuse)
+        elif args.after_write:
+            after_write(size, args.reuse)
+        else:
+            print(json.dumps(run(size)), flush=True)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,9 @@ in-force interval changed (activation, supersession, expiry: slas sends
 `version_in_force_changed` in that transaction and leads.apps connects this), refreshing
 only the leads whose stored version is no longer the one in force at the handoff.
 
-Every change of cycles sends `leads.signals.cycles_changed` with the (version, handoff)
-pairs it touched, in the writer's transaction: reports drops the stored results they fed.
+Every change of cycles' facts sends `leads.signals.cycles_changed` with the changed
+cycles before and after, in the writer's transaction: reports adjusts the stored results
+they fed. A write that changes no fact (a note, an owner change) sends nothing.
 
 Choices: a cycle's `owner` is the lead's current owner; `deadline_at` is the governing
 version's first-contact window (`Version.first_contact_hours`) on its calendar."""
@@ -194,6 +195,41 @@ def cycles_computed(
     ]
 
 
+# Columns no figure reads: who owns the cycle now (an owner change) and what the queue
+# shows, derived from the facts (the deadline and the stopped clock's business time).
+BOOKKEEPING_COLUMNS = frozenset({"owner_id", "deadline_at", "clock_business_seconds"})
+_FACT_INDEXES = [i for i, name in enumerate(CYCLE_COLUMNS) if name not in BOOKKEEPING_COLUMNS]
+_LEAD, _EVENT = CYCLE_COLUMNS.index("lead_id"), CYCLE_COLUMNS.index("handoff_event_id")
+_NUMBER = CYCLE_COLUMNS.index("number")
+
+
+def _facts_of(row: tuple) -> tuple:
+    return tuple(row[i] for i in _FACT_INDEXES)
+
+
+def cycle_changes(
+    old: Iterable[tuple], new: Iterable[tuple]
+) -> list[tuple[dict | None, dict | None]]:
+    """The cycles whose facts differ between two sets of rows (CYCLE_COLUMNS tuples), as
+    (old, new) pairs of column dicts matched by handoff event (None: no such cycle on that
+    side). Bookkeeping columns (BOOKKEEPING_COLUMNS) are not facts: an owner change is no
+    change here."""
+    before = {row[_EVENT]: row for row in old}
+    after = {row[_EVENT]: row for row in new}
+    changes = []
+    for event_id in sorted(set(before) | set(after)):
+        a, b = before.get(event_id), after.get(event_id)
+        if a is not None and b is not None and _facts_of(a) == _facts_of(b):
+            continue
+        changes.append(
+            (
+                dict(zip(CYCLE_COLUMNS, a, strict=True)) if a is not None else None,
+                dict(zip(CYCLE_COLUMNS, b, strict=True)) if b is not None else None,
+            )
+        )
+    return changes
+
+
 def lead_cycles_refresh(
     lead_ids: Iterable[int],
     index: VersionIndex | None = None,
@@ -202,12 +238,18 @@ def lead_cycles_refresh(
     events: dict[int, list[EventIn]] | None = None,
     without_cycles: Iterable[int] = (),
 ) -> int:
-    """Replace the Cycle rows of these leads with a recomputation from their events,
-    and tell the apps above (`cycles_changed`: reports drops the stored results those
-    cycles fed).
+    """Bring the Cycle rows of these leads in line with a recomputation from their
+    events, and tell the apps above what changed.
+
+    Only leads whose rows differ are rewritten (a note changes nothing); and only the
+    cycles whose facts differ are sent with `cycles_changed` (`changes`: (old, new)
+    pairs of column dicts), so an owner change or a repeated contact attempt on a
+    cycle already contacted reaches no stored result (reports adjusts the results the
+    changed cycles fed, leaving the rest as they are).
 
     `leads` and `events` as for `cycles_computed`; `without_cycles`: leads known to
-    have no Cycle rows yet (created by the caller's transaction)."""
+    have no Cycle rows yet (created by the caller's transaction). Returns the number of
+    cycles the leads have."""
     ids = sorted(set(lead_ids))
     if not ids:
         return 0
@@ -215,12 +257,31 @@ def lead_cycles_refresh(
     none_yet = set(without_cycles)
     stored = [pk for pk in ids if pk not in none_yet]
     with transaction.atomic():
-        old = Cycle.objects.filter(lead_id__in=stored).values_list("version_id", "handoff_at")
-        touched = [*old, *((row[_VERSION], row[_HANDOFF_AT]) for row in rows)]
+        new_by_lead: dict[int, list[tuple]] = defaultdict(list)
+        for row in rows:
+            new_by_lead[row[_LEAD]].append(row)
+        old_by_lead: dict[int, list[tuple]] = defaultdict(list)
         if stored:
-            Cycle.objects.filter(lead_id__in=stored).delete()
-        copy_insert(Cycle, CYCLE_COLUMNS, rows)  # COPY on PostgreSQL, bulk_create elsewhere
-        cycles_changed.send(sender=Cycle, touched=touched)
+            for row in Cycle.objects.filter(lead_id__in=stored).values_list(*CYCLE_COLUMNS):
+                old_by_lead[row[_LEAD]].append(row)
+        changed = [
+            pk
+            for pk in ids
+            if sorted(old_by_lead[pk], key=lambda r: r[_NUMBER])
+            != sorted(new_by_lead[pk], key=lambda r: r[_NUMBER])
+        ]
+        if not changed:
+            return len(rows)
+        rewrite = [pk for pk in changed if old_by_lead[pk]]
+        if rewrite:
+            Cycle.objects.filter(lead_id__in=rewrite).delete()
+        # COPY on PostgreSQL, bulk_create elsewhere
+        copy_insert(Cycle, CYCLE_COLUMNS, [row for pk in changed for row in new_by_lead[pk]])
+        changes = []
+        for pk in changed:
+            changes += cycle_changes(old_by_lead[pk], new_by_lead[pk])
+        if changes:
+            cycles_changed.send(sender=Cycle, changes=changes)
     return len(rows)
 
 

@@ -213,6 +213,31 @@ class Cycle(models.Model):
             models.Index(fields=["version", "handoff_at"]),
             models.Index(fields=["agreement", "handoff_at"]),
             models.Index(fields=["owner", "deadline_at"]),
+            # The queues (leads.selectors.queue_page): open cycles (a lead's latest) in
+            # queue order, of one owner (My leads) and of everyone (the team queue), so
+            # a page reads its rows in index order and stops.
+            models.Index(
+                fields=["owner", "deadline_at", "handoff_at", "id"],
+                condition=Q(ended_at__isnull=True),
+                name="cycle_open_owner_queue",
+            ),
+            models.Index(
+                fields=["deadline_at", "handoff_at", "id"],
+                condition=Q(ended_at__isnull=True),
+                name="cycle_open_queue",
+            ),
+            # The monthly report (reports.monthly): deals won and rejections made in a
+            # month, of the few cycles that have them.
+            models.Index(
+                fields=["agreement", "won_at"],
+                condition=Q(won_at__isnull=False),
+                name="cycle_won_by_agreement",
+            ),
+            models.Index(
+                fields=["agreement", "rejected_at", "rejected_reason_code"],
+                condition=Q(rejected_at__isnull=False),
+                name="cycle_rejected_by_agreement",
+            ),
         ]
 
     def __str__(self) -> str:

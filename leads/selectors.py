@@ -146,8 +146,7 @@ def clock_running(now: dt.datetime) -> Q:
 
 def _queue_cycles(queryset: QuerySet[Cycle], now: dt.datetime | None) -> QuerySet[Cycle]:
     return (
-        queryset.filter(ended_at__isnull=True, lead__stage__in=ACTIVE_STAGES)
-        .select_related("lead", "lead__owner")
+        _open_work(queryset)
         .annotate(
             running=Case(
                 When(clock_running(now or timezone.now()), then=Value(0)),
@@ -155,7 +154,7 @@ def _queue_cycles(queryset: QuerySet[Cycle], now: dt.datetime | None) -> QuerySe
                 output_field=IntegerField(),
             )
         )
-        .order_by("running", F("deadline_at").asc(nulls_last=True), "handoff_at", "id")
+        .order_by("running", *QUEUE_ORDER)
     )
 
 
@@ -186,20 +185,105 @@ def queue_rows(cycles, *, now: dt.datetime | None = None) -> list[QueueRow]:
     return rows
 
 
+# Nearest deadline first (ungoverned handoffs, without one, last); the partial indexes on
+# open cycles (leads.models.Cycle) hold this order.
+QUEUE_ORDER = (F("deadline_at").asc(nulls_last=True), "handoff_at", "id")
+
+
+def _open_work(queryset: QuerySet[Cycle], *, closed: bool = False) -> QuerySet[Cycle]:
+    """The latest cycle of each lead, of leads still in the funnel (``closed``: of leads
+    won, lost, disqualified or recycled instead)."""
+    active = Q(lead__stage__in=ACTIVE_STAGES)
+    queryset = queryset.filter(ended_at__isnull=True).select_related("lead", "lead__owner")
+    return queryset.exclude(active) if closed else queryset.filter(active)
+
+
+@dataclass
+class QueuePage:
+    """One page of a queue, counted no further than the next page's first row."""
+
+    rows: list[QueueRow]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def queue_page(
+    queryset: QuerySet[Cycle],
+    *,
+    number: int = 1,
+    size: int = 50,
+    closed: bool = False,
+    now: dt.datetime | None = None,
+) -> QueuePage:
+    """A page of open work from ``queryset`` (my_cycles, team_cycles, filtered further):
+    clocks running at ``now`` first, then the other open cycles, each nearest deadline
+    first; ``closed``: the cycles of closed leads instead, latest handoff first.
+
+    No count over the whole queue: each part is read in index order (the partial
+    indexes on open cycles) no further than the page and one row more, which says
+    whether there is a next page. Queries: two for the rows, and queue_rows' own."""
+    now = now or timezone.now()
+    number = max(1, number)
+    offset = (number - 1) * size
+    if closed:
+        page = list(
+            _open_work(queryset, closed=True).order_by("-handoff_at", "-id")[
+                offset : offset + size + 1
+            ]
+        )
+    else:
+        base = _open_work(queryset)
+        running = base.filter(clock_running(now)).order_by(*QUEUE_ORDER)
+        page = list(running[: offset + size + 1])
+        seen = len(page)
+        page = page[offset:]
+        if len(page) <= size:
+            skip = max(0, offset - seen)
+            stopped = base.exclude(clock_running(now)).order_by(*QUEUE_ORDER)
+            page += list(stopped[skip : skip + size + 1 - len(page)])
+    return QueuePage(queue_rows(page[:size], now=now), number, len(page) > size)
+
+
+def my_cycles(user) -> QuerySet[Cycle]:
+    """Cycles of the leads I own and see (any state, unordered): the queue's source.
+    Filtered on the cycle's owner (the lead's current owner, kept on its cycles), which
+    the partial index of open cycles by owner serves."""
+    return Cycle.objects.filter(permissions.visible_leads_q(user, through="lead__"), owner=user)
+
+
+def team_cycles(user) -> QuerySet[Cycle]:
+    """Cycles of the leads of the sales teams I manage (all teams for execs and staff)."""
+    cycles = Cycle.objects.filter(permissions.visible_leads_q(user, through="lead__"))
+    if not (permissions.is_exec(user)):
+        cycles = cycles.filter(lead__sales_team__in=permissions.manager_team_ids(user))
+    return cycles
+
+
 def my_queue(user, *, now: dt.datetime | None = None) -> QuerySet[Cycle]:
     """Open cycles of handed-off leads I own, clocks running at ``now`` first, nearest
-    deadline first."""
-    return _queue_cycles(
-        Cycle.objects.filter(lead__in=permissions.visible_leads(user), lead__owner=user), now
-    )
+    deadline first (a page of it: queue_page)."""
+    return _queue_cycles(my_cycles(user), now)
 
 
 def team_queue(user, *, now: dt.datetime | None = None) -> QuerySet[Cycle]:
-    """Open cycles of the sales teams I manage (all teams for execs and staff)."""
-    leads = permissions.visible_leads(user)
-    if not (permissions.is_exec(user)):
-        leads = leads.filter(sales_team__in=permissions.manager_team_ids(user))
-    return _queue_cycles(Cycle.objects.filter(lead__in=leads), now)
+    """Open cycles of the sales teams I manage, in queue order (a page: queue_page)."""
+    return _queue_cycles(team_cycles(user), now)
 
 
 def lead_timeline(lead: Lead) -> QuerySet[LeadEvent]:

@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -45,8 +44,15 @@ MOVE_BUTTONS = {
 
 
 def _page(request, cycles):
-    page = Paginator(cycles, PAGE_SIZE).get_page(request.GET.get("page"))
-    return page, selectors.queue_rows(page.object_list)
+    """A page of the queue; closed leads only behind ``?closed=1``."""
+    try:
+        number = int(request.GET.get("page", 1))
+    except ValueError:
+        number = 1
+    page = selectors.queue_page(
+        cycles, number=number, size=PAGE_SIZE, closed=bool(request.GET.get("closed"))
+    )
+    return page, page.rows
 
 
 def _shared_pause(rows) -> dict:
@@ -61,7 +67,7 @@ def _shared_pause(rows) -> dict:
 
 @login_required
 def queue(request):
-    page, rows = _page(request, selectors.my_queue(request.user))
+    page, rows = _page(request, selectors.my_cycles(request.user))
     return render(
         request,
         "leads/queue.html",
@@ -83,7 +89,7 @@ def queue(request):
 @login_required
 def team_queue(request):
     permissions.require(permissions.can_see_team_queue(request.user))
-    cycles = selectors.team_queue(request.user)
+    cycles = selectors.team_cycles(request.user)
     if request.GET.get("unassigned"):
         cycles = cycles.filter(lead__owner__isnull=True)
     page, rows = _page(request, cycles)

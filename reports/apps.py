@@ -19,10 +19,14 @@ def _feedback_changed(sender, instance, **kwargs):
     feedback_changed(lead_id=instance.lead_id)
 
 
-def _cycles_changed(sender, touched, **kwargs):
+def _cycles_changed(sender, changes=None, touched=None, **kwargs):
     from reports.facts import results_invalidate
+    from reports.results import results_adjust
 
-    results_invalidate(touched)
+    if changes is not None:
+        results_adjust(changes)
+    if touched is not None:
+        results_invalidate(touched)
 
 
 class ReportsConfig(AppConfig):
@@ -45,8 +49,8 @@ class ReportsConfig(AppConfig):
         sweep_register("monthly", monthly_report_sweep)
         sweep_register("steps", step_clocks_sweep)
 
-        # Cycles are maintained by the leads app; stored results they fed are dropped
-        # in the writer's transaction.
+        # Cycles are maintained by the leads app; stored results they fed are adjusted
+        # (or dropped) in the writer's transaction.
         cycles_changed.connect(_cycles_changed, dispatch_uid="reports-cycles-changed")
         # Feedback is written by the leads app; stored feedback_coverage results
         # must not outlive a change of it (see reports.models).

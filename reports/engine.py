@@ -364,7 +364,7 @@ def _rate_status(result: MetricResult, *, over: bool) -> None:
         result.status = "on_track" if reached else "at_risk"
 
 
-def evaluate(
+def _scope(
     spec: CommitmentSpec,
     period: Period,
     cycles: Iterable[CycleFacts],
@@ -372,20 +372,39 @@ def evaluate(
     calendar: BusinessCalendar,
     in_force: tuple[dt.datetime, dt.datetime | None],
     now: dt.datetime,
-    feedback_at: FeedbackSource | None = None,
+    feedback_at: FeedbackSource | None,
     visitors: Mapping[dt.datetime, tuple[int, int]] | None = None,
-) -> MetricResult:
-    """Evaluate ``spec`` over ``period`` as of ``now`` (see module Choices).
-    ``visitors``: per period start, (leads created, visitors), for ``visitor_to_lead``."""
+) -> tuple[_Scope, int, int]:
+    """The cycles' part of a result: the scope with its lists filled, and the numerator
+    and denominator they add up to (sums over the cycles: each cycle contributes on its
+    own, which is what lets stored results be adjusted cycle by cycle). ``visitors``: per
+    period start, (leads created, visitors), for ``visitor_to_lead`` (no cycles)."""
     if spec.kind not in KINDS:
         raise ValueError(f"unknown commitment kind {spec.kind!r}")
-    target = prorated_target(spec, period, in_force, calendar.tz)
-    eff_start, eff_end = _effective_window(period, in_force)
     mine = _governed(spec, in_force, cycles)
     in_period = [c for c in mine if period.contains(c.handoff_at) and c.handoff_at <= now]
     scope = _Scope(spec, period, calendar, now, feedback_at, mine, in_period, visitors)
     num, den = _COUNTERS[spec.kind](scope)
+    return scope, num, den
 
+
+def _finish(
+    spec: CommitmentSpec,
+    period: Period,
+    num: int,
+    den: int,
+    soon: _Soonest,
+    *,
+    calendar: BusinessCalendar,
+    in_force: tuple[dt.datetime, dt.datetime | None],
+    now: dt.datetime,
+    lists: dict[str, list[int]] | None = None,
+    time_left: dict[int, float] | None = None,
+) -> MetricResult:
+    """A result from its numerator and denominator: actual, status, projection, and
+    ``valid_until`` (``soon`` already holds the cycles' instants)."""
+    target = prorated_target(spec, period, in_force, calendar.tz)
+    eff_start, eff_end = _effective_window(period, in_force)
     result = MetricResult(
         commitment_id=spec.id,
         kind=spec.kind,
@@ -395,15 +414,13 @@ def evaluate(
         denominator=den,
         target=target,
         status="no_data",
-        cycles=scope.lists,
-        time_left=scope.time_left,
+        cycles=lists if lists is not None else {},
+        time_left=time_left if time_left is not None else {},
     )
     if spec.kind in COUNT_KINDS:
         result.actual = float(num)
     elif den:
         result.actual = 100.0 * num / den
-
-    soon = _changes_by_time(scope, eff_start)
     if eff_end > eff_start:
         soon.add(eff_start)
     soon.add(period.end)
@@ -421,6 +438,126 @@ def evaluate(
         _rate_status(result, over=over)
     result.valid_until = soon.value
     return result
+
+
+def evaluate(
+    spec: CommitmentSpec,
+    period: Period,
+    cycles: Iterable[CycleFacts],
+    *,
+    calendar: BusinessCalendar,
+    in_force: tuple[dt.datetime, dt.datetime | None],
+    now: dt.datetime,
+    feedback_at: FeedbackSource | None = None,
+    visitors: Mapping[dt.datetime, tuple[int, int]] | None = None,
+) -> MetricResult:
+    """Evaluate ``spec`` over ``period`` as of ``now`` (see module Choices).
+    ``visitors``: per period start, (leads created, visitors), for ``visitor_to_lead``."""
+    scope, num, den = _scope(
+        spec,
+        period,
+        cycles,
+        calendar=calendar,
+        in_force=in_force,
+        now=now,
+        feedback_at=feedback_at,
+        visitors=visitors,
+    )
+    eff_start, _eff_end = _effective_window(period, in_force)
+    soon = _changes_by_time(scope, eff_start)
+    return _finish(
+        spec,
+        period,
+        num,
+        den,
+        soon,
+        calendar=calendar,
+        in_force=in_force,
+        now=now,
+        lists=scope.lists,
+        time_left=scope.time_left,
+    )
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What some cycles add to one commitment's result in one period as of ``now``:
+    numerator, denominator, the sizes of the engine's lists, and the earliest instant
+    after ``now`` at which their part could change by the passing of time alone."""
+
+    numerator: int
+    denominator: int
+    counts: tuple[tuple[str, int], ...]
+    changes_at: dt.datetime | None
+
+
+def contribution(
+    spec: CommitmentSpec,
+    period: Period,
+    cycles: Iterable[CycleFacts],
+    *,
+    calendar: BusinessCalendar,
+    in_force: tuple[dt.datetime, dt.datetime | None],
+    now: dt.datetime,
+    feedback_at: FeedbackSource | None = None,
+) -> Contribution:
+    """The cycles' part of ``evaluate``'s result. Every kind's numerator, denominator
+    and list sizes are sums over cycles, and its ``valid_until`` the earliest of the
+    cycles' instants and the period's own (start, end, a count's projection falling
+    below target), so a result over cycles C is that over C - {c} plus c's part."""
+    scope, num, den = _scope(
+        spec,
+        period,
+        cycles,
+        calendar=calendar,
+        in_force=in_force,
+        now=now,
+        feedback_at=feedback_at,
+    )
+    eff_start, _eff_end = _effective_window(period, in_force)
+    soon = _changes_by_time(scope, eff_start)
+    counts = tuple(sorted((name, len(keys)) for name, keys in scope.lists.items()))
+    return Contribution(num, den, counts, soon.value)
+
+
+def evaluate_adjusted(
+    spec: CommitmentSpec,
+    period: Period,
+    *,
+    numerator: int,
+    denominator: int,
+    counts: Mapping[str, int],
+    valid_until: dt.datetime | None,
+    removed: Contribution,
+    added: Contribution,
+    calendar: BusinessCalendar,
+    in_force: tuple[dt.datetime, dt.datetime | None],
+    now: dt.datetime,
+) -> tuple[MetricResult, dict[str, int]]:
+    """A stored result (its numerator, denominator, list sizes and ``valid_until``, still
+    valid at ``now``) with the ``removed`` cycles' part taken out and the ``added``
+    cycles' part put in: the result ``evaluate`` gives over the new cycles, and the new
+    list sizes. Its ``valid_until`` keeps the stored one when earlier (an instant of a
+    removed cycle may make it expire sooner than needed, never later)."""
+    sizes = dict(counts)
+    for name, n in removed.counts:
+        sizes[name] = sizes.get(name, 0) - n
+    for name, n in added.counts:
+        sizes[name] = sizes.get(name, 0) + n
+    soon = _Soonest(now)
+    soon.add(valid_until)
+    soon.add(added.changes_at)
+    result = _finish(
+        spec,
+        period,
+        numerator - removed.numerator + added.numerator,
+        denominator - removed.denominator + added.denominator,
+        soon,
+        calendar=calendar,
+        in_force=in_force,
+        now=now,
+    )
+    return result, sizes
 
 
 class _Soonest:
@@ -492,8 +629,11 @@ __all__ = [
     "KINDS",
     "RATE_KINDS",
     "CommitmentSpec",
+    "Contribution",
     "MetricResult",
     "VisitorFacts",
+    "contribution",
     "evaluate",
+    "evaluate_adjusted",
     "prorated_target",
 ]

@@ -1,4 +1,10 @@
-"""Stored results: a version's commitments evaluated per period by the pure engine and kept in `ComplianceResult` rows, read back while fresh (same spec hash, facts revision and `valid_until` not passed) and recomputed otherwise. This is the one read path that writes: a recomputed row is stored only if the version's facts revision did not move meanwhile (docs/compliance.md#stored-results)."""
+"""Stored results: a version's commitments evaluated per period by the pure engine and kept in `ComplianceResult` rows, read back while fresh (same spec hash, facts revision and `valid_until` not passed) and recomputed otherwise. This is the one read path that writes: a recomputed row is stored only if the version's facts revision did not move meanwhile (docs/compliance.md#stored-results).
+
+Writers keep the stored rows up to date (`results_adjust`, in the writer's transaction):
+every figure is a sum of per-cycle parts, so a row is adjusted by taking the changed
+cycles' old part out and putting their new part in (reports.engine.evaluate_adjusted),
+only for the commitments and periods whose part changed; a write that changes no
+figure touches no row and leaves the facts revision alone."""
 
 from __future__ import annotations
 
@@ -6,9 +12,13 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.utils import timezone
+
 from leads.cycles import CycleFacts
+from leads.reviews.models import Feedback
 from leads.visitors.selectors import visitor_facts
-from reports.engine import MetricResult, evaluate
+from reports.engine import Contribution, MetricResult, contribution, evaluate, evaluate_adjusted
+from reports.facts import facts_revision_bump
 from reports.models import ComplianceResult, FactsRevision
 from reports.services import results_store
 from reports.specs import (
@@ -16,8 +26,11 @@ from reports.specs import (
     VersionContext,
     _cycle_queryset,
     _needs_late_entries,
+    facts_from_row,
     load_facts,
+    version_contexts,
 )
+from slas.models import Version
 from slas.periods import Period
 
 
@@ -157,3 +170,144 @@ def results_for(
     for row in fresh_rows:
         results[(row.commitment_id, row.period_start)] = row
     return results
+
+
+def _scored(ctx: VersionContext, cycle: CycleFacts) -> bool:
+    """Whether the version's results count this cycle (as `_cycle_queryset`): its own,
+    handed off inside its in-force interval."""
+    if ctx.in_force is None or cycle.version_id != ctx.version.pk:
+        return False
+    start, end = ctx.in_force
+    return cycle.handoff_at >= start and (end is None or cycle.handoff_at < end)
+
+
+RESULT_ADJUSTED_FIELDS = [
+    "actual",
+    "numerator",
+    "denominator",
+    "target",
+    "status",
+    "projected",
+    "counts",
+    "valid_until",
+    "facts_revision",
+]
+
+
+def results_adjust(
+    changes: Iterable[tuple[dict | None, dict | None]], *, now: dt.datetime | None = None
+) -> int:
+    """Adjust the stored results the changed cycles fed, in the writer's transaction.
+
+    ``changes``: (old, new) Cycle rows as column dicts (leads.signals.cycles_changed).
+    For every commitment and period a changed cycle counts in (its handoff's, and its
+    stage entries' for conversion rates), the cycles' old and new parts are computed;
+    where they differ, the version's facts revision is bumped (so a reader that read
+    the old cycles does not store its result) and the stored row, if still fresh, is
+    adjusted; a row that is not fresh is dropped. Returns the number of (commitment,
+    period) pairs whose figures changed."""
+    now = now or timezone.now()
+    pairs = [
+        (facts_from_row(old) if old else None, facts_from_row(new) if new else None)
+        for old, new in changes
+    ]
+    version_ids = {c.version_id for pair in pairs for c in pair if c and c.version_id}
+    if not version_ids:
+        return 0
+    contexts = version_contexts(list(Version.objects.filter(pk__in=version_ids)), now)
+    feedback: dict[int, list[dt.datetime]] = defaultdict(list)
+    with_exits = {c.lead_id for pair in pairs for c in pair if c and (c.exits or c.rejected_at)}
+    if with_exits and any(
+        line.spec.kind == "feedback_coverage"
+        for ctx in contexts.values()
+        for line in ctx.commitments
+    ):
+        for lead_id, created_at in Feedback.objects.filter(lead_id__in=with_exits).values_list(
+            "lead_id", "created_at"
+        ):
+            feedback[lead_id].append(created_at)
+
+    # (version, commitment, period start) -> [line, period, old cycles, new cycles]
+    touched: dict[tuple, list] = {}
+    for pair in pairs:
+        for side, cycle in enumerate(pair):
+            ctx = contexts.get(cycle.version_id) if cycle and cycle.version_id else None
+            if ctx is None or not _scored(ctx, cycle):
+                continue
+            instants = {cycle.handoff_at, *cycle.stage_entered.values()}
+            for line in ctx.commitments:
+                for period in line.periods:
+                    if any(period.contains(t) for t in instants):
+                        key = (ctx.version.pk, line.commitment.pk, period.start)
+                        entry = touched.setdefault(key, [line, period, [], []])
+                        entry[2 + side].append(cycle)
+
+    differ: dict[tuple, tuple[CommitmentContext, Period, Contribution, Contribution]] = {}
+    for key, (line, period, old, new) in touched.items():
+        ctx = contexts[key[0]]
+        parts = [
+            contribution(
+                line.spec,
+                period,
+                cycles,
+                calendar=ctx.calendar,
+                in_force=ctx.in_force,
+                now=now,
+                feedback_at=feedback,
+            )
+            for cycles in (old, new)
+        ]
+        if parts[0] != parts[1]:
+            differ[key] = (line, period, parts[0], parts[1])
+    if not differ:
+        return 0
+
+    changed_versions = sorted({key[0] for key in differ})
+    facts_revision_bump(changed_versions)  # locks the revision rows until commit
+    revisions = facts_revisions(changed_versions)
+    rows = ComplianceResult.objects.filter(
+        version_id__in=changed_versions,
+        commitment_id__in={key[1] for key in differ},
+        period_start__in={key[2] for key in differ},
+    )
+    adjusted, dropped = [], []
+    for row in rows:
+        found = differ.get((row.version_id, row.commitment_id, row.period_start))
+        if found is None:
+            continue
+        line, period, removed, added = found
+        if not _fresh(row, line, now):
+            dropped.append(row.pk)
+            continue
+        ctx = contexts[row.version_id]
+        result, sizes = evaluate_adjusted(
+            line.spec,
+            period,
+            numerator=row.numerator,
+            denominator=row.denominator,
+            counts=row.counts,
+            valid_until=row.valid_until,
+            removed=removed,
+            added=added,
+            calendar=ctx.calendar,
+            in_force=ctx.in_force,
+            now=now,
+        )
+        if result.numerator < 0 or result.denominator < 0 or min(sizes.values(), default=0) < 0:
+            dropped.append(row.pk)  # not the sum it should be: let a reader recompute it
+            continue
+        row.actual = result.actual
+        row.numerator = result.numerator
+        row.denominator = result.denominator
+        row.target = result.target
+        row.status = result.status
+        row.projected = result.projected
+        row.counts = sizes
+        row.valid_until = result.valid_until
+        row.facts_revision = revisions[row.version_id]
+        adjusted.append(row)
+    if dropped:
+        ComplianceResult.objects.filter(pk__in=dropped).delete()
+    if adjusted:
+        ComplianceResult.objects.bulk_update(adjusted, RESULT_ADJUSTED_FIELDS)
+    return len(differ)

@@ -138,20 +138,21 @@ def cycles_verify(*, chunk: int = CHUNK, limit: int = 100) -> tuple[int, list[Di
 
 
 def feedback_changed(*, lead_id: int) -> None:
-    """Feedback on a lead changes feedback_coverage of the versions governing its cycles."""
-    touched = Cycle.objects.filter(lead_id=lead_id, version__isnull=False).values_list(
-        "version_id", "handoff_at"
+    """Feedback on a lead changes feedback_coverage of the versions governing its cycles,
+    in the periods of those cycles' handoffs (a cycle counts there only)."""
+    touched = set(
+        Cycle.objects.filter(lead_id=lead_id, version__isnull=False).values_list(
+            "version_id", "handoff_at"
+        )
     )
-    earliest: dict[int, dt.datetime] = {}
-    for version_id, handoff_at in touched:
-        if version_id not in earliest or handoff_at < earliest[version_id]:
-            earliest[version_id] = handoff_at
-    if not earliest:
+    if not touched:
         return
-    facts_revision_bump(earliest)
+    facts_revision_bump(version_id for version_id, _at in touched)
     condition = Q()
-    for version_id, handoff_at in earliest.items():
-        condition |= Q(version_id=version_id, period_end__gt=handoff_at)
+    for version_id, handoff_at in touched:
+        condition |= Q(
+            version_id=version_id, period_start__lte=handoff_at, period_end__gt=handoff_at
+        )
     ComplianceResult.objects.filter(condition, kind="feedback_coverage").delete()
 
 

@@ -155,7 +155,11 @@ def _spec_hash(spec: CommitmentSpec, ctx_in_force, calendar: BusinessCalendar) -
         "target": str(spec.target),
         "period": spec.period,
         "params": {k: str(v) if not isinstance(v, list) else v for k, v in spec.params.items()},
-        "in_force": [t.isoformat() if t else None for t in (ctx_in_force or (None, None))],
+        # in UTC: the same instants hash the same whatever zone the objects carry (a
+        # version read in another process, or set in its calendar's zone)
+        "in_force": [
+            t.astimezone(dt.UTC).isoformat() if t else None for t in (ctx_in_force or (None, None))
+        ],
         "calendar": [
             calendar.tz,
             sorted(calendar.working_days),
