@@ -104,6 +104,27 @@ class TestPlannerBesideTheCommitment:
         assert volume.commitment == 31
         assert volume.arrived == 5  # the month's handoffs
 
+    def test_a_measured_visitor_rate_leaves_the_mqls_needed_as_they_were(
+        self, client, cast, agreement
+    ):
+        # given visitor counts for the months whose leads the rates measure (the demo has
+        # them: its monthly report answered 500, "unknown conversion rate visitor_to_lead")
+        from leads.models import Lead
+        from leads.visitors.models import VisitorCount
+
+        before = report_for(agreement, 3).volume.planner
+        for month in {lead.created_at.date().replace(day=1) for lead in Lead.objects.all()}:
+            VisitorCount.objects.create(
+                agreement=agreement, month=month, source="organic", visitors=1000
+            )
+        assert "visitor_to_lead" in funnel_rates_for(agreement).rates
+        # then the report still plans the same MQLs a month, and the page answers
+        assert report_for(agreement, 3).volume.planner == before
+        client.force_login(cast.erin)
+        with time_machine.travel(NOW, tick=False):
+            response = client.get(reverse("reports:monthly", args=[agreement.pk, "2026-03"]))
+        assert response.status_code == 200
+
     def test_the_gap_is_explained_in_words(self, client, cast, agreement):
         client.force_login(cast.erin)
         with time_machine.travel(NOW, tick=False):
