@@ -114,7 +114,9 @@ def _language() -> str:
     return language if language in PATTERNS else "en"
 
 
-def _written(value: dt.date, kind: str, time: dt.time | None = None) -> str:
+def _written(
+    value: dt.date, kind: str, time: dt.time | None = None, *, seconds: bool = False
+) -> str:
     """`value` (and `time`) in the active language's pattern of `kind`, calendar and digits."""
     language = _language()
     if language == "fa" and kind != "month":
@@ -133,7 +135,7 @@ def _written(value: dt.date, kind: str, time: dt.time | None = None) -> str:
         y=year,
         mon=short_name,
         month=month_name,
-        time=f"{time:%H:%M}" if time is not None else "",
+        time=(f"{time:%H:%M:%S}" if seconds else f"{time:%H:%M}") if time is not None else "",
     )
     return digits(text, language)
 
@@ -173,6 +175,23 @@ def _day(value, kind: str) -> str:
 def when(value, zone=None) -> str:
     """An instant with its year, in the reader's zone (named if `zone` is another)."""
     return _instant(value, "when", zone)
+
+
+def exact(value) -> str:
+    """An instant to the second, its zone always named: what a certificate or an audit
+    record says happened when ("19 May 2026, 21:00:07 (Europe/Bucharest)"), in the
+    reader's language and zone."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    text = _written(value.date(), "when", value.time(), seconds=True)
+    return gettext("%(when)s (%(zone)s)") % {
+        "when": text,
+        "zone": _zone_key(timezone.get_current_timezone()),
+    }
 
 
 def when_short(value, zone=None) -> str:

@@ -289,7 +289,8 @@ def _item(block: Block) -> dict:
             **chart,
         }
     if isinstance(block, Flowchart):
-        return {"type": "flowchart", "svg": mark_safe(_flowchart_svg(block))}  # noqa: S308
+        svg = _styled_svg(_flowchart_svg(block))  # the portal's fonts, as the charts
+        return {"type": "flowchart", "svg": mark_safe(svg)}  # noqa: S308 - texts escaped
     raise TypeError(f"Unsupported PDF block: {type(block).__name__}")
 
 

@@ -163,3 +163,19 @@ def test_a_time_of_day_is_written_in_the_readers_zone_and_digits(lang, shown):
 def test_a_reporting_period_label_reads_as_the_language_writes_it(lang, label, shown):
     with translation.override(lang):
         assert dates.period(label) == shown
+
+
+def test_an_exact_instant_keeps_its_seconds_and_names_the_readers_zone():
+    # given the instant a signature was made (the certificate used to print it as
+    # "2026-05-19 21:00:07 UTC", the same in every language)
+    at = dt.datetime(2026, 5, 19, 21, 0, 7, tzinfo=dt.UTC)
+    with translation.override("en"), timezone.override("Europe/Bucharest"):
+        english = dates.exact(at)
+    with translation.override("ro"), timezone.override("UTC"):
+        romanian = dates.exact(at)
+    with translation.override("fa"), timezone.override("UTC"):
+        persian = dates.exact(at)
+    # then it reads in the reader's language and zone, to the second, the zone named
+    assert english == "20 May 2026, 00:00:07 (Europe/Bucharest)"
+    assert romanian.startswith("19 mai 2026") and "21:00:07" in romanian
+    assert "۲۱:۰۰:۰۷" in persian and "UTC" in persian

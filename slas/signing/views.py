@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -71,7 +71,8 @@ def _apply_errors(form, error: SigningError) -> None:
 
 
 def _when(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z") if value else ""
+    """A certificate's instants: to the second, zone named, as the reader writes dates."""
+    return dates.exact(value)
 
 
 def _expiry_hint(form, agreement) -> dict:
@@ -533,7 +534,9 @@ def _document_pdf(version: Version, certificate) -> bytes:
             )
         )
     steps = content.get("process_steps") or []
-    if steps:
+    # The drawing is for left-to-right readers: the PDF engine draws an SVG's text letter
+    # by letter, unshaped, so Arabic and Persian read the steps in the table above.
+    if steps and not translation.get_language_bidi():
         chart = process_present.sealed_chart(steps, team_names)
         blocks.append(Heading(_("Lead process flowchart"), level=2))
         blocks.append(
