@@ -266,6 +266,30 @@ def _scorecard_charts(report: MonthlyReport) -> list[pdf.Block]:
     return blocks
 
 
+def _definition_blocks(report: MonthlyReport) -> list[pdf.Block]:
+    """The funnel's stages as the version in force at the month's end defines them."""
+    found = stage_definitions(report.glossary, [step.stage for step in report.funnel])
+    if not found:
+        return []
+    return [
+        pdf.Table(
+            [_("Stage"), _("Definition")],
+            [
+                [
+                    stage_label(stage),
+                    _("%(text)s (v%(n)s: %(term)s)")
+                    % {
+                        "text": definition.text,
+                        "n": definition.version_number,
+                        "term": definition.term,
+                    },
+                ]
+                for stage, definition in found
+            ],
+        )
+    ]
+
+
 def monthly_pdf_blocks(report: MonthlyReport) -> list[pdf.Block]:
     """The monthly report as PDF blocks: the page's sections, with its charts."""
     blocks: list[pdf.Block] = []
@@ -304,6 +328,7 @@ def monthly_pdf_blocks(report: MonthlyReport) -> list[pdf.Block]:
                 for step in report.funnel
             ],
         ),
+        *_definition_blocks(report),
         pdf.Heading(_("Scorecards")),
         pdf.Table(
             [

@@ -96,6 +96,24 @@ def test_the_monthly_csv_carries_the_stage_definitions_in_force_at_the_end_of_th
 
 
 @pytest.mark.django_db
+def test_the_monthly_pdf_carries_the_stage_definitions_in_force_at_the_end_of_the_month(
+    client, cast, world
+):
+    from portal.tests.pdftext import has_words, pdf_text
+
+    # given v1 until 15 March and v2 after
+    agreement, v1, v2 = world
+    client.force_login(cast.erin)
+    # when the February and March PDFs are downloaded
+    february = client.get(reverse("reports:monthly_pdf", args=[agreement.pk, "2026-02"]))
+    march = client.get(reverse("reports:monthly_pdf", args=[agreement.pk, "2026-03"]))
+    # then each defines MQL as the version in force at the month's end does
+    february_text, march_text = pdf_text(february.content), pdf_text(march.content)
+    assert has_words(february_text, V1_MQL) and not has_words(february_text, V2_MQL)
+    assert has_words(march_text, V2_MQL)
+
+
+@pytest.mark.django_db
 def test_the_compliance_api_carries_the_stage_definitions_of_its_version(client, cast, world):
     # given two versions defining MQL differently
     agreement, v1, v2 = world
