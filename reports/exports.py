@@ -11,7 +11,7 @@ import io
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from portal import csvsafe, dates, pdf
+from portal import csvsafe, dates, numbers, pdf
 from reports.monthly import MonthlyReport
 from reports.presenters import (
     commitment_stages,
@@ -153,19 +153,38 @@ def monthly_csv(report: MonthlyReport) -> str:
     out = io.StringIO()
     writer = csvsafe.writer(out)
     writer.writerow([_("section"), _("item"), _("value"), _("target"), _("detail"), _("status")])
-    period = report.period.label
-    if report.won_needed is not None:
-        writer.writerow([_("goal"), _("deals won"), report.won, report.won_needed, period, ""])
-        writer.writerow(
-            [
-                _("goal"),
-                _("revenue (won x average deal)"),
-                f"{report.revenue:.2f}",
-                f"{report.revenue_goal:.2f}",  # a monthly share: 83333.33, not 28 digits
-                period,
-                "",
-            ]
-        )
+    goal = report.goal
+    if goal is not None:
+        # Like with like, as the page: the month against the month's share of the goal,
+        # the goal period to date against the goal to date; money in the agreement's
+        # currency, plain numbers.
+        month = _("month, to date") if goal.running else _("month")
+        to_date = _("goal period to date (%(n)s of %(months)s months)") % {
+            "n": goal.elapsed_months,
+            "months": goal.goal_months,
+        }
+        for scope, won, needed, revenue, target in (
+            (month, goal.month_won, goal.month_needed, goal.month_revenue, goal.month_goal),
+            (
+                to_date,
+                goal.to_date_won,
+                goal.to_date_needed,
+                goal.to_date_revenue,
+                goal.to_date_goal,
+            ),
+        ):
+            writer.writerow([_("goal"), _("deals won"), won, needed, scope, ""])
+            writer.writerow(
+                [
+                    _("goal"),
+                    _("revenue (won x average deal), %(currency)s")
+                    % {"currency": goal.currency},
+                    f"{revenue:.2f}",
+                    f"{target:.2f}",
+                    scope,
+                    "",
+                ]
+            )
     for step in report.funnel:
         writer.writerow(
             [
@@ -293,15 +312,39 @@ def _definition_blocks(report: MonthlyReport) -> list[pdf.Block]:
 def monthly_pdf_blocks(report: MonthlyReport) -> list[pdf.Block]:
     """The monthly report as PDF blocks: the page's sections, with its charts."""
     blocks: list[pdf.Block] = []
-    if report.won_needed is not None:
+    goal = report.goal
+    if goal is not None:
+        money = lambda amount: f"{numbers.number(amount, 0)} {goal.currency}"  # noqa: E731
         blocks += [
             pdf.Heading(_("Goal progress")),
             pdf.KeyValues(
                 [
-                    (_("Deals won"), f"{report.won} / {report.won_needed}"),
                     (
-                        _("Revenue (won × average deal)"),
-                        f"{report.revenue:,.0f} / {report.revenue_goal:,.0f}",
+                        _("This month, to date") if goal.running else _("This month"),
+                        _(
+                            "%(won)s deals won against the month's share of the goal, "
+                            "%(needed)s; %(revenue)s of revenue against %(target)s."
+                        )
+                        % {
+                            "won": numbers.number(goal.month_won),
+                            "needed": numbers.number(goal.month_needed),
+                            "revenue": money(goal.month_revenue),
+                            "target": money(goal.month_goal),
+                        },
+                    ),
+                    (
+                        _("Goal period to date: %(n)s of %(months)s months")
+                        % {"n": goal.elapsed_months, "months": goal.goal_months},
+                        _(
+                            "%(won)s deals won against the goal to date, %(needed)s; "
+                            "%(revenue)s of revenue against %(target)s."
+                        )
+                        % {
+                            "won": numbers.number(goal.to_date_won),
+                            "needed": numbers.number(goal.to_date_needed),
+                            "revenue": money(goal.to_date_revenue),
+                            "target": money(goal.to_date_goal),
+                        },
                     ),
                 ]
             ),

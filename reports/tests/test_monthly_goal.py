@@ -89,6 +89,24 @@ class TestGoalProgress:
         assert "200,000 EUR" in text and "300,000 EUR" in text
         assert "5 / 4" not in text  # never a bare ratio of unlike things
 
+    def test_the_pdf_and_csv_say_what_the_page_says(self, client, cast, agreement):
+        from portal.tests.pdftext import has_words, pdf_text
+
+        client.force_login(cast.erin)
+        with time_machine.travel(NOW, tick=False):
+            pdf = client.get(reverse("reports:monthly_pdf", args=[agreement.pk, "2026-03"]))
+            csv = client.get(reverse("reports:monthly_csv", args=[agreement.pk, "2026-03"]))
+        # then the PDF compares like with like, with the currency (it printed "5 / 4")
+        text = pdf_text(pdf.content)
+        assert has_words(text, "5 deals won against the month's share of the goal, 4")
+        assert has_words(text, "8 deals won against the goal to date, 12")
+        assert "125,000 EUR" in text and "300,000 EUR" in text and "5 / 4" not in text
+        # and the CSV carries both comparisons, in plain numbers and the currency named
+        rows = [line for line in csv.content.decode().splitlines() if line.startswith("goal,")]
+        assert rows[0] == "goal,deals won,5,4,month,"
+        assert rows[1] == 'goal,"revenue (won x average deal), EUR",125000.00,100000.00,month,'
+        assert rows[2].startswith("goal,deals won,8,12,goal period to date (3 of 12 months)")
+
 
 @pytest.mark.django_db
 class TestPlannerBesideTheCommitment:
