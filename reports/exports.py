@@ -177,8 +177,7 @@ def monthly_csv(report: MonthlyReport) -> str:
             writer.writerow(
                 [
                     _("goal"),
-                    _("revenue (won x average deal), %(currency)s")
-                    % {"currency": goal.currency},
+                    _("revenue (won x average deal), %(currency)s") % {"currency": goal.currency},
                     f"{revenue:.2f}",
                     f"{target:.2f}",
                     scope,

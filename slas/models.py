@@ -627,6 +627,16 @@ class VersionPart(models.Model):
         _refuse_unless_draft(self.version_id)  # before Django's delete transaction starts
         return super().delete(*args, **kwargs)
 
+    def _owner_outside_parties(self) -> bool:
+        """A part naming a team (`owner_team`) names one that is not a party to its
+        version's agreement (commitments, incentive rules and process steps check it)."""
+        if not (getattr(self, "owner_team_id", None) and self.version_id):
+            return False
+        parties = Agreement.parties.through.objects.filter(
+            agreement__versions=self.version_id
+        ).values_list("team_id", flat=True)
+        return self.owner_team_id not in set(parties)
+
 
 class Term(VersionPart):
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="terms")
@@ -873,16 +883,10 @@ class Commitment(VersionPart):
                 errors.setdefault("target", []).append(
                     gettext("This kind is a rate: its target is a percentage from 0 to 100.")
                 )
-        if self.owner_team_id and self.version_id:
-            parties = set(
-                Agreement.parties.through.objects.filter(
-                    agreement__versions=self.version_id
-                ).values_list("team_id", flat=True)
+        if self._owner_outside_parties():
+            errors.setdefault("owner_team", []).append(
+                gettext("The owner team must be a party to the agreement.")
             )
-            if self.owner_team_id not in parties:
-                errors.setdefault("owner_team", []).append(
-                    gettext("The owner team must be a party to the agreement.")
-                )
         if errors:
             raise ValidationError(errors)
 
@@ -1061,16 +1065,10 @@ class Incentive(VersionPart):
             )
         if self.cap is not None and self.cap <= 0:
             errors.setdefault("cap", []).append(gettext("A cap must be above zero."))
-        if self.owner_team_id and self.version_id:
-            parties = set(
-                Agreement.parties.through.objects.filter(
-                    agreement__versions=self.version_id
-                ).values_list("team_id", flat=True)
+        if self._owner_outside_parties():
+            errors.setdefault("owner_team", []).append(
+                gettext("The team paid must be a party to the agreement.")
             )
-            if self.owner_team_id not in parties:
-                errors.setdefault("owner_team", []).append(
-                    gettext("The team paid must be a party to the agreement.")
-                )
         if errors:
             raise ValidationError(errors)
 

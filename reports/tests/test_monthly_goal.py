@@ -131,7 +131,7 @@ class TestPlannerBesideTheCommitment:
         from leads.visitors.models import VisitorCount
 
         before = report_for(agreement, 3).volume.planner
-        for month in {lead.created_at.date().replace(day=1) for lead in Lead.objects.all()}:
+        for month in {row.created_at.date().replace(day=1) for row in Lead.objects.all()}:
             VisitorCount.objects.create(
                 agreement=agreement, month=month, source="organic", visitors=1000
             )

@@ -22,7 +22,6 @@ from portal.limits import limited_text
 from portal.models import Team
 from slas.models import (
     PART_MODELS,
-    Agreement,
     Version,
     VersionPart,
     _refuse_deleting_locked_content,
@@ -118,16 +117,10 @@ class ProcessStep(VersionPart):
                 errors["stages"] = [
                     gettext("Another step already covers: %(names)s.") % {"names": ", ".join(twice)}
                 ]
-        if self.owner_team_id and self.version_id:
-            parties = set(
-                Agreement.parties.through.objects.filter(
-                    agreement__versions=self.version_id
-                ).values_list("team_id", flat=True)
+        if self._owner_outside_parties():
+            errors.setdefault("owner_team", []).append(
+                gettext("The owner team must be a party to the agreement.")
             )
-            if self.owner_team_id not in parties:
-                errors.setdefault("owner_team", []).append(
-                    gettext("The owner team must be a party to the agreement.")
-                )
         if errors:
             raise ValidationError(errors)
 
