@@ -20,6 +20,7 @@ from django.utils import timezone
 from leads.models import Cycle
 from reports.selectors import compliance_for_versions
 from reports.whatif import WhatIf
+from slas import sentences
 from slas.models import Incentive, IncentiveCondition, IncentiveMeasure, Version
 from slas.periods import Period, period_containing, periods_between
 
@@ -288,7 +289,7 @@ def version_incentives(
                         line.spec.kind,
                         line.commitment.period,
                         result.status,
-                        str(line.commitment),
+                        sentences.commitment_sentence(line.commitment),
                     )
                 )
     cycles = (
@@ -322,7 +323,7 @@ def draft_incentives(data: WhatIf, *, now: dt.datetime | None = None) -> list[Ru
             line.spec.kind,
             line.commitment.period,
             line.result.status,
-            str(line.commitment),
+            sentences.commitment_sentence(line.commitment),
         )
         for line in data.lines
     ]

@@ -124,6 +124,9 @@ def test_a_completed_month_pays_by_hand_with_a_cap_and_a_failed_condition(cast, 
         D("0.00"),
     )
     assert [s.kind for s in r["R3"].failing] == ["mql_volume"]
+    # named as the agreement words it, the target in its unit (it read "MQL volume ≥ 10.00")
+    assert r["R3"].failing[0].title.startswith("MQLs handed off: at least ")
+    assert ".00" not in r["R3"].failing[0].title
     assert (r["R4"].units, r["R4"].earned) == (1, D("200.00"))
     # a completed period projects what it earned
     assert all(x.projected == x.earned for x in report.results)
