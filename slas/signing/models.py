@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal import limits
 from portal.limits import limited_text
-from portal.models import Team
+from portal.models import Role, Team
 
 __all__ = [
     "REMINDER_AFTER_DAYS",
@@ -238,6 +238,13 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.full_name} · {self.version}"
+
+    @property
+    def role_label(self) -> str:
+        """The stored role code (sealed as it was) in the reader's language."""
+        if self.role in Role.values:
+            return str(Role(self.role).label)
+        return str(_("signatory")) if self.role == "signatory" else self.role
 
 
 class CopyKind(models.TextChoices):

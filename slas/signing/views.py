@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from portal import dates, permissions
+from portal import dates, numbers, permissions
 from portal.forms import client_address
 from portal.models import Team
 from portal.pdf import Flowchart, Heading, KeyValues, Paragraph, Spacer, Table, build_pdf
@@ -300,8 +300,8 @@ def _certificate_pdf(version: Version, certificate) -> bytes:
                 (_("Sent at"), _when(certificate.round.sent_at)),
                 (_("Completed at"), _when(certificate.round.closed_at)),
                 (_("In force from"), _in_force_from(version, certificate)),
-                (_("Effective date"), version.effective_date.isoformat()),
-                (_("End date"), version.end_date.isoformat()),
+                (_("Effective date"), dates.day(version.effective_date)),
+                (_("End date"), dates.day(version.end_date)),
             ]
         ),
         Heading(_("Signers")),
@@ -311,7 +311,7 @@ def _certificate_pdf(version: Version, certificate) -> bytes:
                 [
                     f"{s.user.get_full_name()} ({s.full_name})",
                     s.team.name if s.team_id else _("named signatory"),
-                    s.role,
+                    s.role_label,
                     _when(s.signed_at)
                     + (
                         " · " + _("voided %(when)s") % {"when": _when(s.voided_at)}
@@ -329,7 +329,7 @@ def _certificate_pdf(version: Version, certificate) -> bytes:
             [_("#"), _("When"), _("What"), _("Who"), _("Entry hash")],
             [
                 [
-                    str(e.seq),
+                    numbers.number(e.seq),
                     _when(e.at),
                     str(e.get_action_display()),
                     e.actor_name,

@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from portal import dates
+from portal.models import Role
 from portal.tests.pdftext import (
     embedded_fonts,
     find_in_order,
@@ -101,3 +103,33 @@ def test_the_same_pdf_comes_out_twice_in_arabic(client, signed):
     first = download(client, cast.erin, "signing_document_pdf", v3, "ar")
     second = download(client, cast.erin, "signing_document_pdf", v3, "ar")
     assert first == second
+
+
+@pytest.mark.parametrize("lang", ["fa", "ar", "ja", "ro"])
+def test_the_certificate_writes_its_days_and_roles_in_the_readers_language(client, signed, lang):
+    """Seen: the Persian certificate printed 'Effective date 2026-08-28' (Gregorian, Latin
+    digits) and the signer's role as the stored code 'manager'."""
+    cast, v3 = signed
+    text = pdf_text(download(client, cast.erin, "signing_certificate_pdf", v3, lang))
+    with translation.override(lang):
+        expected = [
+            _("Effective date"),
+            dates.day(v3.effective_date),
+            _("End date"),
+            dates.day(v3.end_date),
+            str(Role.MANAGER.label),
+        ]
+    # pypdf reads a run of digits inside right-to-left text backwards ('۱۵' as '۵۱')
+    as_read = [re.sub(r"\d+", lambda m: m.group()[::-1], item) for item in expected]
+    assert not find_in_order(text, expected) or not find_in_order(text, as_read), text
+    assert v3.effective_date.isoformat() not in text
+    assert "manager" not in text.split()
+
+
+def test_the_certificate_page_names_the_role(client, signed):
+    cast, v3 = signed
+    client.force_login(cast.erin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ro"
+    page = client.get(reverse("slas:signing_certificate", args=[v3.pk])).content.decode()
+    with translation.override("ro"):
+        assert f"<td>{Role.MANAGER.label}</td>" in page
