@@ -414,7 +414,7 @@ def _pair_indices(key, old: list[dict], new: list[dict]) -> dict[int, int]:
 
 def _diff_parts(part_name: str, old: list[dict], new: list[dict]) -> PartDiff:
     model = PART_MODELS[part_name]
-    diff = PartDiff(name=part_name, title=str(model._meta.verbose_name_plural).capitalize())
+    diff = PartDiff(name=part_name, title=str(capfirst(model._meta.verbose_name_plural)))
     pairs, removed = _match_rows(PART_KEYS[part_name], old, new)
     for index, item in enumerate(new):
         previous = pairs.get(index)
@@ -540,7 +540,7 @@ def version_merge(base: Version, mine: Version, theirs: Version) -> Merge:
 
 
 def _merge_part(merge: Merge, name, base, mine, theirs, b, m, t) -> None:
-    title = str(PART_MODELS[name]._meta.verbose_name_plural).capitalize()
+    title = str(capfirst(PART_MODELS[name]._meta.verbose_name_plural))
     mine_parts, theirs_parts = list(getattr(mine, name).all()), list(getattr(theirs, name).all())
     key = PART_KEYS[name]
     in_mine = {bi: mi for mi, bi in _pair_indices(key, b, m).items()}

@@ -6,6 +6,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -31,7 +32,7 @@ def what_label(what: str) -> str:
         if what == key:
             return str(title)
     if what in PART_MODELS:
-        return str(PART_MODELS[what]._meta.verbose_name_plural).capitalize()
+        return str(capfirst(PART_MODELS[what]._meta.verbose_name_plural))
     return _(what)
 
 
@@ -174,7 +175,9 @@ def _history_changes(
             elif model is Agreement:
                 subject = _("Agreement")
             else:
-                subject = f"{str(model._meta.verbose_name).capitalize()} · {part_label(part_name, label_data)}"
+                subject = (
+                    f"{capfirst(model._meta.verbose_name)} · {part_label(part_name, label_data)}"
+                )
             before = previous.get(row.id)
             previous[row.id] = values
             common = {

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -262,7 +263,7 @@ def version_edit(request, pk: int, component: str = "frame"):
         (
             name,
             forms.part_formset_class(name)(data, version=version, prefix=name),
-            str(PART_MODELS[name]._meta.verbose_name_plural).capitalize(),
+            str(capfirst(PART_MODELS[name]._meta.verbose_name_plural)),
         )
         for name in part_names
     ]

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -442,6 +443,17 @@ def _cell(value) -> str:
     return str(value)
 
 
+NUMBER_FIELDS = {
+    "DecimalField",
+    "FloatField",
+    "IntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+    "BigIntegerField",
+}
+
+
 def _readable(field, value, team_names: dict[int, str]) -> str:
     """A sealed JSON value as a reader expects it: names, labels, weekdays, not codes."""
     if value is None or value == "" or value == []:
@@ -459,8 +471,13 @@ def _readable(field, value, team_names: dict[int, str]) -> str:
         return str(value)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
-    if field.get_internal_type() == "DateField":
+    kind = field.get_internal_type()
+    if kind == "DateField":
         return dates.day(value)  # a calendar date, as every page writes it
+    if kind == "TimeField":
+        return dates.clock(datetime.time.fromisoformat(value) if isinstance(value, str) else value)
+    if kind in NUMBER_FIELDS and not isinstance(value, bool):
+        return numbers.number(value, -2)  # 1,000,000 (١٬٠٠٠٬٠٠٠), 2.5; no '.00'
     if field.name == "working_days" and isinstance(value, list):
         days = dict(WEEKDAYS)
         return ", ".join(str(days.get(day, day)) for day in value)
@@ -475,7 +492,7 @@ def _readable(field, value, team_names: dict[int, str]) -> str:
 
 
 def _label(field, key: str) -> str:
-    return str(field.verbose_name).capitalize() if field is not None else key
+    return str(capfirst(field.verbose_name)) if field is not None else key
 
 
 def _document_pdf(version: Version, certificate) -> bytes:
@@ -511,7 +528,7 @@ def _document_pdf(version: Version, certificate) -> bytes:
     ]
     for accessor, model in version_part_relations():
         rows = content.get(accessor) or []
-        blocks.append(Heading(str(model._meta.verbose_name_plural).capitalize(), level=2))
+        blocks.append(Heading(str(capfirst(model._meta.verbose_name_plural)), level=2))
         if not rows:
             blocks.append(Paragraph(_("None.")))
             continue

@@ -8,9 +8,10 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from portal import dates
+from portal import dates, numbers
 from portal.models import Role
 from portal.tests.pdftext import (
     embedded_fonts,
@@ -91,7 +92,7 @@ def test_the_document_pdf_reads_in_every_language(client, signed, lang):
     data = download(client, cast.bob, "signing_document_pdf", v3, lang)
     with translation.override(lang):
         parts = [
-            str(model._meta.verbose_name_plural).capitalize()
+            str(capfirst(model._meta.verbose_name_plural))
             for _accessor, model in version_part_relations()
         ]
         expected = [_("Agreement"), _("Parties"), "Marketing", *parts]
@@ -133,3 +134,25 @@ def test_the_certificate_page_names_the_role(client, signed):
     page = client.get(reverse("slas:signing_certificate", args=[v3.pk])).content.decode()
     with translation.override("ro"):
         assert f"<td>{Role.MANAGER.label}</td>" in page
+
+
+def test_the_document_pdf_writes_numbers_and_times_as_the_reader_does(client, signed):
+    """Seen: the Arabic document PDF printed '1000000', '25000' and '09:00:00' (the sealed
+    JSON values as they are) beside Arabic text."""
+    cast, v3 = signed
+    text = pdf_text(download(client, cast.bob, "signing_document_pdf", v3, "ar"))
+    assert "09:00:00" not in text
+    assert not re.search(r"(?<![\d.])\d{5,}(?![\d.])", re.sub(r"[0-9a-f]{16,}", "", text)), text
+    assert v3.revenue_goal_amount
+    with translation.override("ar"):
+        written = numbers.number(v3.revenue_goal_amount, -2)
+    assert "٬" in written
+    assert written in text or written[::-1] in text, text
+
+
+def test_the_document_pdf_keeps_the_capitals_of_its_labels(client, signed):
+    """Seen: 'Mql threshold' (English), 'حد mql' (Arabic): str.capitalize() lowered the rest."""
+    cast, v3 = signed
+    text = pdf_text(download(client, cast.bob, "signing_document_pdf", v3, "en"))
+    assert "MQL threshold" in text
+    assert "Mql" not in text
