@@ -235,10 +235,12 @@ def _chart(block: BarChart | LineChart) -> dict:
 
 
 #: Inside a chart's SVG (WeasyPrint reads only the SVG's own style sheet there): the
-#: portal's font for the numbers and the pages' chart colours.
+#: portal's fonts for the numbers (Arabic-Indic digits are in the Arabic face) and the
+#: pages' chart colours.
 _SVG_STYLE = (
     "<style>"
-    "text { font-family: 'Noto Sans'; font-size: 11px; }"
+    # WeasyPrint splits an SVG font-family at commas and strips only quotes: no spaces.
+    "text { font-family: " + ",".join(fonts.FAMILIES) + "; font-size: 11px; }"
     ".chart-tick, .chart-value { fill: #5d6776; }"
     ".chart-bar { fill: #2f5bea; } .chart-bar.is-highlight { fill: #b42318; }"
     ".chart-target { stroke: #b42318; }"

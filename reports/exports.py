@@ -263,7 +263,7 @@ def _scorecard_charts(report: MonthlyReport) -> list[pdf.Block]:
                     pdf.LineChart(
                         _("%(team)s · v%(n)s: rates by period")
                         % {"team": card.team.name, "n": comp.version.number},
-                        labels,
+                        [dates.period(label) for label in labels],
                         series,
                         percent=True,
                     )
@@ -275,7 +275,7 @@ def _scorecard_charts(report: MonthlyReport) -> list[pdf.Block]:
                 pdf.BarChart(
                     _("v%(n)s: MQLs handed off per period against target (highlighted: below)")
                     % {"n": comp.version.number},
-                    labels,
+                    [dates.period(label) for label in labels],
                     values,
                     targets=targets,
                     highlight=frozenset(highlight),
@@ -422,10 +422,9 @@ def monthly_pdf(report: MonthlyReport, *, compress: bool = True) -> bytes:
     blocks = monthly_pdf_blocks(report)
     generated = dates.when(report.now)
     return pdf.build_pdf(
-        # The period (2026-11) isolated left to right, or Arabic and Persian lines would
-        # show it as 11-2026 (a number after Arabic letters is read as an Arabic one).
+        # The month by its name in the reader's language ("noiembrie 2026", "آبان ۱۴۰۵").
         title=_("%(agreement)s · monthly report %(period)s")
-        % {"agreement": report.agreement.title, "period": f"\u2066{report.period.label}\u2069"},
+        % {"agreement": report.agreement.title, "period": dates.period(report.period.label)},
         subtitle=_("Generated %(when)s") % {"when": generated},
         blocks=blocks,
         meta={"subject": _("SLA monthly review")},

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from leads.cycles import clock_business_us, clock_stopped
-from portal import charts, numbers, permissions
+from portal import charts, dates, numbers, permissions
 from reports import exports, incentives, presenters, process, selectors, specs
 from reports import monthly as monthly_module
 from reports import whatif as whatif_module
@@ -70,6 +70,13 @@ def _running(labels, tz):
     return presenters.running_index(labels, tz, timezone.now())
 
 
+def _period_and_version(key: str) -> str:
+    """A cross-version chart's point, "2026-08 v2", as "August 2026 v2" in the reader's
+    language."""
+    label, _space, version = key.rpartition(" ")
+    return f"{dates.period(label)} {version}" if label else dates.period(key)
+
+
 def _trend_chart(card, labels, tz="UTC"):
     series = presenters.rate_series(card, labels)
     if not series:
@@ -79,7 +86,7 @@ def _trend_chart(card, labels, tz="UTC"):
             charts.Series(name=name, values=values, css_class=f"series-{i % 6}")
             for i, (name, values) in enumerate(series)
         ],
-        x_labels=labels,
+        x_labels=[dates.period(label) for label in labels],
         percent=True,
         height=220,
         title=_("%(team)s: rates by period") % {"team": card.team.name},
@@ -95,7 +102,7 @@ def _volume_chart(comp, labels):
         return None
     values, targets, highlight = bars
     return charts.bar_chart(
-        labels,
+        [dates.period(label) for label in labels],
         values,
         highlight=highlight,
         target=targets,
@@ -624,7 +631,7 @@ def agreement_compliance(request, pk: int):
                     _("Accepted by sales"), [acceptance.get(k) for k in keys], "series-1"
                 ),
             ],
-            x_labels=keys,
+            x_labels=[_period_and_version(key) for key in keys],
             percent=True,
             title=_("Headline rates across versions"),
             partial=_running(keys, monthly_module.agreement_timezone(agreement.pk)),

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from leads.models import Lead
 from leads.reviews import selectors, services
 from leads.selectors import leads_glossaries
-from portal import charts, csvsafe, permissions
+from portal import charts, csvsafe, dates, permissions
 from slas.periods import Period
 
 DIMENSION_LABELS = {
@@ -100,7 +100,7 @@ def analysis(request):
                 ],
             }
         )
-    trend_labels = [g.label for g in result.trend]
+    trend_labels = [dates.period(g.label) for g in result.trend]
     # The period still running is drawn as partial ("to date"), not as a drop.
     now = timezone.now()
     running = next((i for i, p in enumerate(scope.periods) if p.start <= now < p.end), None)

@@ -318,3 +318,29 @@ def test_a_running_period_bar_is_marked_partial():
 def test_without_a_running_period_nothing_says_to_date():
     chart = line_chart([Series("Rating", [3, 4, 2, 5, 4, 1])], x_labels=MONTH_LABELS)
     assert "to date" not in str(chart)
+
+
+@pytest.mark.parametrize(
+    ("language", "value", "percent", "expected"),
+    [
+        ("ar", 0.75, True, "٧٥٪"),
+        ("fa", 1250, False, "۱٬۲۵۰"),
+        ("ro", 0.995, True, "99,5\u00a0%"),
+        ("ja", 1250, False, "1,250"),
+    ],
+)
+def test_values_are_written_as_the_language_writes_numbers(language, value, percent, expected):
+    """Seen: the Arabic monthly PDF's axes read '100%', '75%' beside Arabic-Indic tables."""
+    from django.utils import translation
+
+    with translation.override(language):
+        assert format_value(value, percent=percent) == expected
+
+
+def test_a_persian_chart_writes_its_ticks_in_persian_digits():
+    from django.utils import translation
+
+    with translation.override("fa"):
+        svg = str(sample_line())
+    ticks = [t.text for t in parse(svg).iter(f"{SVG}text") if t.get("class") == "chart-tick"]
+    assert ticks and all(not re.search("[0-9]", t) for t in ticks), ticks

@@ -403,11 +403,11 @@ def test_the_monthly_pdf_draws_the_funnel_and_both_scorecards_charts(client, cas
         "Sales · v2: rates by period",
     ]
     volume = [b for b in bars[1:] if "v2" in b.title][0]
-    assert volume.labels == ["2026-03"]
+    assert volume.labels == ["March 2026"]
     assert volume.values == [2] and volume.targets == [17.0]  # 31 a month, 17 days of it
     assert volume.highlight == {0}
     v1_volume = [b for b in bars[1:] if "v1" in b.title][0]
-    assert v1_volume.labels == ["2026-01", "2026-02", "2026-03"]
+    assert v1_volume.labels == ["January 2026", "February 2026", "March 2026"]
     # and the document carries them (text written around the charts)
     shown = pdf_text(exports.monthly_pdf(report))
     assert "rates by period" in shown and "Opportunity" in shown
