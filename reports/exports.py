@@ -355,7 +355,7 @@ def monthly_pdf_blocks(report: MonthlyReport) -> list[pdf.Block]:
     blocks += [
         pdf.Heading(_("Funnel of the month's handoffs")),
         pdf.BarChart(
-            _("Funnel of the month's handoffs"),
+            _("Leads at each stage"),  # under the heading above: not its words again
             [stage_label(step.stage) for step in report.funnel],
             [step.count for step in report.funnel],
         ),

@@ -41,6 +41,7 @@ def test_the_monthly_pdf_reads_in_every_language_with_its_charts(client, cast, w
     with translation.override(lang):
         expected = [
             _("Funnel of the month's handoffs"),
+            _("Leads at each stage"),
             _("Stage"),
             _("Scorecards"),
             _("Commitment"),
@@ -64,3 +65,11 @@ def test_the_monthly_pdf_reads_in_every_language_with_its_charts(client, cast, w
     # only the portal's fonts, covering every character
     assert foreign_fonts(data) == set(), embedded_fonts(data)
     assert uncovered(text) == set()
+
+
+@pytest.mark.django_db
+def test_the_funnel_heading_is_not_repeated_as_its_charts_caption(client, cast, world):  # noqa: F811
+    """Seen: "Funnel of the month's handoffs" printed twice, as the heading and again as
+    the chart's caption right under it."""
+    response = get(client, cast.erin, reverse("reports:monthly_pdf", args=[world[0].pk, "2026-03"]))
+    assert pdf_text(response.content).count("Funnel of the month's handoffs") == 1
