@@ -25,6 +25,15 @@ One JSON line per page and age: warm and after-write p50/p95, queries of each, t
 ratios (after / warm) and the write's own time, with the load average.
 ``--queue --reuse`` measures My leads (dan), the team queue (carol) and a lead page warm
 on that data instead (p50/p95, queries, first and fifth page).
+``--time-step`` measures what the passing of time alone costs (issue 21): with the stored
+results of the active version's compliance page warm, it moves a frozen clock from now to
+``BENCH_STEP_HOURS`` (default 48) hours later, from one instant at which a stored result
+of the version expires (the earliest ``valid_until`` after the clock) to the next. At
+each, it reads the version's results (reports.results.results_for, timed)
+``BENCH_STEP_REPEATS`` (7) times from the same expired rows (put back between reads),
+each followed by a warm read; then renders the page (timed: that read brings the expired
+results up to date) and again (warm). One JSON line: expiry instants and rows, results_for
+and the page at an expiry and warm (p50), the expiry's own cost (at expiry - warm), queries.
 ``--reuse`` keeps the data already in the database (the sizes' first run built it) so
 two code trees can be measured alternately on the same data.
 """
@@ -70,6 +79,7 @@ H = 24  # first-contact window (business hours)
 REASONS = ["no_budget", "no_need", "no_authority", "bad_timing", "not_reachable"]
 RUNS = 60
 RUNS_AFTER = int(os.environ.get("BENCH_RUNS_AFTER", "20"))
+STEP_REPEATS = int(os.environ.get("BENCH_STEP_REPEATS", "7"))
 
 
 def setup_world():
@@ -328,10 +338,11 @@ def load(agreement, leads, events, feedback, author_id, now) -> None:
             "helped",
             "went_wrong",
             "note",
+            "reply",
             "created_at",
             "updated_at",
         ],
-        ((lid, author_id, 3, "[]", "", "", "", at, now) for lid, at in feedback),
+        ((lid, author_id, 3, "[]", "", "", "", "", at, now) for lid, at in feedback),
     )
     with connection.cursor() as cursor:
         for table in ("leads_lead", "leads_leadevent"):
@@ -506,12 +517,10 @@ def _undo(event_pk: int, lead_id: int) -> None:
         lead_cycles_refresh([lead_id])
 
 
-def after_write(size: int, reuse: bool) -> list[dict]:
-    from leads.models import LeadEvent
-    from leads.services import lead_event_record
+def _world(size: int, reuse: bool):
+    """The bench agreement, its active version and the people: built, or (reuse) found."""
     from portal.demo import seed as seed_people
     from slas.models import Agreement, Version
-    from slas.periods import period_containing
 
     if reuse and Agreement.objects.filter(title=TITLE).exists():
         users = seed_people()["users"]
@@ -529,6 +538,15 @@ def after_write(size: int, reuse: bool) -> list[dict]:
         cycles_rebuild(chunk=20000)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+    return users, agreement, v2
+
+
+def after_write(size: int, reuse: bool) -> list[dict]:
+    from leads.models import LeadEvent
+    from leads.services import lead_event_record
+    from slas.periods import period_containing
+
+    users, agreement, v2 = _world(size, reuse)
     n_events = LeadEvent.objects.count()
     reader = Client(HTTP_HOST="localhost")
     reader.force_login(users["erin"])
@@ -621,6 +639,91 @@ def after_write(size: int, reuse: bool) -> list[dict]:
     return lines
 
 
+def time_steps(size: int, reuse: bool) -> dict:
+    import time_machine
+
+    from leads.models import LeadEvent
+    from reports.models import ComplianceResult
+    from reports.results import results_for
+    from reports.specs import version_contexts
+
+    users, _agreement, v2 = _world(size, reuse)
+    n_events = LeadEvent.objects.count()
+    reader = Client(HTTP_HOST="localhost")
+    reader.force_login(users["erin"])
+    url = reverse("reports:version", args=[v2.pk])
+    start = timezone.now()
+    end = start + dt.timedelta(hours=float(os.environ.get("BENCH_STEP_HOURS", "48")))
+    # Stored by the code measured (--reuse: another tree may have stored them).
+    ComplianceResult.objects.filter(version=v2).delete()
+    with time_machine.travel(start, tick=False):
+        for _ in range(3):
+            reader.get(url)  # the stored results, and a warm process
+    clock, instants, rows = start, [], 0
+    at_expiry, warm, q_expiry, q_warm = [], [], set(), set()
+    read_expiry, read_warm = [], []
+    while True:
+        due = (
+            ComplianceResult.objects.filter(version=v2, valid_until__gt=clock)
+            .order_by("valid_until")
+            .values_list("valid_until", flat=True)
+            .first()
+        )
+        if due is None or due > end:
+            break
+        clock = due
+        expiring = list(ComplianceResult.objects.filter(version=v2, valid_until=due))
+        rows += len(expiring)
+        with time_machine.travel(clock, tick=False):
+            for _ in range(STEP_REPEATS):  # the expiry alone, again from the same rows
+                ComplianceResult.objects.filter(pk__in=[r.pk for r in expiring]).delete()
+                ComplianceResult.objects.bulk_create(expiring)
+                contexts = version_contexts([v2], clock)
+                started = time.perf_counter()
+                results_for(contexts, clock)
+                read_expiry.append((time.perf_counter() - started) * 1000)
+                contexts = version_contexts([v2], clock)
+                started = time.perf_counter()
+                results_for(contexts, clock)
+                read_warm.append((time.perf_counter() - started) * 1000)
+            ComplianceResult.objects.filter(pk__in=[r.pk for r in expiring]).delete()
+            ComplianceResult.objects.bulk_create(expiring)
+            ms, q = _timed(reader, url)
+            at_expiry.append(ms)
+            q_expiry.add(q)
+            ms, q = _timed(reader, url)
+            warm.append(ms)
+            q_warm.add(q)
+        instants.append(clock.astimezone(ZONE).isoformat(timespec="seconds"))
+    line = {
+        "events": n_events,
+        "hours": round((end - start).total_seconds() / 3600, 1),
+        "from": start.astimezone(ZONE).isoformat(timespec="seconds"),
+        "expiries": len(instants),
+        "rows_expired": rows,
+        "page_at_expiry_p50": _pct(at_expiry, 0.5) if at_expiry else None,
+        "page_at_expiry_mean": round(statistics.mean(at_expiry), 1) if at_expiry else None,
+        "page_warm_p50": _pct(warm, 0.5) if warm else None,
+        "expiry_cost_ms_p50": (
+            _pct([a - w for a, w in zip(at_expiry, warm, strict=True)], 0.5) if warm else None
+        ),
+        "results_for_at_expiry_p50": _pct(read_expiry, 0.5) if read_expiry else None,
+        "results_for_warm_p50": _pct(read_warm, 0.5) if read_warm else None,
+        "results_for_expiry_cost_p50": (
+            _pct([a - w for a, w in zip(read_expiry, read_warm, strict=True)], 0.5)
+            if read_warm
+            else None
+        ),
+        "queries_at_expiry": sorted(q_expiry),
+        "queries_warm": sorted(q_warm),
+        "first_instants": instants[:5],
+        "load": [round(x, 2) for x in os.getloadavg()],
+        "code": str(ROOT),
+    }
+    print(json.dumps(line), flush=True)
+    return line
+
+
 def queues(size: int, reuse: bool) -> list[dict]:
     """My leads (dan), the team queue (carol) and one lead page, warm: p50/p95 and queries
     of RUNS renders each, first page and a later one (no count over the queue)."""
@@ -678,6 +781,7 @@ def main() -> None:
     parser.add_argument("--after-write", action="store_true", help="pages right after a write")
     parser.add_argument("--reuse", action="store_true", help="keep the data in the database")
     parser.add_argument("--queue", action="store_true", help="My leads, team queue, lead page")
+    parser.add_argument("--time-step", action="store_true", help="results expiring with time")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it may be emptied).")
@@ -687,6 +791,8 @@ def main() -> None:
     for size in [int(s) for s in args.events.split(",") if s]:
         if args.queue:
             queues(size, args.reuse)
+        elif args.time_step:
+            time_steps(size, args.reuse)
         elif args.after_write:
             after_write(size, args.reuse)
         else:

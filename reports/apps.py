@@ -9,14 +9,43 @@ Django documentation asks (AppConfig.ready).
 import importlib
 
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils.translation import gettext_lazy as _
 
+# What of a feedback entry the figures read: its lead and when it was written.
+_FEEDBACK_FIGURE_FIELDS = {"lead", "lead_id", "created_at"}
 
-def _feedback_changed(sender, instance, **kwargs):
-    from reports.services import feedback_changed
 
-    feedback_changed(lead_id=instance.lead_id)
+def _feedback_saving(sender, instance, update_fields=None, **kwargs):
+    """Note the entry's lead and instant before the save (post_save adjusts from them); a
+    save of other fields only (an edit, a reply) notes that no figure can change."""
+    if update_fields is not None and not _FEEDBACK_FIGURE_FIELDS & set(update_fields):
+        instance._figures_before = "unchanged"
+    elif instance._state.adding:
+        instance._figures_before = None
+    else:
+        instance._figures_before = (
+            sender._default_manager.filter(pk=instance.pk)
+            .values_list("lead_id", "created_at")
+            .first()
+        )
+
+
+def _feedback_saved(sender, instance, **kwargs):
+    from reports.results import results_adjust_feedback
+
+    before = instance.__dict__.pop("_figures_before", None)
+    if before != "unchanged":
+        results_adjust_feedback(
+            before=tuple(before) if before else None,
+            after=(instance.lead_id, instance.created_at),
+        )
+
+
+def _feedback_deleted(sender, instance, **kwargs):
+    from reports.results import results_adjust_feedback
+
+    results_adjust_feedback(before=(instance.lead_id, instance.created_at), after=None)
 
 
 def _cycles_changed(sender, changes=None, touched=None, **kwargs):
@@ -52,11 +81,12 @@ class ReportsConfig(AppConfig):
         # Cycles are maintained by the leads app; stored results they fed are adjusted
         # (or dropped) in the writer's transaction.
         cycles_changed.connect(_cycles_changed, dispatch_uid="reports-cycles-changed")
-        # Feedback is written by the leads app; stored feedback_coverage results
-        # must not outlive a change of it (see reports.models).
-        post_save.connect(
-            _feedback_changed, sender="leads.Feedback", dispatch_uid="reports-fb-save"
+        # Feedback is written by the leads app; the stored feedback_coverage results
+        # it feeds are adjusted in the writer's transaction, as for cycles.
+        pre_save.connect(
+            _feedback_saving, sender="leads.Feedback", dispatch_uid="reports-fb-saving"
         )
+        post_save.connect(_feedback_saved, sender="leads.Feedback", dispatch_uid="reports-fb-save")
         post_delete.connect(
-            _feedback_changed, sender="leads.Feedback", dispatch_uid="reports-fb-delete"
+            _feedback_deleted, sender="leads.Feedback", dispatch_uid="reports-fb-delete"
         )

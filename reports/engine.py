@@ -59,7 +59,13 @@ Choices
   open clock reaching its at-risk share or its breach (one microsecond of
   business time past H), or a count's projection dropping below target.
   ``None`` means the result only changes when the facts do. Results caches
-  (reports.selectors) use it to know when a stored result expires.
+  (reports.results) use it to know when a stored result expires. ``due`` gives the
+  cycles' part of it per cycle (the next instant each cycle's part could change), so an
+  expired stored result is brought forward by re-reading only the cycles come due
+  (``evaluate_adjusted``). A count's ``projected`` moves with every instant: it is not
+  one of these instants, and a stored result's is read anew (``projection``).
+- **feedback instants** count only for cycles that leave (rejected, or an exit): the
+  feedback on a cycle that never leaves never counts.
 """
 
 from __future__ import annotations
@@ -135,6 +141,9 @@ class MetricResult:
     time_left: dict[int, float] = field(default_factory=dict)
     projected: float | None = None
     valid_until: dt.datetime | None = None
+    #: Per cycle key, the next instant at which that cycle's part could change by time
+    #: alone (``valid_until`` is the earliest of these and the period's own instants).
+    due: dict[int, dt.datetime] = field(default_factory=dict)
 
 
 def _as_decimal(value: Decimal | float | int) -> Decimal:
@@ -308,15 +317,26 @@ def _governed(spec: CommitmentSpec, in_force, cycles: Iterable[CycleFacts]) -> l
     ]
 
 
-def _changes_by_time(s: _Scope, eff_start: dt.datetime) -> _Soonest:
-    """The instants at which the result could change by the passing of time alone."""
-    soon = _Soonest(s.now)
+def _cycles_due(s: _Scope) -> dict[int, dt.datetime]:
+    """Per cycle (key), the earliest instant after now at which its part of the result
+    could change by the passing of time alone: a fact of it stamped later, a later
+    feedback entry (feedback_coverage, on a cycle that leaves), its open clock turning at
+    risk or breaching (first_contact_within). Cycles whose part cannot change are left out."""
+    due: dict[int, dt.datetime] = {}
+
+    def add(key: int, at: dt.datetime | None) -> None:
+        if at is not None and at > s.now and (key not in due or at < due[key]):
+            due[key] = at
+
     for c in s.mine:
-        soon.facts_of(c)
+        if c.latest_fact_at() > s.now:  # rare: facts stamped in the future
+            for at in _fact_instants(c):
+                add(c.key, at)
     if s.spec.kind == "feedback_coverage":
         for c in s.in_period:
-            for at in _feedback_times(s.feedback_at, c):
-                soon.add(at)
+            if c.exits or c.rejected_at:  # feedback on a cycle that never leaves never counts
+                for at in _feedback_times(s.feedback_at, c):
+                    add(c.key, at)
     if s.spec.kind == "first_contact_within":
         allowance = _allowance(s.spec)
         by_key = {c.key: c for c in s.mine}
@@ -324,9 +344,9 @@ def _changes_by_time(s: _Scope, eff_start: dt.datetime) -> _Soonest:
         for key in s.lists["open"]:
             c = by_key[key]
             if key not in at_risk:
-                soon.add(allowance.at_risk_instant(s.calendar, c.handoff_at))
-            soon.add(allowance.breach_instant(s.calendar, c.handoff_at))
-    return soon
+                add(key, allowance.at_risk_instant(s.calendar, c.handoff_at))
+            add(key, allowance.breach_instant(s.calendar, c.handoff_at))
+    return due
 
 
 def _count_status(result: MetricResult, soon: _Soonest, window, *, now, over: bool) -> None:
@@ -336,7 +356,7 @@ def _count_status(result: MetricResult, soon: _Soonest, window, *, now, over: bo
     num, target = result.numerator, Fraction(result.target)
     elapsed = (min(now, eff_end) - eff_start) // _ONE_US
     total = (eff_end - eff_start) // _ONE_US
-    result.projected = num * total / elapsed if elapsed > 0 else None
+    result.projected = _projection(num, window, now)
     if num >= target:
         result.status = "met"
     elif over:
@@ -350,6 +370,31 @@ def _count_status(result: MetricResult, soon: _Soonest, window, *, now, over: bo
             # num * total / target microseconds have elapsed
             flip = math.floor(num * total / target) + 1
             soon.add(eff_start + dt.timedelta(microseconds=flip))
+
+
+def _projection(num: int, window, now: dt.datetime) -> float | None:
+    eff_start, eff_end = window
+    elapsed = (min(now, eff_end) - eff_start) // _ONE_US
+    return num * ((eff_end - eff_start) // _ONE_US) / elapsed if elapsed > 0 else None
+
+
+def projection(
+    spec: CommitmentSpec,
+    period: Period,
+    numerator: int,
+    *,
+    in_force: tuple[dt.datetime, dt.datetime | None],
+    now: dt.datetime,
+) -> float | None:
+    """A count's straight-line projection over the in-force part of the period at ``now``
+    (as ``evaluate`` gives it): it moves with every instant, so a stored result's is read
+    anew rather than expired."""
+    if spec.kind not in COUNT_KINDS:
+        return None
+    eff_start, eff_end = _effective_window(period, in_force)
+    if eff_end <= eff_start or now < eff_start:
+        return None
+    return _projection(numerator, (eff_start, eff_end), now)
 
 
 def _rate_status(result: MetricResult, *, over: bool) -> None:
@@ -463,9 +508,11 @@ def evaluate(
         feedback_at=feedback_at,
         visitors=visitors,
     )
-    eff_start, _eff_end = _effective_window(period, in_force)
-    soon = _changes_by_time(scope, eff_start)
-    return _finish(
+    due = _cycles_due(scope)
+    soon = _Soonest(now)
+    for at in due.values():
+        soon.add(at)
+    result = _finish(
         spec,
         period,
         num,
@@ -477,18 +524,26 @@ def evaluate(
         lists=scope.lists,
         time_left=scope.time_left,
     )
+    result.due = due
+    return result
 
 
 @dataclass(frozen=True)
 class Contribution:
     """What some cycles add to one commitment's result in one period as of ``now``:
-    numerator, denominator, the sizes of the engine's lists, and the earliest instant
-    after ``now`` at which their part could change by the passing of time alone."""
+    numerator, denominator, the sizes of the engine's lists, and per cycle the next
+    instant after ``now`` at which its part could change by the passing of time alone
+    (``due``, sorted); ``keys``: the cycles it covers."""
 
     numerator: int
     denominator: int
     counts: tuple[tuple[str, int], ...]
-    changes_at: dt.datetime | None
+    due: tuple[tuple[int, dt.datetime], ...]
+    keys: frozenset[int] = field(default=frozenset(), compare=False)
+
+    @property
+    def changes_at(self) -> dt.datetime | None:
+        return min((at for _key, at in self.due), default=None)
 
 
 def contribution(
@@ -514,10 +569,9 @@ def contribution(
         now=now,
         feedback_at=feedback_at,
     )
-    eff_start, _eff_end = _effective_window(period, in_force)
-    soon = _changes_by_time(scope, eff_start)
     counts = tuple(sorted((name, len(keys)) for name, keys in scope.lists.items()))
-    return Contribution(num, den, counts, soon.value)
+    due = tuple(sorted(_cycles_due(scope).items()))
+    return Contribution(num, den, counts, due, frozenset(c.key for c in scope.mine))
 
 
 def evaluate_adjusted(
@@ -528,25 +582,40 @@ def evaluate_adjusted(
     denominator: int,
     counts: Mapping[str, int],
     valid_until: dt.datetime | None,
+    due: Mapping[int, dt.datetime] | None,
     removed: Contribution,
     added: Contribution,
     calendar: BusinessCalendar,
     in_force: tuple[dt.datetime, dt.datetime | None],
     now: dt.datetime,
 ) -> tuple[MetricResult, dict[str, int]]:
-    """A stored result (its numerator, denominator, list sizes and ``valid_until``, still
-    valid at ``now``) with the ``removed`` cycles' part taken out and the ``added``
-    cycles' part put in: the result ``evaluate`` gives over the new cycles, and the new
-    list sizes. Its ``valid_until`` keeps the stored one when earlier (an instant of a
-    removed cycle may make it expire sooner than needed, never later)."""
+    """A stored result (its numerator, denominator, list sizes, ``valid_until`` and
+    ``due``) with the ``removed`` cycles' part taken out and the ``added`` cycles' part
+    put in: the result ``evaluate`` gives over the new cycles at ``now``, and the new list
+    sizes. The removed part is the one the stored totals hold: taken as of any instant
+    from the stored result's computation to before its ``valid_until`` (a writer: now; a
+    reader whose stored result expired: just before it, with the cycles that came due
+    removed and added again as of now). Its ``due`` drops the removed cycles' entries
+    and takes the added ones'; without a stored ``due`` (None: an older row) its
+    ``valid_until`` keeps the stored one when earlier."""
     sizes = dict(counts)
     for name, n in removed.counts:
         sizes[name] = sizes.get(name, 0) - n
     for name, n in added.counts:
         sizes[name] = sizes.get(name, 0) + n
     soon = _Soonest(now)
-    soon.add(valid_until)
-    soon.add(added.changes_at)
+    new_due = None
+    if due is None:
+        soon.add(valid_until)
+    else:
+        new_due = {key: at for key, at in due.items() if key not in removed.keys}
+        for key, _at in removed.due:
+            new_due.pop(key, None)
+        new_due.update(added.due)
+        for at in new_due.values():
+            soon.add(at)
+    for _key, at in added.due:
+        soon.add(at)
     result = _finish(
         spec,
         period,
@@ -557,6 +626,7 @@ def evaluate_adjusted(
         in_force=in_force,
         now=now,
     )
+    result.due = new_due if new_due is not None else {}  # {}: the caller keeps None
     return result, sizes
 
 
@@ -571,21 +641,19 @@ class _Soonest:
         if at is not None and at > self.now and (self.value is None or at < self.value):
             self.value = at
 
-    def facts_of(self, c: CycleFacts) -> None:
-        if c.latest_fact_at() <= self.now:
-            return  # the usual case: nothing about this cycle lies in the future
-        for at in (
-            c.handoff_at,
-            c.first_contact_at,
-            c.clock_stop_at,
-            c.accepted_at,
-            c.rejected_at,
-            c.sales_recycle_at,
-            *c.stage_entered.values(),
-        ):
-            self.add(at)
-        for at, _to, _reason in c.exits:
-            self.add(at)
+
+def _fact_instants(c: CycleFacts) -> Iterable[dt.datetime | None]:
+    yield from (
+        c.handoff_at,
+        c.first_contact_at,
+        c.clock_stop_at,
+        c.accepted_at,
+        c.rejected_at,
+        c.sales_recycle_at,
+        *c.stage_entered.values(),
+    )
+    for at, _to, _reason in c.exits:
+        yield at
 
 
 def _allowance(spec: CommitmentSpec) -> Allowance:
@@ -630,10 +698,12 @@ __all__ = [
     "RATE_KINDS",
     "CommitmentSpec",
     "Contribution",
+    "FeedbackSource",
     "MetricResult",
     "VisitorFacts",
     "contribution",
     "evaluate",
     "evaluate_adjusted",
+    "projection",
     "prorated_target",
 ]

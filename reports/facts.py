@@ -1,4 +1,4 @@
-"""Stored results follow the facts: a change of cycles (leads.signals.cycles_changed) or of feedback drops the stored compliance results it fed, after bumping the versions' `FactsRevision`, so a reader that computed from the old facts does not store its result (see reports.models)."""
+"""Stored results follow the facts: the versions' `FactsRevision` is bumped by every change of the facts behind their results, so a reader that computed from the old facts does not store its result (see reports.models); a writer that does not know the old cycles (leads.signals.cycles_changed with `touched`) drops the stored results it may have fed. Writers that know them adjust the rows instead (reports.results)."""
 
 from __future__ import annotations
 

@@ -1,12 +1,12 @@
 """Stored compliance results: a cache of the pure engine's output.
 
-One row per (commitment, period). Rows are dropped when the facts behind them
-change (reports.facts drops the rows of the versions whose cycles changed, from
-the earliest changed handoff onwards; feedback changes drop feedback_coverage
-rows), are ignored when the commitment, its version's calendar or in-force
+One row per (commitment, period). Rows are adjusted in place when the facts behind
+them change (reports.results: cycles and feedback; a writer that does not know the
+old cycles drops rows through reports.facts), are ignored when the commitment, its version's calendar or in-force
 interval changed since they were computed (``spec_hash``), and expire at
 ``valid_until``, the instant the result could change by the passing of time
-(see reports.engine). So a page reads precomputed rows and recomputes only
+(see reports.engine); an expired row is brought forward by reading only the cycles
+whose ``due`` instant passed. So a page reads precomputed rows and recomputes only
 what is missing, which keeps its query count constant and its cost
 independent of the number of events.
 
@@ -43,6 +43,10 @@ class ComplianceResult(models.Model):
     spec_hash = models.CharField(max_length=64)
     computed_at = models.DateTimeField()
     valid_until = models.DateTimeField(null=True)
+    # Per cycle (its key) whose part can still change by time alone, the next instant it
+    # can: {"8812": "2026-04-02T09:00:00+00:00"}. When the row expires, only the cycles
+    # come due are read again (reports.results). None: not known (a row from before).
+    due = models.JSONField(null=True, default=None)
     # The version's FactsRevision when the cycles behind this row were read.
     facts_revision = models.PositiveBigIntegerField(default=0)
 

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Q
 
 from leads.cycle_rows import cycles_computed
 from leads.models import Cycle, Lead
@@ -137,25 +136,6 @@ def cycles_verify(*, chunk: int = CHUNK, limit: int = 100) -> tuple[int, list[Di
     return checked, differences[:limit]
 
 
-def feedback_changed(*, lead_id: int) -> None:
-    """Feedback on a lead changes feedback_coverage of the versions governing its cycles,
-    in the periods of those cycles' handoffs (a cycle counts there only)."""
-    touched = set(
-        Cycle.objects.filter(lead_id=lead_id, version__isnull=False).values_list(
-            "version_id", "handoff_at"
-        )
-    )
-    if not touched:
-        return
-    facts_revision_bump(version_id for version_id, _at in touched)
-    condition = Q()
-    for version_id, handoff_at in touched:
-        condition |= Q(
-            version_id=version_id, period_start__lte=handoff_at, period_end__gt=handoff_at
-        )
-    ComplianceResult.objects.filter(condition, kind="feedback_coverage").delete()
-
-
 RESULT_FIELDS = [
     "version",
     "kind",
@@ -171,19 +151,20 @@ RESULT_FIELDS = [
     "spec_hash",
     "computed_at",
     "valid_until",
+    "due",
     "facts_revision",
 ]
 
 
-def results_store(rows: list[ComplianceResult]) -> int:
+def results_store(rows: list[ComplianceResult]) -> list[ComplianceResult]:
     """Upsert recomputed results, each carrying the facts revision its version had
     before its cycles were read. Under the versions' revision row locks (taken in pk
     order, after creating missing rows), rows whose version's revision moved are
     skipped: their cycles may have changed after they were read, and the writer that
     changed them has dropped, or will drop once it holds the lock, what it affects.
-    Returns the number of rows stored."""
+    Returns the rows stored."""
     if not rows:
-        return 0
+        return []
     ids = sorted({row.version_id for row in rows})
     with transaction.atomic():
         FactsRevision.objects.bulk_create(
@@ -204,14 +185,13 @@ def results_store(rows: list[ComplianceResult]) -> int:
                 unique_fields=["commitment", "period_start"],
                 update_fields=RESULT_FIELDS,
             )
-    return len(keep)
+    return keep
 
 
 __all__ = [
     "cycles_insert",
     "cycles_rebuild",
     "cycles_verify",
-    "feedback_changed",
     "results_invalidate",
     "results_store",
 ]

@@ -297,7 +297,8 @@ def feedback_reply(
     locked.replied_at = now or timezone.now()
     locked._history_user = user
     locked._change_reason = "feedback_reply"
-    locked.save()
+    # Only the reply: no figure reads it (reports adjusts nothing).
+    locked.save(update_fields=["reply", "replied_by", "replied_at", "updated_at"])
     if locked.author.is_active:
         notification_create(
             recipient=locked.author,

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import transaction
+from django.db.models import Q
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -27,13 +28,14 @@ from hypothesis.stateful import (
 from leads.cycle_rows import cycles_regovern, lead_cycles_refresh
 from leads.models import Lead, LeadEvent
 from leads.reviews.models import Feedback
+from leads.reviews.services import feedback_create, feedback_reply, feedback_update
 from leads.services import lead_contact_attempt_log, lead_event_record, lead_reassign
 from reports.models import ComplianceResult, FactsRevision
 from reports.results import _evaluate_many, results_for
 from reports.selectors import version_compliance
 from reports.services import cycles_verify
 from reports.specs import version_contexts
-from reports.tests.factories import lead, local, story, two_versions
+from reports.tests.factories import feedback, lead, local, story, two_versions
 from slas.models import Version
 from slas.testing import version_take_effect
 
@@ -143,6 +145,135 @@ def test_results_stored_by_one_process_are_used_by_another(cast, stored):
     assert snapshot()[0] == stored_rows  # nothing recomputed, nothing rewritten
 
 
+@pytest.fixture
+def recycled(cast, stored):
+    """A lead of v2 handed off in April and recycled by sales, without feedback yet."""
+    agreement, v1, v2, _, _ = stored
+    gone = story(
+        lead(agreement, cast),
+        ("mql", local(4, 1, 10)),
+        ("attempt", local(4, 1, 11)),
+        ("recycled", local(4, 1, 15), "no_budget"),
+    )
+    with time_machine.travel(NOW, tick=False):
+        version_compliance(v2)
+    return gone
+
+
+def coverage_row(version):
+    return ComplianceResult.objects.get(version=version, kind="feedback_coverage", label="2026-04")
+
+
+def test_feedback_adjusts_the_stored_coverage_in_place(cast, stored, recycled):
+    _, v1, v2, _, _ = stored
+    row = coverage_row(v2)
+    assert (row.numerator, row.denominator) == (0, 1)
+    rows, revisions = snapshot()
+    with time_machine.travel(NOW, tick=False):
+        # given feedback written on the recycled lead
+        entry = feedback_create(lead=recycled, author=cast.dan, rating=2, went_wrong="No budget")
+        # then the same row now counts it, and no other row changed
+        after, revisions_after = snapshot()
+        assert set(after) == set(rows)
+        assert {pk for pk in rows if rows[pk] != after[pk]} == {row.pk}
+        assert (coverage_row(v2).numerator, coverage_row(v2).denominator) == (1, 1)
+        assert revisions_after[v2.pk] == revisions.get(v2.pk, 0) + 1
+        assert revisions_after.get(v1.pk) == revisions.get(v1.pk)
+        maintained_equals_recomputed([v1, v2], NOW)
+
+        # when it is deleted, the row is adjusted back, not dropped
+        entry.delete()
+        assert coverage_row(v2).pk == row.pk
+        assert (coverage_row(v2).numerator, coverage_row(v2).denominator) == (0, 1)
+        maintained_equals_recomputed([v1, v2], NOW)
+
+
+def test_feedback_written_later_is_counted_when_its_time_comes(cast, stored, recycled):
+    _, v1, v2, _, _ = stored
+    with time_machine.travel(NOW, tick=False):
+        feedback(recycled, cast.dan, NOW + dt.timedelta(hours=3))
+        row = coverage_row(v2)
+        assert row.numerator == 0 and row.valid_until <= NOW + dt.timedelta(hours=3)
+        maintained_equals_recomputed([v1, v2], NOW)
+    later = NOW + dt.timedelta(hours=4)
+    with time_machine.travel(later, tick=False):
+        maintained_equals_recomputed([v1, v2], later)
+        assert coverage_row(v2).numerator == 1
+
+
+def test_a_feedback_edit_or_reply_changes_no_stored_result(cast, stored, recycled):
+    _, v1, v2, _, _ = stored
+    with time_machine.travel(NOW, tick=False):
+        entry = feedback_create(lead=recycled, author=cast.dan, rating=2, went_wrong="No budget")
+        before = snapshot()
+        feedback_update(feedback=entry, user=cast.dan, rating=1, went_wrong="No budget at all")
+        assert snapshot() == before
+        feedback_reply(feedback=entry, user=cast.alice, text="We will qualify budget first")
+        assert snapshot() == before
+        # a save of the whole entry that moves no instant changes nothing either
+        Feedback.objects.get(pk=entry.pk).save()
+        assert snapshot() == before
+
+
+def test_feedback_moved_to_before_the_handoff_no_longer_covers(cast, stored, recycled):
+    _, v1, v2, _, _ = stored
+    with time_machine.travel(NOW, tick=False):
+        entry = feedback_create(lead=recycled, author=cast.dan, rating=2, went_wrong="No budget")
+        row = coverage_row(v2)
+        assert row.numerator == 1
+        entry.created_at = local(3, 30, 10)  # before the handoff: it does not count
+        entry.save()
+        assert coverage_row(v2).pk == row.pk and coverage_row(v2).numerator == 0
+        maintained_equals_recomputed([v1, v2], NOW)
+
+
+def first_contact_row(version, label="2026-04"):
+    return ComplianceResult.objects.get(version=version, kind="first_contact_within", label=label)
+
+
+def test_an_open_clock_coming_due_is_read_alone_not_the_period(
+    cast, stored, monkeypatch, django_assert_max_num_queries
+):
+    """The April first-contact result expires when the open clock (handed off at 10:00,
+    4 business hours) turns at risk at 13:00 and when it breaches after 14:00: each time
+    the row is brought forward from that one cycle, never recomputed."""
+    _, v1, v2, _, other = stored
+    row = first_contact_row(v2)
+    assert row.valid_until == local(4, 2, 13)
+    key = str(other.cycles.get().handoff_event_id)
+    assert row.due == {key: local(4, 2, 13).astimezone(dt.UTC).isoformat()}
+
+    def recomputed(*args, **kwargs):
+        raise AssertionError("recomputed the period instead of reading the cycles come due")
+
+    monkeypatch.setattr("reports.results._evaluate_many", recomputed)
+    for at, counts in (
+        (local(4, 2, 13), {"open": 1, "at_risk": 1, "met": 0, "breached": 0}),
+        (local(4, 2, 15), {"open": 0, "at_risk": 0, "met": 0, "breached": 1}),
+    ):
+        contexts = version_contexts([v2], at)
+        with django_assert_max_num_queries(12):
+            served = results_for(contexts, at)
+        stepped = served[(row.commitment_id, row.period_start)]
+        assert stepped.pk == row.pk and stepped.counts == counts
+        assert first_contact_row(v2).counts == counts  # stored so
+        monkeypatch.undo()
+        maintained_equals_recomputed([v1, v2], at)
+        monkeypatch.setattr("reports.results._evaluate_many", recomputed)
+    # nothing left to come due but the period's end
+    assert first_contact_row(v2).due == {}
+    assert first_contact_row(v2).valid_until == local(5, 1, 0)
+
+
+def test_a_row_stored_before_due_was_kept_is_recomputed_when_it_expires(cast, stored):
+    _, v1, v2, _, _ = stored
+    ComplianceResult.objects.update(due=None)
+    at = local(4, 2, 13)
+    with time_machine.travel(at, tick=False):
+        maintained_equals_recomputed([v1, v2], at)
+    assert first_contact_row(v2).due is not None
+
+
 # Random sequences ---------------------------------------------------------------------
 
 STAGES = ["mql", "sal", "sql", "opportunity", "won", "lost", "recycled", "disqualified"]
@@ -218,6 +349,18 @@ class Maintained(RuleBasedStateMachine):
     def stage(self, n, hours, to):
         self._event(n, hours, kind="stage_changed", to_stage=to, reason_code=REASONS[hours % 5])
 
+    @rule(n=st.integers(0, 3), minutes=st.integers(0, 12 * 60))
+    def handoff_lately(self, n, minutes):
+        """A handoff shortly before now: its clock runs, and comes due as time passes."""
+        target = self.leads[n]
+        LeadEvent.objects.create(
+            lead=target,
+            kind="stage_changed",
+            to_stage="mql",
+            occurred_at=self.now - dt.timedelta(minutes=minutes),
+        )
+        lead_cycles_refresh([target.pk])
+
     @rule(n=st.integers(0, 3), hours=st.integers(0, HOURS))
     def attempt(self, n, hours):
         self._event(n, hours, kind="contact_attempt", channel="phone")
@@ -235,21 +378,53 @@ class Maintained(RuleBasedStateMachine):
         target.refresh_from_db()
         lead_cycles_refresh([target.pk])
 
+    def _fresh_rows(self):
+        return set(
+            ComplianceResult.objects.filter(
+                Q(valid_until__isnull=True) | Q(valid_until__gt=self.now)
+            ).values_list("pk", flat=True)
+        )
+
+    def _feedback_write(self, write):
+        """A feedback write adjusts the rows it feeds: none that was fresh is dropped."""
+        fresh = self._fresh_rows()
+        write()
+        assert fresh <= set(ComplianceResult.objects.values_list("pk", flat=True))
+
     @rule(n=st.integers(0, 3), hours=st.integers(0, HOURS))
     def feedback_add(self, n, hours):
-        Feedback.objects.create(
-            lead=self.leads[n],
-            author=self.cast.dan,
-            rating=2,
-            went_wrong="Wrong persona",
-            created_at=FIRST + dt.timedelta(hours=hours),
+        self._feedback_write(
+            lambda: Feedback.objects.create(
+                lead=self.leads[n],
+                author=self.cast.dan,
+                rating=2,
+                went_wrong="Wrong persona",
+                created_at=FIRST + dt.timedelta(hours=hours),
+            )
         )
 
     @rule(n=st.integers(0, 3))
     def feedback_delete(self, n):
         found = Feedback.objects.filter(lead=self.leads[n]).first()
         if found is not None:
-            found.delete()
+            self._feedback_write(found.delete)
+
+    @rule(n=st.integers(0, 3), m=st.integers(0, 3), hours=st.integers(0, HOURS))
+    def feedback_move(self, n, m, hours):
+        """An entry saved whole with another instant, or on another lead (the admin)."""
+        found = Feedback.objects.filter(lead=self.leads[n]).last()
+        if found is not None:
+            found.lead = self.leads[m]
+            found.created_at = FIRST + dt.timedelta(hours=hours)
+            self._feedback_write(found.save)
+
+    @rule(n=st.integers(0, 3))
+    def feedback_reply(self, n):
+        found = Feedback.objects.filter(lead=self.leads[n], replied_at__isnull=True).first()
+        if found is not None:
+            before = snapshot()
+            feedback_reply(feedback=found, user=self.cast.alice, text="Noted")
+            assert snapshot() == before
 
     @rule(days=st.integers(-40, 40))
     def version_switch(self, days):
@@ -261,7 +436,15 @@ class Maintained(RuleBasedStateMachine):
 
     @rule(hours=st.integers(1, 24 * 20))
     def time_passes(self, hours):
-        self.now += dt.timedelta(hours=hours)
+        self._travel(dt.timedelta(hours=hours))
+
+    @rule(minutes=st.integers(1, 8 * 60))
+    def minutes_pass(self, minutes):
+        """Within a working day: open clocks turn at risk and breach between reads."""
+        self._travel(dt.timedelta(minutes=minutes))
+
+    def _travel(self, delta):
+        self.now += delta
         self.clock.stop()
         self.clock = time_machine.travel(self.now, tick=False)
         self.clock.start()
