@@ -17,7 +17,6 @@ from reports.steps import (
     StepDef,
     StepFigures,
     step_clock,
-    step_figures,
     step_figures_by_period,
 )
 from slas.calendars import version_calendar
@@ -63,15 +62,32 @@ class ProcessFigures:
         return next((f for f in self.figures if f.step.key == step_pk), None)
 
 
+def steps_measured(
+    version: Version, steps: list[ProcessStep], periods: list[Period], *, now: dt.datetime
+) -> dict[Period, list[StepFigures]]:
+    """Every step's figures in each of ``periods`` as of ``now``: the
+    version's cycles read once, each clock computed once, for all of a page's figures."""
+    if not steps or not periods:
+        return {p: [] for p in periods}
+    cycles = version_cycles(version, before=max(p.end for p in periods), now=now)
+    defs = [step_def(s) for s in steps]
+    return step_figures_by_period(defs, cycles, periods, version_calendar(version), now=now)
+
+
 def process_figures(
-    version: Version, period: Period, *, now: dt.datetime, steps: list[ProcessStep] | None = None
+    version: Version,
+    period: Period,
+    *,
+    now: dt.datetime,
+    steps: list[ProcessStep] | None = None,
+    measured: dict[Period, list[StepFigures]] | None = None,
 ) -> ProcessFigures:
-    """Every step's figures in ``period`` as of ``now``."""
+    """Every step's figures in ``period`` as of ``now`` (``measured``: ``steps_measured``
+    of these steps for periods including this one, when the page already has it)."""
     steps = version_steps(version) if steps is None else steps
-    calendar = version_calendar(version)
-    cycles = version_cycles(version, before=period.end, now=now)
-    figures = step_figures([step_def(s) for s in steps], cycles, period, calendar, now=now)
-    return ProcessFigures(period, calendar, steps, figures)
+    if measured is None:
+        measured = steps_measured(version, steps, [period], now=now)
+    return ProcessFigures(period, version_calendar(version), steps, measured[period])
 
 
 def version_period_map(version: Version, *, now: dt.datetime) -> dict[str, Period]:
@@ -91,25 +107,32 @@ class StepSlaLine:
 
 
 def step_sla_lines(
-    version: Version, labels: list[str], *, now: dt.datetime
+    version: Version,
+    labels: list[str],
+    *,
+    now: dt.datetime,
+    steps: list[ProcessStep] | None = None,
+    measured: dict[Period, list[StepFigures]] | None = None,
 ) -> dict[int, list[StepSlaLine]]:
     """Owner team id -> its steps with an SLA, each with its figures in every period of
-    ``labels`` (the scorecard's columns)."""
-    steps = [s for s in version_steps(version) if s.sla_hours is not None]
+    ``labels`` (the scorecard's columns). ``steps`` and ``measured`` as for
+    ``process_figures`` (``measured`` covering these periods)."""
+    steps = [
+        s for s in (version_steps(version) if steps is None else steps) if s.sla_hours is not None
+    ]
     if not steps:
         return {}
     periods = version_period_map(version, now=now)
     wanted = [periods[label] for label in labels if label in periods]
     if not wanted:
         return {}
-    calendar = version_calendar(version)
-    cycles = version_cycles(version, before=max(p.end for p in wanted), now=now)
-    defs = [step_def(s) for s in steps]
+    if measured is None:
+        measured = steps_measured(version, steps, wanted, now=now)
     lines = {s.pk: StepSlaLine(s) for s in steps}
-    by_period = step_figures_by_period(defs, cycles, wanted, calendar, now=now)
     for period in wanted:
-        for figures in by_period[period.start]:
-            lines[figures.step.key].cells[period.label] = figures
+        for figures in measured[period]:
+            if figures.step.key in lines:
+                lines[figures.step.key].cells[period.label] = figures
     out: dict[int, list[StepSlaLine]] = {}
     for step in steps:
         out.setdefault(step.owner_team_id, []).append(lines[step.pk])

@@ -197,23 +197,28 @@ def _step_rows(version, lines, labels):
     return rows
 
 
-def _flow_context(version, comp, label: str | None, asked: str | None = None) -> dict:
-    """The flowchart of the version's steps with the figures of period ``label`` (the
-    page's), else of the one asked for, else of the version's latest month (a version
-    without commitments has no scorecard periods)."""
-    steps = process.version_steps(version)
-    if not steps:
-        return {}
-    periods = process.version_period_map(version, now=comp.now)
+def _flow_period(periods: dict, label: str | None, asked: str | None):
+    """The flowchart's period: ``label`` (the page's), else the one asked for, else the
+    version's latest month (a version without commitments has no scorecard periods)."""
     months = [p for key, p in periods.items() if "Q" not in key]
     period = periods.get(label or "") or periods.get(asked or "")
     if period is None and months:
         period = max(months, key=lambda p: p.start)
+    return period
+
+
+def _flow_context(version, comp, label: str | None, *, steps, period, measured) -> dict:
+    """The flowchart of the version's steps with the figures of ``period``
+    (``_flow_period``; ``measured``: ``process.steps_measured`` covering it)."""
+    if not steps:
+        return {}
     label = period.label if period is not None else label
     rows = process_present.flow_rows(steps)
     heads = []
     if period is not None:
-        figures = process.process_figures(version, period, now=comp.now, steps=steps)
+        figures = process.process_figures(
+            version, period, now=comp.now, steps=steps, measured=measured
+        )
         heads = [_("Entered"), _("To next step"), _("Median time in step"), _("SLA breaches")]
         for row in rows:
             f = figures.of(row.step.pk)
@@ -277,13 +282,26 @@ def version_compliance(request, pk: int):
         show_all = True
     # Step SLAs are counted by the scorecards' periods; a version without commitments has
     # none, so its recent months.
-    step_labels = (
-        labels
-        or [key for key in process.version_period_map(version, now=comp.now) if "Q" not in key][
-            -RECENT_PERIODS:
-        ]
+    steps = process.version_steps(version)
+    periods = process.version_period_map(version, now=comp.now)
+    step_labels = labels or [key for key in periods if "Q" not in key][-RECENT_PERIODS:]
+    flow_period = _flow_period(periods, label, request.GET.get("period"))
+    # The flowchart's and the step SLA lines' figures in one pass over the cycles.
+    measured = process.steps_measured(
+        version,
+        steps,
+        list(
+            {
+                p: None
+                for p in [periods[lb] for lb in step_labels if lb in periods] + [flow_period]
+                if p is not None
+            }
+        ),
+        now=comp.now,
     )
-    step_lines = process.step_sla_lines(version, step_labels, now=comp.now)
+    step_lines = process.step_sla_lines(
+        version, step_labels, now=comp.now, steps=steps, measured=measured
+    )
     cards = []
     for card in comp.scorecards:
         # A scorecard shows the periods its commitments are counted by (no quarter
@@ -325,7 +343,9 @@ def version_compliance(request, pk: int):
         request,
         "reports/version_compliance.html",
         {
-            **_flow_context(version, comp, label, request.GET.get("period")),
+            **_flow_context(
+                version, comp, label, steps=steps, period=flow_period, measured=measured
+            ),
             "version": version,
             "agreement": version.agreement,
             "comp": comp,

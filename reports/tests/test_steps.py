@@ -149,4 +149,17 @@ def test_figures_of_a_month_and_its_quarter_both_count_a_span():
     q1 = period_containing(TZ, "quarter", dt.datetime(2026, 3, 10, tzinfo=UTC))
     c = cycle(1, t(5), sal=t(6, 13), sql=t(10, 13))
     found = step_figures_by_period([SAL], [c], [MARCH, q1], CAL, now=AFTER_MARCH)
-    assert found[MARCH.start][0].met == [1] and found[q1.start][0].met == [1]
+    assert found[MARCH][0].met == [1] and found[q1][0].met == [1]
+
+
+def test_figures_of_a_quarter_and_its_first_month_are_kept_apart():
+    # given January and Q1, which start at the same instant
+    january = period_containing(TZ, "month", dt.datetime(2026, 1, 10, tzinfo=UTC))
+    q1 = period_containing(TZ, "quarter", dt.datetime(2026, 1, 10, tzinfo=UTC))
+    assert january.start == q1.start
+    # when a span entered in March is counted
+    c = cycle(1, t(5), sal=t(6, 13), sql=t(10, 13))
+    found = step_figures_by_period([SAL], [c], [january, q1], CAL, now=AFTER_MARCH)
+    # then it counts once in the quarter and not in January
+    assert found[q1][0].entered == [1] and found[q1][0].met == [1]
+    assert found[january][0].entered == []
