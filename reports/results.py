@@ -51,8 +51,11 @@ def _evaluate_many(
         end=end,
         late_entries=_needs_late_entries(specs),
     )
-    facts, feedback = load_facts(
-        qs, with_feedback=any(s.kind == "feedback_coverage" for s in specs)
+    # visitor_to_lead has no cycles (its facts come per period): alone, it reads none.
+    facts, feedback = (
+        load_facts(qs, with_feedback=any(s.kind == "feedback_coverage" for s in specs))
+        if any(s.kind != "visitor_to_lead" for s in specs)
+        else ([], {})
     )
     visitors = (
         visitor_facts(
