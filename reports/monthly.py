@@ -197,7 +197,9 @@ def monthly_report(
         volume=mql_volume_plan(
             agreement, version, period, arrived=counts["mql"], running=period.end > now
         ),
-        incentives=_incentives(version, period, now) if with_incentives else None,
+        incentives=_incentives(version, period, now, comps.get(version.pk) if version else None)
+        if with_incentives
+        else None,
     )
 
 
@@ -339,11 +341,12 @@ def mql_volume_plan(
     )
 
 
-def _incentives(version: Version | None, period: Period, now: dt.datetime):
-    """The month's incentive report, when the version has monthly rules."""
+def _incentives(version: Version | None, period: Period, now: dt.datetime, comp):
+    """The month's incentive report, when the version has monthly rules (``comp``: the
+    version's compliance the report already read)."""
     if version is None or not version.incentives.filter(period="month").exists():
         return None
-    return version_incentives(version, period, now=now)
+    return version_incentives(version, period, now=now, comp=comp)
 
 
 def _no_reason() -> str:
