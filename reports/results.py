@@ -169,7 +169,8 @@ def results_for(
             _stored(line, r, now, revisions[version_id])
             for line, r in _evaluate_many(contexts[version_id], lines, now)
         ]
-    results_store(fresh_rows)
+    # A result valid only at `now` (visitor_to_lead) is never read back: not stored.
+    results_store([row for row in fresh_rows if row.valid_until is None or now < row.valid_until])
     for row in fresh_rows:
         results[(row.commitment_id, row.period_start)] = row
     return results
