@@ -91,6 +91,7 @@ def pages() -> list[tuple[str, str, str]]:
     return [
         ("home", "carol", "/"),
         ("agreement", "carol", f"/agreements/{agreement.pk}/"),
+        ("version", "carol", f"/agreements/versions/{version.pk}/"),
         ("version_compliance", "carol", f"/reports/versions/{version.pk}/"),
         ("version_compliance_exec", "erin", f"/reports/versions/{version.pk}/"),
         ("monthly", "carol", f"/reports/agreements/{agreement.pk}/monthly/"),
