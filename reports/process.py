@@ -1,14 +1,19 @@
 """The lead-process map measured on a version's stored cycles: the flowchart's figures for
 one period and the step SLA lines of the scorecards (docs/compliance.md#process-steps).
 
-Computed live from the stored cycles (not stored as results): a page reads the version's
+Computed from the stored cycles (not stored as results): a page reads the version's
 cycles handed off before the period's end once, and the pure rules of reports.steps do
-the rest."""
+the rest; the figures are kept in the shared cache while they hold (`steps_measured`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, Max
 
 from leads.cycles import CycleFacts
 from leads.models import Cycle
@@ -17,7 +22,7 @@ from reports.steps import (
     StepDef,
     StepFigures,
     step_clock,
-    step_figures_by_period,
+    step_figures_until,
 )
 from slas.calendars import version_calendar
 from slas.clock import BusinessCalendar
@@ -62,16 +67,61 @@ class ProcessFigures:
         return next((f for f in self.figures if f.step.key == step_pk), None)
 
 
+#: The longest a version's step figures are kept in the shared cache (they are not used
+#: past the first change of their cycles or of a clock in them, whichever comes first).
+STEPS_CACHE_SECONDS = 600
+
+
+def cycles_marker(version: Version) -> tuple[int, int]:
+    """A value that changes whenever the version's cycle rows do: rows are replaced, never
+    updated in place (leads.cycle_rows deletes a lead's rows and inserts new ones), so
+    any write removes rows or adds ids above every earlier one. One indexed query."""
+    found = Cycle.objects.filter(version=version).aggregate(n=Count("id"), top=Max("id"))
+    return found["n"], found["top"] or 0
+
+
+def _steps_cache_key(
+    version: Version, defs: list[StepDef], periods: list[Period], calendar: BusinessCalendar
+) -> str:
+    """Everything the figures depend on but ``now``: the version, its cycles' marker (read
+    before the cycles), the steps, the periods and the calendar."""
+    parts = (
+        connection.settings_dict["NAME"],  # one cache may serve several databases
+        version.pk,
+        cycles_marker(version),
+        [(d.key, d.name, d.stages, str(d.sla_hours), d.owner_team_id) for d in defs],
+        [(p.label, p.start.isoformat(), p.end.isoformat()) for p in periods],
+        (calendar.tz, sorted(calendar.working_days), str(calendar.start), str(calendar.end)),
+        sorted(calendar.holidays),
+    )
+    return "reports:steps:1:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
 def steps_measured(
     version: Version, steps: list[ProcessStep], periods: list[Period], *, now: dt.datetime
 ) -> dict[Period, list[StepFigures]]:
-    """Every step's figures in each of ``periods`` as of ``now``: the
-    version's cycles read once, each clock computed once, for all of a page's figures."""
+    """Every step's figures in each of ``periods`` as of ``now``: the version's cycles read
+    once, each clock computed once, for all of a page's figures.
+
+    Kept in the shared cache under everything they depend on (`_steps_cache_key`), with
+    the instants they were computed at and are good until (the first clock in them to
+    turn at risk or breach, or fact to come to pass: `reports.steps.step_figures_until`);
+    read back only for a ``now`` in between, so a page never shows figures a write or the
+    clock has changed."""
     if not steps or not periods:
         return {p: [] for p in periods}
-    cycles = version_cycles(version, before=max(p.end for p in periods), now=now)
     defs = [step_def(s) for s in steps]
-    return step_figures_by_period(defs, cycles, periods, version_calendar(version), now=now)
+    calendar = version_calendar(version)
+    key = _steps_cache_key(version, defs, periods, calendar)
+    found = cache.get(key)
+    if found is not None:
+        computed_at, valid_until, measured = found
+        if computed_at <= now and (valid_until is None or now < valid_until):
+            return measured
+    cycles = version_cycles(version, before=max(p.end for p in periods), now=now)
+    measured, valid_until = step_figures_until(defs, cycles, periods, calendar, now=now)
+    cache.set(key, (now, valid_until, measured), STEPS_CACHE_SECONDS)
+    return measured
 
 
 def process_figures(

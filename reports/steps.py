@@ -252,8 +252,42 @@ def step_figures_by_period(
 ) -> dict[Period, list[StepFigures]]:
     """``step_figures`` of several periods (by period: a quarter and its first month start
     at the same instant), each clock computed once."""
+    return step_figures_until(steps, cycles, periods, calendar, now=now)[0]
+
+
+def _next_fact_at(cycle: CycleFacts, now: dt.datetime) -> dt.datetime | None:
+    """The earliest instant stamped on the cycle after ``now`` (None: all have happened)."""
+    if cycle.latest_fact_at() <= now and (cycle.ended_at is None or cycle.ended_at <= now):
+        return None
+    later = [
+        t
+        for t in (
+            cycle.handoff_at,
+            cycle.ended_at,
+            *cycle.stage_entered.values(),
+            *(at for at, _to, _reason in cycle.exits),
+        )
+        if t is not None and t > now
+    ]
+    return min(later, default=None)
+
+
+def step_figures_until(
+    steps: Sequence[StepDef],
+    cycles: Iterable[CycleFacts],
+    periods: Sequence[Period],
+    calendar: BusinessCalendar,
+    *,
+    now: dt.datetime,
+) -> tuple[dict[Period, list[StepFigures]], dt.datetime | None]:
+    """``step_figures_by_period``, and the earliest instant after ``now`` at which they
+    could read otherwise with the same cycles: a fact stamped after ``now`` comes to pass,
+    or a counted running clock turns at risk or breaches (None: never)."""
     steps = list(steps)
     cycles = sorted(cycles, key=lambda c: (c.handoff_at, c.key))
+    changes: list[dt.datetime] = [
+        t for t in (_next_fact_at(cycle, now) for cycle in cycles) if t is not None
+    ]
     # Each cycle's path once for all steps; a span's clock (business time, the costly
     # part) only when the span entered one of the periods.
     paths = [(cycle, stage_path(cycle)) for cycle in cycles]
@@ -273,8 +307,12 @@ def step_figures_by_period(
             clock = span_clock(span, step, calendar, now=now)
             for period in entered_in:
                 _count(by_period[period], times[period], cycle, clock, nxt, now)
+            if clock.breach_at is not None:  # running, with an SLA
+                changes.append(clock.breach_at)
+                if clock.state == "open":
+                    changes.append(step.allowance.at_risk_instant(calendar, span.entered_at))
         for period, figures in by_period.items():
             found = times[period]
             figures.median_us = statistics.median_low(found) if found else None
             out[period].append(figures)
-    return out
+    return out, min((t for t in changes if t > now), default=None)
