@@ -732,8 +732,8 @@ def _months(agreement, now) -> list[Period]:
     return list(reversed(periods_between(tz, "month", start, now)))
 
 
-def _month(agreement, label: str | None, now) -> Period | None:
-    months = _months(agreement, now)
+def _month(months: list[Period], label: str | None, now) -> Period | None:
+    """The month ``label`` among ``months`` (`_months`), else the latest completed one."""
     if label is None:
         completed = [p for p in months if p.end <= now]
         return completed[0] if completed else months[0]
@@ -744,7 +744,8 @@ def _month(agreement, label: str | None, now) -> Period | None:
 def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
     agreement = _agreement_or_404(request.user, pk)
     now = timezone.now()
-    period = _month(agreement, label, now)
+    months = _months(agreement, now)
+    period = _month(months, label, now)
     if period is None:
         raise Http404
     if label is None:
@@ -767,10 +768,12 @@ def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
     cards, volume_charts = [], []
     # Each scorecard speaks its version's words; the funnel those of the version in force
     # at the end of the month (slas/glossary.py).
+    # (the report already holds the glossary of the version in force at the month's end)
     glossaries = glossaries_load(
-        [comp.version.pk for comp in report.compliances]
-        + [report.version.pk if report.version else None]
+        [comp.version.pk for comp in report.compliances if comp.version != report.version]
     )
+    if report.version is not None and report.glossary is not None:
+        glossaries[report.version.pk] = report.glossary
     for comp in report.compliances:
         # The trend up to the month, as in the PDF (reports.exports).
         trend_labels = presenters.labels_until(comp.labels, period.label, exports.TREND_PERIODS)
@@ -820,7 +823,6 @@ def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
         if period.end > now
         else _("Funnel of the month's handoffs"),
     )
-    months = _months(agreement, now)
     return render(
         request,
         "reports/monthly.html",
