@@ -262,9 +262,9 @@ def mql_volume_plan(
     the rates slas.selectors.funnel_rates_for measures)."""
     if version is None or not version.revenue_goal_amount or not version.avg_deal_size:
         return None
-    measured = funnel_rates_for(agreement).rates
     # The funnel's own rates (the visitor rate, when measured, only adds the visitors
-    # needed before the leads: the MQLs needed do not depend on it).
+    # needed before the leads: the MQLs needed do not depend on it, so it is not read).
+    measured = funnel_rates_for(agreement, with_visitors=False).rates
     rates = {key: measured[key] for key in planner.RATE_KEYS}
     months = version.revenue_goal_period_months or 12
     plan = planner.reverse_funnel(
@@ -272,7 +272,6 @@ def mql_volume_plan(
         avg_deal_size=version.avg_deal_size,
         rates=rates,
         periods=months,
-        visitor_to_lead=measured.get("visitor_to_lead"),
     )
     won_per_mql = Decimal(1)
     for key in planner.RATE_KEYS[1:]:
