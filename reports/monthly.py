@@ -223,9 +223,12 @@ def goal_progress(
     noon = dt.datetime.combine(start, dt.time(12), tzinfo=ZoneInfo(tz))
     goal_start = period_containing(tz, "month", noon).start
     end = min(period.end, now)
-    wins = Cycle.objects.filter(agreement=agreement, won_at__lt=end)
-    month_won = wins.filter(won_at__gte=period.start).count()
-    to_date_won = wins.filter(won_at__gte=goal_start).count() if elapsed else 0
+    wins = Cycle.objects.filter(agreement=agreement, won_at__lt=end).aggregate(
+        month=Count("id", filter=Q(won_at__gte=period.start)),
+        to_date=Count("id", filter=Q(won_at__gte=goal_start)),
+    )
+    month_won = wins["month"]
+    to_date_won = wins["to_date"] if elapsed else 0
     goal_deals = goal / deal
     return GoalProgress(
         currency=version.revenue_goal_currency,
