@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from leads.models import Cycle
-from reports.selectors import compliance_for_versions
+from reports.selectors import VersionCompliance, compliance_for_versions
 from reports.whatif import WhatIf
 from slas import sentences
 from slas.models import Incentive, IncentiveCondition, IncentiveMeasure, Version
@@ -272,14 +272,20 @@ def period_kind(period: Period) -> str:
 
 
 def version_incentives(
-    version: Version, period: Period, *, now: dt.datetime | None = None
+    version: Version,
+    period: Period,
+    *,
+    now: dt.datetime | None = None,
+    comp: VersionCompliance | None = None,
 ) -> IncentiveReport:
-    """The version's rules counted by `period`'s kind, on the cycles it governs."""
+    """The version's rules counted by `period`'s kind, on the cycles it governs. ``comp``:
+    the version's compliance as of ``now``, when the caller already has it."""
     now = now or timezone.now()
     rules = [r for r in _rules(version) if r.period == period_kind(period)]
     statuses: list[CommitmentStatus] = []
     if rules:
-        comp = compliance_for_versions([version], now=now)[version.pk]
+        if comp is None:
+            comp = compliance_for_versions([version], now=now)[version.pk]
         for line in comp.lines:
             result = line.result(period.label)
             if result is not None:

@@ -197,7 +197,9 @@ def monthly_report(
         volume=mql_volume_plan(
             agreement, version, period, arrived=counts["mql"], running=period.end > now
         ),
-        incentives=_incentives(version, period, now) if with_incentives else None,
+        incentives=_incentives(version, period, now, comps.get(version.pk) if version else None)
+        if with_incentives
+        else None,
     )
 
 
@@ -221,9 +223,12 @@ def goal_progress(
     noon = dt.datetime.combine(start, dt.time(12), tzinfo=ZoneInfo(tz))
     goal_start = period_containing(tz, "month", noon).start
     end = min(period.end, now)
-    wins = Cycle.objects.filter(agreement=agreement, won_at__lt=end)
-    month_won = wins.filter(won_at__gte=period.start).count()
-    to_date_won = wins.filter(won_at__gte=goal_start).count() if elapsed else 0
+    wins = Cycle.objects.filter(agreement=agreement, won_at__lt=end).aggregate(
+        month=Count("id", filter=Q(won_at__gte=period.start)),
+        to_date=Count("id", filter=Q(won_at__gte=goal_start)),
+    )
+    month_won = wins["month"]
+    to_date_won = wins["to_date"] if elapsed else 0
     goal_deals = goal / deal
     return GoalProgress(
         currency=version.revenue_goal_currency,
@@ -260,9 +265,9 @@ def mql_volume_plan(
     the rates slas.selectors.funnel_rates_for measures)."""
     if version is None or not version.revenue_goal_amount or not version.avg_deal_size:
         return None
-    measured = funnel_rates_for(agreement).rates
     # The funnel's own rates (the visitor rate, when measured, only adds the visitors
-    # needed before the leads: the MQLs needed do not depend on it).
+    # needed before the leads: the MQLs needed do not depend on it, so it is not read).
+    measured = funnel_rates_for(agreement, with_visitors=False).rates
     rates = {key: measured[key] for key in planner.RATE_KEYS}
     months = version.revenue_goal_period_months or 12
     plan = planner.reverse_funnel(
@@ -270,7 +275,6 @@ def mql_volume_plan(
         avg_deal_size=version.avg_deal_size,
         rates=rates,
         periods=months,
-        visitor_to_lead=measured.get("visitor_to_lead"),
     )
     won_per_mql = Decimal(1)
     for key in planner.RATE_KEYS[1:]:
@@ -339,11 +343,12 @@ def mql_volume_plan(
     )
 
 
-def _incentives(version: Version | None, period: Period, now: dt.datetime):
-    """The month's incentive report, when the version has monthly rules."""
+def _incentives(version: Version | None, period: Period, now: dt.datetime, comp):
+    """The month's incentive report, when the version has monthly rules (``comp``: the
+    version's compliance the report already read)."""
     if version is None or not version.incentives.filter(period="month").exists():
         return None
-    return version_incentives(version, period, now=now)
+    return version_incentives(version, period, now=now, comp=comp)
 
 
 def _no_reason() -> str:

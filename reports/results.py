@@ -63,8 +63,11 @@ def _evaluate_many(
         end=end,
         late_entries=_needs_late_entries(specs),
     )
-    facts, feedback = load_facts(
-        qs, with_feedback=any(s.kind == "feedback_coverage" for s in specs)
+    # visitor_to_lead has no cycles (its facts come per period): alone, it reads none.
+    facts, feedback = (
+        load_facts(qs, with_feedback=any(s.kind == "feedback_coverage" for s in specs))
+        if any(s.kind != "visitor_to_lead" for s in specs)
+        else ([], {})
     )
     visitors = (
         visitor_facts(
@@ -314,7 +317,8 @@ def results_for(
             _stored(line, r, now, revisions[version_id])
             for line, r in _evaluate_many(contexts[version_id], lines, now)
         ]
-    results_store(fresh_rows)
+    # A result valid only at `now` (visitor_to_lead) is never read back: not stored.
+    results_store([row for row in fresh_rows if row.valid_until is None or now < row.valid_until])
     for row in fresh_rows:
         results[(row.commitment_id, row.period_start)] = row
     return results

@@ -33,6 +33,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from leads.cycles import STAGE_RANK, CycleFacts
 from slas.clock import Allowance, BusinessCalendar, ClockState, business_us
@@ -66,6 +67,11 @@ class StepDef:
     stages: tuple[str, ...]
     sla_hours: Decimal | int | float | None = None
     owner_team_id: int | None = None
+
+    @cached_property
+    def allowance(self) -> Allowance | None:
+        """The step SLA's allowance, read once per step (not per cycle)."""
+        return None if self.sla_hours is None else Allowance.of(self.sla_hours)
 
     @property
     def top_rank(self) -> int | None:
@@ -103,11 +109,18 @@ def stage_path(cycle: CycleFacts) -> list[tuple[dt.datetime, str]]:
     return sorted(path, key=lambda item: (item[0], _PATH_ORDER.get(item[1], 9)))
 
 
-def step_span(cycle: CycleFacts, stages: Iterable[str], *, now: dt.datetime) -> StepSpan | None:
-    """The cycle's span in the step covering ``stages`` (see the module's Choices)."""
+def step_span(
+    cycle: CycleFacts,
+    stages: Iterable[str],
+    *,
+    now: dt.datetime,
+    path: list[tuple[dt.datetime, str]] | None = None,
+) -> StepSpan | None:
+    """The cycle's span in the step covering ``stages`` (see the module's Choices).
+    ``path``: the cycle's ``stage_path``, when the caller already has it."""
     covered = set(stages)
     entered = None
-    for at, stage in stage_path(cycle):
+    for at, stage in stage_path(cycle) if path is None else path:
         if at > now:
             break
         if entered is None:
@@ -126,14 +139,20 @@ def step_clock(
     cycle: CycleFacts, step: StepDef, calendar: BusinessCalendar, *, now: dt.datetime
 ) -> StepClock:
     """The cycle's step SLA clock as of ``now``: business time in the step, and its state."""
-    span = step_span(cycle, step.stages, now=now)
+    return span_clock(step_span(cycle, step.stages, now=now), step, calendar, now=now)
+
+
+def span_clock(
+    span: StepSpan | None, step: StepDef, calendar: BusinessCalendar, *, now: dt.datetime
+) -> StepClock:
+    """``step_clock`` of a span already found."""
     if span is None:
         return StepClock(None, 0, None)
     stopped = span.left_at is not None
     used = business_us(calendar, span.entered_at, span.left_at if stopped else now)
     if step.sla_hours is None:
         return StepClock(span, used, None)
-    allowance = Allowance.of(step.sla_hours)
+    allowance = step.allowance
     breach_at = None if stopped else allowance.breach_instant(calendar, span.entered_at)
     return StepClock(span, used, allowance.state(used, stopped=stopped), breach_at)
 
@@ -191,7 +210,7 @@ def step_figures(
     now: dt.datetime,
 ) -> list[StepFigures]:
     """Every step's figures for the cycles (already one version's) in ``period``."""
-    return step_figures_by_period(steps, cycles, [period], calendar, now=now)[period.start]
+    return step_figures_by_period(steps, cycles, [period], calendar, now=now)[period]
 
 
 def _count(
@@ -230,25 +249,70 @@ def step_figures_by_period(
     calendar: BusinessCalendar,
     *,
     now: dt.datetime,
-) -> dict[dt.datetime, list[StepFigures]]:
-    """``step_figures`` of several periods (by period start), each clock computed once."""
+) -> dict[Period, list[StepFigures]]:
+    """``step_figures`` of several periods (by period: a quarter and its first month start
+    at the same instant), each clock computed once."""
+    return step_figures_until(steps, cycles, periods, calendar, now=now)[0]
+
+
+def _next_fact_at(cycle: CycleFacts, now: dt.datetime) -> dt.datetime | None:
+    """The earliest instant stamped on the cycle after ``now`` (None: all have happened)."""
+    if cycle.latest_fact_at() <= now and (cycle.ended_at is None or cycle.ended_at <= now):
+        return None
+    later = [
+        t
+        for t in (
+            cycle.handoff_at,
+            cycle.ended_at,
+            *cycle.stage_entered.values(),
+            *(at for at, _to, _reason in cycle.exits),
+        )
+        if t is not None and t > now
+    ]
+    return min(later, default=None)
+
+
+def step_figures_until(
+    steps: Sequence[StepDef],
+    cycles: Iterable[CycleFacts],
+    periods: Sequence[Period],
+    calendar: BusinessCalendar,
+    *,
+    now: dt.datetime,
+) -> tuple[dict[Period, list[StepFigures]], dt.datetime | None]:
+    """``step_figures_by_period``, and the earliest instant after ``now`` at which they
+    could read otherwise with the same cycles: a fact stamped after ``now`` comes to pass,
+    or a counted running clock turns at risk or breaches (None: never)."""
     steps = list(steps)
     cycles = sorted(cycles, key=lambda c: (c.handoff_at, c.key))
-    out: dict[dt.datetime, list[StepFigures]] = {p.start: [] for p in periods}
+    changes: list[dt.datetime] = [
+        t for t in (_next_fact_at(cycle, now) for cycle in cycles) if t is not None
+    ]
+    # Each cycle's path once for all steps; a span's clock (business time, the costly
+    # part) only when the span entered one of the periods.
+    paths = [(cycle, stage_path(cycle)) for cycle in cycles]
+    out: dict[Period, list[StepFigures]] = {p: [] for p in periods}
     for step in steps:
         nxt = next_step(steps, step)
-        by_period = {p.start: StepFigures(step=step, next_step=nxt) for p in periods}
-        times: dict[dt.datetime, list[int]] = {p.start: [] for p in periods}
-        for cycle in cycles:
-            clock = step_clock(cycle, step, calendar, now=now)
-            span = clock.span
+        by_period = {p: StepFigures(step=step, next_step=nxt) for p in periods}
+        times: dict[Period, list[int]] = {p: [] for p in periods}
+        for cycle, path in paths:
+            span = step_span(cycle, step.stages, now=now, path=path)
             if span is None:
                 continue
-            for period in periods:  # a month and its quarter may both be asked for
-                if period.contains(span.entered_at):
-                    _count(by_period[period.start], times[period.start], cycle, clock, nxt, now)
-        for start, figures in by_period.items():
-            found = times[start]
+            # a month and its quarter may both be asked for
+            entered_in = [p for p in periods if p.contains(span.entered_at)]
+            if not entered_in:
+                continue
+            clock = span_clock(span, step, calendar, now=now)
+            for period in entered_in:
+                _count(by_period[period], times[period], cycle, clock, nxt, now)
+            if clock.breach_at is not None:  # running, with an SLA
+                changes.append(clock.breach_at)
+                if clock.state == "open":
+                    changes.append(step.allowance.at_risk_instant(calendar, span.entered_at))
+        for period, figures in by_period.items():
+            found = times[period]
             figures.median_us = statistics.median_low(found) if found else None
-            out[start].append(figures)
-    return out
+            out[period].append(figures)
+    return out, min((t for t in changes if t > now), default=None)

@@ -204,23 +204,28 @@ def _step_rows(version, lines, labels):
     return rows
 
 
-def _flow_context(version, comp, label: str | None, asked: str | None = None) -> dict:
-    """The flowchart of the version's steps with the figures of period ``label`` (the
-    page's), else of the one asked for, else of the version's latest month (a version
-    without commitments has no scorecard periods)."""
-    steps = process.version_steps(version)
-    if not steps:
-        return {}
-    periods = process.version_period_map(version, now=comp.now)
+def _flow_period(periods: dict, label: str | None, asked: str | None):
+    """The flowchart's period: ``label`` (the page's), else the one asked for, else the
+    version's latest month (a version without commitments has no scorecard periods)."""
     months = [p for key, p in periods.items() if "Q" not in key]
     period = periods.get(label or "") or periods.get(asked or "")
     if period is None and months:
         period = max(months, key=lambda p: p.start)
+    return period
+
+
+def _flow_context(version, comp, label: str | None, *, steps, period, measured) -> dict:
+    """The flowchart of the version's steps with the figures of ``period``
+    (``_flow_period``; ``measured``: ``process.steps_measured`` covering it)."""
+    if not steps:
+        return {}
     label = period.label if period is not None else label
     rows = process_present.flow_rows(steps)
     heads = []
     if period is not None:
-        figures = process.process_figures(version, period, now=comp.now, steps=steps)
+        figures = process.process_figures(
+            version, period, now=comp.now, steps=steps, measured=measured
+        )
         heads = [_("Entered"), _("To next step"), _("Median time in step"), _("SLA breaches")]
         for row in rows:
             f = figures.of(row.step.pk)
@@ -284,13 +289,26 @@ def version_compliance(request, pk: int):
         show_all = True
     # Step SLAs are counted by the scorecards' periods; a version without commitments has
     # none, so its recent months.
-    step_labels = (
-        labels
-        or [key for key in process.version_period_map(version, now=comp.now) if "Q" not in key][
-            -RECENT_PERIODS:
-        ]
+    steps = process.version_steps(version)
+    periods = process.version_period_map(version, now=comp.now)
+    step_labels = labels or [key for key in periods if "Q" not in key][-RECENT_PERIODS:]
+    flow_period = _flow_period(periods, label, request.GET.get("period"))
+    # The flowchart's and the step SLA lines' figures in one pass over the cycles.
+    measured = process.steps_measured(
+        version,
+        steps,
+        list(
+            {
+                p: None
+                for p in [periods[lb] for lb in step_labels if lb in periods] + [flow_period]
+                if p is not None
+            }
+        ),
+        now=comp.now,
     )
-    step_lines = process.step_sla_lines(version, step_labels, now=comp.now)
+    step_lines = process.step_sla_lines(
+        version, step_labels, now=comp.now, steps=steps, measured=measured
+    )
     cards = []
     for card in comp.scorecards:
         # A scorecard shows the periods its commitments are counted by (no quarter
@@ -332,7 +350,9 @@ def version_compliance(request, pk: int):
         request,
         "reports/version_compliance.html",
         {
-            **_flow_context(version, comp, label, request.GET.get("period")),
+            **_flow_context(
+                version, comp, label, steps=steps, period=flow_period, measured=measured
+            ),
             "version": version,
             "agreement": version.agreement,
             "comp": comp,
@@ -719,8 +739,8 @@ def _months(agreement, now) -> list[Period]:
     return list(reversed(periods_between(tz, "month", start, now)))
 
 
-def _month(agreement, label: str | None, now) -> Period | None:
-    months = _months(agreement, now)
+def _month(months: list[Period], label: str | None, now) -> Period | None:
+    """The month ``label`` among ``months`` (`_months`), else the latest completed one."""
     if label is None:
         completed = [p for p in months if p.end <= now]
         return completed[0] if completed else months[0]
@@ -731,7 +751,8 @@ def _month(agreement, label: str | None, now) -> Period | None:
 def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
     agreement = _agreement_or_404(request.user, pk)
     now = timezone.now()
-    period = _month(agreement, label, now)
+    months = _months(agreement, now)
+    period = _month(months, label, now)
     if period is None:
         raise Http404
     if label is None:
@@ -754,10 +775,12 @@ def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
     cards, volume_charts = [], []
     # Each scorecard speaks its version's words; the funnel those of the version in force
     # at the end of the month (slas/glossary.py).
+    # (the report already holds the glossary of the version in force at the month's end)
     glossaries = glossaries_load(
-        [comp.version.pk for comp in report.compliances]
-        + [report.version.pk if report.version else None]
+        [comp.version.pk for comp in report.compliances if comp.version != report.version]
     )
+    if report.version is not None and report.glossary is not None:
+        glossaries[report.version.pk] = report.glossary
     for comp in report.compliances:
         # The trend up to the month, as in the PDF (reports.exports).
         trend_labels = presenters.labels_until(comp.labels, period.label, exports.TREND_PERIODS)
@@ -807,7 +830,6 @@ def monthly(request, pk: int, label: str | None = None, fmt: str = "html"):
         if period.end > now
         else _("Funnel of the month's handoffs"),
     )
-    months = _months(agreement, now)
     return render(
         request,
         "reports/monthly.html",

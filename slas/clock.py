@@ -147,6 +147,13 @@ def _day_interval(cal: BusinessCalendar, day: dt.date) -> tuple[dt.datetime, dt.
     return lo, hi
 
 
+@lru_cache(maxsize=64)
+def _day_intervals(cal: BusinessCalendar) -> dict[dt.date, tuple[dt.datetime, dt.datetime] | None]:
+    """``_day_interval`` of the calendar's dates, filled as they are asked: a clock that
+    walks months of days looks each up by date alone (no hashing of the calendar per day)."""
+    return {}
+
+
 def _local_date(value: dt.datetime, cal: BusinessCalendar) -> dt.date:
     return value.astimezone(cal.zone).date()
 
@@ -212,8 +219,12 @@ def business_us(cal: BusinessCalendar, start: dt.datetime, end: dt.datetime) -> 
     total = dt.timedelta(0)
     day = _local_date(start, cal)
     last = _local_date(end, cal)
+    known = _day_intervals(cal)
     while day <= last:
-        interval = _day_interval(cal, day)
+        try:
+            interval = known[day]
+        except KeyError:
+            interval = known[day] = _day_interval(cal, day)
         if interval is not None:
             lo = max(interval[0], start)
             hi = min(interval[1], end)

@@ -554,12 +554,21 @@ class CompareForm(forms.Form):
     a = forms.ModelChoiceField(queryset=Version.objects.none(), label=gettext_lazy("From"))
     b = forms.ModelChoiceField(queryset=Version.objects.none(), label=gettext_lazy("To"))
 
-    def __init__(self, *args, agreement: Agreement, **kwargs):
+    def __init__(
+        self, *args, agreement: Agreement, versions: list[Version] | None = None, **kwargs
+    ):
+        """``versions``: the agreement's versions, newest first, when the page has them
+        already: the choices are drawn from them instead of two more queries (what is
+        submitted is still checked against the database)."""
         super().__init__(*args, **kwargs)
-        versions = agreement.versions.order_by("-number")
+        queryset = agreement.versions.order_by("-number")
         for name in ("a", "b"):
-            self.fields[name].queryset = versions
-            self.fields[name].label_from_instance = lambda v: f"v{v.number} · {v.state_label}"
+            field = self.fields[name]
+            field.queryset = queryset
+            field.label_from_instance = lambda v: f"v{v.number} · {v.state_label}"
+            if versions is not None:
+                empty = [("", field.empty_label)] if field.empty_label is not None else []
+                field.choices = empty + [(v.pk, field.label_from_instance(v)) for v in versions]
 
 
 class NewVersionForm(forms.Form):

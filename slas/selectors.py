@@ -274,11 +274,13 @@ class MeasuredRates:
         return any(self.measured.values())
 
 
-def funnel_rates_for(agreement: Agreement) -> MeasuredRates:
+def funnel_rates_for(agreement: Agreement, *, with_visitors: bool = True) -> MeasuredRates:
     """Stage conversion rates measured on the agreement's leads and cycles, where enough.
 
     A rate is measured when its denominator has at least MIN_SAMPLE observations and
     the result is above zero; otherwise it is funnel.DEFAULT_RATES' editable default.
+    ``with_visitors=False`` leaves out the visitor stage (``visitor_to_lead``), for a
+    reader that needs only the MQLs (they do not depend on it).
     """
     # The leads app's tables, named by label: slas sits below leads and does not import
     # it (docs/architecture.md); the planner only counts rows.
@@ -307,8 +309,8 @@ def funnel_rates_for(agreement: Agreement) -> MeasuredRates:
     # visitors (UTC months: an estimate for planning). Known only with counts entered.
     VisitorCount = apps.get_model("leads", "VisitorCount")
     counts = VisitorCount.objects.filter(agreement=agreement)
-    visitors = counts.aggregate(n=Sum("visitors"))["n"] or 0
-    months = sorted(set(counts.values_list("month", flat=True)))
+    visitors = (counts.aggregate(n=Sum("visitors"))["n"] or 0) if with_visitors else 0
+    months = sorted(set(counts.values_list("month", flat=True))) if visitors else []
     if visitors and months:
         created = Q()
         for month in months:

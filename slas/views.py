@@ -98,7 +98,7 @@ def agreement_detail(request, pk: int):
     agreement = _agreement_or_404(request.user, pk)
     versions = list(agreement.versions.all())
     draft = next((v for v in versions if v.status == VersionStatus.DRAFT), None)
-    compare_form = forms.CompareForm(agreement=agreement)
+    compare_form = forms.CompareForm(agreement=agreement, versions=versions)
     if len(versions) >= 2:
         compare_form.initial = {"a": versions[1].pk, "b": versions[0].pk}
     for index, version in enumerate(versions):

@@ -134,3 +134,36 @@ def test_people_outside_the_parties_cannot_open_a_steps_leads(client, cast, mapp
     client.force_login(cast.mallory)
     url = f"/reports/versions/{v2.pk}/steps/{steps['SAL'].pk}/2026-03/"
     assert client.get(url).status_code == 404
+
+
+def test_the_figures_read_right_after_a_write_include_it(client, cast, mapped):
+    # given the page read once (its figures kept in the cache)
+    v2, _steps, leads = mapped
+    client.force_login(cast.erin)
+    with time_machine.travel(NOW, tick=False):
+        before = client.get(f"/reports/versions/{v2.pk}/?period=2026-03").content.decode()
+    assert _row(before, "SAL")[3] == "2"
+    # when Cy is accepted in March
+    story(leads["cy"], ("sal", local(3, 27, 9)))
+    # then the next read counts Cy in SAL, and as converted from MQL
+    with time_machine.travel(NOW, tick=False):
+        after = client.get(f"/reports/versions/{v2.pk}/?period=2026-03").content.decode()
+    assert _row(after, "SAL")[3] == "3"
+    assert _row(after, "MQL")[3:5] == ["3", "100%"]
+
+
+def test_a_running_step_clock_that_breaches_shows_without_any_write(client, cast, mapped):
+    # given Cy accepted on Friday 27 March 09:00, 8 business hours to leave SAL
+    v2, _steps, leads = mapped
+    story(leads["cy"], ("sal", local(3, 27, 9)))
+    client.force_login(cast.erin)
+    url = f"/reports/versions/{v2.pk}/?period=2026-03"
+    # when the page is read on Monday just before work starts (8 h used: at risk), then
+    # minutes later (breached), the figures still in the cache
+    with time_machine.travel(local(3, 30, 8, 58), tick=False):
+        before = client.get(url).content.decode()
+    with time_machine.travel(local(3, 30, 9, 5), tick=False):
+        after = client.get(url).content.decode()
+    # then only Bo is breached before nine, Bo and Cy after
+    assert _row(before, "SAL")[-1] == "1"
+    assert _row(after, "SAL")[-1] == "2"

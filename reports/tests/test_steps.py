@@ -10,7 +10,14 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from leads.cycles import CycleFacts
-from reports.steps import StepDef, step_clock, step_figures, step_figures_by_period, step_span
+from reports.steps import (
+    StepDef,
+    step_clock,
+    step_figures,
+    step_figures_by_period,
+    step_figures_until,
+    step_span,
+)
 from slas.clock import US_PER_HOUR, BusinessCalendar
 from slas.periods import period_containing
 
@@ -149,4 +156,32 @@ def test_figures_of_a_month_and_its_quarter_both_count_a_span():
     q1 = period_containing(TZ, "quarter", dt.datetime(2026, 3, 10, tzinfo=UTC))
     c = cycle(1, t(5), sal=t(6, 13), sql=t(10, 13))
     found = step_figures_by_period([SAL], [c], [MARCH, q1], CAL, now=AFTER_MARCH)
-    assert found[MARCH.start][0].met == [1] and found[q1.start][0].met == [1]
+    assert found[MARCH][0].met == [1] and found[q1][0].met == [1]
+
+
+def test_figures_of_a_quarter_and_its_first_month_are_kept_apart():
+    # given January and Q1, which start at the same instant
+    january = period_containing(TZ, "month", dt.datetime(2026, 1, 10, tzinfo=UTC))
+    q1 = period_containing(TZ, "quarter", dt.datetime(2026, 1, 10, tzinfo=UTC))
+    assert january.start == q1.start
+    # when a span entered in March is counted
+    c = cycle(1, t(5), sal=t(6, 13), sql=t(10, 13))
+    found = step_figures_by_period([SAL], [c], [january, q1], CAL, now=AFTER_MARCH)
+    # then it counts once in the quarter and not in January
+    assert found[q1][0].entered == [1] and found[q1][0].met == [1]
+    assert found[january][0].entered == []
+
+
+def test_figures_hold_until_a_running_clock_turns_at_risk_then_until_it_breaches():
+    # given a lead accepted on Tuesday 10 March 09:00 and still in SAL (8 h)
+    c = cycle(1, t(6, 9), sal=t(10, 9))
+    # then at 10:00 the figures hold until 15:00 (a quarter of 8 h left: at risk)
+    _found, until = step_figures_until([SAL], [c], [MARCH], CAL, now=t(10, 10))
+    assert until == t(10, 15)
+    # and at 16:00 until one microsecond of business time past 8 h (Wednesday 09:00)
+    _found, until = step_figures_until([SAL], [c], [MARCH], CAL, now=t(10, 16))
+    assert until == t(11, 9) + dt.timedelta(microseconds=1)
+    # and a fact stamped after now (the lead moves on at 16:30) comes first
+    moved = cycle(2, t(6, 9), sal=t(10, 9), sql=t(10, 16, 30))
+    _found, until = step_figures_until([SAL], [moved], [MARCH], CAL, now=t(10, 16))
+    assert until == t(10, 16, 30)

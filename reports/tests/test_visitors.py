@@ -69,6 +69,29 @@ def test_the_csv_upload_and_the_period_facts_add_up(cast):
 
 
 @pytest.mark.django_db
+def test_the_facts_of_several_periods_each_count_their_own_months(cast):
+    agreement = AgreementFactory()
+    agreement.parties.set([cast.marketing, cast.sales])
+    # given visitors and leads in February, March and April
+    visitor_counts_import_csv(
+        actor=cast.alice,
+        agreement=agreement,
+        text="month,source,visitors\n2026-02,organic,100\n2026-03,organic,2000\n"
+        "2026-03,paid,1000\n2026-04,organic,5\n",
+    )
+    for month, day in ((2, 10), (3, 2), (3, 31), (4, 1)):
+        lead(agreement, cast, created_at=local(month, day))
+    february = period_containing(TZ, "month", local(2, 10))
+    q1 = period_containing(TZ, "quarter", local(2, 10))
+    # when the facts of February, March and the first quarter are read together
+    facts = visitor_facts(agreement.pk, [february, MARCH, q1], TZ)
+    # then each period counts its own months: the quarter January to March, not April
+    assert facts[february.start] == VisitorFacts(leads=1, visitors=100)
+    assert facts[MARCH.start] == VisitorFacts(leads=2, visitors=3000)
+    assert q1.start != february.start and facts[q1.start] == VisitorFacts(leads=3, visitors=3100)
+
+
+@pytest.mark.django_db
 def test_a_bad_csv_row_writes_nothing_and_says_which_row(cast):
     agreement = AgreementFactory()
     written, errors = visitor_counts_import_csv(

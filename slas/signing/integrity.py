@@ -39,10 +39,10 @@ def _managers_notify(agreement: Agreement, *, title: Text, body: str, url: str, 
             )
 
 
-def signing_round_seal_check(*, rnd: SigningRound) -> SealCheck:
-    """The round's seal (`slas.signing.seal.signing_round_seal`); broken, the managers of
-    the agreement's party teams are told, once per round."""
-    check = signing_round_seal(rnd)
+def signing_round_seal_check(*, rnd: SigningRound, version: Version | None = None) -> SealCheck:
+    """The round's seal (`slas.signing.seal.signing_round_seal`, ``version`` as there);
+    broken, the managers of the agreement's party teams are told, once per round."""
+    check = signing_round_seal(rnd, version=version)
     if not check.intact:
         version = Version.objects.select_related("agreement").get(pk=rnd.version_id)
         _managers_notify(

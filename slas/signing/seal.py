@@ -52,7 +52,9 @@ def version_part_relations() -> list[tuple[str, type]]:
     return sorted(relations, key=lambda item: item[0])
 
 
-def _version_content(version: Version, *, schema: str = CONTENT_SCHEMA) -> dict:
+def _version_content(
+    version: Version, *, schema: str = CONTENT_SCHEMA, as_read: bool = False
+) -> dict:
     """Everything in a version, deterministic: same content, same dict, whatever the pks.
 
     Every concrete field of Version (but lifecycle bookkeeping) and of every part model
@@ -65,10 +67,16 @@ def _version_content(version: Version, *, schema: str = CONTENT_SCHEMA) -> dict:
 
     Computed from the live rows: sending stores these bytes with the round, and what was
     signed is read from that copy from then on (`signing_round_snapshot`).
+
+    ``as_read``: ``version`` was read from the database in this request and not changed
+    (a page's, with its parties and parts prefetched by `slas.selectors.versions_with_parts`):
+    its rows are taken as they were read, and only what was not prefetched is queried.
     """
-    # Always what is stored, never an instance's unsaved state.
-    version = Version.objects.select_related("agreement").get(pk=version.pk)
+    if not as_read:
+        # Always what is stored, never an instance's unsaved state.
+        version = Version.objects.select_related("agreement").get(pk=version.pk)
     agreement = version.agreement
+    prefetched = getattr(version, "_prefetched_objects_cache", {}) if as_read else {}
     content = {
         "schema": schema,
         "agreement": {"id": agreement.pk, "title": agreement.title},
@@ -81,7 +89,12 @@ def _version_content(version: Version, *, schema: str = CONTENT_SCHEMA) -> dict:
     if schema != "sla-portal/version/1":
         content["agreement"]["purpose"] = agreement.purpose
     for accessor, model in version_part_relations():
-        rows = [_row(part, PART_EXCLUDED) for part in model.objects.filter(version=version)]
+        parts = (
+            prefetched[accessor]
+            if accessor in prefetched
+            else model.objects.filter(version=version)
+        )
+        rows = [_row(part, PART_EXCLUDED) for part in parts]
         content[accessor] = sorted(rows, key=canonical_json)
     return content
 
@@ -236,7 +249,9 @@ class SealCheck:
     key_id: str = ""
 
 
-def _signed_seal_check(rnd: SigningRound, *, seal_promised: bool) -> SealCheck | None:
+def _signed_seal_check(
+    rnd: SigningRound, *, seal_promised: bool, version: Version
+) -> SealCheck | None:
     """The signature part of the check: None when it holds (or the round predates it)."""
     if rnd.seal_statement is None:
         if seal_promised:
@@ -254,7 +269,6 @@ def _signed_seal_check(rnd: SigningRound, *, seal_promised: bool) -> SealCheck |
     if not valid:
         return SealCheck(False, _("The seal's signature does not match it: the seal was altered."))
     sealed = json.loads(statement)
-    version = Version.objects.get(pk=rnd.version_id)
     names = (
         sealed.get("agreement") == version.agreement_id
         and sealed.get("version") == version.pk
@@ -334,7 +348,7 @@ def _sealed_rows_match(sealed: dict, live: dict) -> bool:
     return True
 
 
-def signing_round_seal(rnd: SigningRound) -> SealCheck:
+def signing_round_seal(rnd: SigningRound, *, version: Version | None = None) -> SealCheck:
     """Is the seal of this round intact? Intact exactly when all of these hold:
 
     1. the round's stored copy exists and SHA-256(stored bytes) == `rnd.content_hash`
@@ -351,6 +365,10 @@ def signing_round_seal(rnd: SigningRound) -> SealCheck:
        A round sealed before signatures existed has no statement: it is checked by 1-3
        only and says so ("sealed before signatures"), unless its "sent" audit entry
        names a seal key (then the signed seal was removed: broken).
+
+    ``version``: the round's version as a page read it in this request, with its parties
+    and parts prefetched (`slas.selectors.versions_with_parts`): its rows are checked as
+    read, not read again (see `_version_content`'s ``as_read``). Without it, they are read.
 
     Not part of the check, on purpose: a party team's current *name* (the copy keeps the
     name as signed; renaming a team does not change what was signed) and fields or part
@@ -375,7 +393,9 @@ def signing_round_seal(rnd: SigningRound) -> SealCheck:
         ).values_list("data", flat=True)
     )
     hashes |= {data.get("content_hash") for data in sent}
-    version = Version.objects.select_related("agreement").get(pk=rnd.version_id)
+    as_read = version is not None and version.pk == rnd.version_id
+    if not as_read:
+        version = Version.objects.select_related("agreement").get(pk=rnd.version_id)
     if rnd.status == RoundStatus.COMPLETED:
         hashes.add(version.content_hash)
     if hashes - {rnd.content_hash}:
@@ -386,9 +406,13 @@ def signing_round_seal(rnd: SigningRound) -> SealCheck:
         sealed = json.loads(snapshot)
     except ValueError:
         return SealCheck(False, _("The stored copy of the signed content is not valid JSON."))
-    if not isinstance(sealed, dict) or not _sealed_rows_match(sealed, _version_content(version)):
+    if not isinstance(sealed, dict) or not _sealed_rows_match(
+        sealed, _version_content(version, as_read=as_read)
+    ):
         return SealCheck(False, _("The version's content was changed after it was signed."))
-    broken = _signed_seal_check(rnd, seal_promised=any(data.get("seal_key") for data in sent))
+    broken = _signed_seal_check(
+        rnd, seal_promised=any(data.get("seal_key") for data in sent), version=version
+    )
     if broken is not None:
         return broken
     if rnd.seal_statement is None:

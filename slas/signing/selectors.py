@@ -121,8 +121,9 @@ def signing_round_completed(version: Version) -> SigningRound | None:
 def version_signing_panel(version: Version, user) -> SigningPanel:
     """Everything the version page shows about signing, for this user.
 
-    The live round's seal is checked as the page is shown (a broken one tells the
-    agreement's managers: `slas.signing.integrity.signing_round_seal_check`).
+    The live round's seal is checked as the page is shown, on the version's rows as the
+    page read them (a broken one tells the agreement's managers:
+    `slas.signing.integrity.signing_round_seal_check`).
     """
     rnd = signing_round_latest(version)
     panel = SigningPanel(version=version, round=rnd)
@@ -130,7 +131,7 @@ def version_signing_panel(version: Version, user) -> SigningPanel:
     if rnd is None:
         return panel
     if rnd.status in (RoundStatus.OPEN, RoundStatus.COMPLETED):
-        panel.seal = signing_round_seal_check(rnd=rnd)
+        panel.seal = signing_round_seal_check(rnd=rnd, version=version)
     panel.rows = _rows(rnd, user)
     mine = [row for row in panel.rows if row.is_mine]
     panel.is_signatory = bool(mine)

@@ -576,6 +576,16 @@ class TestFunnel:
         from slas.funnel import DEFAULT_RATES
 
         assert rates.rates["sal_to_sql"] == DEFAULT_RATES["sal_to_sql"]
+        # with visitors counted, the visitor stage is measured too, unless left out
+        from leads.visitors.models import VisitorCount
+
+        VisitorCount.objects.create(
+            agreement=agreement, month=now.date().replace(day=1), source="organic", visitors=400
+        )
+        assert selectors.funnel_rates_for(agreement).rates["visitor_to_lead"] == Decimal("0.1")
+        without = selectors.funnel_rates_for(agreement, with_visitors=False)
+        assert "visitor_to_lead" not in without.rates
+        assert without.rates == {k: v for k, v in rates.rates.items() if k != "visitor_to_lead"}
 
 
 class TestEditReasons:

@@ -2,6 +2,7 @@
 query counts that do not grow with data."""
 
 import datetime
+import re
 
 import pytest
 from django.conf import settings
@@ -571,6 +572,28 @@ def _count(client, url) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200, url
     return len(queries)
+
+
+class TestAgreementCompareForm:
+    def test_the_compare_form_offers_every_version_newest_first_the_two_latest_chosen(
+        self, client, cast, versions
+    ):
+        # given v1 in force and v2 a draft
+        v1, v2 = versions
+        client.force_login(cast.erin)
+        # when the agreement page is read
+        html = client.get(f"/agreements/{v1.agreement_id}/").content.decode()
+        # then each select lists the empty choice, v2 then v1 with their states
+        for name, chosen in (("a", v1), ("b", v2)):
+            select = re.search(rf'<select name="{name}".*?</select>', html, re.S)[0]
+            options = re.findall(r'<option value="(\d*)"( selected)?>([^<]*)</option>', select)
+            assert [value for value, _sel, _label in options] == ["", str(v2.pk), str(v1.pk)]
+            assert options[1][2] == f"v2 · {v2.state_label}"
+            assert [value for value, sel, _label in options if sel] == [str(chosen.pk)]
+        # and the page reads the versions once (not again for each select)
+        with CaptureQueriesContext(connection) as queries:
+            client.get(f"/agreements/{v1.agreement_id}/")
+        assert sum('FROM "slas_version"' in q["sql"] for q in queries.captured_queries) == 1
 
 
 class TestQueryCounts:
