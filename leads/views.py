@@ -6,6 +6,7 @@ render or redirect. A refused move re-renders the lead page with the person's in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -24,7 +25,8 @@ from leads.ingest.importers import issues_preview
 from leads.ingest.models import ImportJob
 from leads.ingest.uploads import import_job_create
 from leads.lifecycle import MoveRefused
-from portal import permissions
+from leads.scoring import Rule, Score
+from portal import numbers, permissions
 from portal.models import TeamFunction
 from slas.stages import stage_label
 
@@ -55,6 +57,51 @@ def _page(request, cycles):
     return page, page.rows
 
 
+@dataclass
+class ScoreShown:
+    """A score as leads/_score.html shows it, written out once in Python: the queue shows
+    fifty, and each one's filters, translations and loop over its hits were a large share
+    of the page."""
+
+    total: str
+    summary: str  # "fit 40 · interest 10"
+    hits: list[tuple[str, str, str]]  # the rule as read, the lead's value, "+10 fit"
+
+
+def _score_shown(score: Score, rules_read: dict[Rule, tuple[str, str]]) -> ScoreShown:
+    """``rules_read``: each rule's wording and points, kept across the page's rows."""
+    hits = []
+    for hit in score.hits:
+        rule = hit.rule
+        if rule not in rules_read:
+            dimension = _("interest") if rule.dimension == "interest" else _("fit")
+            rules_read[rule] = (
+                f"{rule.attribute_label} {rule.symbol} “{rule.value}”",
+                f"+{numbers.number(rule.points)} {dimension}",
+            )
+        read, points = rules_read[rule]
+        hits.append((read, hit.actual, points))
+    summary = _("fit %(fit)s · interest %(interest)s") % {
+        "fit": numbers.number(score.fit),
+        "interest": numbers.number(score.interest),
+    }
+    return ScoreShown(numbers.number(score.total), summary, hits)
+
+
+@dataclass
+class QueueLine:
+    """A queue row with what its cells show, made in the view (no filters, tags or
+    includes per row but the clock's)."""
+
+    row: selectors.QueueRow
+    score: ScoreShown
+
+
+def _queue_lines(rows) -> list[QueueLine]:
+    rules_read: dict = {}
+    return [QueueLine(row, _score_shown(row.score, rules_read)) for row in rows]
+
+
 def _shared_pause(rows) -> dict:
     """When every clock on the page stands still for the same reason until the same
     instant (a weekend, a holiday, the evening), the page says so once, not on each row."""
@@ -74,6 +121,7 @@ def queue(request):
         {
             "page": page,
             "rows": rows,
+            "lines": _queue_lines(rows),
             "team_view": False,
             "can_see_team": permissions.can_see_team_queue(request.user),
             # Marketing hands leads off rather than working them: its reps are pointed
@@ -99,6 +147,7 @@ def team_queue(request):
         {
             "page": page,
             "rows": rows,
+            "lines": _queue_lines(rows),
             "team_view": True,
             "can_see_team": True,
             **_shared_pause(rows),
@@ -152,6 +201,7 @@ def _render_lead(request, lead, *, status: int = 200, bound: dict | None = None)
         "stray_errors": stray_errors,
         "lead": lead,
         "view": view,
+        "score": _score_shown(view.score, {}),
         "timeline": timeline,
         "events": timeline.events,
         "can_work": can_work,
