@@ -137,6 +137,12 @@ class RulesCache:
             self._rules.update(version_rules_load([version_id]))
         return self._rules.get(version_id)
 
+    def load(self, version_ids) -> None:
+        """Load these versions' rules together (one set of queries for all)."""
+        wanted = {pk for pk in version_ids if pk is not None and pk not in self._rules}
+        if wanted:
+            self._rules.update(version_rules_load(wanted))
+
 
 def clock_running(now: dt.datetime) -> Q:
     """Cycles whose first-contact clock has not stopped by ``now``: a stop stamped later
@@ -345,7 +351,11 @@ def timeline_glossaries(lead: Lead, events: list[LeadEvent], *, fallback: Glossa
         .order_by("handoff_at", "number")
         .values_list("handoff_at", "version_id")
     )
-    glossaries = glossaries_load(version_id for _at, version_id in cycles)
+    # The fallback is the glossary of the lead's own version, usually one of these.
+    known = {fallback.version_id: fallback} if fallback is not None else {}
+    glossaries = known | glossaries_load(
+        version_id for _at, version_id in cycles if version_id not in known
+    )
     for event in events:
         version_id = None
         for handoff_at, cycle_version_id in cycles:
@@ -412,8 +422,11 @@ def lead_page(lead: Lead, *, now: dt.datetime | None = None) -> LeadPage:
     now = now or timezone.now()
     index = VersionIndex()
     cache = RulesCache(index, now)
-    rules = cache.current(lead.agreement_id)
     cycle = Cycle.objects.filter(lead=lead).order_by("-number").first()
+    current = index.governing(lead.agreement_id, now)
+    # The version in force now and the one governing the cycle, read together.
+    cache.load([current.id if current else None, cycle.version_id if cycle else None])
+    rules = cache.current(lead.agreement_id)
     clock = cycle_clock(cycle, index, now) if cycle is not None else None
     cycle_rules = rules
     if cycle is not None and cycle.version_id is not None:

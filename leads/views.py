@@ -6,12 +6,15 @@ render or redirect. A refused move re-renders the lead page with the person's in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import urlencode as url_quote
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,7 +27,8 @@ from leads.ingest.importers import issues_preview
 from leads.ingest.models import ImportJob
 from leads.ingest.uploads import import_job_create
 from leads.lifecycle import MoveRefused
-from portal import permissions
+from leads.scoring import Rule, Score
+from portal import dates, numbers, permissions
 from portal.models import TeamFunction
 from slas.stages import stage_label
 
@@ -55,6 +59,83 @@ def _page(request, cycles):
     return page, page.rows
 
 
+@dataclass
+class ScoreShown:
+    """A score as leads/_score.html shows it, written out once in Python: the queue shows
+    fifty, and each one's filters, translations and loop over its hits were a large share
+    of the page."""
+
+    total: str
+    summary: str  # "fit 40 · interest 10"
+    hits: list[tuple[str, str, str]]  # the rule as read, the lead's value, "+10 fit"
+
+
+def _score_shown(score: Score, rules_read: dict[Rule, tuple[str, str]]) -> ScoreShown:
+    """``rules_read``: each rule's wording and points, kept across the page's rows."""
+    hits = []
+    for hit in score.hits:
+        rule = hit.rule
+        if rule not in rules_read:
+            dimension = _("interest") if rule.dimension == "interest" else _("fit")
+            rules_read[rule] = (
+                f"{rule.attribute_label} {rule.symbol} “{rule.value}”",
+                f"+{numbers.number(rule.points)} {dimension}",
+            )
+        read, points = rules_read[rule]
+        hits.append((read, hit.actual, points))
+    summary = _("fit %(fit)s · interest %(interest)s") % {
+        "fit": numbers.number(score.fit),
+        "interest": numbers.number(score.interest),
+    }
+    return ScoreShown(numbers.number(score.total), summary, hits)
+
+
+@dataclass
+class QueueLine:
+    """A queue row with what its cells show, written out in the view: the queue's fifty
+    rows used to include the clock, score and feedback templates and run date filters
+    and {% url %} each, most of the page's time. queue.html writes these cells as
+    leads/_clock.html, leads/_score.html and leads/reviews/_queue_action.html do
+    (leads/tests/test_queue_cells.py holds them to it)."""
+
+    row: selectors.QueueRow
+    url: str
+    handoff_iso: str
+    handoff_text: str
+    pause: str  # the clock's pause (portal/_clock_pause.html), "" when the page says it once
+    score: ScoreShown
+    feedback_url: str
+
+
+def _queue_lines(request, rows, *, shared_pause: bool) -> list[QueueLine]:
+    back = f"?next={url_quote(request.get_full_path())}"
+    rules_read: dict = {}
+    pauses: dict = {}  # each distinct pause is written once (the page's rows share a few)
+    lines = []
+    for row in rows:
+        pause = ""
+        if row.clock.pause and not shared_pause:
+            key = (row.clock.pause, row.clock.zone)
+            if key not in pauses:
+                pauses[key] = render_to_string(
+                    "portal/_clock_pause.html", {"pause": row.clock.pause, "zone": row.clock.zone}
+                )
+            pause = pauses[key]
+        handoff_at = row.cycle.handoff_at
+        lines.append(
+            QueueLine(
+                row,
+                row.lead.get_absolute_url(),
+                dates.iso(handoff_at),
+                dates.when_short(handoff_at),
+                pause,
+                _score_shown(row.score, rules_read),
+                reverse("reviews:feedback_create", args=[row.lead.pk]) + back,
+            )
+        )
+    return lines
+
+
 def _shared_pause(rows) -> dict:
     """When every clock on the page stands still for the same reason until the same
     instant (a weekend, a holiday, the evening), the page says so once, not on each row."""
@@ -68,12 +149,14 @@ def _shared_pause(rows) -> dict:
 @login_required
 def queue(request):
     page, rows = _page(request, selectors.my_cycles(request.user))
+    shared = _shared_pause(rows)
     return render(
         request,
         "leads/queue.html",
         {
             "page": page,
             "rows": rows,
+            "lines": _queue_lines(request, rows, shared_pause=bool(shared)),
             "team_view": False,
             "can_see_team": permissions.can_see_team_queue(request.user),
             # Marketing hands leads off rather than working them: its reps are pointed
@@ -81,7 +164,7 @@ def queue(request):
             "works_no_leads": not request.user.memberships.filter(
                 team__function=TeamFunction.SALES
             ).exists(),
-            **_shared_pause(rows),
+            **shared,
         },
     )
 
@@ -93,15 +176,17 @@ def team_queue(request):
     if request.GET.get("unassigned"):
         cycles = cycles.filter(lead__owner__isnull=True)
     page, rows = _page(request, cycles)
+    shared = _shared_pause(rows)
     return render(
         request,
         "leads/queue.html",
         {
             "page": page,
             "rows": rows,
+            "lines": _queue_lines(request, rows, shared_pause=bool(shared)),
             "team_view": True,
             "can_see_team": True,
-            **_shared_pause(rows),
+            **shared,
         },
     )
 
@@ -152,6 +237,7 @@ def _render_lead(request, lead, *, status: int = 200, bound: dict | None = None)
         "stray_errors": stray_errors,
         "lead": lead,
         "view": view,
+        "score": _score_shown(view.score, {}),
         "timeline": timeline,
         "events": timeline.events,
         "can_work": can_work,

@@ -116,3 +116,14 @@ def test_my_leads_follows_the_cycle_owner(cast, world, client):
         assert [row.lead.pk for row in client.get(reverse("leads:queue")).context["rows"]] == [
             mine.pk
         ]
+
+
+def test_the_lead_page_reads_two_versions_rules_and_glossaries_once(cast, world, client):
+    # given a lead handed off under v1 and shown while v2 is in force
+    handed = story(lead(world, cast, stage="mql"), ("mql", local(3, 2, 9)))
+    client.force_login(cast.dan)
+    with time_machine.travel(NOW, tick=False):
+        _, sql = queue_sql(client, reverse("leads:lead_detail", args=[handed.pk]))
+    # then each version part is read in one query for both versions
+    for table in ("slas_scoringrule", "slas_reasoncode", "slas_nurturetrack", "slas_term"):
+        assert len([q for q in sql if f'FROM "{table}"' in q]) == 1, table

@@ -7,15 +7,17 @@ passes the one of the version that governs; None (no version governs, or the ver
 defines no term for the stage) shows the plain name."""
 
 from django import template
+from django.utils import translation
 
 from slas.glossary import Glossary
 from slas.stages import stage_label
 
 register = template.Library()
 
+BADGE_TEMPLATE = "slas/_stage_badge.html"
 
-@register.inclusion_tag("slas/_stage_badge.html")
-def stage_badge(
+
+def stage_badge_context(
     stage: str, glossary: Glossary | None = None, testid: str = "", label: str = ""
 ) -> dict:
     """`label`: the name to show when the page counts the stage in its own words
@@ -27,6 +29,22 @@ def stage_badge(
         "definition": glossary.of(stage) if glossary is not None else None,
         "testid": testid,
     }
+
+
+@register.simple_tag(takes_context=True)
+def stage_badge(
+    context, stage: str, glossary: Glossary | None = None, testid: str = "", label: str = ""
+) -> str:
+    """The badge, rendered once per page for each stage, glossary, test id, label and
+    language: a queue of 50 leads or a timeline of 100 events shows a handful of distinct
+    badges, and each was a template render with its translations and a reverse()."""
+    memo = context.render_context.setdefault("stage_badge", {})
+    # The glossary by identity: the page holds its glossaries for the whole render.
+    key = (stage, id(glossary), testid, label, translation.get_language())
+    if key not in memo:
+        badge = context.template.engine.get_template(BADGE_TEMPLATE)
+        memo[key] = badge.render(context.new(stage_badge_context(stage, glossary, testid, label)))
+    return memo[key]
 
 
 @register.filter
