@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.models import Team
 from slas.stages import Stage
@@ -27,7 +28,7 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
     EMAIL = "email", _("Email")
     VIDEO = "video", _("Video")
-    MEETING = "meeting", _("Meeting")
+    MEETING = "meeting", pgettext_lazy("contact channel", "Meeting")
     OTHER = "other", _("Other")
 
 
