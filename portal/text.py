@@ -10,7 +10,7 @@ gives a JSON-able form to store and `Text.from_spec` reads it back. A date, a mo
 (`portal.dates.Month`) or an instant is stored as ISO 8601 and written when read (`portal.dates`: a calendar date as
 its day, an instant in the reader's zone and language), never when stored. Other values
 are stored as they are (numbers) or as their text (names), which is what they read as in
-every language.
+every language. A list or tuple of such values reads as its items joined by commas.
 """
 
 from __future__ import annotations
@@ -28,12 +28,7 @@ class Text:
 
     def __init__(self, msgid: str, /, **params: Any) -> None:
         self.msgid = str(msgid)
-        self.params = {
-            key: value
-            if isinstance(value, Text | int | float | dt.date | dates.Month)
-            else str(value)
-            for key, value in params.items()
-        }
+        self.params = {key: _kept(value) for key, value in params.items()}
 
     def __str__(self) -> str:
         translated = gettext(self.msgid)
@@ -68,7 +63,17 @@ class Text:
         return cls(spec["msgid"], **params)
 
 
+def _kept(value):
+    if isinstance(value, list | tuple):
+        return tuple(_kept(item) for item in value)
+    if isinstance(value, Text | int | float | dt.date | dates.Month):
+        return value
+    return str(value)
+
+
 def _shown(value):
+    if isinstance(value, tuple):
+        return ", ".join(str(_shown(item)) for item in value)
     if isinstance(value, Text | dates.Month):
         return str(value)
     if isinstance(value, dt.datetime):
@@ -79,6 +84,8 @@ def _shown(value):
 
 
 def _stored(value):
+    if isinstance(value, tuple):
+        return {"list": [_stored(item) for item in value]}
     if isinstance(value, Text):
         return value.spec()
     if isinstance(value, dt.datetime):
@@ -91,6 +98,8 @@ def _stored(value):
 
 
 def _read(value: dict):
+    if "list" in value:
+        return tuple(_read(item) if isinstance(item, dict) else item for item in value["list"])
     if "instant" in value:
         return dt.datetime.fromisoformat(value["instant"])
     if "day" in value:
