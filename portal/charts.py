@@ -18,7 +18,8 @@ so a month half-way through never reads as a drop. X labels at the edges are anc
 inwards, so none is clipped.
 With ``percent=True`` values are fractions (0.95) shown as percentages (95%).
 Every word the charts add themselves (default titles, the screen-reader summary,
-"Target") is translated in the active language; numbers are not localised.
+"Target") is translated in the active language, and the numbers it writes are in the
+language's digits and separators (portal.numbers).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from dataclasses import dataclass
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+from portal import numbers
 
 _CSS_CLASS_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*( [A-Za-z_][A-Za-z0-9_-]*)*$")
 
@@ -70,13 +73,14 @@ def _num(value: float) -> str:
 
 
 def format_value(value: float, *, percent: bool = False) -> str:
-    """Human-readable number (``1,250``, ``0.5``) or percentage (``95%``, ``99.5%``)."""
+    """Human-readable number (``1,250``, ``0.5``) or percentage (``95%``, ``99.5%``), as
+    the active language writes it (``٩٥٪`` in Arabic)."""
     if percent:
         pct = value * 100
-        return f"{pct:.0f}%" if abs(pct - round(pct)) < 0.05 else f"{pct:.1f}%"
+        return numbers.percent(pct, 0 if abs(pct - round(pct)) < 0.05 else 1)
     if abs(value - round(value)) < 1e-9:
-        return f"{round(value):,}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+        return numbers.number(round(value))
+    return numbers.number(round(value, 2))
 
 
 def _nice_step(span: float, ticks: int = 4) -> float:
@@ -272,6 +276,7 @@ def line_chart(
     in HTML around the chart, where Arabic is shaped: see ``portal.pdf``).
     """
     title = title or y_label or _("Line chart")
+    x_labels = [numbers.digits(str(label)) for label in x_labels]  # periods: 2026-03
     n = len(x_labels)
     partial = _partial_index(partial, n)
     if partial is not None:
@@ -407,6 +412,7 @@ def bar_chart(
     ``words_outside`` leaves out the x labels (as in :func:`line_chart`).
     """
     title = title or _("Bar chart")
+    labels = [numbers.digits(str(label)) for label in labels]  # periods: 2026-03
     if len(labels) != len(values):
         raise ValueError(
             f"bar_chart needs one value per label ({len(labels)} labels, {len(values)} values)."

@@ -48,7 +48,7 @@ from django.utils.translation import gettext as _  # noqa: E402
 from weasyprint import CSS, HTML  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 
-from portal import charts, fonts  # noqa: E402
+from portal import charts, fonts, numbers  # noqa: E402
 
 #: Keys of ``meta`` that map to PDF document properties.
 META_KEYS = ("author", "subject", "keywords", "creator")
@@ -174,7 +174,7 @@ def _x_labels(kind: str, labels: list[str]) -> list[dict]:
         if shown:
             out.append(
                 {
-                    "text": label,
+                    "text": numbers.digits(str(label)),  # periods: 2026-03
                     "left": f"{100 * (x - width / 2) / CHART_WIDTH:.3f}%",
                     "width": f"{100 * width / CHART_WIDTH:.3f}%",
                 }
@@ -235,10 +235,13 @@ def _chart(block: BarChart | LineChart) -> dict:
 
 
 #: Inside a chart's SVG (WeasyPrint reads only the SVG's own style sheet there): the
-#: portal's font for the numbers and the pages' chart colours.
+#: portal's font for the numbers and the pages' chart colours. SVG text falls back to
+#: the system's fonts, not along a family list, so Arabic and Persian, whose numbers
+#: are in their own digits, name the Arabic face (it has Latin letters too).
+SVG_FONTS = {"ar": "IBM Plex Sans Arabic", "fa": "IBM Plex Sans Arabic"}
 _SVG_STYLE = (
     "<style>"
-    "text { font-family: 'Noto Sans'; font-size: 11px; }"
+    "text { font-family: '%(family)s'; font-size: 11px; }"
     ".chart-tick, .chart-value { fill: #5d6776; }"
     ".chart-bar { fill: #2f5bea; } .chart-bar.is-highlight { fill: #b42318; }"
     ".chart-target { stroke: #b42318; }"
@@ -251,7 +254,9 @@ _SVG_STYLE = (
 
 
 def _styled_svg(svg: str) -> str:
-    return re.sub(r"(<svg\b[^>]*>)", lambda m: m.group(1) + _SVG_STYLE, svg, count=1)
+    family = SVG_FONTS.get((get_language() or "en").split("-")[0], "Noto Sans")
+    style = _SVG_STYLE.replace("%(family)s", family)
+    return re.sub(r"(<svg\b[^>]*>)", lambda m: m.group(1) + style, svg, count=1)
 
 
 # ---------------------------------------------------------------------- build
@@ -344,14 +349,20 @@ def css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
+PAGE_COUNTER_STYLES = {"ar": "arabic-indic", "fa": "persian"}
+
+
 def page_counter_content() -> str:
     """The translated "Page X of Y" as a CSS ``content`` value with page counters."""
     marker = "\x00"
     text = _("Page %(n)s of %(total)s") % {"n": f"{marker}n{marker}", "total": f"{marker}t{marker}"}
+    # the language's digits (portal.numbers): WeasyPrint's counter styles of CSS
+    style = PAGE_COUNTER_STYLES.get((get_language() or "en").split("-")[0])
+    suffix = f", {style}" if style else ""
     parts = []
     for i, piece in enumerate(text.split(marker)):
         if i % 2:
-            parts.append("counter(page)" if piece == "n" else "counter(pages)")
+            parts.append(f"counter(page{suffix})" if piece == "n" else f"counter(pages{suffix})")
         elif piece:
             parts.append(css_string(piece))
     return " ".join(parts)

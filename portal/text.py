@@ -9,7 +9,7 @@ it in the active language and fills in the parameters (which may be `Text` too).
 gives a JSON-able form to store and `Text.from_spec` reads it back. A date, a month
 (`portal.dates.Month`) or an instant is stored as ISO 8601 and written when read (`portal.dates`: a calendar date as
 its day, an instant in the reader's zone and language), never when stored. Other values
-are stored as they are (numbers) or as their text (names), which is what they read as in
+are stored as they are (numbers, written when read in the reader's digits) or as their text (names), which is what they read as in
 every language. A list or tuple of such values reads as its items joined by commas.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 
 from django.utils.translation import gettext
 
-from portal import dates
+from portal import dates, numbers
 
 
 class Text:
@@ -34,7 +34,8 @@ class Text:
         translated = gettext(self.msgid)
         if not self.params:
             return translated
-        return translated % {key: _shown(value) for key, value in self.params.items()}
+        # numbers in the language's digits (portal.numbers.fill)
+        return numbers.fill(translated, {key: _shown(value) for key, value in self.params.items()})
 
     def __repr__(self) -> str:
         return f"Text({self.msgid!r}, **{self.params!r})"

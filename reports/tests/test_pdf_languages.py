@@ -9,12 +9,14 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from portal import numbers
 from portal.tests.pdftext import (
     embedded_fonts,
     find_in_order,
     foreign_fonts,
     has_words,
     missing_glyphs,
+    normalized,
     pdf_text,
     uncovered,
 )
@@ -53,7 +55,9 @@ def test_the_monthly_pdf_reads_in_every_language_with_its_charts(client, cast, w
         assert re.search(f"[{SCRIPT[lang]}]", text)
     # the charts are there: the trend charts' titles (their words, around the team's name)
     assert has_words(text, re.sub(r"%\(\w+\)s", " ", trend_title)), (trend_title, text)
-    assert "0%" in text and "100%" in text
+    with translation.override(lang):
+        axis = [normalized(numbers.percent(0)), normalized(numbers.percent(100))]
+    assert axis[0] in text and axis[1] in text, axis
     # only the portal's fonts, covering every character
     assert foreign_fonts(data) == set(), embedded_fonts(data)
     assert uncovered(text) == set()
