@@ -328,10 +328,11 @@ def load(agreement, leads, events, feedback, author_id, now) -> None:
             "helped",
             "went_wrong",
             "note",
+            "reply",
             "created_at",
             "updated_at",
         ],
-        ((lid, author_id, 3, "[]", "", "", "", at, now) for lid, at in feedback),
+        ((lid, author_id, 3, "[]", "", "", "", "", at, now) for lid, at in feedback),
     )
     with connection.cursor() as cursor:
         for table in ("leads_lead", "leads_leadevent"):
