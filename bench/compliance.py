@@ -271,7 +271,7 @@ def load(agreement, leads, events, feedback, author_id, now) -> None:
             "interest_score",
             "nurture_track",
             "flagged",
-            "flag_note",
+            "flags",
             "created_at",
             "updated_at",
         ],
@@ -298,7 +298,7 @@ def load(agreement, leads, events, feedback, author_id, now) -> None:
                 0,
                 "",
                 "f",
-                "",
+                "[]",
                 created,
                 now,
             )

@@ -31,9 +31,9 @@ LEADS = (
     "INSERT INTO leads_lead (source, external_id, first_name, last_name, email, company, "
     "job_title, industry, company_size, lead_source, attributes, agreement_id, "
     "marketing_team_id, sales_team_id, stage, fit_score, interest_score, nurture_track, "
-    "flagged, flag_note, created_at, updated_at) "
+    "flagged, flags, created_at, updated_at) "
     "SELECT DISTINCT ON (source, lead_external_id) source, lead_external_id, '', '', '', '', "
-    "'', '', '', '', '{}', NULL, %s, %s, 'lead', 0, 0, '', false, '', occurred_at, now() "
+    "'', '', '', '', '{}', NULL, %s, %s, 'lead', 0, 0, '', false, '[]', occurred_at, now() "
     "FROM bench_copy_staging ORDER BY source, lead_external_id, occurred_at"
 )
 STORE = (

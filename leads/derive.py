@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from leads.bulk import copy_insert
-from leads.lifecycle import EventIn, RecycleRule, derive_state
+from leads.lifecycle import EventIn, Problem, RecycleRule, derive_state
 from leads.models import AssignmentCursor, Lead, LeadEvent
 from leads.scoring import LEAD_FIELDS, Rule, Score, score
 from portal import permissions
@@ -52,7 +52,7 @@ DERIVED_FIELDS = (
     "interest_score",
     "nurture_track",
     "flagged",
-    "flag_note",
+    "flags",
 )
 
 
@@ -149,13 +149,23 @@ def _event_in(event_id, occurred_at, kind, to_stage, reason_code, data) -> Event
         )
     if kind == "note":
         data = data or {}
-        track, flag = data.get("nurture_track"), str(data.get("flag") or "")
+        track, flag = data.get("nurture_track"), _stored_flag(data.get("flag"))
         return EventIn(
             event_id, occurred_at, kind, to_stage, reason_code, nurture_track=track, flag=flag
         )
     if kind == "stage_changed" and data and data.get("override"):
         return EventIn(event_id, occurred_at, kind, to_stage, reason_code, overridden=True)
     return EventIn(event_id, occurred_at, kind, to_stage, reason_code)
+
+
+def _stored_flag(flag) -> Problem | None:
+    """A refused move's `data["flag"]`: a code and a `Text` spec; before flags were data,
+    the text it was written in (kept as it is)."""
+    if not flag:
+        return None
+    if isinstance(flag, dict):
+        return Problem(flag.get("code", "move_not_applied"), Text.from_spec(flag))
+    return Problem("move_not_applied", Text(str(flag)))
 
 
 def lead_score(lead: Lead, rules: VersionRules | None) -> Score:
@@ -341,7 +351,7 @@ def _lead_columns_store(leads: dict[int, Lead], states) -> None:
             "interest_score": state.interest,
             "nurture_track": state.nurture_track,
             "flagged": state.flagged,
-            "flag_note": "\n".join(state.flags),
+            "flags": state.flags,
         }
         if any(getattr(lead, name) != value for name, value in new.items()):
             for name, value in new.items():
@@ -495,6 +505,7 @@ _PG_TYPES = {
     "fit_score": "integer",
     "interest_score": "integer",
     "flagged": "boolean",
+    "flags": "jsonb",
 }
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import ngettext
 
 from leads import selectors
 from leads.reviews import home as reviews_home
-from portal import permissions
+from portal import numbers, permissions
 from portal.home import HomeItem, HomeSection
 
 SHOWN = 5
@@ -48,12 +48,14 @@ def _own_sections(user) -> list[HomeSection]:
                     title=_("Unassigned handoffs in your team"),
                     items=[
                         HomeItem(
-                            title=ngettext(
-                                "%(n)d handed-off lead has no owner",
-                                "%(n)d handed-off leads have no owner",
-                                unassigned,
-                            )
-                            % {"n": unassigned},
+                            title=numbers.fill(
+                                ngettext(
+                                    "%(n)d handed-off lead has no owner",
+                                    "%(n)d handed-off leads have no owner",
+                                    unassigned,
+                                ),
+                                {"n": unassigned},
+                            ),
                             url=reverse("leads:team_queue") + "?unassigned=1",
                             tone="warning",
                         )

@@ -33,6 +33,10 @@ Choices:
   recycle that was not overridden.
 - A move the portal refused to apply on behalf of an integration (the webhook) is kept
   as a ``note`` event whose ``data["flag"]`` says why; the replay flags the lead with it.
+- A rule break is a ``Problem``: a stable code and its reason as a ``portal.text.Text``
+  (untranslated, with its values). A refused portal move says it at once, in the
+  person's language; a flag stores it as data (``Flag``: the instant, the code, the
+  reason) and the lead's reader reads it in their language and time zone.
 - The replay orders events by ``(occurred_at, id)`` like ``reports.cycles``, so the
   result does not depend on the order the events arrived in.
 """
@@ -45,10 +49,11 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import NamedTuple
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from leads.cycles import SALES_RECYCLE_FROM, SALES_STAGES, STAGE_RANK
-from slas.stages import stage_label
+from portal.text import Text
+from slas.stages import stage_text
 
 EXITS = frozenset({"recycled", "disqualified"})
 ACTIVE_STAGES = ("mql", "sal", "sql", "opportunity")
@@ -70,26 +75,56 @@ class MoveRefused(ValueError):
     """A portal move the lifecycle does not allow; ``str()`` is meant for the person."""
 
 
-def move_problem(from_stage: str, to_stage: str) -> str | None:
+class Problem(NamedTuple):
+    """Why a move breaks a rule: a stable ``code`` (what the API gives) and the ``reason``,
+    translated when read; ``str()`` reads it in the active language."""
+
+    code: str
+    reason: Text
+
+    def __str__(self) -> str:
+        return str(self.reason)
+
+
+def move_problem(from_stage: str, to_stage: str) -> Problem | None:
     """Why ``from_stage -> to_stage`` is not an allowed move, or None when it is."""
     from_stage = from_stage or "lead"
     if to_stage not in ALLOWED_MOVES:
-        return _("“%(stage)s” is not a stage.") % {"stage": to_stage}
+        return Problem(
+            "not_a_stage", Text(gettext_noop("“%(stage)s” is not a stage."), stage=to_stage)
+        )
     if from_stage == to_stage:
-        return _("The lead is already in stage %(stage)s.") % {"stage": stage_label(to_stage)}
+        return Problem(
+            "same_stage",
+            Text(
+                gettext_noop("The lead is already in stage %(stage)s."),
+                stage=stage_text(to_stage),
+            ),
+        )
     if to_stage not in ALLOWED_MOVES.get(from_stage, frozenset()):
         allowed = sorted(ALLOWED_MOVES.get(from_stage, frozenset()))
         if not allowed:
-            return _("A lead in stage %(from)s cannot move any more (it is final).") % {
-                "from": stage_label(from_stage)
-            }
-        return _(
-            "A lead cannot move from %(from)s to %(to)s; from %(from)s it can go to: %(allowed)s."
-        ) % {
-            "from": stage_label(from_stage),
-            "to": stage_label(to_stage),
-            "allowed": ", ".join(stage_label(s) for s in allowed),
-        }
+            return Problem(
+                "final_stage",
+                Text(
+                    gettext_noop("A lead in stage %(from)s cannot move any more (it is final)."),
+                    **{"from": stage_text(from_stage)},
+                ),
+            )
+        return Problem(
+            "move_not_allowed",
+            Text(
+                gettext_noop(
+                    "A lead cannot move from %(from)s to %(to)s; from %(from)s it can go to: "
+                    "%(allowed)s."
+                ),
+                **{
+                    "from": stage_text(from_stage),
+                    "to": stage_text(to_stage),
+                    "allowed": [stage_text(s) for s in allowed],
+                },
+            ),
+        )
     return None
 
 
@@ -101,7 +136,7 @@ def lead_entry(from_stage: str, to_stage: str) -> bool:
     return to_stage == "lead" and (from_stage or "lead") == "lead"
 
 
-def history_problem(from_stage: str, to_stage: str) -> str | None:
+def history_problem(from_stage: str, to_stage: str) -> Problem | None:
     """Why a recorded move (imported history, the replay) breaks the lifecycle, or None.
 
     Looser than the portal's own moves (``move_problem``), because a source records the
@@ -121,30 +156,47 @@ def history_problem(from_stage: str, to_stage: str) -> str | None:
         if from_stage in ACTIVE_STAGES and STAGE_RANK[to_stage] > STAGE_RANK[from_stage]:
             return None
         if from_stage in ("lead", "recycled"):
-            return _(
-                "The lead went from %(from)s to %(to)s without a handoff (MQL): no SLA "
-                "clock ran for it, and compliance does not count it."
-            ) % {"from": stage_label(from_stage), "to": stage_label(to_stage)}
+            return Problem(
+                "no_handoff",
+                Text(
+                    gettext_noop(
+                        "The lead went from %(from)s to %(to)s without a handoff (MQL): no SLA "
+                        "clock ran for it, and compliance does not count it."
+                    ),
+                    **{"from": stage_text(from_stage), "to": stage_text(to_stage)},
+                ),
+            )
     return problem
 
 
 def reason_problem(
     to_stage: str, reason_code: str, allowed_codes: Iterable[str] | None
-) -> str | None:
+) -> Problem | None:
     """Why the reason code does not fit a move to ``to_stage``, or None."""
     if to_stage not in EXITS:
         return None
     if not reason_code:
-        return _("A move to %(stage)s needs a reason code.") % {"stage": stage_label(to_stage)}
+        return Problem(
+            "reason_missing",
+            Text(
+                gettext_noop("A move to %(stage)s needs a reason code."),
+                stage=stage_text(to_stage),
+            ),
+        )
     if allowed_codes is not None:
         codes = sorted(allowed_codes)
         if reason_code not in codes:
-            return _(
-                "“%(code)s” is not a reason code of the governing agreement version (use one of: %(codes)s)."
-            ) % {
-                "code": reason_code,
-                "codes": ", ".join(codes) or "-",
-            }
+            return Problem(
+                "reason_not_allowed",
+                Text(
+                    gettext_noop(
+                        "“%(code)s” is not a reason code of the governing agreement version "
+                        "(use one of: %(codes)s)."
+                    ),
+                    code=reason_code,
+                    codes=", ".join(codes) or "-",
+                ),
+            )
     return None
 
 
@@ -158,15 +210,16 @@ class RecycleRule:
     wording: str
     version_number: int
 
-    def text(self) -> str:
-        """The rule as the version states it, for messages."""
-        words = self.wording or _("at least %(k)s contact attempts before a recycle") % {
-            "k": self.attempts
-        }
-        return _("version %(n)s of the agreement asks: “%(words)s”") % {
-            "n": self.version_number,
-            "words": words,
-        }
+    def text(self) -> Text:
+        """The rule as the version states it, for messages (translated when read)."""
+        words = self.wording or Text(
+            gettext_noop("at least %(k)s contact attempts before a recycle"), k=self.attempts
+        )
+        return Text(
+            gettext_noop("version %(n)s of the agreement asks: “%(words)s”"),
+            n=self.version_number,
+            words=words,
+        )
 
 
 def is_sales_recycle(from_stage: str, to_stage: str) -> bool:
@@ -177,15 +230,22 @@ def is_sales_recycle(from_stage: str, to_stage: str) -> bool:
 
 def recycle_attempts_problem(
     from_stage: str, to_stage: str, attempts: int, rule: RecycleRule | None
-) -> str | None:
+) -> Problem | None:
     """Why a sales recycle after ``attempts`` contact attempts in its cycle falls short of
     the governing version's rule, or None (not a sales recycle, no rule, enough)."""
     if rule is None or not is_sales_recycle(from_stage, to_stage) or attempts >= rule.attempts:
         return None
-    return _(
-        "Recycled from %(from)s after %(n)s of the %(k)s contact attempts the agreement "
-        "asks for in a cycle (%(rule)s)."
-    ) % {"from": stage_label(from_stage), "n": attempts, "k": rule.attempts, "rule": rule.text()}
+    return Problem(
+        "recycle_attempts_short",
+        Text(
+            gettext_noop(
+                "Recycled from %(from)s after %(n)s of the %(k)s contact attempts the agreement "
+                "asks for in a cycle (%(rule)s)."
+            ),
+            **{"from": stage_text(from_stage), "n": attempts, "k": rule.attempts},
+            rule=rule.text(),
+        ),
+    )
 
 
 def check_move(
@@ -199,7 +259,7 @@ def check_move(
         to_stage, reason_code, allowed_codes
     )
     if problem:
-        raise MoveRefused(problem)
+        raise MoveRefused(str(problem))
 
 
 # --------------------------------------------------------------------------- replay
@@ -217,7 +277,7 @@ class EventIn(NamedTuple):
     fit: int | None = None  # score_changed
     interest: int | None = None
     nurture_track: str | None = None  # note events that put the lead into a track
-    flag: str = ""  # note events recording a move that was not applied, and why
+    flag: Problem | None = None  # note events recording a move that was not applied, and why
     overridden: bool = False  # stage_changed: a manager overrode the attempts rule
 
 
@@ -229,7 +289,7 @@ class DerivedState:
     fit: int = 0
     interest: int = 0
     nurture_track: str = ""
-    flags: list[str] = field(default_factory=list)
+    flags: list[dict] = field(default_factory=list)  # as Lead.flags stores them: flag_data()
     last_event_at: dt.datetime | None = None
 
     @property
@@ -238,6 +298,13 @@ class DerivedState:
 
 
 _replay_order = attrgetter("occurred_at", "id")
+
+
+def flag_data(at: dt.datetime, problem: Problem) -> dict:
+    """A flag as the lead stores it (``Lead.flags``, JSON in no language): the instant in
+    UTC (ISO 8601), the problem's code, and its reason untranslated with its values
+    (``Text.spec()``); ``Lead.flag_list`` reads it back."""
+    return {"at": at.astimezone(dt.UTC).isoformat(), "code": problem.code, **problem.reason.spec()}
 
 
 def derive_state(
@@ -259,8 +326,8 @@ def derive_state(
     handoff_at: dt.datetime | None = None
     attempts = 0  # contact attempts in the current cycle, so far
 
-    def flag(e: EventIn, why: str) -> None:
-        state.flags.append(f"{e.occurred_at:%Y-%m-%d %H:%M}: {why}")
+    def flag(e: EventIn, why: Problem) -> None:
+        state.flags.append(flag_data(e.occurred_at, why))
 
     for e in sorted(events, key=_replay_order):
         state.last_event_at = e.occurred_at

@@ -4,13 +4,19 @@ Events are the truth: a lead's stage, scores and owner, and its cycles, are deri
 from them and kept consistent in the same transaction as the events are written.
 """
 
+import datetime as dt
+from typing import NamedTuple
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from portal import dates
 from portal.models import Team
+from portal.text import Text
 from slas.stages import Stage
 
 
@@ -27,8 +33,17 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
     EMAIL = "email", _("Email")
     VIDEO = "video", _("Video")
-    MEETING = "meeting", _("Meeting")
+    MEETING = "meeting", pgettext_lazy("contact channel", "Meeting")
     OTHER = "other", _("Other")
+
+
+class Flag(NamedTuple):
+    """One rule break on a lead, as read: when (None: a note from before flags were
+    data gave none), a stable code, and the reason (`str()` translates it)."""
+
+    at: dt.datetime | None
+    code: str
+    reason: Text
 
 
 class Lead(models.Model):
@@ -72,7 +87,9 @@ class Lead(models.Model):
     interest_score = models.IntegerField(_("interest score"), default=0)
     nurture_track = models.CharField(_("nurture track"), max_length=120, blank=True)
     flagged = models.BooleanField(_("flagged"), default=False)
-    flag_note = models.TextField(_("why flagged"), blank=True)
+    # Each flag as data, in no language (leads.lifecycle.flag_data): {"at": ISO 8601 UTC,
+    # "code", "msgid", "params"}; written in the reader's language when read (flag_list).
+    flags = models.JSONField(_("why flagged"), default=list, blank=True)
 
     created_at = models.DateTimeField(_("created"), db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -101,6 +118,25 @@ class Lead(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("leads:lead_detail", args=[self.pk])
+
+    def flag_list(self) -> list[Flag]:
+        """The lead's flags, oldest first, their reasons translated when read."""
+        return [
+            Flag(
+                dt.datetime.fromisoformat(flag["at"]) if flag.get("at") else None,
+                flag.get("code", ""),
+                Text.from_spec(flag),
+            )
+            for flag in self.flags or ()
+        ]
+
+    @property
+    def flag_note(self) -> str:
+        """The flags as lines of text in the active language and time zone: "when: why"."""
+        return "\n".join(
+            f"{dates.when(flag.at)}: {flag.reason}" if flag.at else str(flag.reason)
+            for flag in self.flag_list()
+        )
 
 
 class LeadEvent(models.Model):

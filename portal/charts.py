@@ -276,6 +276,7 @@ def line_chart(
     in HTML around the chart, where Arabic is shaped: see ``portal.pdf``).
     """
     title = title or y_label or _("Line chart")
+    x_labels = [numbers.digits(str(label)) for label in x_labels]  # periods: 2026-03
     n = len(x_labels)
     partial = _partial_index(partial, n)
     if partial is not None:
@@ -411,6 +412,7 @@ def bar_chart(
     ``words_outside`` leaves out the x labels (as in :func:`line_chart`).
     """
     title = title or _("Bar chart")
+    labels = [numbers.digits(str(label)) for label in labels]  # periods: 2026-03
     if len(labels) != len(values):
         raise ValueError(
             f"bar_chart needs one value per label ({len(labels)} labels, {len(values)} values)."

@@ -5,7 +5,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from portal import dates, login_throttle
+from portal import dates, login_throttle, numbers
 from portal.models import reader_language, time_zone_choices
 
 
@@ -49,7 +49,9 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             code="locked",
             params={
                 "time": dates.clock(until),
-                "wait": ngettext("in %(n)d minute", "in %(n)d minutes", minutes) % {"n": minutes},
+                "wait": numbers.fill(
+                    ngettext("in %(n)d minute", "in %(n)d minutes", minutes), {"n": minutes}
+                ),
             },
         )
 

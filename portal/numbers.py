@@ -16,6 +16,7 @@ Languages without an entry write as English does.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils import translation
@@ -43,13 +44,16 @@ def digits(text: str, language: str | None = None) -> str:
     return text.translate(str.maketrans("0123456789", native))
 
 
-def number(value, places: int | str | None = None, language: str | None = None) -> str:
+def number(
+    value, places: int | str | None = None, language: str | None = None, *, grouping: bool = True
+) -> str:
     """`value` with the language's group and decimal separators and digits.
 
     `places`: a whole number of decimals (rounded half up, kept when zero: `2` writes
     3.50); a negative one (`-1`) writes at most that many, dropping a zero fraction
     (3.0 reads 3, 3.25 reads 3.3), like Django's floatformat. None keeps the value's own
-    decimals. A value that is not a number is returned as it is.
+    decimals. A value that is not a number is returned as it is. `grouping=False` writes
+    no group separators (a rule's "1000000 MQLs").
     """
     if value is None or value == "":
         return ""
@@ -68,7 +72,7 @@ def number(value, places: int | str | None = None, language: str | None = None) 
     whole, _dot, fraction = f"{abs(amount):f}".partition(".")
     group, decimal, _native = _symbols(language)
     groups = []
-    while len(whole) > 3:
+    while grouping and len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
     groups.insert(0, whole)
@@ -87,3 +91,37 @@ def percent(value, places: int | str | None = None, language: str | None = None)
         return ""
     code = (language or translation.get_language() or "en").split("-")[0]
     return PERCENT.get(code, "{n}%").format(n=number(value, places, language))
+
+
+# A named placeholder: %(name)s, %(name)d, %(name).1f ... (flags, width, precision, type)
+_PLACEHOLDER = re.compile(r"%\((\w+)\)([-#0 +]*\d*(?:\.\d+)?)([a-zA-Z%])")
+
+
+def fill(text: str, values: dict, language: str | None = None) -> str:
+    """`text % values` with each number written as the language writes it (`number`):
+    how a translated sentence takes its counts (`ngettext(...)`, a stored `Text`), so
+    "%(n)s attempts" reads "٦ محاولات" in Arabic. A whole number in a plain `%(n)d`
+    or `%(n)s` is written with `number`; a placeholder with a width or a precision, and
+    values that are not numbers, are formatted as `%` would."""
+
+    def plain(match: re.Match) -> str:
+        key, spec, kind = match.groups()
+        value = values.get(key)
+        if not spec and kind in "sdi" and _is_number(value):
+            return f"%({key})s"
+        return match.group(0)
+
+    shown = {
+        key: number(value, language=language) if _is_number(value) else value
+        for key, value in values.items()
+    }
+    template = _PLACEHOLDER.sub(plain, text)
+    # A number left in a placeholder with a width or a precision keeps its value.
+    for key, _spec, kind in _PLACEHOLDER.findall(template):
+        if kind != "s" and key in values:
+            shown[key] = values[key]
+    return template % shown
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)

@@ -48,7 +48,7 @@ from django.utils.translation import gettext as _  # noqa: E402
 from weasyprint import CSS, HTML  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 
-from portal import charts, fonts  # noqa: E402
+from portal import charts, fonts, numbers  # noqa: E402
 
 #: Keys of ``meta`` that map to PDF document properties.
 META_KEYS = ("author", "subject", "keywords", "creator")
@@ -174,7 +174,7 @@ def _x_labels(kind: str, labels: list[str]) -> list[dict]:
         if shown:
             out.append(
                 {
-                    "text": label,
+                    "text": numbers.digits(str(label)),  # periods: 2026-03
                     "left": f"{100 * (x - width / 2) / CHART_WIDTH:.3f}%",
                     "width": f"{100 * width / CHART_WIDTH:.3f}%",
                 }
@@ -346,14 +346,20 @@ def css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
+PAGE_COUNTER_STYLES = {"ar": "arabic-indic", "fa": "persian"}
+
+
 def page_counter_content() -> str:
     """The translated "Page X of Y" as a CSS ``content`` value with page counters."""
     marker = "\x00"
     text = _("Page %(n)s of %(total)s") % {"n": f"{marker}n{marker}", "total": f"{marker}t{marker}"}
+    # the language's digits (portal.numbers): WeasyPrint's counter styles of CSS
+    style = PAGE_COUNTER_STYLES.get((get_language() or "en").split("-")[0])
+    suffix = f", {style}" if style else ""
     parts = []
     for i, piece in enumerate(text.split(marker)):
         if i % 2:
-            parts.append("counter(page)" if piece == "n" else "counter(pages)")
+            parts.append(f"counter(page{suffix})" if piece == "n" else f"counter(pages{suffix})")
         elif piece:
             parts.append(css_string(piece))
     return " ".join(parts)

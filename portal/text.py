@@ -9,8 +9,8 @@ it in the active language and fills in the parameters (which may be `Text` too).
 gives a JSON-able form to store and `Text.from_spec` reads it back. A date, a month
 (`portal.dates.Month`) or an instant is stored as ISO 8601 and written when read (`portal.dates`: a calendar date as
 its day, an instant in the reader's zone and language), never when stored. Other values
-are stored as they are (numbers) or as their text (names), which is what they read as in
-every language.
+are stored as they are (numbers, written when read in the reader's digits) or as their text (names), which is what they read as in
+every language. A list or tuple of such values reads as its items joined by commas.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 from django.utils.translation import gettext
 
-from portal import dates
+from portal import dates, numbers
 
 
 class Text:
@@ -28,18 +28,14 @@ class Text:
 
     def __init__(self, msgid: str, /, **params: Any) -> None:
         self.msgid = str(msgid)
-        self.params = {
-            key: value
-            if isinstance(value, Text | int | float | dt.date | dates.Month)
-            else str(value)
-            for key, value in params.items()
-        }
+        self.params = {key: _kept(value) for key, value in params.items()}
 
     def __str__(self) -> str:
         translated = gettext(self.msgid)
         if not self.params:
             return translated
-        return translated % {key: _shown(value) for key, value in self.params.items()}
+        # numbers in the language's digits (portal.numbers.fill)
+        return numbers.fill(translated, {key: _shown(value) for key, value in self.params.items()})
 
     def __repr__(self) -> str:
         return f"Text({self.msgid!r}, **{self.params!r})"
@@ -68,7 +64,17 @@ class Text:
         return cls(spec["msgid"], **params)
 
 
+def _kept(value):
+    if isinstance(value, list | tuple):
+        return tuple(_kept(item) for item in value)
+    if isinstance(value, Text | int | float | dt.date | dates.Month):
+        return value
+    return str(value)
+
+
 def _shown(value):
+    if isinstance(value, tuple):
+        return ", ".join(str(_shown(item)) for item in value)
     if isinstance(value, Text | dates.Month):
         return str(value)
     if isinstance(value, dt.datetime):
@@ -79,6 +85,8 @@ def _shown(value):
 
 
 def _stored(value):
+    if isinstance(value, tuple):
+        return {"list": [_stored(item) for item in value]}
     if isinstance(value, Text):
         return value.spec()
     if isinstance(value, dt.datetime):
@@ -91,6 +99,8 @@ def _stored(value):
 
 
 def _read(value: dict):
+    if "list" in value:
+        return tuple(_read(item) if isinstance(item, dict) else item for item in value["list"])
     if "instant" in value:
         return dt.datetime.fromisoformat(value["instant"])
     if "day" in value:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from portal import numbers
 from portal.models import TokenScope
 from portal.tokens import api_token_create, api_token_revoke
 
@@ -27,9 +28,9 @@ def expiry_choices() -> list[tuple[str, str]]:
     """The lifetimes a token may have: none longer than API_TOKEN_MAX_DAYS, which is one."""
     longest = settings.API_TOKEN_MAX_DAYS
     choices = [(days, label) for days, label in EXPIRY_CHOICES if int(days) < longest]
-    label = dict(EXPIRY_CHOICES).get(str(longest)) or ngettext(
-        "%(n)d day", "%(n)d days", longest
-    ) % {"n": longest}
+    label = dict(EXPIRY_CHOICES).get(str(longest)) or numbers.fill(
+        ngettext("%(n)d day", "%(n)d days", longest), {"n": longest}
+    )
     return [*choices, (str(longest), label)]
 
 

@@ -143,7 +143,7 @@ def _scorecard_rows(report: MonthlyReport, *, plain: bool = False) -> list[list[
                             line.spec.kind, result.numerator, result.denominator, plain=plain
                         ),
                         status_label(result.status),
-                        period_note(result, month, report.now),
+                        period_note(result, month, report.now, plain=plain),
                     ]
                 )
     return rows
@@ -262,7 +262,7 @@ def _scorecard_charts(report: MonthlyReport) -> list[pdf.Block]:
                 blocks.append(
                     pdf.LineChart(
                         _("%(team)s · v%(n)s: rates by period")
-                        % {"team": card.team.name, "n": comp.version.number},
+                        % {"team": card.team.name, "n": numbers.number(comp.version.number)},
                         [dates.period(label) for label in labels],
                         series,
                         percent=True,
@@ -274,7 +274,7 @@ def _scorecard_charts(report: MonthlyReport) -> list[pdf.Block]:
             blocks.append(
                 pdf.BarChart(
                     _("v%(n)s: MQLs handed off per period against target (highlighted: below)")
-                    % {"n": comp.version.number},
+                    % {"n": numbers.number(comp.version.number)},
                     [dates.period(label) for label in labels],
                     values,
                     targets=targets,
@@ -298,7 +298,7 @@ def _definition_blocks(report: MonthlyReport) -> list[pdf.Block]:
                     _("%(text)s (v%(n)s: %(term)s)")
                     % {
                         "text": definition.text,
-                        "n": definition.version_number,
+                        "n": numbers.number(definition.version_number),
                         "term": definition.term,
                     },
                 ]
@@ -333,7 +333,10 @@ def monthly_pdf_blocks(report: MonthlyReport) -> list[pdf.Block]:
                     ),
                     (
                         _("Goal period to date: %(n)s of %(months)s months")
-                        % {"n": goal.elapsed_months, "months": goal.goal_months},
+                        % {
+                            "n": numbers.number(goal.elapsed_months),
+                            "months": numbers.number(goal.goal_months),
+                        },
                         _(
                             "%(won)s deals won against the goal to date, %(needed)s; "
                             "%(revenue)s of revenue against %(target)s."
@@ -364,8 +367,8 @@ def monthly_pdf_blocks(report: MonthlyReport) -> list[pdf.Block]:
             [
                 [
                     stage_label(step.stage),
-                    str(step.count),
-                    "" if step.rate is None else f"{step.rate:.1f}%",
+                    numbers.number(step.count),
+                    "" if step.rate is None else numbers.percent(step.rate, 1),
                 ]
                 for step in report.funnel
             ],
@@ -387,7 +390,8 @@ def monthly_pdf_blocks(report: MonthlyReport) -> list[pdf.Block]:
         *_scorecard_charts(report),
         pdf.Heading(_("Top rejection reasons")),
         pdf.Table(
-            [_("Reason"), _("Rejections")], [[label, str(n)] for _c, label, n in report.reasons]
+            [_("Reason"), _("Rejections")],
+            [[label, numbers.number(n)] for _c, label, n in report.reasons],
         )
         if report.reasons
         else pdf.Paragraph(_("No rejections this month.")),
@@ -399,10 +403,10 @@ def monthly_pdf_blocks(report: MonthlyReport) -> list[pdf.Block]:
                 report.feedback_count,
             )
             % {
-                "n": report.feedback_count,
+                "n": numbers.number(report.feedback_count),
                 "rating": "—"
                 if report.feedback_rating is None
-                else f"{report.feedback_rating:.1f}",
+                else numbers.number(report.feedback_rating, 1),
             }
         ),
     ]
@@ -424,7 +428,10 @@ def monthly_pdf(report: MonthlyReport, *, compress: bool = True) -> bytes:
     return pdf.build_pdf(
         # The month by its name in the reader's language ("noiembrie 2026", "آبان ۱۴۰۵").
         title=_("%(agreement)s · monthly report %(period)s")
-        % {"agreement": report.agreement.title, "period": dates.period(report.period.label)},
+        % {
+            "agreement": report.agreement.title,
+            "period": f"\u2066{dates.period(report.period.label)}\u2069",
+        },
         subtitle=_("Generated %(when)s") % {"when": generated},
         blocks=blocks,
         meta={"subject": _("SLA monthly review")},

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from portal import permissions
+from portal import numbers, permissions
 from portal.home import HomeItem, HomeSection
 from reports import presenters, selectors
 from reports.rituals import home as rituals_home
@@ -44,7 +44,7 @@ def _at_risk_sections(user) -> list[HomeSection]:
                     % {
                         "team": line.commitment.owner_team.name,
                         "agreement": comp.version.agreement.title,
-                        "n": comp.version.number,
+                        "n": numbers.number(comp.version.number),
                         "actual": presenters.format_actual(kind, result.actual),
                         "target": presenters.format_target(kind, result.target),
                     },

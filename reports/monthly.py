@@ -14,6 +14,7 @@ from django.utils.translation import gettext, ngettext
 
 from leads.models import Cycle
 from leads.reviews.models import Feedback
+from portal import numbers
 from reports.incentives import IncentiveReport, version_incentives
 from reports.selectors import VersionCompliance, compliance_for_versions
 from slas import funnel as planner
@@ -292,7 +293,11 @@ def mql_volume_plan(
             "planner asks for %(needed)s MQLs a month.",
             plan.per_period.won,
         )
-        % {"won": plan.per_period.won, "one_in": one_in, "needed": needed}
+        % {
+            "won": numbers.number(plan.per_period.won),
+            "one_in": numbers.number(one_in),
+            "needed": numbers.number(needed),
+        }
     ]
     if commitment is None:
         sentences.append(gettext("The version commits to no MQL volume."))
@@ -303,7 +308,7 @@ def mql_volume_plan(
                 "than the revenue goal needs, so marketing can meet the goal's need and "
                 "still miss the commitment."
             )
-            % {"commitment": commitment, "gap": commitment - needed}
+            % {"commitment": numbers.number(commitment), "gap": numbers.number(commitment - needed)}
         )
     elif commitment < needed:
         sentences.append(
@@ -311,7 +316,7 @@ def mql_volume_plan(
                 "The commitment of %(commitment)s is %(gap)s fewer: meeting the commitment "
                 "alone does not bring the MQLs the revenue goal needs."
             )
-            % {"commitment": commitment, "gap": needed - commitment}
+            % {"commitment": numbers.number(commitment), "gap": numbers.number(needed - commitment)}
         )
     else:
         sentences.append(gettext("The commitment asks for exactly what the goal needs."))
@@ -332,7 +337,7 @@ def mql_volume_plan(
             if running
             else gettext("This month %(arrived)s MQLs arrived: %(meets)s.")
         )
-        % {"arrived": arrived, "meets": meets}
+        % {"arrived": numbers.number(arrived), "meets": meets}
     )
     return MqlVolumePlan(
         planner=needed,

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from portal import numbers
+from portal import dates, numbers
 from reports.engine import COUNT_KINDS
 from slas.periods import period_containing
 from slas.sentences import commitment_rule
@@ -71,8 +71,8 @@ def problem_text(bucket: str, n: int) -> str:
     }
     phrase = phrases.get(bucket)
     if phrase is None:
-        return f"{n} {BUCKET_LABELS.get(bucket, bucket)}"
-    return phrase() % {"n": n}
+        return f"{numbers.number(n)} {BUCKET_LABELS.get(bucket, bucket)}"
+    return numbers.fill(phrase(), {"n": n})
 
 
 def quarter_of_month(label: str) -> str:
@@ -91,14 +91,17 @@ def result_in_month(line, month_label: str):
     return line.result(month_label)
 
 
-def period_note(result, month_label: str, now) -> str:
+def period_note(result, month_label: str, now, *, plain: bool = False) -> str:
     """Says which period a result covers when it is not the month itself: a quarter
-    still running reads "2026-Q1 (to date)", a finished one "2026-Q1 (whole quarter)"."""
+    still running reads "2026-Q1 (to date)", a finished one "2026-Q1 (whole quarter)"
+    (the label in the reader's digits, as `portal.dates.period` writes it; as it is
+    with `plain`, for CSV)."""
     if result is None or result.label == month_label:
         return ""
+    label = result.label if plain else dates.period(result.label)
     if result.period_end > now:
-        return _("%(period)s (to date)") % {"period": result.label}
-    return _("%(period)s (whole quarter)") % {"period": result.label}
+        return _("%(period)s (to date)") % {"period": label}
+    return _("%(period)s (whole quarter)") % {"period": label}
 
 
 def rate_series(card, labels: list[str]) -> list[tuple[str, list[float | None]]]:
@@ -180,9 +183,9 @@ def short_title(kind: str, params: dict) -> str:
     """A few words, for chart legends."""
     return {
         "mql_volume": _("MQLs"),
-        "first_contact_within": _("First contact ≤ %(h)s h") % {"h": _number(params.get("hours"))},
+        "first_contact_within": _("First contact ≤ %(h)s h") % {"h": _shown(params.get("hours"))},
         "acceptance_rate": _("Accepted"),
-        "attempts_before_recycle": _("≥ %(k)s attempts") % {"k": _number(params.get("attempts"))},
+        "attempts_before_recycle": _("≥ %(k)s attempts") % {"k": _shown(params.get("attempts"))},
         "reason_documented": _("Reasons"),
         "feedback_coverage": _("Feedback"),
         "visitor_to_lead": _("Visitor → lead"),
@@ -192,6 +195,11 @@ def short_title(kind: str, params: dict) -> str:
             "to": stage_label(params.get("to_stage")),
         },
     }.get(kind, kind)
+
+
+def _shown(value) -> str:
+    """`_number` in the reader's digits (portal.numbers), for words on a page or a PDF."""
+    return "?" if value is None else numbers.number(_number(value), grouping=False)
 
 
 def _number(value) -> str:

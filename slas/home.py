@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from portal import dates, permissions
+from portal import dates, numbers, permissions
 from portal.home import HomeItem, HomeSection
 from slas import selectors
 from slas.models import VersionStatus
@@ -17,10 +17,10 @@ from slas.signing import home as signing_home
 
 def _when_due(days: int) -> str:
     if days > 0:
-        return ngettext("in %(days)s day", "in %(days)s days", days) % {"days": days}
+        return numbers.fill(ngettext("in %(days)s day", "in %(days)s days", days), {"days": days})
     if days == 0:
         return _("today")
-    return ngettext("%(days)s day ago", "%(days)s days ago", -days) % {"days": -days}
+    return numbers.fill(ngettext("%(days)s day ago", "%(days)s days ago", -days), {"days": -days})
 
 
 def _reviews_due(user) -> list[HomeSection]:
@@ -35,7 +35,7 @@ def _reviews_due(user) -> list[HomeSection]:
         items.append(
             HomeItem(
                 title=_("Review %(agreement)s · v%(number)s")
-                % {"agreement": version.agreement.title, "number": version.number},
+                % {"agreement": version.agreement.title, "number": numbers.number(version.number)},
                 url=version.get_absolute_url(),
                 detail=_(
                     "Review date %(date)s (%(when)s). Start the next version from v%(number)s, "
@@ -44,7 +44,7 @@ def _reviews_due(user) -> list[HomeSection]:
                 % {
                     "date": dates.day(version.review_date),
                     "when": _when_due(days),
-                    "number": version.number,
+                    "number": numbers.number(version.number),
                 },
                 badge=_("Review due") if days <= 0 else _("Review soon"),
                 tone="warning" if days <= 0 else "info",
@@ -92,7 +92,7 @@ def _own_sections(user) -> list[HomeSection]:
             in_flight = [v for v in versions if v.is_upcoming]
             detail = (
                 _("v%(number)s in force until %(end)s")
-                % {"number": active.number, "end": dates.day(active.end_date)}
+                % {"number": numbers.number(active.number), "end": dates.day(active.end_date)}
                 if active
                 else _("No version in force")
             )

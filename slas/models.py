@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.db.models.signals import m2m_changed, pre_delete
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -72,7 +72,7 @@ CHANNELS = [
     ("phone", _("Phone")),
     ("email", _("Email")),
     ("video", _("Video")),
-    ("meeting", _("Meeting")),
+    ("meeting", pgettext_lazy("contact channel", "Meeting")),
     ("other", _("Other")),
 ]
 

@@ -24,7 +24,7 @@ from django.utils.text import capfirst, get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from portal import dates
+from portal import dates, numbers
 from portal.models import TeamFunction
 from slas.models import (
     CHANNELS,
@@ -66,8 +66,11 @@ def number(value: Any) -> str:
     except (InvalidOperation, ValueError):
         return str(value)
     if amount == amount.to_integral():
-        return format(amount.quantize(Decimal(1)), "f")
-    return format(amount.normalize(), "f")
+        amount = amount.quantize(Decimal(1))
+    else:
+        amount = amount.normalize()
+    # the language's digits and decimal sign (portal.numbers: ٢٤ in Arabic), no grouping
+    return numbers.number(format(amount, "f"), grouping=False)
 
 
 def and_list(items: Iterable[Any]) -> str:
@@ -156,7 +159,7 @@ def scoring_rule_points(points: Any, dimension: str) -> str:
         text = ngettext("%(points)s interest point", "%(points)s interest points", count)
     else:
         text = ngettext("%(points)s fit point", "%(points)s fit points", count)
-    return text % {"points": points}
+    return text % {"points": number(points)}
 
 
 def scoring_rule_sentence(rule: Any) -> str:

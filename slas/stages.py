@@ -4,7 +4,10 @@ definitions, conversion commitments and planner use, and the leads app stores.
 The allowed moves between them are the leads app's (leads.lifecycle)."""
 
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from portal.text import Text
 
 
 class Stage(models.TextChoices):
@@ -24,3 +27,10 @@ def stage_label(stage: str) -> str:
         return str(Stage(stage).label)
     except ValueError:
         return stage
+
+
+def stage_text(stage: str) -> Text:
+    """The stage's name kept untranslated, for a message that is stored and translated
+    when read (`portal.text.Text`); an unknown stage reads as its code."""
+    with translation.override(None):  # no language: the label's msgid
+        return Text(stage_label(stage))

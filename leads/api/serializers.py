@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
@@ -41,11 +43,29 @@ class LeadEventSerializer(serializers.ModelSerializer):
         return (event.data or {}).get("override") if event.kind == "stage_changed" else None
 
 
+class FlagSerializer(serializers.Serializer):
+    """One rule break on a lead (`Lead.flag_list`)."""
+
+    at = serializers.DateTimeField(
+        default_timezone=dt.UTC, allow_null=True, help_text="when, ISO 8601 in UTC"
+    )
+    code = serializers.CharField(
+        help_text="what broke, a stable code: final_stage, move_not_allowed, same_stage, "
+        "not_a_stage, no_handoff, reason_missing, reason_not_allowed, "
+        "recycle_attempts_short, move_not_applied (legacy: written before codes)"
+    )
+    text = serializers.CharField(source="reason", help_text="why, in the request's language")
+
+
 class LeadSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     marketing_team = serializers.StringRelatedField()
     sales_team = serializers.StringRelatedField()
     stage = serializers.CharField(read_only=True)
+    flags = FlagSerializer(source="flag_list", many=True, read_only=True)
+    flag_note = serializers.CharField(
+        read_only=True, help_text="the flags as lines of text in the request's language"
+    )
 
     class Meta:
         model = Lead
@@ -70,6 +90,7 @@ class LeadSerializer(serializers.ModelSerializer):
             "interest_score",
             "nurture_track",
             "flagged",
+            "flags",
             "flag_note",
             "created_at",
         ]
@@ -120,6 +141,7 @@ SERVER_SET = frozenset(
         "interest_score",
         "nurture_track",
         "flagged",
+        "flags",
         "flag_note",
         "agreement",
         "actor",

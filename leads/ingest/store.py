@@ -21,6 +21,7 @@ from typing import Any
 from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from leads.bulk import copy_insert
 from leads.cycle_rows import lead_cycles_refresh
@@ -33,9 +34,10 @@ from leads.derive import (
     rows_update,
 )
 from leads.ingest.formats import ParsedEvent
-from leads.lifecycle import EXITS, lead_entry, move_problem, reason_problem
+from leads.lifecycle import EXITS, Problem, lead_entry, move_problem, reason_problem
 from leads.models import Lead, LeadEvent
-from slas.stages import stage_label
+from portal.text import Text
+from slas.stages import stage_text
 
 # --------------------------------------------------------------------------- results
 
@@ -451,36 +453,46 @@ def _handoff_instants(lead_ids: list[int]) -> dict[int, list[dt.datetime]]:
 def _move_not_applied(
     entry: tuple[ParsedEvent, int | None, dict],
     from_stage: str,
-    problem: str,
+    problem: Problem,
     result: IngestResult,
 ) -> tuple[ParsedEvent, int | None, dict]:
-    """The note event that stands for a refused live move (same source event id)."""
+    """The note event that stands for a refused live move (same source event id). Its
+    `data["flag"]` keeps why as data (a code and the untranslated reason: the lead's
+    readers read it in their language); the note and the answer to the source say it
+    in the request's language."""
     item, actor_id, data = entry
     values = {
         "source": SOURCE_LABELS.get(item.source, item.source),
-        "from": stage_label(from_stage),
-        "to": stage_label(item.to_stage),
-        "request": item.requested,
-        "problem": problem,
+        "from": stage_text(from_stage),
+        "to": stage_text(item.to_stage),
+        "problem": problem.reason,
     }
     if item.requested:
-        text = _(
-            "%(source)s asked to move this lead from %(from)s to %(to)s (%(request)s), "
-            "but the portal did not apply it: %(problem)s If the move should happen, "
-            "make it on the lead page."
+        why = Text(
+            gettext_noop(
+                "%(source)s asked to move this lead from %(from)s to %(to)s (%(request)s), "
+                "but the portal did not apply it: %(problem)s If the move should happen, "
+                "make it on the lead page."
+            ),
+            request=item.requested,
+            **values,
         )
     else:
-        text = _(
-            "%(source)s asked to move this lead from %(from)s to %(to)s, but the portal "
-            "did not apply it: %(problem)s If the move should happen, make it on the lead page."
+        why = Text(
+            gettext_noop(
+                "%(source)s asked to move this lead from %(from)s to %(to)s, but the portal "
+                "did not apply it: %(problem)s If the move should happen, make it on the lead page."
+            ),
+            **values,
         )
-    text %= values
+    text = str(why)
     result.not_applied.append(Failure(item.row, "to_stage", text))
     note = replace(item, kind="note", to_stage="", reason_code="", note=text[:5000])
     refused = {"to_stage": item.to_stage, "reason_code": item.reason_code}
     if item.requested:
         refused["requested"] = item.requested
-    return note, actor_id, {**data, "flag": text, "not_applied": refused}
+    flag = {"code": "move_not_applied", **why.spec()}
+    return note, actor_id, {**data, "flag": flag, "not_applied": refused}
 
 
 def _existing_keys(keys: list[tuple[int, str, str]]) -> set[tuple[int, str, str]]:

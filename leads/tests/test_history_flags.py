@@ -200,7 +200,7 @@ def test_the_breaks_a_hubspot_export_can_record_still_flag_the_contact(cast, sla
     # when the export is imported
     _import(cast, _csv(HUBSPOT_HEADER, export), "hubspot")
     # then each is flagged with its own break, and only that
-    notes = dict(Lead.objects.values_list("external_id", "flag_note"))
+    notes = {lead.external_id: lead.flag_note for lead in Lead.objects.all()}
     assert "without a handoff" in notes[no_handoff["Record ID"]]
     assert len(notes[no_handoff["Record ID"]].splitlines()) == 1
     assert "final" in notes[reopened["Record ID"]]
@@ -229,7 +229,7 @@ def test_the_breaks_an_events_file_can_record_still_flag_the_lead(cast, sla):
     # when the file is imported
     _import(cast, _csv(EVENTS_HEADER, events), "events")
     # then each lead is flagged with its own break, and only that
-    notes = dict(Lead.objects.values_list("external_id", "flag_note"))
+    notes = {lead.external_id: lead.flag_note for lead in Lead.objects.all()}
     assert "final" in notes[won_key] and len(notes[won_key].splitlines()) == 1
     assert "needs a reason code" in notes[recycled_key]
     assert len(notes[recycled_key].splitlines()) == 1

@@ -77,7 +77,7 @@ def state(source: str):
     leads = list(
         Lead.objects.filter(source=source)
         .order_by("external_id")
-        .values_list("external_id", "stage", "flagged", "flag_note", "created_at")
+        .values_list("external_id", "stage", "flagged", "flags", "created_at")
     )
     cycles = list(
         Cycle.objects.filter(lead__source=source)

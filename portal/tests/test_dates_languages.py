@@ -179,3 +179,37 @@ def test_an_exact_instant_keeps_its_seconds_and_names_the_readers_zone():
     assert english == "20 May 2026, 00:00:07 (Europe/Bucharest)"
     assert romanian.startswith("19 mai 2026") and "21:00:07" in romanian
     assert "۲۱:۰۰:۰۷" in persian and "UTC" in persian
+
+
+@pytest.mark.parametrize(
+    ("lang", "attempts", "minutes"),
+    [
+        ("en", "6 attempts", "in 1,250 minutes"),
+        ("ar", "٦ attempts", "in ١٬٢٥٠ minutes"),
+        ("fa", "۶ attempts", "in ۱٬۲۵۰ minutes"),
+    ],
+)
+def test_a_count_in_a_translated_sentence_is_written_in_the_languages_digits(
+    lang, attempts, minutes
+):
+    # given sentences with a count, as ngettext gives them (%(n)s or %(n)d)
+    with translation.override(lang):
+        # when the counts are filled in
+        shown = (
+            numbers.fill("%(n)s attempts", {"n": 6}),
+            numbers.fill("in %(n)d minutes", {"n": 1250}),
+            numbers.fill("%(rate).1f and %(who)s", {"rate": 2.25, "who": "Dan"}),
+        )
+    # then each count is in the language's digits; a formatted float and a name stay
+    assert shown == (attempts, minutes, "2.2 and Dan")
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("ar", "بعد ٦"), ("fa", "بعد ۶"), ("ro", "بعد 6")])
+def test_a_stored_message_writes_its_numbers_in_the_readers_digits(lang, expected):
+    # given a stored message with a count
+    stored = Text("بعد %(n)s", n=6).spec()
+    # when read in the language
+    with translation.override(lang):
+        shown = str(Text.from_spec(stored))
+    # then the count is in the reader's digits
+    assert shown == expected

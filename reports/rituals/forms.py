@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from reports.rituals.models import Frequency, MeetingKind
 
@@ -11,7 +12,9 @@ DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%
 
 
 class MeetingForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Meeting"), choices=MeetingKind.choices)
+    kind = forms.ChoiceField(
+        label=pgettext_lazy("meeting kind", "Meeting"), choices=MeetingKind.choices
+    )
     scheduled_for = forms.DateTimeField(
         label=_("When"), widget=DATETIME, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
     )
@@ -37,7 +40,9 @@ class MeetingForm(forms.Form):
 
 
 class CadenceForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Meeting"), choices=MeetingKind.choices)
+    kind = forms.ChoiceField(
+        label=pgettext_lazy("meeting kind", "Meeting"), choices=MeetingKind.choices
+    )
     frequency = forms.ChoiceField(label=_("How often"), choices=Frequency.choices)
     weekday = forms.TypedChoiceField(
         label=_("Weekday"),
