@@ -17,7 +17,14 @@ from django.utils import timezone
 from leads.cycles import CycleFacts
 from leads.reviews.models import Feedback
 from leads.visitors.selectors import visitor_facts
-from reports.engine import Contribution, MetricResult, contribution, evaluate, evaluate_adjusted
+from reports.engine import (
+    CYCLELESS_KINDS,
+    Contribution,
+    MetricResult,
+    contribution,
+    evaluate,
+    evaluate_adjusted,
+)
 from reports.facts import facts_revision_bump
 from reports.models import ComplianceResult, FactsRevision
 from reports.services import results_store
@@ -42,18 +49,22 @@ def _evaluate_many(
     if not wanted or ctx.in_force is None:
         return []
     specs = [line.spec for line, _ in wanted]
-    start = min(p.start for _, p in wanted)
-    end = max(p.end for _, p in wanted)
-    qs = _cycle_queryset(
-        version_id=ctx.version.pk,
-        in_force=ctx.in_force,
-        start=start,
-        end=end,
-        late_entries=_needs_late_entries(specs),
-    )
-    facts, feedback = load_facts(
-        qs, with_feedback=any(s.kind == "feedback_coverage" for s in specs)
-    )
+    facts: list[CycleFacts] = []
+    feedback: dict[int, list] = {}
+    # visitor_to_lead, never stored as fresh, is recomputed on every read: alone, it
+    # must not read the version's cycles (it has none; a thousand rows per page).
+    cycle_wanted = [(line, p) for line, p in wanted if line.spec.kind not in CYCLELESS_KINDS]
+    if cycle_wanted:
+        qs = _cycle_queryset(
+            version_id=ctx.version.pk,
+            in_force=ctx.in_force,
+            start=min(p.start for _, p in cycle_wanted),
+            end=max(p.end for _, p in cycle_wanted),
+            late_entries=_needs_late_entries(specs),
+        )
+        facts, feedback = load_facts(
+            qs, with_feedback=any(s.kind == "feedback_coverage" for s in specs)
+        )
     visitors = (
         visitor_facts(
             ctx.version.agreement_id,
@@ -166,7 +177,9 @@ def results_for(
             _stored(line, r, now, revisions[version_id])
             for line, r in _evaluate_many(contexts[version_id], lines, now)
         ]
-    results_store(fresh_rows)
+    # A result valid only at its instant (visitor_to_lead) is never read back as fresh:
+    # storing it would take the revision lock and write on every read, for nothing.
+    results_store([row for row in fresh_rows if row.valid_until is None or now < row.valid_until])
     for row in fresh_rows:
         results[(row.commitment_id, row.period_start)] = row
     return results

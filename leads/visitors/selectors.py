@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 
 from leads.models import Lead
 from leads.visitors.models import VisitorCount
@@ -19,19 +19,30 @@ def visitor_facts(
 ) -> dict[dt.datetime, tuple[int, int]]:
     """Per period start: (leads of the agreement created in the period, visitors counted
     for the months the period covers, its local months in ``tz``)."""
-    out = {}
+    periods = list(periods)
+    if not periods:
+        return {}
     zone = ZoneInfo(tz)
-    for period in periods:
+    months, created = {}, {}
+    for i, period in enumerate(periods):
         first = period.start.astimezone(zone).date()
         last = (period.end - dt.timedelta(microseconds=1)).astimezone(zone).date()
-        visitors = VisitorCount.objects.filter(
-            agreement_id=agreement_id, month__gte=first.replace(day=1), month__lte=last
-        ).aggregate(n=Sum("visitors"))["n"]
-        leads = Lead.objects.filter(
-            agreement_id=agreement_id, created_at__gte=period.start, created_at__lt=period.end
-        ).count()
-        out[period.start] = (leads, visitors or 0)
-    return out
+        months[f"p{i}"] = Sum(
+            "visitors", filter=Q(month__gte=first.replace(day=1), month__lte=last)
+        )
+        created[f"p{i}"] = Count(
+            "id", filter=Q(created_at__gte=period.start, created_at__lt=period.end)
+        )
+    # Two queries for all the periods (a page asks for every period of a version).
+    visitors = VisitorCount.objects.filter(agreement_id=agreement_id).aggregate(**months)
+    leads = Lead.objects.filter(
+        agreement_id=agreement_id,
+        created_at__gte=min(p.start for p in periods),
+        created_at__lt=max(p.end for p in periods),
+    ).aggregate(**created)
+    return {
+        period.start: (leads[f"p{i}"], visitors[f"p{i}"] or 0) for i, period in enumerate(periods)
+    }
 
 
 def visitor_counts_of(agreement_id: int):
