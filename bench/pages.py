@@ -12,7 +12,8 @@ The database must hold the demo (`manage.py seed_demo`); it changes nothing but 
 `bench/load.py` changes (contact attempts on a demo lead).
 
 One JSON line per page: path, user, cpu_ms (time.process_time of this process per request:
-Python and the driver, not PostgreSQL's own work), wall_ms, queries per request, and with
+Python and the driver, not PostgreSQL's own work), wall_ms, queries per request, db_cpu_ms
+(the PostgreSQL server process's CPU per request, when the server is local), and with
 --baseline (a file of these lines, e.g. from a checkout of main) the ratio cpu_ms / its
 cpu_ms. Each figure is the best of --batches batches of -n requests. --profile PATH prints
 cProfile's top functions for that page instead (--user: one person's).
@@ -98,6 +99,18 @@ def pages() -> list[tuple[str, str, str, dict | None]]:
     ]
 
 
+def backend_cpu_seconds(connection) -> float | None:
+    """CPU time of this connection's PostgreSQL server process (a local server: /proc)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def ask(client, method: str, path: str, form: dict | None):
     if method == "POST":
         return client.post(path, form)
@@ -150,6 +163,7 @@ def main() -> None:
         # The best of --batches batches of -n requests: on a shared machine the others'
         # load only ever adds (cache misses, frequency), so the minimum is the page's own.
         cpu_ms = wall_ms = float("inf")
+        db_before = backend_cpu_seconds(connection)
         for _ in range(args.batches):
             cpu, wall = time.process_time(), time.perf_counter()
             for _ in range(args.n):
@@ -164,6 +178,10 @@ def main() -> None:
             "wall_ms": round(wall_ms, 2),
             "queries": count,
         }
+        db_after = backend_cpu_seconds(connection)
+        if db_before is not None and db_after is not None:
+            # all batches (the clock ticks every 10 ms); the connection is kept (debug off)
+            row["db_cpu_ms"] = round((db_after - db_before) * 1000 / (args.n * args.batches), 2)
         if (user, method, path) in baseline:
             row["ratio"] = round(cpu_ms / baseline[(user, method, path)], 2)
         print(json.dumps(row), flush=True)
