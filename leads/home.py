@@ -11,6 +11,7 @@ from leads import selectors
 from leads.reviews import home as reviews_home
 from portal import numbers, permissions
 from portal.home import HomeItem, HomeSection
+from slas.governing import VersionIndex
 
 SHOWN = 5
 
@@ -19,20 +20,22 @@ def _own_sections(user) -> list[HomeSection]:
     out = []
     now = timezone.now()
     waiting = selectors.my_queue(user, now=now).filter(selectors.clock_running(now))
-    rows = selectors.queue_rows(waiting[:SHOWN], now=now)
+    # Only the clocks: the queue's scores and stage definitions are not shown here.
+    index = VersionIndex()
+    rows = [(cycle, selectors.cycle_clock(cycle, index, now)) for cycle in waiting[:SHOWN]]
     if rows or user.memberships.filter(team__function="sales").exists():
         out.append(
             HomeSection(
                 title=_("Leads waiting for first contact"),
                 items=[
                     HomeItem(
-                        title=str(row.lead),
-                        url=row.lead.get_absolute_url(),
-                        detail=row.lead.company,
-                        badge=row.clock.label,
-                        tone=row.clock.tone,
+                        title=str(cycle.lead),
+                        url=cycle.lead.get_absolute_url(),
+                        detail=cycle.lead.company,
+                        badge=clock.label,
+                        tone=clock.tone,
                     )
-                    for row in rows
+                    for cycle, clock in rows
                 ],
                 empty_text=_("No lead is waiting on you."),
                 more_url=reverse("leads:queue"),

@@ -38,9 +38,18 @@ def _roles(user) -> dict[int, str]:
         return {}
     cached = getattr(user, "_portal_roles", None)
     if cached is None:
-        cached = dict(user.memberships.values_list("team_id", "role"))
+        # No ordering: the default one (team name, username) joins two tables, on every page.
+        cached = dict(user.memberships.order_by().values_list("team_id", "role"))
         user._portal_roles = cached
     return cached
+
+
+def memberships_of(user) -> list[Membership]:
+    """The user's memberships with their teams, as shown (by team name); the roles they
+    give are kept for the request, as `_roles` keeps them (one query for both)."""
+    memberships = list(user.memberships.select_related("team"))
+    user._portal_roles = {m.team_id: m.role for m in memberships}
+    return memberships
 
 
 def forget_roles(user) -> None:

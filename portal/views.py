@@ -121,7 +121,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @login_required
 def home(request):
-    memberships = request.user.memberships.select_related("team")
+    memberships = permissions.memberships_of(request.user)
     return render(
         request,
         "portal/home.html",

@@ -99,6 +99,8 @@ RATE_KINDS = frozenset(
     }
 )
 KINDS = COUNT_KINDS | RATE_KINDS
+# Kinds whose facts are not cycles (given per period by the caller): no cycle changes them.
+CYCLELESS_KINDS = frozenset({"visitor_to_lead"})
 
 
 class VisitorFacts(NamedTuple):

@@ -21,6 +21,7 @@ from leads.models import Cycle
 from leads.reviews.models import Feedback
 from leads.visitors.selectors import visitor_facts
 from reports.engine import (
+    CYCLELESS_KINDS,
     Contribution,
     FeedbackSource,
     MetricResult,
@@ -54,21 +55,22 @@ def _evaluate_many(
     if not wanted or ctx.in_force is None:
         return []
     specs = [line.spec for line, _ in wanted]
-    start = min(p.start for _, p in wanted)
-    end = max(p.end for _, p in wanted)
-    qs = _cycle_queryset(
-        version_id=ctx.version.pk,
-        in_force=ctx.in_force,
-        start=start,
-        end=end,
-        late_entries=_needs_late_entries(specs),
-    )
-    # visitor_to_lead has no cycles (its facts come per period): alone, it reads none.
-    facts, feedback = (
-        load_facts(qs, with_feedback=any(s.kind == "feedback_coverage" for s in specs))
-        if any(s.kind != "visitor_to_lead" for s in specs)
-        else ([], {})
-    )
+    facts: list[CycleFacts] = []
+    feedback: dict[int, list] = {}
+    # visitor_to_lead, never stored as fresh, is recomputed on every read: alone, it
+    # must not read the version's cycles (it has none; a thousand rows per page).
+    cycle_wanted = [(line, p) for line, p in wanted if line.spec.kind not in CYCLELESS_KINDS]
+    if cycle_wanted:
+        qs = _cycle_queryset(
+            version_id=ctx.version.pk,
+            in_force=ctx.in_force,
+            start=min(p.start for _, p in cycle_wanted),
+            end=max(p.end for _, p in cycle_wanted),
+            late_entries=_needs_late_entries(specs),
+        )
+        facts, feedback = load_facts(
+            qs, with_feedback=any(s.kind == "feedback_coverage" for s in specs)
+        )
     visitors = (
         visitor_facts(
             ctx.version.agreement_id,

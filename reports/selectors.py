@@ -101,13 +101,17 @@ def ungoverned_counts(agreement_ids: Iterable[int], *, now: dt.datetime) -> dict
 
 
 def compliance_for_versions(
-    versions: list[Version], *, now: dt.datetime | None = None
+    versions: list[Version], *, now: dt.datetime | None = None, with_ungoverned: bool = True
 ) -> dict[int, VersionCompliance]:
-    """Both parties' scorecards of each version (see module docstring)."""
+    """Both parties' scorecards of each version (see module docstring). Without
+    ``with_ungoverned`` (the home page, which does not show it) ``ungoverned`` is 0,
+    not counted."""
     now = now or timezone.now()
     contexts = version_contexts(versions, now)
     results = results_for(contexts, now)
-    ungoverned = ungoverned_counts({v.agreement_id for v in versions}, now=now)
+    ungoverned = (
+        ungoverned_counts({v.agreement_id for v in versions}, now=now) if with_ungoverned else {}
+    )
     out = {}
     for version in versions:
         ctx = contexts[version.pk]

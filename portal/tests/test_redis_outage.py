@@ -7,6 +7,7 @@ Sign-in goes on counting failures (in the database: no guess goes uncounted); AP
 import logging
 
 import pytest
+import redis
 from django.core.cache import cache
 from django.test import Client
 
@@ -109,3 +110,25 @@ def test_the_cache_answers_misses_and_logs_while_redis_is_down(redis_cache, capl
 
     with pytest.raises(CacheUnavailable), failing_closed():
         cache.get("k")
+
+
+def test_the_cache_builds_one_redis_client_not_one_per_call(redis_cache, monkeypatch):
+    # given a count of the redis clients built (Django's builds one per call)
+    built = []
+    build = redis.Redis.__init__
+    monkeypatch.setattr(
+        redis.Redis, "__init__", lambda self, *a, **kw: built.append(1) or build(self, *a, **kw)
+    )
+    # when the cache is read and written as a request's rate limits do
+    cache.set("k", 1)
+    assert cache.incr("k") == 2
+    assert cache.get("k") == 2
+    assert cache.get_many(["k", "other"]) == {"k": 2}
+    # then one client served them all, and serves again once Redis is back
+    assert len(built) == 1
+    redis_cache.stop()
+    assert cache.get("k", "missed") == "missed"
+    redis_cache.start()
+    cache.set("k", 3)
+    assert cache.get("k") == 3
+    assert len(built) == 1

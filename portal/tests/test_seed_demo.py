@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from portal.models import Team
 
@@ -84,3 +85,18 @@ def test_a_database_with_only_someone_elses_data_gets_no_demo():
     assert "already holds data" in output
     assert "Demo sign-ins" not in output  # no demo people to sign in as
     assert not Team.objects.exists()
+
+
+def test_the_demo_leaves_the_planner_statistics_of_what_it_seeded():
+    # when the demo is seeded (autovacuum may be off, or not have run yet)
+    seed_demo()
+    # then the database has analyzed the tables it filled
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                "WHERE relname = 'leads_lead'"
+            )
+        else:
+            cursor.execute("SELECT count(*) > 0 FROM sqlite_stat1 WHERE tbl = 'leads_lead'")
+        assert cursor.fetchone()[0]

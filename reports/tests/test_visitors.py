@@ -6,10 +6,13 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from leads.visitors.models import VisitorCount
 from leads.visitors.selectors import visitor_facts
 from leads.visitors.services import visitor_count_set, visitor_counts_import_csv
+from reports import results, selectors
 from reports.engine import CommitmentSpec, VisitorFacts, evaluate
 from reports.tests.factories import TZ, AgreementFactory, VersionFactory, lead, local
 from slas.clock import BusinessCalendar
@@ -140,3 +143,48 @@ def test_the_marketing_scorecard_shows_visitor_conversion(client, cast):
     with time_machine.travel(local(4, 2, 11), tick=False):
         html = client.get(f"/reports/versions/{v1.pk}/?period=2026-03").content.decode()
     assert "1%" in html  # 9 / 900
+
+
+@pytest.mark.django_db
+def test_rereading_visitor_conversion_reads_no_cycles_and_stores_nothing(cast, monkeypatch):
+    # given a version in force since March with a visitor-to-lead commitment and a volume
+    # commitment, read once in May (the volume's results stored, visitor_to_lead never)
+    agreement = AgreementFactory()
+    agreement.parties.set([cast.marketing, cast.sales])
+    v1 = VersionFactory(agreement=agreement, number=1)
+    for kind, target in (("visitor_to_lead", 2), ("mql_volume", 5)):
+        Commitment.objects.create(
+            version=v1, owner_team=cast.marketing, kind=kind, target=Decimal(target)
+        )
+    version_take_effect(v1, in_force_from=local(3, 1, 0))
+    for month, visitors in ((3, 400), (4, 500)):
+        visitor_count_set(
+            actor=cast.alice,
+            agreement=agreement,
+            month=dt.date(2026, month, 1),
+            source="organic",
+            visitors=visitors,
+        )
+    for month, day in ((3, 2), (3, 9), (4, 3)):
+        lead(agreement, cast, created_at=local(month, day))
+    now = local(5, 2)
+    selectors.compliance_for_versions([v1], now=now)
+    cycle_reads = []
+    monkeypatch.setattr(results, "load_facts", lambda *a, **kw: cycle_reads.append(a) or ([], {}))
+    # when it is read again
+    with CaptureQueriesContext(connection) as queries:
+        comp = selectors.compliance_for_versions([v1], now=now)[v1.pk]
+    # then visitor_to_lead is recomputed from one count of the visitors of all its
+    # periods, without the version's cycles, and not stored (never read back as fresh)
+    assert cycle_reads == []
+    assert sum('"leads_visitorcount"' in q["sql"] for q in queries) == 1
+    assert not [q["sql"] for q in queries if q["sql"].startswith(("INSERT", "UPDATE"))]
+    line = next(
+        line
+        for card in comp.scorecards
+        for line in card.lines
+        if line.spec.kind == "visitor_to_lead"
+    )
+    by_label = {row.label: (row.numerator, row.denominator) for row in line.results}
+    assert by_label["2026-03"] == (2, 400)
+    assert by_label["2026-04"] == (1, 500)

@@ -209,6 +209,10 @@ def version_send_blockers(version: Version, versions: Iterable[Version] = ()) ->
 
 # Home page and lists -------------------------------------------------------------------
 
+# What a round sealed (its content and the seal's statement, kilobytes each): lists and the
+# home page show a round's status and people, never these.
+ROUND_SEALED_FIELDS = ("content_snapshot", "seal_statement")
+
 
 def awaiting_signature_of(user) -> list[SignatureRequest]:
     """Open requests this user may sign now (their turn), oldest first."""
@@ -220,6 +224,7 @@ def awaiting_signature_of(user) -> list[SignatureRequest]:
         )
         .filter(Q(user=user) | Q(team_id__in=permissions.manager_team_ids(user)))
         .select_related("round__version__agreement", "round__sent_by", "team", "user")
+        .defer(*(f"round__{name}" for name in ROUND_SEALED_FIELDS))
         .order_by("opened_at", "pk")
     )
 
@@ -235,7 +240,9 @@ def versions_in_flight(user) -> QuerySet[Version]:
                 "signing_rounds",
                 queryset=SigningRound.objects.filter(
                     status__in=[RoundStatus.OPEN, RoundStatus.COMPLETED]
-                ).prefetch_related("requests"),
+                )
+                .defer(*ROUND_SEALED_FIELDS)
+                .prefetch_related("requests"),
                 to_attr="live_rounds",
             )
         )

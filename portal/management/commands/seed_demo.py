@@ -105,6 +105,11 @@ class Command(BaseCommand):
             module = importlib.import_module(name)
             self.stdout.write(_("Seeding %(module)s...") % {"module": module.__name__})
             module.seed(stdout=self.stdout)
+        # The planner's statistics of the tables just filled: without them (a server with
+        # autovacuum off, or before its first pass) PostgreSQL plans the pages' queries for
+        # empty tables, e.g. 50 ms instead of 3 for the home page's feedback on my leads.
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute("ANALYZE")
         self.stdout.write("")
         self._sign_ins(_("Demo ready. Sign in at http://127.0.0.1:8000/ as:"))
 
