@@ -44,10 +44,28 @@ def _refuse_empty(request, names) -> None:
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
+    """Pages of PAGE_SIZE (50) items, or of `?page_size=` up to `max_page_size`; a page
+    size that is not a whole number above zero is refused, not quietly replaced."""
+
     last_page_strings = ()
+    page_size_query_param = "page_size"
+    max_page_size = 200
 
     def paginate_queryset(self, queryset, request, view=None):
-        _refuse_empty(request, [self.page_query_param])
+        _refuse_empty(request, [self.page_query_param, self.page_size_query_param])
+        asked = request.query_params.get(self.page_size_query_param)
+        if asked is not None and not (asked.isascii() and asked.isdigit() and int(asked) > 0):
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        ErrorDetail(
+                            _("A page size is a whole number from 1 to %(most)s.")
+                            % {"most": self.max_page_size},
+                            code="invalid",
+                        )
+                    ]
+                }
+            )
         return super().paginate_queryset(queryset, request, view)
 
 

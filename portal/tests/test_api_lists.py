@@ -67,3 +67,18 @@ def test_an_instant_out_of_range_once_in_utc_is_a_400(client, notes):
     response = client.get("/api/v1/notifications/", {"created_after": "0001-01-01T00:00:00+05:00"})
     assert response.status_code == 400
     assert response.json()["errors"]["created_after"][0]["code"] == "invalid"
+
+
+def test_a_page_size_can_be_asked_up_to_the_largest(client, notes):
+    """Seen: ?page_size=20 was ignored (every list answered 50 a page)."""
+    body = client.get("/api/v1/notifications/?page_size=2").json()
+    assert len(body["results"]) == 2 and body["count"] == 3
+    assert "page_size=2" in body["next"]
+    assert len(client.get("/api/v1/notifications/?page_size=1000").json()["results"]) == 3
+
+
+@pytest.mark.parametrize("value", ["", "0", "-1", "two"])
+def test_a_page_size_that_is_not_a_whole_number_above_zero_is_a_400(client, notes, value):
+    response = client.get(f"/api/v1/notifications/?page_size={value}")
+    assert response.status_code == 400
+    assert "page_size" in response.json()["errors"] or "page_size" in str(response.json())
