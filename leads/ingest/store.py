@@ -208,7 +208,7 @@ def _batch_store(
 ) -> None:
     """The writes of `lead_events_ingest`, in the caller's transaction.
 
-    On PostgreSQL a new lead is written once, with the state its events give
+    A new lead is written once, with the state its events give
     (`leads_state_derive`), and its events are copied straight into the table: its id
     and theirs are reserved first, and nobody else can hold events of a lead that is
     not committed yet. A lead another writer created meanwhile ends the write
@@ -219,7 +219,7 @@ def _batch_store(
         valid = _live_moves_check(valid, leads, context, result)
     stored: dict[int, list[StoredEvent]] = {}
     derived = None
-    if new and connection.vendor == "postgresql":
+    if new:
         valid, stored, derived = _new_leads_write(valid, leads, new, context)
     created_by_lead = _events_insert(valid, leads)
     for pk, events in stored.items():
@@ -255,8 +255,8 @@ def _new_leads_write(
     context: IngestContext,
 ) -> tuple[list[tuple[ParsedEvent, int | None, dict]], dict[int, list[StoredEvent]], Derived]:
     """Write the leads this batch makes (ids reserved) with their derived state, and
-    their events (PostgreSQL); the batch's other events, the events written by lead,
-    and the derivation's states for `_leads_derive`."""
+    their events; return the batch's other events, the events written by lead, and
+    the derivation's states for `_leads_derive`."""
     fresh = {lead.pk: lead for lead in new.values()}
     own, rest = [], []
     for entry in valid:
@@ -272,6 +272,8 @@ def _new_leads_write(
         order_by=("source", "external_id"),
         returning=("id",),
     )
+    if inserted is None:  # SQLite: which rows went in is not reported
+        inserted = Lead.objects.filter(pk__in=fresh).values_list("pk")
     if len(inserted) < len(new):
         raise _LeadsTaken
     _events_copy(rows)
@@ -313,9 +315,8 @@ def _leads_resolve(
     lead columns.
 
     Returns the leads of the context's team pair by (source, external id), the ones this
-    call makes (on PostgreSQL not written yet: their ids are reserved, and the caller
-    writes them with their state; elsewhere inserted here, where writers are
-    serialised), and the ids of the leads whose attributes changed (or that are new):
+    call makes (not written yet: their ids are reserved, and the caller writes them with
+    their state), and the ids of the leads whose attributes changed (or that are new):
     those are scored again.
     """
     first_at: dict[tuple[str, str], dt.datetime] = {}
@@ -368,43 +369,26 @@ def _leads_resolve(
     updates = [lead for key, lead in changed.items() if key not in new]
     if updates:
         rows_update(updates, ["created_at", "owner_id", "attributes", *LEAD_ATTRIBUTE_FIELDS])
-    if new:
-        if connection.vendor == "postgresql":
-            # In key order, as concurrent importers insert them.
-            for lead, pk in zip(new.values(), _ids_reserve(Lead, len(new)), strict=True):
-                lead.pk = pk
-        else:  # SQLite: writers are serialised, the missing ones are ours
-            copy_insert(
-                Lead,
-                _LEAD_INSERT_COLUMNS,
-                [tuple(getattr(new[key], c) for c in _LEAD_INSERT_COLUMNS) for key in missing],
-                ignore_conflicts=True,
-            )
-            found = load()
-            for key, lead in new.items():
-                lead.pk = found[key].pk
-                lead._state.adding = False
-        leads.update(new)
+    # In key order, as concurrent importers insert them.
+    for lead, pk in zip(new.values(), _ids_reserve(Lead, len(new)), strict=True):
+        lead.pk = pk
+    leads.update(new)
     return leads, new, {leads[key].pk for key in changed_attrs}
 
 
-# What a new lead has that is not a default (the rest: Lead's defaults, as new_leads).
-_LEAD_INSERT_COLUMNS = (
+# What a new lead is written with: its reserved id, what is not a default (the rest:
+# Lead's defaults) and the columns derived from its events.
+_LEAD_NEW_COLUMNS = (
+    "id",
     "source",
     "external_id",
     "marketing_team_id",
     "sales_team_id",
     "agreement_id",
     "created_at",
-    "owner_id",
     "attributes",
     *LEAD_ATTRIBUTE_FIELDS,
-)
-# ... and, on PostgreSQL, its reserved id and the columns derived from its events.
-_LEAD_NEW_COLUMNS = (
-    "id",
-    *_LEAD_INSERT_COLUMNS,
-    *(name for name in DERIVED_FIELDS if name not in _LEAD_INSERT_COLUMNS),
+    *DERIVED_FIELDS,
 )
 
 
@@ -436,15 +420,30 @@ def _lead_maker(context: IngestContext):
 
 
 def _ids_reserve(model, count: int) -> list[int]:
-    """`count` ids of the model's table, taken from its sequence (PostgreSQL), ascending."""
+    """`count` ids for new rows of the model's table, ascending, taken from its sequence:
+    nobody else is given them, whether or not this transaction commits."""
     table = model._meta.db_table
+    if not count:
+        return []
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "  # noqa: S608
+                "FROM generate_series(1, %s)",
+                [count],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+        # SQLite (AUTOINCREMENT keys): the table's row of sqlite_sequence. The update
+        # takes the database's write lock, so writers reserve one after another.
         cursor.execute(
-            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "  # noqa: S608 - constant
-            "FROM generate_series(1, %s)",
-            [count],
+            "INSERT INTO sqlite_sequence (name, seq) SELECT %s, 0 "
+            "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = %s)",
+            [table, table],
         )
-        return sorted(row[0] for row in cursor.fetchall())
+        cursor.execute("UPDATE sqlite_sequence SET seq = seq + %s WHERE name = %s", [count, table])
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        last = cursor.fetchone()[0]
+        return list(range(last - count + 1, last + 1))
 
 
 def _lead_columns_apply(lead: Lead, values: dict, users: dict[str, int | None]) -> bool:
@@ -683,7 +682,7 @@ def _events_insert(
 def _new_lead_events(
     own: list[tuple[ParsedEvent, int | None, dict]], leads: dict[tuple[str, str], Lead]
 ) -> tuple[list[tuple], dict[int, list[StoredEvent]]]:
-    """The events of the leads this batch makes (PostgreSQL), with ids reserved for
+    """The events of the leads this batch makes, with ids reserved for
     them: their rows for `_events_copy` and, by lead, the events as derivation reads
     them. The ids ascend in (lead, source, event id) order, as the staged INSERT gives
     them, so events at one instant replay in one order whichever way they were stored."""
@@ -740,6 +739,9 @@ def _events_copy(rows: list[tuple]) -> None:
     """Copy `_new_lead_events` rows into the events table: no staging and no conflict
     to look for, since nobody else can hold events of a lead not committed yet."""
     tail = ("", timezone.now())
+    if connection.vendor != "postgresql":
+        copy_insert(LeadEvent, _COPY_COLUMNS, [(*row, *tail) for row in rows])
+        return
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(
