@@ -22,6 +22,8 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg.abc import Buffer
+from psycopg.types.json import JsonbBinaryDumper
 
 from leads.bulk import copy_insert
 from leads.cycle_rows import lead_cycles_refresh
@@ -686,21 +688,19 @@ def _new_lead_events(
     them: their rows for `_events_copy` and, by lead, the events as derivation reads
     them. The ids ascend in (lead, source, event id) order, as the staged INSERT gives
     them, so events at one instant replay in one order whichever way they were stored."""
-    keyed = sorted(
-        ((leads[item.source, item.lead_external_id].pk, item.source, item.event_id), entry)
-        for entry in own
-        for item in entry[:1]
-    )
+    keyed = [(leads[entry[0].source, entry[0].lead_external_id].pk, entry) for entry in own]
+    keyed.sort(key=lambda k: (k[0], k[1][0].source, k[1][0].event_id))
     rows = []
     stored: dict[int, list[StoredEvent]] = defaultdict(list)
     ids = _ids_reserve(LeadEvent, len(keyed))
-    for event_id, ((lead_id, _s, _e), (item, actor_id, data)) in zip(ids, keyed, strict=True):
+    for event_id, (lead_id, (item, actor_id, data)) in zip(ids, keyed, strict=True):
+        at = item.occurred_at
         rows.append(
             (
                 event_id,
                 lead_id,
                 item.kind,
-                item.occurred_at,
+                at,
                 actor_id,
                 item.to_stage,
                 item.channel,
@@ -712,15 +712,11 @@ def _new_lead_events(
                 item.event_id,
             )
         )
+        if at.tzinfo is not dt.UTC:
+            at = at.astimezone(dt.UTC)  # as the database gives it back
         stored[lead_id].append(
             StoredEvent(
-                event_id,
-                item.occurred_at.astimezone(dt.UTC),  # as the database gives it back
-                item.kind,
-                item.to_stage,
-                item.reason_code,
-                item.channel,
-                data,
+                event_id, at, item.kind, item.to_stage, item.reason_code, item.channel, data
             )
         )
     return rows, dict(stored)
@@ -742,12 +738,19 @@ def _events_copy(rows: list[tuple]) -> None:
     if connection.vendor != "postgresql":
         copy_insert(LeadEvent, _COPY_COLUMNS, [(*row, *tail) for row in rows])
         return
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(
+    with connection.cursor() as cursor:
+        # This cursor's own adapters (copied on write from the connection's).
+        cursor.cursor.adapters.register_dumper(dict, _EventDataDumper)
+        with cursor.cursor.copy(
             f"COPY leads_leadevent ({', '.join(_COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
-        ) as copy,
-    ):
-        copy.set_types(_COPY_TYPES)
-        for row in rows:
-            copy.write_row((*row, *tail))
+        ) as copy:
+            copy.set_types(_COPY_TYPES)
+            for row in rows:
+                copy.write_row((*row, *tail))
+
+
+class _EventDataDumper(JsonbBinaryDumper):
+    """An event's data as binary jsonb, without encoding the empty data most carry."""
+
+    def dump(self, obj: Any) -> Buffer | None:
+        return b"\x01{}" if type(obj) is dict and not obj else super().dump(obj)
