@@ -1,11 +1,11 @@
-"""The write path of ingest: a batch of parsed events is stored in one transaction. Leads are found or created in the batch's team pair only, events are COPYed (duplicates skipped by the unique (lead, source, source_event_id) index), and every touched lead's state is derived again (leads.derive).
+"""The write path of ingest: a batch of parsed events is stored in one transaction. Leads are found (locked) or made in the batch's team pair only; a lead the batch makes is written once, with the state its events give (derived before its row is inserted, leads.derive.leads_state_derive), and its events are COPYed straight into the table; events of leads that exist are COPYed to a staging table and inserted (duplicates skipped by the unique (lead, source, source_event_id) index), and those leads' state is derived again (leads.derive).
 
 A lead is its team pair plus (source, external id) and an event is unique per lead
 (docs/formats.md#leads-and-event-identity, docs/security.md): a batch for one pair never
 reads, changes or counts as a duplicate anything of another pair's leads, so what it
 answers is the same whether or not another pair uses an id.
 
-Idempotency is the database's: events are inserted with ON CONFLICT DO NOTHING (PostgreSQL) and only the rows actually inserted count as created, so two imports of one file running at once store every event once."""
+Idempotency is the database's: events of existing leads are inserted with ON CONFLICT DO NOTHING (PostgreSQL) and only the rows actually inserted count as created; a lead is made with ON CONFLICT DO NOTHING too, and when another writer made it first the batch is written again, finding it. Nobody else can hold events of a lead that is not committed yet, so two imports of one file running at once store every event once."""
 
 from __future__ import annotations
 
