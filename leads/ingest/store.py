@@ -16,6 +16,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from typing import Any
 
 from django.db import OperationalError, connection, transaction
@@ -269,7 +270,7 @@ def _new_leads_write(
     inserted = copy_insert(
         Lead,
         _LEAD_NEW_COLUMNS,
-        [tuple(getattr(new[key], c) for c in _LEAD_NEW_COLUMNS) for key in sorted(new)],
+        [_lead_new_values(new[key]) for key in sorted(new)],
         ignore_conflicts=True,
         order_by=("source", "external_id"),
         returning=("id",),
@@ -392,6 +393,7 @@ _LEAD_NEW_COLUMNS = (
     *LEAD_ATTRIBUTE_FIELDS,
     *DERIVED_FIELDS,
 )
+_lead_new_values = attrgetter(*_LEAD_NEW_COLUMNS)
 
 
 def _lead_maker(context: IngestContext):
