@@ -9,6 +9,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
@@ -17,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from leads.bulk import copy_insert
-from leads.lifecycle import EventIn, Problem, RecycleRule, derive_state
+from leads.lifecycle import DerivedState, EventIn, Problem, RecycleRule, derive_state
 from leads.models import AssignmentCursor, Lead, LeadEvent
 from leads.scoring import LEAD_FIELDS, Rule, Score, score
 from portal import permissions
@@ -176,6 +177,30 @@ def lead_score(lead: Lead, rules: VersionRules | None) -> Score:
     return score(values, lead.attributes or {}, rules.rules)
 
 
+@dataclass
+class Derived:
+    """States derived for leads before their rows were written (`leads_state_derive`),
+    with the events derivation adds to them, for `_leads_derive` to write."""
+
+    states: dict[int, DerivedState]
+    score_changes: list[tuple]
+    handoffs: list[LeadEvent]
+
+
+def leads_state_derive(
+    leads: dict[int, Lead], events: dict[int, list[EventIn]], context: IngestContext
+) -> Derived:
+    """Derive the state of leads not yet written (an import's new leads, pks reserved)
+    from all their events, scored, and set it on them, so their rows are written once,
+    with it; `_leads_derive(derived=...)` then writes what derivation adds (score
+    changes, handoffs, a round-robin owner) as it does for any lead."""
+    states, score_changes, handoffs = _states_derive(leads, events, context, set(leads))
+    for lead_id, lead in leads.items():
+        for name, value in _state_columns(lead, states[lead_id]).items():
+            setattr(lead, name, value)
+    return Derived(states, score_changes, handoffs)
+
+
 def _leads_derive(
     lead_ids: list[int],
     context: IngestContext,
@@ -183,16 +208,27 @@ def _leads_derive(
     rescore: set[int],
     loaded: dict[int, Lead] | None = None,
     known: dict[int, list[StoredEvent]] | None = None,
+    derived: Derived | None = None,
 ) -> None:
     """Recompute stage, owner, scores, track and flags of these leads from their events,
     score the leads in `rescore`, record due handoffs and assignments.
 
     `known` holds all the stored events of some of the leads (leads created by the
-    calling batch): those are not read back; the handoffs recorded here are added."""
+    calling batch): those are not read back; the handoffs recorded here are added.
+    `derived`: the states of some of the leads, derived before their rows were written
+    (`leads_state_derive`): they are not derived again, and their rows are written again
+    only if an assignment gives them an owner."""
     known = known if known is not None else {}
+    pre = derived.states if derived is not None else {}
     leads = _leads_load(lead_ids, loaded or {})
-    events, last_handoff = _events_gather(lead_ids, known)
-    states, score_changes, handoffs = _states_derive(leads, events, context, rescore)
+    events, last_handoff = _events_gather(lead_ids, known, skip=pre.keys())
+    todo = {pk: lead for pk, lead in leads.items() if pk not in pre}
+    states, score_changes, handoffs = _states_derive(todo, events, context, rescore)
+    if derived is not None:
+        # In lead order, as if derived here: the events' ids and the round robin follow it.
+        states = {pk: pre[pk] if pk in pre else states[pk] for pk in leads}
+        score_changes = sorted([*score_changes, *derived.score_changes], key=itemgetter(0))
+        handoffs = sorted([*handoffs, *derived.handoffs], key=attrgetter("lead_id"))
     _derived_events_store(score_changes, handoffs, last_handoff, known)
     assignments = _owners_assign(leads, states, context, last_handoff)
     _lead_columns_store(leads, states)
@@ -211,20 +247,30 @@ def _leads_load(lead_ids: list[int], loaded: dict[int, Lead]) -> dict[int, Lead]
 
 
 def _events_gather(
-    lead_ids: list[int], known: dict[int, list[StoredEvent]]
+    lead_ids: list[int], known: dict[int, list[StoredEvent]], skip: Iterable[int] = ()
 ) -> tuple[dict[int, list[EventIn]], dict[int, tuple[dt.datetime, int]]]:
     """Every event of the leads as derive_state reads it, and each lead's latest handoff
-    (time, event id); the events in `known` are not read back."""
+    (time, event id); the events in `known` are not read back. Of the leads in `skip`
+    (all their events known, their state derived already) only the handoff is found."""
     events: dict[int, list[EventIn]] = defaultdict(list)
     last_handoff: dict[int, tuple[dt.datetime, int]] = {}
+
+    def handoff(event_id, lead_id, occurred_at) -> None:
+        if lead_id not in last_handoff or (occurred_at, event_id) > last_handoff[lead_id]:
+            last_handoff[lead_id] = (occurred_at, event_id)
 
     def add(event_id, lead_id, occurred_at, kind, to_stage, reason_code, data) -> None:
         events[lead_id].append(_event_in(event_id, occurred_at, kind, to_stage, reason_code, data))
         if kind == "stage_changed" and to_stage == "mql":
-            if lead_id not in last_handoff or (occurred_at, event_id) > last_handoff[lead_id]:
-                last_handoff[lead_id] = (occurred_at, event_id)
+            handoff(event_id, lead_id, occurred_at)
 
+    skip = set(skip)
     for lead_id, stored in known.items():
+        if lead_id in skip:
+            for e in stored:
+                if e.kind == "stage_changed" and e.to_stage == "mql":
+                    handoff(e.id, lead_id, e.occurred_at)
+            continue
         for e in stored:
             add(e.id, lead_id, e.occurred_at, e.kind, e.to_stage, e.reason_code, e.data)
     unknown = [pk for pk in lead_ids if pk not in known]
@@ -339,20 +385,24 @@ def _owners_assign(leads, states, context: IngestContext, last_handoff) -> list[
     return assignments
 
 
+def _state_columns(lead: Lead, state: DerivedState) -> dict:
+    """The lead's derived columns (DERIVED_FIELDS) as its state gives them."""
+    return {
+        "stage": state.stage,
+        "owner_id": state.owner_id if state.owner_known else lead.owner_id,
+        "fit_score": state.fit,
+        "interest_score": state.interest,
+        "nurture_track": state.nurture_track,
+        "flagged": state.flagged,
+        "flags": state.flags,
+    }
+
+
 def _lead_columns_store(leads: dict[int, Lead], states) -> None:
     """Write the derived columns of the leads whose values changed (one UPDATE)."""
     to_update = []
     for lead_id, lead in leads.items():
-        state = states[lead_id]
-        new = {
-            "stage": state.stage,
-            "owner_id": state.owner_id if state.owner_known else lead.owner_id,
-            "fit_score": state.fit,
-            "interest_score": state.interest,
-            "nurture_track": state.nurture_track,
-            "flagged": state.flagged,
-            "flags": state.flags,
-        }
+        new = _state_columns(lead, states[lead_id])
         if any(getattr(lead, name) != value for name, value in new.items()):
             for name, value in new.items():
                 setattr(lead, name, value)

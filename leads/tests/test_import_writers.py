@@ -1,22 +1,27 @@
 """Imports written by several writers at once (PostgreSQL): the same result as one writer,
 failures surface in the caller, messages in the caller's language."""
 
+import datetime as dt
 import io
 import random
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.utils import translation
 
 import leads.ingest.importers as importers
+import leads.ingest.store as store
 from leads.derive import IngestContext
 from leads.ingest.importers import ChunkWriters, events_import
+from leads.ingest.store import lead_events_ingest
 from leads.models import Cycle, Lead, LeadEvent
+from leads.tests.factories import parsed
 from leads.tests.test_imports import HEADER
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+T0 = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
 STAGES = ["mql", "sal", "recycled", "mql", "sql", "opportunity", "won"]
 
 
@@ -181,9 +186,6 @@ def test_a_batch_picked_as_deadlock_victim_is_written_again(cast, sla, monkeypat
     # given the database picks the first attempt of a batch as a deadlock victim
     from django.db import OperationalError
 
-    import leads.ingest.store as store
-    from leads.tests.factories import parsed
-
     real = store._batch_store
     attempts = []
 
@@ -202,3 +204,65 @@ def test_a_batch_picked_as_deadlock_victim_is_written_again(cast, sla, monkeypat
     assert len(attempts) == 2
     assert result.created == 2 and LeadEvent.objects.filter(lead__external_id="D1").count() == 2
     assert Lead.objects.get(external_id="D1").stage == "mql"
+
+
+def _until_a_writer_waits_for_a_lock(seconds: float = 10) -> None:
+    with connection.cursor() as cursor:
+        for _ in range(int(seconds / 0.05)):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            threading.Event().wait(0.05)
+
+
+def test_a_lead_another_writer_makes_meanwhile_gets_the_batch_written_again_onto_it(
+    cast, sla, monkeypatch
+):
+    # given a writer that makes lead L1 and has not committed yet
+    made, write = threading.Event(), threading.Event()
+
+    def other_writer():
+        try:
+            with transaction.atomic():
+                lead_events_ingest(
+                    items=[parsed("L1", "created", T0, event_id="theirs")], context=context(cast)
+                )
+                made.set()
+                write.wait(5)
+                _until_a_writer_waits_for_a_lock()  # our batch, on the lead's key
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=other_writer)
+    other.start()
+    made.wait(5)
+    written = []
+    original = store._new_leads_write
+    monkeypatch.setattr(
+        store,
+        "_new_leads_write",
+        lambda *args: written.append(len(args[2])) or original(*args),
+    )
+    write.set()
+    # when our batch of L1's events is written (it did not find L1, as it is not
+    # committed, so it makes it too)
+    result = lead_events_ingest(
+        items=[
+            parsed("L1", "stage_changed", T0 + dt.timedelta(hours=1), to_stage="mql"),
+            parsed("L1", "contact_attempt", T0 + dt.timedelta(hours=2), channel="phone"),
+        ],
+        context=context(cast),
+    )
+    other.join(10)
+    # then it was written again, onto the lead the other writer made, every event once
+    assert written == [1]
+    (lead,) = Lead.objects.filter(external_id="L1")
+    assert result.created == 2 and result.created_lead_ids == set()
+    assert LeadEvent.objects.filter(lead=lead).count() == 3
+    assert (lead.stage, Cycle.objects.get(lead=lead).first_contact_at) == (
+        "mql",
+        T0 + dt.timedelta(hours=2),
+    )

@@ -1,13 +1,20 @@
 """The batch write path's shortcuts give what the plain way would: rows copied from
-tuples, lead columns applied once per lead when they repeat, events staged in any order."""
+tuples, lead columns applied once per lead when they repeat, events staged in any order,
+a new lead written once with the state that deriving its stored events gives."""
 
 import datetime as dt
+import itertools
+import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from leads.bulk import copy_insert
 from leads.cycle_rows import cycles_computed
-from leads.derive import IngestContext
+from leads.derive import DERIVED_FIELDS, IngestContext, _leads_derive
 from leads.ingest.store import lead_events_ingest
 from leads.models import Cycle, Lead, LeadEvent
 from leads.tests.factories import parsed
@@ -105,3 +112,111 @@ def test_events_given_out_of_order_are_stored_with_their_data_and_cycles(cast, s
         if not field.primary_key:
             assert getattr(stored, field.attname) == getattr(computed, field.attname), field
     assert stored.first_contact_at == T0 + dt.timedelta(hours=3)
+
+
+# --------------------------------------------------------------------------- new leads
+
+# A lead's history drawn at random: moves of every kind (a few that break the rules and
+# flag it), reasons given or not, attempts, owner changes, notes, on a few hours so that
+# events often share an instant and their ids decide the order.
+_moves = st.tuples(
+    st.sampled_from(
+        ["stage_changed"] * 4 + ["contact_attempt", "owner_changed", "note", "created"]
+    ),
+    st.integers(0, 4),  # hours after T0
+    st.sampled_from(["mql", "sal", "sql", "recycled", "disqualified", "won", "lost"]),
+    st.sampled_from(["", "no_budget", "bad_timing", "wrong_data", "competitor"]),
+)
+_history = st.lists(_moves, min_size=1, max_size=9)
+_columns = st.fixed_dictionaries(
+    {
+        "job_title": st.sampled_from(["VP Sales", "Engineer", "CEO", ""]),
+        "company_size": st.sampled_from(["20", "450", "2000", ""]),
+        "industry": st.sampled_from(["Software", "Retail", ""]),
+    }
+)
+_leads = st.lists(st.tuples(_history, _columns), min_size=1, max_size=3)
+_examples = itertools.count()
+
+
+def _history_items(n: int, history, columns) -> list:
+    lead = {name: value for name, value in columns.items() if value}
+    items = []
+    for j, (kind, hours, to_stage, reason) in enumerate(history):
+        fields = {"lead": lead}
+        if kind == "stage_changed":
+            fields |= {"to_stage": to_stage, "reason_code": reason}
+        elif kind == "contact_attempt":
+            fields["channel"] = "phone"
+        elif kind == "owner_changed":
+            fields["outcome"] = "dan@example.com"
+        # Event ids out of their order in the file, so an instant's order is the ids'.
+        event_id = f"e{(j * 7) % 10}-{j}"
+        items.append(
+            parsed(f"P{n}", kind, T0 + dt.timedelta(hours=hours), event_id=event_id, **fields)
+        )
+    return items
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+    derandomize=True,
+)
+@given(leads=_leads)
+def test_a_new_lead_is_written_with_the_state_derivation_gives_its_stored_events(cast, sla, leads):
+    # given new leads' histories, in one batch
+    n = next(_examples)
+    items = [
+        item
+        for i, (history, columns) in enumerate(leads)
+        for item in _history_items(n * 10 + i, history, columns)
+    ]
+    context = history_context(cast)
+    # when they are ingested (each lead made and written once, with its state)
+    result = lead_events_ingest(items=items, context=context)
+    assert result.created == len(items) and len(result.created_lead_ids) == len(leads)
+    written = {
+        lead.pk: lead for lead in Lead.objects.filter(pk__in=result.created_lead_ids).order_by("pk")
+    }
+    events_before = LeadEvent.objects.filter(lead__in=written).count()
+    # then deriving them again from their stored events, as for a lead that existed,
+    # scored again, changes no column and adds no event
+    _leads_derive(sorted(written), context, rescore=set(written))
+    for pk, before in written.items():
+        after = Lead.objects.get(pk=pk)
+        for name in DERIVED_FIELDS:
+            assert getattr(after, name) == getattr(before, name), name
+    assert LeadEvent.objects.filter(lead__in=written).count() == events_before
+    # and their cycles are those a recomputation from the stored events gives
+    stored = list(Cycle.objects.filter(lead__in=written).order_by("handoff_event_id"))
+    computed = sorted(cycles_computed(sorted(written)), key=lambda c: c.handoff_event_id)
+    assert len(stored) == len(computed)
+    for row, expected in zip(stored, computed, strict=True):
+        for field in Cycle._meta.concrete_fields:
+            if not field.primary_key:
+                assert getattr(row, field.attname) == getattr(expected, field.attname), field
+
+
+@pytest.mark.django_db
+def test_a_new_lead_is_inserted_with_its_state_and_never_updated(cast, sla):
+    # given a new lead's history that moves it, scores it and flags it
+    items = [
+        parsed("W1", "created", T0, lead={"job_title": "VP Sales", "company_size": "2000"}),
+        parsed("W1", "stage_changed", T0 + dt.timedelta(hours=1), to_stage="mql"),
+        parsed("W1", "stage_changed", T0 + dt.timedelta(hours=2), to_stage="recycled"),
+        parsed("W1", "owner_changed", T0 + dt.timedelta(hours=3), outcome="dan@example.com"),
+    ]
+    # when it is ingested
+    with CaptureQueriesContext(connection) as queries:
+        lead_events_ingest(items=items, context=history_context(cast))
+    # then its row was written once, with its stage, owner, score and flag
+    updates = [q["sql"] for q in queries if re.match(r'\s*UPDATE\s+"?leads_lead\b', q["sql"])]
+    assert updates == []
+    lead = Lead.objects.get(external_id="W1")
+    assert (lead.stage, lead.owner_id, lead.flagged) == ("recycled", cast.dan.pk, True)
+    assert lead.fit_score > 0
+    assert "reason code" in lead.flag_note
