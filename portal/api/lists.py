@@ -29,6 +29,8 @@ from rest_framework import exceptions, pagination
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.filters import OrderingFilter
 
+from portal import numbers
+
 MAX_ID = 2**63 - 1  # bigint: a larger id cannot exist, and asking for one is refused
 
 
@@ -59,8 +61,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 {
                     self.page_size_query_param: [
                         ErrorDetail(
-                            _("A page size is a whole number from 1 to %(most)s.")
-                            % {"most": self.max_page_size},
+                            numbers.fill(
+                                _("A page size is a whole number from %(least)s to %(most)s."),
+                                {"least": 1, "most": self.max_page_size},
+                            ),
                             code="invalid",
                         )
                     ]
