@@ -247,24 +247,10 @@ def _brought_forward(
             )
             for at in (held_until, now)
         )
-        result, sizes = evaluate_adjusted(
-            line.spec,
-            period,
-            numerator=row.numerator,
-            denominator=row.denominator,
-            counts=row.counts,
-            valid_until=row.valid_until,
-            due=_due_read(row),
-            removed=removed,
-            added=added,
-            calendar=ctx.calendar,
-            in_force=ctx.in_force,
-            now=now,
-        )
-        if result.numerator < 0 or result.denominator < 0 or min(sizes.values(), default=0) < 0:
+        result = _row_adjusted(row, line.spec, period, ctx, removed, added, now)
+        if result is None:
             again.append(item)
             continue
-        _assign(row, result, sizes)
         row.due = _due_json(result.due)
         row.computed_at = now
         row.facts_revision = row.revision_now
@@ -347,6 +333,30 @@ RESULT_ADJUSTED_FIELDS = [
     "due",
     "facts_revision",
 ]
+
+
+def _row_adjusted(row, spec, period, ctx, removed, added, now):
+    """Set the stored row's figures to its old ones with the `removed` contributions taken
+    out and the `added` put in, and return the result; None (the row untouched) when the
+    sums would not hold, e.g. a share taken out that was never in: a reader recomputes."""
+    result, sizes = evaluate_adjusted(
+        spec,
+        period,
+        numerator=row.numerator,
+        denominator=row.denominator,
+        counts=row.counts,
+        valid_until=row.valid_until,
+        due=_due_read(row),
+        removed=removed,
+        added=added,
+        calendar=ctx.calendar,
+        in_force=ctx.in_force,
+        now=now,
+    )
+    if result.numerator < 0 or result.denominator < 0 or min(sizes.values(), default=0) < 0:
+        return None
+    _assign(row, result, sizes)
+    return result
 
 
 def _assign(row: ComplianceResult, result: MetricResult, sizes: dict[str, int]) -> None:
@@ -434,24 +444,10 @@ def _adjust(
             dropped.append(row.pk)
             continue
         ctx = contexts[row.version_id]
-        result, sizes = evaluate_adjusted(
-            line.spec,
-            period,
-            numerator=row.numerator,
-            denominator=row.denominator,
-            counts=row.counts,
-            valid_until=row.valid_until,
-            due=_due_read(row),
-            removed=removed,
-            added=added,
-            calendar=ctx.calendar,
-            in_force=ctx.in_force,
-            now=now,
-        )
-        if result.numerator < 0 or result.denominator < 0 or min(sizes.values(), default=0) < 0:
+        result = _row_adjusted(row, line.spec, period, ctx, removed, added, now)
+        if result is None:
             dropped.append(row.pk)  # not the sum it should be: let a reader recompute it
             continue
-        _assign(row, result, sizes)
         if row.due is not None:  # a row from before `due` keeps not knowing it
             row.due = _due_json(result.due)
         row.facts_revision = revisions[row.version_id]
