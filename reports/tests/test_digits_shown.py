@@ -5,15 +5,21 @@ Latin does: identifiers (a version "v2", an external id), and what is not read a
 (URLs, ISO 8601 values in attributes), which this check does not look at."""
 
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.urls import reverse
 
 from leads.models import Lead
+from portal import numbers
 from portal.tests.pdftext import pdf_text
+from reports.tests.factories import local
+from reports.tests.test_incentives import paying_version
+from reports.tests.test_process_views import mapped  # noqa: F401 - the fixture
 from reports.tests.test_views import get, world  # noqa: F401 - the fixture
 
 RTL = ["ar", "fa"]
@@ -129,3 +135,48 @@ def test_no_template_prints_a_plural_count_as_it_is():
         if "{{ " + match.group(1) + " }}" in match.group(2)
     ]
     assert raw == []
+
+
+def _latin_on(client, user, url) -> list[str]:
+    response = get(client, user, url)
+    assert response.status_code == 200, (url, response.status_code)
+    return sorted(in_context(latin_numbers(page_text(response.content.decode()))))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", RTL)
+def test_the_compliance_page_writes_its_scores_and_process_map_in_the_languages_digits(
+    client,
+    cast,
+    mapped,  # noqa: F811
+    lang,
+):
+    # given a version with process steps (one with a step SLA) and scored leads in March
+    version, _steps, _leads = mapped
+    Lead.objects.update(company="Acme")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+    url = reverse("reports:version", args=[version.pk])
+    # when its compliance page is read on March (the flowchart's period) and on the current one
+    found = {
+        period: _latin_on(client, cast.erin, f"{url}?period={period}")
+        for period in ("2026-03", "2026-04")
+    }
+    # then the rates, fractions, step numbers, hours, counts and labels are the language's
+    assert found == {"2026-03": [], "2026-04": []}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", RTL)
+def test_the_monthly_incentives_write_their_amounts_in_the_languages_digits(client, cast, lang):
+    # given a version whose incentive rules paid in April
+    version = paying_version(cast)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+    client.force_login(cast.alice)
+    url = reverse("reports:monthly", args=[version.agreement_id, "2026-04"])
+    with time_machine.travel(local(5, 4, 9), tick=False):
+        html = client.get(url).content.decode()
+    table = html[html.index('data-testid="monthly-incentives"') :]
+    table = table[: table.index("</section>")]
+    # then the amounts are written in the language's digits
+    assert sorted(in_context(latin_numbers(page_text(table)))) == []
+    assert numbers.number(Decimal("1525"), 2, language=lang) in table

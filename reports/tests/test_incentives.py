@@ -42,6 +42,11 @@ D = Decimal
 
 @pytest.fixture
 def world(cast):
+    return paying_version(cast)
+
+
+def paying_version(cast):
+    """The version described above, with its April and May leads."""
     agreement = AgreementFactory()
     agreement.parties.set([cast.marketing, cast.sales])
     version = VersionFactory(agreement=agreement, number=1, avg_deal_size=D("25000"))
