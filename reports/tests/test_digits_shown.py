@@ -21,6 +21,8 @@ from reports.tests.factories import local
 from reports.tests.test_incentives import paying_version
 from reports.tests.test_process_views import mapped  # noqa: F401 - the fixture
 from reports.tests.test_views import get, world  # noqa: F401 - the fixture
+from slas import services
+from slas.tests.factories import agreement_with_draft, fill_draft
 
 RTL = ["ar", "fa"]
 # A run of ASCII digits (with its separators) that is not part of a word written in
@@ -163,6 +165,41 @@ def test_the_compliance_page_writes_its_scores_and_process_map_in_the_languages_
     }
     # then the rates, fractions, step numbers, hours, counts and labels are the language's
     assert found == {"2026-03": [], "2026-04": []}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", RTL)
+def test_the_version_document_writes_its_generated_numbers_in_the_languages_digits(
+    client, cast, lang
+):
+    # given a filled draft with an escalation ladder and a rate with a decimal
+    agreement = agreement_with_draft(cast)
+    draft = fill_draft(agreement.versions.get(number=1), cast)
+    # (a new version starts with the default ladder: 50%, 100%, 150%)
+    assert draft.escalation_steps.exists()
+    services.version_part_create(
+        actor=cast.alice,
+        version=draft,
+        part="commitments",
+        data={
+            "owner_team": cast.sales,
+            "kind": "conversion_rate",
+            "params": {"from_stage": "sql", "to_stage": "opportunity"},
+            "target": Decimal("2.5"),
+            "period": "quarter",
+        },
+    )
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+    client.force_login(cast.erin)
+    html = client.get(reverse("slas:version_detail", args=[draft.pk])).content.decode()
+    document = html[html.index('<article class="document') :]
+    parts = page_text(document)
+    # then the section numbers, percentages and amounts are the language's; user text
+    # ("First **Tuesday**", "Christmas") has no digits to check
+    assert sorted(in_context(latin_numbers(parts))) == [], sorted(in_context(latin_numbers(parts)))
+    # and a percentage takes the language's percent sign
+    assert numbers.percent(Decimal("2.5"), language=lang) in document
+    assert numbers.number(Decimal("2.5"), language=lang) + "%" not in document
 
 
 @pytest.mark.django_db
