@@ -217,3 +217,22 @@ def test_the_monthly_incentives_write_their_amounts_in_the_languages_digits(clie
     # then the amounts are written in the language's digits
     assert sorted(in_context(latin_numbers(page_text(table)))) == []
     assert numbers.number(Decimal("1525"), 2, language=lang) in table
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", RTL)
+def test_the_monthly_pdf_writes_its_incentive_amounts_in_the_languages_digits(client, cast, lang):
+    # given a version whose incentive rules paid in April, and one more deal won in May
+    version = paying_version(cast)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+    client.force_login(cast.alice)
+    # when April's PDF is read, and May's while the month is running (a projection)
+    texts = []
+    for label, now in (("2026-04", local(5, 4, 9)), ("2026-05", local(5, 16, 0))):
+        url = reverse("reports:monthly_pdf", args=[version.agreement_id, label])
+        with time_machine.travel(now, tick=False):
+            texts.append(pdf_text(client.get(url).content))
+    text = "\n".join(texts)
+    # then the amounts are written in the language's digits, and the CSV stays plain
+    assert "R1" in text and "Shared incentives" not in text  # the table, in the language
+    assert in_context(latin_numbers([text])) == set(), text
