@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from portal import csvsafe, dates, numbers, pdf
 from reports.monthly import MonthlyReport
 from reports.presenters import (
+    CONDITION_LABELS,
     commitment_stages,
     commitment_title,
     format_actual,
@@ -246,7 +247,7 @@ def _incentive_rows(report: MonthlyReport, *, plain: bool = False) -> list[list[
                 result.rule.name,
                 f"{money(result.earned)} {incentives.currency}",
                 projected,
-                result.condition,
+                result.condition if plain else str(CONDITION_LABELS[result.condition]),
             ]
         )
     return rows

@@ -25,6 +25,16 @@ STATUS_LABELS = {
     "no_data": gettext_lazy("No data"),
 }
 
+# How an incentive rule's condition stands in a period (reports.incentives), as the
+# incentives page and the monthly PDF word it; the payroll and monthly CSVs keep the code.
+CONDITION_LABELS = {
+    "none": gettext_lazy("no condition"),
+    "met": gettext_lazy("condition met"),
+    "pending": gettext_lazy("condition holds so far"),
+    "at_risk": gettext_lazy("condition at risk"),
+    "failed": gettext_lazy("condition failed: nothing paid"),
+}
+
 BUCKET_LABELS = {
     "counted": gettext_lazy("Handoffs"),
     "breached": gettext_lazy("Breached"),
