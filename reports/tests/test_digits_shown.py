@@ -236,3 +236,29 @@ def test_the_monthly_pdf_writes_its_incentive_amounts_in_the_languages_digits(cl
     # then the amounts are written in the language's digits, and the CSV stays plain
     assert "R1" in text and "Shared incentives" not in text  # the table, in the language
     assert in_context(latin_numbers([text])) == set(), text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", RTL)
+def test_the_incentives_pages_write_periods_and_counts_in_the_languages_digits(client, cast, lang):
+    # given a version whose incentive rules paid in April
+    version = paying_version(cast)
+    Lead.objects.update(company="Acme", first_name="Ann", last_name="Lee")
+    rule = version.incentives.get(name="R1")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+    pages = {
+        "incentives": reverse("reports:incentives", args=[version.pk]) + "?period=2026-04",
+        "deals": reverse("reports:incentive_leads", args=[version.pk, rule.pk, "2026-04"]),
+    }
+    found = {}
+    # when its incentives page and a rule's deals are read
+    with time_machine.travel(local(5, 4, 9), tick=False):
+        for name, url in pages.items():
+            client.force_login(cast.alice)
+            response = client.get(url)
+            assert response.status_code == 200, name
+            latin = in_context(latin_numbers(page_text(response.content.decode())))
+            if latin:
+                found[name] = sorted(latin)
+    # then the periods and the counted deals are in the language's digits
+    assert found == {}
