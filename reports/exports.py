@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from portal import csvsafe, dates, numbers, pdf
 from reports.monthly import MonthlyReport
 from reports.presenters import (
+    CONDITION_LABELS,
     commitment_stages,
     commitment_title,
     format_actual,
@@ -218,30 +219,35 @@ def monthly_csv(report: MonthlyReport) -> str:
     for _code, label, n in report.reasons:
         writer.writerow([_("rejection reason"), label, n, "", "", ""])
     writer.writerow([_("feedback"), _("entries"), report.feedback_count, "", "", ""])
-    for team, rule, earned, projected, condition in _incentive_rows(report):
+    for team, rule, earned, projected, condition in _incentive_rows(report, plain=True):
         writer.writerow([f"{_('incentives')} {team}", rule, earned, "", projected, condition])
     return out.getvalue()
 
 
-def _incentive_rows(report: MonthlyReport) -> list[list[str]]:
-    """(team, rule, earned, projection, condition) of the month's incentive rules."""
+def _incentive_rows(report: MonthlyReport, *, plain: bool = False) -> list[list[str]]:
+    """(team, rule, earned, projection, condition) of the month's incentive rules; the
+    amounts in the reader's digits (portal.numbers), or `plain` for the CSV (1125.00)."""
     incentives = report.incentives
     if incentives is None:
         return []
+
+    def money(amount) -> str:
+        return f"{amount:.2f}" if plain else numbers.number(amount, 2)
+
     rows = []
     for result in incentives.results:
         projected = (
             ""
             if result.complete
-            else _("%(amount)s at this pace") % {"amount": f"{result.projected:.2f}"}
+            else _("%(amount)s at this pace") % {"amount": money(result.projected)}
         )
         rows.append(
             [
                 result.rule.owner_team.name,
                 result.rule.name,
-                f"{result.earned:.2f} {incentives.currency}",
+                f"{money(result.earned)} {incentives.currency}",
                 projected,
-                result.condition,
+                result.condition if plain else str(CONDITION_LABELS[result.condition]),
             ]
         )
     return rows

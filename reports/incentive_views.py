@@ -13,7 +13,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from leads.models import Cycle
 from portal import csvsafe, permissions
@@ -21,13 +20,6 @@ from reports import incentives as engine
 from reports import presenters
 from slas.models import IncentiveMeasure
 
-CONDITION_LABELS = {
-    "none": gettext_lazy("no condition"),
-    "met": gettext_lazy("condition met"),
-    "pending": gettext_lazy("condition holds so far"),
-    "at_risk": gettext_lazy("condition at risk"),
-    "failed": gettext_lazy("condition failed: nothing paid"),
-}
 CONDITION_TONES = {
     "none": "neutral",
     "met": "met",
@@ -60,7 +52,7 @@ def _row(version, result: engine.RuleResult) -> dict:
         "units_url": reverse(
             "reports:incentive_leads", args=[version.pk, rule.pk, result.period.label]
         ),
-        "condition_label": CONDITION_LABELS[result.condition],
+        "condition_label": presenters.CONDITION_LABELS[result.condition],
         "condition_tone": CONDITION_TONES[result.condition],
         "failing": [
             presenters.commitment_title(s.kind, {}) if not s.title else s.title

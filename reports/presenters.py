@@ -6,7 +6,7 @@ number reads the same everywhere.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -23,6 +23,16 @@ STATUS_LABELS = {
     "on_track": gettext_lazy("On track"),
     "at_risk": gettext_lazy("At risk"),
     "no_data": gettext_lazy("No data"),
+}
+
+# How an incentive rule's condition stands in a period (reports.incentives), as the
+# incentives page and the monthly PDF word it; the payroll and monthly CSVs keep the code.
+CONDITION_LABELS = {
+    "none": gettext_lazy("no condition"),
+    "met": gettext_lazy("condition met"),
+    "pending": gettext_lazy("condition holds so far"),
+    "at_risk": gettext_lazy("condition at risk"),
+    "failed": gettext_lazy("condition failed: nothing paid"),
 }
 
 BUCKET_LABELS = {
@@ -210,9 +220,9 @@ def _number(value) -> str:
 
 
 def format_percent(value: Decimal) -> str:
-    """An exact percentage as "50%" or "66.7%" (one decimal, half up)."""
-    rounded = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f"{rounded:.0f}%" if rounded == rounded.to_integral_value() else f"{rounded}%"
+    """An exact percentage as "50%" or "66.7%" (one decimal, half up), in the reader's
+    digits and percent sign (`portal.numbers.percent`: ٥٠٪ in Arabic)."""
+    return numbers.percent(value, -1)
 
 
 def format_actual(kind: str, actual: float | None, *, plain: bool = False) -> str:

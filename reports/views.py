@@ -184,11 +184,12 @@ def _step_rows(version, lines, labels):
                 cells.append(None)
                 continue
             percent = figures.sla_percent
+            kept, measured = len(figures.met), len(figures.met) + len(figures.breached)
             cells.append(
                 {
                     "label": lb,
                     "actual": "—" if percent is None else presenters.format_percent(percent),
-                    "fraction": f"{len(figures.met)}/{len(figures.met) + len(figures.breached)}",
+                    "fraction": f"{numbers.number(kept)}/{numbers.number(measured)}",
                     "breached": len(figures.breached),
                     "at_risk": len(figures.at_risk),
                     "url": _step_url(version, line.step.pk, lb, "breached"),
@@ -235,10 +236,12 @@ def _flow_context(version, comp, label: str | None, *, steps, period, measured) 
         "flow_figure_heads": heads,
         "flow_period": period,
         "chart": process_present.flow_chart(rows, rtl=translation.get_language_bidi()),
-        "flow_caption": _("The lead process of version %(number)s with its figures for %(period)s.")
-        % {"number": version.number, "period": label}
+        "flow_caption": numbers.fill(
+            _("The lead process of version %(number)s with its figures for %(period)s."),
+            {"number": version.number, "period": dates.period(label)},
+        )
         if period
-        else _("The lead process of version %(number)s.") % {"number": version.number},
+        else numbers.fill(_("The lead process of version %(number)s."), {"number": version.number}),
     }
 
 
@@ -250,7 +253,9 @@ def _step_figures(version, step, f, label: str) -> list[ChartFigure]:
     median = f.median_us
     names = _figure_names()
     return [
-        ChartFigure(names[0], str(len(f.entered)), _step_url(version, step.pk, label, "entered")),
+        ChartFigure(
+            names[0], numbers.number(len(f.entered)), _step_url(version, step.pk, label, "entered")
+        ),
         ChartFigure(
             names[1],
             "—" if conversion is None else presenters.format_percent(conversion),
@@ -263,7 +268,7 @@ def _step_figures(version, step, f, label: str) -> list[ChartFigure]:
         ),
         ChartFigure(
             names[3],
-            "—" if step.sla_hours is None else str(len(f.breached)),
+            "—" if step.sla_hours is None else numbers.number(len(f.breached)),
             _step_url(version, step.pk, label, "breached") if step.sla_hours is not None else "",
         ),
     ]

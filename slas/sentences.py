@@ -65,12 +65,26 @@ def number(value: Any) -> str:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return str(value)
-    if amount == amount.to_integral():
-        amount = amount.quantize(Decimal(1))
-    else:
-        amount = amount.normalize()
     # the language's digits and decimal sign (portal.numbers: ٢٤ in Arabic), no grouping
-    return numbers.number(format(amount, "f"), grouping=False)
+    return numbers.number(_without_noise(amount), grouping=False)
+
+
+def _without_noise(amount: Decimal) -> str:
+    if amount == amount.to_integral():
+        return format(amount.quantize(Decimal(1)), "f")
+    return format(amount.normalize(), "f")
+
+
+def percent(value: Any) -> str:
+    """A percentage without noise, with the language's digits and percent sign
+    (portal.numbers.percent: 90%, ٢٫٥٪ in Arabic)."""
+    if value is None or value == "":
+        return "—"
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return numbers.percent(_without_noise(amount))
 
 
 def and_list(items: Iterable[Any]) -> str:
@@ -221,7 +235,7 @@ def commitment_target(kind: str, target: Any) -> str:
         return ngettext("%(count)s MQL", "%(count)s MQLs", _plural_count(target)) % {
             "count": number(target)
         }
-    return _("%(percent)s%%") % {"percent": number(target)}
+    return percent(target)
 
 
 def commitment_sentence(commitment: Any) -> str:
@@ -246,7 +260,7 @@ def escalation_step_sentence(at_percent: Any, action: str, receives: str = "") -
     else:
         label = str(dict(EscalationAction.choices).get(action, action))
     return _("At %(percent)s%% of the first-contact window: %(action)s") % {
-        "percent": at_percent,
+        "percent": number(at_percent),
         "action": label,
     }
 

@@ -15,7 +15,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal import permissions
+from portal import numbers, permissions
 from slas import compare, document, forms, selectors, services, timeline
 from slas.exceptions import EditConflict, VersionLocked
 from slas.glossary import term_anchor, version_glossary
@@ -227,8 +227,10 @@ def version_detail(request, pk: int):
             **document.version_document(version),
             "flow_rows": flow,
             "chart": process_present.flow_chart(flow, rtl=translation.get_language_bidi()),
-            "flow_caption": _("The lead process of version %(number)s, step by step.")
-            % {"number": version.number},
+            "flow_caption": numbers.fill(
+                _("The lead process of version %(number)s, step by step."),
+                {"number": version.number},
+            ),
             "can_edit": permissions.can_edit_version(request.user, version),
             "can_manage": permissions.can_manage_agreement(request.user, agreement),
             "previous": previous,

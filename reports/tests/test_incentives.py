@@ -25,11 +25,13 @@ May 2026, seen on 16 May 00:00 local (15 of 31 days gone): one deal won on 5 May
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
 import time_machine
 
+from portal.tests.pdftext import pdf_text
 from reports import incentives
 from reports.tests.factories import AgreementFactory, VersionFactory, lead, local, story
 from slas.models import Commitment, Incentive
@@ -42,6 +44,11 @@ D = Decimal
 
 @pytest.fixture
 def world(cast):
+    return paying_version(cast)
+
+
+def paying_version(cast):
+    """The version described above, with its April and May leads."""
     agreement = AgreementFactory()
     agreement.parties.set([cast.marketing, cast.sales])
     version = VersionFactory(agreement=agreement, number=1, avg_deal_size=D("25000"))
@@ -287,3 +294,16 @@ class TestApi:
             "0.00",
         )
         assert bad.status_code == 400 and "period" in bad.json()["errors"]
+
+
+def test_the_monthly_pdf_names_each_rules_condition_as_the_page_does(client, cast, world):
+    # given April's rules: R1 without a condition, R2's met, R3's failed
+    url = f"/reports/agreements/{world.agreement_id}/monthly/2026-04.pdf"
+    client.force_login(cast.alice)
+    with time_machine.travel(local(5, 4, 9), tick=False):
+        text = pdf_text(client.get(url).content)
+    # then the PDF's incentives table words each condition, not its code
+    table = text[text.index("Shared incentives") :]
+    assert "no condition" in table and "condition met" in table
+    assert "condition failed: nothing paid" in table
+    assert not re.search(r"USD\s*(none|met|failed)\b", table), table

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from portal import numbers
 from slas.process.flowchart import Chart, ChartFigure, ChartStep, flowchart
 from slas.process.models import ProcessStep
 from slas.stages import stage_label
@@ -16,7 +17,12 @@ from slas.stages import stage_label
 def hours_label(hours: Decimal | None) -> str:
     if hours is None:
         return "—"
-    return _("%(hours)s business hours") % {"hours": format(hours.normalize(), "f")}
+    return _("%(hours)s business hours") % {"hours": _hours(hours)}
+
+
+def _hours(hours: Decimal) -> str:
+    """Hours in the reader's digits and decimal sign (portal.numbers: ٤٠ in Arabic)."""
+    return numbers.number(format(hours.normalize(), "f"), grouping=False)
 
 
 def stages_label(stages: list[str] | tuple[str, ...]) -> str:
@@ -68,9 +74,7 @@ def flow_chart(rows: list[FlowRow], *, rtl: bool, chart_figures: bool = True) ->
     for row in rows:
         detail = f"{row.stages} · {row.owner}"
         if row.step.sla_hours is not None:
-            detail += " · " + _("SLA %(hours)s h") % {
-                "hours": format(row.step.sla_hours.normalize(), "f")
-            }
+            detail += " · " + _("SLA %(hours)s h") % {"hours": _hours(row.step.sla_hours)}
         chart_steps.append(
             ChartStep(
                 key=row.step.pk,
