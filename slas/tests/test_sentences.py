@@ -138,3 +138,10 @@ class TestOtherCriteria:
         assert sentences.and_list(sentences.channel_names(["phone", "email"])) == (
             "Phone and Email"
         )
+
+
+@pytest.mark.parametrize(("lang", "percent"), [("fa", "۵۰٪"), ("ar", "٥٠٪"), ("en", "50%")])
+def test_an_escalation_step_writes_its_percentage_as_the_language_does(lang, percent):
+    """Seen: 'در ۵۰% از مهلت اولین تماس' (the Latin sign after Persian digits)."""
+    with translation.override(lang):
+        assert percent in sentences.escalation_step_sentence(50, "remind_owner")
