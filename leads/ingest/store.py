@@ -641,6 +641,25 @@ _INSERT_SQL = (
 )
 
 
+def _event_row(lead_id: int, item: ParsedEvent, at, actor_id, data) -> tuple:
+    """An event's values in `_COLUMNS`' order (the staged insert and, after its reserved
+    id, the copy of a new lead's events)."""
+    return (
+        lead_id,
+        item.kind,
+        at,
+        actor_id,
+        item.to_stage,
+        item.channel,
+        item.outcome,
+        item.reason_code,
+        item.note,
+        data,
+        item.source,
+        item.event_id,
+    )
+
+
 def _events_insert(
     valid: list[tuple[ParsedEvent, int | None, dict]],
     leads: dict[tuple[str, str], Lead],
@@ -648,19 +667,8 @@ def _events_insert(
     """Insert the events that are new; {lead id: [created event ids]}."""
     lead_ids = {key: lead.pk for key, lead in leads.items()}
     rows = [
-        (
-            lead_ids[(item.source, item.lead_external_id)],
-            item.kind,
-            item.occurred_at,
-            actor_id,
-            item.to_stage,
-            item.channel,
-            item.outcome,
-            item.reason_code,
-            item.note,
-            data,
-            item.source,
-            item.event_id,
+        _event_row(
+            lead_ids[(item.source, item.lead_external_id)], item, item.occurred_at, actor_id, data
         )
         for item, actor_id, data in valid
     ]
@@ -709,23 +717,7 @@ def _new_lead_events(
     ids = _ids_reserve(LeadEvent, len(keyed))
     for event_id, (lead_id, (item, actor_id, data)) in zip(ids, keyed, strict=True):
         at = item.occurred_at
-        rows.append(
-            (
-                event_id,
-                lead_id,
-                item.kind,
-                at,
-                actor_id,
-                item.to_stage,
-                item.channel,
-                item.outcome,
-                item.reason_code,
-                item.note,
-                data,
-                item.source,
-                item.event_id,
-            )
-        )
+        rows.append((event_id, *_event_row(lead_id, item, at, actor_id, data)))
         if at.tzinfo is not dt.UTC:
             at = at.astimezone(dt.UTC)  # as the database gives it back
         stored[lead_id].append(
