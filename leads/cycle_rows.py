@@ -1,7 +1,8 @@
 """Per-cycle facts (leads.Cycle), maintained from lead events.
 
 `lead_cycles_refresh(lead_ids)` recomputes the cycles of the given leads from their
-events and replaces their Cycle rows. Writers of lead events call it in the same
+events and replaces their Cycle rows (or updates them in place when only
+`IN_PLACE_COLUMNS` changed: a repeated contact attempt, an owner change). Writers of lead events call it in the same
 transaction as the events, so the facts are never behind the events; compliance reads
 only Cycle rows. `cycles_computed(lead_ids)` returns the rows a full recomputation
 would store (unsaved), for `compliance_rebuild --verify`. `cycles_regovern(agreement_id=,
@@ -207,6 +208,32 @@ def _facts_of(row: tuple) -> tuple:
     return tuple(row[i] for i in _FACT_INDEXES)
 
 
+# Columns a refresh updates in place, keeping the row's id, when nothing else of a lead's
+# cycles changed (a repeated contact attempt, an owner change); any other change replaces
+# the lead's rows (new ids). Readers that key a cache on the version's cycle rows
+# (reports.process.cycles_marker: their count and highest id) do not read these.
+IN_PLACE_COLUMNS = ("owner_id", "attempts", "deadline_at", "clock_business_seconds")
+_IN_PLACE_INDEXES = [CYCLE_COLUMNS.index(name) for name in IN_PLACE_COLUMNS]
+_KEPT_INDEXES = [i for i in range(len(CYCLE_COLUMNS)) if i not in _IN_PLACE_INDEXES]
+
+
+def _in_place(old: list[tuple], new: list[tuple]) -> list[tuple[int, tuple]] | None:
+    """(id, new values of IN_PLACE_COLUMNS) for each old row (``(id, *CYCLE_COLUMNS)``)
+    that differs from its new row only in those columns, or None when the rows differ in
+    anything else (cycles added, removed or otherwise changed)."""
+    after = {row[_EVENT]: row for row in new}
+    if len(after) != len(new) or len(old) != len(new):
+        return None
+    updates = []
+    for pk, *row in old:
+        match = after.get(row[_EVENT])
+        if match is None or any(row[i] != match[i] for i in _KEPT_INDEXES):
+            return None
+        if any(row[i] != match[i] for i in _IN_PLACE_INDEXES):
+            updates.append((pk, tuple(match[i] for i in _IN_PLACE_INDEXES)))
+    return updates
+
+
 def cycle_changes(
     old: Iterable[tuple], new: Iterable[tuple]
 ) -> list[tuple[dict | None, dict | None]]:
@@ -261,9 +288,13 @@ def lead_cycles_refresh(
         for row in rows:
             new_by_lead[row[_LEAD]].append(row)
         old_by_lead: dict[int, list[tuple]] = defaultdict(list)
+        old_ids: dict[int, list[tuple]] = defaultdict(list)  # (id, *row)
         if stored:
-            for row in Cycle.objects.filter(lead_id__in=stored).values_list(*CYCLE_COLUMNS):
-                old_by_lead[row[_LEAD]].append(row)
+            for pk, *row in Cycle.objects.filter(lead_id__in=stored).values_list(
+                "id", *CYCLE_COLUMNS
+            ):
+                old_by_lead[row[_LEAD]].append(tuple(row))
+                old_ids[row[_LEAD]].append((pk, *row))
         changed = [
             pk
             for pk in ids
@@ -272,11 +303,26 @@ def lead_cycles_refresh(
         ]
         if not changed:
             return len(rows)
-        rewrite = [pk for pk in changed if old_by_lead[pk]]
+        updates, replaced = [], []
+        for pk in changed:
+            found = _in_place(old_ids[pk], new_by_lead[pk]) if old_ids[pk] else None
+            if found is None:
+                replaced.append(pk)
+            else:
+                updates += found
+        if updates:
+            Cycle.objects.bulk_update(
+                [
+                    Cycle(pk=pk, **dict(zip(IN_PLACE_COLUMNS, values, strict=True)))
+                    for pk, values in updates
+                ],
+                IN_PLACE_COLUMNS,
+            )
+        rewrite = [pk for pk in replaced if old_by_lead[pk]]
         if rewrite:
             Cycle.objects.filter(lead_id__in=rewrite).delete()
         # COPY on PostgreSQL, bulk_create elsewhere
-        copy_insert(Cycle, CYCLE_COLUMNS, [row for pk in changed for row in new_by_lead[pk]])
+        copy_insert(Cycle, CYCLE_COLUMNS, [row for pk in replaced for row in new_by_lead[pk]])
         changes = []
         for pk in changed:
             changes += cycle_changes(old_by_lead[pk], new_by_lead[pk])

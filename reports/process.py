@@ -73,9 +73,12 @@ STEPS_CACHE_SECONDS = 600
 
 
 def cycles_marker(version: Version) -> tuple[int, int]:
-    """A value that changes whenever the version's cycle rows do: rows are replaced, never
-    updated in place (leads.cycle_rows deletes a lead's rows and inserts new ones), so
-    any write removes rows or adds ids above every earlier one. One indexed query."""
+    """A value that changes whenever the version's cycle rows change in what the step
+    figures read: such rows are replaced, never updated in place (leads.cycle_rows deletes
+    a lead's rows and inserts new ones), so the write removes rows or adds ids above every
+    earlier one. Rows are updated in place only in `leads.cycle_rows.IN_PLACE_COLUMNS`
+    (the attempts count, the owner, the queue's deadline and stopped clock), which no
+    step figure reads. One indexed query."""
     found = Cycle.objects.filter(version=version).aggregate(n=Count("id"), top=Max("id"))
     return found["n"], found["top"] or 0
 

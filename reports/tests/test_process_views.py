@@ -167,3 +167,65 @@ def test_a_running_step_clock_that_breaches_shows_without_any_write(client, cast
     # then only Bo is breached before nine, Bo and Cy after
     assert _row(before, "SAL")[-1] == "1"
     assert _row(after, "SAL")[-1] == "2"
+
+
+def test_a_repeated_contact_attempt_keeps_the_step_figures_cached_and_right(client, cast, mapped):
+    # given Ann contacted once, and the page read (its step figures kept in the cache)
+    from leads.models import Cycle
+    from reports.process import (
+        cycles_marker,
+        step_def,
+        steps_measured,
+        version_calendar,
+        version_cycles,
+        version_steps,
+    )
+    from reports.steps import step_figures_until
+    from slas.periods import period_containing
+
+    v2, _steps, leads = mapped
+    story(leads["ann"], ("attempt", local(3, 20, 10)))
+    client.force_login(cast.erin)
+    url = f"/reports/versions/{v2.pk}/?period=2026-03"
+    with time_machine.travel(NOW, tick=False):
+        before = client.get(url).content.decode()
+    marker = cycles_marker(v2)
+    ids = set(Cycle.objects.filter(lead=leads["ann"]).values_list("id", flat=True))
+    # when she is tried again (only the attempts count of her cycle changes)
+    story(leads["ann"], ("attempt", local(3, 23, 10)))
+    # then her cycle row is updated in place (same id, two attempts), the marker the
+    # step figures are cached under stands, and the page reads the same figures
+    assert set(Cycle.objects.filter(lead=leads["ann"]).values_list("id", flat=True)) == ids
+    assert Cycle.objects.get(lead=leads["ann"]).attempts == 2
+    assert cycles_marker(v2) == marker
+    with time_machine.travel(NOW, tick=False):
+        after = client.get(url).content.decode()
+    for name in ("MQL", "SAL", "SQL"):
+        assert _row(after, name) == _row(before, name)
+    # and the cached figures equal a computation from the stored cycles
+    period = period_containing(version_calendar(v2).tz, "month", local(3, 20))
+    steps = version_steps(v2)
+    cached = steps_measured(v2, steps, [period], now=NOW)
+    fresh, _until = step_figures_until(
+        [step_def(s) for s in steps],
+        version_cycles(v2, before=period.end, now=NOW),
+        [period],
+        version_calendar(v2),
+        now=NOW,
+    )
+    assert cached == fresh
+
+
+def test_a_first_contact_replaces_the_cycle_row(cast, mapped):
+    # given Cy never contacted
+    from leads.models import Cycle
+    from reports.process import cycles_marker
+
+    v2, _steps, leads = mapped
+    marker = cycles_marker(v2)
+    old = Cycle.objects.get(lead=leads["cy"]).pk
+    # when she is contacted (the first contact stops her clock: facts change)
+    story(leads["cy"], ("attempt", local(3, 26, 11)))
+    # then her row is replaced and the marker moves
+    assert Cycle.objects.get(lead=leads["cy"]).pk != old
+    assert cycles_marker(v2) != marker
