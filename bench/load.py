@@ -285,6 +285,7 @@ def run_level(people: list[User], users: int, think: float, duration: float, pid
     db_pid = database_pid()
     db_before = cpu_seconds(db_pid, reaped=True) if db_pid else 0.0
     cpu_before, started = cpu_seconds(pid), time.monotonic()
+    client_before = time.process_time()
     threads = [
         threading.Thread(target=virtual_user, args=(user, stop_at, think, out), daemon=True)
         for user in people[:users]
@@ -295,6 +296,7 @@ def run_level(people: list[User], users: int, think: float, duration: float, pid
         thread.join(timeout=duration + 60)
     elapsed = time.monotonic() - started
     cpu = cpu_seconds(pid) - cpu_before
+    client_cpu = time.process_time() - client_before
     db_cpu = (cpu_seconds(db_pid, reaped=True) - db_before) if db_pid else 0.0
     count = len(out.latencies)
     return {
@@ -310,6 +312,8 @@ def run_level(people: list[User], users: int, think: float, duration: float, pid
         "cpu_ms_per_request": round(1000 * cpu / count, 1) if count else 0,
         # PostgreSQL's CPU over the same seconds (every client's, so a quiet database only).
         "db_cpu_ms_per_request": round(1000 * db_cpu / count, 1) if count and db_pid else None,
+        # this load client's own CPU (it shares the machine's cores with the server)
+        "client_cpu_ms_per_request": round(1000 * client_cpu / count, 1) if count else 0,
         **({"error_samples": out.error_samples} if out.error_samples else {}),
     }
 
