@@ -31,17 +31,26 @@ SYMBOLS = {
 }
 
 
+# language: str.translate's table from ASCII digits to its own (Latin-digit ones: none)
+_DIGIT_TABLES = {
+    code: str.maketrans("0123456789", native)
+    for code, (_group, _decimal, native) in SYMBOLS.items()
+    if native != "0123456789"
+}
+
+
+def _code(language: str | None) -> str:
+    return (language or translation.get_language() or "en").split("-")[0]
+
+
 def _symbols(language: str | None = None) -> tuple[str, str, str]:
-    code = (language or translation.get_language() or "en").split("-")[0]
-    return SYMBOLS.get(code, SYMBOLS["en"])
+    return SYMBOLS.get(_code(language), SYMBOLS["en"])
 
 
 def digits(text: str, language: str | None = None) -> str:
     """`text` with its ASCII digits written in the language's digits (dates, times)."""
-    native = _symbols(language)[2]
-    if native == "0123456789":
-        return text
-    return text.translate(str.maketrans("0123456789", native))
+    table = _DIGIT_TABLES.get(_code(language))
+    return text.translate(table) if table is not None else text
 
 
 def number(
@@ -57,6 +66,13 @@ def number(
     """
     if value is None or value == "":
         return ""
+    code = _code(language)
+    if type(value) is int and places in (None, ""):
+        # the common case (counts), without Decimal: the same text, a page writes hundreds
+        group = SYMBOLS.get(code, SYMBOLS["en"])[0]
+        text = f"{value:,}".replace(",", group) if grouping else str(value)
+        table = _DIGIT_TABLES.get(code)
+        return text.translate(table) if table is not None else text
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
@@ -70,14 +86,14 @@ def number(
             amount = amount.quantize(Decimal(1))
     sign = "-" if amount < 0 else ""
     whole, _dot, fraction = f"{abs(amount):f}".partition(".")
-    group, decimal, _native = _symbols(language)
+    group, decimal, _native = SYMBOLS.get(code, SYMBOLS["en"])
     groups = []
     while grouping and len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
     groups.insert(0, whole)
     text = sign + group.join(groups) + (decimal + fraction if fraction else "")
-    return digits(text, language)
+    return digits(text, code)
 
 
 # How a percentage is written (CLDR): Romanian puts a no-break space before the sign,

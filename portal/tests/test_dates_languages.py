@@ -213,3 +213,22 @@ def test_a_stored_message_writes_its_numbers_in_the_readers_digits(lang, expecte
         shown = str(Text.from_spec(stored))
     # then the count is in the reader's digits
     assert shown == expected
+
+
+@pytest.mark.parametrize("language", ["en", "ro", "ar", "fa", "ja", "de"])
+def test_a_whole_number_reads_the_same_by_the_quick_path_as_by_decimal(language):
+    # `number` writes ints without Decimal (a page writes hundreds); the text must be the
+    # one the general path writes for the same value, with and without grouping
+    from decimal import Decimal
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.integers(min_value=-(10**15), max_value=10**15), st.booleans())
+    def same(value, grouping):
+        assert numbers.number(value, language=language, grouping=grouping) == numbers.number(
+            Decimal(value), language=language, grouping=grouping
+        )
+
+    same()
