@@ -266,9 +266,10 @@ def mql_volume_plan(
     the rates slas.selectors.funnel_rates_for measures)."""
     if version is None or not version.revenue_goal_amount or not version.avg_deal_size:
         return None
-    # The funnel's own rates (the visitor rate, when measured, only adds the visitors
-    # needed before the leads: the MQLs needed do not depend on it, so it is not read).
-    measured = funnel_rates_for(agreement, with_visitors=False).rates
+    # The funnel's own rates from MQL on: the MQLs needed depend on neither the visitor
+    # rate nor lead -> MQL (they only add the visitors and leads needed before the MQLs),
+    # so neither is read (lead -> MQL counts every lead of the agreement).
+    measured = funnel_rates_for(agreement, with_visitors=False, with_leads=False).rates
     rates = {key: measured[key] for key in planner.RATE_KEYS}
     months = version.revenue_goal_period_months or 12
     plan = planner.reverse_funnel(

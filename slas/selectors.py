@@ -274,13 +274,17 @@ class MeasuredRates:
         return any(self.measured.values())
 
 
-def funnel_rates_for(agreement: Agreement, *, with_visitors: bool = True) -> MeasuredRates:
+def funnel_rates_for(
+    agreement: Agreement, *, with_visitors: bool = True, with_leads: bool = True
+) -> MeasuredRates:
     """Stage conversion rates measured on the agreement's leads and cycles, where enough.
 
     A rate is measured when its denominator has at least MIN_SAMPLE observations and
     the result is above zero; otherwise it is funnel.DEFAULT_RATES' editable default.
-    ``with_visitors=False`` leaves out the visitor stage (``visitor_to_lead``), for a
-    reader that needs only the MQLs (they do not depend on it).
+    ``with_visitors=False`` leaves out the visitor stage (``visitor_to_lead``), and
+    ``with_leads=False`` does not measure ``lead_to_mql`` (its default stands, marked not
+    measured), for a reader that needs only the MQLs: they depend on neither, and
+    ``lead_to_mql`` counts every lead of the agreement (the costliest count here).
     """
     # The leads app's tables, named by label: slas sits below leads and does not import
     # it (docs/architecture.md); the planner only counts rows.
@@ -293,9 +297,13 @@ def funnel_rates_for(agreement: Agreement, *, with_visitors: bool = True) -> Mea
         opportunities=Count("opportunity_at"),
         won=Count("won_at"),
     )
-    leads = Lead.objects.filter(agreement=agreement).aggregate(
-        total=Count("id", distinct=True),
-        mqls=Count("id", filter=Q(cycles__isnull=False), distinct=True),
+    leads = (
+        Lead.objects.filter(agreement=agreement).aggregate(
+            total=Count("id", distinct=True),
+            mqls=Count("id", filter=Q(cycles__isnull=False), distinct=True),
+        )
+        if with_leads
+        else {"mqls": 0, "total": 0}  # below MIN_SAMPLE: the default
     )
     pairs = {
         "lead_to_mql": (leads["mqls"], leads["total"]),

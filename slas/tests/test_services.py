@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slas import compare, selectors, services, timeline
 from slas.exceptions import EditConflict
@@ -586,6 +588,37 @@ class TestFunnel:
         without = selectors.funnel_rates_for(agreement, with_visitors=False)
         assert "visitor_to_lead" not in without.rates
         assert without.rates == {k: v for k, v in rates.rates.items() if k != "visitor_to_lead"}
+        # without the leads counted, lead -> MQL keeps its default and nothing else moves
+        mqls_only = selectors.funnel_rates_for(agreement, with_visitors=False, with_leads=False)
+        assert mqls_only.rates["lead_to_mql"] == DEFAULT_RATES["lead_to_mql"]
+        assert not mqls_only.measured["lead_to_mql"]
+        assert {k: v for k, v in mqls_only.rates.items() if k != "lead_to_mql"} == {
+            k: v for k, v in without.rates.items() if k != "lead_to_mql"
+        }
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.decimals("0.01", "1", places=4), min_size=6, max_size=6),
+    st.integers(1, 10_000_000),
+    st.integers(1, 24),
+)
+def test_the_mqls_a_goal_needs_do_not_depend_on_lead_to_mql(rates, goal, months):
+    # why the monthly report does not count the leads (funnel_rates_for with_leads=False)
+    from slas.funnel import RATE_KEYS, reverse_funnel
+
+    given_rates = dict(zip(RATE_KEYS, rates[:5], strict=True))
+    plan = reverse_funnel(
+        revenue_goal=Decimal(goal), avg_deal_size=Decimal(1000), rates=given_rates, periods=months
+    )
+    other = reverse_funnel(
+        revenue_goal=Decimal(goal),
+        avg_deal_size=Decimal(1000),
+        rates={**given_rates, "lead_to_mql": rates[5]},
+        periods=months,
+    )
+    assert other.per_period.mqls == plan.per_period.mqls
+    assert other.total.mqls == plan.total.mqls
 
 
 class TestEditReasons:
