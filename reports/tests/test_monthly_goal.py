@@ -169,3 +169,25 @@ def test_the_running_month_is_drawn_as_partial_in_the_reports_charts(client, cas
     assert "is-partial" in monthly.content.decode() and "to date" in monthly.content.decode()
     assert "is-partial" not in settled.content.decode()
     assert "is-partial" in across.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_months_feedback_counts_the_agreements_leads_in_the_month(cast, agreement):
+    # given feedback on the agreement's leads in March (one without a rating), in
+    # February, and in March on a lead of another agreement
+    from reports.tests.factories import feedback
+
+    ours = [story(lead(agreement, cast), ("mql", local(3, 2))) for _ in range(3)]
+    feedback(ours[0], cast.dan, local(3, 6), rating=1)
+    feedback(ours[1], cast.dan, local(3, 7), rating=4)
+    feedback(ours[2], cast.dan, local(3, 8), rating=None)
+    feedback(ours[2], cast.dan, local(2, 8), rating=5)
+    other = AgreementFactory()
+    feedback(story(lead(other, cast), ("mql", local(3, 2))), cast.dan, local(3, 9), rating=5)
+    # then March counts three, rated 2.5 on average (the unrated one is counted, not rated)
+    report = report_for(agreement, 3)
+    assert report.feedback_count == 3
+    assert report.feedback_rating == pytest.approx(2.5)
+    # and a month without feedback on its leads has none
+    assert report_for(agreement, 1).feedback_count == 0
+    assert report_for(agreement, 1).feedback_rating is None
