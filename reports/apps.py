@@ -48,14 +48,32 @@ def _feedback_deleted(sender, instance, **kwargs):
     results_adjust_feedback(before=(instance.lead_id, instance.created_at), after=None)
 
 
+# The columns of a cycle the agreements' funnel counts read (slas.selectors).
+FUNNEL_COLUMNS = ("agreement_id", "sal_at", "sql_at", "opportunity_at", "won_at")
+
+
 def _cycles_changed(sender, changes=None, touched=None, **kwargs):
     from reports.facts import results_invalidate
     from reports.results import results_adjust
+    from slas.selectors import funnel_counts_changed
 
     if changes is not None:
         results_adjust(changes)
+        if any(
+            old is None or new is None or any(old[c] != new[c] for c in FUNNEL_COLUMNS)
+            for old, new in changes
+        ):
+            funnel_counts_changed()
     if touched is not None:
         results_invalidate(touched)
+        funnel_counts_changed()
+
+
+def _lead_deleted(sender, **kwargs):
+    # its cycles go with it (a cascade, which sends no cycles_changed)
+    from slas.selectors import funnel_counts_changed
+
+    funnel_counts_changed()
 
 
 class ReportsConfig(AppConfig):
@@ -81,6 +99,7 @@ class ReportsConfig(AppConfig):
         # Cycles are maintained by the leads app; stored results they fed are adjusted
         # (or dropped) in the writer's transaction.
         cycles_changed.connect(_cycles_changed, dispatch_uid="reports-cycles-changed")
+        post_delete.connect(_lead_deleted, sender="leads.Lead", dispatch_uid="reports-lead-gone")
         # Feedback is written by the leads app; the stored feedback_coverage results
         # it feeds are adjusted in the writer's transaction, as for cycles.
         pre_save.connect(

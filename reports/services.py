@@ -24,6 +24,7 @@ from reports.facts import facts_revision_bump, results_invalidate
 from reports.models import ComplianceResult, FactsRevision
 from slas.governing import VersionIndex
 from slas.models import Version
+from slas.selectors import funnel_counts_changed
 
 CHUNK = 5000
 # Every stored fact of a cycle (all concrete fields but the row id).
@@ -73,6 +74,7 @@ def cycles_rebuild(*, chunk: int = CHUNK, progress: Callable[[int], None] | None
     index = VersionIndex()
     total = 0
     with transaction.atomic():
+        funnel_counts_changed()
         facts_revision_bump(Version.objects.values_list("pk", flat=True))
         ComplianceResult.objects.all().delete()
         Cycle.objects.all().delete()

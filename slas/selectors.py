@@ -11,8 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 from django.apps import apps
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -274,6 +277,51 @@ class MeasuredRates:
         return any(self.measured.values())
 
 
+#: An agreement's funnel counts (its cycles by stage reached) are kept in the shared cache
+#: under a token that every write of cycles' stages replaces (`funnel_counts_changed`),
+#: and for ten minutes at most: counted, they scan every cycle of the agreement.
+FUNNEL_CACHE_SECONDS = 600
+_FUNNEL_GENERATION_KEY = "slas:funnel:token"
+
+
+def _funnel_token_new() -> None:
+    cache.set(_FUNNEL_GENERATION_KEY, uuid4().hex, None)
+
+
+def funnel_counts_changed() -> None:
+    """Cycles were added, removed or reached another stage: the funnel counts kept under
+    the present token are not read again. The token is replaced now (a read later in the
+    writer's own transaction counts again) and once more on commit (a reader that counted
+    the old rows in between kept them under the token replaced now)."""
+    _funnel_token_new()
+    transaction.on_commit(_funnel_token_new)
+
+
+def _funnel_cycle_counts(agreement: Agreement) -> dict[str, int]:
+    Cycle = apps.get_model("leads", "Cycle")
+    token = cache.get(_FUNNEL_GENERATION_KEY)
+    if token is None:  # never set, evicted, or the cache is down (then nothing is kept)
+        cache.add(_FUNNEL_GENERATION_KEY, uuid4().hex, None)
+        token = cache.get(_FUNNEL_GENERATION_KEY)
+    key = (
+        f"slas:funnel:1:{connection.settings_dict['NAME']}:{agreement.pk}:{token}"
+        if token
+        else None
+    )
+    found = cache.get(key) if key else None
+    if found is None:
+        found = Cycle.objects.filter(agreement=agreement).aggregate(
+            mqls=Count("id"),
+            sals=Count("sal_at"),
+            sqls=Count("sql_at"),
+            opportunities=Count("opportunity_at"),
+            won=Count("won_at"),
+        )
+        if key:
+            cache.set(key, found, FUNNEL_CACHE_SECONDS)
+    return found
+
+
 def funnel_rates_for(
     agreement: Agreement, *, with_visitors: bool = True, with_leads: bool = True
 ) -> MeasuredRates:
@@ -288,15 +336,9 @@ def funnel_rates_for(
     """
     # The leads app's tables, named by label: slas sits below leads and does not import
     # it (docs/architecture.md); the planner only counts rows.
-    Cycle, Lead = apps.get_model("leads", "Cycle"), apps.get_model("leads", "Lead")
+    Lead = apps.get_model("leads", "Lead")
 
-    cycles = Cycle.objects.filter(agreement=agreement).aggregate(
-        mqls=Count("id"),
-        sals=Count("sal_at"),
-        sqls=Count("sql_at"),
-        opportunities=Count("opportunity_at"),
-        won=Count("won_at"),
-    )
+    cycles = _funnel_cycle_counts(agreement)
     leads = (
         Lead.objects.filter(agreement=agreement).aggregate(
             total=Count("id", distinct=True),

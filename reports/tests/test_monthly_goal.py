@@ -191,3 +191,54 @@ def test_the_months_feedback_counts_the_agreements_leads_in_the_month(cast, agre
     # and a month without feedback on its leads has none
     assert report_for(agreement, 1).feedback_count == 0
     assert report_for(agreement, 1).feedback_rating is None
+
+
+@pytest.mark.django_db
+class TestFunnelCountsKept:
+    """The funnel counts are kept in the cache (they scan every cycle of the agreement)
+    and never read after a write that changes them."""
+
+    def test_a_stage_reached_is_counted_at_once(self, cast, agreement):
+        before = funnel_rates_for(agreement).samples["sal_to_sql"]
+        story(lead(agreement, cast), ("mql", local(3, 20)), ("sal", local(3, 21)))
+        assert funnel_rates_for(agreement).samples["sal_to_sql"] == before + 1
+
+    def test_a_repeated_contact_attempt_keeps_the_kept_counts(self, cast, agreement):
+        from django.core.cache import cache
+
+        from slas.selectors import _FUNNEL_GENERATION_KEY
+
+        tried = story(lead(agreement, cast), ("mql", local(3, 20)), ("attempt", local(3, 20, 11)))
+        funnel_rates_for(agreement)
+        generation = cache.get(_FUNNEL_GENERATION_KEY)
+        story(tried, ("attempt", local(3, 21)))
+        assert cache.get(_FUNNEL_GENERATION_KEY) == generation
+        story(tried, ("sal", local(3, 22)))
+        assert cache.get(_FUNNEL_GENERATION_KEY) != generation
+
+    def test_a_deleted_lead_leaves_the_counts(self, cast, agreement):
+        gone = story(lead(agreement, cast), ("mql", local(3, 20)), ("sal", local(3, 21)))
+        before = funnel_rates_for(agreement).samples["mql_to_sal"]
+        gone.delete()
+        assert funnel_rates_for(agreement).samples["mql_to_sal"] == before - 1
+
+    def test_counts_kept_by_a_reader_during_a_write_are_not_read_after_it(
+        self, cast, agreement, django_capture_on_commit_callbacks
+    ):
+        # given a reader that counted the old rows while a write was under way, and kept
+        # them under the generation the write had just begun
+        from django.core.cache import cache
+        from django.db import connection
+
+        from slas import selectors
+
+        old = funnel_rates_for(agreement).samples["mql_to_sal"]
+        with django_capture_on_commit_callbacks(execute=True):
+            story(lead(agreement, cast), ("mql", local(3, 20)))
+            stale = {"mqls": 0, "sals": 0, "sqls": 0, "opportunities": 0, "won": 0}
+            generation = cache.get(selectors._FUNNEL_GENERATION_KEY)
+            db = connection.settings_dict["NAME"]
+            cache.set(f"slas:funnel:1:{db}:{agreement.pk}:{generation}", stale, 60)
+            assert funnel_rates_for(agreement).samples["mql_to_sal"] == 0  # the stale copy
+        # then, the write committed, the count is the new one
+        assert funnel_rates_for(agreement).samples["mql_to_sal"] == old + 1
