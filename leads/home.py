@@ -11,6 +11,7 @@ from leads import selectors
 from leads.reviews import home as reviews_home
 from portal import numbers, permissions
 from portal.home import HomeItem, HomeSection
+from portal.models import TeamFunction
 from slas.governing import VersionIndex
 
 SHOWN = 5
@@ -23,7 +24,7 @@ def _own_sections(user) -> list[HomeSection]:
     # Only the clocks: the queue's scores and stage definitions are not shown here.
     index = VersionIndex()
     rows = [(cycle, selectors.cycle_clock(cycle, index, now)) for cycle in waiting[:SHOWN]]
-    if rows or user.memberships.filter(team__function="sales").exists():
+    if rows or permissions.in_team_of_function(user, TeamFunction.SALES):
         out.append(
             HomeSection(
                 title=_("Leads waiting for first contact"),
