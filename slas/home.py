@@ -61,6 +61,7 @@ def _own_sections(user) -> list[HomeSection]:
         drafts = list(
             permissions.editable_drafts(user)
             .select_related("agreement")
+            .only("number", "status", "change_summary", "agreement__title")
             .order_by("agreement__title")[:10]
         )
         result.append(
@@ -86,8 +87,8 @@ def _own_sections(user) -> list[HomeSection]:
         )
     if permissions.team_ids(user) or permissions.is_exec(user):
         items = []
-        for agreement in selectors.agreement_list_for(user)[:10]:
-            versions = list(agreement.versions.all())
+        for agreement in selectors.agreement_summaries_for(user, limit=10):
+            versions = agreement.version_list
             active = next((v for v in versions if v.status == VersionStatus.ACTIVE), None)
             in_flight = [v for v in versions if v.is_upcoming]
             detail = (
