@@ -91,13 +91,13 @@ def agreement_list_for(user) -> QuerySet[Agreement]:
 
 def agreement_summaries_for(user, *, limit: int) -> list[Agreement]:
     """The first `limit` agreements the user sees, by title, each with its versions newest
-    first as `version_list`, with what a summary of them shows (number, status, end date).
+    first as `version_list`, with what a summary of them shows (number, status, dates).
     Two queries."""
     agreements = list(permissions.visible_agreements(user).only("title").order_by("title")[:limit])
     versions: dict[int, list[Version]] = {agreement.pk: [] for agreement in agreements}
     for version in (
         Version.objects.filter(agreement__in=list(versions))
-        .only("agreement", "number", "status", "end_date")
+        .only("agreement", "number", "status", "effective_date", "end_date")
         .order_by("-number")
     ):
         versions[version.agreement_id].append(version)

@@ -14,11 +14,14 @@ from django.utils.translation import gettext as _
 
 from portal import dates, numbers, permissions
 from portal.home import HomeItem, HomeSection
+from slas.models import Agreement
 from slas.signing.models import RoundStatus
 from slas.signing.selectors import awaiting_signature_of, versions_in_flight
 
 
-def sections(user) -> list[HomeSection]:
+def sections(user, *, agreements: list[Agreement] | None = None) -> list[HomeSection]:
+    """`agreements`: every agreement the user sees with its versions, if the page read them
+    (`slas.selectors.agreement_summaries_for`): the versions being signed come from them."""
     result = []
     items = []
     seen = set()
@@ -48,7 +51,7 @@ def sections(user) -> list[HomeSection]:
             )
         )
     flight = []
-    for row in versions_in_flight(user):
+    for row in versions_in_flight(user, among=agreements):
         version = row.version
         if row.round_status == RoundStatus.COMPLETED:
             detail = _("Signed by every party; takes force on %(date)s") % {

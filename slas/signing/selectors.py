@@ -250,16 +250,34 @@ class InFlight:
     requests: int
 
 
-def versions_in_flight(user) -> list[InFlight]:
+IN_FLIGHT = (VersionStatus.PENDING_SIGNATURE, VersionStatus.SCHEDULED)
+
+
+def versions_in_flight(user, *, among: list[Agreement] | None = None) -> list[InFlight]:
     """Versions awaiting signatures or signed and waiting for their date, visible to the
-    user, that have a live round; by agreement title, then number. Two queries."""
-    versions = list(
-        permissions.visible_versions(user)
-        .filter(status__in=[VersionStatus.PENDING_SIGNATURE, VersionStatus.SCHEDULED])
-        .select_related("agreement")
-        .only("number", "status", "effective_date", "agreement__title")
-        .order_by("agreement__title", "number")
-    )
+    user, that have a live round; by agreement title, then number. Two queries; one when
+    `among` gives every agreement the user sees, by title, with its versions
+    (`slas.selectors.agreement_summaries_for`, read for the same page)."""
+    if among is None:
+        versions = list(
+            permissions.visible_versions(user)
+            .filter(status__in=IN_FLIGHT)
+            .select_related("agreement")
+            .only("number", "status", "effective_date", "agreement__title")
+            .order_by("agreement__title", "number")
+        )
+    else:
+        # in the database's order of titles; versions of agreements of one title by number
+        rank: dict[str, int] = {}
+        for agreement in among:
+            rank.setdefault(agreement.title, len(rank))
+        versions = []
+        for agreement in among:
+            for version in agreement.version_list:
+                if version.status in IN_FLIGHT:
+                    version.agreement = agreement
+                    versions.append(version)
+        versions.sort(key=lambda version: (rank[version.agreement.title], version.number))
     if not versions:
         return []
     live: dict[int, tuple[str, int, int]] = {}
