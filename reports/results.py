@@ -265,14 +265,20 @@ def results_for(
     contexts: dict[int, VersionContext], now: dt.datetime
 ) -> dict[tuple[int, dt.datetime], ComplianceResult]:
     """Results of every commitment in every period, keyed by (commitment id, period
-    start): one query for the stored rows, rows expired by time alone brought forward
+    start): one query for the stored rows of those periods (only theirs: the home page
+    asks for the latest period alone), rows expired by time alone brought forward
     from the cycles that came due (``_brought_forward``), plus recomputation of what is
     missing. The facts revisions of the versions to recompute are read before their
     cycles, and a recomputed row is stored only if its version's revision has not moved
     since (reports.services.results_store)."""
+    starts = {
+        p.start for ctx in contexts.values() for line in ctx.commitments for p in line.periods
+    }
     stored = {
         (row.commitment_id, row.period_start): row
-        for row in ComplianceResult.objects.filter(version_id__in=list(contexts))
+        for row in ComplianceResult.objects.filter(
+            version_id__in=list(contexts), period_start__in=starts
+        )
     }
     results = {}
     wanted: dict[int, list[tuple[CommitmentContext, Period]]] = {}

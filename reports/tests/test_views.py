@@ -646,3 +646,35 @@ def test_the_home_page_reads_only_each_commitments_latest_period_and_finds_the_s
     # then it finds the current month and the results that every period gives
     assert (label, latest) == shown()
     assert len(latest) == 8 and {row[1] for row in latest} >= {label}
+
+
+@pytest.mark.django_db
+def test_the_home_page_reads_back_only_the_stored_results_of_the_latest_periods(cast, monkeypatch):
+    # given a version in force since January whose results of every period are stored
+    agreement = AgreementFactory()
+    agreement.parties.set([cast.marketing, cast.sales])
+    version = VersionFactory(agreement=agreement, number=1)
+    commitments(version, marketing=cast.marketing, sales=cast.sales, volume=2)
+    version_take_effect(version, in_force_from=local(1, 1, 0))
+    story(lead(agreement, cast), ("mql", local(4, 2, 10)), ("attempt", local(4, 6, 10)))
+    at = local(5, 20, 12)
+    with time_machine.travel(at, tick=False):
+        every = compliance_for_versions([version], with_ungoverned=False)[version.pk]
+        lines = len(every.lines)
+        assert ComplianceResult.objects.count() == 5 * lines  # January to May
+        read_back = []
+        from_db = ComplianceResult.from_db.__func__
+        monkeypatch.setattr(
+            ComplianceResult,
+            "from_db",
+            classmethod(lambda cls, *a: read_back.append(from_db(cls, *a)) or read_back[-1]),
+        )
+        # when the home page reads the latest periods again
+        with CaptureQueriesContext(connection) as queries:
+            latest = compliance_for_versions([version], with_ungoverned=False, latest_only=True)
+    # then it reads back the stored rows of May only, and recomputes nothing
+    assert sorted(row.label for row in read_back) == ["2026-05"] * lines
+    assert not [q["sql"] for q in queries if q["sql"].startswith(("INSERT", "UPDATE"))]
+    assert [r.label for line in latest[version.pk].lines for r in line.results] == (
+        ["2026-05"] * lines
+    )
