@@ -328,9 +328,10 @@ def _member_as(user, team_id: int | None, roles: tuple[str, ...]) -> bool:
 
 
 def visible_feedback(user) -> QuerySet:
-    """Feedback on the leads this user sees (`visible_leads`)."""
+    """Feedback on the leads this user sees (`visible_leads`): the lead's condition through
+    the join (`visible_leads_q`), not a subquery over every visible lead."""
     Feedback = apps.get_model("leads", "Feedback")
-    return Feedback.objects.filter(lead__in=visible_leads(user))
+    return Feedback.objects.filter(visible_leads_q(user, through="lead__"))
 
 
 def can_rate_lead(user, lead: Lead) -> bool:
