@@ -11,19 +11,41 @@ from leads import selectors
 from leads.reviews import home as reviews_home
 from portal import numbers, permissions
 from portal.home import HomeItem, HomeSection
+from portal.models import TeamFunction
 from slas.governing import VersionIndex
 
 SHOWN = 5
+#: What a to-do reads of a cycle: its clock (`selectors.cycle_clock`) and its lead's name
+#: (`Lead.__str__`) and company.
+CYCLE_SHOWN = (
+    "agreement_id",
+    "version_id",
+    "handoff_at",
+    "clock_stop_at",
+    "lead__first_name",
+    "lead__last_name",
+    "lead__email",
+    "lead__external_id",
+    "lead__company",
+)
 
 
 def _own_sections(user) -> list[HomeSection]:
     out = []
     now = timezone.now()
-    waiting = selectors.my_queue(user, now=now).filter(selectors.clock_running(now))
-    # Only the clocks: the queue's scores and stage definitions are not shown here.
-    index = VersionIndex()
-    rows = [(cycle, selectors.cycle_clock(cycle, index, now)) for cycle in waiting[:SHOWN]]
-    if rows or user.memberships.filter(team__function="sales").exists():
+    waiting = (
+        selectors.my_queue(user, now=now)
+        .filter(selectors.clock_running(now))
+        .select_related(None)
+        .select_related("lead")
+        .only(*CYCLE_SHOWN)
+    )
+    # Only the clocks: the queue's scores and stage definitions are not shown here, and
+    # only the versions of these leads' agreements are read.
+    cycles = list(waiting[:SHOWN])
+    index = VersionIndex(agreement_ids={cycle.agreement_id for cycle in cycles})
+    rows = [(cycle, selectors.cycle_clock(cycle, index, now)) for cycle in cycles]
+    if rows or permissions.in_team_of_function(user, TeamFunction.SALES):
         out.append(
             HomeSection(
                 title=_("Leads waiting for first contact"),

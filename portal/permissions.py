@@ -49,13 +49,26 @@ def memberships_of(user) -> list[Membership]:
     give are kept for the request, as `_roles` keeps them (one query for both)."""
     memberships = list(user.memberships.select_related("team"))
     user._portal_roles = {m.team_id: m.role for m in memberships}
+    user._portal_functions = {m.team.function for m in memberships}
     return memberships
 
 
 def forget_roles(user) -> None:
     """Drop the cached roles (after memberships change within one request or test)."""
-    if hasattr(user, "_portal_roles"):
-        del user._portal_roles
+    for name in ("_portal_roles", "_portal_functions"):
+        if hasattr(user, name):
+            delattr(user, name)
+
+
+def in_team_of_function(user, function: str) -> bool:
+    """Is the user a member (any role) of a team of this function (`TeamFunction`)? From
+    the memberships the page read (`memberships_of`), else asked."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    functions = getattr(user, "_portal_functions", None)
+    if functions is None:
+        return user.memberships.filter(team__function=function).exists()
+    return function in functions
 
 
 def team_ids(user) -> set[int]:
@@ -315,9 +328,10 @@ def _member_as(user, team_id: int | None, roles: tuple[str, ...]) -> bool:
 
 
 def visible_feedback(user) -> QuerySet:
-    """Feedback on the leads this user sees (`visible_leads`)."""
+    """Feedback on the leads this user sees (`visible_leads`): the lead's condition through
+    the join (`visible_leads_q`), not a subquery over every visible lead."""
     Feedback = apps.get_model("leads", "Feedback")
-    return Feedback.objects.filter(lead__in=visible_leads(user))
+    return Feedback.objects.filter(visible_leads_q(user, through="lead__"))
 
 
 def can_rate_lead(user, lead: Lead) -> bool:

@@ -28,7 +28,9 @@ def _at_risk_sections(user) -> list[HomeSection]:
     if not versions:
         return []
     items = []
-    for comp in selectors.compliance_for_versions(versions, with_ungoverned=False).values():
+    for comp in selectors.compliance_for_versions(
+        versions, with_ungoverned=False, latest_only=True
+    ).values():
         label = comp.current_label
         for line in comp.lines:
             # a quarterly commitment counts with the quarter of the current month

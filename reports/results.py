@@ -157,6 +157,8 @@ def _fresh(row: ComplianceResult | None, line: CommitmentContext, now: dt.dateti
 def facts_revisions(version_ids: Iterable[int]) -> dict[int, int]:
     """The current facts revision of each version (0 when it never changed)."""
     ids = list(version_ids)
+    if not ids:
+        return {}
     found = dict(
         FactsRevision.objects.filter(version_id__in=ids).values_list("version_id", "value")
     )
@@ -265,14 +267,20 @@ def results_for(
     contexts: dict[int, VersionContext], now: dt.datetime
 ) -> dict[tuple[int, dt.datetime], ComplianceResult]:
     """Results of every commitment in every period, keyed by (commitment id, period
-    start): one query for the stored rows, rows expired by time alone brought forward
+    start): one query for the stored rows of those periods (only theirs: the home page
+    asks for the latest period alone), rows expired by time alone brought forward
     from the cycles that came due (``_brought_forward``), plus recomputation of what is
     missing. The facts revisions of the versions to recompute are read before their
     cycles, and a recomputed row is stored only if its version's revision has not moved
     since (reports.services.results_store)."""
+    starts = {
+        p.start for ctx in contexts.values() for line in ctx.commitments for p in line.periods
+    }
     stored = {
         (row.commitment_id, row.period_start): row
-        for row in ComplianceResult.objects.filter(version_id__in=list(contexts))
+        for row in ComplianceResult.objects.filter(
+            version_id__in=list(contexts), period_start__in=starts
+        )
     }
     results = {}
     wanted: dict[int, list[tuple[CommitmentContext, Period]]] = {}
@@ -298,15 +306,29 @@ def results_for(
             wanted.setdefault(ctx.version.pk, []).append((line, period))
     if not wanted:
         return results
-    revisions = facts_revisions(wanted)  # before any cycle is read
+    # Before any fact is read: the revisions of the versions with a result to store (a
+    # cycleless kind, visitor_to_lead, is never stored: it is recomputed on every read).
+    revisions = facts_revisions(
+        version_id
+        for version_id, lines in wanted.items()
+        if any(line.spec.kind not in CYCLELESS_KINDS for line, _period in lines)
+    )
     fresh_rows = []
     for version_id, lines in wanted.items():
         fresh_rows += [
-            _stored(line, r, now, revisions[version_id])
+            _stored(line, r, now, revisions.get(version_id, 0))
             for line, r in _evaluate_many(contexts[version_id], lines, now)
         ]
-    # A result valid only at `now` (visitor_to_lead) is never read back: not stored.
-    results_store([row for row in fresh_rows if row.valid_until is None or now < row.valid_until])
+    # A result valid only at `now` (visitor_to_lead, before its period too) is never
+    # read back: not stored.
+    results_store(
+        [
+            row
+            for row in fresh_rows
+            if row.kind not in CYCLELESS_KINDS
+            and (row.valid_until is None or now < row.valid_until)
+        ]
+    )
     for row in fresh_rows:
         results[(row.commitment_id, row.period_start)] = row
     return results

@@ -101,13 +101,23 @@ def ungoverned_counts(agreement_ids: Iterable[int], *, now: dt.datetime) -> dict
 
 
 def compliance_for_versions(
-    versions: list[Version], *, now: dt.datetime | None = None, with_ungoverned: bool = True
+    versions: list[Version],
+    *,
+    now: dt.datetime | None = None,
+    with_ungoverned: bool = True,
+    latest_only: bool = False,
 ) -> dict[int, VersionCompliance]:
     """Both parties' scorecards of each version (see module docstring). Without
     ``with_ungoverned`` (the home page, which does not show it) ``ungoverned`` is 0,
-    not counted."""
+    not counted. With ``latest_only`` (the home page, which shows the current period) each
+    commitment has only its latest period: the current one, or for a quarterly commitment
+    the quarter containing it; the current label is the same as with every period."""
     now = now or timezone.now()
     contexts = version_contexts(versions, now)
+    if latest_only:
+        for ctx in contexts.values():
+            for line in ctx.commitments:
+                line.periods = line.periods[-1:]
     results = results_for(contexts, now)
     ungoverned = (
         ungoverned_counts({v.agreement_id for v in versions}, now=now) if with_ungoverned else {}

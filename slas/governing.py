@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from slas.calendars import version_calendar
 from slas.clock import BusinessCalendar
 from slas.models import Holiday, Version
+
+#: What the index reads of a version: its agreement, window, calendar and allowance.
+GOVERNING_FIELDS = (
+    "agreement",
+    "in_force_from",
+    "in_force_until",
+    "calendar_timezone",
+    "working_days",
+    "work_start",
+    "work_end",
+    "first_contact_hours",
+)
 
 
 @dataclass(frozen=True)
@@ -24,17 +37,23 @@ class GoverningVersion:
 class VersionIndex:
     """In-force intervals of every activated version, per agreement, loaded once."""
 
-    def __init__(self) -> None:
+    def __init__(self, agreement_ids: Iterable[int] | None = None) -> None:
+        """`agreement_ids`: only these agreements' versions are loaded (a page showing the
+        clocks of a few leads); the others have none."""
         self._by_agreement: dict[int, list[GoverningVersion]] | None = None
+        self._agreement_ids = None if agreement_ids is None else set(agreement_ids)
 
     def _load(self) -> dict[int, list[GoverningVersion]]:
+        holidays_of = Holiday.objects.all()
+        versions = Version.objects.filter(in_force_from__isnull=False)
+        if self._agreement_ids is not None:
+            holidays_of = holidays_of.filter(version__agreement__in=self._agreement_ids)
+            versions = versions.filter(agreement__in=self._agreement_ids)
         holidays: dict[int, list[dt.date]] = defaultdict(list)
-        for version_id, day in Holiday.objects.values_list("version_id", "date"):
+        for version_id, day in holidays_of.values_list("version_id", "date"):
             holidays[version_id].append(day)
         index: dict[int, list[GoverningVersion]] = defaultdict(list)
-        for version in Version.objects.filter(in_force_from__isnull=False).order_by(
-            "in_force_from"
-        ):
+        for version in versions.only(*GOVERNING_FIELDS).order_by("in_force_from"):
             index[version.agreement_id].append(
                 GoverningVersion(
                     id=version.pk,

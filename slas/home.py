@@ -11,8 +11,11 @@ from django.utils.translation import ngettext
 from portal import dates, numbers, permissions
 from portal.home import HomeItem, HomeSection
 from slas import selectors
-from slas.models import VersionStatus
+from slas.models import Agreement, VersionStatus
 from slas.signing import home as signing_home
+
+#: Agreements the summary shows.
+SUMMARY = 10
 
 
 def _when_due(days: int) -> str:
@@ -55,12 +58,14 @@ def _reviews_due(user) -> list[HomeSection]:
     return [HomeSection(title=_("Reviews due"), items=items, order=15)]
 
 
-def _own_sections(user) -> list[HomeSection]:
+def _own_sections(user, agreements: list[Agreement] | None) -> list[HomeSection]:
+    """`agreements`: those the summary shows, with their versions (None: no summary)."""
     result = _reviews_due(user)
     if permissions.is_manager(user):
         drafts = list(
             permissions.editable_drafts(user)
             .select_related("agreement")
+            .only("number", "status", "change_summary", "agreement__title")
             .order_by("agreement__title")[:10]
         )
         result.append(
@@ -84,10 +89,10 @@ def _own_sections(user) -> list[HomeSection]:
                 order=20,
             )
         )
-    if permissions.team_ids(user) or permissions.is_exec(user):
+    if agreements is not None:
         items = []
-        for agreement in selectors.agreement_list_for(user)[:10]:
-            versions = list(agreement.versions.all())
+        for agreement in agreements:
+            versions = agreement.version_list
             active = next((v for v in versions if v.status == VersionStatus.ACTIVE), None)
             in_flight = [v for v in versions if v.is_upcoming]
             detail = (
@@ -121,5 +126,14 @@ def _own_sections(user) -> list[HomeSection]:
 
 
 def sections(user) -> list[HomeSection]:
-    """This app's home-page sections: drafts and reviews due, then signing (requests to sign, versions taking force)."""
-    return _own_sections(user) + signing_home.sections(user)
+    """This app's home-page sections: drafts and reviews due, then signing (requests to sign, versions taking force).
+
+    The agreements and their versions are read once: the summary shows the first ten, and
+    when that is every agreement the user sees, the versions being signed are among them."""
+    if not (permissions.team_ids(user) or permissions.is_exec(user)):
+        # no team: no agreement to see, so none being signed either
+        return _own_sections(user, None) + signing_home.sections(user, agreements=[])
+    # one more than shown: fewer than that is every agreement the user sees
+    agreements = selectors.agreement_summaries_for(user, limit=SUMMARY + 1)
+    every = agreements if len(agreements) <= SUMMARY else None
+    return _own_sections(user, agreements[:SUMMARY]) + signing_home.sections(user, agreements=every)

@@ -70,6 +70,7 @@ def versions_due_for_review(user) -> list[Version]:
         )
         .distinct()
         .select_related("agreement")
+        .only("number", "review_date", "calendar_timezone", "agreement__title")
     )
     return sorted(
         (
@@ -89,6 +90,23 @@ def agreement_list_for(user) -> QuerySet[Agreement]:
         )
         .order_by("title")
     )
+
+
+def agreement_summaries_for(user, *, limit: int) -> list[Agreement]:
+    """The first `limit` agreements the user sees, by title, each with its versions newest
+    first as `version_list`, with what a summary of them shows (number, status, dates).
+    Two queries."""
+    agreements = list(permissions.visible_agreements(user).only("title").order_by("title")[:limit])
+    versions: dict[int, list[Version]] = {agreement.pk: [] for agreement in agreements}
+    for version in (
+        Version.objects.filter(agreement__in=list(versions))
+        .only("agreement", "number", "status", "effective_date", "end_date")
+        .order_by("-number")
+    ):
+        versions[version.agreement_id].append(version)
+    for agreement in agreements:
+        agreement.version_list = versions[agreement.pk]
+    return agreements
 
 
 def version_default_base(versions: Iterable[Version]) -> Version | None:

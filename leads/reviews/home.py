@@ -19,6 +19,8 @@ from portal import dates, permissions
 from portal.home import HomeItem, HomeSection
 
 FEEDBACK_LOOKBACK = dt.timedelta(days=30)
+#: What the cards show of a lead: its name (`Lead.__str__`) and company.
+LEAD_SHOWN = ("first_name", "last_name", "email", "external_id", "company")
 
 
 def _when(moment: dt.datetime) -> str:
@@ -32,7 +34,9 @@ def sections(user) -> list[HomeSection]:
     result: list[HomeSection] = []
 
     items = []
-    for item in action_items_open_for(user)[:10]:
+    for item in action_items_open_for(user).only("title", "due_date", "status", "session__title")[
+        :10
+    ]:
         overdue = item.is_overdue(today)
         items.append(
             HomeItem(
@@ -79,7 +83,9 @@ def sections(user) -> list[HomeSection]:
             badge=_("Feedback needed"),
             tone="warning",
         )
-        for cycle in leads_awaiting_feedback(user, since=now - FEEDBACK_LOOKBACK)[:8]
+        for cycle in leads_awaiting_feedback(user, since=now - FEEDBACK_LOOKBACK).only(
+            "rejected_at", *(f"lead__{name}" for name in LEAD_SHOWN)
+        )[:8]
     ]
     if waiting:
         result.append(
@@ -94,7 +100,21 @@ def sections(user) -> list[HomeSection]:
 def _feedback_on_my_leads(user) -> list[HomeSection]:
     """The latest feedback on the leads this person brought in or owns (a card only when
     there is some), each waiting for a reply said so."""
-    latest = list(feedback_on_my_leads(user)[:5])
+    latest = list(
+        feedback_on_my_leads(user)
+        .select_related(None)
+        .select_related("lead", "author")
+        .only(
+            "rating",
+            "created_at",
+            "replied_at",
+            "author__first_name",
+            "author__last_name",
+            "author__username",
+            "lead__marketing_team_id",
+            *(f"lead__{name}" for name in LEAD_SHOWN),
+        )[:5]
+    )
     if not latest:
         return []
     items = []

@@ -129,11 +129,11 @@ def review_sessions_for(user) -> QuerySet[ReviewSession]:
 
 def upcoming_review_sessions_of(user, *, now: dt.datetime, limit: int) -> list[ReviewSession]:
     """The next sessions the user is invited to, soonest first (invited means visible, so
-    no visibility join: the home page asks this on every visit)."""
+    no visibility join: the home page asks this on every visit), with what it shows of them."""
     return list(
-        ReviewSession.objects.filter(attendees__user=user, scheduled_for__gte=now).order_by(
-            "scheduled_for", "id"
-        )[:limit]
+        ReviewSession.objects.filter(attendees__user=user, scheduled_for__gte=now)
+        .only("title", "period_label", "scheduled_for")
+        .order_by("scheduled_for", "id")[:limit]
     )
 
 

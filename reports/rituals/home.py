@@ -29,6 +29,7 @@ def sections(user) -> list[HomeSection]:
             scheduled_for__lt=now + AHEAD,
         )
         .select_related("agreement")
+        .only("title", "kind", "scheduled_for", "agreement__title")
         .order_by("scheduled_for", "id")[:8]
     )
     items = [
@@ -48,6 +49,7 @@ def sections(user) -> list[HomeSection]:
     for action in (
         MeetingAction.objects.filter(owner=user, done_at__isnull=True)
         .select_related("meeting")
+        .only("title", "due_date", "meeting__title")
         .order_by("due_date", "id")[:10]
     ):
         overdue = action.due_date < today

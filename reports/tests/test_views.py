@@ -2,6 +2,7 @@
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -16,6 +17,9 @@ from leads.derive import IngestContext
 from leads.ingest.importers import events_import
 from leads.models import Cycle
 from portal.tests.pdftext import pdf_text
+from reports.models import ComplianceResult
+from reports.presenters import result_in_month
+from reports.selectors import compliance_for_versions
 from reports.specs import BUCKETS
 from reports.tests.factories import (
     AgreementFactory,
@@ -27,6 +31,7 @@ from reports.tests.factories import (
     story,
     two_versions,
 )
+from slas.models import Commitment
 from slas.testing import version_take_effect
 
 NOW = local(4, 8, 12)
@@ -601,3 +606,75 @@ def test_a_drill_down_shows_the_exact_time_left_on_a_fractional_window(client, c
     html = get(client, cast.carol, url).content.decode()
     # then 1 h 6 min are left (not 1 h 5 min, as 4.1 x 3600 in floating point gave)
     assert "Fiona Fraction" in html and "1 h 6 min of business time left" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("at", [NOW, local(5, 20, 12)], ids=["month-and-quarter-start", "mid-q2"])
+def test_the_home_page_reads_only_each_commitments_latest_period_and_finds_the_same(cast, at):
+    # given a version in force since January with monthly commitments and a quarterly one
+    agreement = AgreementFactory()
+    agreement.parties.set([cast.marketing, cast.sales])
+    version = VersionFactory(agreement=agreement, number=1)
+    commitments(version, marketing=cast.marketing, sales=cast.sales, volume=2)
+    Commitment.objects.create(
+        version=version,
+        owner_team=cast.marketing,
+        kind="conversion_rate",
+        params={"from_stage": "mql", "to_stage": "sql"},
+        target=Decimal(25),
+        period="quarter",
+        position=9,
+    )
+    version_take_effect(version, in_force_from=local(1, 1, 0))
+    story(lead(agreement, cast), ("mql", local(4, 2, 10)), ("attempt", local(4, 6, 10)))
+    story(lead(agreement, cast), ("mql", local(5, 12, 9)), ("sal", local(5, 12, 10)))
+    story(lead(agreement, cast), ("mql", local(5, 13, 9)))
+
+    def shown(**options):
+        """What the home page shows: each commitment's result in the current month."""
+        ComplianceResult.objects.all().delete()  # computed afresh, not read back
+        with time_machine.travel(at, tick=False):
+            comp = compliance_for_versions([version], with_ungoverned=False, **options)
+        label = comp[version.pk].current_label
+        results = [(line, result_in_month(line, label)) for line in comp[version.pk].lines]
+        return label, [
+            (line.commitment.pk, r.label, r.status, r.actual, r.target) for line, r in results if r
+        ]
+
+    # when the home page reads only the latest periods
+    label, latest = shown(latest_only=True)
+    # then it finds the current month and the results that every period gives
+    assert (label, latest) == shown()
+    assert len(latest) == 8 and {row[1] for row in latest} >= {label}
+
+
+@pytest.mark.django_db
+def test_the_home_page_reads_back_only_the_stored_results_of_the_latest_periods(cast, monkeypatch):
+    # given a version in force since January whose results of every period are stored
+    agreement = AgreementFactory()
+    agreement.parties.set([cast.marketing, cast.sales])
+    version = VersionFactory(agreement=agreement, number=1)
+    commitments(version, marketing=cast.marketing, sales=cast.sales, volume=2)
+    version_take_effect(version, in_force_from=local(1, 1, 0))
+    story(lead(agreement, cast), ("mql", local(4, 2, 10)), ("attempt", local(4, 6, 10)))
+    at = local(5, 20, 12)
+    with time_machine.travel(at, tick=False):
+        every = compliance_for_versions([version], with_ungoverned=False)[version.pk]
+        lines = len(every.lines)
+        assert ComplianceResult.objects.count() == 5 * lines  # January to May
+        read_back = []
+        from_db = ComplianceResult.from_db.__func__
+        monkeypatch.setattr(
+            ComplianceResult,
+            "from_db",
+            classmethod(lambda cls, *a: read_back.append(from_db(cls, *a)) or read_back[-1]),
+        )
+        # when the home page reads the latest periods again
+        with CaptureQueriesContext(connection) as queries:
+            latest = compliance_for_versions([version], with_ungoverned=False, latest_only=True)
+    # then it reads back the stored rows of May only, and recomputes nothing
+    assert sorted(row.label for row in read_back) == ["2026-05"] * lines
+    assert not [q["sql"] for q in queries if q["sql"].startswith(("INSERT", "UPDATE"))]
+    assert [r.label for line in latest[version.pk].lines for r in line.results] == (
+        ["2026-05"] * lines
+    )

@@ -14,11 +14,14 @@ from django.utils.translation import gettext as _
 
 from portal import dates, numbers, permissions
 from portal.home import HomeItem, HomeSection
-from slas.signing.models import RequestStatus, RoundStatus
+from slas.models import Agreement
+from slas.signing.models import RoundStatus
 from slas.signing.selectors import awaiting_signature_of, versions_in_flight
 
 
-def sections(user) -> list[HomeSection]:
+def sections(user, *, agreements: list[Agreement] | None = None) -> list[HomeSection]:
+    """`agreements`: every agreement the user sees with its versions, if the page read them
+    (`slas.selectors.agreement_summaries_for`): the versions being signed come from them."""
     result = []
     items = []
     seen = set()
@@ -48,20 +51,16 @@ def sections(user) -> list[HomeSection]:
             )
         )
     flight = []
-    for version in versions_in_flight(user):
-        live = version.live_rounds[0] if version.live_rounds else None
-        if live is None:
-            continue
-        if live.status == RoundStatus.COMPLETED:
+    for row in versions_in_flight(user, among=agreements):
+        version = row.version
+        if row.round_status == RoundStatus.COMPLETED:
             detail = _("Signed by every party; takes force on %(date)s") % {
                 "date": dates.day(version.effective_date)
             }
         else:
-            requests = list(live.requests.all())
-            signed = sum(1 for r in requests if r.status == RequestStatus.SIGNED)
             detail = _("%(signed)s of %(total)s signatures") % {
-                "signed": numbers.number(signed),
-                "total": numbers.number(len(requests)),
+                "signed": numbers.number(row.signed),
+                "total": numbers.number(row.requests),
             }
         flight.append(
             HomeItem(
@@ -75,7 +74,11 @@ def sections(user) -> list[HomeSection]:
         )
     if flight:
         result.append(HomeSection(title=_("Versions being signed"), items=flight, order=20))
-    unread = list(user.notifications.filter(read_at__isnull=True, kind__startswith="signing.")[:10])
+    unread = list(
+        user.notifications.filter(read_at__isnull=True, kind__startswith="signing.").only(
+            "title", "body", "url", "message"
+        )[:10]
+    )
     if unread:
         result.append(
             HomeSection(

@@ -7,7 +7,7 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -209,13 +209,13 @@ def version_send_blockers(version: Version, versions: Iterable[Version] = ()) ->
 
 # Home page and lists -------------------------------------------------------------------
 
-# What a round sealed (its content and the seal's statement, kilobytes each): lists and the
-# home page show a round's status and people, never these.
-ROUND_SEALED_FIELDS = ("content_snapshot", "seal_statement")
+# What a round sealed (its content and the seal's statement, kilobytes each) is never read
+# here: the home page shows a round's status and people.
 
 
 def awaiting_signature_of(user) -> list[SignatureRequest]:
-    """Open requests this user may sign now (their turn), oldest first."""
+    """Open requests this user may sign now (their turn), oldest first: with what the home
+    page shows of each (the version and its agreement's title, who it is for, who sent it)."""
     if not getattr(user, "is_authenticated", False):
         return []
     return list(
@@ -224,30 +224,77 @@ def awaiting_signature_of(user) -> list[SignatureRequest]:
         )
         .filter(Q(user=user) | Q(team_id__in=permissions.manager_team_ids(user)))
         .select_related("round__version__agreement", "round__sent_by", "team", "user")
-        .defer(*(f"round__{name}" for name in ROUND_SEALED_FIELDS))
+        .only(
+            "opened_at",
+            "round__version__number",
+            "round__version__agreement__title",
+            "round__sent_by__first_name",
+            "round__sent_by__last_name",
+            "team__name",
+            "user__first_name",
+            "user__last_name",
+            "user__username",
+        )
         .order_by("opened_at", "pk")
     )
 
 
-def versions_in_flight(user) -> QuerySet[Version]:
-    """Versions awaiting signatures or signed and waiting for their date, visible to the user."""
-    return (
-        permissions.visible_versions(user)
-        .filter(status__in=[VersionStatus.PENDING_SIGNATURE, VersionStatus.SCHEDULED])
-        .select_related("agreement")
-        .prefetch_related(
-            Prefetch(
-                "signing_rounds",
-                queryset=SigningRound.objects.filter(
-                    status__in=[RoundStatus.OPEN, RoundStatus.COMPLETED]
-                )
-                .defer(*ROUND_SEALED_FIELDS)
-                .prefetch_related("requests"),
-                to_attr="live_rounds",
-            )
+@dataclass
+class InFlight:
+    """A version awaiting signatures or signed and waiting for its date, with its live round
+    (the latest one open or completed): its status and how many of its requests are signed."""
+
+    version: Version
+    round_status: str
+    signed: int
+    requests: int
+
+
+IN_FLIGHT = (VersionStatus.PENDING_SIGNATURE, VersionStatus.SCHEDULED)
+
+
+def versions_in_flight(user, *, among: list[Agreement] | None = None) -> list[InFlight]:
+    """Versions awaiting signatures or signed and waiting for their date, visible to the
+    user, that have a live round; by agreement title, then number. Two queries; one when
+    `among` gives every agreement the user sees, by title, with its versions
+    (`slas.selectors.agreement_summaries_for`, read for the same page)."""
+    if among is None:
+        versions = list(
+            permissions.visible_versions(user)
+            .filter(status__in=IN_FLIGHT)
+            .select_related("agreement")
+            .only("number", "status", "effective_date", "agreement__title")
+            .order_by("agreement__title", "number")
         )
-        .order_by("agreement__title", "number")
-    )
+    else:
+        # in the database's order of titles; versions of agreements of one title by number
+        rank: dict[str, int] = {}
+        for agreement in among:
+            rank.setdefault(agreement.title, len(rank))
+        versions = []
+        for agreement in among:
+            for version in agreement.version_list:
+                if version.status in IN_FLIGHT:
+                    version.agreement = agreement
+                    versions.append(version)
+        versions.sort(key=lambda version: (rank[version.agreement.title], version.number))
+    if not versions:
+        return []
+    live: dict[int, tuple[str, int, int]] = {}
+    for version_id, status, signed, requests in (
+        SigningRound.objects.filter(
+            version__in=[version.pk for version in versions],
+            status__in=[RoundStatus.OPEN, RoundStatus.COMPLETED],
+        )
+        .annotate(
+            signed=Count("requests", filter=Q(requests__status=RequestStatus.SIGNED)),
+            total=Count("requests"),
+        )
+        .order_by("version_id", "-number")
+        .values_list("version_id", "status", "signed", "total")
+    ):
+        live.setdefault(version_id, (status, signed, requests))
+    return [InFlight(version, *live[version.pk]) for version in versions if version.pk in live]
 
 
 # Certificate and audit ---------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from portal.demo import DEMO_PASSWORD
 from portal.tests.pdftext import pdf_text
+from slas import home as slas_home
 from slas.audit.chain import audit_verify
 from slas.audit.models import AuditEntry
 from slas.models import VersionStatus
@@ -16,6 +17,7 @@ from slas.signing import home as signing_home
 from slas.signing.models import SigningOrder
 from slas.signing.seal import version_export_bytes
 from slas.signing.services import version_send_for_signature
+from slas.tests.factories import AgreementFactory
 from slas.tests.signing_factories import marketing_sales
 from slas.tests.test_signing_services import sign
 
@@ -401,6 +403,29 @@ class TestVersionPanelAndHome:
         with CaptureQueriesContext(connection) as after:
             client.get(v3.get_absolute_url())
         assert len(after.captured_queries) == len(before.captured_queries)
+
+    @pytest.mark.parametrize("others", [0, 10], ids=["all-summarised", "more-than-summarised"])
+    def test_home_versions_being_signed_come_from_the_agreements_summary_when_it_is_all(
+        self, world, others, django_assert_num_queries
+    ):
+        # given a version being signed, and (or not) ten agreements whose titles come first
+        cast, agreement, _v2, v3 = world
+        version_send_for_signature(version=v3, actor=cast.alice)
+        for n in range(others):
+            AgreementFactory(title=f"A{n:02} agreement").parties.set([cast.marketing])
+        # when the agreement area's home sections are read for a rep of both parties' pair
+        shown = {s.title: s for s in slas_home.sections(cast.bob)}
+        # then the versions being signed are those the signing selectors read by themselves
+        alone = {s.title: s for s in signing_home.sections(cast.bob)}
+        flight = [(i.title, i.detail, i.badge) for i in shown["Versions being signed"].items]
+        assert flight == [
+            (i.title, i.detail, i.badge) for i in alone["Versions being signed"].items
+        ]
+        assert [title for title, _detail, _badge in flight] == [str(v3)]
+        assert len(shown["Agreements"].items) == min(others + 1, slas_home.SUMMARY)
+        # and they cost no query of their own when the summary holds every agreement
+        with django_assert_num_queries(6 if others else 5):
+            slas_home.sections(cast.bob)
 
     def test_home_sections_awaiting_my_signature_and_versions_in_flight(self, world):
         cast, _agreement, _v2, v3 = world
