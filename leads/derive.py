@@ -85,30 +85,25 @@ class VersionRules:
         return [(code, label) for code, label, _a in self.reasons if code in codes]
 
 
-def version_rules_load(version_ids: Iterable[int]) -> dict[int, VersionRules]:
+def version_rules_load(
+    version_ids: Iterable[int], *, scoring_only: bool = False
+) -> dict[int, VersionRules]:
+    """`scoring_only`: the qualification rules and thresholds alone, for pages that show
+    scores and nothing else the versions say (reasons, tracks and recycle rules empty)."""
     ids = sorted(set(version_ids))
     if not ids:
         return {}
     rules: dict[int, list[Rule]] = defaultdict(list)
-    for row in ScoringRule.objects.filter(version_id__in=ids).order_by("position", "id"):
-        rules[row.version_id].append(
-            Rule(row.attribute, row.operator, row.value, row.points, row.dimension)
-        )
+    scoring = ScoringRule.objects.filter(version_id__in=ids).order_by("position", "id")
+    for row in scoring.values_list(
+        "version_id", "attribute", "operator", "value", "points", "dimension"
+    ):
+        rules[row[0]].append(Rule(*row[1:]))
     reasons: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-    for row in ReasonCode.objects.filter(version_id__in=ids).order_by("position", "id"):
-        reasons[row.version_id].append((row.code, row.label, row.applies_to))
     tracks: dict[int, list[str]] = defaultdict(list)
-    for row in NurtureTrack.objects.filter(version_id__in=ids).order_by("position", "id"):
-        tracks[row.version_id].append(row.name)
     recycle: dict[int, tuple[int, str]] = {}  # the largest K of each version, its words
-    commitments = Commitment.objects.filter(
-        version_id__in=ids, kind=CommitmentKind.ATTEMPTS_BEFORE_RECYCLE
-    ).order_by("position", "id")
-    for row in commitments.values_list("version_id", "params", "description"):
-        version_id, params, description = row
-        k = (params or {}).get("attempts")
-        if isinstance(k, int) and not isinstance(k, bool) and k > recycle.get(version_id, (0,))[0]:
-            recycle[version_id] = (k, description)
+    if not scoring_only:
+        _version_words_load(ids, reasons, tracks, recycle)
     return {
         v.pk: VersionRules(
             v.pk,
@@ -121,6 +116,22 @@ def version_rules_load(version_ids: Iterable[int]) -> dict[int, VersionRules]:
         )
         for v in Version.objects.filter(pk__in=ids).only("id", "number", "mql_threshold")
     }
+
+
+def _version_words_load(ids: list[int], reasons: dict, tracks: dict, recycle: dict) -> None:
+    """The versions' reason codes, nurture tracks and recycle rules (the largest K)."""
+    for row in ReasonCode.objects.filter(version_id__in=ids).order_by("position", "id"):
+        reasons[row.version_id].append((row.code, row.label, row.applies_to))
+    for row in NurtureTrack.objects.filter(version_id__in=ids).order_by("position", "id"):
+        tracks[row.version_id].append(row.name)
+    commitments = Commitment.objects.filter(
+        version_id__in=ids, kind=CommitmentKind.ATTEMPTS_BEFORE_RECYCLE
+    ).order_by("position", "id")
+    for row in commitments.values_list("version_id", "params", "description"):
+        version_id, params, description = row
+        k = (params or {}).get("attempts")
+        if isinstance(k, int) and not isinstance(k, bool) and k > recycle.get(version_id, (0,))[0]:
+            recycle[version_id] = (k, description)
 
 
 def lead_agreement_for(*, marketing_team_id: int, sales_team_id: int) -> int | None:

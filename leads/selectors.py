@@ -119,11 +119,13 @@ def lead_glossary_version(
 
 
 class RulesCache:
-    """Version rules by id and the version in force now per agreement, loaded lazily."""
+    """Version rules by id and the version in force now per agreement, loaded lazily
+    (``scoring_only``: their scoring rules alone, version_rules_load)."""
 
-    def __init__(self, index: VersionIndex, now: dt.datetime):
+    def __init__(self, index: VersionIndex, now: dt.datetime, *, scoring_only: bool = False):
         self.index = index
         self.now = now
+        self.scoring_only = scoring_only
         self._rules: dict[int, VersionRules] = {}
 
     def current(self, agreement_id: int | None) -> VersionRules | None:
@@ -134,14 +136,14 @@ class RulesCache:
         if version_id is None:
             return None
         if version_id not in self._rules:
-            self._rules.update(version_rules_load([version_id]))
+            self._rules.update(version_rules_load([version_id], scoring_only=self.scoring_only))
         return self._rules.get(version_id)
 
     def load(self, version_ids) -> None:
         """Load these versions' rules together (one set of queries for all)."""
         wanted = {pk for pk in version_ids if pk is not None and pk not in self._rules}
         if wanted:
-            self._rules.update(version_rules_load(wanted))
+            self._rules.update(version_rules_load(wanted, scoring_only=self.scoring_only))
 
 
 def clock_running(now: dt.datetime) -> Q:
@@ -167,7 +169,7 @@ def _queue_cycles(queryset: QuerySet[Cycle], now: dt.datetime | None) -> QuerySe
 def queue_rows(cycles, *, now: dt.datetime | None = None) -> list[QueueRow]:
     now = now or timezone.now()
     index = VersionIndex()
-    rules = RulesCache(index, now)
+    rules = RulesCache(index, now, scoring_only=True)  # a queue shows scores, no reasons
     rows = []
     for cycle in cycles:
         lead = cycle.lead
@@ -200,7 +202,7 @@ def _open_work(queryset: QuerySet[Cycle], *, closed: bool = False) -> QuerySet[C
     """The latest cycle of each lead, of leads still in the funnel (``closed``: of leads
     won, lost, disqualified or recycled instead)."""
     active = Q(lead__stage__in=ACTIVE_STAGES)
-    queryset = queryset.filter(ended_at__isnull=True).select_related("lead", "lead__owner")
+    queryset = queryset.filter(ended_at__isnull=True).select_related("lead")
     return queryset.exclude(active) if closed else queryset.filter(active)
 
 
@@ -274,8 +276,10 @@ def my_cycles(user) -> QuerySet[Cycle]:
 
 
 def team_cycles(user) -> QuerySet[Cycle]:
-    """Cycles of the leads of the sales teams I manage (all teams for execs and staff)."""
+    """Cycles of the leads of the sales teams I manage (all teams for execs and staff),
+    with their leads' owners, whom the team queue names."""
     cycles = Cycle.objects.filter(permissions.visible_leads_q(user, through="lead__"))
+    cycles = cycles.select_related("lead__owner")
     if not (permissions.is_exec(user)):
         cycles = cycles.filter(lead__sales_team__in=permissions.manager_team_ids(user))
     return cycles

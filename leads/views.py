@@ -160,10 +160,10 @@ def queue(request):
             "team_view": False,
             "can_see_team": permissions.can_see_team_queue(request.user),
             # Marketing hands leads off rather than working them: its reps are pointed
-            # to what sales said about their leads (reviews:my_feedback).
-            "works_no_leads": not request.user.memberships.filter(
-                team__function=TeamFunction.SALES
-            ).exists(),
+            # to what sales said about their leads (reviews:my_feedback). Only an empty
+            # queue says so, and only then is it asked.
+            "works_no_leads": not rows
+            and not request.user.memberships.filter(team__function=TeamFunction.SALES).exists(),
             **shared,
         },
     )
