@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import urlencode as url_quote
@@ -191,13 +192,16 @@ def team_queue(request):
     )
 
 
-def _lead_or_404(request, pk: int):
-    return permissions.get_visible_or_404(
-        permissions.visible_leads(request.user).select_related(
-            "owner", "marketing_team", "sales_team", "agreement"
-        ),
-        pk=pk,
+def _lead_or_404(request, pk: int, *, locked: bool = False):
+    """The lead the person may see, with what its page shows (404 otherwise); `locked`:
+    read for a write in the caller's transaction (services.lead_locked), which then
+    passes it on rather than reading it again."""
+    leads = permissions.visible_leads(request.user).select_related(
+        "owner", "marketing_team", "sales_team", "agreement"
     )
+    if locked:
+        leads = leads.select_for_update(of=("self",))
+    return permissions.get_visible_or_404(leads, pk=pk)
 
 
 def _render_lead(request, lead, *, status: int = 200, bound: dict | None = None):
@@ -260,17 +264,21 @@ def lead_detail(request, pk: int):
 @login_required
 @require_POST
 def lead_contact(request, pk: int):
-    lead = _lead_or_404(request, pk)
-    permissions.require(permissions.can_work_lead(request.user, lead))
-    form = ContactAttemptForm(request.POST)
-    if form.is_valid():
-        try:
-            services.lead_contact_attempt_log(lead=lead, actor=request.user, **form.cleaned_data)
-        except MoveRefused as refused:
-            form.add_error(None, str(refused))
-        else:
-            messages.success(request, _("Contact attempt logged."))
-            return redirect(lead)
+    # The lead is read once, locked, and handed to the service (the busiest write).
+    with transaction.atomic():
+        lead = _lead_or_404(request, pk, locked=True)
+        permissions.require(permissions.can_work_lead(request.user, lead))
+        form = ContactAttemptForm(request.POST)
+        if form.is_valid():
+            try:
+                services.lead_contact_attempt_log(
+                    lead=lead, actor=request.user, locked=True, **form.cleaned_data
+                )
+            except MoveRefused as refused:
+                form.add_error(None, str(refused))
+            else:
+                messages.success(request, _("Contact attempt logged."))
+                return redirect(lead)
     return _render_lead(request, lead, status=400, bound={"contact": form})
 
 

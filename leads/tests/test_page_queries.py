@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from leads.models import Lead, LeadEvent
 from leads.tests.test_views import NOW, handoffs
 
 pytestmark = pytest.mark.django_db
@@ -17,6 +18,17 @@ pytestmark = pytest.mark.django_db
 # the scoring rules and thresholds of the version in force; the glossaries (two); the
 # notifications badge
 MY_LEADS_QUERIES = 12
+# ... the lead, locked once; the event; the derivation and the cycles (read and written);
+# the stored results kept in line
+CONTACT_QUERIES = 23
+
+
+def lead_reads(queries) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "leads_lead"' in q["sql"]
+    ]
 
 
 @pytest.fixture
@@ -42,3 +54,19 @@ def test_an_empty_queue_says_whose_work_it_is(client, cast, sla, frozen):
     html = client.get(reverse("leads:queue")).content.decode()
     assert "Sales works the leads you hand off, so none wait on you here." in html
     assert "No leads are waiting on you." not in html
+
+
+def test_a_contact_attempt_reads_the_lead_once(
+    client, cast, sla, frozen, django_assert_max_num_queries
+):
+    handoffs(cast, 1)
+    lead = Lead.objects.get(external_id="Q0")
+    client.force_login(cast.dan)
+    url = reverse("leads:lead_contact", args=[lead.pk])
+    client.post(url, {"channel": "email", "outcome": "first"})
+    with django_assert_max_num_queries(CONTACT_QUERIES) as queries:
+        response = client.post(url, {"channel": "phone", "outcome": "second"})
+    assert response.status_code == 302
+    assert response["Location"] == lead.get_absolute_url()
+    assert len(lead_reads(queries)) == 1
+    assert LeadEvent.objects.filter(lead=lead, kind="contact_attempt").count() == 2
