@@ -7,7 +7,7 @@ query, versions and their rules are loaded once per page (VersionIndex, version 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -345,16 +345,26 @@ def leads_glossaries(leads: list[Lead], *, now: dt.datetime | None = None) -> No
         lead.glossary = glossaries.get(governing[lead.pk])
 
 
-def timeline_glossaries(lead: Lead, events: list[LeadEvent], *, fallback: Glossary | None) -> None:
+def timeline_glossaries(
+    lead: Lead,
+    events: list[LeadEvent],
+    *,
+    fallback: Glossary | None,
+    cycles: list[Cycle] | None = None,
+) -> None:
     """Give each event (as `event.glossary`) the stage definitions its stage name shows:
     those of the version governing the cycle it belongs to (the lead's latest handoff at
     or before it), else `fallback`, the lead's (slas/glossary.py). Two queries at most,
-    however long the timeline."""
-    cycles = list(
-        Cycle.objects.filter(lead=lead)
-        .order_by("handoff_at", "number")
-        .values_list("handoff_at", "version_id")
-    )
+    however long the timeline; one when `cycles`, all the lead's, are given (LeadPage)."""
+    if cycles is None:
+        cycles = list(
+            Cycle.objects.filter(lead=lead)
+            .order_by("handoff_at", "number")
+            .values_list("handoff_at", "version_id")
+        )
+    else:
+        ordered = sorted(cycles, key=lambda cycle: (cycle.handoff_at, cycle.number))
+        cycles = [(cycle.handoff_at, cycle.version_id) for cycle in ordered]
     # The fallback is the glossary of the lead's own version, usually one of these.
     known = {fallback.version_id: fallback} if fallback is not None else {}
     glossaries = known | glossaries_load(
@@ -416,6 +426,7 @@ class LeadPage:
     cycle_rules: VersionRules | None = None  # the version governing the current cycle
     recycle: RecycleCheck | None = None  # a sales recycle's attempts rule (None: no rule)
     glossary: Glossary | None = None  # the stage definitions of the governing version
+    cycles: list[Cycle] = field(default_factory=list)  # all the lead's, by number
 
 
 def lead_page(lead: Lead, *, now: dt.datetime | None = None) -> LeadPage:
@@ -426,7 +437,8 @@ def lead_page(lead: Lead, *, now: dt.datetime | None = None) -> LeadPage:
     now = now or timezone.now()
     index = VersionIndex()
     cache = RulesCache(index, now)
-    cycle = Cycle.objects.filter(lead=lead).order_by("-number").first()
+    cycles = list(Cycle.objects.filter(lead=lead).order_by("number"))  # the timeline's too
+    cycle = cycles[-1] if cycles else None
     current = index.governing(lead.agreement_id, now)
     # The version in force now and the one governing the cycle, read together.
     cache.load([current.id if current else None, cycle.version_id if cycle else None])
@@ -462,6 +474,7 @@ def lead_page(lead: Lead, *, now: dt.datetime | None = None) -> LeadPage:
         cycle_rules,
         recycle,
         glossaries_load([glossary_version]).get(glossary_version),
+        cycles,
     )
 
 

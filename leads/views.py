@@ -236,7 +236,7 @@ def _render_lead(request, lead, *, status: int = 200, bound: dict | None = None)
     timeline = selectors.lead_timeline_page(
         lead, before=request.GET.get("before"), size=TIMELINE_PAGE_SIZE
     )
-    selectors.timeline_glossaries(lead, timeline.events, fallback=view.glossary)
+    selectors.timeline_glossaries(lead, timeline.events, fallback=view.glossary, cycles=view.cycles)
     context = {
         "stray_errors": stray_errors,
         "lead": lead,

@@ -1,5 +1,5 @@
-"""What a sales rep's pages cost in queries (issue 18 §5): each reads what it shows once,
-whatever the page holds. The
+"""What a sales rep's pages cost in queries (issue 18 §5): My leads, the lead page and a
+logged contact attempt each read what they show once, whatever the page holds. The
 counts include the session, the user, their memberships and the unread-notifications
 badge of the base page."""
 
@@ -18,6 +18,9 @@ pytestmark = pytest.mark.django_db
 # the scoring rules and thresholds of the version in force; the glossaries (two); the
 # notifications badge
 MY_LEADS_QUERIES = 12
+# ... the lead; its cycles; holidays and versions; the rules of the versions (five); the
+# glossaries (two); the timeline; the badge; feedback
+LEAD_PAGE_QUERIES = 17
 # ... the lead, locked once; the event; the derivation and the cycles (read and written);
 # the stored results kept in line
 CONTACT_QUERIES = 23
@@ -54,6 +57,19 @@ def test_an_empty_queue_says_whose_work_it_is(client, cast, sla, frozen):
     html = client.get(reverse("leads:queue")).content.decode()
     assert "Sales works the leads you hand off, so none wait on you here." in html
     assert "No leads are waiting on you." not in html
+
+
+def test_the_lead_page(client, cast, sla, frozen, django_assert_max_num_queries):
+    handoffs(cast, 1)
+    lead = Lead.objects.get(external_id="Q0")
+    client.force_login(cast.dan)
+    client.post(reverse("leads:lead_contact", args=[lead.pk]), {"channel": "email"})
+    client.get(lead.get_absolute_url())
+    with django_assert_max_num_queries(LEAD_PAGE_QUERIES) as queries:
+        response = client.get(lead.get_absolute_url())
+    assert response.status_code == 200
+    assert len(lead_reads(queries)) == 1
+    assert [e.kind for e in response.context["events"]][0] == "contact_attempt"
 
 
 def test_a_contact_attempt_reads_the_lead_once(
