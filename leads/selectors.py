@@ -7,6 +7,7 @@ query, versions and their rules are loaded once per page (VersionIndex, version 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
@@ -18,7 +19,7 @@ from leads.cycles import clock_business_us, clock_stopped
 from leads.derive import VersionRules, lead_score, version_rules_load
 from leads.lifecycle import ACTIVE_STAGES, ALLOWED_MOVES, RecycleRule, is_sales_recycle
 from leads.models import Cycle, Lead, LeadEvent
-from leads.scoring import Score
+from leads.scoring import LEAD_FIELDS, Score
 from portal import numbers, permissions
 from slas.clock import US_PER_SECOND, Allowance, Pause, clock_pause
 from slas.glossary import Glossary, glossaries_load
@@ -66,6 +67,11 @@ class Clock:
         return self.state in ("overdue", "at_risk", "ok")
 
 
+# A version's window as the clock rule reads it, worked out once per window (a queue's
+# fifty clocks share a version or two).
+_allowance = functools.lru_cache(maxsize=256)(Allowance.of)
+
+
 def cycle_clock(cycle: Cycle, index: VersionIndex, now: dt.datetime) -> Clock:
     """The clock as of ``now``, judged by the compliance pages' rule (slas.clock.Allowance,
     compared exactly) on the governing version's window and calendar."""
@@ -74,7 +80,7 @@ def cycle_clock(cycle: Cycle, index: VersionIndex, now: dt.datetime) -> Clock:
     )
     if version is None:
         return Clock("ungoverned", _("no SLA clock (no version in force at handoff)"))
-    allowance = Allowance.of(version.first_contact_hours)
+    allowance = _allowance(version.first_contact_hours)
     used = clock_business_us(cycle, version.calendar, now)
     stopped = clock_stopped(cycle, now)
     state = allowance.state(used, stopped=stopped)
@@ -198,11 +204,22 @@ def queue_rows(cycles, *, now: dt.datetime | None = None) -> list[QueueRow]:
 QUEUE_ORDER = (F("deadline_at").asc(nulls_last=True), "handoff_at", "id")
 
 
+# The columns a queue row reads (QueueRow, leads/queue.html): its clock, its order, and
+# of its lead the name, the stage, the flag, the owner and what scores it (LEAD_FIELDS,
+# attributes); a cycle has some thirty columns, most of them dates.
+QUEUE_CYCLE_FIELDS = ("lead", "agreement", "version", "handoff_at", "deadline_at", "clock_stop_at")
+QUEUE_LEAD_FIELDS = (*LEAD_FIELDS, "attributes", "agreement", "stage", "flagged", "owner")
+
+
 def _open_work(queryset: QuerySet[Cycle], *, closed: bool = False) -> QuerySet[Cycle]:
     """The latest cycle of each lead, of leads still in the funnel (``closed``: of leads
-    won, lost, disqualified or recycled instead)."""
+    won, lost, disqualified or recycled instead), with the columns its row reads."""
     active = Q(lead__stage__in=ACTIVE_STAGES)
-    queryset = queryset.filter(ended_at__isnull=True).select_related("lead")
+    queryset = (
+        queryset.filter(ended_at__isnull=True)
+        .select_related("lead")
+        .only(*QUEUE_CYCLE_FIELDS, *(f"lead__{name}" for name in QUEUE_LEAD_FIELDS))
+    )
     return queryset.exclude(active) if closed else queryset.filter(active)
 
 

@@ -108,9 +108,19 @@ class QueueLine:
     feedback_url: str
 
 
+def _pk_url(viewname: str):
+    """``reverse(viewname, args=[pk])`` for a page's many pks with one reverse(): the URL
+    around the pk (the last part of the pattern) is the same for every pk."""
+    marker = "918273645546372819"  # in no URL prefix of the site
+    head, _marker, tail = reverse(viewname, args=[int(marker)]).rpartition(marker)
+    return lambda pk: f"{head}{pk}{tail}"
+
+
 def _queue_lines(request, rows, *, shared_pause: bool) -> list[QueueLine]:
     back = f"?next={url_quote(request.get_full_path())}"
+    lead_url, feedback_url = _pk_url("leads:lead_detail"), _pk_url("reviews:feedback_create")
     rules_read: dict = {}
+    scores: dict = {}  # each distinct score is written once (many leads score alike)
     pauses: dict = {}  # each distinct pause is written once (the page's rows share a few)
     lines = []
     for row in rows:
@@ -122,16 +132,20 @@ def _queue_lines(request, rows, *, shared_pause: bool) -> list[QueueLine]:
                     "portal/_clock_pause.html", {"pause": row.clock.pause, "zone": row.clock.zone}
                 )
             pause = pauses[key]
+        score = row.score
+        key = (score.fit, score.interest, *((hit.rule, hit.actual) for hit in score.hits))
+        if key not in scores:
+            scores[key] = _score_shown(score, rules_read)
         handoff_at = row.cycle.handoff_at
         lines.append(
             QueueLine(
                 row,
-                row.lead.get_absolute_url(),
+                lead_url(row.lead.pk),
                 dates.iso(handoff_at),
                 dates.when_short(handoff_at),
                 pause,
-                _score_shown(row.score, rules_read),
-                reverse("reviews:feedback_create", args=[row.lead.pk]) + back,
+                scores[key],
+                feedback_url(row.lead.pk) + back,
             )
         )
     return lines
