@@ -337,7 +337,25 @@ def lead_timeline_page(lead: Lead, *, before: str | None, size: int) -> Timeline
         events = events.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=pk))
     rows = list(events[: size + 1])
     older = rows[size - 1].pk if len(rows) > size else None
-    return TimelinePage(rows[:size], older, anchor is not None)
+    shown = rows[:size]
+    _events_labelled(shown)
+    return TimelinePage(shown, older, anchor is not None)
+
+
+def _events_labelled(events: list[LeadEvent]) -> None:
+    """Give each event its kind and channel as the reader's language names them
+    (`kind_label`, `channel_label`: what get_kind_display and get_channel_display say),
+    the choices read once for the page: get_FOO_display hashes every lazy label of its
+    field's choices, a translation each, on every call."""
+    if not events:
+        return
+    kinds, channels = (
+        {value: str(label) for value, label in LeadEvent._meta.get_field(name).flatchoices}
+        for name in ("kind", "channel")
+    )
+    for event in events:
+        event.kind_label = kinds.get(event.kind, event.kind)
+        event.channel_label = channels.get(event.channel, event.channel)
 
 
 def leads_glossaries(leads: list[Lead], *, now: dt.datetime | None = None) -> None:
