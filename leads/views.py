@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import urlencode as url_quote
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -91,6 +92,28 @@ def _score_shown(score: Score, rules_read: dict[Rule, tuple[str, str]]) -> Score
     return ScoreShown(numbers.number(score.total), summary, hits)
 
 
+def _score_cell(score: ScoreShown) -> str:
+    """leads/_score.html written out for a queue row: the explanation's loop over the
+    hits was the largest part of a row's rendering (leads/tests/test_queue_cells.py)."""
+    if score.hits:
+        items = format_html_join(
+            "",
+            '\n    <li><span>{} <span class="muted">({})</span></span>'
+            '<span class="points">{}</span></li>\n  ',
+            score.hits,
+        )
+        why = format_html('<ul class="score-hits">{}</ul>', items)
+    else:
+        why = format_html('<p class="muted small">{}</p>', _("No qualification rule gave points."))
+    return format_html(
+        '<details class="score-why">\n  <summary><strong>{}</strong> '
+        '<span class="muted small">{}</span></summary>\n  {}\n</details>\n',
+        score.total,
+        score.summary,
+        why,
+    )
+
+
 @dataclass
 class QueueLine:
     """A queue row with what its cells show, written out in the view: the queue's fifty
@@ -106,6 +129,7 @@ class QueueLine:
     pause: str  # the clock's pause (portal/_clock_pause.html), "" when the page says it once
     score: ScoreShown
     feedback_url: str
+    score_html: str = ""  # the score cell (_score_cell)
 
 
 def _pk_url(viewname: str):
@@ -135,7 +159,9 @@ def _queue_lines(request, rows, *, shared_pause: bool) -> list[QueueLine]:
         score = row.score
         key = (score.fit, score.interest, *((hit.rule, hit.actual) for hit in score.hits))
         if key not in scores:
-            scores[key] = _score_shown(score, rules_read)
+            shown = _score_shown(score, rules_read)
+            scores[key] = (shown, _score_cell(shown))
+        shown, score_html = scores[key]
         handoff_at = row.cycle.handoff_at
         lines.append(
             QueueLine(
@@ -144,8 +170,9 @@ def _queue_lines(request, rows, *, shared_pause: bool) -> list[QueueLine]:
                 dates.iso(handoff_at),
                 dates.when_short(handoff_at),
                 pause,
-                scores[key],
+                shown,
                 feedback_url(row.lead.pk) + back,
+                score_html,
             )
         )
     return lines
