@@ -278,6 +278,7 @@ def _render_lead(request, lead, *, status: int = 200, bound: dict | None = None)
         lead, before=request.GET.get("before"), size=TIMELINE_PAGE_SIZE
     )
     selectors.timeline_glossaries(lead, timeline.events, fallback=view.glossary, cycles=view.cycles)
+    can_reassign = permissions.can_reassign_lead(request.user, lead)
     context = {
         "stray_errors": stray_errors,
         "lead": lead,
@@ -286,12 +287,14 @@ def _render_lead(request, lead, *, status: int = 200, bound: dict | None = None)
         "timeline": timeline,
         "events": timeline.events,
         "can_work": can_work,
-        "can_reassign": permissions.can_reassign_lead(request.user, lead),
+        "can_reassign": can_reassign,
         "can_override": permissions.can_override_lead_rules(request.user, lead),
         "contact_form": bound.get("contact") or ContactAttemptForm(),
         "move_forms": move_forms,
         "nurture_form": bound.get("nurture") or (NurtureForm(tracks=tracks) if tracks else None),
-        "reassign_form": bound.get("reassign") or ReassignForm(sales_team_id=lead.sales_team_id),
+        # only a manager sees it; its list of the team's reps is a query to build
+        "reassign_form": bound.get("reassign")
+        or (ReassignForm(sales_team_id=lead.sales_team_id) if can_reassign else None),
         "closed": closed,
     }
     return render(request, "leads/lead_detail.html", context, status=status)
