@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from leads.bulk import copy_insert
+from leads.cycles import EventIn as CycleEventIn
 from leads.lifecycle import DerivedState, EventIn, Problem, RecycleRule, derive_state
 from leads.models import AssignmentCursor, Lead, LeadEvent
 from leads.scoring import LEAD_FIELDS, Rule, Score, score
@@ -292,6 +293,41 @@ def _events_gather(
         for row in rows.iterator(chunk_size=5000):
             add(*row)
     return events, last_handoff
+
+
+def lead_events_stored(lead_ids: Iterable[int]) -> dict[int, list[StoredEvent]]:
+    """All the stored events of these leads, by lead, read once for a writer to pass to
+    `_leads_derive(known=...)` and (as `cycle_events`) to the cycles."""
+    ids = list(lead_ids)
+    stored: dict[int, list[StoredEvent]] = {pk: [] for pk in ids}
+    rows = LeadEvent.objects.filter(lead_id__in=ids).values_list(
+        "id", "lead_id", "occurred_at", "kind", "to_stage", "reason_code", "channel", "data"
+    )
+    for event_id, lead_id, *rest in rows.iterator(chunk_size=5000):
+        stored[lead_id].append(StoredEvent(event_id, *rest))
+    return stored
+
+
+def cycle_events(events: list[StoredEvent]) -> list[CycleEventIn]:
+    """A lead's stored events as the cycles read them: the stage changes (with their
+    override) and the contact attempts."""
+    result = []
+    for e in events:
+        if e.kind not in ("stage_changed", "contact_attempt"):
+            continue
+        override = (e.data or {}).get("override") if e.kind == "stage_changed" else None
+        result.append(
+            CycleEventIn(
+                e.id,
+                e.occurred_at,
+                e.kind,
+                e.to_stage,
+                e.reason_code,
+                e.channel,
+                override=override if isinstance(override, dict) else None,
+            )
+        )
+    return result
 
 
 def _states_derive(leads: dict[int, Lead], events, context: IngestContext, rescore: set[int]):

@@ -16,6 +16,8 @@ from leads.derive import (
     VersionRules,
     _leads_derive,
     _notify_assigned,
+    cycle_events,
+    lead_events_stored,
     version_rules_load,
 )
 from leads.ingest.formats import ParsedEvent
@@ -187,8 +189,12 @@ def lead_event_record(
             index=index,
             now=at,
         )
-        _leads_derive([lead.pk], context, rescore=set(), loaded={lead.pk: lead})
-        lead_cycles_refresh([lead.pk], index, leads={lead.pk: lead})
+        # The lead's events read once, for the derivation and the cycles (it adds no
+        # stage change or contact attempt: no score is rescored, no handoff made).
+        stored = lead_events_stored([lead.pk])
+        _leads_derive([lead.pk], context, rescore=set(), loaded={lead.pk: lead}, known=stored)
+        events = {pk: cycle_events(events) for pk, events in stored.items()}
+        lead_cycles_refresh([lead.pk], index, leads={lead.pk: lead}, events=events)
     return event
 
 

@@ -21,9 +21,9 @@ MY_LEADS_QUERIES = 12
 # ... the lead; its cycles; holidays and versions; the rules of the versions (five); the
 # glossaries (two); the timeline; the badge; feedback
 LEAD_PAGE_QUERIES = 17
-# ... the lead, locked once; the event; the derivation and the cycles (read and written);
-# the stored results kept in line
-CONTACT_QUERIES = 23
+# ... the lead, locked once; the event; the lead's events, read once for the derivation
+# and the cycles; the cycles (read and written); the stored results kept in line
+CONTACT_QUERIES = 22
 
 
 def lead_reads(queries) -> list[str]:
@@ -31,6 +31,14 @@ def lead_reads(queries) -> list[str]:
         q["sql"]
         for q in queries.captured_queries
         if q["sql"].startswith("SELECT") and 'FROM "leads_lead"' in q["sql"]
+    ]
+
+
+def event_reads(queries) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "leads_leadevent"' in q["sql"]
     ]
 
 
@@ -85,4 +93,5 @@ def test_a_contact_attempt_reads_the_lead_once(
     assert response.status_code == 302
     assert response["Location"] == lead.get_absolute_url()
     assert len(lead_reads(queries)) == 1
+    assert len(event_reads(queries)) == 1
     assert LeadEvent.objects.filter(lead=lead, kind="contact_attempt").count() == 2
