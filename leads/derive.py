@@ -9,6 +9,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
@@ -540,9 +541,6 @@ class IngestContext:
         self.assign_owner = handoff_on_score if assign_owner is None else assign_owner
         self.index = index or VersionIndex()
         self._now = now
-        self.agreement_id = lead_agreement_for(
-            marketing_team_id=marketing_team.pk, sales_team_id=sales_team.pk
-        )
         self._users: dict[str, int | None] = {}
         self._rules: dict[int, VersionRules] = {}
         self._owners: frozenset[int] | None = None
@@ -550,6 +548,14 @@ class IngestContext:
     @property
     def now(self) -> dt.datetime:
         return self._now or timezone.now()
+
+    @cached_property
+    def agreement_id(self) -> int | None:
+        """The teams' agreement, which the leads an import creates are given: looked up
+        when first asked (a portal write's lead names its own)."""
+        return lead_agreement_for(
+            marketing_team_id=self.marketing_team.pk, sales_team_id=self.sales_team.pk
+        )
 
     def users_by_email(self, emails: Iterable[str]) -> dict[str, int | None]:
         wanted = {e.lower() for e in set(emails) if e} - self._users.keys()

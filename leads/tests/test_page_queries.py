@@ -22,8 +22,9 @@ MY_LEADS_QUERIES = 12
 # glossaries (two); the timeline; the badge; feedback
 LEAD_PAGE_QUERIES = 17
 # ... the lead, locked once; the event; the lead's events, read once for the derivation
-# and the cycles; the cycles (read and written); the stored results kept in line
-CONTACT_QUERIES = 22
+# and the cycles; the cycles (read and written); the stored results kept in line (the
+# teams' agreement is not looked up: the lead names it)
+CONTACT_QUERIES = 21
 
 
 def lead_reads(queries) -> list[str]:
