@@ -9,6 +9,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from leads.bulk import copy_insert
+from leads.cycles import EventIn as CycleEventIn
 from leads.lifecycle import DerivedState, EventIn, Problem, RecycleRule, derive_state
 from leads.models import AssignmentCursor, Lead, LeadEvent
 from leads.scoring import LEAD_FIELDS, Rule, Score, score
@@ -85,30 +87,25 @@ class VersionRules:
         return [(code, label) for code, label, _a in self.reasons if code in codes]
 
 
-def version_rules_load(version_ids: Iterable[int]) -> dict[int, VersionRules]:
+def version_rules_load(
+    version_ids: Iterable[int], *, scoring_only: bool = False
+) -> dict[int, VersionRules]:
+    """`scoring_only`: the qualification rules and thresholds alone, for pages that show
+    scores and nothing else the versions say (reasons, tracks and recycle rules empty)."""
     ids = sorted(set(version_ids))
     if not ids:
         return {}
     rules: dict[int, list[Rule]] = defaultdict(list)
-    for row in ScoringRule.objects.filter(version_id__in=ids).order_by("position", "id"):
-        rules[row.version_id].append(
-            Rule(row.attribute, row.operator, row.value, row.points, row.dimension)
-        )
+    scoring = ScoringRule.objects.filter(version_id__in=ids).order_by("position", "id")
+    for row in scoring.values_list(
+        "version_id", "attribute", "operator", "value", "points", "dimension"
+    ):
+        rules[row[0]].append(Rule(*row[1:]))
     reasons: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-    for row in ReasonCode.objects.filter(version_id__in=ids).order_by("position", "id"):
-        reasons[row.version_id].append((row.code, row.label, row.applies_to))
     tracks: dict[int, list[str]] = defaultdict(list)
-    for row in NurtureTrack.objects.filter(version_id__in=ids).order_by("position", "id"):
-        tracks[row.version_id].append(row.name)
     recycle: dict[int, tuple[int, str]] = {}  # the largest K of each version, its words
-    commitments = Commitment.objects.filter(
-        version_id__in=ids, kind=CommitmentKind.ATTEMPTS_BEFORE_RECYCLE
-    ).order_by("position", "id")
-    for row in commitments.values_list("version_id", "params", "description"):
-        version_id, params, description = row
-        k = (params or {}).get("attempts")
-        if isinstance(k, int) and not isinstance(k, bool) and k > recycle.get(version_id, (0,))[0]:
-            recycle[version_id] = (k, description)
+    if not scoring_only:
+        _version_words_load(ids, reasons, tracks, recycle)
     return {
         v.pk: VersionRules(
             v.pk,
@@ -121,6 +118,22 @@ def version_rules_load(version_ids: Iterable[int]) -> dict[int, VersionRules]:
         )
         for v in Version.objects.filter(pk__in=ids).only("id", "number", "mql_threshold")
     }
+
+
+def _version_words_load(ids: list[int], reasons: dict, tracks: dict, recycle: dict) -> None:
+    """The versions' reason codes, nurture tracks and recycle rules (the largest K)."""
+    for row in ReasonCode.objects.filter(version_id__in=ids).order_by("position", "id"):
+        reasons[row.version_id].append((row.code, row.label, row.applies_to))
+    for row in NurtureTrack.objects.filter(version_id__in=ids).order_by("position", "id"):
+        tracks[row.version_id].append(row.name)
+    commitments = Commitment.objects.filter(
+        version_id__in=ids, kind=CommitmentKind.ATTEMPTS_BEFORE_RECYCLE
+    ).order_by("position", "id")
+    for row in commitments.values_list("version_id", "params", "description"):
+        version_id, params, description = row
+        k = (params or {}).get("attempts")
+        if isinstance(k, int) and not isinstance(k, bool) and k > recycle.get(version_id, (0,))[0]:
+            recycle[version_id] = (k, description)
 
 
 def lead_agreement_for(*, marketing_team_id: int, sales_team_id: int) -> int | None:
@@ -281,6 +294,41 @@ def _events_gather(
         for row in rows.iterator(chunk_size=5000):
             add(*row)
     return events, last_handoff
+
+
+def lead_events_stored(lead_ids: Iterable[int]) -> dict[int, list[StoredEvent]]:
+    """All the stored events of these leads, by lead, read once for a writer to pass to
+    `_leads_derive(known=...)` and (as `cycle_events`) to the cycles."""
+    ids = list(lead_ids)
+    stored: dict[int, list[StoredEvent]] = {pk: [] for pk in ids}
+    rows = LeadEvent.objects.filter(lead_id__in=ids).values_list(
+        "id", "lead_id", "occurred_at", "kind", "to_stage", "reason_code", "channel", "data"
+    )
+    for event_id, lead_id, *rest in rows.iterator(chunk_size=5000):
+        stored[lead_id].append(StoredEvent(event_id, *rest))
+    return stored
+
+
+def cycle_events(events: list[StoredEvent]) -> list[CycleEventIn]:
+    """A lead's stored events as the cycles read them: the stage changes (with their
+    override) and the contact attempts."""
+    result = []
+    for e in events:
+        if e.kind not in ("stage_changed", "contact_attempt"):
+            continue
+        override = (e.data or {}).get("override") if e.kind == "stage_changed" else None
+        result.append(
+            CycleEventIn(
+                e.id,
+                e.occurred_at,
+                e.kind,
+                e.to_stage,
+                e.reason_code,
+                e.channel,
+                override=override if isinstance(override, dict) else None,
+            )
+        )
+    return result
 
 
 def _states_derive(leads: dict[int, Lead], events, context: IngestContext, rescore: set[int]):
@@ -493,9 +541,6 @@ class IngestContext:
         self.assign_owner = handoff_on_score if assign_owner is None else assign_owner
         self.index = index or VersionIndex()
         self._now = now
-        self.agreement_id = lead_agreement_for(
-            marketing_team_id=marketing_team.pk, sales_team_id=sales_team.pk
-        )
         self._users: dict[str, int | None] = {}
         self._rules: dict[int, VersionRules] = {}
         self._owners: frozenset[int] | None = None
@@ -503,6 +548,14 @@ class IngestContext:
     @property
     def now(self) -> dt.datetime:
         return self._now or timezone.now()
+
+    @cached_property
+    def agreement_id(self) -> int | None:
+        """The teams' agreement, which the leads an import creates are given: looked up
+        when first asked (a portal write's lead names its own)."""
+        return lead_agreement_for(
+            marketing_team_id=self.marketing_team.pk, sales_team_id=self.sales_team.pk
+        )
 
     def users_by_email(self, emails: Iterable[str]) -> dict[str, int | None]:
         wanted = {e.lower() for e in set(emails) if e} - self._users.keys()

@@ -7,7 +7,8 @@ query, versions and their rules are loaded once per page (VersionIndex, version 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -18,7 +19,7 @@ from leads.cycles import clock_business_us, clock_stopped
 from leads.derive import VersionRules, lead_score, version_rules_load
 from leads.lifecycle import ACTIVE_STAGES, ALLOWED_MOVES, RecycleRule, is_sales_recycle
 from leads.models import Cycle, Lead, LeadEvent
-from leads.scoring import Score
+from leads.scoring import LEAD_FIELDS, Score
 from portal import numbers, permissions
 from slas.clock import US_PER_SECOND, Allowance, Pause, clock_pause
 from slas.glossary import Glossary, glossaries_load
@@ -66,6 +67,11 @@ class Clock:
         return self.state in ("overdue", "at_risk", "ok")
 
 
+# A version's window as the clock rule reads it, worked out once per window (a queue's
+# fifty clocks share a version or two).
+_allowance = functools.lru_cache(maxsize=256)(Allowance.of)
+
+
 def cycle_clock(cycle: Cycle, index: VersionIndex, now: dt.datetime) -> Clock:
     """The clock as of ``now``, judged by the compliance pages' rule (slas.clock.Allowance,
     compared exactly) on the governing version's window and calendar."""
@@ -74,7 +80,7 @@ def cycle_clock(cycle: Cycle, index: VersionIndex, now: dt.datetime) -> Clock:
     )
     if version is None:
         return Clock("ungoverned", _("no SLA clock (no version in force at handoff)"))
-    allowance = Allowance.of(version.first_contact_hours)
+    allowance = _allowance(version.first_contact_hours)
     used = clock_business_us(cycle, version.calendar, now)
     stopped = clock_stopped(cycle, now)
     state = allowance.state(used, stopped=stopped)
@@ -119,11 +125,13 @@ def lead_glossary_version(
 
 
 class RulesCache:
-    """Version rules by id and the version in force now per agreement, loaded lazily."""
+    """Version rules by id and the version in force now per agreement, loaded lazily
+    (``scoring_only``: their scoring rules alone, version_rules_load)."""
 
-    def __init__(self, index: VersionIndex, now: dt.datetime):
+    def __init__(self, index: VersionIndex, now: dt.datetime, *, scoring_only: bool = False):
         self.index = index
         self.now = now
+        self.scoring_only = scoring_only
         self._rules: dict[int, VersionRules] = {}
 
     def current(self, agreement_id: int | None) -> VersionRules | None:
@@ -134,14 +142,14 @@ class RulesCache:
         if version_id is None:
             return None
         if version_id not in self._rules:
-            self._rules.update(version_rules_load([version_id]))
+            self._rules.update(version_rules_load([version_id], scoring_only=self.scoring_only))
         return self._rules.get(version_id)
 
     def load(self, version_ids) -> None:
         """Load these versions' rules together (one set of queries for all)."""
         wanted = {pk for pk in version_ids if pk is not None and pk not in self._rules}
         if wanted:
-            self._rules.update(version_rules_load(wanted))
+            self._rules.update(version_rules_load(wanted, scoring_only=self.scoring_only))
 
 
 def clock_running(now: dt.datetime) -> Q:
@@ -167,7 +175,7 @@ def _queue_cycles(queryset: QuerySet[Cycle], now: dt.datetime | None) -> QuerySe
 def queue_rows(cycles, *, now: dt.datetime | None = None) -> list[QueueRow]:
     now = now or timezone.now()
     index = VersionIndex()
-    rules = RulesCache(index, now)
+    rules = RulesCache(index, now, scoring_only=True)  # a queue shows scores, no reasons
     rows = []
     for cycle in cycles:
         lead = cycle.lead
@@ -196,11 +204,22 @@ def queue_rows(cycles, *, now: dt.datetime | None = None) -> list[QueueRow]:
 QUEUE_ORDER = (F("deadline_at").asc(nulls_last=True), "handoff_at", "id")
 
 
+# The columns a queue row reads (QueueRow, leads/queue.html): its clock, its order, and
+# of its lead the name, the stage, the flag, the owner and what scores it (LEAD_FIELDS,
+# attributes); a cycle has some thirty columns, most of them dates.
+QUEUE_CYCLE_FIELDS = ("lead", "agreement", "version", "handoff_at", "deadline_at", "clock_stop_at")
+QUEUE_LEAD_FIELDS = (*LEAD_FIELDS, "attributes", "agreement", "stage", "flagged", "owner")
+
+
 def _open_work(queryset: QuerySet[Cycle], *, closed: bool = False) -> QuerySet[Cycle]:
     """The latest cycle of each lead, of leads still in the funnel (``closed``: of leads
-    won, lost, disqualified or recycled instead)."""
+    won, lost, disqualified or recycled instead), with the columns its row reads."""
     active = Q(lead__stage__in=ACTIVE_STAGES)
-    queryset = queryset.filter(ended_at__isnull=True).select_related("lead", "lead__owner")
+    queryset = (
+        queryset.filter(ended_at__isnull=True)
+        .select_related("lead")
+        .only(*QUEUE_CYCLE_FIELDS, *(f"lead__{name}" for name in QUEUE_LEAD_FIELDS))
+    )
     return queryset.exclude(active) if closed else queryset.filter(active)
 
 
@@ -274,8 +293,10 @@ def my_cycles(user) -> QuerySet[Cycle]:
 
 
 def team_cycles(user) -> QuerySet[Cycle]:
-    """Cycles of the leads of the sales teams I manage (all teams for execs and staff)."""
+    """Cycles of the leads of the sales teams I manage (all teams for execs and staff),
+    with their leads' owners, whom the team queue names."""
     cycles = Cycle.objects.filter(permissions.visible_leads_q(user, through="lead__"))
+    cycles = cycles.select_related("lead__owner")
     if not (permissions.is_exec(user)):
         cycles = cycles.filter(lead__sales_team__in=permissions.manager_team_ids(user))
     return cycles
@@ -316,7 +337,25 @@ def lead_timeline_page(lead: Lead, *, before: str | None, size: int) -> Timeline
         events = events.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=pk))
     rows = list(events[: size + 1])
     older = rows[size - 1].pk if len(rows) > size else None
-    return TimelinePage(rows[:size], older, anchor is not None)
+    shown = rows[:size]
+    _events_labelled(shown)
+    return TimelinePage(shown, older, anchor is not None)
+
+
+def _events_labelled(events: list[LeadEvent]) -> None:
+    """Give each event its kind and channel as the reader's language names them
+    (`kind_label`, `channel_label`: what get_kind_display and get_channel_display say),
+    the choices read once for the page: get_FOO_display hashes every lazy label of its
+    field's choices, a translation each, on every call."""
+    if not events:
+        return
+    kinds, channels = (
+        {value: str(label) for value, label in LeadEvent._meta.get_field(name).flatchoices}
+        for name in ("kind", "channel")
+    )
+    for event in events:
+        event.kind_label = kinds.get(event.kind, event.kind)
+        event.channel_label = channels.get(event.channel, event.channel)
 
 
 def leads_glossaries(leads: list[Lead], *, now: dt.datetime | None = None) -> None:
@@ -341,16 +380,26 @@ def leads_glossaries(leads: list[Lead], *, now: dt.datetime | None = None) -> No
         lead.glossary = glossaries.get(governing[lead.pk])
 
 
-def timeline_glossaries(lead: Lead, events: list[LeadEvent], *, fallback: Glossary | None) -> None:
+def timeline_glossaries(
+    lead: Lead,
+    events: list[LeadEvent],
+    *,
+    fallback: Glossary | None,
+    cycles: list[Cycle] | None = None,
+) -> None:
     """Give each event (as `event.glossary`) the stage definitions its stage name shows:
     those of the version governing the cycle it belongs to (the lead's latest handoff at
     or before it), else `fallback`, the lead's (slas/glossary.py). Two queries at most,
-    however long the timeline."""
-    cycles = list(
-        Cycle.objects.filter(lead=lead)
-        .order_by("handoff_at", "number")
-        .values_list("handoff_at", "version_id")
-    )
+    however long the timeline; one when `cycles`, all the lead's, are given (LeadPage)."""
+    if cycles is None:
+        cycles = list(
+            Cycle.objects.filter(lead=lead)
+            .order_by("handoff_at", "number")
+            .values_list("handoff_at", "version_id")
+        )
+    else:
+        ordered = sorted(cycles, key=lambda cycle: (cycle.handoff_at, cycle.number))
+        cycles = [(cycle.handoff_at, cycle.version_id) for cycle in ordered]
     # The fallback is the glossary of the lead's own version, usually one of these.
     known = {fallback.version_id: fallback} if fallback is not None else {}
     glossaries = known | glossaries_load(
@@ -412,6 +461,7 @@ class LeadPage:
     cycle_rules: VersionRules | None = None  # the version governing the current cycle
     recycle: RecycleCheck | None = None  # a sales recycle's attempts rule (None: no rule)
     glossary: Glossary | None = None  # the stage definitions of the governing version
+    cycles: list[Cycle] = field(default_factory=list)  # all the lead's, by number
 
 
 def lead_page(lead: Lead, *, now: dt.datetime | None = None) -> LeadPage:
@@ -422,7 +472,8 @@ def lead_page(lead: Lead, *, now: dt.datetime | None = None) -> LeadPage:
     now = now or timezone.now()
     index = VersionIndex()
     cache = RulesCache(index, now)
-    cycle = Cycle.objects.filter(lead=lead).order_by("-number").first()
+    cycles = list(Cycle.objects.filter(lead=lead).order_by("number"))  # the timeline's too
+    cycle = cycles[-1] if cycles else None
     current = index.governing(lead.agreement_id, now)
     # The version in force now and the one governing the cycle, read together.
     cache.load([current.id if current else None, cycle.version_id if cycle else None])
@@ -458,6 +509,7 @@ def lead_page(lead: Lead, *, now: dt.datetime | None = None) -> LeadPage:
         cycle_rules,
         recycle,
         glossaries_load([glossary_version]).get(glossary_version),
+        cycles,
     )
 
 

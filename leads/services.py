@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,6 +16,8 @@ from leads.derive import (
     VersionRules,
     _leads_derive,
     _notify_assigned,
+    cycle_events,
+    lead_events_stored,
     version_rules_load,
 )
 from leads.ingest.formats import ParsedEvent
@@ -129,14 +132,22 @@ def lead_event_record(
     source_event_id: str = "",
     index: VersionIndex | None = None,
     override_reason: str = "",
+    locked: bool = False,
 ) -> LeadEvent:
     """Record one event made in the portal; the lifecycle and the rules of the version
     governing the lead's cycle bind it (MoveRefused): the move, its reason code, and a
     sales recycle's contact attempts, which a manager of the lead's sales team may
-    override with `override_reason` (recorded as `data["override"]`)."""
+    override with `override_reason` (recorded as `data["override"]`).
+
+    `locked`: the caller read `lead` with its teams, locked (`lead_locked`), in the
+    transaction it holds open; it is not read again, and the write is part of that
+    transaction (no savepoint of its own: a failure here fails the caller's). Otherwise
+    it is read and locked here. Either way the one instance is passed on to the
+    derivation and the cycles."""
     index = index or VersionIndex()
-    with transaction.atomic():
-        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    with transaction.atomic(savepoint=not locked):
+        if not locked:
+            lead = lead_locked(Lead.objects.all(), pk=lead.pk)
         at = occurred_at or timezone.now()
         from_stage = ""
         if kind == "stage_changed":
@@ -178,9 +189,23 @@ def lead_event_record(
             index=index,
             now=at,
         )
-        _leads_derive([lead.pk], context, rescore=set())
-        lead_cycles_refresh([lead.pk], index)
+        # The lead's events read once, for the derivation and the cycles (it adds no
+        # stage change or contact attempt: no score is rescored, no handoff made).
+        stored = lead_events_stored([lead.pk])
+        _leads_derive([lead.pk], context, rescore=set(), loaded={lead.pk: lead}, known=stored)
+        events = {pk: cycle_events(events) for pk, events in stored.items()}
+        lead_cycles_refresh([lead.pk], index, leads={lead.pk: lead}, events=events)
     return event
+
+
+def lead_locked(leads: QuerySet[Lead], **lookup) -> Lead:
+    """The lead, locked until the end of the caller's transaction, with the teams
+    `lead_event_record` writes with (Lead.DoesNotExist when `leads` does not hold it)."""
+    return (
+        leads.select_related("marketing_team", "sales_team")
+        .select_for_update(of=("self",))
+        .get(**lookup)
+    )
 
 
 def lead_stage_change(
@@ -207,12 +232,19 @@ def lead_stage_change(
 
 
 def lead_contact_attempt_log(
-    *, lead: Lead, actor, channel: str, outcome: str = "", note: str = ""
+    *, lead: Lead, actor, channel: str, outcome: str = "", note: str = "", locked: bool = False
 ) -> LeadEvent:
+    """`locked`: as for lead_event_record."""
     if lead.stage in ("won", "lost", "disqualified"):
         raise MoveRefused(_("This lead is closed; contact attempts are no longer logged on it."))
     return lead_event_record(
-        lead=lead, kind="contact_attempt", actor=actor, channel=channel, outcome=outcome, note=note
+        lead=lead,
+        kind="contact_attempt",
+        actor=actor,
+        channel=channel,
+        outcome=outcome,
+        note=note,
+        locked=locked,
     )
 
 

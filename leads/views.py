@@ -11,11 +11,13 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import urlencode as url_quote
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -90,6 +92,28 @@ def _score_shown(score: Score, rules_read: dict[Rule, tuple[str, str]]) -> Score
     return ScoreShown(numbers.number(score.total), summary, hits)
 
 
+def _score_cell(score: ScoreShown) -> str:
+    """leads/_score.html written out for a queue row: the explanation's loop over the
+    hits was the largest part of a row's rendering (leads/tests/test_queue_cells.py)."""
+    if score.hits:
+        items = format_html_join(
+            "",
+            '\n    <li><span>{} <span class="muted">({})</span></span>'
+            '<span class="points">{}</span></li>\n  ',
+            score.hits,
+        )
+        why = format_html('<ul class="score-hits">{}</ul>', items)
+    else:
+        why = format_html('<p class="muted small">{}</p>', _("No qualification rule gave points."))
+    return format_html(
+        '<details class="score-why">\n  <summary><strong>{}</strong> '
+        '<span class="muted small">{}</span></summary>\n  {}\n</details>\n',
+        score.total,
+        score.summary,
+        why,
+    )
+
+
 @dataclass
 class QueueLine:
     """A queue row with what its cells show, written out in the view: the queue's fifty
@@ -105,11 +129,22 @@ class QueueLine:
     pause: str  # the clock's pause (portal/_clock_pause.html), "" when the page says it once
     score: ScoreShown
     feedback_url: str
+    score_html: str = ""  # the score cell (_score_cell)
+
+
+def _pk_url(viewname: str):
+    """``reverse(viewname, args=[pk])`` for a page's many pks with one reverse(): the URL
+    around the pk (the last part of the pattern) is the same for every pk."""
+    marker = "918273645546372819"  # in no URL prefix of the site
+    head, _marker, tail = reverse(viewname, args=[int(marker)]).rpartition(marker)
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 def _queue_lines(request, rows, *, shared_pause: bool) -> list[QueueLine]:
     back = f"?next={url_quote(request.get_full_path())}"
+    lead_url, feedback_url = _pk_url("leads:lead_detail"), _pk_url("reviews:feedback_create")
     rules_read: dict = {}
+    scores: dict = {}  # each distinct score is written once (many leads score alike)
     pauses: dict = {}  # each distinct pause is written once (the page's rows share a few)
     lines = []
     for row in rows:
@@ -121,16 +156,23 @@ def _queue_lines(request, rows, *, shared_pause: bool) -> list[QueueLine]:
                     "portal/_clock_pause.html", {"pause": row.clock.pause, "zone": row.clock.zone}
                 )
             pause = pauses[key]
+        score = row.score
+        key = (score.fit, score.interest, *((hit.rule, hit.actual) for hit in score.hits))
+        if key not in scores:
+            shown = _score_shown(score, rules_read)
+            scores[key] = (shown, _score_cell(shown))
+        shown, score_html = scores[key]
         handoff_at = row.cycle.handoff_at
         lines.append(
             QueueLine(
                 row,
-                row.lead.get_absolute_url(),
+                lead_url(row.lead.pk),
                 dates.iso(handoff_at),
                 dates.when_short(handoff_at),
                 pause,
-                _score_shown(row.score, rules_read),
-                reverse("reviews:feedback_create", args=[row.lead.pk]) + back,
+                shown,
+                feedback_url(row.lead.pk) + back,
+                score_html,
             )
         )
     return lines
@@ -160,10 +202,10 @@ def queue(request):
             "team_view": False,
             "can_see_team": permissions.can_see_team_queue(request.user),
             # Marketing hands leads off rather than working them: its reps are pointed
-            # to what sales said about their leads (reviews:my_feedback).
-            "works_no_leads": not request.user.memberships.filter(
-                team__function=TeamFunction.SALES
-            ).exists(),
+            # to what sales said about their leads (reviews:my_feedback). Only an empty
+            # queue says so, and only then is it asked.
+            "works_no_leads": not rows
+            and not request.user.memberships.filter(team__function=TeamFunction.SALES).exists(),
             **shared,
         },
     )
@@ -191,13 +233,16 @@ def team_queue(request):
     )
 
 
-def _lead_or_404(request, pk: int):
-    return permissions.get_visible_or_404(
-        permissions.visible_leads(request.user).select_related(
-            "owner", "marketing_team", "sales_team", "agreement"
-        ),
-        pk=pk,
+def _lead_or_404(request, pk: int, *, locked: bool = False):
+    """The lead the person may see, with what its page shows (404 otherwise); `locked`:
+    read for a write in the caller's transaction (services.lead_locked), which then
+    passes it on rather than reading it again."""
+    leads = permissions.visible_leads(request.user).select_related(
+        "owner", "marketing_team", "sales_team", "agreement"
     )
+    if locked:
+        leads = leads.select_for_update(of=("self",))
+    return permissions.get_visible_or_404(leads, pk=pk)
 
 
 def _render_lead(request, lead, *, status: int = 200, bound: dict | None = None):
@@ -232,7 +277,8 @@ def _render_lead(request, lead, *, status: int = 200, bound: dict | None = None)
     timeline = selectors.lead_timeline_page(
         lead, before=request.GET.get("before"), size=TIMELINE_PAGE_SIZE
     )
-    selectors.timeline_glossaries(lead, timeline.events, fallback=view.glossary)
+    selectors.timeline_glossaries(lead, timeline.events, fallback=view.glossary, cycles=view.cycles)
+    can_reassign = permissions.can_reassign_lead(request.user, lead)
     context = {
         "stray_errors": stray_errors,
         "lead": lead,
@@ -241,12 +287,14 @@ def _render_lead(request, lead, *, status: int = 200, bound: dict | None = None)
         "timeline": timeline,
         "events": timeline.events,
         "can_work": can_work,
-        "can_reassign": permissions.can_reassign_lead(request.user, lead),
+        "can_reassign": can_reassign,
         "can_override": permissions.can_override_lead_rules(request.user, lead),
         "contact_form": bound.get("contact") or ContactAttemptForm(),
         "move_forms": move_forms,
         "nurture_form": bound.get("nurture") or (NurtureForm(tracks=tracks) if tracks else None),
-        "reassign_form": bound.get("reassign") or ReassignForm(sales_team_id=lead.sales_team_id),
+        # only a manager sees it; its list of the team's reps is a query to build
+        "reassign_form": bound.get("reassign")
+        or (ReassignForm(sales_team_id=lead.sales_team_id) if can_reassign else None),
         "closed": closed,
     }
     return render(request, "leads/lead_detail.html", context, status=status)
@@ -260,17 +308,21 @@ def lead_detail(request, pk: int):
 @login_required
 @require_POST
 def lead_contact(request, pk: int):
-    lead = _lead_or_404(request, pk)
-    permissions.require(permissions.can_work_lead(request.user, lead))
-    form = ContactAttemptForm(request.POST)
-    if form.is_valid():
-        try:
-            services.lead_contact_attempt_log(lead=lead, actor=request.user, **form.cleaned_data)
-        except MoveRefused as refused:
-            form.add_error(None, str(refused))
-        else:
-            messages.success(request, _("Contact attempt logged."))
-            return redirect(lead)
+    # The lead is read once, locked, and handed to the service (the busiest write).
+    with transaction.atomic():
+        lead = _lead_or_404(request, pk, locked=True)
+        permissions.require(permissions.can_work_lead(request.user, lead))
+        form = ContactAttemptForm(request.POST)
+        if form.is_valid():
+            try:
+                services.lead_contact_attempt_log(
+                    lead=lead, actor=request.user, locked=True, **form.cleaned_data
+                )
+            except MoveRefused as refused:
+                form.add_error(None, str(refused))
+            else:
+                messages.success(request, _("Contact attempt logged."))
+                return redirect(lead)
     return _render_lead(request, lead, status=400, bound={"contact": form})
 
 

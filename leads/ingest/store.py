@@ -29,7 +29,6 @@ from psycopg.types.json import JsonbBinaryDumper
 
 from leads.bulk import copy_insert
 from leads.cycle_rows import lead_cycles_refresh
-from leads.cycles import EventIn as CycleEventIn
 from leads.derive import (
     DERIVED_FIELDS,
     LEAD_ATTRIBUTE_FIELDS,
@@ -38,6 +37,7 @@ from leads.derive import (
     StoredEvent,
     _event_in,
     _leads_derive,
+    cycle_events,
     leads_state_derive,
     rows_update,
 )
@@ -247,7 +247,7 @@ def _batch_store(
             touched,
             context.index,
             leads=by_pk,
-            events={pk: _cycle_events(events) for pk, events in stored.items()},
+            events={pk: cycle_events(events) for pk, events in stored.items()},
             without_cycles=set(stored),
         )
     result.lead_ids = touched
@@ -283,22 +283,6 @@ def _new_leads_write(
         raise _LeadsTaken
     _events_copy(rows)
     return rest, stored, derived
-
-
-def _cycle_events(events: list[StoredEvent]) -> list[CycleEventIn]:
-    return [
-        CycleEventIn(
-            e.id,
-            e.occurred_at,
-            e.kind,
-            e.to_stage,
-            e.reason_code,
-            e.channel,
-            override=(e.data or {}).get("override") if e.kind == "stage_changed" else None,
-        )
-        for e in events
-        if e.kind in ("stage_changed", "contact_attempt")
-    ]
 
 
 def _replay_events(stored: dict[int, list[StoredEvent]]) -> dict[int, list[ReplayEventIn]]:

@@ -311,3 +311,23 @@ def test_the_lead_page_writes_dates_and_numbers_as_the_reader_does(
     # then the handoff date and the score are in its calendar and digits
     assert handed_off in page
     assert f"<strong>{fit}</strong>" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["en", "ro", "ja"])
+def test_the_timeline_names_kinds_and_channels_in_the_readers_language(
+    client, cast, sla, frozen, lang
+):
+    from django.utils import translation
+
+    handoffs(cast, 1)
+    lead = Lead.objects.get(external_id="Q0")
+    client.force_login(cast.dan)
+    client.post(reverse("leads:lead_contact", args=[lead.pk]), {"channel": "phone"})
+    client.cookies["django_language"] = lang
+    page = client.get(lead.get_absolute_url()).content.decode()
+    with translation.override(lang):
+        for event in LeadEvent.objects.filter(lead=lead):
+            assert f"<strong>{event.get_kind_display()}</strong>" in page
+        attempt = LeadEvent.objects.get(lead=lead, kind="contact_attempt")
+        assert f" · {attempt.get_channel_display()}\n" in page
