@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -257,7 +258,9 @@ def leads_awaiting_feedback(user, *, since: dt.datetime) -> QuerySet[Cycle]:
         .filter(Q(rejected_at__gte=since) | Q(sales_recycle_at__gte=since))
         .filter(~Exists(has_feedback))
         .select_related("lead")
-        .order_by("-rejected_at", "-sales_recycle_at")
+        # the latest return first, whichever way it came back (two columns, one of them
+        # empty: ordered by each, the empty ones sorted first on PostgreSQL, last on SQLite)
+        .order_by(Coalesce("rejected_at", "sales_recycle_at").desc(), "-id")
     )
 
 
