@@ -19,6 +19,8 @@ class GoverningVersion:
     ends: dt.datetime | None
     calendar: BusinessCalendar
     first_contact_hours: Decimal  # exact, as the version holds it (slas.clock.Allowance)
+    number: int = 0
+    mql_threshold: int | None = None
 
 
 class VersionIndex:
@@ -26,6 +28,7 @@ class VersionIndex:
 
     def __init__(self) -> None:
         self._by_agreement: dict[int, list[GoverningVersion]] | None = None
+        self._by_id: dict[int, GoverningVersion] | None = None
 
     def _load(self) -> dict[int, list[GoverningVersion]]:
         holidays: dict[int, list[dt.date]] = defaultdict(list)
@@ -42,6 +45,8 @@ class VersionIndex:
                     ends=version.in_force_until,
                     calendar=version_calendar(version, holidays[version.pk]),
                     first_contact_hours=version.first_contact_hours,
+                    number=version.number,
+                    mql_threshold=version.mql_threshold,
                 )
             )
         return index
@@ -50,6 +55,14 @@ class VersionIndex:
         if self._by_agreement is None:
             self._by_agreement = self._load()
         return self._by_agreement.get(agreement_id, []) if agreement_id else []
+
+    def version(self, version_id: int) -> GoverningVersion | None:
+        """The activated version of this id (None: no such version, or never activated)."""
+        if self._by_id is None:
+            if self._by_agreement is None:
+                self._by_agreement = self._load()
+            self._by_id = {v.id: v for vs in self._by_agreement.values() for v in vs}
+        return self._by_id.get(version_id)
 
     def governing(self, agreement_id: int | None, at: dt.datetime) -> GoverningVersion | None:
         for version in self.versions(agreement_id):
