@@ -36,10 +36,11 @@ def lead_reads(queries) -> list[str]:
 
 
 def event_reads(queries) -> list[str]:
+    # PostgreSQL reads them through a server-side cursor (DECLARE ... FOR SELECT)
     return [
         q["sql"]
         for q in queries.captured_queries
-        if q["sql"].startswith("SELECT") and 'FROM "leads_leadevent"' in q["sql"]
+        if q["sql"].startswith(("SELECT", "DECLARE")) and 'FROM "leads_leadevent"' in q["sql"]
     ]
 
 
