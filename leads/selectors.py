@@ -197,7 +197,7 @@ def queue_rows(cycles, *, now: dt.datetime | None = None) -> list[QueueRow]:
         )
         for row in rows
     }
-    glossaries = glossaries_load(governing.values())
+    glossaries = glossaries_load(governing.values(), index=index)
     for row in rows:
         row.glossary = glossaries.get(governing[row.cycle.pk])
     return rows
@@ -512,7 +512,7 @@ def lead_page(lead: Lead, *, now: dt.datetime | None = None) -> LeadPage:
         reasons,
         cycle_rules,
         recycle,
-        glossaries_load([glossary_version]).get(glossary_version),
+        glossaries_load([glossary_version], index=index).get(glossary_version),
         cycles,
     )
 

@@ -16,11 +16,11 @@ pytestmark = pytest.mark.django_db
 
 # session, user, memberships; the page's two parts of open work; holidays and versions
 # (their numbers and thresholds too); the scoring rules of the version in force; the
-# glossaries (two); the notifications badge
-MY_LEADS_QUERIES = 11
+# glossaries' terms; the notifications badge
+MY_LEADS_QUERIES = 10
 # ... the lead; its cycles; holidays and versions; the rules of the versions (four); the
-# glossaries (two); the timeline; the badge; feedback
-LEAD_PAGE_QUERIES = 16
+# glossaries' terms; the timeline; the badge; feedback
+LEAD_PAGE_QUERIES = 15
 # ... the lead, locked once; the event; the lead's events, read once for the derivation
 # and the cycles; the cycles (read and written); the stored results kept in line (the
 # teams' agreement is not looked up: the lead names it)
