@@ -88,10 +88,12 @@ class VersionRules:
 
 
 def version_rules_load(
-    version_ids: Iterable[int], *, scoring_only: bool = False
+    version_ids: Iterable[int], *, scoring_only: bool = False, index: VersionIndex | None = None
 ) -> dict[int, VersionRules]:
     """`scoring_only`: the qualification rules and thresholds alone, for pages that show
-    scores and nothing else the versions say (reasons, tracks and recycle rules empty)."""
+    scores and nothing else the versions say (reasons, tracks and recycle rules empty).
+    `index`: the caller's VersionIndex, whose activated versions give their numbers and
+    thresholds (not read again)."""
     ids = sorted(set(version_ids))
     if not ids:
         return {}
@@ -106,17 +108,29 @@ def version_rules_load(
     recycle: dict[int, tuple[int, str]] = {}  # the largest K of each version, its words
     if not scoring_only:
         _version_words_load(ids, reasons, tracks, recycle)
+    heads = {}  # id: (number, threshold)
+    if index is not None:
+        for pk in ids:
+            version = index.version(pk)
+            if version is not None:
+                heads[pk] = (version.number, version.mql_threshold)
+    unread = [pk for pk in ids if pk not in heads]
+    if unread:
+        for pk, number, threshold in Version.objects.filter(pk__in=unread).values_list(
+            "id", "number", "mql_threshold"
+        ):
+            heads[pk] = (number, threshold)
     return {
-        v.pk: VersionRules(
-            v.pk,
-            v.number,
-            v.mql_threshold,
-            tuple(rules[v.pk]),
-            tuple(reasons[v.pk]),
-            tuple(tracks[v.pk]),
-            RecycleRule(recycle[v.pk][0], recycle[v.pk][1], v.number) if v.pk in recycle else None,
+        pk: VersionRules(
+            pk,
+            number,
+            threshold,
+            tuple(rules[pk]),
+            tuple(reasons[pk]),
+            tuple(tracks[pk]),
+            RecycleRule(recycle[pk][0], recycle[pk][1], number) if pk in recycle else None,
         )
-        for v in Version.objects.filter(pk__in=ids).only("id", "number", "mql_threshold")
+        for pk, (number, threshold) in heads.items()
     }
 
 
@@ -581,7 +595,7 @@ class IngestContext:
         if version_id is None:
             return None
         if version_id not in self._rules:
-            self._rules.update(version_rules_load([version_id]))
+            self._rules.update(version_rules_load([version_id], index=self.index))
         return self._rules.get(version_id)
 
     def rules_at(self, agreement_id: int | None, at: dt.datetime) -> VersionRules | None:

@@ -142,14 +142,18 @@ class RulesCache:
         if version_id is None:
             return None
         if version_id not in self._rules:
-            self._rules.update(version_rules_load([version_id], scoring_only=self.scoring_only))
+            self._rules.update(
+                version_rules_load([version_id], scoring_only=self.scoring_only, index=self.index)
+            )
         return self._rules.get(version_id)
 
     def load(self, version_ids) -> None:
         """Load these versions' rules together (one set of queries for all)."""
         wanted = {pk for pk in version_ids if pk is not None and pk not in self._rules}
         if wanted:
-            self._rules.update(version_rules_load(wanted, scoring_only=self.scoring_only))
+            self._rules.update(
+                version_rules_load(wanted, scoring_only=self.scoring_only, index=self.index)
+            )
 
 
 def clock_running(now: dt.datetime) -> Q:
@@ -193,7 +197,7 @@ def queue_rows(cycles, *, now: dt.datetime | None = None) -> list[QueueRow]:
         )
         for row in rows
     }
-    glossaries = glossaries_load(governing.values())
+    glossaries = glossaries_load(governing.values(), index=index)
     for row in rows:
         row.glossary = glossaries.get(governing[row.cycle.pk])
     return rows
@@ -508,7 +512,7 @@ def lead_page(lead: Lead, *, now: dt.datetime | None = None) -> LeadPage:
         reasons,
         cycle_rules,
         recycle,
-        glossaries_load([glossary_version]).get(glossary_version),
+        glossaries_load([glossary_version], index=index).get(glossary_version),
         cycles,
     )
 

@@ -54,7 +54,7 @@ def lead_cycle_rules(
     """The rules of the version governing the lead's cycle at `at` (None: ungoverned)."""
     index = index or VersionIndex()
     version = index.governing(lead.agreement_id, lead_cycle_instant(lead=lead, at=at))
-    return version_rules_load([version.id]).get(version.id) if version else None
+    return version_rules_load([version.id], index=index).get(version.id) if version else None
 
 
 OVERRIDE_REASON_MAX = 1000
@@ -261,8 +261,9 @@ def lead_nurture(*, lead: Lead, actor, track: str, note: str = "") -> LeadEvent:
             )
             % {"stage": stage_label(lead.stage)}
         )
-    version = VersionIndex().governing(lead.agreement_id, timezone.now())
-    rules = version_rules_load([version.id]).get(version.id) if version else None
+    index = VersionIndex()
+    version = index.governing(lead.agreement_id, timezone.now())
+    rules = version_rules_load([version.id], index=index).get(version.id) if version else None
     if rules is None:
         raise MoveRefused(
             _("No version of the lead's agreement is in force: no nurture track is agreed.")

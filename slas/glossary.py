@@ -20,12 +20,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
 from django.utils import translation
 
 from slas.models import Term, Version
 from slas.stages import Stage
+
+if TYPE_CHECKING:
+    from slas.governing import VersionIndex
 
 _PARENTHESISED = re.compile(r"^(?P<long>.*?)\s*\((?P<short>[^()]+)\)\s*$")
 _SEPARATORS = re.compile(r"[\s\-_]+")
@@ -90,12 +94,22 @@ class Glossary:
         return self.definitions.get(stage)
 
 
-def glossaries_load(version_ids: Iterable[int | None]) -> dict[int, Glossary]:
-    """The glossaries of these versions, by version id (two queries, however many)."""
+def glossaries_load(
+    version_ids: Iterable[int | None], *, index: VersionIndex | None = None
+) -> dict[int, Glossary]:
+    """The glossaries of these versions, by version id (two queries, however many; one
+    when the caller's VersionIndex, `index`, holds them all: their numbers)."""
     ids = sorted({pk for pk in version_ids if pk is not None})
     if not ids:
         return {}
-    numbers = dict(Version.objects.filter(pk__in=ids).values_list("pk", "number"))
+    numbers: dict[int, int] = {}
+    for pk in ids if index is not None else ():
+        version = index.version(pk)
+        if version is not None:
+            numbers[pk] = version.number
+    unread = [pk for pk in ids if pk not in numbers]
+    if unread:
+        numbers.update(Version.objects.filter(pk__in=unread).values_list("pk", "number"))
     definitions: dict[int, dict[str, Definition]] = {pk: {} for pk in numbers}
     terms = Term.objects.filter(version_id__in=numbers).order_by("position", "id")
     for pk, version_id, term, text in terms.values_list("pk", "version_id", "term", "definition"):

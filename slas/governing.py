@@ -22,6 +22,8 @@ GOVERNING_FIELDS = (
     "work_start",
     "work_end",
     "first_contact_hours",
+    "number",
+    "mql_threshold",
 )
 
 
@@ -32,6 +34,8 @@ class GoverningVersion:
     ends: dt.datetime | None
     calendar: BusinessCalendar
     first_contact_hours: Decimal  # exact, as the version holds it (slas.clock.Allowance)
+    number: int = 0
+    mql_threshold: int | None = None
 
 
 class VersionIndex:
@@ -42,6 +46,7 @@ class VersionIndex:
         clocks of a few leads); the others have none."""
         self._by_agreement: dict[int, list[GoverningVersion]] | None = None
         self._agreement_ids = None if agreement_ids is None else set(agreement_ids)
+        self._by_id: dict[int, GoverningVersion] | None = None
 
     def _load(self) -> dict[int, list[GoverningVersion]]:
         holidays_of = Holiday.objects.all()
@@ -61,6 +66,8 @@ class VersionIndex:
                     ends=version.in_force_until,
                     calendar=version_calendar(version, holidays[version.pk]),
                     first_contact_hours=version.first_contact_hours,
+                    number=version.number,
+                    mql_threshold=version.mql_threshold,
                 )
             )
         return index
@@ -69,6 +76,14 @@ class VersionIndex:
         if self._by_agreement is None:
             self._by_agreement = self._load()
         return self._by_agreement.get(agreement_id, []) if agreement_id else []
+
+    def version(self, version_id: int) -> GoverningVersion | None:
+        """The activated version of this id (None: no such version, or never activated)."""
+        if self._by_id is None:
+            if self._by_agreement is None:
+                self._by_agreement = self._load()
+            self._by_id = {v.id: v for vs in self._by_agreement.values() for v in vs}
+        return self._by_id.get(version_id)
 
     def governing(self, agreement_id: int | None, at: dt.datetime) -> GoverningVersion | None:
         for version in self.versions(agreement_id):
