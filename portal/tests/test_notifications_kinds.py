@@ -258,6 +258,9 @@ def test_an_expired_version_is_announced_once_per_person(cast, django_capture_on
 # Scheduling ------------------------------------------------------------------------------
 
 
+# The digest task reads the recipients from the digest hour on (NOTIFICATION_DIGEST_HOUR,
+# the reader's evening): run at that time of day the test reads the database.
+@pytest.mark.django_db
 def test_celery_beat_runs_every_part_of_the_sweep():
     from portal import schedule, tasks
 
