@@ -7,7 +7,6 @@ query, versions and their rules are loaded once per page (VersionIndex, version 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass, field
 
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
@@ -67,11 +66,6 @@ class Clock:
         return self.state in ("overdue", "at_risk", "ok")
 
 
-# A version's window as the clock rule reads it, worked out once per window (a queue's
-# fifty clocks share a version or two).
-_allowance = functools.lru_cache(maxsize=256)(Allowance.of)
-
-
 def cycle_clock(cycle: Cycle, index: VersionIndex, now: dt.datetime) -> Clock:
     """The clock as of ``now``, judged by the compliance pages' rule (slas.clock.Allowance,
     compared exactly) on the governing version's window and calendar."""
@@ -80,7 +74,7 @@ def cycle_clock(cycle: Cycle, index: VersionIndex, now: dt.datetime) -> Clock:
     )
     if version is None:
         return Clock("ungoverned", _("no SLA clock (no version in force at handoff)"))
-    allowance = _allowance(version.first_contact_hours)
+    allowance = Allowance.of(version.first_contact_hours)
     used = clock_business_us(cycle, version.calendar, now)
     stopped = clock_stopped(cycle, now)
     state = allowance.state(used, stopped=stopped)

@@ -41,6 +41,7 @@ Choices
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from bisect import bisect_left
 from dataclasses import dataclass, field
@@ -338,6 +339,7 @@ class Allowance:
     at_risk_from_us: int  # ceil((1 - share) H): a running clock that used this much is at risk
 
     @classmethod
+    @functools.lru_cache(maxsize=256)  # frozen; a page's clocks share a window or two
     def of(cls, hours: Hours) -> Allowance:
         exact = exact_hours(hours)
         if exact < 0:
