@@ -22,7 +22,8 @@ age through the lead page's own view (``/leads/<id>/contact/``, as the sales man
 render again (timed), then take the attempt back (untimed: its event deleted, the cycles
 refreshed). A note (no figure changes) on a lead of this month is measured the same way.
 One JSON line per page and age: warm and after-write p50/p95, queries of each, the
-ratios (after / warm) and the write's own time, with the load average.
+ratios (after / warm) and the write's own time, with the load average. ``--pages`` names
+the pages measured (``version``, ``agreement``, ``monthly``; all unless given).
 ``--queue --reuse`` measures My leads (dan), the team queue (carol) and a lead page warm
 on that data instead (p50/p95, queries, first and fifth page).
 ``--time-step`` measures what the passing of time alone costs (issue 21): with the stored
@@ -541,7 +542,15 @@ def _world(size: int, reuse: bool):
     return users, agreement, v2
 
 
-def after_write(size: int, reuse: bool) -> list[dict]:
+#: --pages names the pages of --after-write by these short names.
+PAGES = {
+    "version compliance": "version",
+    "agreement compliance": "agreement",
+    "monthly report": "monthly",
+}
+
+
+def after_write(size: int, reuse: bool, pages_wanted: set[str] | None = None) -> list[dict]:
     from leads.models import LeadEvent
     from leads.services import lead_event_record
     from slas.periods import period_containing
@@ -567,12 +576,14 @@ def after_write(size: int, reuse: bool) -> list[dict]:
             "agreement compliance": reverse("reports:agreement", args=[agreement.pk]),
             "monthly report": reverse("reports:monthly", args=[agreement.pk, period.label]),
         }
+        if pages_wanted:
+            pages = {page: url for page, url in pages.items() if PAGES[page] in pages_wanted}
         pool = _open_leads(v2, period, RUNS_AFTER)
         if not pool:
             lines.append({"events": n_events, "age": age, "error": "no open lead of that age"})
             continue
         writes = [("contact attempt", page, url) for page, url in pages.items()]
-        if age == "this month":
+        if age == "this month" and "version compliance" in pages:
             writes.append(("note", "version compliance", pages["version compliance"]))
         for write, page, url in writes:
             for _ in range(3):
@@ -780,6 +791,11 @@ def main() -> None:
     parser.add_argument("--events", default="10000,100000,1000000")
     parser.add_argument("--after-write", action="store_true", help="pages right after a write")
     parser.add_argument("--reuse", action="store_true", help="keep the data in the database")
+    parser.add_argument(
+        "--pages",
+        default="",
+        help="with --after-write: only these pages (comma-separated: version,agreement,monthly)",
+    )
     parser.add_argument("--queue", action="store_true", help="My leads, team queue, lead page")
     parser.add_argument("--time-step", action="store_true", help="results expiring with time")
     args = parser.parse_args()
@@ -794,7 +810,7 @@ def main() -> None:
         elif args.time_step:
             time_steps(size, args.reuse)
         elif args.after_write:
-            after_write(size, args.reuse)
+            after_write(size, args.reuse, {p for p in args.pages.split(",") if p} or None)
         else:
             print(json.dumps(run(size)), flush=True)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
@@ -259,24 +259,25 @@ def _monthly_commitment(version: Version) -> int | None:
 def _month_feedback(agreement, period: Period) -> dict:
     """The month's feedback on the agreement's leads: how many, and their mean rating.
 
-    The month's feedback rows first (the created_at index), then which of their leads
-    are the agreement's (by primary key): joined in one query, PostgreSQL hashed every
-    lead of the agreement (a scan of them all, 47-64 ms at 1,000,000 events) to keep a
-    month's few thousand rows."""
-    rows = list(
-        Feedback.objects.filter(
-            created_at__gte=period.start, created_at__lt=period.end
-        ).values_list("lead_id", "rating")
+    One aggregate over the month's feedback rows (the created_at index), each row's lead
+    looked up by primary key for its agreement (a scalar subquery, which PostgreSQL runs
+    per row and does not turn into a join). Joined, PostgreSQL hashed every lead of the
+    agreement (a scan of them all, 47-64 ms at 1,000,000 events) to keep a month's few
+    thousand rows; read as rows and then checked by key, the month's rows and their ids
+    travelled to Python and back (8-18 ms of a past month's page)."""
+    lead_agreement = Subquery(
+        Lead.objects.filter(pk=OuterRef("lead_id")).order_by().values("agreement_id")
     )
-    theirs = set(
-        Lead.objects.filter(agreement=agreement, pk__in={lead for lead, _rating in rows})
-        .values_list("pk", flat=True)
+    found = (
+        Feedback.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+        .alias(lead_agreement=lead_agreement)
+        .filter(lead_agreement=agreement.pk)
         .order_by()
+        .aggregate(n=Count("id"), rated=Count("rating"), total=Sum("rating"))
     )
-    ratings = [rating for lead, rating in rows if lead in theirs and rating is not None]
     return {
-        "n": sum(1 for lead, _rating in rows if lead in theirs),
-        "rating": sum(ratings) / len(ratings) if ratings else None,
+        "n": found["n"],
+        "rating": found["total"] / found["rated"] if found["rated"] else None,
     }
 
 

@@ -194,6 +194,24 @@ def test_the_months_feedback_counts_the_agreements_leads_in_the_month(cast, agre
 
 
 @pytest.mark.django_db
+def test_the_months_feedback_is_one_aggregate_whatever_its_rows(
+    cast, agreement, django_assert_num_queries
+):
+    # given a month with feedback on many leads (the report read every row and then
+    # their leads by key: the rows and their ids went to Python and back)
+    from reports.monthly import _month_feedback
+    from reports.tests.factories import feedback
+
+    for day in range(1, 21):
+        feedback(story(lead(agreement, cast), ("mql", local(3, day))), cast.dan, local(3, day, 15))
+    period = period_containing("Europe/Bucharest", "month", local(3, 15))
+    # then one query counts and rates them
+    with django_assert_num_queries(1):
+        found = _month_feedback(agreement, period)
+    assert (found["n"], found["rating"]) == (20, 2)
+
+
+@pytest.mark.django_db
 class TestFunnelCountsKept:
     """The funnel counts are kept in the cache (they scan every cycle of the agreement)
     and never read after a write that changes them."""
