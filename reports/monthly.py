@@ -246,32 +246,42 @@ def month_figures(
     goal period from ``goal_start``, both to ``now``), the top rejection reasons and the
     feedback on the agreement's leads (how many, how many rated, their ratings' sum).
 
-    A completed month's are kept in the shared cache under the month figures' generation
-    (reports.facts.month_figures_changed: replaced by every write of the cycles' columns
-    they read and of feedback): counted, they cost a past month's page 15-20 ms at
-    1,000,000 events. A running month's are counted on every read (time adds to them)."""
-    key = None
+    What a completed stretch of time holds is kept in the shared cache under the month
+    figures' generation (reports.facts.month_figures_changed: replaced by every write of
+    the cycles' columns they read and of feedback): a completed month's figures (counted,
+    15-20 ms of its page at 1,000,000 events), and the goal period's wins before the month
+    (counted, they read every won cycle since). A running month's own are counted on every
+    read (time adds to them)."""
     if period.end <= now:
-        token = generation_token(MONTH_FIGURES_GENERATION)
-        if token:
-            key = ":".join(
-                (
-                    "reports:month:1",
-                    connection.settings_dict["NAME"],  # one cache may serve several databases
-                    str(agreement.pk),
-                    period.start.isoformat(),
-                    period.end.isoformat(),
-                    goal_start.isoformat() if goal_start else "",
-                    token,
-                )
-            )
-            found = cache.get(key)
-            if found is not None:
-                return found
-    figures = _month_counted(agreement, period, goal_start=goal_start, now=now)
-    if key:
-        cache.set(key, figures, MONTH_CACHE_SECONDS)
-    return figures
+        return _kept(
+            agreement,
+            ("month", period.start, period.end, goal_start),
+            lambda: _month_counted(agreement, period, goal_start=goal_start, now=now),
+        )
+    return _month_counted(agreement, period, goal_start=goal_start, now=now)
+
+
+def _kept(agreement, parts: tuple, count):
+    """``count()``, kept in the shared cache under ``parts`` and the month figures'
+    generation (counted anew while the cache does not answer)."""
+    token = generation_token(MONTH_FIGURES_GENERATION)
+    if not token:
+        return count()
+    key = ":".join(
+        (
+            "reports:month:2",
+            connection.settings_dict["NAME"],  # one cache may serve several databases
+            str(agreement.pk),
+            *(part.isoformat() if part else "" for part in parts[1:]),
+            parts[0],
+            token,
+        )
+    )
+    found = cache.get(key)
+    if found is None:
+        found = count()
+        cache.set(key, found, MONTH_CACHE_SECONDS)
+    return found
 
 
 def _month_counted(
@@ -305,13 +315,27 @@ def _month_counted(
         ),
         won=Count("id", filter=Q(won_at__isnull=False)),
     )
-    # The month's wins and the goal period's to date (to now in a running month) in one
-    # read of the won cycles.
+    # The month's wins (to now in a running month); the goal period's to date are those
+    # since its start in the month, and those before the month (kept: completed time).
     end = min(period.end, now)
-    wins = Cycle.objects.filter(agreement=agreement, won_at__lt=period.end).aggregate(
-        whole=Count("id", filter=Q(won_at__gte=period.start)),
-        month=Count("id", filter=Q(won_at__gte=period.start, won_at__lt=end)),
-        to_date=Count("id", filter=Q(won_at__gte=goal_start or period.start, won_at__lt=end)),
+    since = max(goal_start or period.start, period.start)
+    wins = Cycle.objects.filter(
+        agreement=agreement, won_at__gte=period.start, won_at__lt=period.end
+    ).aggregate(
+        whole=Count("id"),
+        month=Count("id", filter=Q(won_at__lt=end)),
+        to_date=Count("id", filter=Q(won_at__gte=since, won_at__lt=end)),
+    )
+    before = (
+        _kept(
+            agreement,
+            ("won", goal_start, period.start),
+            lambda: Cycle.objects.filter(
+                agreement=agreement, won_at__gte=goal_start, won_at__lt=period.start
+            ).count(),
+        )
+        if goal_start is not None and goal_start < period.start
+        else 0
     )
     reasons = list(
         Cycle.objects.filter(
@@ -325,7 +349,10 @@ def _month_counted(
     return {
         "funnel": funnel,
         "won": wins["whole"],
-        "wins": {"month": wins["month"], "to_date": wins["to_date"] if goal_start else 0},
+        "wins": {
+            "month": wins["month"],
+            "to_date": before + wins["to_date"] if goal_start is not None else 0,
+        },
         "reasons": reasons,
         "feedback": _month_feedback(agreement, period),
     }

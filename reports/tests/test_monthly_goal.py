@@ -272,8 +272,12 @@ def read_with_queries(agreement, month, now=NOW):
 
 
 def counted(sqls) -> list[str]:
-    """The queries that count a month's cycles or feedback."""
-    return [sql for sql in sqls if "leads_feedback" in sql or '"won_at" <' in sql]
+    """The queries that count a month's wins or feedback."""
+    return [
+        sql
+        for sql in sqls
+        if 'COUNT("leads_feedback"."id")' in sql or '"leads_cycle"."won_at" >=' in sql
+    ]
 
 
 @pytest.mark.django_db
@@ -288,17 +292,28 @@ class TestCompletedMonthKept:
         month_figures_changed()
         first, cold = read_with_queries(agreement, 3)
         again, warm = read_with_queries(agreement, 3)
-        # then the warm read counts neither cycles nor feedback: four queries fewer
+        # then the warm read counts neither cycles nor feedback: five queries fewer (the
+        # month's funnel, wins, reasons, feedback, and the goal period's wins before it)
         assert counted(cold) and not counted(warm)
-        assert len(warm) == len(cold) - 4
+        assert len(warm) == len(cold) - 5
         assert (again.won, again.goal, again.funnel) == (first.won, first.goal, first.funnel)
         assert (again.reasons, again.feedback_count) == (first.reasons, first.feedback_count)
 
     def test_the_running_month_is_counted_on_every_read(self, agreement, cast):
         won(agreement, cast, local(4, 2))
-        read_with_queries(agreement, 4)
+        _report, cold = read_with_queries(agreement, 4)
         report, warm = read_with_queries(agreement, 4)
-        assert counted(warm) and report.won == 1
+        # then its own figures are counted again, the goal period's wins before it are not
+        assert len(counted(warm)) == len(counted(cold)) - 1
+        assert report.won == 1 and report.goal.to_date_won == 9
+        with time_machine.travel(local(4, 9, 12), tick=False):
+            won(agreement, cast, local(4, 9, 11))
+        assert report_for(agreement, 4, now=local(4, 9, 12)).won == 2
+
+    def test_a_deal_won_before_the_running_month_shows_in_its_goal_to_date(self, agreement, cast):
+        before = report_for(agreement, 4).goal.to_date_won
+        won(agreement, cast, local(2, 20))
+        assert report_for(agreement, 4).goal.to_date_won == before + 1
 
     def test_a_deal_won_in_the_month_shows_on_the_next_read(self, agreement, cast):
         before = report_for(agreement, 3)
