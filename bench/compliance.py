@@ -21,8 +21,9 @@ times: render the page warm (timed), log a first contact attempt on an open lead
 age through the lead page's own view (``/leads/<id>/contact/``, as the sales manager),
 render again (timed), then take the attempt back (untimed: its event deleted, the cycles
 refreshed). A note (no figure changes) on a lead of this month is measured the same way.
-One JSON line per page and age: warm and after-write p50/p95, queries of each, the
-ratios (after / warm) and the write's own time, with the load average. ``--pages`` names
+One JSON line per page and age: warm and after-write p50/p95 (and the warm render's CPU
+time in this process, p50), queries of each, the ratios (after / warm) and the write's own
+time, with the load average. ``--pages`` names
 the pages measured (``version``, ``agreement``, ``monthly``; all unless given).
 ``--queue --reuse`` measures My leads (dan), the team queue (carol) and a lead page warm
 on that data instead (p50/p95, queries, first and fifth page).
@@ -588,11 +589,13 @@ def after_write(size: int, reuse: bool, pages_wanted: set[str] | None = None) ->
         for write, page, url in writes:
             for _ in range(3):
                 reader.get(url)  # warm the process and the stored results
-            warm, after, warm_q, after_q, write_ms = [], [], set(), set(), []
+            warm, after, warm_q, after_q, write_ms, warm_cpu = [], [], set(), set(), [], []
             for i in range(RUNS_AFTER):
                 lead_id = pool[i % len(pool)]
                 reader.get(url)
+                cpu_started = time.process_time()
                 ms, q = _timed(reader, url)
+                warm_cpu.append((time.process_time() - cpu_started) * 1000)
                 warm.append(ms)
                 warm_q.add(q)
                 last = LeadEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
@@ -635,6 +638,8 @@ def after_write(size: int, reuse: bool, pages_wanted: set[str] | None = None) ->
                     "distinct_leads": len({pool[i % len(pool)] for i in range(RUNS_AFTER)}),
                     "warm_p50": w50,
                     "warm_p95": w95,
+                    # this process's CPU (the page's Python; PostgreSQL's work is not in it)
+                    "warm_cpu_p50": _pct(warm_cpu, 0.5),
                     "after_p50": a50,
                     "after_p95": a95,
                     "ratio_p50": round(a50 / w50, 2),
