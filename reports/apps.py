@@ -32,8 +32,12 @@ def _feedback_saving(sender, instance, update_fields=None, **kwargs):
 
 
 def _feedback_saved(sender, instance, **kwargs):
+    from reports.facts import month_figures_changed
     from reports.results import results_adjust_feedback
 
+    # The monthly report counts and rates the month's feedback: any save may change it
+    # (a rating edited too, which no stored result reads).
+    month_figures_changed()
     before = instance.__dict__.pop("_figures_before", None)
     if before != "unchanged":
         results_adjust_feedback(
@@ -43,8 +47,10 @@ def _feedback_saved(sender, instance, **kwargs):
 
 
 def _feedback_deleted(sender, instance, **kwargs):
+    from reports.facts import month_figures_changed
     from reports.results import results_adjust_feedback
 
+    month_figures_changed()
     results_adjust_feedback(before=(instance.lead_id, instance.created_at), after=None)
 
 
@@ -52,28 +58,36 @@ def _feedback_deleted(sender, instance, **kwargs):
 FUNNEL_COLUMNS = ("agreement_id", "sal_at", "sql_at", "opportunity_at", "won_at")
 
 
+def _any_changed(changes, columns) -> bool:
+    return any(
+        old is None or new is None or any(old[c] != new[c] for c in columns) for old, new in changes
+    )
+
+
 def _cycles_changed(sender, changes=None, touched=None, **kwargs):
-    from reports.facts import results_invalidate
+    from reports.facts import MONTH_COLUMNS, month_figures_changed, results_invalidate
     from reports.results import results_adjust
     from slas.selectors import funnel_counts_changed
 
     if changes is not None:
         results_adjust(changes)
-        if any(
-            old is None or new is None or any(old[c] != new[c] for c in FUNNEL_COLUMNS)
-            for old, new in changes
-        ):
+        if _any_changed(changes, FUNNEL_COLUMNS):
             funnel_counts_changed()
+        if _any_changed(changes, MONTH_COLUMNS):
+            month_figures_changed()
     if touched is not None:
         results_invalidate(touched)
         funnel_counts_changed()
+        month_figures_changed()
 
 
 def _lead_deleted(sender, **kwargs):
     # its cycles go with it (a cascade, which sends no cycles_changed)
+    from reports.facts import month_figures_changed
     from slas.selectors import funnel_counts_changed
 
     funnel_counts_changed()
+    month_figures_changed()
 
 
 class ReportsConfig(AppConfig):

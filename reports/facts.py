@@ -8,6 +8,29 @@ from collections.abc import Iterable
 from django.db.models import F, Q
 
 from reports.models import ComplianceResult, FactsRevision
+from slas.selectors import generation_replace
+
+#: A completed month's figures of the monthly report counted from the cycles and the
+#: feedback (reports.monthly) are kept in the shared cache under this generation, which
+#: every write of the cycles' columns they read (`MONTH_COLUMNS`) and of feedback replaces.
+MONTH_FIGURES_GENERATION = "reports:month:token"
+MONTH_COLUMNS = (
+    "agreement_id",
+    "handoff_at",
+    "sal_at",
+    "sql_at",
+    "opportunity_at",
+    "won_at",
+    "lost_at",
+    "rejected_at",
+    "rejected_reason_code",
+)
+
+
+def month_figures_changed() -> None:
+    """Cycles or feedback a monthly report counts were written: the months' figures kept
+    under the present generation are not read again."""
+    generation_replace(MONTH_FIGURES_GENERATION)
 
 
 def facts_revision_bump(version_ids: Iterable[int]) -> None:

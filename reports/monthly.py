@@ -8,22 +8,29 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from leads.models import Cycle, Lead
 from leads.reviews.models import Feedback
 from portal import numbers
+from reports.facts import MONTH_FIGURES_GENERATION
 from reports.incentives import IncentiveReport, version_incentives
 from reports.selectors import VersionCompliance, compliance_for_versions
 from slas import funnel as planner
 from slas.glossary import Glossary, version_glossary
 from slas.models import ReasonCode, Version
 from slas.periods import Period, period_containing
-from slas.selectors import funnel_rates_for
+from slas.selectors import funnel_rates_for, generation_token
 
 # Monthly report ----------------------------------------------------------------------
+
+#: How long a completed month's figures are kept at most (the generation is what keeps
+#: them right; this only bounds a token a failed cache write left in place).
+MONTH_CACHE_SECONDS = 600
 
 
 @dataclass
@@ -117,34 +124,8 @@ def monthly_report(
     )
     comps = compliance_for_versions(versions, now=now) if versions else {}
     version = versions[-1] if versions else None
-    month = Cycle.objects.filter(
-        agreement=agreement, handoff_at__gte=period.start, handoff_at__lt=period.end
-    )
-    counts = month.aggregate(
-        mql=Count("id"),
-        sal=Count(
-            "id",
-            filter=Q(sal_at__isnull=False)
-            | Q(sql_at__isnull=False)
-            | Q(opportunity_at__isnull=False)
-            | Q(won_at__isnull=False)
-            | Q(lost_at__isnull=False),
-        ),
-        sql=Count(
-            "id",
-            filter=Q(sql_at__isnull=False)
-            | Q(opportunity_at__isnull=False)
-            | Q(won_at__isnull=False)
-            | Q(lost_at__isnull=False),
-        ),
-        opportunity=Count(
-            "id",
-            filter=Q(opportunity_at__isnull=False)
-            | Q(won_at__isnull=False)
-            | Q(lost_at__isnull=False),
-        ),
-        won=Count("id", filter=Q(won_at__isnull=False)),
-    )
+    figures = month_figures(agreement, period, goal_start=_goal_start(version, period), now=now)
+    counts = figures["funnel"]
     funnel = []
     previous = None
     for stage in ("mql", "sal", "sql", "opportunity", "won"):
@@ -152,9 +133,7 @@ def monthly_report(
         rate = 100.0 * n / previous if previous else None
         funnel.append(FunnelStep(stage, n, rate))
         previous = n
-    won = Cycle.objects.filter(
-        agreement=agreement, won_at__gte=period.start, won_at__lt=period.end
-    ).count()
+    won = figures["won"]
     won_needed = revenue = revenue_goal = None
     if version is not None and version.revenue_goal_amount and version.avg_deal_size:
         months = version.revenue_goal_period_months or 12
@@ -166,17 +145,8 @@ def monthly_report(
         "code", "label"
     ):
         labels.setdefault(code, label)
-    reasons = [
-        (code, labels.get(code, code or _no_reason()), n)
-        for code, n in Cycle.objects.filter(
-            agreement=agreement, rejected_at__gte=period.start, rejected_at__lt=period.end
-        )
-        .values_list("rejected_reason_code")
-        .annotate(n=Count("id"))
-        .order_by("-n", "rejected_reason_code")
-        .values_list("rejected_reason_code", "n")[:8]
-    ]
-    feedback = _month_feedback(agreement, period)
+    reasons = [(code, labels.get(code, code or _no_reason()), n) for code, n in figures["reasons"]]
+    feedback = figures["feedback"]
     return MonthlyReport(
         agreement=agreement,
         period=period,
@@ -189,10 +159,10 @@ def monthly_report(
         revenue_goal=revenue_goal,
         reasons=reasons,
         feedback_count=feedback["n"],
-        feedback_rating=feedback["rating"],
+        feedback_rating=feedback["total"] / feedback["rated"] if feedback["rated"] else None,
         now=now,
         glossary=version_glossary(version.pk) if version is not None else None,
-        goal=goal_progress(agreement, version, period, now=now),
+        goal=goal_progress(version, period, now=now, wins=figures["wins"]),
         volume=mql_volume_plan(
             agreement, version, period, arrived=counts["mql"], running=period.end > now
         ),
@@ -207,25 +177,37 @@ def _months_between(start: dt.date, end: dt.date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month + 1
 
 
+def _goal_start_date(version: Version, period: Period) -> dt.date:
+    """First day of the goal period: the month the version takes effect (else the
+    report's month)."""
+    if version.effective_date:
+        return version.effective_date.replace(day=1)
+    year, month = (int(part) for part in period.label.split("-"))
+    return dt.date(year, month, 1)
+
+
+def _goal_start(version: Version | None, period: Period) -> dt.datetime | None:
+    """The instant the version's goal period starts, if it has a revenue goal (None
+    without one: no wins to date are counted)."""
+    if version is None or not version.revenue_goal_amount or not version.avg_deal_size:
+        return None
+    tz = version.calendar_timezone
+    noon = dt.datetime.combine(_goal_start_date(version, period), dt.time(12), ZoneInfo(tz))
+    return period_containing(tz, "month", noon).start
+
+
 def goal_progress(
-    agreement, version: Version | None, period: Period, *, now: dt.datetime
+    version: Version | None, period: Period, *, now: dt.datetime, wins: dict[str, int]
 ) -> GoalProgress | None:
+    """``wins``: the month's and the goal period's wins to date (`month_figures`)."""
     if version is None or not version.revenue_goal_amount or not version.avg_deal_size:
         return None
     goal, deal = version.revenue_goal_amount, version.avg_deal_size
     months = version.revenue_goal_period_months or 12
-    tz = version.calendar_timezone
     year, month = (int(part) for part in period.label.split("-"))
     month_start = dt.date(year, month, 1)
-    start = version.effective_date.replace(day=1) if version.effective_date else month_start
+    start = _goal_start_date(version, period)
     elapsed = max(0, min(months, _months_between(start, month_start)))
-    noon = dt.datetime.combine(start, dt.time(12), tzinfo=ZoneInfo(tz))
-    goal_start = period_containing(tz, "month", noon).start
-    end = min(period.end, now)
-    wins = Cycle.objects.filter(agreement=agreement, won_at__lt=end).aggregate(
-        month=Count("id", filter=Q(won_at__gte=period.start)),
-        to_date=Count("id", filter=Q(won_at__gte=goal_start)),
-    )
     month_won = wins["month"]
     to_date_won = wins["to_date"] if elapsed else 0
     goal_deals = goal / deal
@@ -256,28 +238,147 @@ def _monthly_commitment(version: Version) -> int | None:
     return math.ceil(per_month)
 
 
-def _month_feedback(agreement, period: Period) -> dict:
-    """The month's feedback on the agreement's leads: how many, and their mean rating.
+def month_figures(
+    agreement, period: Period, *, goal_start: dt.datetime | None, now: dt.datetime
+) -> dict:
+    """What the report counts in the cycles and feedback of ``period``: the funnel of its
+    handoffs, the deals won in it (``won``: the whole month; ``wins``: the month and the
+    goal period from ``goal_start``, both to ``now``), the top rejection reasons and the
+    feedback on the agreement's leads (how many, how many rated, their ratings' sum).
 
-    The month's feedback rows first (the created_at index), then which of their leads
-    are the agreement's (by primary key): joined in one query, PostgreSQL hashed every
-    lead of the agreement (a scan of them all, 47-64 ms at 1,000,000 events) to keep a
-    month's few thousand rows."""
-    rows = list(
-        Feedback.objects.filter(
-            created_at__gte=period.start, created_at__lt=period.end
-        ).values_list("lead_id", "rating")
+    What a completed stretch of time holds is kept in the shared cache under the month
+    figures' generation (reports.facts.month_figures_changed: replaced by every write of
+    the cycles' columns they read and of feedback): a completed month's figures (counted,
+    15-20 ms of its page at 1,000,000 events), and the goal period's wins before the month
+    (counted, they read every won cycle since). A running month's own are counted on every
+    read (time adds to them)."""
+    if period.end <= now:
+        return _kept(
+            agreement,
+            ("month", period.start, period.end, goal_start),
+            lambda: _month_counted(agreement, period, goal_start=goal_start, now=now),
+        )
+    return _month_counted(agreement, period, goal_start=goal_start, now=now)
+
+
+def _kept(agreement, parts: tuple, count):
+    """``count()``, kept in the shared cache under ``parts`` and the month figures'
+    generation (counted anew while the cache does not answer)."""
+    token = generation_token(MONTH_FIGURES_GENERATION)
+    if not token:
+        return count()
+    key = ":".join(
+        (
+            "reports:month:2",
+            connection.settings_dict["NAME"],  # one cache may serve several databases
+            str(agreement.pk),
+            *(part.isoformat() if part else "" for part in parts[1:]),
+            parts[0],
+            token,
+        )
     )
-    theirs = set(
-        Lead.objects.filter(agreement=agreement, pk__in={lead for lead, _rating in rows})
-        .values_list("pk", flat=True)
-        .order_by()
+    found = cache.get(key)
+    if found is None:
+        found = count()
+        cache.set(key, found, MONTH_CACHE_SECONDS)
+    return found
+
+
+def _month_counted(
+    agreement, period: Period, *, goal_start: dt.datetime | None, now: dt.datetime
+) -> dict:
+    month = Cycle.objects.filter(
+        agreement=agreement, handoff_at__gte=period.start, handoff_at__lt=period.end
     )
-    ratings = [rating for lead, rating in rows if lead in theirs and rating is not None]
+    funnel = month.aggregate(
+        mql=Count("id"),
+        sal=Count(
+            "id",
+            filter=Q(sal_at__isnull=False)
+            | Q(sql_at__isnull=False)
+            | Q(opportunity_at__isnull=False)
+            | Q(won_at__isnull=False)
+            | Q(lost_at__isnull=False),
+        ),
+        sql=Count(
+            "id",
+            filter=Q(sql_at__isnull=False)
+            | Q(opportunity_at__isnull=False)
+            | Q(won_at__isnull=False)
+            | Q(lost_at__isnull=False),
+        ),
+        opportunity=Count(
+            "id",
+            filter=Q(opportunity_at__isnull=False)
+            | Q(won_at__isnull=False)
+            | Q(lost_at__isnull=False),
+        ),
+        won=Count("id", filter=Q(won_at__isnull=False)),
+    )
+    # The month's wins (to now in a running month); the goal period's to date are those
+    # since its start in the month, and those before the month (kept: completed time).
+    end = min(period.end, now)
+    since = max(goal_start or period.start, period.start)
+    wins = Cycle.objects.filter(
+        agreement=agreement, won_at__gte=period.start, won_at__lt=period.end
+    ).aggregate(
+        whole=Count("id"),
+        month=Count("id", filter=Q(won_at__lt=end)),
+        to_date=Count("id", filter=Q(won_at__gte=since, won_at__lt=end)),
+    )
+    before = (
+        _kept(
+            agreement,
+            ("won", goal_start, period.start),
+            lambda: Cycle.objects.filter(
+                agreement=agreement, won_at__gte=goal_start, won_at__lt=period.start
+            ).count(),
+        )
+        if goal_start is not None and goal_start < period.start
+        else 0
+    )
+    reasons = list(
+        Cycle.objects.filter(
+            agreement=agreement, rejected_at__gte=period.start, rejected_at__lt=period.end
+        )
+        .values_list("rejected_reason_code")
+        .annotate(n=Count("id"))
+        .order_by("-n", "rejected_reason_code")
+        .values_list("rejected_reason_code", "n")[:8]
+    )
     return {
-        "n": sum(1 for lead, _rating in rows if lead in theirs),
-        "rating": sum(ratings) / len(ratings) if ratings else None,
+        "funnel": funnel,
+        "won": wins["whole"],
+        "wins": {
+            "month": wins["month"],
+            "to_date": before + wins["to_date"] if goal_start is not None else 0,
+        },
+        "reasons": reasons,
+        "feedback": _month_feedback(agreement, period),
     }
+
+
+def _month_feedback(agreement, period: Period) -> dict:
+    """The month's feedback on the agreement's leads: how many (``n``), how many rated
+    (``rated``) and the sum of their ratings (``total``).
+
+    One aggregate over the month's feedback rows (the created_at index), each row's lead
+    looked up by primary key for its agreement (a scalar subquery, which PostgreSQL runs
+    per row and does not turn into a join). Joined, PostgreSQL hashed every lead of the
+    agreement (a scan of them all, 47-64 ms at 1,000,000 events) to keep a month's few
+    thousand rows; read as rows and then checked by key, the month's rows and their ids
+    travelled to Python and back (8-18 ms of a past month's page)."""
+    lead_agreement = Subquery(
+        Lead.objects.filter(pk=OuterRef("lead_id")).order_by().values("agreement_id")
+    )
+    found = (
+        Feedback.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+        .alias(lead_agreement=lead_agreement)
+        .filter(lead_agreement=agreement.pk)
+        .order_by()
+        .aggregate(n=Count("id"), rated=Count("rating"), total=Sum("rating"))
+    )
+    return found
 
 
 def mql_volume_plan(

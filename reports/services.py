@@ -20,7 +20,7 @@ from django.db import connection, transaction
 
 from leads.cycle_rows import cycles_computed
 from leads.models import Cycle, Lead
-from reports.facts import facts_revision_bump, results_invalidate
+from reports.facts import facts_revision_bump, month_figures_changed, results_invalidate
 from reports.models import ComplianceResult, FactsRevision
 from slas.governing import VersionIndex
 from slas.models import Version
@@ -75,6 +75,7 @@ def cycles_rebuild(*, chunk: int = CHUNK, progress: Callable[[int], None] | None
     total = 0
     with transaction.atomic():
         funnel_counts_changed()
+        month_figures_changed()
         facts_revision_bump(Version.objects.values_list("pk", flat=True))
         ComplianceResult.objects.all().delete()
         Cycle.objects.all().delete()

@@ -302,25 +302,39 @@ FUNNEL_CACHE_SECONDS = 600
 _FUNNEL_GENERATION_KEY = "slas:funnel:token"
 
 
-def _funnel_token_new() -> None:
-    cache.set(_FUNNEL_GENERATION_KEY, uuid4().hex, None)
+def generation_token(key: str) -> str | None:
+    """The present token of the generation kept in the shared cache under ``key`` (made
+    when missing): figures kept under it are read while no write replaced it. None while
+    the cache does not answer (then nothing is kept)."""
+    token = cache.get(key)
+    if token is None:  # never set, evicted, or the cache is down
+        cache.add(key, uuid4().hex, None)
+        token = cache.get(key)
+    return token
+
+
+def _generation_new(key: str) -> None:
+    cache.set(key, uuid4().hex, None)
+
+
+def generation_replace(key: str) -> None:
+    """A write changed what the figures kept under generation ``key`` count: they are not
+    read again. The token is replaced now (a read later in the writer's own transaction
+    counts again) and once more on commit (a reader that counted the old rows in between
+    kept them under the token replaced now)."""
+    _generation_new(key)
+    transaction.on_commit(lambda: _generation_new(key))
 
 
 def funnel_counts_changed() -> None:
     """Cycles were added, removed or reached another stage: the funnel counts kept under
-    the present token are not read again. The token is replaced now (a read later in the
-    writer's own transaction counts again) and once more on commit (a reader that counted
-    the old rows in between kept them under the token replaced now)."""
-    _funnel_token_new()
-    transaction.on_commit(_funnel_token_new)
+    the present token are not read again (`generation_replace`)."""
+    generation_replace(_FUNNEL_GENERATION_KEY)
 
 
 def _funnel_cycle_counts(agreement: Agreement) -> dict[str, int]:
     Cycle = apps.get_model("leads", "Cycle")
-    token = cache.get(_FUNNEL_GENERATION_KEY)
-    if token is None:  # never set, evicted, or the cache is down (then nothing is kept)
-        cache.add(_FUNNEL_GENERATION_KEY, uuid4().hex, None)
-        token = cache.get(_FUNNEL_GENERATION_KEY)
+    token = generation_token(_FUNNEL_GENERATION_KEY)
     key = (
         f"slas:funnel:1:{connection.settings_dict['NAME']}:{agreement.pk}:{token}"
         if token

@@ -194,6 +194,24 @@ def test_the_months_feedback_counts_the_agreements_leads_in_the_month(cast, agre
 
 
 @pytest.mark.django_db
+def test_the_months_feedback_is_one_aggregate_whatever_its_rows(
+    cast, agreement, django_assert_num_queries
+):
+    # given a month with feedback on many leads (the report read every row and then
+    # their leads by key: the rows and their ids went to Python and back)
+    from reports.monthly import _month_feedback
+    from reports.tests.factories import feedback
+
+    for day in range(1, 21):
+        feedback(story(lead(agreement, cast), ("mql", local(3, day))), cast.dan, local(3, day, 15))
+    period = period_containing("Europe/Bucharest", "month", local(3, 15))
+    # then one query counts and rates them
+    with django_assert_num_queries(1):
+        found = _month_feedback(agreement, period)
+    assert (found["n"], found["rated"], found["total"]) == (20, 20, 40)
+
+
+@pytest.mark.django_db
 class TestFunnelCountsKept:
     """The funnel counts are kept in the cache (they scan every cycle of the agreement)
     and never read after a write that changes them."""
@@ -242,3 +260,125 @@ class TestFunnelCountsKept:
             assert funnel_rates_for(agreement).samples["mql_to_sal"] == 0  # the stale copy
         # then, the write committed, the count is the new one
         assert funnel_rates_for(agreement).samples["mql_to_sal"] == old + 1
+
+
+def read_with_queries(agreement, month, now=NOW):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        report = report_for(agreement, month, now=now)
+    return report, [q["sql"] for q in ctx.captured_queries]
+
+
+def counted(sqls) -> list[str]:
+    """The queries that count a month's wins or feedback."""
+    return [
+        sql
+        for sql in sqls
+        if 'COUNT("leads_feedback"."id")' in sql or '"leads_cycle"."won_at" >=' in sql
+    ]
+
+
+@pytest.mark.django_db
+class TestCompletedMonthKept:
+    """A completed month's counts of cycles and feedback are kept in the cache, and never
+    read after a write that changes them."""
+
+    def test_a_warm_read_of_a_completed_month_counts_nothing_again(self, agreement):
+        from reports.facts import month_figures_changed
+
+        report_for(agreement, 3)  # the stored results, the funnel counts
+        month_figures_changed()
+        first, cold = read_with_queries(agreement, 3)
+        again, warm = read_with_queries(agreement, 3)
+        # then the warm read counts neither cycles nor feedback: five queries fewer (the
+        # month's funnel, wins, reasons, feedback, and the goal period's wins before it)
+        assert counted(cold) and not counted(warm)
+        assert len(warm) == len(cold) - 5
+        assert (again.won, again.goal, again.funnel) == (first.won, first.goal, first.funnel)
+        assert (again.reasons, again.feedback_count) == (first.reasons, first.feedback_count)
+
+    def test_the_running_month_is_counted_on_every_read(self, agreement, cast):
+        won(agreement, cast, local(4, 2))
+        _report, cold = read_with_queries(agreement, 4)
+        report, warm = read_with_queries(agreement, 4)
+        # then its own figures are counted again, the goal period's wins before it are not
+        assert len(counted(warm)) == len(counted(cold)) - 1
+        assert report.won == 1 and report.goal.to_date_won == 9
+        with time_machine.travel(local(4, 9, 12), tick=False):
+            won(agreement, cast, local(4, 9, 11))
+        assert report_for(agreement, 4, now=local(4, 9, 12)).won == 2
+
+    def test_a_deal_won_before_the_running_month_shows_in_its_goal_to_date(self, agreement, cast):
+        before = report_for(agreement, 4).goal.to_date_won
+        won(agreement, cast, local(2, 20))
+        assert report_for(agreement, 4).goal.to_date_won == before + 1
+
+    def test_a_deal_won_in_the_month_shows_on_the_next_read(self, agreement, cast):
+        before = report_for(agreement, 3)
+        won(agreement, cast, local(3, 20))
+        after = report_for(agreement, 3)
+        assert after.won == before.won + 1
+        assert after.funnel[0].count == before.funnel[0].count + 1
+        assert after.goal.to_date_won == before.goal.to_date_won + 1
+
+    def test_a_rejection_in_the_month_shows_on_the_next_read(self, agreement, cast):
+        assert report_for(agreement, 3).reasons == []
+        story(lead(agreement, cast), ("mql", local(3, 20)), ("recycled", local(3, 21), "no_need"))
+        assert [(code, n) for code, _label, n in report_for(agreement, 3).reasons] == [
+            ("no_need", 1)
+        ]
+
+    def test_feedback_written_rated_anew_or_deleted_shows_on_the_next_read(self, agreement, cast):
+        from reports.tests.factories import feedback
+
+        assert report_for(agreement, 3).feedback_count == 0
+        entry = feedback(story(lead(agreement, cast), ("mql", local(3, 2))), cast.dan, local(3, 6))
+        assert report_for(agreement, 3).feedback_rating == 2
+        entry.rating = 5
+        entry.save(update_fields=["rating"])  # no stored result reads it: the report does
+        assert report_for(agreement, 3).feedback_rating == 5
+        entry.delete()
+        assert report_for(agreement, 3).feedback_count == 0
+
+    def test_a_deleted_lead_leaves_the_months_figures(self, agreement, cast):
+        gone = won(agreement, cast, local(3, 20))
+        before = report_for(agreement, 3).won
+        gone.delete()
+        assert report_for(agreement, 3).won == before - 1
+
+    def test_a_repeated_contact_attempt_keeps_the_kept_figures(self, agreement, cast):
+        from django.core.cache import cache
+
+        from reports.facts import MONTH_FIGURES_GENERATION
+
+        tried = story(lead(agreement, cast), ("mql", local(3, 20)), ("attempt", local(3, 20, 11)))
+        report_for(agreement, 3)
+        generation = cache.get(MONTH_FIGURES_GENERATION)
+        story(tried, ("attempt", local(3, 21)))
+        assert cache.get(MONTH_FIGURES_GENERATION) == generation
+        story(tried, ("sal", local(3, 22)))
+        assert cache.get(MONTH_FIGURES_GENERATION) != generation
+
+    def test_figures_kept_by_a_reader_during_a_write_are_not_read_after_it(
+        self, agreement, cast, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        # given a reader that counted the month's old rows while a deal won in it was
+        # being written, and kept them under the generation the write had just begun
+        from reports import monthly
+
+        before = report_for(agreement, 3).won
+        counted_anew = monthly._month_counted
+        with django_capture_on_commit_callbacks(execute=True):
+            won(agreement, cast, local(3, 20))
+            stale = {**counted_anew(agreement, *_march(), goal_start=None, now=NOW), "won": before}
+            monkeypatch.setattr(monthly, "_month_counted", lambda *a, **k: stale)
+            assert report_for(agreement, 3).won == before  # the stale copy, kept
+            monkeypatch.setattr(monthly, "_month_counted", counted_anew)
+        # then, the write committed, the month is counted anew
+        assert report_for(agreement, 3).won == before + 1
+
+
+def _march():
+    return (period_containing("Europe/Bucharest", "month", local(3, 15)),)

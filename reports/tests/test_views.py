@@ -230,15 +230,17 @@ def test_page_queries_do_not_grow_with_the_data(client, cast, world):
         reverse("reports:index"),
         reverse("reports:agreement", args=[agreement.pk]),
         reverse("reports-api:compliance-version-detail", args=[v2.pk]),
+        reverse("reports:monthly", args=[agreement.pk, "2026-03"]),
     ]
     small = [_queries(client, url) for url in urls]
     for i in range(12):
-        story(
+        more = story(
             lead(agreement, cast),
             ("mql", local(3, 2 + i, 10)),
             ("attempt", local(3, 2 + i, 15)),
             ("sal", local(3, 3 + i, 15)),
         )
+        feedback(more, cast.dan, local(3, 4 + i, 9))  # the monthly report's feedback
     assert [_queries(client, url) for url in urls] == small
 
 
