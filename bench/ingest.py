@@ -6,18 +6,36 @@ Uses the PostgreSQL database named by DATABASE_URL and EMPTIES its lead tables. 
 a synthetic events CSV (grouped by lead), imports it with the portal's importer
 (leads.ingest.importers.events_import: parse, resolve leads, insert events, derive state,
 refresh cycles), then loads the same file with COPY into an unindexed staging table,
-and prints one JSON line: events, events_per_s, copy_events_per_s, ratio, peak_rss_mb.
+and prints one JSON line: events, events_per_s, copy_events_per_s, ratio, peak_rss_mb,
+and what bounds the ratio:
+
+- `py_cpu_s`: the importer's CPU in this process (all its threads; they share one GIL,
+  so this much is spent one thread at a time), `db_cpu_s`: the CPU of the PostgreSQL
+  backends it used (a local server; each writer's own, see `BackendsCPU`), `load`: the
+  machine's load average when it ended (other work on the machine stretches the wall
+  time, not these);
+- `cpu_bound_ratio`: the ratio if the import took only max(py_cpu_s, (py_cpu_s +
+  db_cpu_s) / 2) seconds, Python on one core and the rest shared by two cores: the best
+  this much CPU allows on two free cores, whatever overlaps it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
 
-from _common import copy_baseline, django_setup, peak_rss_mb, store_reset, write_events_csv
+from _common import (
+    BackendsCPU,
+    copy_baseline,
+    django_setup,
+    peak_rss_mb,
+    store_reset,
+    write_events_csv,
+)
 
 
 def main() -> None:
@@ -42,10 +60,13 @@ def main() -> None:
             mode="history",
             handoff_on_score=False,
         )
-        started = time.perf_counter()
-        with open(path, "rb") as stream:
-            summary = events_import(stream=stream, format="events", tz="UTC", context=context)
-        elapsed = time.perf_counter() - started
+        with BackendsCPU() as db_cpu:
+            cpu, started = time.process_time(), time.perf_counter()
+            with open(path, "rb") as stream:
+                summary = events_import(stream=stream, format="events", tz="UTC", context=context)
+            elapsed = time.perf_counter() - started
+            py_cpu = time.process_time() - cpu
+        load = os.getloadavg()[0]
         assert summary.created == args.events, summary
         rss = peak_rss_mb()
 
@@ -55,6 +76,7 @@ def main() -> None:
 
     events_per_s = args.events / elapsed
     copy_per_s = args.events / copy_elapsed
+    cpu_bound_s = max(py_cpu, (py_cpu + db_cpu.seconds) / 2)
     print(
         json.dumps(
             {
@@ -63,6 +85,11 @@ def main() -> None:
                 "copy_events_per_s": round(copy_per_s),
                 "ratio": round(events_per_s / copy_per_s, 3),
                 "peak_rss_mb": rss,
+                "py_cpu_s": round(py_cpu, 2),
+                "db_cpu_s": round(db_cpu.seconds, 2),
+                "db_backends": db_cpu.backends,
+                "cpu_bound_ratio": round(args.events / cpu_bound_s / copy_per_s, 3),
+                "load": round(load, 2),
             }
         )
     )

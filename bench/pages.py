@@ -33,6 +33,8 @@ import sys
 import time
 from pathlib import Path
 
+from _common import pid_cpu_seconds
+
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "sla-demo-2026"  # noqa: S105 - the demo's printed password (portal.demo)
 LEAD_LINK = re.compile(r'href="/leads/(\d+)/"')
@@ -104,11 +106,7 @@ def backend_cpu_seconds(connection) -> float | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return pid_cpu_seconds(pid)
 
 
 def ask(client, method: str, path: str, form: dict | None):

@@ -1,6 +1,7 @@
 """CSV imports: web upload with progress and report, the command, bad input, idempotency."""
 
 import csv
+import gc
 import io
 import threading
 
@@ -12,7 +13,8 @@ from django.db import connection
 from django.urls import reverse
 
 from leads.derive import IngestContext
-from leads.ingest.importers import IssueReport, events_import
+from leads.ingest import importers
+from leads.ingest.importers import GC_YOUNG_THRESHOLD, IssueReport, events_import
 from leads.ingest.models import ImportJob
 from leads.models import Lead, LeadEvent
 
@@ -396,3 +398,64 @@ def test_the_import_command_with_the_teams_named_imports(cast, sla, tmp_path, ca
     assert "3 events stored" in capsys.readouterr().out
     lead = Lead.objects.get(external_id="L1")
     assert (lead.marketing_team, lead.sales_team) == (cast.marketing, cast.sales)
+
+
+@pytest.mark.django_db
+def test_an_import_runs_with_the_collector_relaxed_and_gives_it_back_as_it_was(cast, sla):
+    # given the collector as the process has it
+    before, frozen_before = gc.get_threshold(), gc.get_freeze_count()
+    during = []
+
+    def watch(summary):
+        during.append((gc.get_threshold(), gc.get_freeze_count()))
+
+    # when a file is imported
+    summary = events_import(
+        stream=io.BytesIO((HEADER + GOOD).encode()),
+        format="events",
+        tz="UTC",
+        context=context(cast),
+        on_progress=watch,
+    )
+    # then while it ran, what was alive before was frozen and the youngest generation
+    # was collected less often; afterwards both are as they were
+    assert summary.created == 3
+    assert during == [((GC_YOUNG_THRESHOLD, *before[1:]), during[0][1])]
+    assert during[0][1] > frozen_before
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (before, frozen_before)
+
+
+@pytest.mark.django_db
+def test_an_import_that_fails_gives_the_collector_back_too(cast, sla, monkeypatch):
+    # given a store that fails on the first chunk
+    before = gc.get_threshold()
+
+    def broken(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(importers, "lead_events_ingest", broken)
+    # when a file is imported
+    with pytest.raises(RuntimeError):
+        run(cast, HEADER + GOOD)
+    # then the error reaches the caller and the collector is as it was
+    assert gc.get_threshold() == before
+    assert LeadEvent.objects.filter(source="crm").count() == 0
+
+
+def test_imports_running_at_once_give_the_collector_back_when_the_last_one_ends():
+    # given a process's collector and two imports in its threads
+    collector = importers._CollectorRelaxed()
+    before = gc.get_threshold()
+    try:
+        # when the first starts, the second starts, and the first ends
+        collector.begin()
+        collector.begin()
+        collector.end()
+        # then the second still runs with the collector relaxed
+        assert gc.get_threshold()[0] == max(before[0], GC_YOUNG_THRESHOLD)
+        # and when it ends too, the collector is as before either started
+        collector.end()
+        assert gc.get_threshold() == before
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
