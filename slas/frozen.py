@@ -33,6 +33,13 @@ def frozen_key(version_id: int, *, status: str, content_hash: str) -> str | None
     return f"{version_id}:{content_hash}"
 
 
+def version_frozen_key(version) -> str | None:
+    """frozen_key of a Version row (None when its status or hash was not read)."""
+    if {"status", "content_hash"} & version.get_deferred_fields():
+        return None
+    return frozen_key(version.pk, status=version.status, content_hash=version.content_hash)
+
+
 def frozen_parts(
     kind: str,
     version_ids: list[int],

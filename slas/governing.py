@@ -61,10 +61,7 @@ class VersionIndex:
         keys = {
             v.pk: frozen_key(v.pk, status=v.status, content_hash=v.content_hash) for v in versions
         }
-        # An activated version's holidays never change (slas.frozen): from the cache.
-        holidays = frozen_parts(
-            "holidays-1", [v.pk for v in versions], keys, _holidays_load, empty=[]
-        )
+        holidays = holidays_of([v.pk for v in versions], keys)
         index: dict[int, list[GoverningVersion]] = defaultdict(list)
         for version in versions:
             index[version.agreement_id].append(
@@ -107,8 +104,13 @@ class VersionIndex:
         return None
 
 
+def holidays_of(version_ids: list[int], keys: dict[int, str | None]) -> dict[int, list[dt.date]]:
+    """The versions' holidays, by date; a version out of draft's from the shared cache
+    (they never change: slas.frozen), ``keys`` being frozen_key's of each version."""
+    return frozen_parts("holidays-1", version_ids, keys, _holidays_load, empty=[])
+
+
 def _holidays_load(version_ids: list[int]) -> dict[int, list[dt.date]]:
-    """The versions' holidays, by date (Holiday's order), as the index builds calendars."""
     holidays: dict[int, list[dt.date]] = defaultdict(list)
     rows = Holiday.objects.filter(version_id__in=version_ids).values_list("version_id", "date")
     for version_id, day in rows:
