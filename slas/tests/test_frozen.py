@@ -8,9 +8,10 @@ import pytest
 from django.core.cache import cache
 
 from leads.derive import version_rules_load
+from reports.specs import version_contexts
 from slas import demo
 from slas.exceptions import VersionLocked
-from slas.frozen import frozen_key
+from slas.frozen import frozen_key, version_frozen_key
 from slas.glossary import glossaries_load
 from slas.governing import VersionIndex
 from slas.models import (
@@ -136,3 +137,20 @@ def test_no_write_changes_the_parts_kept(in_force, model, fields):
             rows.update(position=99)
         with pytest.raises(VersionLocked):
             rows.delete()
+
+
+def test_compliance_reads_holidays_and_reason_codes_from_the_cache(
+    in_force, django_assert_num_queries
+):
+    now = in_force.in_force_from + dt.timedelta(days=40)
+    first = version_contexts([in_force], now)[in_force.pk]
+    # a second read: the commitments alone (their owner team's name may change)
+    with django_assert_num_queries(1):
+        again = version_contexts([in_force], now)[in_force.pk]
+    assert again.calendar == first.calendar and again.reason_codes == first.reason_codes
+    assert [c.spec_hash for c in again.commitments] == [c.spec_hash for c in first.commitments]
+
+
+def test_a_version_read_without_its_status_or_hash_is_not_kept(in_force):
+    assert version_frozen_key(Version.objects.get(pk=in_force.pk))
+    assert version_frozen_key(Version.objects.only("number").get(pk=in_force.pk)) is None
