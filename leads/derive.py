@@ -27,6 +27,7 @@ from portal import permissions
 from portal.models import Membership, Role, Team
 from portal.notifications import notification_create
 from portal.text import Text
+from slas.frozen import frozen_parts
 from slas.governing import VersionIndex
 from slas.models import (
     Agreement,
@@ -87,27 +88,36 @@ class VersionRules:
         return [(code, label) for code, label, _a in self.reasons if code in codes]
 
 
+class _VersionParts(NamedTuple):
+    """What a version says about leads, as plain values (kept in the shared cache)."""
+
+    rules: tuple[tuple, ...]  # Rule's fields
+    reasons: tuple[tuple[str, str, str], ...]
+    tracks: tuple[str, ...]
+    recycle: tuple[int, str] | None  # the largest K of its recycle commitments, their words
+
+
+_NO_PARTS = _VersionParts((), (), (), None)
+
+
 def version_rules_load(
     version_ids: Iterable[int], *, scoring_only: bool = False, index: VersionIndex | None = None
 ) -> dict[int, VersionRules]:
     """`scoring_only`: the qualification rules and thresholds alone, for pages that show
     scores and nothing else the versions say (reasons, tracks and recycle rules empty).
     `index`: the caller's VersionIndex, whose activated versions give their numbers and
-    thresholds (not read again)."""
+    thresholds (not read again) and whose parts come from the shared cache (they never
+    change: slas.frozen)."""
     ids = sorted(set(version_ids))
     if not ids:
         return {}
-    rules: dict[int, list[Rule]] = defaultdict(list)
-    scoring = ScoringRule.objects.filter(version_id__in=ids).order_by("position", "id")
-    for row in scoring.values_list(
-        "version_id", "attribute", "operator", "value", "points", "dimension"
-    ):
-        rules[row[0]].append(Rule(*row[1:]))
-    reasons: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-    tracks: dict[int, list[str]] = defaultdict(list)
-    recycle: dict[int, tuple[int, str]] = {}  # the largest K of each version, its words
-    if not scoring_only:
-        _version_words_load(ids, reasons, tracks, recycle)
+    keys = index.frozen_keys(ids) if index is not None else {}
+    kept = [pk for pk in ids if keys.get(pk)]
+    # plain tuples in the cache (no class to unpickle); the kind names their shape
+    parts = frozen_parts("lead-rules-1", kept, keys, _version_parts_load, empty=tuple(_NO_PARTS))
+    unkept = [pk for pk in ids if not keys.get(pk)]
+    if unkept:
+        parts.update(_version_parts_load(unkept, scoring_only=scoring_only))
     heads = {}  # id: (number, threshold)
     if index is not None:
         for pk in ids:
@@ -120,17 +130,39 @@ def version_rules_load(
             "id", "number", "mql_threshold"
         ):
             heads[pk] = (number, threshold)
-    return {
-        pk: VersionRules(
+    loaded = {}
+    for pk, (number, threshold) in heads.items():
+        part = _VersionParts(*parts.get(pk, _NO_PARTS))
+        if scoring_only:
+            part = _VersionParts(part.rules, (), (), None)
+        loaded[pk] = VersionRules(
             pk,
             number,
             threshold,
-            tuple(rules[pk]),
-            tuple(reasons[pk]),
-            tuple(tracks[pk]),
-            RecycleRule(recycle[pk][0], recycle[pk][1], number) if pk in recycle else None,
+            tuple(Rule(*row) for row in part.rules),
+            part.reasons,
+            part.tracks,
+            RecycleRule(part.recycle[0], part.recycle[1], number) if part.recycle else None,
         )
-        for pk, (number, threshold) in heads.items()
+    return loaded
+
+
+def _version_parts_load(ids: list[int], *, scoring_only: bool = False) -> dict[int, tuple]:
+    """The versions' scoring rules, and unless `scoring_only` their reason codes, nurture
+    tracks and recycle rules (the largest K)."""
+    rules: dict[int, list[tuple]] = defaultdict(list)
+    scoring = ScoringRule.objects.filter(version_id__in=ids).order_by("position", "id")
+    for row in scoring.values_list(
+        "version_id", "attribute", "operator", "value", "points", "dimension"
+    ):
+        rules[row[0]].append(tuple(row[1:]))
+    reasons: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    tracks: dict[int, list[str]] = defaultdict(list)
+    recycle: dict[int, tuple[int, str]] = {}
+    if not scoring_only:
+        _version_words_load(ids, reasons, tracks, recycle)
+    return {
+        pk: (tuple(rules[pk]), tuple(reasons[pk]), tuple(tracks[pk]), recycle.get(pk)) for pk in ids
     }
 
 

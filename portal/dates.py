@@ -119,17 +119,20 @@ def _written(
 ) -> str:
     """`value` (and `time`) in the active language's pattern of `kind`, calendar and digits."""
     language = _language()
+    pattern = PATTERNS[language][kind]
     if language == "fa" and kind != "month":
         solar = jdatetime.date.fromgregorian(date=value)
         year, number, date = solar.year, solar.month, solar.day
         month_name = short_name = PERSIAN_MONTHS[number - 1]
     else:
+        # only the names the pattern writes: each is a catalog lookup, and pages write
+        # many instants (a queue's rows, a lead's timeline)
         year, number, date = value.year, value.month, value.day
-        month_name = str(MONTHS[number])
-        short_name = str(MONTHS_3[number]).title()
+        month_name = str(MONTHS[number]) if "{month}" in pattern else ""
+        short_name = str(MONTHS_3[number]).title() if "{mon}" in pattern else ""
         if language == "ro":
             month_name = month_name.lower()
-    text = PATTERNS[language][kind].format(
+    text = pattern.format(
         d=date,
         m=number,
         y=year,

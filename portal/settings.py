@@ -152,6 +152,10 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
+    # Sessions stay in PostgreSQL (shared by every web process, kept through a Redis
+    # outage) and are read through the cache: a Redis read instead of a query and its
+    # ORM work on every signed-in request. Django writes and deletes both.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -17,7 +17,9 @@ from leads.reviews.models import Feedback
 from reports.engine import KINDS, CommitmentSpec
 from slas.calendars import version_calendar
 from slas.clock import BusinessCalendar
-from slas.models import Commitment, Holiday, ReasonCode, Version
+from slas.frozen import frozen_parts, version_frozen_key
+from slas.governing import holidays_of
+from slas.models import Commitment, ReasonCode, Version
 from slas.periods import Period, periods_between
 
 # Bump when the engine's meaning changes, so stored results are recomputed.
@@ -182,16 +184,12 @@ def version_periods(version: Version, tz: str, kind: str, now: dt.datetime) -> l
 def version_contexts(versions: list[Version], now: dt.datetime) -> dict[int, VersionContext]:
     """Commitments, calendars and reason codes of several versions in three queries."""
     ids = [v.pk for v in versions]
-    holidays: dict[int, list[dt.date]] = defaultdict(list)
-    for version_id, day in Holiday.objects.filter(version_id__in=ids).values_list(
-        "version_id", "date"
-    ):
-        holidays[version_id].append(day)
-    codes: dict[int, list[str]] = defaultdict(list)
-    for version_id, code in ReasonCode.objects.filter(version_id__in=ids).values_list(
-        "version_id", "code"
-    ):
-        codes[version_id].append(code)
+    # The parts of a version out of draft never change (slas.frozen): holidays and
+    # reason codes from the shared cache. Commitments name their owner team, whose name
+    # may change: read each time.
+    keys = {v.pk: version_frozen_key(v) for v in versions}
+    holidays = holidays_of(ids, keys)
+    codes = frozen_parts("reason-codes-1", ids, keys, _reason_codes_load, empty=[])
     commitments: dict[int, list[Commitment]] = defaultdict(list)
     for commitment in (
         Commitment.objects.filter(version_id__in=ids)
@@ -224,6 +222,14 @@ def version_contexts(versions: list[Version], now: dt.datetime) -> dict[int, Ver
             commitments=lines,
         )
     return contexts
+
+
+def _reason_codes_load(version_ids: list[int]) -> dict[int, list[str]]:
+    codes: dict[int, list[str]] = defaultdict(list)
+    rows = ReasonCode.objects.filter(version_id__in=version_ids).values_list("version_id", "code")
+    for version_id, code in rows:
+        codes[version_id].append(code)
+    return codes
 
 
 # Evaluation -----------------------------------------------------------------------

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from django.urls import reverse
 from django.utils import translation
 
+from slas.frozen import frozen_parts
 from slas.models import Term, Version
 from slas.stages import Stage
 
@@ -111,14 +112,26 @@ def glossaries_load(
     if unread:
         numbers.update(Version.objects.filter(pk__in=unread).values_list("pk", "number"))
     definitions: dict[int, dict[str, Definition]] = {pk: {} for pk in numbers}
-    terms = Term.objects.filter(version_id__in=numbers).order_by("position", "id")
-    for pk, version_id, term, text in terms.values_list("pk", "version_id", "term", "definition"):
-        stage = term_stage(term)
-        if stage is not None and stage not in definitions[version_id]:
-            definitions[version_id][stage] = Definition(
-                stage, term, text, version_id, numbers[version_id], term_anchor(pk)
-            )
+    # An activated version's terms never change (slas.frozen): from the cache.
+    keys = index.frozen_keys(numbers) if index is not None else {}
+    terms = frozen_parts("terms-1", list(numbers), keys, _terms_load, empty=())
+    for version_id, rows in terms.items():
+        for pk, term, text in rows:
+            stage = term_stage(term)
+            if stage is not None and stage not in definitions[version_id]:
+                definitions[version_id][stage] = Definition(
+                    stage, term, text, version_id, numbers[version_id], term_anchor(pk)
+                )
     return {pk: Glossary(pk, numbers[pk], definitions[pk]) for pk in numbers}
+
+
+def _terms_load(version_ids: list[int]) -> dict[int, tuple[tuple[int, str, str], ...]]:
+    """The versions' terms in the document's order: (pk, term, definition)."""
+    terms: dict[int, list[tuple[int, str, str]]] = {pk: [] for pk in version_ids}
+    rows = Term.objects.filter(version_id__in=version_ids).order_by("position", "id")
+    for pk, version_id, term, text in rows.values_list("pk", "version_id", "term", "definition"):
+        terms[version_id].append((pk, term, text))
+    return {pk: tuple(found) for pk, found in terms.items()}
 
 
 def version_glossary(version_id: int | None) -> Glossary | None:

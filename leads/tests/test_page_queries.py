@@ -14,17 +14,17 @@ from leads.tests.test_views import NOW, handoffs
 
 pytestmark = pytest.mark.django_db
 
-# session, user, memberships; the page's two parts of open work; holidays and versions
-# (their numbers and thresholds too); the scoring rules of the version in force; the
-# glossaries' terms; the notifications badge
-MY_LEADS_QUERIES = 10
-# ... the lead; its cycles; holidays and versions; the rules of the versions (four); the
-# glossaries' terms; the timeline; the badge; feedback
-LEAD_PAGE_QUERIES = 15
+# session, user, memberships; the page's two parts of open work; the versions (their
+# numbers and thresholds too); the notifications badge. The activated versions' holidays,
+# scoring rules and terms come from the shared cache (slas/frozen.py).
+MY_LEADS_QUERIES = 7
+# ... the lead; its cycles; the versions (their holidays, rules and terms: the cache); the
+# timeline; the badge; feedback
+LEAD_PAGE_QUERIES = 9
 # ... the lead, locked once; the event; the lead's events, read once for the derivation
 # and the cycles; the cycles (read and written); the stored results kept in line (the
 # teams' agreement is not looked up: the lead names it)
-CONTACT_QUERIES = 21
+CONTACT_QUERIES = 17
 
 
 def lead_reads(queries) -> list[str]:

@@ -130,6 +130,25 @@ def test_a_recycle_without_reason_re_renders_the_page_with_the_message_and_the_n
 
 
 @pytest.mark.django_db
+def test_a_contact_attempt_with_an_unknown_channel_shows_the_fields_error_and_only_its(
+    client, cast, sla, frozen
+):
+    """The lead page writes a field's error list only when it has errors (an empty one
+    costs a template render, and the page has a dozen fields)."""
+    handoffs(cast, 1)
+    lead = Lead.objects.get(external_id="Q0")
+    client.force_login(cast.dan)
+    response = client.post(
+        reverse("leads:lead_contact", args=[lead.pk]), {"channel": "pigeon", "outcome": "x"}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert page.count('class="errorlist"') == 1
+    assert "Select a valid choice. pigeon is not one of the available choices." in page
+    assert 'class="errorlist"' not in client.get(lead.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db
 def test_a_forbidden_move_posted_by_hand_is_refused_with_a_message(client, cast, sla, frozen):
     handoffs(cast, 1)
     lead = Lead.objects.get(external_id="Q0")
