@@ -155,7 +155,7 @@ if REDIS_URL:
     # Sessions stay in PostgreSQL (shared by every web process, kept through a Redis
     # outage) and are read through the cache: a Redis read instead of a query and its
     # ORM work on every signed-in request. Django writes and deletes both.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_ENGINE = "portal.session_store"  # Django's cached_db, its copies kept briefly
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

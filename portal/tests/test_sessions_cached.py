@@ -1,8 +1,11 @@
 """With Redis (REDIS_URL), sessions are read through the cache and kept in PostgreSQL
-(Django's cached_db, portal/settings.py): a signed-in page costs no session query, and
+(portal.session_store: Django's cached_db, its copies kept `CACHE_SECONDS`): a signed-in page costs no session query, and
 every write to a session (sign-in, the reader's zone kept, sign-out) reaches both."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db import connection
@@ -10,9 +13,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from portal.demo import DEMO_PASSWORD
+from portal.session_store import CACHE_SECONDS
 
 pytestmark = pytest.mark.django_db
-CACHED_DB = "django.contrib.sessions.backends.cached_db"
+CACHED_DB = "portal.session_store"
 
 
 @pytest.fixture
@@ -55,3 +59,18 @@ def test_signing_out_ends_the_session_in_the_cache_too(cast, cached_sessions):
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     assert not Session.objects.filter(session_key=cookie).exists()
+
+
+def test_a_sign_out_the_cache_missed_holds_only_as_long_as_the_copy(cast, cached_sessions):
+    """A sign-out while Redis did not answer deletes the row, not the copy (portal.cache
+    drops the write): the old cookie then works `CACHE_SECONDS` at most, not two weeks."""
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC), tick=False) as clock:
+        client = _signed_in("alice")
+        assert client.get("/people/me/").status_code == 200
+        Session.objects.filter(session_key=client.cookies["sessionid"].value).delete()
+        clock.shift(CACHE_SECONDS - 10)
+        assert client.get("/people/me/").status_code == 200  # the copy still answers
+        clock.shift(20)
+        response = client.get("/people/me/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
