@@ -58,6 +58,55 @@ def test_copied_rows_get_the_defaults_of_the_columns_they_do_not_give(cast):
 
 
 @pytest.mark.django_db
+def test_copied_rows_keep_every_kind_of_value_as_given(cast):
+    # given lead rows with text COPY would escape, numbers, booleans, JSON of each
+    # shape, NULL and an instant in another zone (rows are copied in binary)
+    paris = dt.timezone(dt.timedelta(hours=1))
+    columns = ("source", "external_id", "marketing_team_id", "sales_team_id", "created_at")
+    tricky = "tab\there, line\nbreak, back\\slash, \\N, é 日本"
+    inserted = copy_insert(
+        Lead,
+        (*columns, "company", "fit_score", "flagged", "flags", "attributes", "owner_id"),
+        [
+            (
+                "csv",
+                "C1",
+                cast.marketing.pk,
+                cast.sales.pk,
+                T0.astimezone(paris),
+                tricky,
+                -3,
+                True,
+                [{"code": "x", "n": 1.5}],
+                {"a": None, "b": [1, "é"]},
+                cast.dan.pk,
+            ),
+            ("csv", "C2", cast.marketing.pk, cast.sales.pk, T0, "", 0, False, [], {}, None),
+        ],
+        ignore_conflicts=True,
+        order_by=("source", "external_id"),
+        returning=("id",),
+    )
+    # then each column reads back as it was given
+    assert inserted is None or len(inserted) == 2  # None: SQLite does not report them
+    one, two = Lead.objects.filter(source="csv").order_by("external_id")
+    assert (one.created_at, one.company, one.fit_score, one.flagged) == (T0, tricky, -3, True)
+    assert (one.flags, one.attributes, one.owner_id) == (
+        [{"code": "x", "n": 1.5}],
+        {"a": None, "b": [1, "é"]},
+        cast.dan.pk,
+    )
+    assert (two.company, two.flagged, two.flags, two.attributes, two.owner_id) == (
+        "",
+        False,
+        [],
+        {},
+        None,
+    )
+    assert two.stage == "lead" and two.updated_at is not None
+
+
+@pytest.mark.django_db
 def test_lead_columns_repeated_by_every_event_are_applied_as_the_last_one_says(cast, sla):
     # given a lead whose events carry the same columns, then others, then the first again
     first = {"company": "Acme", "job_title": "VP Sales", "attributes": {"visits": 3}}
