@@ -21,6 +21,8 @@ from typing import Any
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import Q
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -384,27 +386,44 @@ _lead_new_values = attrgetter(*_LEAD_NEW_COLUMNS)
 
 def _lead_maker(context: IngestContext):
     """A maker of unsaved leads of the context's pair, (source, external id) and
-    creation instant given, the other columns at their defaults. Positional
-    arguments in field order: a model built from keywords costs four times as much,
-    and an import makes one for every lead it has not seen."""
+    creation instant given, the other columns at their defaults. An import makes one
+    for every lead it has not seen: each is built as `Lead(*values)` builds it (the
+    columns by attname, a fresh `_state`) but without the per-field loop of
+    `Model.__init__`, 14 us a lead, while nothing listens to Lead's init signals (any
+    receiver gets the ordinary constructor)."""
     fields = Lead._meta.concrete_fields
-    template = [None if f.primary_key else f.get_default() for f in fields]
-    names = [f.attname for f in fields]
-    for name, value in (
-        ("marketing_team_id", context.marketing_team.pk),
-        ("sales_team_id", context.sales_team.pk),
-        ("agreement_id", context.agreement_id),
-    ):
-        template[names.index(name)] = value
-    source, external_id = names.index("source"), names.index("external_id")
-    created_at, attributes = names.index("created_at"), names.index("attributes")
+    template = {f.attname: None if f.primary_key else f.get_default() for f in fields}
+    template.update(
+        marketing_team_id=context.marketing_team.pk,
+        sales_team_id=context.sales_team.pk,
+        agreement_id=context.agreement_id,
+    )
+    if pre_init.has_listeners(Lead) or post_init.has_listeners(Lead):
+
+        def make_ordinary(key: tuple[str, str], at: dt.datetime) -> Lead:
+            source, external_id = key
+            values = {
+                **template,
+                "source": source,
+                "external_id": external_id,
+                "created_at": at,
+                "attributes": {},
+            }
+            return Lead(*values.values())
+
+        return make_ordinary
+
+    blank = Lead.__new__
 
     def make(key: tuple[str, str], at: dt.datetime) -> Lead:
-        values = template.copy()
-        values[source], values[external_id] = key
-        values[created_at] = at
-        values[attributes] = {}
-        return Lead(*values)
+        lead = blank(Lead)
+        values = lead.__dict__
+        values["_state"] = ModelState()
+        values.update(template)
+        values["source"], values["external_id"] = key
+        values["created_at"] = at
+        values["attributes"] = {}
+        return lead
 
     return make
 

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from leads.bulk import copy_insert
 from leads.cycle_rows import cycles_computed
 from leads.derive import DERIVED_FIELDS, IngestContext, _leads_derive
-from leads.ingest.store import lead_events_ingest
+from leads.ingest.store import _lead_maker, lead_events_ingest
 from leads.models import Cycle, Lead, LeadEvent
 from leads.tests.factories import parsed
 
@@ -269,3 +270,38 @@ def test_a_new_lead_is_inserted_with_its_state_and_never_updated(cast, sla):
     assert (lead.stage, lead.owner_id, lead.flagged) == ("recycled", cast.dan.pk, True)
     assert lead.fit_score > 0
     assert "reason code" in lead.flag_note
+
+
+@pytest.mark.django_db
+def test_a_lead_made_for_an_import_is_the_lead_the_constructor_makes(cast, sla):
+    # given the maker of an import's new leads
+    make = _lead_maker(history_context(cast))
+    # when it makes a lead
+    made = make(("csv", "M1"), T0)
+    # then it holds what Lead(...) with those values holds, and is unsaved
+    expected = Lead(**{f.attname: getattr(made, f.attname) for f in Lead._meta.concrete_fields})
+    assert {k: v for k, v in vars(made).items() if k != "_state"} == {
+        k: v for k, v in vars(expected).items() if k != "_state"
+    }
+    assert (made.source, made.external_id, made.created_at, made.pk) == ("csv", "M1", T0, None)
+    assert (made.marketing_team_id, made.sales_team_id) == (cast.marketing.pk, cast.sales.pk)
+    assert made._state.adding and made._state.db is None
+    assert made.attributes == {} and made.attributes is not make(("csv", "M2"), T0).attributes
+
+
+@pytest.mark.django_db
+def test_a_lead_made_for_an_import_reaches_receivers_of_the_init_signals(cast, sla):
+    # given a receiver of Lead's post_init
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.external_id)
+
+    post_init.connect(receiver, sender=Lead)
+    try:
+        # when an import's maker makes a lead
+        made = _lead_maker(history_context(cast))(("csv", "M1"), T0)
+    finally:
+        post_init.disconnect(receiver, sender=Lead)
+    # then the receiver saw it, as for any lead
+    assert seen == ["M1"] and made.created_at == T0
