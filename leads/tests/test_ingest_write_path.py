@@ -305,3 +305,31 @@ def test_a_lead_made_for_an_import_reaches_receivers_of_the_init_signals(cast, s
         post_init.disconnect(receiver, sender=Lead)
     # then the receiver saw it, as for any lead
     assert seen == ["M1"] and made.created_at == T0
+
+
+@pytest.mark.django_db
+def test_a_new_lead_handed_off_by_its_score_has_the_cycles_its_stored_events_give(cast, sla):
+    # given a new lead whose columns score past the threshold, contacted afterwards
+    columns = {
+        "job_title": "VP Sales",
+        "company_size": "2000",
+        "industry": "Software",
+        "attributes": {"demo_requested": "yes", "pricing_page_visits": 5, "visits": 9},
+    }
+    items = [
+        parsed("S1", "created", T0, lead=columns),
+        parsed("S1", "contact_attempt", T0 + dt.timedelta(hours=1), channel="phone"),
+    ]
+    # when it is ingested where a score hands off
+    context = IngestContext(marketing_team=cast.marketing, sales_team=cast.sales)
+    result = lead_events_ingest(items=items, context=context)
+    # then derivation handed it off, and its cycles are those its stored events give
+    (lead_id,) = result.created_lead_ids
+    assert LeadEvent.objects.filter(lead_id=lead_id, data__trigger="score").exists()
+    stored = list(Cycle.objects.filter(lead_id=lead_id).order_by("handoff_event_id"))
+    computed = sorted(cycles_computed([lead_id]), key=lambda c: c.handoff_event_id)
+    assert len(stored) == len(computed) == 1
+    for row, expected in zip(stored, computed, strict=True):
+        for field in Cycle._meta.concrete_fields:
+            if not field.primary_key:
+                assert getattr(row, field.attname) == getattr(expected, field.attname), field
