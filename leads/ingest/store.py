@@ -229,7 +229,7 @@ def _batch_store(
     cycle_in: dict[int, list[CycleEventIn]] = {}
     derived = None
     if new:
-        valid, stored, cycle_in, derived = _new_leads_write(valid, leads, new, context)
+        valid, stored, cycle_in, derived = _new_leads_write(valid, new, context)
     created_by_lead = _events_insert(valid, leads)
     for pk, events in stored.items():
         created_by_lead[pk] = [e.id for e in events]
@@ -267,7 +267,6 @@ def _batch_store(
 
 def _new_leads_write(
     valid: list[tuple[ParsedEvent, int | None, dict]],
-    leads: dict[tuple[str, str], Lead],
     new: dict[tuple[str, str], Lead],
     context: IngestContext,
 ) -> tuple[
@@ -281,11 +280,12 @@ def _new_leads_write(
     derivation and as the cycles read them), and the derivation's states for
     `_leads_derive`."""
     fresh = {lead.pk: lead for lead in new.values()}
+    new_ids = {key: lead.pk for key, lead in new.items()}  # read once a lead, not an event
     own, rest = [], []
     for entry in valid:
         item = entry[0]
-        (own if leads[item.source, item.lead_external_id].pk in fresh else rest).append(entry)
-    rows, stored, replay, cycle_in = _new_lead_events(own, leads)
+        (own if (item.source, item.lead_external_id) in new_ids else rest).append(entry)
+    rows, stored, replay, cycle_in = _new_lead_events(own, new_ids)
     derived = leads_state_derive(fresh, replay, context)
     inserted = copy_insert(
         Lead,
@@ -727,7 +727,7 @@ def _events_insert(
 
 
 def _new_lead_events(
-    own: list[tuple[ParsedEvent, int | None, dict]], leads: dict[tuple[str, str], Lead]
+    own: list[tuple[ParsedEvent, int | None, dict]], lead_ids: dict[tuple[str, str], int]
 ) -> tuple[
     list[tuple],
     dict[int, list[StoredEvent]],
@@ -740,8 +740,13 @@ def _new_lead_events(
     (`cycle_events`). The ids ascend in (lead, source, event id) order, as the staged
     INSERT gives them, so events at one instant replay in one order whichever way they
     were stored."""
-    keyed = [(leads[entry[0].source, entry[0].lead_external_id].pk, entry) for entry in own]
-    keyed.sort(key=lambda k: (k[0], k[1][0].source, k[1][0].event_id))
+    # (lead, source, event id) is unique in a batch: the entries are never compared.
+    keyed = [
+        (lead_ids[item.source, item.lead_external_id], item.source, item.event_id, entry)
+        for entry in own
+        for item in (entry[0],)
+    ]
+    keyed.sort()
     rows = []
     stored: dict[int, list[StoredEvent]] = defaultdict(list)
     replay: dict[int, list[ReplayEventIn]] = defaultdict(list)
@@ -749,7 +754,7 @@ def _new_lead_events(
     ids = _ids_reserve(LeadEvent, len(keyed))
     tail = ("", timezone.now())  # from_stage, recorded_at
     utc = dt.UTC
-    for event_id, (lead_id, (item, actor_id, data)) in zip(ids, keyed, strict=True):
+    for event_id, (lead_id, _s, _e, (item, actor_id, data)) in zip(ids, keyed, strict=True):
         at = item.occurred_at
         kind, to_stage, reason_code, channel = (
             item.kind,
