@@ -244,7 +244,7 @@ def test_a_lead_another_writer_makes_meanwhile_gets_the_batch_written_again_onto
     monkeypatch.setattr(
         store,
         "_new_leads_write",
-        lambda *args: written.append(len(args[2])) or original(*args),
+        lambda *args: written.append(len(args[1])) or original(*args),
     )
     write.set()
     # when our batch of L1's events is written (it did not find L1, as it is not

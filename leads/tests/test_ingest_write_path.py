@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from leads.bulk import copy_insert
 from leads.cycle_rows import cycles_computed
 from leads.derive import DERIVED_FIELDS, IngestContext, _leads_derive
-from leads.ingest.store import lead_events_ingest
+from leads.ingest.store import _lead_maker, lead_events_ingest
 from leads.models import Cycle, Lead, LeadEvent
 from leads.tests.factories import parsed
 
@@ -55,6 +56,55 @@ def test_copied_rows_get_the_defaults_of_the_columns_they_do_not_give(cast):
         "",
     )
     assert scored.recorded_at is not None
+
+
+@pytest.mark.django_db
+def test_copied_rows_keep_every_kind_of_value_as_given(cast):
+    # given lead rows with text COPY would escape, numbers, booleans, JSON of each
+    # shape, NULL and an instant in another zone (rows are copied in binary)
+    paris = dt.timezone(dt.timedelta(hours=1))
+    columns = ("source", "external_id", "marketing_team_id", "sales_team_id", "created_at")
+    tricky = "tab\there, line\nbreak, back\\slash, \\N, é 日本"
+    inserted = copy_insert(
+        Lead,
+        (*columns, "company", "fit_score", "flagged", "flags", "attributes", "owner_id"),
+        [
+            (
+                "csv",
+                "C1",
+                cast.marketing.pk,
+                cast.sales.pk,
+                T0.astimezone(paris),
+                tricky,
+                -3,
+                True,
+                [{"code": "x", "n": 1.5}],
+                {"a": None, "b": [1, "é"]},
+                cast.dan.pk,
+            ),
+            ("csv", "C2", cast.marketing.pk, cast.sales.pk, T0, "", 0, False, [], {}, None),
+        ],
+        ignore_conflicts=True,
+        order_by=("source", "external_id"),
+        returning=("id",),
+    )
+    # then each column reads back as it was given
+    assert inserted is None or len(inserted) == 2  # None: SQLite does not report them
+    one, two = Lead.objects.filter(source="csv").order_by("external_id")
+    assert (one.created_at, one.company, one.fit_score, one.flagged) == (T0, tricky, -3, True)
+    assert (one.flags, one.attributes, one.owner_id) == (
+        [{"code": "x", "n": 1.5}],
+        {"a": None, "b": [1, "é"]},
+        cast.dan.pk,
+    )
+    assert (two.company, two.flagged, two.flags, two.attributes, two.owner_id) == (
+        "",
+        False,
+        [],
+        {},
+        None,
+    )
+    assert two.stage == "lead" and two.updated_at is not None
 
 
 @pytest.mark.django_db
@@ -220,3 +270,66 @@ def test_a_new_lead_is_inserted_with_its_state_and_never_updated(cast, sla):
     assert (lead.stage, lead.owner_id, lead.flagged) == ("recycled", cast.dan.pk, True)
     assert lead.fit_score > 0
     assert "reason code" in lead.flag_note
+
+
+@pytest.mark.django_db
+def test_a_lead_made_for_an_import_is_the_lead_the_constructor_makes(cast, sla):
+    # given the maker of an import's new leads
+    make = _lead_maker(history_context(cast))
+    # when it makes a lead
+    made = make(("csv", "M1"), T0)
+    # then it holds what Lead(...) with those values holds, and is unsaved
+    expected = Lead(**{f.attname: getattr(made, f.attname) for f in Lead._meta.concrete_fields})
+    assert {k: v for k, v in vars(made).items() if k != "_state"} == {
+        k: v for k, v in vars(expected).items() if k != "_state"
+    }
+    assert (made.source, made.external_id, made.created_at, made.pk) == ("csv", "M1", T0, None)
+    assert (made.marketing_team_id, made.sales_team_id) == (cast.marketing.pk, cast.sales.pk)
+    assert made._state.adding and made._state.db is None
+    assert made.attributes == {} and made.attributes is not make(("csv", "M2"), T0).attributes
+
+
+@pytest.mark.django_db
+def test_a_lead_made_for_an_import_reaches_receivers_of_the_init_signals(cast, sla):
+    # given a receiver of Lead's post_init
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.external_id)
+
+    post_init.connect(receiver, sender=Lead)
+    try:
+        # when an import's maker makes a lead
+        made = _lead_maker(history_context(cast))(("csv", "M1"), T0)
+    finally:
+        post_init.disconnect(receiver, sender=Lead)
+    # then the receiver saw it, as for any lead
+    assert seen == ["M1"] and made.created_at == T0
+
+
+@pytest.mark.django_db
+def test_a_new_lead_handed_off_by_its_score_has_the_cycles_its_stored_events_give(cast, sla):
+    # given a new lead whose columns score past the threshold, contacted afterwards
+    columns = {
+        "job_title": "VP Sales",
+        "company_size": "2000",
+        "industry": "Software",
+        "attributes": {"demo_requested": "yes", "pricing_page_visits": 5, "visits": 9},
+    }
+    items = [
+        parsed("S1", "created", T0, lead=columns),
+        parsed("S1", "contact_attempt", T0 + dt.timedelta(hours=1), channel="phone"),
+    ]
+    # when it is ingested where a score hands off
+    context = IngestContext(marketing_team=cast.marketing, sales_team=cast.sales)
+    result = lead_events_ingest(items=items, context=context)
+    # then derivation handed it off, and its cycles are those its stored events give
+    (lead_id,) = result.created_lead_ids
+    assert LeadEvent.objects.filter(lead_id=lead_id, data__trigger="score").exists()
+    stored = list(Cycle.objects.filter(lead_id=lead_id).order_by("handoff_event_id"))
+    computed = sorted(cycles_computed([lead_id]), key=lambda c: c.handoff_event_id)
+    assert len(stored) == len(computed) == 1
+    for row, expected in zip(stored, computed, strict=True):
+        for field in Cycle._meta.concrete_fields:
+            if not field.primary_key:
+                assert getattr(row, field.attname) == getattr(expected, field.attname), field
