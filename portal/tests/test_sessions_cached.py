@@ -21,6 +21,9 @@ CACHED_DB = "portal.session_store"
 
 @pytest.fixture
 def cached_sessions(settings):
+    # the process's own cache, also where CI sets REDIS_URL: the copies' lifetime is
+    # checked on a clock the tests move, which Redis' expiry does not follow
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.SESSION_ENGINE = CACHED_DB
     cache.clear()
     yield
