@@ -284,6 +284,18 @@ def _kept(agreement, parts: tuple, count):
     return found
 
 
+#: A cycle's stages from SAL on; a lost deal had reached every stage before won.
+_FROM_SAL = ("sal_at", "sql_at", "opportunity_at", "won_at", "lost_at")
+
+
+def _reached(stage: str) -> Q:
+    """Cycles that reached ``stage`` (a column of `_FROM_SAL`) or any later one."""
+    q = Q()
+    for column in _FROM_SAL[_FROM_SAL.index(stage) :]:
+        q |= Q(**{f"{column}__isnull": False})
+    return q
+
+
 def _month_counted(
     agreement, period: Period, *, goal_start: dt.datetime | None, now: dt.datetime
 ) -> dict:
@@ -292,27 +304,9 @@ def _month_counted(
     )
     funnel = month.aggregate(
         mql=Count("id"),
-        sal=Count(
-            "id",
-            filter=Q(sal_at__isnull=False)
-            | Q(sql_at__isnull=False)
-            | Q(opportunity_at__isnull=False)
-            | Q(won_at__isnull=False)
-            | Q(lost_at__isnull=False),
-        ),
-        sql=Count(
-            "id",
-            filter=Q(sql_at__isnull=False)
-            | Q(opportunity_at__isnull=False)
-            | Q(won_at__isnull=False)
-            | Q(lost_at__isnull=False),
-        ),
-        opportunity=Count(
-            "id",
-            filter=Q(opportunity_at__isnull=False)
-            | Q(won_at__isnull=False)
-            | Q(lost_at__isnull=False),
-        ),
+        sal=Count("id", filter=_reached("sal_at")),
+        sql=Count("id", filter=_reached("sql_at")),
+        opportunity=Count("id", filter=_reached("opportunity_at")),
         won=Count("id", filter=Q(won_at__isnull=False)),
     )
     # The month's wins (to now in a running month); the goal period's to date are those
