@@ -260,7 +260,8 @@ def queue_page(
 
     No count over the whole queue: each part is read in index order (the partial
     indexes on open cycles) no further than the page and one row more, which says
-    whether there is a next page. Queries: two for the rows, and queue_rows' own."""
+    whether there is a next page. Queries: two for the rows (three on a page after the
+    running clocks end), and queue_rows' own."""
     now = now or timezone.now()
     number = max(1, number)
     offset = (number - 1) * size
@@ -273,11 +274,13 @@ def queue_page(
     else:
         base = _open_work(queryset)
         running = base.filter(clock_running(now)).order_by(*QUEUE_ORDER)
-        page = list(running[: offset + size + 1])
-        seen = len(page)
-        page = page[offset:]
+        # The page's own rows only: the ones before it are skipped by the database
+        # (building them took a later page most of its time), and counted, no further
+        # than the page's start, only when the running clocks end before it.
+        page = list(running[offset : offset + size + 1])
         if len(page) <= size:
-            skip = max(0, offset - seen)
+            before = offset + len(page) if page or not offset else running[:offset].count()
+            skip = max(0, offset - before)
             stopped = base.exclude(clock_running(now)).order_by(*QUEUE_ORDER)
             page += list(stopped[skip : skip + size + 1 - len(page)])
     return QueuePage(queue_rows(page[:size], now=now), number, len(page) > size)

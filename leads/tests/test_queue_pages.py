@@ -90,6 +90,36 @@ def test_pages_follow_the_queue_order_running_clocks_first(cast, world, client, 
     assert number == -(-len(expected) // 3)
 
 
+@pytest.mark.parametrize("name", ["leads:queue", "leads:team_queue"])
+def test_a_later_page_builds_only_its_own_rows(cast, world, client, monkeypatch, name):
+    """Page n's rows are read from the database's offset, not built from the start of
+    the queue and dropped (a fifth page built 251 cycles, their leads and owners)."""
+    from django.db.models.signals import post_init
+
+    from leads.models import Cycle
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 3)
+    handed_off(world, cast, 4, contacted=True)
+    handed_off(world, cast, 4)
+    client.force_login(cast.dan if name == "leads:queue" else cast.carol)
+    built: list[int] = []
+
+    def count(sender, instance, **kwargs):
+        built.append(instance.pk)
+
+    post_init.connect(count, sender=Cycle)
+    try:
+        with time_machine.travel(NOW, tick=False):
+            for number in (1, 2, 3):
+                built.clear()
+                response = client.get(reverse(name), {"page": number})
+                shown = page_ids(response)
+                assert shown and set(shown) <= set(built)
+                assert len(built) <= 3 + 1, (number, len(built))
+    finally:
+        post_init.disconnect(count, sender=Cycle)
+
+
 def test_closed_leads_wait_behind_a_filter(cast, world, client):
     open_ = handed_off(world, cast, 2)
     closed = handed_off(world, cast, 2, contacted=True, stage="won")
