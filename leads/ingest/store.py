@@ -404,17 +404,15 @@ def _lead_maker(context: IngestContext):
         sales_team_id=context.sales_team.pk,
         agreement_id=context.agreement_id,
     )
+    # A callable default (a list, a dict) is called for each lead, as Lead() does: one
+    # value shared by every lead of an import would change them all when changed.
+    fresh = [(f.attname, f.default) for f in fields if f.has_default() and callable(f.default)]
     if pre_init.has_listeners(Lead) or post_init.has_listeners(Lead):
 
         def make_ordinary(key: tuple[str, str], at: dt.datetime) -> Lead:
             source, external_id = key
-            values = {
-                **template,
-                "source": source,
-                "external_id": external_id,
-                "created_at": at,
-                "attributes": {},
-            }
+            values = {**template, **{name: default() for name, default in fresh}}
+            values.update(source=source, external_id=external_id, created_at=at)
             return Lead(*values.values())
 
         return make_ordinary
@@ -426,9 +424,10 @@ def _lead_maker(context: IngestContext):
         values = lead.__dict__
         values["_state"] = ModelState()
         values.update(template)
+        for name, default in fresh:
+            values[name] = default()
         values["source"], values["external_id"] = key
         values["created_at"] = at
-        values["attributes"] = {}
         return lead
 
     return make

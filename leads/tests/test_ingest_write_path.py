@@ -286,7 +286,11 @@ def test_a_lead_made_for_an_import_is_the_lead_the_constructor_makes(cast, sla):
     assert (made.source, made.external_id, made.created_at, made.pk) == ("csv", "M1", T0, None)
     assert (made.marketing_team_id, made.sales_team_id) == (cast.marketing.pk, cast.sales.pk)
     assert made._state.adding and made._state.db is None
-    assert made.attributes == {} and made.attributes is not make(("csv", "M2"), T0).attributes
+    # and each lead has its own list and dict defaults (shared, a change to one lead's
+    # flags would have changed every lead the import made)
+    other = make(("csv", "M2"), T0)
+    assert made.attributes == {} and made.attributes is not other.attributes
+    assert made.flags == [] and made.flags is not other.flags
 
 
 @pytest.mark.django_db
@@ -299,12 +303,14 @@ def test_a_lead_made_for_an_import_reaches_receivers_of_the_init_signals(cast, s
 
     post_init.connect(receiver, sender=Lead)
     try:
-        # when an import's maker makes a lead
-        made = _lead_maker(history_context(cast))(("csv", "M1"), T0)
+        # when an import's maker makes leads
+        make = _lead_maker(history_context(cast))
+        made, other = make(("csv", "M1"), T0), make(("csv", "M2"), T0)
     finally:
         post_init.disconnect(receiver, sender=Lead)
-    # then the receiver saw it, as for any lead
-    assert seen == ["M1"] and made.created_at == T0
+    # then the receiver saw them, as for any lead, each with its own flags
+    assert seen == ["M1", "M2"] and made.created_at == T0
+    assert made.flags == [] and made.flags is not other.flags
 
 
 @pytest.mark.django_db
