@@ -102,3 +102,30 @@ def test_a_manager_tests_the_draft_against_last_period(page, cast, world):
     page.goto(f"/reports/agreements/{agreement.pk}/monthly/")
     assert "Monthly report" in page.content()
     screenshot(page, "reports-monthly")
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_scorecards_open_on_the_period_shown(page, cast, world, language):
+    """On a screen too narrow for every period, each scorecard opens scrolled to the
+    period shown (the latest, by default), with the commitments' names still beside it;
+    before, it opened on the oldest period and the one shown was out of sight."""
+    agreement, v2, _ = world
+    login(page, "erin", DEMO_PASSWORD)
+    if language != "en":
+        origin = "/".join(page.url.split("/")[:3]) + "/"
+        page.context.add_cookies([{"name": "django_language", "value": language, "url": origin}])
+    page.set_viewport_size({"width": 330, "height": 900})
+    page.goto(f"/reports/versions/{v2.pk}/")
+    cards = page.get_by_test_id("scorecard")
+    assert cards.count() == 2
+    for n in range(2):
+        wrap = cards.nth(n).locator(".table-wrap")
+        assert wrap.evaluate("e => e.scrollWidth > e.clientWidth + 40"), "nothing to scroll"
+        seen = wrap.bounding_box()
+        shown = cards.nth(n).locator("thead th.current").bounding_box()
+        name = cards.nth(n).locator("tbody th[scope=row]").first.bounding_box()
+        for box in (shown, name):
+            where = (language, n, seen, box)
+            assert seen["x"] - 1 <= box["x"], where
+            assert box["x"] + box["width"] <= seen["x"] + seen["width"] + 1, where
+    screenshot(page, f"reports-scorecards-narrow-{language}")
