@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/nurture/", views.lead_nurture, name="lead_nurture"),
     path("<int:pk>/reassign/", views.lead_reassign, name="lead_reassign"),
     path("imports/", views.import_list, name="imports"),
+    path("imports/template.csv", views.import_template, name="import_template"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
     path("imports/<int:pk>/status.json", views.import_status, name="import_status"),
     path("imports/<int:pk>/issues.csv", views.import_issues, name="import_issues"),

@@ -6,13 +6,14 @@ render or redirect. A refused move re-renders the lead page with the person's in
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import urlencode as url_quote
 from django.template.loader import render_to_string
@@ -24,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from leads import selectors, services
 from leads.forms import ContactAttemptForm, MoveForm, NurtureForm, ReassignForm
+from leads.ingest.formats import CHANNELS, EVENT_COLUMNS, EVENT_REQUIRED, KINDS, STAGES
 from leads.ingest.forms import ImportForm
 from leads.ingest.importers import issues_preview
 from leads.ingest.models import ImportJob
@@ -448,15 +450,32 @@ def import_list(request):
                 else:
                     messages.success(request, _("File received; the import is running."))
                 return redirect(job)
-        return render(
-            request,
-            "leads/imports.html",
-            {"form": form, "jobs": _visible_imports(request.user)[:20]},
-            status=400,
-        )
-    return render(
-        request, "leads/imports.html", {"form": form, "jobs": _visible_imports(request.user)[:20]}
-    )
+        return render(request, "leads/imports.html", _imports_context(request, form), status=400)
+    return render(request, "leads/imports.html", _imports_context(request, form))
+
+
+def _imports_context(request, form: ImportForm) -> dict:
+    """The import page: its form, the latest imports and what a file must hold."""
+    return {
+        "form": form,
+        "jobs": _visible_imports(request.user)[:20],
+        "required": EVENT_REQUIRED,
+        "kinds": KINDS,
+        "stages": STAGES,
+        "channels": CHANNELS,
+    }
+
+
+@login_required
+@require_GET
+def import_template(request):
+    """The events CSV's columns as a file to fill in (docs/formats.md#events-csv), with
+    the byte-order mark that makes Excel read it as UTF-8 (the importer skips it)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="events-template.csv"'
+    response.write("\ufeff")
+    csv.writer(response, lineterminator="\n").writerow(EVENT_COLUMNS)
+    return response
 
 
 ISSUES_SHOWN = 50  # on the import page; the downloadable report has them all

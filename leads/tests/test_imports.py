@@ -459,3 +459,43 @@ def test_imports_running_at_once_give_the_collector_back_when_the_last_one_ends(
     finally:
         gc.set_threshold(*before)
         gc.unfreeze()
+
+
+@pytest.mark.django_db
+def test_the_import_page_says_what_a_file_must_hold(client, cast, sla):
+    """A manager about to upload sees the events CSV's required columns, its kinds and
+    the values the kinds need, and can download its columns as a template to fill in;
+    the HubSpot export's two required columns are named too."""
+    from leads.ingest.formats import CHANNELS, EVENT_REQUIRED, KINDS, STAGES
+
+    client.force_login(cast.carol)
+    page = client.get(reverse("leads:imports")).content.decode()
+    help_ = page[page.index('data-testid="import-formats"') :]
+    for name in (*EVENT_REQUIRED, *KINDS, *STAGES, *CHANNELS, "Record ID", "Create Date"):
+        assert name in help_, name
+    assert reverse("leads:import_template") in help_
+
+
+@pytest.mark.django_db
+def test_the_template_is_the_events_csv_header_and_imports_as_an_empty_file(client, cast, sla):
+    from leads.ingest.formats import EVENT_COLUMNS
+
+    client.force_login(cast.carol)
+    response = client.get(reverse("leads:import_template"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    body = response.content.decode("utf-8-sig")
+    assert body.splitlines() == [",".join(EVENT_COLUMNS)]
+    # read back by the importer, with Excel's byte-order mark: no rows, no problem
+    summary, issues = run(cast, response.content)
+    assert (summary.rows, summary.created, summary.error, issues) == (0, 0, "", [])
+    # a row written under the template's header imports
+    summary, issues = run(cast, body + GOOD.splitlines()[0] + "\n")
+    assert (summary.created, issues) == (1, [])
+
+
+@pytest.mark.django_db
+def test_the_template_is_for_people_signed_in(client):
+    response = client.get(reverse("leads:import_template"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]

@@ -134,6 +134,7 @@ MATRIX: dict[str, Rule] = {
     "leads:lead_reassign": r({"carol"}, method="post", kwargs="lead", **MS),
     # Members of the teams see their teams' imports; only managers upload (POST).
     "leads:imports": r(EVERYONE),
+    "leads:import_template": r(EVERYONE),
     "leads:import_detail": r(MARKETING_SALES, kwargs="import", **MS),
     "leads:import_status": r(MARKETING_SALES, kwargs="import", **MS),
     "leads:import_issues": r(MARKETING_SALES, kwargs="import", **MS),
@@ -1362,6 +1363,7 @@ NO_WRITES = {
     "slas:version_edit_start", "slas:version_planner", "slas:signing_certificate",
     "slas:signing_certificate_pdf", "slas:signing_export_json", "slas:signing_document_pdf",
     "leads:queue", "leads:team_queue", "leads:lead_detail", "leads:import_detail",
+    "leads:import_template",
     "leads:import_status", "leads:import_issues", "reports:index", "reports:version",
     "reports:breakdown", "reports:process_step", "reports:whatif", "reports:agreement", "reports:ungoverned",
     "reports:monthly_latest", "reports:monthly", "reports:monthly_csv", "reports:monthly_pdf",
