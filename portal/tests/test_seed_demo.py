@@ -100,3 +100,23 @@ def test_the_demo_leaves_the_planner_statistics_of_what_it_seeded():
         else:
             cursor.execute("SELECT count(*) > 0 FROM sqlite_stat1 WHERE tbl = 'leads_lead'")
         assert cursor.fetchone()[0]
+
+
+def test_the_demo_meetings_sit_at_their_cadences_times():
+    """The demo's stand-up, retrospective and monthly review are held at the times their
+    cadences give, in the agreement's calendar, not at whatever minute the demo was
+    seeded (a stand-up at 00:01 before)."""
+    from zoneinfo import ZoneInfo
+
+    from reports.rituals.agenda import version_now
+    from reports.rituals.models import Meeting, RitualCadence
+
+    seed_demo()
+    meetings = Meeting.objects.exclude(kind="lead_review")
+    assert {m.kind for m in meetings} == {"standup", "retrospective", "monthly_review"}
+    for meeting in meetings:
+        cadence = RitualCadence.objects.get(agreement=meeting.agreement, kind=meeting.kind)
+        zone = ZoneInfo(version_now(meeting.agreement_id).calendar_timezone)
+        local = meeting.scheduled_for.astimezone(zone)
+        assert local.time() == cadence.time, (meeting.kind, local)
+        assert local.date().isoformat() in meeting.title
