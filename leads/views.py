@@ -507,6 +507,7 @@ def _job_status(job: ImportJob) -> dict:
         "warnings": job.warnings,
         "error": job.error,
         "waiting_for_worker": job.waiting_for_worker,
+        "queued_long": job.queued_long,
         "report_url": job.issues_report and f"{job.get_absolute_url()}issues.csv" or "",
     }
 

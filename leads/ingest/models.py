@@ -1,9 +1,12 @@
 """Import jobs: one uploaded file, its progress and its issues report. These models belong to the `leads` app (its `models` module names them)."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Team
@@ -93,6 +96,19 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+    #: Queued longer than this since the upload, a job is said to wait for a worker.
+    QUEUED_LONG = dt.timedelta(minutes=2)
+
+    @property
+    def queued_long(self) -> bool:
+        """Queued minutes after the upload: no worker has started it (all busy, or none
+        running); the page says so instead of showing 0% without a word."""
+        return (
+            self.status == ImportStatus.QUEUED
+            and self.created_at is not None
+            and timezone.now() - self.created_at > self.QUEUED_LONG
+        )
 
     @property
     def waiting_for_worker(self) -> bool:

@@ -11,6 +11,7 @@ import io
 from unittest import mock
 
 import pytest
+import time_machine
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
@@ -218,3 +219,26 @@ def test_an_upload_while_the_broker_is_down_is_kept_and_queued_when_it_is_back(
     job.refresh_from_db()
     assert job.status == "done" and job.enqueued_at is not None
     assert 'data-testid="import-waiting"' not in client.get(job.get_absolute_url()).content.decode()
+
+
+def test_a_job_no_worker_has_started_for_minutes_says_so(client, cast, sla):
+    """Sent to the broker but not started: for the first minutes the page shows it queued,
+    then it says that no worker has started it and whom to ask, on the page and in the
+    status the page polls; once a worker runs it, it says so no more."""
+    job = queued_job(cast, (HEADER + BAD).encode(), enqueued_at=timezone.now())
+    client.force_login(cast.alice)
+    status = reverse("leads:import_status", args=[job.pk])
+
+    def shown(page: str) -> bool:
+        start = page.index('data-field="queued_long"')
+        return "hidden" not in page[page.rindex("<p", 0, start) : start]
+
+    assert not shown(client.get(job.get_absolute_url()).content.decode())
+    assert client.get(status).json()["queued_long"] is False
+    later = job.created_at + ImportJob.QUEUED_LONG + dt.timedelta(seconds=1)
+    with time_machine.travel(later, tick=False):
+        page = client.get(job.get_absolute_url()).content.decode()
+        assert shown(page) and "no background worker has started" in page
+        assert client.get(status).json()["queued_long"] is True
+        import_job_run(job_id=job.pk)
+        assert client.get(status).json()["queued_long"] is False
