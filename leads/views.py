@@ -495,7 +495,13 @@ def import_detail(request, pk: int):
 
 
 def _job_status(job: ImportJob) -> dict:
+    counts = ("rows", "created", "duplicates", "failed", "warnings")
     return {
+        # As the page writes them, in the reader's language (the page shows these).
+        "shown": {
+            "percent": numbers.percent(job.percent),
+            **{name: numbers.number(getattr(job, name)) for name in counts},
+        },
         "status": job.status,
         "status_label": job.get_status_display(),
         "percent": job.percent,

@@ -97,3 +97,6 @@ def test_an_import_lists_its_problems_when_it_ends_without_a_reload(page, cast):
     issues.wait_for()
     assert "Not a date: 31/02" in issues.inner_text()
     assert page.evaluate("window.__same_page") is True
+    # and its counts, as the page writes them
+    assert page.locator("[data-field=percent]").inner_text() == "100%"
+    assert page.locator("[data-field=failed]").inner_text() == "1"

@@ -23,6 +23,7 @@ from leads.ingest.models import ImportChunk, ImportJob
 from leads.ingest.uploads import import_jobs_requeue
 from leads.models import LeadEvent
 from leads.tests.test_imports import BAD, HEADER
+from portal import numbers
 
 pytestmark = pytest.mark.django_db
 
@@ -242,3 +243,23 @@ def test_a_job_no_worker_has_started_for_minutes_says_so(client, cast, sla):
         assert client.get(status).json()["queued_long"] is True
         import_job_run(job_id=job.pk)
         assert client.get(status).json()["queued_long"] is False
+
+
+def test_an_imports_progress_is_written_in_the_readers_digits(client, cast, sla, settings):
+    """The counts and the percentage of an import's page, and the status its page polls
+    to update them, are written as the reader's language writes numbers (٪ and
+    Arabic-Indic digits in Arabic), like every other number of the portal."""
+    job = queued_job(cast, (HEADER + BAD).encode(), enqueued_at=timezone.now())
+    import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    client.force_login(cast.alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ar"
+    page = client.get(job.get_absolute_url()).content.decode()
+    status = client.get(reverse("leads:import_status", args=[job.pk])).json()
+    assert status["percent"] == 100 and status["shown"]["percent"] == "١٠٠٪"
+    assert '<span data-field="percent">١٠٠٪</span>' in page
+    for name in ("rows", "created", "duplicates", "failed", "warnings"):
+        shown = numbers.number(getattr(job, name), language="ar")
+        assert status["shown"][name] == shown
+        assert f'<strong data-field="{name}">{shown}</strong>' in page
+    assert job.rows > 0 and not any(c.isascii() and c.isdigit() for c in status["shown"]["rows"])

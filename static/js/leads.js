@@ -21,9 +21,11 @@ document.addEventListener("DOMContentLoaded", () => {
       return;
     }
     bar.value = data.percent;
-    for (const name of ["percent", "rows", "created", "duplicates", "failed", "warnings", "status_label"]) {
-      field(name).forEach((el) => { el.textContent = data[name]; });
+    // Numbers as the server writes them in the reader's language (data.shown).
+    for (const name of ["percent", "rows", "created", "duplicates", "failed", "warnings"]) {
+      field(name).forEach((el) => { el.textContent = data.shown[name]; });
     }
+    field("status_label").forEach((el) => { el.textContent = data.status_label; });
     field("error").forEach((el) => {
       el.textContent = data.error;
       el.classList.toggle("hidden", !data.error);
