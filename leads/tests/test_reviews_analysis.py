@@ -152,6 +152,22 @@ class TestAnalysisPages:
             listed = client.get(cell_url)
             assert [lead.pk for lead in listed.context["leads"]] == [fixture["l1"].pk]
 
+    def test_every_count_is_written_in_the_readers_digits(self, client, cast, fixture, settings):
+        """In Arabic the tables' counts (entries, leads, each reason, the zeros too) use
+        Arabic-Indic digits, as the cards and averages above them already did."""
+        import re
+
+        client.force_login(cast.alice)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ar"
+        agreement = fixture["version"].agreement.pk
+        with time_machine.travel(NOW, tick=False):
+            html = client.get(reverse("reviews:analysis"), {"agreement": agreement}).content
+        cells = re.findall(r'<td class="num">(.*?)</td>', html.decode(), flags=re.S)
+        texts = [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells]
+        assert len(texts) > 10
+        assert [t for t in texts if re.search(r"[0-9]", t)] == []
+        assert "١" in texts and "٠" in texts
+
     def test_csv_export_has_one_row_per_group(self, client, cast, fixture):
         client.force_login(cast.alice)
         with time_machine.travel(NOW, tick=False):
