@@ -36,7 +36,10 @@ def test_alice_enters_a_month_and_uploads_an_export(client, cast, agreement):
         VisitorCount.objects.filter(agreement=agreement).values_list("source", "visitors")
     )
     assert counts == {"organic": 1500, "paid": 300}
-    assert "1500" in client.get(url).content.decode()
+    # written as the reader's language writes numbers
+    assert "<td class=\"num\">1,500</td>" in client.get(url).content.decode()
+    client.cookies["django_language"] = "ar"
+    assert "<td class=\"num\">١٬٥٠٠</td>" in client.get(url).content.decode()
 
 
 def test_a_bad_export_is_refused_with_its_rows_named(client, cast, agreement):
