@@ -88,7 +88,13 @@ def analysis(request):
         rows.append(
             {
                 "group": group,
-                "label": group.label if group.value != selectors.NONE else _("(not set)"),
+                "label": (
+                    _("(not set)")
+                    if group.value == selectors.NONE
+                    else dates.period(group.label)
+                    if dimension == "period"
+                    else group.label
+                ),
                 "leads_url": f"{leads_url}?{_scope_query(scope, **query)}",
                 "rated_url": f"{leads_url}?{_scope_query(scope, rated=1, **query)}",
                 "cells": [

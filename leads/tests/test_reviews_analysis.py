@@ -168,6 +168,21 @@ class TestAnalysisPages:
         assert [t for t in texts if re.search(r"[0-9]", t)] == []
         assert "١" in texts and "٠" in texts
 
+    def test_periods_are_named_as_the_reader_names_months(self, client, cast, fixture, settings):
+        """The trend table and the table by period name each month ("martie 2025"), as
+        the period pickers above them do, not by its id ("2025-03")."""
+        client.force_login(cast.alice)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ro"
+        agreement = fixture["version"].agreement.pk
+        with time_machine.travel(NOW, tick=False):
+            trend = client.get(reverse("reviews:analysis"), {"agreement": agreement})
+            by_period = client.get(
+                reverse("reviews:analysis"), {"agreement": agreement, "by": "period"}
+            )
+        for html in (trend.content.decode(), by_period.content.decode()):
+            assert '<th scope="row">martie 2025</th>' in html
+            assert '<th scope="row">2025-03</th>' not in html
+
     def test_csv_export_has_one_row_per_group(self, client, cast, fixture):
         client.force_login(cast.alice)
         with time_machine.travel(NOW, tick=False):
