@@ -99,6 +99,14 @@ class TestScheduling:
         assert notified == {"alice", "dan"}
         assert session.period_label == "2025-03"
 
+    def test_the_reviews_list_names_a_sessions_period_as_the_reader_names_months(
+        self, client, cast, version
+    ):
+        schedule(cast, version)
+        client.force_login(cast.carol)
+        html = client.get(reverse("reviews:index")).content.decode()
+        assert "<td>March 2025</td>" in html and "<td>2025-03</td>" not in html
+
     def test_a_rep_may_not_schedule_a_session(self, cast, version):
         with pytest.raises(PermissionDenied):
             schedule(cast, version, organizer=cast.dan)

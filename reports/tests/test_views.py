@@ -122,6 +122,8 @@ def test_the_breaches_list_leads_to_the_lead(client, cast, world):
     assert reverse("leads:lead_detail", args=[leads["late"].pk]) in html
     assert reverse("leads:lead_detail", args=[leads["rejected"].pk]) not in html
     assert "Late Larry" in html
+    # the period is named as the reader names months, not by its id
+    assert "· March 2026</h1>" in html and "2026-03</h1>" not in html
 
 
 @pytest.mark.django_db
