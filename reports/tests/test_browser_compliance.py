@@ -129,3 +129,23 @@ def test_the_scorecards_open_on_the_period_shown(page, cast, world, language):
             assert seen["x"] - 1 <= box["x"], where
             assert box["x"] + box["width"] <= seen["x"] + seen["width"] + 1, where
     screenshot(page, f"reports-scorecards-narrow-{language}")
+
+
+def test_a_charts_legend_reads_beside_its_swatches_right_to_left_too(page, cast, world):
+    """A chart is drawn left to right in every language: in Persian its legend's words
+    follow their swatches (they ran back over them) and its ticks stay inside it."""
+    agreement, v2, _ = world
+    login(page, "erin", DEMO_PASSWORD)
+    origin = "/".join(page.url.split("/")[:3]) + "/"
+    page.context.add_cookies([{"name": "django_language", "value": "fa", "url": origin}])
+    page.goto(f"/reports/versions/{v2.pk}/")
+    legend = page.locator("svg.chart .chart-legend").first
+    swatches = legend.locator("rect").all()
+    words = legend.locator("text").all()
+    assert len(swatches) == len(words) >= 2
+    for swatch, word in zip(swatches, words, strict=True):
+        square, text = swatch.bounding_box(), word.bounding_box()
+        assert text["x"] >= square["x"] + square["width"] - 1, (square, text)
+    chart = page.locator("svg.chart").first.bounding_box()
+    for tick in page.locator("svg.chart").first.locator("text.chart-tick").all():
+        assert tick.bounding_box()["x"] >= chart["x"] - 1
