@@ -99,6 +99,24 @@ def test_carol_sees_the_team_queue_and_the_import_page(page, queue):
     screenshot(page, "leads-imports-carol")
 
 
+def test_a_rows_feedback_button_keeps_its_word_whole_in_japanese(page, queue):
+    """Japanese breaks lines between any two characters: a row's button broke
+    "フィードバック" in two; it keeps its one line."""
+    login(page, "carol", DEMO_PASSWORD)
+    origin = "/".join(page.url.split("/")[:3]) + "/"
+    page.context.add_cookies([{"name": "django_language", "value": "ja", "url": origin}])
+    page.set_viewport_size({"width": 900, "height": 900})  # the table squeezed, as on a laptop
+    page.goto("/leads/team/")
+    buttons = page.locator("[data-testid=queue-row] td .button").all()
+    assert buttons
+    for button in buttons:
+        lines = button.evaluate(
+            "e => Math.round(e.getBoundingClientRect().height"
+            " / parseFloat(getComputedStyle(e).lineHeight))"
+        )
+        assert lines == 1, button.inner_text()
+
+
 @pytest.fixture
 def accepted(cast, sla):
     """Ana's lead, handed off to Dan this morning, called once and accepted (under v2,
