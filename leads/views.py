@@ -6,7 +6,6 @@ render or redirect. A refused move re-renders the lead page with the person's in
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -32,7 +31,7 @@ from leads.ingest.models import ImportJob
 from leads.ingest.uploads import import_job_create
 from leads.lifecycle import MoveRefused
 from leads.scoring import Rule, Score
-from portal import dates, numbers, permissions
+from portal import csvsafe, dates, numbers, permissions
 from portal.models import TeamFunction
 from slas.stages import stage_label
 
@@ -474,7 +473,7 @@ def import_template(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="events-template.csv"'
     response.write("\ufeff")
-    csv.writer(response, lineterminator="\n").writerow(EVENT_COLUMNS)
+    csvsafe.writer(response).writerow(EVENT_COLUMNS)
     return response
 
 

@@ -102,10 +102,12 @@ class ImportJob(models.Model):
 
     @property
     def queued_long(self) -> bool:
-        """Queued minutes after the upload: no worker has started it (all busy, or none
-        running); the page says so instead of showing 0% without a word."""
+        """Sent to the broker, and still queued minutes after the upload: no worker has
+        started it (all busy, or none running); the page says so instead of showing 0%
+        without a word. A job never sent is `waiting_for_worker` instead."""
         return (
             self.status == ImportStatus.QUEUED
+            and self.enqueued_at is not None
             and self.created_at is not None
             and timezone.now() - self.created_at > self.QUEUED_LONG
         )

@@ -30,7 +30,7 @@ document.addEventListener("DOMContentLoaded", () => {
       el.textContent = data.error;
       el.classList.toggle("hidden", !data.error);
     });
-    field("queued_long").forEach((el) => { el.classList.toggle("hidden", !data.queued_long || data.waiting_for_worker); });
+    field("queued_long").forEach((el) => { el.classList.toggle("hidden", !data.queued_long); });
     field("report_url").forEach((el) => {
       if (data.report_url) { el.href = data.report_url; el.classList.remove("hidden"); }
     });
